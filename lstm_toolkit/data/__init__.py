@@ -1,0 +1,33 @@
+"""Data module: checked pandas/numpy series in, time-ordered windowed tf.data out."""
+
+from lstm_toolkit.data.calendar import CALENDAR_FEATURES, calendar_columns, calendar_features
+from lstm_toolkit.data.frame import as_frame, check_columns, fill_missing, future_index, infer_frequency, season_length_for
+from lstm_toolkit.data.normalization import WINDOW_NORMS, WindowDenormalization, WindowNormalization
+from lstm_toolkit.data.scaling import SCALERS, Scaler
+from lstm_toolkit.data.series import WindowedSeries
+from lstm_toolkit.data.spec import WindowSpec
+from lstm_toolkit.data.split import split_points
+from lstm_toolkit.data.windows import input_windows, make_window_dataset, window_starts
+
+__all__ = [
+    "CALENDAR_FEATURES",
+    "SCALERS",
+    "WINDOW_NORMS",
+    "Scaler",
+    "WindowDenormalization",
+    "WindowNormalization",
+    "WindowSpec",
+    "WindowedSeries",
+    "as_frame",
+    "calendar_columns",
+    "calendar_features",
+    "check_columns",
+    "fill_missing",
+    "future_index",
+    "infer_frequency",
+    "input_windows",
+    "make_window_dataset",
+    "season_length_for",
+    "split_points",
+    "window_starts",
+]

@@ -1,0 +1,232 @@
+"""Validation of input series: time index, columns, missing values, frequency."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from lstm_toolkit.errors import DataError
+
+FILL_POLICIES = ("ffill", "interpolate", "zero")
+
+
+def as_frame(data, time_col=None):
+    """Returns `data` as a DataFrame indexed by time (or by row number), checked for order.
+
+    Args:
+        data: a DataFrame (with a DatetimeIndex, or a time column named by
+            `time_col`, or a plain row index), a Series, or a 1-D / 2-D numpy array.
+        time_col: name of the column holding the timestamps, if any.
+
+    Returns:
+        A new DataFrame whose index is a sorted, duplicate-free DatetimeIndex, or
+        a RangeIndex when the data has no timestamps. Numpy columns are named
+        0, 1, ...
+
+    Example:
+    >>> frame = as_frame(pd.DataFrame({"t": ["2024-01-01", "2024-01-02"], "y": [1.0, 2.0]}), time_col="t")
+    >>> list(frame.columns), str(frame.index.dtype)
+    (['y'], 'datetime64[ns]')
+    """
+    if isinstance(data, pd.Series):
+        data = data.to_frame(name=data.name if data.name is not None else 0)
+    elif isinstance(data, np.ndarray):
+        if data.ndim not in (1, 2):
+            raise DataError(
+                f"A numpy series must be 1-D (steps,) or 2-D (steps, columns). "
+                f"Received an array of shape {data.shape}; reshape it first."
+            )
+        data = pd.DataFrame(data.reshape(len(data), -1))
+    elif not isinstance(data, pd.DataFrame):
+        raise DataError(
+            f"Expected a pandas DataFrame, Series or numpy array. Received {type(data).__name__}."
+        )
+    frame = data.copy()
+    if time_col is not None:
+        if time_col not in frame.columns:
+            raise DataError(
+                f"Time column {time_col!r} not found. Available columns: {list(frame.columns)}. "
+                "Pass the right `time_col`, or None when the index already holds the timestamps."
+            )
+        try:
+            times = pd.to_datetime(frame[time_col])
+        except (ValueError, TypeError) as error:
+            raise DataError(
+                f"Time column {time_col!r} could not be parsed as timestamps ({error}). "
+                "Convert it with pd.to_datetime(..., format=...) first."
+            ) from None
+        frame = frame.drop(columns=[time_col])
+        frame.index = pd.DatetimeIndex(times, name=time_col)
+    if isinstance(frame.index, pd.DatetimeIndex):
+        if frame.index.tz is not None:
+            frame.index = frame.index.tz_convert("UTC").tz_localize(None)
+        frame.index = frame.index.as_unit("ns")
+        _check_time_order(frame.index)
+    elif not pd.api.types.is_integer_dtype(frame.index):
+        raise DataError(
+            f"The index has dtype {frame.index.dtype}, not timestamps. Give the time column "
+            "with `time_col=...`, set a DatetimeIndex, or reset the index to row numbers."
+        )
+    else:
+        _check_time_order(frame.index)
+    return frame
+
+
+def _check_time_order(index):
+    duplicated = index.duplicated()
+    if duplicated.any():
+        row = int(np.argmax(duplicated))
+        raise DataError(
+            f"Duplicate timestamp {index[row]} at row {row} ({int(duplicated.sum())} duplicates in all). "
+            "Each time step must appear once: aggregate them (df.groupby(level=0).mean()) "
+            "or drop them (df[~df.index.duplicated(keep='last')])."
+        )
+    if not index.is_monotonic_increasing:
+        values = np.asarray(index)
+        row = int(np.argmax(values[1:] < values[:-1])) + 1
+        raise DataError(
+            f"Timestamps are not sorted: row {row} ({index[row]}) comes before row {row - 1} "
+            f"({index[row - 1]}). Sort the data by time first (df.sort_index())."
+        )
+
+
+def check_columns(frame, columns, role="column"):
+    """Checks that `columns` exist in `frame` and are numeric.
+
+    Args:
+        frame: the DataFrame to check.
+        columns: the column names needed.
+        role: what the columns are for, used in the error message ("target", ...).
+
+    Example:
+    >>> check_columns(pd.DataFrame({"y": [1.0]}), ["y"], role="target")
+    """
+    for column in columns:
+        if column not in frame.columns:
+            raise DataError(
+                f"{role.capitalize()} column {column!r} not found. "
+                f"Available columns: {list(frame.columns)}."
+            )
+        if not pd.api.types.is_numeric_dtype(frame[column]) or pd.api.types.is_bool_dtype(frame[column]):
+            raise DataError(
+                f"{role.capitalize()} column {column!r} is not numeric (dtype {frame[column].dtype}). "
+                "Convert it (pd.to_numeric(df[col], errors='coerce')) or leave it out."
+            )
+
+
+def fill_missing(frame, columns, fill=None):
+    """Returns the float64 values of `columns`, with NaN/inf refused or filled.
+
+    Args:
+        frame: a frame from `as_frame`.
+        columns: the columns to take.
+        fill: None to refuse missing values; "ffill" (carry the last value
+            forward), "interpolate" (linear in time) or "zero".
+
+    Returns:
+        A float64 numpy array of shape (rows, len(columns)).
+
+    Example:
+    >>> frame = pd.DataFrame({"y": [1.0, np.nan, 3.0]})
+    >>> fill_missing(frame, ["y"], fill="interpolate").ravel().tolist()
+    [1.0, 2.0, 3.0]
+    """
+    if fill is not None and fill not in FILL_POLICIES:
+        raise DataError(f"`fill` must be None or one of {FILL_POLICIES}. Received: fill={fill!r}")
+    block = frame[list(columns)].astype("float64").replace([np.inf, -np.inf], np.nan)
+    if fill == "ffill":
+        block = block.ffill()
+    elif fill == "interpolate":
+        method = "time" if isinstance(block.index, pd.DatetimeIndex) else "linear"
+        block = block.interpolate(method=method, limit_direction="both")
+    elif fill == "zero":
+        block = block.fillna(0.0)
+    values = block.to_numpy()
+    bad = ~np.isfinite(values)
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        where = frame.index[row]
+        hint = (
+            "pass fill='ffill', 'interpolate' or 'zero' to fill them, or clean the data first"
+            if fill is None
+            else f"fill={fill!r} cannot fill leading gaps; use fill='interpolate' or drop those rows"
+        )
+        raise DataError(
+            f"Column {columns[col]!r} has {int(bad[:, col].sum())} missing or infinite values, "
+            f"the first at row {row} (index {where}); {hint}."
+        )
+    return values
+
+
+def infer_frequency(index):
+    """Returns the frequency string of a DatetimeIndex, or None for a row index.
+
+    Uses `pd.infer_freq`; for irregular trading-day data (weekdays with
+    holidays missing) returns "B", otherwise the median step.
+
+    Example:
+    >>> infer_frequency(pd.date_range("2024-01-01", periods=5, freq="h"))
+    'h'
+    """
+    if not isinstance(index, pd.DatetimeIndex) or len(index) < 3:
+        return None
+    freq = pd.infer_freq(index)
+    if freq is not None:
+        return freq
+    if (index.dayofweek < 5).all() and (index.normalize() == index).all():
+        return "B"
+    step = pd.Series(index).diff().median()
+    return pd.tseries.frequencies.to_offset(step).freqstr
+
+
+def season_length_for(freq):
+    """Returns the length of the main seasonal cycle for a frequency string.
+
+    Sub-daily data gets the daily cycle (24 for hourly, 48 for half-hourly),
+    daily data the weekly one (7; 5 for business days), weekly 52, monthly 12,
+    quarterly 4; anything else (and no frequency) 1, meaning "no season".
+
+    Example:
+    >>> season_length_for("30min"), season_length_for("MS"), season_length_for(None)
+    (48, 12, 1)
+    """
+    if freq is None:
+        return 1
+    offset = pd.tseries.frequencies.to_offset(freq)
+    name = offset.name.split("-")[0]
+    if name == "B":
+        return 5
+    if isinstance(offset, pd.offsets.Tick):
+        step = pd.Timedelta(offset)
+        if step < pd.Timedelta(days=1):
+            return max(1, int(round(pd.Timedelta(days=1) / step)))
+        if step == pd.Timedelta(days=1):
+            return 7
+        if step == pd.Timedelta(days=7):
+            return 52
+        return 1
+    if name in ("W",):
+        return 52 // offset.n if offset.n else 1
+    if name in ("M", "MS", "ME", "BM", "BMS", "BME", "SM", "SMS"):
+        return max(1, 12 // offset.n)
+    if name in ("Q", "QS", "QE", "BQ", "BQS", "BQE"):
+        return max(1, 4 // offset.n)
+    return 1
+
+
+def future_index(index, freq, periods):
+    """Returns the `periods` index labels that follow `index`.
+
+    Example:
+    >>> future_index(pd.RangeIndex(3), None, 2).tolist()
+    [3, 4]
+    """
+    if isinstance(index, pd.DatetimeIndex):
+        if freq is None:
+            raise DataError(
+                "Cannot build future timestamps: the frequency of the series is unknown. "
+                "Give a regular DatetimeIndex (or use a row index)."
+            )
+        offset = pd.tseries.frequencies.to_offset(freq)
+        return pd.date_range(index[-1] + offset, periods=periods, freq=offset, name=index.name)
+    return pd.RangeIndex(int(index[-1]) + 1, int(index[-1]) + 1 + periods, name=index.name)

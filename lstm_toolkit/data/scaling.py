@@ -1,0 +1,94 @@
+"""Scikit-learn scalers fit on the training rows only, stored as plain numbers."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.preprocessing import FunctionTransformer, MinMaxScaler, StandardScaler
+
+from lstm_toolkit.errors import ConfigError, DataError
+
+SCALERS = {
+    "standard": (StandardScaler, ("mean_", "var_", "scale_", "n_samples_seen_")),
+    "minmax": (MinMaxScaler, ("min_", "scale_", "data_min_", "data_max_", "data_range_", "n_samples_seen_")),
+    "none": (None, ()),
+}
+
+
+class Scaler:
+    """A column-wise scaler (scikit-learn's) that is fit once, on training rows.
+
+    Args:
+        kind: "standard" (zero mean, unit variance), "minmax" (to [0, 1]) or "none".
+        columns: names of the columns, in order; `inverse_transform` can undo
+            the scaling for any subset of them.
+
+    Example:
+    >>> scaler = Scaler("minmax", columns=["a", "b"]).fit(np.array([[0.0, 10.0], [2.0, 30.0]]))
+    >>> scaler.transform(np.array([[1.0, 20.0]])).tolist()
+    [[0.5, 0.5]]
+    >>> scaler.inverse_transform(np.array([[0.5]]), columns=["b"]).tolist()
+    [[20.0]]
+    """
+
+    def __init__(self, kind="standard", columns=()):
+        if kind not in SCALERS:
+            raise ConfigError(f"`scaler` must be one of {list(SCALERS)}. Received: scaler={kind!r}")
+        self.kind = kind
+        self.columns = tuple(columns)
+        factory = SCALERS[kind][0]
+        self.estimator_ = factory() if factory else FunctionTransformer()
+
+    @property
+    def fitted(self):
+        return hasattr(self.estimator_, "n_features_in_")
+
+    def fit(self, values, constant_ok=()):
+        """Fits on `values` (rows, columns): the training rows and nothing else.
+
+        Columns named in `constant_ok` may be constant; any other constant
+        column is refused, since a scaler would divide by its zero range.
+        """
+        values = np.asarray(values, dtype="float64")
+        if self.kind != "none":
+            spread = values.max(axis=0) - values.min(axis=0) if len(values) else np.zeros(values.shape[1])
+            for position, column in enumerate(self.columns):
+                if spread[position] == 0 and column not in constant_ok:
+                    raise DataError(
+                        f"Column {column!r} is constant ({values[0, position]:g}) over the "
+                        f"{len(values)} training rows, so the {self.kind!r} scaler would divide by "
+                        "zero. Use scaler='none', drop the column, or train on a longer stretch."
+                    )
+        self.estimator_.fit(values)
+        return self
+
+    def transform(self, values):
+        return np.asarray(self.estimator_.transform(np.asarray(values, dtype="float64")))
+
+    def inverse_transform(self, values, columns=None):
+        """Undoes the scaling of `values`, whose last axis holds `columns` (default: all)."""
+        values = np.asarray(values, dtype="float64")
+        columns = self.columns if columns is None else tuple(columns)
+        positions = [self.columns.index(column) for column in columns]
+        flat = values.reshape(-1, len(columns))
+        full = np.zeros((len(flat), len(self.columns)))
+        full[:, positions] = flat
+        restored = np.asarray(self.estimator_.inverse_transform(full))[:, positions]
+        return restored.reshape(values.shape)
+
+    def to_dict(self):
+        """The fitted parameters as JSON-safe numbers."""
+        params = {
+            name: np.asarray(getattr(self.estimator_, name)).tolist() for name in SCALERS[self.kind][1]
+        }
+        return {"kind": self.kind, "columns": list(self.columns), "params": params}
+
+    @classmethod
+    def from_dict(cls, config):
+        scaler = cls(config["kind"], columns=config["columns"])
+        for name, value in config["params"].items():
+            setattr(scaler.estimator_, name, np.asarray(value, dtype="float64") if isinstance(value, list) else value)
+        n_columns = len(scaler.columns)
+        scaler.estimator_.n_features_in_ = n_columns
+        if config["kind"] == "none":
+            scaler.estimator_.fit(np.zeros((1, n_columns)))
+        return scaler

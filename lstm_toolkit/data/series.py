@@ -1,0 +1,168 @@
+"""A validated, time-split and scaled series that makes windowed datasets on demand."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lstm_toolkit.data.calendar import calendar_features
+from lstm_toolkit.data.frame import as_frame, check_columns, fill_missing
+from lstm_toolkit.data.scaling import Scaler
+from lstm_toolkit.data.split import split_points
+from lstm_toolkit.data.windows import input_windows, make_window_dataset, window_starts
+from lstm_toolkit.errors import DataError
+
+PARTS = ("train", "validation", "test")
+
+
+class WindowedSeries:
+    """A series ready for an LSTM: checked, split by time, scaled on its training part.
+
+    Build it with `WindowedSeries.from_frame`. The train / validation / test
+    parts are consecutive stretches of time. The windows of a part have their
+    targets wholly inside it; their inputs may reach back into the part before
+    (context, not leakage). The scaler is fit on the training rows only.
+
+    Attributes:
+        spec: the `WindowSpec`.
+        index: the time index (DatetimeIndex or RangeIndex).
+        raw: float64 array (rows, data columns) in original units.
+        inputs: float32 array (rows, n_features): scaled inputs and calendar channels.
+        targets: float32 array (rows, n_targets): scaled targets.
+        scaler: the fitted `Scaler` over `spec.data_columns`.
+        bounds: dict part -> (first row, stop row).
+
+    Example:
+    >>> import pandas as pd
+    >>> from lstm_toolkit.data import WindowSpec
+    >>> df = pd.DataFrame({"y": np.sin(np.arange(200) / 5.0)},
+    ...                   index=pd.date_range("2024-01-01", periods=200, freq="h"))
+    >>> series = WindowedSeries.from_frame(df, WindowSpec(lookback=24, targets="y", horizon=6),
+    ...                                    validation=0.2, test=0.2)
+    >>> series.bounds["validation"], series.n_windows("train")
+    ((120, 160), 91)
+    >>> x, y = next(iter(series.dataset("train", batch_size=8)))
+    >>> tuple(x.shape), tuple(y.shape)
+    ((8, 24, 1), (8, 6, 1))
+    """
+
+    def __init__(self, spec, index, raw, scaled, calendar, scaler, bounds):
+        self.spec = spec
+        self.index = index
+        self.raw = raw
+        self.scaler = scaler
+        self.bounds = bounds
+        n_inputs = len(spec.input_columns)
+        self.inputs = np.concatenate([scaled[:, :n_inputs], calendar], axis=1).astype("float32")
+        target_positions = [spec.data_columns.index(t) for t in spec.targets]
+        self.targets = scaled[:, target_positions].astype("float32")
+
+    @classmethod
+    def from_frame(
+        cls,
+        data,
+        spec,
+        time_col=None,
+        validation=None,
+        test=None,
+        scaler="standard",
+        fill=None,
+        min_parts=("train",),
+    ):
+        """Checks, splits and scales `data` for `spec`.
+
+        Args:
+            data: DataFrame, Series or numpy array (see `as_frame`).
+            spec: a `WindowSpec`.
+            time_col: the timestamp column, when not the index.
+            validation: validation part as a fraction, row count or first timestamp.
+            test: test part, likewise (after validation).
+            scaler: "standard", "minmax" or "none" to fit on the training rows,
+                or an already fitted `Scaler` to apply as it is (for new data).
+            fill: None to refuse NaN/inf, or "ffill" / "interpolate" / "zero".
+            min_parts: parts that must hold at least one window.
+
+        Returns:
+            A `WindowedSeries`.
+        """
+        frame = as_frame(data, time_col=time_col)
+        check_columns(frame, spec.targets, role="target")
+        check_columns(frame, spec.input_columns, role="feature")
+        raw = fill_missing(frame, list(spec.data_columns), fill=fill)
+        train_end, validation_end = split_points(frame.index, validation, test)
+        bounds = {
+            "train": (0, train_end),
+            "validation": (train_end, validation_end),
+            "test": (validation_end, len(frame)),
+        }
+        for part in min_parts:
+            cls._check_part_length(spec, part, *bounds[part], n_rows=len(frame))
+        if not isinstance(scaler, Scaler):
+            scaler = Scaler(scaler, columns=spec.data_columns).fit(raw[:train_end])
+        elif scaler.columns != tuple(spec.data_columns):
+            raise DataError(
+                f"The fitted scaler covers columns {list(scaler.columns)}, but the data needs "
+                f"{list(spec.data_columns)}."
+            )
+        scaled = scaler.transform(raw)
+        calendar = calendar_features(frame.index, spec.calendar)
+        return cls(spec, frame.index, raw, scaled, calendar, scaler, bounds)
+
+    @staticmethod
+    def _check_part_length(spec, part, start, stop, n_rows):
+        # Targets must fit inside the part; inputs may use rows before it as context.
+        needed = spec.horizon + max(0, spec.lookback - start)
+        rows = stop - start
+        if rows < needed:
+            reach = "" if part == "train" else f" (with {start} rows of context before it)"
+            raise DataError(
+                f"The {part} part has {rows} rows{reach} but needs at least {needed} "
+                f"(lookback {spec.lookback} + horizon {spec.horizon} for one window). "
+                f"The series has {n_rows} rows: give more data, or a shorter lookback or horizon."
+            )
+
+    def starts(self, part, stride=None):
+        """Start rows of the windows whose targets lie in `part`."""
+        if part not in PARTS:
+            raise DataError(f"`part` must be one of {PARTS}. Received: part={part!r}")
+        start, stop = self.bounds[part]
+        stride = self.spec.stride if stride is None else stride
+        return window_starts(self.spec.lookback, self.spec.horizon, start, stop, stride)
+
+    def n_windows(self, part):
+        return len(self.starts(part))
+
+    def dataset(self, part, batch_size=32, shuffle=None, seed=None, cache=False, prefetch=True):
+        """Returns the `tf.data.Dataset` of `(x, y)` windows of one part.
+
+        Args:
+            part: "train", "validation" or "test".
+            batch_size: windows per batch.
+            shuffle: None shuffles training windows among themselves (all of
+                them, each epoch) and keeps time order elsewhere; True / False /
+                a buffer size override that. Windows never cross parts.
+            seed: shuffle seed.
+            cache: keep gathered batches in memory after the first epoch.
+            prefetch: prefetch in the background.
+        """
+        if shuffle is None:
+            shuffle = part == "train"
+        return make_window_dataset(
+            self.inputs,
+            self.targets,
+            self.starts(part),
+            self.spec.lookback,
+            self.spec.horizon,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            seed=seed,
+            cache=cache,
+            prefetch=prefetch,
+        )
+
+    def windows_ending_at(self, ends):
+        """Scaled input windows (len(ends), lookback, n_features) whose last row is each of `ends`."""
+        return input_windows(self.inputs, ends, self.spec.lookback)
+
+    def inverse_targets(self, values):
+        """Maps scaled target values (..., n_targets) back to original units."""
+        return self.scaler.inverse_transform(values, columns=self.spec.targets)

@@ -1,0 +1,115 @@
+"""Lazy windowing: tf.data pipelines that cut windows out of the series batch by batch."""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+from lstm_toolkit.errors import ConfigError
+
+
+def window_starts(lookback, horizon, first_target, stop, stride=1):
+    """Returns the start rows of every window whose targets lie in `[first_target, stop)`.
+
+    A window starting at row `s` reads inputs from rows `[s, s + lookback)` and
+    targets from rows `[s + lookback, s + lookback + horizon)`. Inputs may reach
+    back before `first_target` (that is context, not leakage); targets never
+    leave `[first_target, stop)`.
+
+    Example:
+    >>> window_starts(lookback=3, horizon=2, first_target=5, stop=9).tolist()
+    [2, 3, 4]
+    """
+    first_target = max(first_target, lookback)
+    last_target = stop - horizon
+    if last_target < first_target:
+        return np.zeros(0, dtype="int64")
+    return np.arange(first_target, last_target + 1, stride, dtype="int64") - lookback
+
+
+def make_window_dataset(
+    inputs,
+    targets,
+    starts,
+    lookback,
+    horizon,
+    batch_size=32,
+    shuffle=False,
+    seed=None,
+    cache=False,
+    prefetch=True,
+):
+    """Returns a `tf.data.Dataset` of `(x, y)` batches cut lazily from two arrays.
+
+    Only the series and the start rows live in memory; each batch of windows is
+    gathered when it is needed, so memory grows with the series, never with
+    series x lookback.
+
+    Args:
+        inputs: array (rows, n_features) the windows' `x` are read from.
+        targets: array (rows, n_targets) the windows' `y` are read from, or
+            None for a dataset of `x` alone.
+        starts: the window start rows (see `window_starts`).
+        lookback: rows per input window.
+        horizon: rows per target window.
+        batch_size: windows per batch.
+        shuffle: False keeps time order; True shuffles all windows each epoch;
+            an int shuffles within a buffer of that many windows.
+        seed: seed of the shuffle.
+        cache: cache the gathered batches after the first pass (this holds every
+            window in memory; use it for small series only).
+        prefetch: prefetch batches in the background.
+
+    Returns:
+        A dataset of `x` (batch, lookback, n_features) float32 and
+        `y` (batch, horizon, n_targets) float32.
+
+    Example:
+    >>> series = np.arange(10, dtype="float32")[:, None]
+    >>> starts = window_starts(3, 1, first_target=0, stop=10)
+    >>> x, y = next(iter(make_window_dataset(series, series, starts, 3, 1, batch_size=2)))
+    >>> x.numpy()[:, :, 0].tolist(), y.numpy()[:, :, 0].tolist()
+    ([[0.0, 1.0, 2.0], [1.0, 2.0, 3.0]], [[3.0], [4.0]])
+    """
+    if batch_size < 1:
+        raise ConfigError(f"`batch_size` must be positive. Received: batch_size={batch_size}")
+    starts = np.asarray(starts, dtype="int64")
+    input_series = tf.constant(np.asarray(inputs, dtype="float32"))
+    target_series = None if targets is None else tf.constant(np.asarray(targets, dtype="float32"))
+    input_offsets = tf.range(lookback, dtype=tf.int64)[tf.newaxis, :]
+    target_offsets = tf.range(lookback, lookback + horizon, dtype=tf.int64)[tf.newaxis, :]
+
+    def gather(batch_starts):
+        x = tf.gather(input_series, batch_starts[:, tf.newaxis] + input_offsets)
+        if target_series is None:
+            return x
+        return x, tf.gather(target_series, batch_starts[:, tf.newaxis] + target_offsets)
+
+    dataset = tf.data.Dataset.from_tensor_slices(starts)
+    if shuffle:
+        buffer = len(starts) if shuffle is True else int(shuffle)
+        dataset = dataset.shuffle(max(buffer, 1), seed=seed, reshuffle_each_iteration=True)
+    dataset = dataset.batch(batch_size).map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    if cache:
+        dataset = dataset.cache()
+    if prefetch:
+        dataset = dataset.prefetch(tf.data.AUTOTUNE)
+    return dataset
+
+
+def input_windows(inputs, ends, lookback):
+    """Returns the input windows ending at rows `ends` (inclusive) as one numpy array.
+
+    This materialises `len(ends)` windows: use it for forecasts from a bounded
+    number of origins (chunk long backtests), and `make_window_dataset` for training.
+
+    Example:
+    >>> series = np.arange(6, dtype="float32")[:, None]
+    >>> input_windows(series, [2, 5], lookback=3)[:, :, 0].tolist()
+    [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
+    """
+    inputs = np.asarray(inputs, dtype="float32")
+    ends = np.asarray(ends, dtype="int64")
+    view = np.lib.stride_tricks.sliding_window_view(inputs, lookback, axis=0)
+    # view[s] has shape (n_features, lookback): the window starting at row s.
+    return np.ascontiguousarray(view[ends - lookback + 1].transpose(0, 2, 1))

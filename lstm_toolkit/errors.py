@@ -1,0 +1,25 @@
+"""The exceptions lstm_toolkit raises for user mistakes."""
+
+
+class LstmToolkitError(Exception):
+    """Base class of every error lstm_toolkit raises on purpose."""
+
+
+class DataError(LstmToolkitError, ValueError):
+    """The input data cannot be used as given; the message says how to fix it."""
+
+
+class ConfigError(LstmToolkitError, ValueError):
+    """An argument or config value is out of range or inconsistent."""
+
+
+class NotFittedError(LstmToolkitError, ValueError, AttributeError):
+    """An estimator was used before `fit` (mirrors scikit-learn's NotFittedError)."""
+
+
+class BundleError(LstmToolkitError, ValueError):
+    """A saved bundle is missing, truncated, tampered with or of another format."""
+
+
+class LeakageWarning(UserWarning):
+    """An evaluation overlaps the data the model was trained on."""

@@ -1,0 +1,185 @@
+"""Training defaults: Adam with gradient clipping, standard callbacks, and a `fit` helper."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+import keras
+
+from lstm_toolkit.errors import ConfigError
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainingConfig:
+    """How a model is compiled and trained.
+
+    Args:
+        epochs: upper bound on epochs (early stopping usually ends sooner).
+        batch_size: windows per batch.
+        learning_rate: Adam's initial learning rate.
+        clipnorm: gradient norm clipping (the practitioner's first rule for
+            LSTMs); None turns it off.
+        loss: Keras loss name.
+        patience: epochs without improvement before early stopping.
+        reduce_lr_patience: epochs without improvement before the learning
+            rate is multiplied by `reduce_lr_factor`.
+        reduce_lr_factor: that factor.
+        min_learning_rate: floor of the learning rate.
+        seed: seed for weights, dropout and shuffling; None for a random run.
+        verbose: Keras' verbosity: "auto" or 1 shows the progress bar, 0 is quiet.
+        steps_per_execution: batches run per call into the compiled graph.
+
+    Example:
+    >>> config = TrainingConfig(epochs=5, seed=0)
+    >>> TrainingConfig.from_dict(config.to_dict()) == config
+    True
+    """
+
+    epochs: int = 50
+    batch_size: int = 64
+    learning_rate: float = 1e-3
+    clipnorm: float | None = 1.0
+    loss: str = "mse"
+    patience: int = 8
+    reduce_lr_patience: int = 4
+    reduce_lr_factor: float = 0.5
+    min_learning_rate: float = 1e-5
+    seed: int | None = None
+    verbose: int | str = "auto"
+    steps_per_execution: int = 1
+
+    def __post_init__(self):
+        for name in ("epochs", "batch_size", "steps_per_execution"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
+        if not self.learning_rate > 0:
+            raise ConfigError(f"`learning_rate` must be positive. Received: learning_rate={self.learning_rate}")
+        if self.clipnorm is not None and not self.clipnorm > 0:
+            raise ConfigError(f"`clipnorm` must be positive or None. Received: clipnorm={self.clipnorm}")
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, config):
+        return cls(**config)
+
+
+def compile_model(model, config=None):
+    """Compiles `model` with the defaults: Adam + `clipnorm`, MSE loss, MAE metric.
+
+    Example:
+    >>> from lstm_toolkit.models import ModelConfig, build_model
+    >>> model = compile_model(build_model(ModelConfig(units=(8,)), lookback=4, n_features=1))
+    >>> model.optimizer.clipnorm
+    1.0
+    """
+    config = config or TrainingConfig()
+    optimizer = keras.optimizers.Adam(learning_rate=config.learning_rate, clipnorm=config.clipnorm)
+    model.compile(
+        optimizer=optimizer,
+        loss=config.loss,
+        metrics=["mae"],
+        steps_per_execution=config.steps_per_execution,
+    )
+    return model
+
+
+def default_callbacks(config=None, checkpoint_dir=None, monitor="val_loss"):
+    """The callbacks every training run gets unless told otherwise.
+
+    EarlyStopping (restoring the best weights), ReduceLROnPlateau,
+    TerminateOnNaN, and, when `checkpoint_dir` is given, a ModelCheckpoint of
+    the best model to `checkpoint_dir/best.keras`.
+
+    Example:
+    >>> [type(c).__name__ for c in default_callbacks()]
+    ['EarlyStopping', 'ReduceLROnPlateau', 'TerminateOnNaN']
+    """
+    config = config or TrainingConfig()
+    callbacks = [
+        keras.callbacks.EarlyStopping(
+            monitor=monitor, patience=config.patience, restore_best_weights=True
+        ),
+        keras.callbacks.ReduceLROnPlateau(
+            monitor=monitor,
+            factor=config.reduce_lr_factor,
+            patience=config.reduce_lr_patience,
+            min_lr=config.min_learning_rate,
+        ),
+        keras.callbacks.TerminateOnNaN(),
+    ]
+    if checkpoint_dir is not None:
+        os.makedirs(checkpoint_dir, exist_ok=True)
+        callbacks.append(
+            keras.callbacks.ModelCheckpoint(
+                os.path.join(checkpoint_dir, "best.keras"), monitor=monitor, save_best_only=True
+            )
+        )
+    return callbacks
+
+
+def fit(
+    model,
+    train,
+    validation=None,
+    config=None,
+    callbacks=None,
+    replace_callbacks=False,
+    checkpoint_dir=None,
+):
+    """Trains `model` on a dataset of `(x, y)` batches with the default callbacks.
+
+    Args:
+        model: a Keras model; compiled with `compile_model` if not compiled yet.
+        train: a `tf.data.Dataset` (or anything `model.fit` takes) of training batches.
+        validation: validation batches for early stopping; without them the
+            callbacks monitor the training loss.
+        config: a `TrainingConfig`.
+        callbacks: extra callbacks, added to the defaults.
+        replace_callbacks: use `callbacks` instead of the defaults.
+        checkpoint_dir: folder for the best-model checkpoint.
+
+    Returns:
+        The `keras.callbacks.History` of the run.
+
+    Example:
+    >>> import numpy as np
+    >>> from lstm_toolkit.models import ModelConfig, build_model
+    >>> model = build_model(ModelConfig(units=(4,)), lookback=3, n_features=1)
+    >>> x, y = np.zeros((8, 3, 1), "float32"), np.zeros((8, 1, 1), "float32")
+    >>> history = fit(model, (x, y), config=TrainingConfig(epochs=2, verbose=0, seed=0))
+    >>> len(history.history["loss"])
+    2
+    """
+    config = config or TrainingConfig()
+    if config.seed is not None:
+        keras.utils.set_random_seed(config.seed)
+    if not model.compiled:
+        compile_model(model, config)
+    monitor = "val_loss" if validation is not None else "loss"
+    chosen = list(callbacks or [])
+    if not replace_callbacks:
+        chosen = default_callbacks(config, checkpoint_dir=checkpoint_dir, monitor=monitor) + chosen
+    if isinstance(train, tuple):
+        x, y = train
+        return model.fit(
+            x,
+            y,
+            validation_data=validation,
+            epochs=config.epochs,
+            batch_size=config.batch_size,
+            callbacks=chosen,
+            verbose=config.verbose,
+        )
+    # A dataset carries its own order (the data module shuffles training windows).
+    return model.fit(
+        train,
+        validation_data=validation,
+        epochs=config.epochs,
+        callbacks=chosen,
+        verbose=config.verbose,
+        shuffle=False,
+    )
