@@ -11,9 +11,9 @@ from lstm_toolkit.errors import DataError
 CALENDAR_FEATURES = {
     "minute": (lambda index: index.minute, 60),
     "hour": (lambda index: index.hour + index.minute / 60.0, 24),
-    "dayofweek": (lambda index: index.dayofweek, 7),
+    "dayofweek": (lambda index: index.day_of_week, 7),
     "dayofmonth": (lambda index: index.day - 1, 31),
-    "dayofyear": (lambda index: index.dayofyear - 1, 366),
+    "dayofyear": (lambda index: index.day_of_year - 1, 366),
     "weekofyear": (lambda index: index.isocalendar().week.to_numpy() - 1, 53),
     "month": (lambda index: index.month - 1, 12),
 }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -170,10 +172,13 @@ def infer_frequency(index):
     """
     if not isinstance(index, pd.DatetimeIndex) or len(index) < 3:
         return None
-    freq = pd.infer_freq(index)
+    with warnings.catch_warnings():
+        # pandas >= 3 warns that infer_freq will return an offset; we want the string either way.
+        warnings.filterwarnings("ignore", message=".*from infer_freq")
+        freq = pd.infer_freq(index)
     if freq is not None:
-        return freq
-    if (index.dayofweek < 5).all() and (index.normalize() == index).all():
+        return pd.tseries.frequencies.to_offset(freq).freqstr
+    if (index.day_of_week < 5).all() and (index.normalize() == index).all():
         return "B"
     step = pd.Series(index).diff().median()
     return pd.tseries.frequencies.to_offset(step).freqstr
@@ -193,9 +198,11 @@ def season_length_for(freq):
     if freq is None:
         return 1
     offset = pd.tseries.frequencies.to_offset(freq)
-    name = offset.name.split("-")[0]
+    name = offset.rule_code.split("-")[0]
     if name == "B":
         return 5
+    if name == "D":  # not a fixed-length Tick in pandas >= 3
+        return 7 if offset.n == 1 else 1
     if isinstance(offset, pd.offsets.Tick):
         step = pd.Timedelta(offset)
         if step < pd.Timedelta(days=1):

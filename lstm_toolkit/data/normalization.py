@@ -74,8 +74,9 @@ class WindowNormalization(keras.layers.Layer):
         return normalised, shift, scale
 
     def compute_output_spec(self, inputs):
-        state = keras.KerasTensor((inputs.shape[0], inputs.shape[-1]), dtype=inputs.dtype)
-        return keras.KerasTensor(inputs.shape, dtype=inputs.dtype), state, state
+        # Two distinct tensors: the functional API tells outputs apart by identity.
+        shift, scale = (keras.KerasTensor((inputs.shape[0], inputs.shape[-1]), dtype=inputs.dtype) for _ in range(2))
+        return keras.KerasTensor(inputs.shape, dtype=inputs.dtype), shift, scale
 
     def get_config(self):
         return {**super().get_config(), "mode": self.mode, "channels": self.channels, "epsilon": self.epsilon}

@@ -1,0 +1,46 @@
+"""Real series shipped with the package (see README.md here for sources and caveats)."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import pandas as pd
+
+from lstm_toolkit.errors import DataError
+
+# name -> (file, time column)
+DATASETS = {
+    "seattle_hourly_temperature": ("seattle_hourly_temperature.csv", "date"),
+    "msft_daily_ohlcv": ("msft_daily_ohlcv.csv", "Date"),
+    "euro_electrical_equipment_monthly": ("euro_electrical_equipment_monthly.csv", "month"),
+    "us_employment_monthly": ("us_employment_monthly.csv", "month"),
+    "seattle_daily_weather": ("seattle_daily_weather.csv", "date"),
+}
+
+
+def list_datasets():
+    """Names of the shipped datasets.
+
+    Example:
+    >>> "seattle_hourly_temperature" in list_datasets()
+    True
+    """
+    return sorted(DATASETS)
+
+
+def load(name):
+    """Loads a shipped dataset as a DataFrame indexed by its timestamps.
+
+    Nothing is downloaded: the CSV files are inside the package.
+
+    Example:
+    >>> df = load("seattle_hourly_temperature")
+    >>> df.shape, df.index.freq is None
+    ((8759, 1), True)
+    """
+    if name not in DATASETS:
+        raise DataError(f"Unknown dataset {name!r}. Available: {list_datasets()}.")
+    filename, time_col = DATASETS[name]
+    with resources.files(__name__).joinpath(filename).open("r") as handle:
+        frame = pd.read_csv(handle, parse_dates=[time_col])
+    return frame.set_index(time_col)

@@ -1,0 +1,369 @@
+import json
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lstm_toolkit.data import (
+    Scaler,
+    WindowDenormalization,
+    WindowedSeries,
+    WindowNormalization,
+    WindowSpec,
+    as_frame,
+    calendar_features,
+    fill_missing,
+    future_index,
+    infer_frequency,
+    input_windows,
+    make_window_dataset,
+    season_length_for,
+    split_points,
+    window_starts,
+)
+from lstm_toolkit.errors import ConfigError, DataError
+
+
+def collect(dataset):
+    xs, ys = zip(*[(x.numpy(), y.numpy()) for x, y in dataset])
+    return np.concatenate(xs), np.concatenate(ys)
+
+
+# --- frames -----------------------------------------------------------------
+
+
+def test_as_frame_parses_time_column_and_keeps_values():
+    df = pd.DataFrame({"when": ["2024-01-02", "2024-01-03"], "v": [1.0, 2.0]})
+    frame = as_frame(df, time_col="when")
+    assert isinstance(frame.index, pd.DatetimeIndex)
+    assert frame.index.name == "when"
+    assert frame["v"].tolist() == [1.0, 2.0]
+    assert "when" in df.columns  # the caller's frame is not modified
+
+
+def test_as_frame_numpy_gets_row_index_and_numbered_columns():
+    frame = as_frame(np.arange(6.0).reshape(3, 2))
+    assert list(frame.columns) == [0, 1]
+    assert frame.index.tolist() == [0, 1, 2]
+    assert as_frame(np.arange(4.0)).shape == (4, 1)
+
+
+def test_as_frame_rejects_three_dimensional_array():
+    with pytest.raises(DataError, match=r"shape \(2, 2, 2\)"):
+        as_frame(np.zeros((2, 2, 2)))
+
+
+def test_duplicate_timestamps_are_named_with_the_fix():
+    index = pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-02"])
+    with pytest.raises(DataError, match=r"Duplicate timestamp 2024-01-02.*row 2.*groupby"):
+        as_frame(pd.DataFrame({"y": [1.0, 2.0, 3.0]}, index=index))
+
+
+def test_unsorted_timestamps_are_named_with_the_fix():
+    index = pd.to_datetime(["2024-01-01", "2024-01-03", "2024-01-02"])
+    with pytest.raises(DataError, match=r"not sorted: row 2 .*sort_index"):
+        as_frame(pd.DataFrame({"y": [1.0, 2.0, 3.0]}, index=index))
+
+
+def test_missing_time_column_lists_the_available_ones():
+    with pytest.raises(DataError, match=r"Time column 'date' not found.*\['y'\]"):
+        as_frame(pd.DataFrame({"y": [1.0]}), time_col="date")
+
+
+def test_unparsable_time_column():
+    with pytest.raises(DataError, match="could not be parsed"):
+        as_frame(pd.DataFrame({"t": ["yesterday", "nope"], "y": [1.0, 2.0]}), time_col="t")
+
+
+def test_missing_and_non_numeric_columns(hourly_frame):
+    spec = WindowSpec(lookback=4, targets="nope")
+    with pytest.raises(DataError, match=r"Target column 'nope' not found.*\['y', 'x'\]"):
+        WindowedSeries.from_frame(hourly_frame, spec)
+    frame = hourly_frame.assign(label="a")
+    with pytest.raises(DataError, match=r"Feature column 'label' is not numeric.*to_numeric"):
+        WindowedSeries.from_frame(frame, WindowSpec(lookback=4, targets="y", features=("y", "label")))
+
+
+def test_nan_is_refused_with_row_and_fix():
+    frame = pd.DataFrame({"y": [1.0, 2.0, np.nan, 4.0]}, index=pd.date_range("2024-01-01", periods=4, freq="D"))
+    with pytest.raises(DataError, match=r"'y' has 1 missing.*row 2 \(index 2024-01-03.*fill="):
+        fill_missing(frame, ["y"])
+
+
+def test_inf_is_refused():
+    with pytest.raises(DataError, match="missing or infinite"):
+        fill_missing(pd.DataFrame({"y": [1.0, np.inf]}), ["y"])
+
+
+@pytest.mark.parametrize(
+    "fill, expected",
+    [("ffill", [1.0, 1.0, 3.0]), ("interpolate", [1.0, 2.0, 3.0]), ("zero", [1.0, 0.0, 3.0])],
+)
+def test_fill_policies(fill, expected):
+    assert fill_missing(pd.DataFrame({"y": [1.0, np.nan, 3.0]}), ["y"], fill=fill).ravel().tolist() == expected
+
+
+def test_ffill_cannot_fill_a_leading_gap():
+    with pytest.raises(DataError, match="leading gaps"):
+        fill_missing(pd.DataFrame({"y": [np.nan, 1.0]}), ["y"], fill="ffill")
+
+
+def test_unknown_fill_policy():
+    with pytest.raises(DataError, match="fill="):
+        fill_missing(pd.DataFrame({"y": [1.0]}), ["y"], fill="mean")
+
+
+@pytest.mark.parametrize(
+    "index, freq, season",
+    [
+        (pd.date_range("2024-01-01", periods=10, freq="h"), "h", 24),
+        (pd.date_range("2024-01-01", periods=10, freq="30min"), "30min", 48),
+        (pd.date_range("2024-01-01", periods=10, freq="D"), "D", 7),
+        (pd.date_range("2024-01-07", periods=10, freq="W-SUN"), "W-SUN", 52),
+        (pd.date_range("2024-01-01", periods=10, freq="MS"), "MS", 12),
+        (pd.RangeIndex(10), None, 1),
+    ],
+)
+def test_frequency_and_season(index, freq, season):
+    assert infer_frequency(index) == freq
+    assert season_length_for(freq) == season
+
+
+def test_trading_days_with_holidays_are_business_days():
+    index = pd.bdate_range("2024-01-01", periods=30).delete([5, 17])
+    assert infer_frequency(index) == "B"
+
+
+def test_future_index():
+    index = pd.date_range("2024-01-01", periods=3, freq="MS")
+    assert future_index(index, "MS", 2).tolist() == [pd.Timestamp("2024-04-01"), pd.Timestamp("2024-05-01")]
+    assert future_index(pd.RangeIndex(5), None, 2).tolist() == [5, 6]
+
+
+# --- calendar ---------------------------------------------------------------
+
+
+def test_calendar_features_are_cyclic_and_bounded():
+    index = pd.date_range("2024-01-01", periods=48, freq="h")
+    features = calendar_features(index, ["hour", "dayofweek"])
+    assert features.shape == (48, 4)
+    assert np.abs(features).max() <= 1.0
+    np.testing.assert_allclose(features[0], features[24][:2].tolist() + features[0][2:].tolist(), atol=1e-6)
+
+
+def test_calendar_features_need_timestamps():
+    with pytest.raises(DataError, match="need timestamps"):
+        calendar_features(pd.RangeIndex(5), ["hour"])
+
+
+# --- splits -----------------------------------------------------------------
+
+
+def test_split_by_fraction_count_and_timestamp():
+    assert split_points(pd.RangeIndex(100), validation=0.1, test=0.2) == (70, 80)
+    assert split_points(pd.RangeIndex(100), validation=5, test=10) == (85, 90)
+    assert split_points(pd.RangeIndex(100)) == (100, 100)
+    index = pd.date_range("2024-01-01", periods=10, freq="D")
+    assert split_points(index, validation="2024-01-05", test=pd.Timestamp("2024-01-08")) == (4, 7)
+
+
+@pytest.mark.parametrize("kwargs", [{"test": 1.5}, {"validation": -0.1}, {"test": 500}])
+def test_split_rejects_bad_sizes(kwargs):
+    with pytest.raises(DataError):
+        split_points(pd.RangeIndex(100), **kwargs)
+
+
+def test_split_rejects_validation_after_test():
+    index = pd.date_range("2024-01-01", periods=10, freq="D")
+    with pytest.raises(DataError, match="must start before the test part"):
+        split_points(index, validation="2024-01-09", test="2024-01-05")
+
+
+def test_split_by_timestamp_needs_timestamps():
+    with pytest.raises(DataError, match="no DatetimeIndex"):
+        split_points(pd.RangeIndex(10), test="2024-01-01")
+
+
+# --- windows ----------------------------------------------------------------
+
+
+def test_window_starts_keep_targets_inside_the_part():
+    assert window_starts(3, 2, first_target=5, stop=9).tolist() == [2, 3, 4]
+    assert window_starts(3, 1, first_target=0, stop=6, stride=2).tolist() == [0, 2]
+    assert window_starts(3, 5, first_target=5, stop=9).size == 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    lookback=st.integers(1, 20),
+    horizon=st.integers(1, 10),
+    stride=st.integers(1, 5),
+    first=st.integers(0, 50),
+    length=st.integers(0, 60),
+)
+def test_window_starts_property(lookback, horizon, stride, first, length):
+    stop = first + length
+    starts = window_starts(lookback, horizon, first, stop, stride)
+    assert (starts >= 0).all()
+    assert (starts + lookback >= first).all()
+    assert (starts + lookback + horizon <= stop).all()
+    if len(starts) > 1:
+        assert set(np.diff(starts)) == {stride}
+
+
+def test_dataset_matches_keras_timeseries_dataset_from_array():
+    series = np.random.default_rng(0).normal(size=(120, 2)).astype("float32")
+    lookback, horizon = 10, 1
+    starts = window_starts(lookback, horizon, 0, len(series))
+    x, y = collect(make_window_dataset(series, series[:, :1], starts, lookback, horizon, batch_size=16))
+    reference = keras.utils.timeseries_dataset_from_array(
+        series[:-horizon], series[lookback:, :1], sequence_length=lookback, batch_size=16
+    )
+    rx, ry = collect(reference)
+    np.testing.assert_array_equal(x, rx)
+    np.testing.assert_array_equal(y[:, 0, :], ry)
+
+
+def test_input_windows_match_the_dataset():
+    series = np.random.default_rng(1).normal(size=(50, 3)).astype("float32")
+    starts = window_starts(7, 2, 0, 50)
+    x, _ = collect(make_window_dataset(series, series, starts, 7, 2, batch_size=8))
+    np.testing.assert_array_equal(input_windows(series, starts + 6, 7), x)
+
+
+def test_dataset_without_targets_yields_inputs_only():
+    series = np.arange(10, dtype="float32")[:, None]
+    batch = next(iter(make_window_dataset(series, None, [0, 1], 3, 1, batch_size=2)))
+    assert tuple(batch.shape) == (2, 3, 1)
+
+
+def test_batch_size_must_be_positive():
+    with pytest.raises(ConfigError, match="batch_size=0"):
+        make_window_dataset(np.zeros((5, 1)), None, [0], 2, 1, batch_size=0)
+
+
+# --- the windowed series ------------------------------------------------------
+
+
+def test_no_training_target_touches_validation(counting_frame):
+    spec = WindowSpec(lookback=10, targets="y", horizon=5)
+    series = WindowedSeries.from_frame(counting_frame, spec, validation=0.2, test=0.2, scaler="none")
+    train_end, validation_end = series.bounds["train"][1], series.bounds["validation"][1]
+    _, y_train = collect(series.dataset("train", batch_size=32))
+    x_val, y_val = collect(series.dataset("validation", batch_size=32))
+    _, y_test = collect(series.dataset("test", batch_size=32))
+    assert y_train.max() == train_end - 1  # the last training target is the last training row
+    assert y_val.min() == train_end and y_val.max() == validation_end - 1
+    assert y_test.min() == validation_end and y_test.max() == len(counting_frame) - 1
+    assert x_val.min() < train_end  # validation inputs may look back into training rows: context
+    assert len(np.unique(y_train[:, 0, 0])) == series.n_windows("train")
+
+
+def test_scaler_has_seen_only_training_rows(hourly_frame):
+    spec = WindowSpec(lookback=24, targets="y", features=("y", "x"))
+    series = WindowedSeries.from_frame(hourly_frame, spec, validation=0.1, test=0.2)
+    train_end = series.bounds["train"][1]
+    estimator = series.scaler.estimator_
+    assert estimator.n_samples_seen_ == train_end == 280
+    np.testing.assert_allclose(estimator.mean_, hourly_frame[["y", "x"]].iloc[:train_end].mean().to_numpy())
+    # The test part's scaled values are not centred: it lies above the training range (trend).
+    assert series.targets[series.bounds["test"][0]:].mean() > 0.5
+
+
+def test_training_windows_are_shuffled_but_validation_keeps_time_order(counting_frame):
+    spec = WindowSpec(lookback=5, targets="y")
+    series = WindowedSeries.from_frame(counting_frame, spec, validation=0.2, scaler="none")
+    _, y_train = collect(series.dataset("train", batch_size=16, seed=3))
+    _, y_val = collect(series.dataset("validation", batch_size=16))
+    assert not np.all(np.diff(y_train[:, 0, 0]) > 0)
+    assert sorted(y_train[:, 0, 0].tolist()) == list(range(5, series.bounds["train"][1]))
+    assert np.all(np.diff(y_val[:, 0, 0]) == 1)
+
+
+def test_a_fitted_scaler_is_applied_not_refit(hourly_frame):
+    spec = WindowSpec(lookback=24, targets="y")
+    first = WindowedSeries.from_frame(hourly_frame, spec, validation=0.2)
+    later = WindowedSeries.from_frame(hourly_frame.iloc[200:], spec, scaler=first.scaler)
+    np.testing.assert_allclose(later.targets, first.targets[200:])
+
+
+def test_inverse_targets_returns_original_units(hourly_frame):
+    spec = WindowSpec(lookback=24, targets="y", features=("x", "y"))
+    series = WindowedSeries.from_frame(hourly_frame, spec, validation=0.2, scaler="minmax")
+    np.testing.assert_allclose(series.inverse_targets(series.targets), hourly_frame[["y"]].to_numpy(), rtol=1e-5)
+
+
+def test_calendar_channels_follow_the_data_channels(hourly_frame):
+    spec = WindowSpec(lookback=24, targets="y", calendar=("hour",))
+    series = WindowedSeries.from_frame(hourly_frame, spec)
+    assert spec.input_channels == ("y", "hour_sin", "hour_cos")
+    assert series.inputs.shape == (400, 3)
+    np.testing.assert_allclose(series.inputs[:, 1:], calendar_features(hourly_frame.index, ["hour"]))
+
+
+def test_too_short_part_says_how_many_rows_are_needed(hourly_frame):
+    spec = WindowSpec(lookback=300, targets="y", horizon=24)
+    with pytest.raises(DataError, match=r"train part has 320 rows but needs at least 324"):
+        WindowedSeries.from_frame(hourly_frame, spec, validation=0.2)
+    spec = WindowSpec(lookback=24, targets="y", horizon=48)
+    with pytest.raises(DataError, match=r"test part has 40 rows .* needs at least 48"):
+        WindowedSeries.from_frame(hourly_frame, spec, test=0.1, min_parts=("train", "test"))
+
+
+def test_constant_target_with_a_scaler_is_refused():
+    frame = pd.DataFrame({"y": [3.0] * 50})
+    with pytest.raises(DataError, match=r"'y' is constant \(3\).*divide by zero.*scaler='none'"):
+        WindowedSeries.from_frame(frame, WindowSpec(lookback=5, targets="y"))
+    WindowedSeries.from_frame(frame, WindowSpec(lookback=5, targets="y"), scaler="none")
+
+
+@pytest.mark.parametrize("kind", ["standard", "minmax", "none"])
+def test_scaler_round_trips_through_json(kind):
+    values = np.random.default_rng(2).normal(size=(40, 2)) * [1.0, 100.0]
+    scaler = Scaler(kind, columns=["a", "b"]).fit(values)
+    restored = Scaler.from_dict(json.loads(json.dumps(scaler.to_dict())))
+    np.testing.assert_allclose(restored.transform(values), scaler.transform(values))
+    np.testing.assert_allclose(restored.inverse_transform(scaler.transform(values)), values)
+
+
+def test_unknown_scaler():
+    with pytest.raises(ConfigError, match="scaler='robust'"):
+        Scaler("robust")
+
+
+def test_window_spec_validation_and_json():
+    spec = WindowSpec(lookback=8, targets=["a", "b"], features=("a", "b", "c"), calendar=("hour",))
+    assert WindowSpec.from_dict(json.loads(json.dumps(spec.to_dict()))) == spec
+    assert spec.target_channels == (0, 1)
+    assert spec.n_features == 5
+    with pytest.raises(ConfigError, match="lookback=0"):
+        WindowSpec(lookback=0, targets="a")
+    with pytest.raises(ConfigError, match="Unknown calendar"):
+        WindowSpec(lookback=3, targets="a", calendar=("season",))
+
+
+# --- window-relative normalisation ------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["last", "mean"])
+def test_window_normalisation_is_undone_exactly(mode):
+    x = np.random.default_rng(3).normal(size=(4, 12, 3)).astype("float32") * 5 + 50
+    normalised, shift, scale = WindowNormalization(mode, channels=[0, 1])(x)
+    normalised = np.asarray(normalised)
+    np.testing.assert_array_equal(normalised[..., 2], x[..., 2])  # channel 2 passes through
+    restored = WindowDenormalization([0, 1])([normalised[:, :, :2], shift, scale])
+    np.testing.assert_allclose(np.asarray(restored), x[:, :, :2], rtol=1e-5)
+    if mode == "last":
+        np.testing.assert_allclose(normalised[:, -1, :2], 0.0)
+    else:
+        np.testing.assert_allclose(normalised[..., :2].mean(axis=1), 0.0, atol=1e-5)
+
+
+def test_window_normalisation_makes_level_shifts_invisible():
+    x = np.random.default_rng(4).normal(size=(2, 10, 1)).astype("float32")
+    low, _, _ = WindowNormalization("last")(x)
+    high, _, _ = WindowNormalization("last")(x + 1000.0)
+    np.testing.assert_allclose(np.asarray(low), np.asarray(high), atol=1e-3)

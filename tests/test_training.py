@@ -1,0 +1,112 @@
+import keras
+import numpy as np
+import pytest
+
+from lstm_toolkit.data import WindowedSeries, WindowSpec
+from lstm_toolkit.errors import ConfigError
+from lstm_toolkit.models import ModelConfig, build_model
+from lstm_toolkit.training import TrainingConfig, compile_model, default_callbacks, fit
+
+
+def tiny_model():
+    return build_model(ModelConfig(units=(4,)), lookback=3, n_features=1)
+
+
+def tiny_data(n=32, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 3, 1)).astype("float32")
+    return x, x[:, -1:, :] * 0.5
+
+
+def test_compile_defaults_follow_the_practitioner_rules():
+    model = compile_model(tiny_model())
+    assert isinstance(model.optimizer, keras.optimizers.Adam)
+    assert model.optimizer.clipnorm == 1.0
+    assert float(model.optimizer.learning_rate) == pytest.approx(1e-3)
+    assert model.loss == "mse"
+    x, y = tiny_data()
+    logs = model.evaluate(x, y, verbose=0, return_dict=True)
+    assert set(logs) == {"loss", "mae"}
+
+
+def test_default_callbacks():
+    callbacks = default_callbacks(TrainingConfig(patience=3))
+    early = callbacks[0]
+    assert isinstance(early, keras.callbacks.EarlyStopping)
+    assert early.restore_best_weights and early.patience == 3 and early.monitor == "val_loss"
+    assert isinstance(callbacks[1], keras.callbacks.ReduceLROnPlateau)
+    assert isinstance(callbacks[2], keras.callbacks.TerminateOnNaN)
+
+
+def test_fit_checkpoints_the_best_model(tmp_path):
+    x, y = tiny_data()
+    history = fit(
+        tiny_model(),
+        (x, y),
+        validation=tiny_data(seed=1),
+        config=TrainingConfig(epochs=3, verbose=0, seed=0),
+        checkpoint_dir=tmp_path / "ckpt",
+    )
+    assert len(history.history["val_loss"]) == 3
+    restored = keras.models.load_model(tmp_path / "ckpt" / "best.keras", safe_mode=True)
+    assert restored.count_params() == tiny_model().count_params()
+
+
+def test_user_callbacks_are_added_or_replace_the_defaults():
+    seen = []
+    record = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: seen.append(epoch))
+    history = fit(tiny_model(), tiny_data(), config=TrainingConfig(epochs=2, verbose=0), callbacks=[record])
+    assert seen == [0, 1]
+    assert "learning_rate" in history.history  # logged by the default ReduceLROnPlateau
+
+
+def test_replace_callbacks_drops_the_defaults():
+    stop_now = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: setattr(model, "stop_training", True))
+    model = tiny_model()
+    history = fit(model, tiny_data(), config=TrainingConfig(epochs=5, verbose=0), callbacks=[stop_now], replace_callbacks=True)
+    assert len(history.history["loss"]) == 1
+    assert "learning_rate" not in history.history
+
+
+def test_without_validation_the_callbacks_monitor_training_loss():
+    history = fit(tiny_model(), tiny_data(), config=TrainingConfig(epochs=2, verbose=0))
+    assert "val_loss" not in history.history and len(history.history["loss"]) == 2
+
+
+def test_seed_makes_runs_reproducible():
+    weights = []
+    for _ in range(2):
+        keras.utils.set_random_seed(7)  # weights are drawn when the model is built
+        model = tiny_model()
+        fit(model, tiny_data(), config=TrainingConfig(epochs=2, verbose=0, seed=7))
+        weights.append(np.concatenate([w.ravel() for w in model.get_weights()]))
+    np.testing.assert_array_equal(weights[0], weights[1])
+
+
+def test_terminate_on_nan_stops_a_diverging_run():
+    x, y = tiny_data()
+    y[0, 0, 0] = np.inf
+    history = fit(tiny_model(), (x, y), config=TrainingConfig(epochs=5, verbose=0))
+    assert len(history.history["loss"]) == 1
+
+
+def test_bad_training_configs():
+    with pytest.raises(ConfigError, match="epochs=0"):
+        TrainingConfig(epochs=0)
+    with pytest.raises(ConfigError, match="clipnorm=-1"):
+        TrainingConfig(clipnorm=-1)
+    assert TrainingConfig.from_dict(TrainingConfig(seed=3).to_dict()) == TrainingConfig(seed=3)
+
+
+def test_end_to_end_on_a_shipped_series_lowers_validation_loss(seattle):
+    spec = WindowSpec(lookback=48, targets="temp", horizon=6)
+    series = WindowedSeries.from_frame(seattle.iloc[:3000], spec, validation=0.2, test=0.1)
+    model = build_model(ModelConfig(units=(16,)), spec.lookback, spec.n_features, spec.horizon, spec.n_targets)
+    history = fit(
+        model,
+        series.dataset("train", batch_size=64, seed=0),
+        series.dataset("validation", batch_size=256),
+        config=TrainingConfig(epochs=4, verbose=0, seed=0),
+    )
+    val_loss = history.history["val_loss"]
+    assert min(val_loss[1:]) < val_loss[0]
