@@ -2,8 +2,9 @@
 
 from importlib import metadata as _metadata
 
-from lstm_toolkit import data
+from lstm_toolkit import data, datasets
 from lstm_toolkit.errors import BundleError, ConfigError, DataError, LeakageWarning, NotFittedError
+from lstm_toolkit.forecaster import Forecaster, load
 from lstm_toolkit.models import ModelConfig, build_model
 from lstm_toolkit.training import TrainingConfig, compile_model, fit
 
@@ -16,6 +17,7 @@ __all__ = [
     "BundleError",
     "ConfigError",
     "DataError",
+    "Forecaster",
     "LeakageWarning",
     "ModelConfig",
     "NotFittedError",
@@ -23,6 +25,8 @@ __all__ = [
     "build_model",
     "compile_model",
     "data",
+    "datasets",
     "fit",
+    "load",
     "__version__",
 ]

@@ -28,8 +28,13 @@ class ModelConfig:
         dense_units: hidden Dense layers of the head.
         dense_activation: activation of those hidden Dense layers.
         output_activation: activation of the output layer ("linear" for regression).
-        window_norm: "none", "last" or "mean": window-relative normalisation
-            done inside the model (see `data.WindowNormalization`).
+        window_norm: "none", "last", "seasonal" or "mean": window-relative
+            normalisation done inside the model (see `data.WindowNormalization`).
+            "auto" (the default) lets the Forecaster pick "last" or "seasonal",
+            whichever naive forecast is better on the training data;
+            `build_model` alone treats it as "last".
+        season_length: the season of window_norm="seasonal", in steps (the
+            Forecaster fills it in from the data's frequency).
 
     Example:
     >>> config = ModelConfig(units=(128, 64), dropout=0.2, dense_units=(32,))
@@ -45,7 +50,8 @@ class ModelConfig:
     dense_units: tuple = ()
     dense_activation: str = "relu"
     output_activation: str = "linear"
-    window_norm: str = "none"
+    window_norm: str = "auto"
+    season_length: int | None = None
 
     def __post_init__(self):
         object.__setattr__(self, "units", tuple(int(u) for u in _as_sequence(self.units)))
@@ -60,7 +66,10 @@ class ModelConfig:
             rate = getattr(self, name)
             if not 0.0 <= rate < 1.0:
                 raise ConfigError(f"`{name}` must lie in [0, 1). Received: {name}={rate}")
-        _check_mode(self.window_norm)
+        if self.window_norm != "auto":
+            _check_mode(self.window_norm)
+        if self.season_length is not None and (isinstance(self.season_length, bool) or self.season_length < 1):
+            raise ConfigError(f"`season_length` must be a positive integer or None. Received: season_length={self.season_length!r}")
 
     def to_dict(self):
         config = dataclasses.asdict(self)
@@ -85,6 +94,7 @@ def build_model(
     n_targets=1,
     target_channels=None,
     normalized_channels=None,
+    norm_scales=(None, None),
     name="forecaster",
 ):
     """Builds an uncompiled functional `keras.Model` mapping windows to forecasts.
@@ -103,6 +113,8 @@ def build_model(
             `n_targets` channels).
         normalized_channels: input channels the window normalisation applies to
             (default: all).
+        norm_scales: `(input_scale, delta_scale)` of the window normalisation,
+            fit on training windows with `data.window_norm_scales`.
         name: the model's name.
 
     Returns:
@@ -121,19 +133,28 @@ def build_model(
             "unless you need it.",
             stacklevel=2,
         )
+    window_norm = "last" if config.window_norm == "auto" else config.window_norm
+    if window_norm == "seasonal" and config.season_length is None:
+        raise ConfigError("window_norm='seasonal' needs `season_length` (steps per season) in the ModelConfig.")
     inputs = keras.Input(shape=(lookback, n_features), name="window")
     x = inputs
-    if config.window_norm != "none":
+    if window_norm != "none":
         if target_channels is None:
             target_channels = list(range(n_targets))
         if any(c is None for c in target_channels):
             raise ConfigError(
-                f"window_norm={config.window_norm!r} expresses forecasts relative to each target's "
+                f"window_norm={window_norm!r} expresses forecasts relative to each target's "
                 "own recent values, so every target must also be an input feature. Add the "
                 "targets to `features`, or use window_norm='none'."
             )
         x, shift, scale = WindowNormalization(
-            config.window_norm, channels=normalized_channels, name="window_norm"
+            window_norm,
+            channels=normalized_channels,
+            horizon=horizon,
+            season_length=config.season_length or 1,
+            input_scale=norm_scales[0],
+            delta_scale=norm_scales[1],
+            name="window_norm",
         )(x)
     recurrent = CELLS[config.cell]
     for depth, units in enumerate(config.units, start=1):
@@ -153,6 +174,6 @@ def build_model(
         x = keras.layers.Dense(units, activation=config.dense_activation, name=f"dense_{depth}")(x)
     x = keras.layers.Dense(horizon * n_targets, activation=config.output_activation, name="output")(x)
     outputs = keras.layers.Reshape((horizon, n_targets), name="forecast")(x)
-    if config.window_norm != "none":
+    if window_norm != "none":
         outputs = WindowDenormalization(target_channels, name="window_denorm")([outputs, shift, scale])
     return keras.Model(inputs, outputs, name=name)

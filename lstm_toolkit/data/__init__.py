@@ -2,7 +2,7 @@
 
 from lstm_toolkit.data.calendar import CALENDAR_FEATURES, calendar_columns, calendar_features
 from lstm_toolkit.data.frame import as_frame, check_columns, fill_missing, future_index, infer_frequency, season_length_for
-from lstm_toolkit.data.normalization import WINDOW_NORMS, WindowDenormalization, WindowNormalization
+from lstm_toolkit.data.normalization import WINDOW_NORMS, WindowDenormalization, WindowNormalization, window_norm_scales
 from lstm_toolkit.data.scaling import SCALERS, Scaler
 from lstm_toolkit.data.series import WindowedSeries
 from lstm_toolkit.data.spec import WindowSpec
@@ -29,5 +29,6 @@ __all__ = [
     "make_window_dataset",
     "season_length_for",
     "split_points",
+    "window_norm_scales",
     "window_starts",
 ]

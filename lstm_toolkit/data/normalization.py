@@ -3,18 +3,79 @@
 from __future__ import annotations
 
 import keras
+import numpy as np
 from keras import ops
 
 from lstm_toolkit.errors import ConfigError
 
-# "none": windows as scaled; "last": relative to the window's last observed value
-# (the model predicts the change); "mean": the window's own mean and standard deviation.
-WINDOW_NORMS = ("none", "last", "mean")
+# "none": windows as scaled. "last": relative to the window's last value; the model
+# predicts the change from the naive forecast. "seasonal": inputs relative to the last
+# value, forecasts relative to the last season (the seasonal-naive forecast).
+# "mean": the window's own mean and standard deviation (RevIN-style).
+WINDOW_NORMS = ("none", "last", "seasonal", "mean")
 
 
 def _check_mode(mode):
     if mode not in WINDOW_NORMS:
         raise ConfigError(f"`window_norm` must be one of {WINDOW_NORMS}. Received: window_norm={mode!r}")
+
+
+def _reference_rows(lookback, horizon, season_length):
+    """Window row that forecast step h (1-based) is referenced to in "seasonal" mode."""
+    return [lookback - season_length + step % season_length for step in range(horizon)]
+
+
+def window_norm_scales(windows, targets, mode, target_channels, channels=None, season_length=1):
+    """Fits the two scale vectors of `WindowNormalization` on training windows.
+
+    `input_scale` is the spread of the window-relative inputs and `delta_scale`
+    the spread of what the network has to predict (target minus its naive or
+    seasonal-naive reference), per input channel. Dividing by them keeps the
+    network working at unit scale even when the changes are tiny next to the
+    level (prices) or to the seasonal swing (temperatures).
+
+    Args:
+        windows: training input windows (n, lookback, n_features), scaled.
+        targets: their targets (n, horizon, n_targets), scaled.
+        mode: "last" or "seasonal" (other modes need no scales: returns None, None).
+        target_channels: input channel of each target.
+        channels: the normalised channels (default: all).
+        season_length: season of "seasonal" mode.
+
+    Returns:
+        `(input_scale, delta_scale)` as lists of floats, one per input channel.
+
+    Example:
+    >>> import numpy as np
+    >>> x = np.cumsum(np.ones((4, 5, 1)), axis=1)
+    >>> window_norm_scales(x, x[:, -1:, :] + 2.0, "last", [0])[1]
+    [1.0]
+    """
+    if mode not in ("last", "seasonal"):
+        return None, None
+    windows = np.asarray(windows, dtype="float64")
+    targets = np.asarray(targets, dtype="float64")
+    n_features = windows.shape[-1]
+    channels = range(n_features) if channels is None else channels
+    relative = windows - windows[:, -1:, :]
+    input_scale = np.ones(n_features)
+    delta_scale = np.ones(n_features)
+    for channel in channels:
+        input_scale[channel] = _spread(relative[:, :-1, channel])
+    horizon = targets.shape[1]
+    if mode == "last":
+        reference = np.repeat(windows[:, -1:, :], horizon, axis=1)
+    else:
+        reference = windows[:, _reference_rows(windows.shape[1], horizon, season_length), :]
+    for position, channel in enumerate(target_channels):
+        delta_scale[channel] = _spread(targets[:, :, position] - reference[:, :, channel])
+    return input_scale.tolist(), delta_scale.tolist()
+
+
+def _spread(values):
+    """Root mean square (deviations from the reference, so not centred); 1 when there is none."""
+    spread = float(np.sqrt(np.mean(np.square(values)))) if values.size else 0.0
+    return spread if spread > 1e-8 else 1.0
 
 
 @keras.saving.register_keras_serializable(package="lstm_toolkit")
@@ -23,63 +84,123 @@ class WindowNormalization(keras.layers.Layer):
 
     A scaler fit on the training part saturates once a series leaves the
     training range (prices, trending sales); a window expressed relative to its
-    last value (or to its own mean and spread) looks the same at any level.
+    own recent values looks the same at any level, and the model only has to
+    learn a correction to a naive forecast.
 
     Args:
-        mode: "last" subtracts each channel's last value in the window;
-            "mean" subtracts the window mean and divides by the window's
-            standard deviation; "none" passes the window through.
+        mode: "last" subtracts each channel's last value in the window and
+            references forecasts to it (naive forecast + learned change);
+            "seasonal" does the same to the inputs, adds the seasonal
+            differences x[t] - x[t - m] as extra channels, and references the
+            forecast of step h to the value one season earlier (seasonal naive
+            + learned change); "mean" subtracts the window mean and divides by
+            the window's standard deviation; "none" passes the window through.
         channels: input channels to normalise (others, e.g. calendar
             channels, pass through); None means all.
+        horizon: forecast steps (used by "seasonal").
+        season_length: season in steps (used by "seasonal"; at most the lookback).
+        input_scale: per-channel divisor of the relative inputs (see
+            `window_norm_scales`); None for 1.
+        delta_scale: per-channel divisor of the change the network predicts;
+            None for 1.
         epsilon: added to the variance in "mean" mode.
 
     Returns:
-        `(normalised, shift, scale)`, with `shift` and `scale` of shape
-        (batch, n_features), for `WindowDenormalization` to undo.
+        `(normalised, shift, scale)`: the network's input, and the per-step
+        reference (batch, horizon or 1, n_features) and scale (batch, 1,
+        n_features) that `WindowDenormalization` applies to its output.
 
     Example:
     >>> import numpy as np
     >>> x = np.array([[[1.0], [2.0], [4.0]]], dtype="float32")
     >>> normalised, shift, scale = WindowNormalization("last")(x)
     >>> np.asarray(normalised)[0, :, 0].tolist(), np.asarray(shift).tolist()
-    ([-3.0, -2.0, 0.0], [[4.0]])
+    ([-3.0, -2.0, 0.0], [[[4.0]]])
+    >>> _, shift, _ = WindowNormalization("seasonal", horizon=3, season_length=2)(x)
+    >>> np.asarray(shift)[0, :, 0].tolist()
+    [2.0, 4.0, 2.0]
     """
 
-    def __init__(self, mode="last", channels=None, epsilon=1e-5, **kwargs):
+    def __init__(
+        self,
+        mode="last",
+        channels=None,
+        horizon=1,
+        season_length=1,
+        input_scale=None,
+        delta_scale=None,
+        epsilon=1e-5,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         _check_mode(mode)
+        if mode == "seasonal" and season_length < 1:
+            raise ConfigError(f"`season_length` must be positive. Received: season_length={season_length}")
         self.mode = mode
         self.channels = None if channels is None else [int(c) for c in channels]
+        self.horizon = int(horizon)
+        self.season_length = int(season_length)
+        self.input_scale = None if input_scale is None else [float(v) for v in input_scale]
+        self.delta_scale = None if delta_scale is None else [float(v) for v in delta_scale]
         self.epsilon = float(epsilon)
 
     def build(self, input_shape):
-        n_features = input_shape[-1]
-        channels = range(n_features) if self.channels is None else self.channels
+        lookback, n_features = input_shape[1], input_shape[-1]
+        if self.mode == "seasonal" and lookback is not None and self.season_length > lookback:
+            raise ConfigError(
+                f"window_norm='seasonal' needs a lookback of at least one season: lookback={lookback}, "
+                f"season_length={self.season_length}. Raise the lookback or use window_norm='last'."
+            )
+        self._channel_list = list(range(n_features)) if self.channels is None else self.channels
         self._mask = ops.convert_to_tensor(
-            [1.0 if c in channels else 0.0 for c in range(n_features)], dtype=self.compute_dtype
+            [1.0 if c in self._channel_list else 0.0 for c in range(n_features)], dtype=self.compute_dtype
         )
+        self._input_scale = ops.convert_to_tensor(self.input_scale or [1.0] * n_features, dtype=self.compute_dtype)
+        self._delta_scale = ops.convert_to_tensor(self.delta_scale or [1.0] * n_features, dtype=self.compute_dtype)
+        self._lookback = lookback
 
     def call(self, inputs):
+        last = inputs[:, -1:, :]
         if self.mode == "none":
-            shift = ops.zeros_like(inputs[:, -1, :])
-            return inputs, shift, ops.ones_like(shift)
-        if self.mode == "last":
-            shift = inputs[:, -1, :] * self._mask
-            scale = ops.ones_like(shift)
-        else:
-            shift = ops.mean(inputs, axis=1) * self._mask
-            spread = ops.sqrt(ops.var(inputs, axis=1) + self.epsilon)
+            return inputs, ops.zeros_like(last), ops.ones_like(last)
+        if self.mode == "mean":
+            shift = ops.mean(inputs, axis=1, keepdims=True) * self._mask
+            spread = ops.sqrt(ops.var(inputs, axis=1, keepdims=True) + self.epsilon)
             scale = spread * self._mask + (1.0 - self._mask)
-        normalised = (inputs - shift[:, None, :]) / scale[:, None, :]
-        return normalised, shift, scale
+            return (inputs - shift) / scale, shift, scale
+        normalised = (inputs - last * self._mask) / self._input_scale
+        scale = ops.ones_like(last) * self._delta_scale
+        if self.mode == "last":
+            return normalised, last * self._mask, scale
+        shift = ops.take(inputs, _reference_rows(self._lookback, self.horizon, self.season_length), axis=1)
+        season = self.season_length
+        differences = (inputs[:, season:, :] - inputs[:, :-season, :]) / self._delta_scale
+        differences = ops.pad(differences, [[0, 0], [season, 0], [0, 0]])
+        differences = ops.take(differences, self._channel_list, axis=-1)
+        return ops.concatenate([normalised, differences], axis=-1), shift * self._mask, scale
 
     def compute_output_spec(self, inputs):
-        # Two distinct tensors: the functional API tells outputs apart by identity.
-        shift, scale = (keras.KerasTensor((inputs.shape[0], inputs.shape[-1]), dtype=inputs.dtype) for _ in range(2))
-        return keras.KerasTensor(inputs.shape, dtype=inputs.dtype), shift, scale
+        batch, lookback, n_features = inputs.shape
+        steps = self.horizon if self.mode == "seasonal" else 1
+        extra = len(self.channels if self.channels is not None else range(n_features)) if self.mode == "seasonal" else 0
+        # Distinct tensors: the functional API tells outputs apart by identity.
+        return (
+            keras.KerasTensor((batch, lookback, n_features + extra), dtype=inputs.dtype),
+            keras.KerasTensor((batch, steps, n_features), dtype=inputs.dtype),
+            keras.KerasTensor((batch, 1, n_features), dtype=inputs.dtype),
+        )
 
     def get_config(self):
-        return {**super().get_config(), "mode": self.mode, "channels": self.channels, "epsilon": self.epsilon}
+        return {
+            **super().get_config(),
+            "mode": self.mode,
+            "channels": self.channels,
+            "horizon": self.horizon,
+            "season_length": self.season_length,
+            "input_scale": self.input_scale,
+            "delta_scale": self.delta_scale,
+            "epsilon": self.epsilon,
+        }
 
 
 @keras.saving.register_keras_serializable(package="lstm_toolkit")
@@ -93,7 +214,7 @@ class WindowDenormalization(keras.layers.Layer):
     Example:
     >>> import numpy as np
     >>> y = np.array([[[0.5]]], dtype="float32")
-    >>> shift, scale = np.array([[4.0]], "float32"), np.array([[2.0]], "float32")
+    >>> shift, scale = np.array([[[4.0]]], "float32"), np.array([[[2.0]]], "float32")
     >>> np.asarray(WindowDenormalization([0])([y, shift, scale])).tolist()
     [[[5.0]]]
     """
@@ -104,8 +225,8 @@ class WindowDenormalization(keras.layers.Layer):
 
     def call(self, inputs):
         forecast, shift, scale = inputs
-        shift = ops.take(shift, self.target_channels, axis=-1)[:, None, :]
-        scale = ops.take(scale, self.target_channels, axis=-1)[:, None, :]
+        shift = ops.take(shift, self.target_channels, axis=-1)
+        scale = ops.take(scale, self.target_channels, axis=-1)
         return forecast * scale + shift
 
     def compute_output_shape(self, input_shape):

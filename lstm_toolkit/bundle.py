@@ -1,0 +1,168 @@
+"""The saved-model bundle: a folder with model.keras, the estimator's JSON, and a manifest."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import zipfile
+from pathlib import Path
+
+import keras
+
+from lstm_toolkit.errors import BundleError
+
+FORMAT = "lstm_toolkit.bundle"
+FORMAT_VERSION = 1
+MODEL_FILE = "model.keras"
+ESTIMATOR_FILE = "estimator.json"
+MANIFEST_FILE = "manifest.json"
+
+
+def _sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _write_json(path, payload):
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(payload, handle, indent=2, sort_keys=True, allow_nan=True)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _fsync_file(path):
+    with open(path, "rb") as handle:
+        os.fsync(handle.fileno())
+
+
+def library_versions():
+    """Versions of the libraries a bundle was written with."""
+    import numpy
+    import pandas
+    import sklearn
+
+    from lstm_toolkit import __version__
+
+    versions = {"lstm_toolkit": __version__, "keras": keras.__version__, "numpy": numpy.__version__,
+                "pandas": pandas.__version__, "scikit-learn": sklearn.__version__}
+    try:
+        import tensorflow
+
+        versions["tensorflow"] = tensorflow.__version__
+    except ImportError:  # another Keras backend
+        pass
+    return versions
+
+
+def save_bundle(path, model, estimator, params, state, metadata=None):
+    """Writes a bundle to the folder `path` atomically and returns its `Path`.
+
+    Everything is written into a temporary folder beside `path` first; only a
+    complete bundle replaces an existing one, so a crash or a full disk midway
+    leaves the previous bundle as it was. A folder at `path` that is not a
+    bundle is never overwritten.
+
+    Args:
+        path: the bundle folder.
+        model: the `keras.Model`.
+        estimator: the estimator's class name ("Forecaster").
+        params: constructor arguments (JSON-safe).
+        state: fitted state (JSON-safe: plain numbers, strings, lists, dicts).
+        metadata: extra JSON-safe information (metrics, notes).
+    """
+    path = Path(path)
+    if path.exists() and not (path / MANIFEST_FILE).is_file() and (not path.is_dir() or any(path.iterdir())):
+        raise BundleError(
+            f"{path} exists and is not an lstm_toolkit bundle; refusing to overwrite it. "
+            "Choose another path or remove it yourself."
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.partial-", dir=path.parent))
+    try:
+        model.save(staging / MODEL_FILE)
+        _fsync_file(staging / MODEL_FILE)
+        payload = {"estimator": estimator, "params": params, "state": state, "metadata": metadata or {}}
+        _write_json(staging / ESTIMATOR_FILE, payload)
+        manifest = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "estimator": estimator,
+            "versions": library_versions(),
+            "files": {name: _sha256(staging / name) for name in (MODEL_FILE, ESTIMATOR_FILE)},
+        }
+        _write_json(staging / MANIFEST_FILE, manifest)
+        _swap_into_place(staging, path)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return path
+
+
+def _swap_into_place(staging, path):
+    """Renames the finished `staging` folder to `path`, keeping the old bundle until then."""
+    if not path.exists():
+        os.rename(staging, path)
+        return
+    retired = Path(tempfile.mkdtemp(prefix=f".{path.name}.old-", dir=path.parent))
+    os.rmdir(retired)
+    os.rename(path, retired)
+    try:
+        os.rename(staging, path)
+    except BaseException:
+        os.rename(retired, path)
+        raise
+    shutil.rmtree(retired, ignore_errors=True)
+
+
+def load_bundle(path, estimator=None):
+    """Reads a bundle, checking format, version and file hashes; returns `(model, payload)`.
+
+    The Keras model loads with `safe_mode=True`: no pickle, no arbitrary code.
+
+    Raises:
+        BundleError: missing, truncated, tampered with, or of another format.
+    """
+    path = Path(path)
+    manifest_path = path / MANIFEST_FILE
+    if not path.is_dir():
+        raise BundleError(f"No bundle at {path}: the folder does not exist. Check the path.")
+    if not manifest_path.is_file():
+        raise BundleError(f"{path} is not an lstm_toolkit bundle (no {MANIFEST_FILE}). Check the path.")
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise BundleError(f"The manifest of {path} is corrupt ({error}). Save the model again.") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise BundleError(f"{path} is not an lstm_toolkit bundle (unknown manifest). Check the path.")
+    version = manifest.get("format_version")
+    if version != FORMAT_VERSION:
+        raise BundleError(
+            f"{path} has bundle format version {version!r}; this lstm_toolkit reads version "
+            f"{FORMAT_VERSION}. Load it with the lstm_toolkit that wrote it "
+            f"({manifest.get('versions', {}).get('lstm_toolkit', 'unknown')}) and save it again."
+        )
+    if estimator is not None and manifest.get("estimator") != estimator:
+        raise BundleError(f"{path} holds a {manifest.get('estimator')}, not a {estimator}.")
+    for name, expected in manifest.get("files", {}).items():
+        file = path / name
+        if not file.is_file():
+            raise BundleError(f"The bundle {path} is incomplete: {name} is missing. Save the model again.")
+        if _sha256(file) != expected:
+            raise BundleError(
+                f"{name} in {path} does not match its checksum: the file was truncated or modified "
+                "after saving. Restore it from a backup or save the model again."
+            )
+    if set(manifest.get("files", {})) != {MODEL_FILE, ESTIMATOR_FILE}:
+        raise BundleError(f"The manifest of {path} does not list the bundle's files. Save the model again.")
+    payload = json.loads((path / ESTIMATOR_FILE).read_text(encoding="utf-8"))
+    try:
+        model = keras.models.load_model(path / MODEL_FILE, safe_mode=True)
+    except (ValueError, OSError, zipfile.BadZipFile, KeyError, TypeError) as error:
+        raise BundleError(f"The Keras model in {path} could not be loaded: {error}") from None
+    return model, payload

@@ -1,0 +1,540 @@
+"""The Forecaster: a scikit-learn style estimator from DataFrame to forecasts in original units."""
+
+from __future__ import annotations
+
+import dataclasses
+import numbers
+import warnings
+
+import keras
+import numpy as np
+import pandas as pd
+
+from lstm_toolkit import bundle, metrics
+from lstm_toolkit.baselines import naive_forecast, seasonal_naive_forecast
+from lstm_toolkit.data import (
+    Scaler,
+    WindowedSeries,
+    WindowSpec,
+    as_frame,
+    calendar_features,
+    future_index,
+    infer_frequency,
+    season_length_for,
+    window_norm_scales,
+)
+from lstm_toolkit.errors import ConfigError, DataError, LeakageWarning, NotFittedError
+from lstm_toolkit.models import ModelConfig, build_model
+from lstm_toolkit.training import TrainingConfig, fit
+
+STRATEGIES = ("direct", "recursive")
+DEFAULT_MODEL = ModelConfig(units=(64, 64))
+# Origins forecast per model call in backtests: bounds memory to chunk x lookback x features.
+BACKTEST_CHUNK = 4096
+
+
+class Forecaster:
+    """Forecasts the next `horizon` steps of one or more columns with a recurrent network.
+
+    The defaults follow the practitioner rules: windows split by time, a scaler
+    fit on the training part only, each window expressed relative to its last
+    value (so a series that leaves its training range does not saturate the
+    model), two LSTM layers of 64 units, Adam with gradient clipping, early
+    stopping on a validation part at the end of the training data.
+
+    Args:
+        lookback: past rows the model sees per forecast.
+        horizon: future rows forecast at once.
+        target: the column (or list of columns) to forecast; None takes the
+            only numeric column.
+        features: input columns (default: the targets). Extra columns are past
+            covariates: seen over the lookback window only.
+        calendar: calendar fields derived from the timestamps and used as
+            inputs, e.g. ("hour", "dayofweek").
+        time_col: column holding the timestamps, when they are not the index.
+        scaler: "standard", "minmax" or "none", fit on the training part.
+        model: a `ModelConfig` (or its dict); default two LSTM layers of 64
+            units with window-relative normalisation.
+        strategy: "direct" (one output per future step) or "recursive" (a
+            one-step model fed its own forecasts; inputs must be the targets
+            and calendar features only).
+        epochs, batch_size, learning_rate, clipnorm, patience: training settings
+            (see `TrainingConfig`).
+        validation: the validation part for early stopping, as a fraction or
+            row count of the end of the data given to `fit`, or a timestamp.
+        season_length: the seasonal period of the seasonal-naive baseline and
+            of MASE; None infers it from the frequency (24 for hourly, ...).
+        fill: None refuses NaN/inf; "ffill", "interpolate" or "zero" fill them.
+        seed: seed for reproducible runs.
+        verbose: Keras' verbosity during training ("auto" shows progress, 0 is quiet).
+        callbacks: extra Keras callbacks for training (not saved in bundles).
+        checkpoint_dir: folder for the best-model checkpoint during training.
+
+    Attributes (after `fit`):
+        model_: the trained `keras.Model`.
+        spec_: the `WindowSpec` of the training windows.
+        scaler_: the fitted `data.Scaler`.
+        freq_: the frequency string of the index (None for a row index).
+        season_length_: the season used by baselines and MASE.
+        history_: dict of per-epoch training logs (loss, val_loss, learning_rate, ...).
+        fit_end_: the last timestamp (or row) of the training data.
+
+    Example:
+    >>> import lstm_toolkit
+    >>> df = lstm_toolkit.datasets.load("seattle_hourly_temperature").iloc[:1500]
+    >>> fc = lstm_toolkit.Forecaster(lookback=48, horizon=24, target="temp",
+    ...                              model=lstm_toolkit.ModelConfig(units=(16,)),
+    ...                              epochs=2, verbose=0, seed=0)
+    >>> fc = fc.fit(df.iloc[:1200])
+    >>> fc.predict(df.iloc[:1200]).shape
+    (24, 1)
+    >>> list(fc.evaluate(df).index)
+    ['model', 'naive', 'seasonal_naive']
+    """
+
+    def __init__(
+        self,
+        lookback=48,
+        horizon=1,
+        target=None,
+        features=None,
+        calendar=(),
+        time_col=None,
+        scaler="standard",
+        model=None,
+        strategy="direct",
+        epochs=50,
+        batch_size=64,
+        learning_rate=1e-3,
+        clipnorm=1.0,
+        patience=8,
+        validation=0.1,
+        season_length=None,
+        fill=None,
+        seed=None,
+        verbose="auto",
+        callbacks=None,
+        checkpoint_dir=None,
+    ):
+        self.lookback = lookback
+        self.horizon = horizon
+        self.target = target
+        self.features = features
+        self.calendar = calendar
+        self.time_col = time_col
+        self.scaler = scaler
+        self.model = model
+        self.strategy = strategy
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.clipnorm = clipnorm
+        self.patience = patience
+        self.validation = validation
+        self.season_length = season_length
+        self.fill = fill
+        self.seed = seed
+        self.verbose = verbose
+        self.callbacks = callbacks
+        self.checkpoint_dir = checkpoint_dir
+
+    # --- parameters -----------------------------------------------------------
+
+    def get_params(self):
+        """The constructor arguments, as given."""
+        return {name: getattr(self, name) for name in _PARAM_NAMES}
+
+    def __repr__(self):
+        defaults = Forecaster.__init__.__defaults__
+        changed = [
+            f"{name}={value!r}"
+            for name, value, default in zip(_PARAM_NAMES, self.get_params().values(), defaults)
+            if value != default
+        ]
+        return f"Forecaster({', '.join(changed)})"
+
+    def _model_config(self):
+        if self.model is None:
+            return DEFAULT_MODEL
+        if isinstance(self.model, dict):
+            return ModelConfig.from_dict(self.model)
+        if isinstance(self.model, ModelConfig):
+            return self.model
+        raise ConfigError(f"`model` must be a ModelConfig, a dict or None. Received: {type(self.model).__name__}")
+
+    def _training_config(self):
+        return TrainingConfig(
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            learning_rate=self.learning_rate,
+            clipnorm=self.clipnorm,
+            patience=self.patience,
+            reduce_lr_patience=max(1, self.patience // 2),
+            seed=self.seed,
+            verbose=self.verbose,
+        )
+
+    def _make_spec(self, frame):
+        target = self.target
+        if target is None:
+            numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
+            if len(numeric) != 1:
+                raise ConfigError(
+                    f"`target` is None but the data has {len(numeric)} numeric columns {numeric}; "
+                    "name the column(s) to forecast with `target=`."
+                )
+            target = numeric[0]
+        if self.strategy not in STRATEGIES:
+            raise ConfigError(f"`strategy` must be one of {STRATEGIES}. Received: strategy={self.strategy!r}")
+        spec = WindowSpec(
+            lookback=self.lookback,
+            targets=target,
+            horizon=self.horizon if self.strategy == "direct" else 1,
+            features=self.features,
+            calendar=self.calendar,
+        )
+        if self.strategy == "recursive" and set(spec.input_columns) != set(spec.targets):
+            raise ConfigError(
+                "strategy='recursive' feeds each forecast back as the next input, so the inputs "
+                f"must be exactly the targets {list(spec.targets)} (plus calendar features); "
+                f"received features={list(spec.input_columns)}. Use strategy='direct' for past covariates."
+            )
+        # Validate horizon through a spec with the full horizon as well.
+        WindowSpec(lookback=self.lookback, targets=target, horizon=self.horizon)
+        return spec
+
+    # --- fitting ----------------------------------------------------------------
+
+    def fit(self, data, validation=None):
+        """Trains on `data`; the last part of it (or `validation`) drives early stopping.
+
+        Args:
+            data: DataFrame (DatetimeIndex, or `time_col`), Series or numpy array.
+            validation: overrides the constructor's `validation`: a fraction or
+                row count of the end of `data`, a timestamp where it starts, or a
+                DataFrame that follows `data` in time.
+
+        Returns:
+            self.
+        """
+        frame = as_frame(data, time_col=self.time_col)
+        validation = self.validation if validation is None else validation
+        if isinstance(validation, (pd.DataFrame, pd.Series, np.ndarray)):
+            extra = as_frame(validation, time_col=self.time_col)
+            frame = as_frame(pd.concat([frame, extra]))
+            validation = len(extra)
+        spec = self._make_spec(frame)
+        series = WindowedSeries.from_frame(
+            frame,
+            spec,
+            validation=validation,
+            scaler=self.scaler,
+            fill=self.fill,
+        )
+        self.freq_ = infer_frequency(frame.index)
+        self.season_length_ = self.season_length or season_length_for(self.freq_)
+        self.model_config_ = self._resolve_model_config(series)
+        if self.seed is not None:
+            keras.utils.set_random_seed(self.seed)
+        model = build_model(
+            self.model_config_,
+            lookback=spec.lookback,
+            n_features=spec.n_features,
+            horizon=spec.horizon,
+            n_targets=spec.n_targets,
+            target_channels=spec.target_channels,
+            normalized_channels=range(len(spec.input_columns)),
+            norm_scales=self._norm_scales(series),
+        )
+        config = self._training_config()
+        has_validation = series.n_windows("validation") > 0
+        history = fit(
+            model,
+            series.dataset("train", batch_size=config.batch_size, seed=self.seed),
+            series.dataset("validation", batch_size=config.batch_size) if has_validation else None,
+            config=config,
+            callbacks=self.callbacks,
+            checkpoint_dir=self.checkpoint_dir,
+        )
+        self.model_ = model
+        self.spec_ = spec
+        self.scaler_ = series.scaler
+        self.history_ = {key: [float(v) for v in values] for key, values in history.history.items()}
+        self.fit_end_ = frame.index[-1]
+        self.n_train_windows_ = series.n_windows("train")
+        return self
+
+    def _resolve_model_config(self, series):
+        """Fills in the model config's data-dependent choices: season length and "auto" normalisation."""
+        config = self._model_config()
+        season = config.season_length or self.season_length_
+        window_norm = config.window_norm
+        if window_norm == "auto":
+            window_norm = "last"
+            if 1 < season <= self.lookback:
+                naive, seasonal = _training_baseline_errors(series, self.horizon, season)
+                window_norm = "seasonal" if seasonal < naive else "last"
+        return dataclasses.replace(config, window_norm=window_norm, season_length=season)
+
+    def _norm_scales(self, series, max_windows=4000):
+        """Scales of the window normalisation, from (a sample of) the training windows."""
+        starts = series.starts("train")
+        starts = starts[:: max(1, len(starts) // max_windows)]
+        spec = series.spec
+        windows = series.windows_ending_at(starts + spec.lookback - 1)
+        targets = series.targets[starts[:, None] + spec.lookback + np.arange(spec.horizon)[None, :]]
+        return window_norm_scales(
+            windows,
+            targets,
+            self.model_config_.window_norm,
+            spec.target_channels,
+            channels=range(len(spec.input_columns)),
+            season_length=self.model_config_.season_length,
+        )
+
+    def _check_fitted(self):
+        if not hasattr(self, "model_"):
+            raise NotFittedError(
+                "This Forecaster is not fitted yet. Call `fit(data)` first, or load a saved one "
+                "with `Forecaster.load(path)`."
+            )
+
+    # --- forecasting ------------------------------------------------------------
+
+    def _series(self, data):
+        return WindowedSeries.from_frame(
+            as_frame(data, time_col=self.time_col), self.spec_, scaler=self.scaler_, fill=self.fill, min_parts=()
+        )
+
+    def _forecast_scaled(self, windows, future_times):
+        """Scaled forecasts (n, horizon, n_targets) from scaled input windows (n, lookback, features)."""
+        if self.strategy == "direct":
+            return np.asarray(self.model_.predict(windows, batch_size=1024, verbose=0))
+        spec = self.spec_
+        n_data = len(spec.input_columns)
+        steps = []
+        for step in range(self.horizon):
+            next_values = np.asarray(self.model_(windows, training=False))[:, 0, :]
+            steps.append(next_values)
+            row = np.zeros((len(windows), 1, spec.n_features), dtype="float32")
+            row[:, 0, [spec.input_columns.index(t) for t in spec.targets]] = next_values
+            if spec.calendar:
+                row[:, 0, n_data:] = calendar_features(pd.DatetimeIndex(future_times[:, step]), spec.calendar)
+            windows = np.concatenate([windows[:, 1:], row], axis=1)
+        return np.stack(steps, axis=1)
+
+    def predict(self, history):
+        """Forecasts the `horizon` steps after the last row of `history`.
+
+        Args:
+            history: data like the training data, at least `lookback` rows; only
+                its last `lookback` rows are used.
+
+        Returns:
+            A DataFrame indexed by the future timestamps (or row numbers), one
+            column per target, in original units.
+        """
+        self._check_fitted()
+        series = self._series(history)
+        if len(series.index) < self.spec_.lookback:
+            raise DataError(
+                f"predict needs at least lookback={self.spec_.lookback} rows of history; "
+                f"received {len(series.index)}."
+            )
+        index = future_index(series.index, self.freq_, self.horizon)
+        future_times = np.asarray(index)[None, :]
+        windows = series.windows_ending_at([len(series.index) - 1])
+        forecast = series.inverse_targets(self._forecast_scaled(windows, future_times))[0]
+        return pd.DataFrame(forecast, index=index, columns=list(self.spec_.targets))
+
+    def _first_forecast_row(self, index, start):
+        if start is None:
+            first = int(index.searchsorted(self.fit_end_, side="right")) if _comparable(index, self.fit_end_) else len(index)
+            if first >= len(index):
+                raise DataError(
+                    f"The data has no rows after the training data (which ends at {self.fit_end_}), so "
+                    "there is nothing out-of-sample to backtest. Pass data that goes on past the "
+                    "training period, or an explicit `start=` (an in-sample backtest is optimistic)."
+                )
+            return first
+        if isinstance(start, numbers.Real) and not isinstance(start, numbers.Integral):
+            if not 0.0 < start < 1.0:
+                raise DataError(f"`start` as a fraction must lie in (0, 1). Received: start={start}")
+            return int(round(len(index) * start))
+        if isinstance(start, numbers.Integral):
+            return int(start)
+        return int(index.searchsorted(pd.Timestamp(start), side="left"))
+
+    def backtest(self, data, start=None, stride=1):
+        """Rolling-origin forecasts from every `stride`-th origin, in batched passes.
+
+        Each origin is the last observed row before a forecast; forecasts are
+        made only where all `horizon` actual values are known. The naive and
+        seasonal-naive forecasts of the same origins come alongside.
+
+        Args:
+            data: the series, including the history before `start`.
+            start: first forecast row: None for the first row after the
+                training data, a fraction of the rows, a row number or a timestamp.
+            stride: rows between consecutive origins.
+
+        Returns:
+            A tidy DataFrame with columns origin, timestamp, step, target,
+            forecast, actual, naive, seasonal_naive.
+        """
+        self._check_fitted()
+        if isinstance(stride, bool) or not isinstance(stride, numbers.Integral) or stride < 1:
+            raise ConfigError(f"`stride` must be a positive integer. Received: stride={stride!r}")
+        series = self._series(data)
+        index = series.index
+        first = max(self._first_forecast_row(index, start), self.spec_.lookback)
+        origins = np.arange(first - 1, len(index) - self.horizon, stride)
+        if len(origins) == 0:
+            raise DataError(
+                f"No origin has {self.horizon} actual values after it from row {first} on: the data "
+                f"has {len(index)} rows. Start earlier or give more data."
+            )
+        if _comparable(index, self.fit_end_) and index[first] <= self.fit_end_:
+            warnings.warn(
+                f"The backtest starts at {index[first]}, inside the training data (which ends at "
+                f"{self.fit_end_}): its errors are in-sample and optimistic.",
+                LeakageWarning,
+                stacklevel=2,
+            )
+        steps = np.arange(1, self.horizon + 1)
+        future_rows = origins[:, None] + steps[None, :]
+        future_times = np.asarray(index)[future_rows]
+        chunks = [
+            series.inverse_targets(
+                self._forecast_scaled(series.windows_ending_at(origins[i : i + BACKTEST_CHUNK]), future_times[i : i + BACKTEST_CHUNK])
+            )
+            for i in range(0, len(origins), BACKTEST_CHUNK)
+        ]
+        forecast = np.concatenate(chunks)
+        actual = series.raw[:, [series.spec.data_columns.index(t) for t in self.spec_.targets]]
+        columns = {
+            "forecast": forecast,
+            "actual": actual[future_rows],
+            "naive": naive_forecast(actual, origins, self.horizon),
+            "seasonal_naive": seasonal_naive_forecast(actual, origins, self.horizon, self.season_length_),
+        }
+        n_targets = len(self.spec_.targets)
+        frame = pd.DataFrame(
+            {
+                "origin": np.repeat(np.asarray(index)[origins], self.horizon * n_targets),
+                "timestamp": np.repeat(future_times.ravel(), n_targets),
+                "step": np.tile(np.repeat(steps, n_targets), len(origins)),
+                "target": np.tile(np.asarray(self.spec_.targets, dtype=object), len(origins) * self.horizon),
+                **{name: values.ravel() for name, values in columns.items()},
+            }
+        )
+        frame.attrs["first_forecast_row"] = int(first)
+        return frame
+
+    def evaluate(self, data, start=None, stride=1, by_target=False):
+        """Backtest metrics in original units for the model and the naive baselines.
+
+        MAE, RMSE, MAPE, sMAPE and MASE over every forecast of `backtest`, for
+        the model ("model"), the last value ("naive") and the last season
+        ("seasonal_naive"), all on the same windows. MASE divides by the
+        in-sample seasonal-naive MAE of the rows before the first forecast.
+
+        Returns:
+            A DataFrame with one row per method (a (target, method) MultiIndex
+            when `by_target`; otherwise metrics are averaged over targets).
+        """
+        results = self.backtest(data, start=start, stride=stride)
+        series = self._series(data)
+        first = results.attrs["first_forecast_row"]
+        rows = {}
+        for target, group in results.groupby("target", sort=False):
+            history = series.raw[:first, series.spec.data_columns.index(target)]
+            scale = metrics.seasonal_naive_scale(history, self.season_length_)
+            for method, column in (("model", "forecast"), ("naive", "naive"), ("seasonal_naive", "seasonal_naive")):
+                rows[(target, method)] = metrics.point_metrics(group["actual"], group[column], scale)
+        table = pd.DataFrame.from_dict(rows, orient="index")[list(metrics.METRICS)]
+        table.index = pd.MultiIndex.from_tuples(table.index, names=["target", "method"])
+        if by_target:
+            return table
+        return table.groupby(level="method", sort=False).mean()
+
+    # --- persistence ------------------------------------------------------------
+
+    def save(self, path):
+        """Writes a self-contained bundle (model.keras + JSON) to the folder `path`, atomically.
+
+        Returns:
+            The bundle's path.
+        """
+        self._check_fitted()
+        params = self.get_params()
+        params["model"] = self._model_config().to_dict() if self.model is not None else None
+        params["calendar"] = list(params["calendar"] or ())
+        params["callbacks"] = None
+        state = {
+            "spec": self.spec_.to_dict(),
+            "model_config": self.model_config_.to_dict(),
+            "scaler": self.scaler_.to_dict(),
+            "freq": self.freq_,
+            "season_length": self.season_length_,
+            "history": self.history_,
+            "fit_end": _encode_label(self.fit_end_),
+            "n_train_windows": self.n_train_windows_,
+        }
+        return bundle.save_bundle(path, self.model_, "Forecaster", params=params, state=state)
+
+    @classmethod
+    def load(cls, path):
+        """Restores a Forecaster saved with `save`; its predictions are identical."""
+        model, payload = bundle.load_bundle(path, estimator="Forecaster")
+        params = dict(payload["params"])
+        if params["model"] is not None:
+            params["model"] = ModelConfig.from_dict(params["model"])
+        params["calendar"] = tuple(params["calendar"])
+        forecaster = cls(**params)
+        state = payload["state"]
+        forecaster.model_ = model
+        forecaster.spec_ = WindowSpec.from_dict(state["spec"])
+        forecaster.model_config_ = ModelConfig.from_dict(state["model_config"])
+        forecaster.scaler_ = Scaler.from_dict(state["scaler"])
+        forecaster.freq_ = state["freq"]
+        forecaster.season_length_ = state["season_length"]
+        forecaster.history_ = state["history"]
+        forecaster.fit_end_ = _decode_label(state["fit_end"])
+        forecaster.n_train_windows_ = state["n_train_windows"]
+        return forecaster
+
+
+def _training_baseline_errors(series, horizon, season_length, max_origins=2000):
+    """Mean absolute errors of the naive and seasonal-naive forecasts over the training part."""
+    targets = series.targets[: series.bounds["train"][1]]
+    origins = np.arange(season_length - 1, len(targets) - horizon)
+    origins = origins[:: max(1, len(origins) // max_origins)]
+    actual = targets[origins[:, None] + np.arange(1, horizon + 1)[None, :]]
+    naive = naive_forecast(targets, origins, horizon)
+    seasonal = seasonal_naive_forecast(targets, origins, horizon, season_length)
+    return float(np.abs(actual - naive).mean()), float(np.abs(actual - seasonal).mean())
+
+
+_PARAM_NAMES = tuple(name for name in Forecaster.__init__.__code__.co_varnames[1 : Forecaster.__init__.__code__.co_argcount])
+
+
+def _comparable(index, label):
+    return isinstance(index, pd.DatetimeIndex) == isinstance(label, pd.Timestamp)
+
+
+def _encode_label(label):
+    if isinstance(label, pd.Timestamp):
+        return {"timestamp": label.isoformat()}
+    return {"row": int(label)}
+
+
+def _decode_label(encoded):
+    if "timestamp" in encoded:
+        return pd.Timestamp(encoded["timestamp"])
+    return int(encoded["row"])
+
+
+def load(path):
+    """Loads a saved Forecaster bundle (same as `Forecaster.load`)."""
+    return Forecaster.load(path)
