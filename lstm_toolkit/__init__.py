@@ -1,17 +1,40 @@
 """lstm_toolkit: forecast time series with Keras LSTMs, the classic mistakes made impossible."""
 
+import importlib
 from importlib import metadata as _metadata
 
-from lstm_toolkit import data, datasets
 from lstm_toolkit.errors import BundleError, ConfigError, DataError, LeakageWarning, NotFittedError
-from lstm_toolkit.forecaster import Forecaster, load
-from lstm_toolkit.models import ModelConfig, build_model
-from lstm_toolkit.training import TrainingConfig, compile_model, fit
 
 try:
     __version__ = _metadata.version("lstm-toolkit")
 except _metadata.PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+unknown"
+
+# Public names are imported on first use, so `import lstm_toolkit` (and the CLI's
+# --help) stays fast and TensorFlow loads only when something needs it.
+_LAZY = {
+    "Forecaster": "lstm_toolkit.forecaster",
+    "load": "lstm_toolkit.forecaster",
+    "ModelConfig": "lstm_toolkit.models",
+    "build_model": "lstm_toolkit.models",
+    "TrainingConfig": "lstm_toolkit.training",
+    "compile_model": "lstm_toolkit.training",
+    "fit": "lstm_toolkit.training",
+}
+_SUBMODULES = ("data", "datasets", "metrics", "baselines", "plotting", "models", "training", "bundle")
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    if name in _SUBMODULES:
+        return importlib.import_module(f"lstm_toolkit.{name}")
+    raise AttributeError(f"module 'lstm_toolkit' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY) | set(_SUBMODULES))
+
 
 __all__ = [
     "BundleError",
@@ -22,11 +45,9 @@ __all__ = [
     "ModelConfig",
     "NotFittedError",
     "TrainingConfig",
+    "__version__",
     "build_model",
     "compile_model",
-    "data",
-    "datasets",
     "fit",
     "load",
-    "__version__",
 ]

@@ -1,0 +1,49 @@
+"""Helpers shared by the benchmark scripts (not part of the package)."""
+
+import os
+import platform
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np
+
+
+def machine():
+    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+class Timer:
+    def __enter__(self):
+        self.start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = time.perf_counter() - self.start
+
+
+def ets_backtest(values, first, horizon, season_length):
+    """Damped additive ETS (statsmodels, state space) fit on values[:first], then h-step
+    forecasts from every origin first-1 .. n-horizon-1 with the parameters held fixed.
+
+    Returns an array (n_origins, horizon) or None if statsmodels is missing.
+    """
+    try:
+        from statsmodels.tsa.statespace.exponential_smoothing import ExponentialSmoothing
+    except ImportError:
+        return None
+    seasonal = season_length if 1 < season_length <= 48 and first > 3 * season_length else None
+    model = ExponentialSmoothing(values[:first], trend=True, damped_trend=True, seasonal=seasonal)
+    fitted = model.fit(disp=False)
+    full = fitted.apply(values)
+    design = np.asarray(full.model.ssm["design"])[0]
+    transition = np.asarray(full.model.ssm["transition"])
+    intercept = float(np.asarray(full.model.ssm["obs_intercept"]).ravel()[0])
+    predicted = np.asarray(full.filter_results.predicted_state)  # (k_states, n + 1): a_{t|t-1}
+    origins = np.arange(first - 1, len(values) - horizon)
+    state = predicted[:, origins + 1]  # a_{o+1|o}
+    forecasts = []
+    for _ in range(horizon):
+        forecasts.append(design @ state + intercept)
+        state = transition @ state
+    return np.stack(forecasts, axis=1)

@@ -1,0 +1,185 @@
+"""The `lstm-toolkit` command line: demo, fit, predict, evaluate."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+DEMO_DATASET = "seattle_hourly_temperature"
+
+
+def _read_csv(path, time_col=None):
+    """Reads a CSV; without `time_col`, a non-numeric first column is taken as the timestamps."""
+    import pandas as pd
+
+    from lstm_toolkit.errors import DataError
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"CSV file not found: {path}. Check the path.")
+    try:
+        frame = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+        raise DataError(f"Could not read {path} as CSV: {error}") from None
+    if time_col is None and len(frame.columns) and not pd.api.types.is_numeric_dtype(frame[frame.columns[0]]):
+        time_col = frame.columns[0]
+    return frame, time_col
+
+
+def _print_table(table, out=sys.stdout):
+    print(table.to_string(float_format=lambda v: f"{v:.4f}"), file=out)
+
+
+def cmd_demo(args):
+    import lstm_toolkit
+    from lstm_toolkit.plotting import plot_errors_by_step, plot_forecast
+
+    started = time.perf_counter()
+    df = lstm_toolkit.datasets.load(DEMO_DATASET)
+    cut = int(round(len(df) * 0.8))
+    print(
+        f"Demo: {DEMO_DATASET} ({len(df)} hourly rows; NOAA climate normals, a smooth typical year).\n"
+        f"Training on the first {cut} rows, backtesting 24-hour forecasts over the last {len(df) - cut}.",
+        flush=True,
+    )
+    forecaster = lstm_toolkit.Forecaster(
+        lookback=72, horizon=24, target="temp", epochs=args.epochs, seed=args.seed, verbose=2
+    )
+    forecaster.fit(df.iloc[:cut])
+    table = forecaster.evaluate(df)
+    print("\nBacktest metrics (original units, every origin of the held-out part):")
+    _print_table(table)
+    model_mase, seasonal_mase = table.loc["model", "MASE"], table.loc["seasonal_naive", "MASE"]
+    verdict = "beats" if model_mase < seasonal_mase else "does NOT beat"
+    print(f"\nThe LSTM {verdict} seasonal naive on MASE ({model_mase:.3f} vs {seasonal_mase:.3f}).")
+    out = Path(args.out)
+    forecaster.save(out)
+    print(f"Saved the bundle to {out}/")
+    results = forecaster.backtest(df)
+    origin = cut + (len(df) - cut) // 2
+    forecast = forecaster.predict(df.iloc[:origin])
+    figure = plot_forecast(df.iloc[:origin], forecast, actual=df.iloc[origin : origin + 24], last=72)
+    figure.savefig(out.parent / f"{out.name}_forecast.png", dpi=100)
+    plot_errors_by_step(results).savefig(out.parent / f"{out.name}_errors_by_step.png", dpi=100)
+    print(f"Wrote {out.parent / (out.name + '_forecast.png')} and {out.name}_errors_by_step.png")
+    print(f"Done in {time.perf_counter() - started:.0f} s.")
+    return 0
+
+
+def cmd_fit(args):
+    import lstm_toolkit
+
+    frame, time_col = _read_csv(args.csv, args.time_col)
+    forecaster = lstm_toolkit.Forecaster(
+        lookback=args.lookback,
+        horizon=args.horizon,
+        target=args.target,
+        features=args.features,
+        time_col=time_col,
+        epochs=args.epochs,
+        seed=args.seed,
+        verbose=2 if args.verbose else 0,
+    )
+    forecaster.fit(frame)
+    forecaster.save(args.out)
+    history = forecaster.history_
+    best = min(history.get("val_loss", history["loss"]))
+    print(f"Trained {len(history['loss'])} epochs (best validation loss {best:.4g}); saved to {args.out}")
+    return 0
+
+
+def cmd_predict(args):
+    import lstm_toolkit
+
+    forecaster = lstm_toolkit.load(args.model)
+    frame, _ = _read_csv(args.csv, forecaster.time_col)
+    forecast = forecaster.predict(frame)
+    if args.out:
+        forecast.to_csv(args.out)
+        print(f"Wrote {len(forecast)} forecast rows to {args.out}")
+    else:
+        forecast.to_csv(sys.stdout)
+    return 0
+
+
+def cmd_evaluate(args):
+    import lstm_toolkit
+
+    forecaster = lstm_toolkit.load(args.model)
+    frame, _ = _read_csv(args.csv, forecaster.time_col)
+    start = args.start
+    if start is not None:
+        start = float(start) if "." in start and start.replace(".", "", 1).isdigit() else (int(start) if start.isdigit() else start)
+    _print_table(forecaster.evaluate(frame, start=start, stride=args.stride))
+    return 0
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="lstm-toolkit", description="Forecast time series with Keras LSTMs."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = commands.add_parser("demo", help="train, backtest and save a model on the shipped demo series")
+    demo.add_argument("--out", default="saved_models/demo", help="bundle folder (default: saved_models/demo)")
+    demo.add_argument("--epochs", type=_positive_int, default=20, help="maximum epochs (default: 20)")
+    demo.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    demo.set_defaults(handler=cmd_demo)
+
+    fit = commands.add_parser("fit", help="train a Forecaster on a CSV file and save it")
+    fit.add_argument("--csv", required=True, help="input CSV file")
+    fit.add_argument("--target", required=True, nargs="+", help="column(s) to forecast")
+    fit.add_argument("--features", nargs="+", help="input columns (default: the targets)")
+    fit.add_argument("--time-col", help="timestamp column (default: the first column if it is not numeric)")
+    fit.add_argument("--lookback", type=_positive_int, default=48, help="past rows per forecast (default: 48)")
+    fit.add_argument("--horizon", type=_positive_int, default=1, help="future rows per forecast (default: 1)")
+    fit.add_argument("--epochs", type=_positive_int, default=50, help="maximum epochs (default: 50)")
+    fit.add_argument("--seed", type=int, default=None, help="random seed")
+    fit.add_argument("--out", required=True, help="bundle folder to write")
+    fit.add_argument("--verbose", action="store_true", help="print one line per epoch")
+    fit.set_defaults(handler=cmd_fit)
+
+    predict = commands.add_parser("predict", help="forecast the steps after the end of a CSV file")
+    predict.add_argument("--model", required=True, help="bundle folder")
+    predict.add_argument("--csv", required=True, help="history CSV file (at least lookback rows)")
+    predict.add_argument("--out", help="write the forecast to this CSV file (default: stdout)")
+    predict.set_defaults(handler=cmd_predict)
+
+    evaluate = commands.add_parser("evaluate", help="backtest a saved model against naive baselines")
+    evaluate.add_argument("--model", required=True, help="bundle folder")
+    evaluate.add_argument("--csv", required=True, help="CSV file with history and the period to evaluate")
+    evaluate.add_argument("--start", help="first forecast row: fraction, row number or timestamp "
+                          "(default: the first row after the training data)")
+    evaluate.add_argument("--stride", type=_positive_int, default=1, help="rows between origins (default: 1)")
+    evaluate.set_defaults(handler=cmd_evaluate)
+    return parser
+
+
+def main(argv=None):
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    args = build_parser().parse_args(argv)
+    from lstm_toolkit.errors import LstmToolkitError
+
+    try:
+        return args.handler(args)
+    except (LstmToolkitError, OSError) as error:
+        message = str(error).splitlines()[0] if str(error) else type(error).__name__
+        print(f"lstm-toolkit {args.command}: error: {message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

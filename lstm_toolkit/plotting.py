@@ -1,0 +1,132 @@
+"""Matplotlib figures for forecasts, training history and backtest errors (headless-safe)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+
+def _axes(ax, figsize):
+    if ax is not None:
+        return ax.figure, ax
+    figure = Figure(figsize=figsize, layout="constrained")
+    return figure, figure.add_subplot()
+
+
+def plot_forecast(history, forecast, actual=None, target=None, last=None, ax=None):
+    """Forecast vs actual, with the history before it.
+
+    Args:
+        history: DataFrame of past observations (the input to `predict`).
+        forecast: DataFrame from `Forecaster.predict`.
+        actual: optional DataFrame with the true future values.
+        target: column to plot (default: the first forecast column).
+        last: how many history rows to show (default: 3 x the horizon, at least 48).
+        ax: a matplotlib Axes to draw on; a new Figure when None.
+
+    Returns:
+        The matplotlib Figure (save it with `figure.savefig("forecast.png")`).
+
+    Example:
+    >>> index = pd.date_range("2024-01-01", periods=10, freq="D")
+    >>> history = pd.DataFrame({"y": range(8)}, index=index[:8])
+    >>> forecast = pd.DataFrame({"y": [8.0, 9.0]}, index=index[8:])
+    >>> plot_forecast(history, forecast).axes[0].get_title()
+    'Forecast of y'
+    """
+    target = forecast.columns[0] if target is None else target
+    last = last or max(48, 3 * len(forecast))
+    figure, ax = _axes(ax, (10, 4))
+    past = history[target].iloc[-last:]
+    ax.plot(past.index, past.to_numpy(), color="0.3", label="history")
+    ax.plot(forecast.index, forecast[target].to_numpy(), color="tab:blue", marker=".", label="forecast")
+    if actual is not None:
+        truth = actual[target].reindex(forecast.index)
+        ax.plot(truth.index, truth.to_numpy(), color="tab:orange", marker=".", label="actual")
+    ax.axvline(past.index[-1], color="0.6", linestyle=":")
+    ax.set_title(f"Forecast of {target}")
+    ax.legend()
+    return figure
+
+
+def plot_backtest(results, target=None, step=1, ax=None):
+    """Backtest forecasts of one step ahead (or `step` ahead) against the actual values.
+
+    Args:
+        results: the DataFrame from `Forecaster.backtest`.
+        target: which target (default: the first).
+        step: which forecast step to show.
+
+    Example:
+    >>> results = pd.DataFrame({"origin": [0, 1], "timestamp": [1, 2], "step": [1, 1], "target": ["y", "y"],
+    ...                         "forecast": [1.0, 2.0], "actual": [1.5, 2.5], "naive": [0.0, 1.0],
+    ...                         "seasonal_naive": [0.0, 1.0]})
+    >>> len(plot_backtest(results).axes[0].lines)
+    3
+    """
+    target = results["target"].iloc[0] if target is None else target
+    rows = results[(results["target"] == target) & (results["step"] == step)]
+    figure, ax = _axes(ax, (10, 4))
+    ax.plot(rows["timestamp"], rows["actual"], color="tab:orange", label="actual")
+    ax.plot(rows["timestamp"], rows["forecast"], color="tab:blue", label="model")
+    ax.plot(rows["timestamp"], rows["seasonal_naive"], color="0.6", linestyle="--", label="seasonal naive")
+    ax.set_title(f"Backtest of {target}, {step} step(s) ahead")
+    ax.legend()
+    return figure
+
+
+def plot_history(history, ax=None):
+    """Training curves: loss and val_loss, and the learning rate on a second axis.
+
+    Args:
+        history: `Forecaster.history_`, a Keras `History`, or its `.history` dict.
+
+    Example:
+    >>> plot_history({"loss": [1.0, 0.5], "val_loss": [1.2, 0.7], "learning_rate": [1e-3, 5e-4]}).axes[0].get_yscale()
+    'log'
+    """
+    history = getattr(history, "history", history)
+    figure, ax = _axes(ax, (8, 4))
+    epochs = np.arange(1, len(history["loss"]) + 1)
+    for key, style in (("loss", "-"), ("val_loss", "--")):
+        if key in history:
+            ax.plot(epochs, history[key], style, label=key)
+    ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss (scaled units)")
+    if "learning_rate" in history:
+        rate_ax = ax.twinx()
+        rate_ax.plot(epochs, history["learning_rate"], color="0.6", linestyle=":", label="learning rate")
+        rate_ax.set_yscale("log")
+        rate_ax.set_ylabel("learning rate")
+    ax.legend(loc="upper right")
+    ax.set_title("Training history")
+    return figure
+
+
+def plot_errors_by_step(results, target=None, ax=None):
+    """Mean absolute error by forecast step for the model and both naive baselines.
+
+    Example:
+    >>> results = pd.DataFrame({"step": [1, 2], "target": ["y", "y"], "forecast": [1.0, 2.0],
+    ...                         "actual": [1.5, 2.5], "naive": [0.0, 1.0], "seasonal_naive": [0.0, 1.0]})
+    >>> plot_errors_by_step(results).axes[0].get_xlabel()
+    'forecast step'
+    """
+    target = results["target"].iloc[0] if target is None else target
+    rows = results[results["target"] == target]
+    errors = pd.DataFrame(
+        {
+            name: (rows[column] - rows["actual"]).abs().groupby(rows["step"]).mean()
+            for name, column in (("model", "forecast"), ("naive", "naive"), ("seasonal naive", "seasonal_naive"))
+        }
+    )
+    figure, ax = _axes(ax, (8, 4))
+    for name in errors.columns:
+        ax.plot(errors.index, errors[name], marker="o", label=name)
+    ax.set_xlabel("forecast step")
+    ax.set_ylabel(f"MAE ({target})")
+    ax.set_title("Backtest error by forecast step")
+    ax.legend()
+    return figure

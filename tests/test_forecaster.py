@@ -1,0 +1,220 @@
+import subprocess
+import sys
+import textwrap
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import lstm_toolkit
+from lstm_toolkit import Forecaster, ModelConfig
+from lstm_toolkit.errors import ConfigError, DataError, LeakageWarning, NotFittedError
+
+TINY = ModelConfig(units=(8,))
+
+
+def small(**kwargs):
+    settings = dict(lookback=48, horizon=6, target="temp", model=TINY, epochs=2, verbose=0, seed=0)
+    settings.update(kwargs)
+    return Forecaster(**settings)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return lstm_toolkit.datasets.load("seattle_hourly_temperature").iloc[:1400]
+
+
+@pytest.fixture(scope="module")
+def fitted(data):
+    return small().fit(data.iloc[:1000])
+
+
+def test_constructor_stores_arguments_verbatim():
+    model = ModelConfig(units=(32,))
+    fc = Forecaster(lookback=60, horizon=3, target=["a", "b"], model=model, epochs=7)
+    params = fc.get_params()
+    assert params["target"] == ["a", "b"] and params["model"] is model and params["epochs"] == 7
+    assert repr(fc).startswith("Forecaster(lookback=60, horizon=3, target=['a', 'b']")
+    assert not hasattr(fc, "model_")
+
+
+def test_using_it_before_fit_is_a_clear_error(data):
+    with pytest.raises(NotFittedError, match=r"not fitted yet.*fit\(data\)"):
+        Forecaster(target="temp").predict(data)
+
+
+def test_fit_returns_self_with_fitted_state(fitted, data):
+    assert fitted.fit_end_ == data.index[999]
+    assert fitted.freq_ == "h" and fitted.season_length_ == 24
+    assert fitted.spec_.lookback == 48 and fitted.spec_.targets == ("temp",)
+    assert len(fitted.history_["loss"]) == 2 and "val_loss" in fitted.history_
+    assert fitted.scaler_.estimator_.n_samples_seen_ == 900  # training rows only: 10% validation held out
+
+
+def test_predict_returns_future_timestamps_in_original_units(fitted, data):
+    forecast = fitted.predict(data.iloc[:1000])
+    expected_index = pd.date_range(data.index[999] + pd.Timedelta(hours=1), periods=6, freq="h")
+    assert forecast.index.equals(expected_index)
+    assert list(forecast.columns) == ["temp"]
+    recent = data["temp"].iloc[900:1000]
+    assert recent.min() - 10 < forecast["temp"].min() and forecast["temp"].max() < recent.max() + 10
+
+
+def test_predict_uses_only_the_last_lookback_rows(fitted, data):
+    full = fitted.predict(data.iloc[:1000])
+    short = fitted.predict(data.iloc[1000 - 48 : 1000])
+    pd.testing.assert_frame_equal(full, short)
+
+
+def test_predict_needs_lookback_rows(fitted, data):
+    with pytest.raises(DataError, match=r"at least lookback=48 rows.*received 10"):
+        fitted.predict(data.iloc[:10])
+
+
+def test_predict_refuses_nan_and_wrong_columns(fitted, data):
+    broken = data.iloc[:100].copy()
+    broken.iloc[50, 0] = np.nan
+    with pytest.raises(DataError, match="'temp' has 1 missing"):
+        fitted.predict(broken)
+    with pytest.raises(DataError, match="'temp' not found"):
+        fitted.predict(data.iloc[:100].rename(columns={"temp": "t"}))
+
+
+def test_backtest_equals_repeated_predict(fitted, data):
+    results = fitted.backtest(data, start=1100, stride=50)
+    assert list(results.columns) == ["origin", "timestamp", "step", "target", "forecast", "actual", "naive", "seasonal_naive"]
+    for origin in results["origin"].unique()[:3]:
+        row = data.index.get_loc(origin)
+        expected = fitted.predict(data.iloc[: row + 1])["temp"].to_numpy()
+        got = results.loc[results["origin"] == origin, "forecast"].to_numpy()
+        np.testing.assert_allclose(got, expected, rtol=1e-5)
+
+
+def test_backtest_rows_and_baselines(fitted, data):
+    results = fitted.backtest(data, stride=10)
+    first_origin = data.index.get_loc(results["origin"].iloc[0])
+    assert first_origin == 999  # default start: the first row after the training data
+    rows = results[results["origin"] == results["origin"].iloc[0]]
+    values = data["temp"].to_numpy()
+    np.testing.assert_allclose(rows["actual"], values[1000:1006])
+    np.testing.assert_allclose(rows["naive"], values[999])
+    np.testing.assert_allclose(rows["seasonal_naive"], values[1000 - 24 : 1006 - 24])
+    assert rows["step"].tolist() == [1, 2, 3, 4, 5, 6]
+    assert (results["timestamp"] > fitted.fit_end_).all()
+    last_origin = data.index.get_loc(results["origin"].iloc[-1])
+    assert last_origin + 6 <= len(data) - 1
+
+
+def test_backtest_inside_the_training_data_warns(fitted, data):
+    with pytest.warns(LeakageWarning, match="in-sample"):
+        fitted.backtest(data, start=500, stride=100)
+
+
+def test_backtest_without_new_data_explains_itself(fitted, data):
+    with pytest.raises(DataError, match="no rows after the training data"):
+        fitted.backtest(data.iloc[:1000])
+
+
+def test_evaluate_matches_hand_computed_metrics(fitted, data):
+    table = fitted.evaluate(data, stride=7)
+    results = fitted.backtest(data, stride=7)
+    errors = (results["forecast"] - results["actual"]).abs()
+    history = data["temp"].to_numpy()[:1000]
+    scale = np.mean(np.abs(history[24:] - history[:-24]))
+    assert table.loc["model", "MAE"] == pytest.approx(errors.mean())
+    assert table.loc["model", "RMSE"] == pytest.approx(np.sqrt(((results["forecast"] - results["actual"]) ** 2).mean()))
+    assert table.loc["model", "MASE"] == pytest.approx(errors.mean() / scale)
+    naive_mae = (results["naive"] - results["actual"]).abs().mean()
+    assert table.loc["naive", "MAE"] == pytest.approx(naive_mae)
+    assert list(table.columns) == ["MAE", "RMSE", "MAPE", "sMAPE", "MASE"]
+
+
+def test_multiple_targets_and_a_past_covariate():
+    rng = np.random.default_rng(0)
+    index = pd.date_range("2024-01-01", periods=600, freq="h")
+    steps = np.arange(600)
+    frame = pd.DataFrame(
+        {"a": np.sin(steps / 10) + rng.normal(0, 0.05, 600), "b": np.cos(steps / 10), "c": rng.normal(size=600)},
+        index=index,
+    )
+    fc = Forecaster(lookback=24, horizon=4, target=["a", "b"], features=["a", "b", "c"], model=TINY,
+                    epochs=1, verbose=0, seed=0).fit(frame.iloc[:500])
+    forecast = fc.predict(frame.iloc[:500])
+    assert forecast.shape == (4, 2) and list(forecast.columns) == ["a", "b"]
+    by_target = fc.evaluate(frame, by_target=True)
+    assert set(by_target.index.get_level_values("target")) == {"a", "b"}
+    pooled = fc.evaluate(frame)
+    assert pooled.loc["model", "MASE"] == pytest.approx(by_target.xs("model", level="method")["MASE"].mean())
+
+
+def test_numpy_input_gets_a_row_index():
+    values = np.sin(np.arange(300) / 5.0)
+    fc = Forecaster(lookback=20, horizon=3, model=TINY, epochs=1, verbose=0).fit(values)
+    forecast = fc.predict(values)
+    assert forecast.index.tolist() == [300, 301, 302]
+    assert list(forecast.columns) == [0]
+
+
+def test_recursive_strategy_forecasts_the_full_horizon(data):
+    fc = small(strategy="recursive", calendar=("hour",)).fit(data.iloc[:1000])
+    assert fc.model_.output_shape == (None, 1, 1)
+    forecast = fc.predict(data.iloc[:1000])
+    assert forecast.shape == (6, 1)
+    results = fc.backtest(data, start=1100, stride=100)
+    np.testing.assert_allclose(
+        results.loc[results["origin"] == data.index[1099], "forecast"], fc.predict(data.iloc[:1100])["temp"], rtol=1e-5
+    )
+
+
+def test_recursive_strategy_refuses_past_covariates(data):
+    frame = data.assign(other=np.arange(len(data), dtype=float))
+    with pytest.raises(ConfigError, match="strategy='recursive'.*exactly the targets"):
+        small(strategy="recursive", features=["temp", "other"]).fit(frame)
+
+
+def test_auto_window_norm_follows_the_better_naive_forecast(fitted):
+    assert fitted.model_config_.window_norm == "seasonal"  # a daily cycle: seasonal naive wins
+    walk = pd.DataFrame({"p": 100 + np.cumsum(np.random.default_rng(1).normal(size=400))},
+                        index=pd.date_range("2024-01-01", periods=400, freq="h"))
+    fc = Forecaster(lookback=30, horizon=1, target="p", model=TINY, epochs=1, verbose=0).fit(walk)
+    assert fc.model_config_.window_norm == "last"  # a random walk: the last value wins
+
+
+def test_validation_can_be_a_following_dataframe(data):
+    fc = small(epochs=1).fit(data.iloc[:800], validation=data.iloc[800:1000])
+    assert fc.scaler_.estimator_.n_samples_seen_ == 800
+    assert fc.fit_end_ == data.index[999]
+
+
+def test_bad_settings_are_refused(data):
+    with pytest.raises(ConfigError, match="strategy='sideways'"):
+        small(strategy="sideways").fit(data)
+    with pytest.raises(ConfigError, match="lookback=0"):
+        small(lookback=0).fit(data)
+    with pytest.raises(ConfigError, match="name the column"):
+        Forecaster().fit(pd.DataFrame({"a": [1.0] * 10, "b": [2.0] * 10}))
+
+
+def test_save_and_load_in_a_fresh_process_give_identical_predictions(fitted, data, tmp_path):
+    path = fitted.save(tmp_path / "bundle")
+    history_csv = tmp_path / "history.csv"
+    data.iloc[:1000].to_csv(history_csv)
+    expected = fitted.predict(data.iloc[:1000])
+    script = textwrap.dedent(
+        f"""
+        import pandas as pd, lstm_toolkit
+        fc = lstm_toolkit.load({str(path)!r})
+        history = pd.read_csv({str(history_csv)!r}, index_col=0, parse_dates=True)
+        print(fc.predict(history).to_json(orient="split", double_precision=15))
+        """
+    )
+    output = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    restored = pd.read_json(__import__("io").StringIO(output.stdout.strip().splitlines()[-1]), orient="split")
+    np.testing.assert_array_equal(restored["temp"].to_numpy(), expected["temp"].to_numpy())
+    loaded = Forecaster.load(path)
+    assert loaded.get_params()["lookback"] == 48 and loaded.fit_end_ == fitted.fit_end_
+    assert loaded.model_config_ == fitted.model_config_
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pd.testing.assert_frame_equal(loaded.evaluate(data, stride=50), fitted.evaluate(data, stride=50))
