@@ -1,0 +1,59 @@
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from lstm_toolkit import plotting
+
+
+def backtest_frame():
+    steps = np.tile([1, 2], 5)
+    return pd.DataFrame({
+        "origin": np.repeat(np.arange(5), 2), "timestamp": np.arange(10), "step": steps, "target": "y",
+        "forecast": np.linspace(0, 1, 10), "actual": np.linspace(0, 1.1, 10),
+        "naive": np.zeros(10), "seasonal_naive": np.ones(10),
+    })
+
+
+def test_figures_render_headless_to_png(tmp_path):
+    index = pd.date_range("2024-01-01", periods=60, freq="h")
+    history = pd.DataFrame({"y": np.sin(np.arange(50))}, index=index[:50])
+    forecast = pd.DataFrame({"y": np.zeros(10)}, index=index[50:])
+    actual = pd.DataFrame({"y": np.ones(10)}, index=index[50:])
+    figures = [
+        plotting.plot_forecast(history, forecast, actual=actual),
+        plotting.plot_history({"loss": [1.0, 0.5], "val_loss": [1.1, 0.6], "learning_rate": [1e-3, 1e-3]}),
+        plotting.plot_errors_by_step(backtest_frame()),
+        plotting.plot_backtest(backtest_frame(), step=2),
+    ]
+    for number, figure in enumerate(figures):
+        assert isinstance(figure, Figure)
+        path = tmp_path / f"{number}.png"
+        figure.savefig(path)
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_forecast_plot_draws_history_forecast_and_actual():
+    index = pd.RangeIndex(20)
+    figure = plotting.plot_forecast(
+        pd.DataFrame({"y": np.arange(15.0)}, index=index[:15]),
+        pd.DataFrame({"y": np.arange(5.0)}, index=index[15:]),
+        actual=pd.DataFrame({"y": np.arange(5.0)}, index=index[15:]),
+    )
+    labels = [line.get_label() for line in figure.axes[0].lines]
+    assert labels[:3] == ["history", "forecast", "actual"]
+
+
+def test_errors_by_step_shows_each_method_per_step():
+    figure = plotting.plot_errors_by_step(backtest_frame())
+    lines = {line.get_label(): line for line in figure.axes[0].lines}
+    assert set(lines) == {"model", "naive", "seasonal naive"}
+    np.testing.assert_array_equal(lines["model"].get_xdata(), [1, 2])
+
+
+def test_history_plot_accepts_a_keras_history_object():
+    class History:
+        history = {"loss": [3.0, 2.0, 1.0]}
+
+    figure = plotting.plot_history(History())
+    assert figure.axes[0].lines[0].get_ydata().tolist() == [3.0, 2.0, 1.0]
