@@ -29,8 +29,8 @@ def _read_csv(path, time_col=None):
     return frame, time_col
 
 
-def _print_table(table, out=sys.stdout):
-    print(table.to_string(float_format=lambda v: f"{v:.4f}"), file=out)
+def _print_table(table):
+    print(table.to_string(float_format=lambda v: f"{v:.4f}"))
 
 
 def cmd_demo(args):

@@ -370,7 +370,8 @@ class Forecaster:
 
         Each origin is the last observed row before a forecast; forecasts are
         made only where all `horizon` actual values are known. The naive and
-        seasonal-naive forecasts of the same origins come alongside.
+        seasonal-naive forecasts of the same origins come alongside. A start
+        inside the training data gives a `LeakageWarning`.
 
         Args:
             data: the series, including the history before `start`.
@@ -383,9 +384,11 @@ class Forecaster:
             forecast, actual, naive, seasonal_naive.
         """
         self._check_fitted()
+        return self._backtest(self._series(data), start, stride)
+
+    def _backtest(self, series, start, stride):
         if isinstance(stride, bool) or not isinstance(stride, numbers.Integral) or stride < 1:
             raise ConfigError(f"`stride` must be a positive integer. Received: stride={stride!r}")
-        series = self._series(data)
         index = series.index
         first = max(self._first_forecast_row(index, start), self.spec_.lookback)
         origins = np.arange(first - 1, len(index) - self.horizon, stride)
@@ -399,19 +402,19 @@ class Forecaster:
                 f"The backtest starts at {index[first]}, inside the training data (which ends at "
                 f"{self.fit_end_}): its errors are in-sample and optimistic.",
                 LeakageWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
         steps = np.arange(1, self.horizon + 1)
         future_rows = origins[:, None] + steps[None, :]
         future_times = np.asarray(index)[future_rows]
         chunks = [
-            series.inverse_targets(
-                self._forecast_scaled(series.windows_ending_at(origins[i : i + BACKTEST_CHUNK]), future_times[i : i + BACKTEST_CHUNK])
+            self._forecast_scaled(
+                series.windows_ending_at(origins[i : i + BACKTEST_CHUNK]), future_times[i : i + BACKTEST_CHUNK]
             )
             for i in range(0, len(origins), BACKTEST_CHUNK)
         ]
-        forecast = np.concatenate(chunks)
-        actual = series.raw[:, [series.spec.data_columns.index(t) for t in self.spec_.targets]]
+        forecast = series.inverse_targets(np.concatenate(chunks))
+        actual = self._actual_targets(series)
         columns = {
             "forecast": forecast,
             "actual": actual[future_rows],
@@ -431,6 +434,10 @@ class Forecaster:
         frame.attrs["first_forecast_row"] = int(first)
         return frame
 
+    def _actual_targets(self, series):
+        """The targets in original units, (rows, n_targets)."""
+        return series.raw[:, [series.spec.data_columns.index(t) for t in self.spec_.targets]]
+
     def evaluate(self, data, start=None, stride=1, by_target=False):
         """Backtest metrics in original units for the model and the naive baselines.
 
@@ -439,17 +446,22 @@ class Forecaster:
         ("seasonal_naive"), all on the same windows. MASE divides by the
         in-sample seasonal-naive MAE of the rows before the first forecast.
 
+        Args:
+            data, start, stride: as for `backtest`.
+            by_target: one block of rows per target instead of the mean over targets.
+
         Returns:
-            A DataFrame with one row per method (a (target, method) MultiIndex
-            when `by_target`; otherwise metrics are averaged over targets).
+            A DataFrame with one row per method and one column per metric (a
+            (target, method) MultiIndex when `by_target`).
         """
-        results = self.backtest(data, start=start, stride=stride)
+        self._check_fitted()
         series = self._series(data)
-        first = results.attrs["first_forecast_row"]
+        results = self._backtest(series, start, stride)
+        history = self._actual_targets(series)[: results.attrs["first_forecast_row"]]
         rows = {}
-        for target, group in results.groupby("target", sort=False):
-            history = series.raw[:first, series.spec.data_columns.index(target)]
-            scale = metrics.seasonal_naive_scale(history, self.season_length_)
+        for position, target in enumerate(self.spec_.targets):
+            group = results[results["target"] == target]
+            scale = metrics.seasonal_naive_scale(history[:, position], self.season_length_)
             for method, column in (("model", "forecast"), ("naive", "naive"), ("seasonal_naive", "seasonal_naive")):
                 rows[(target, method)] = metrics.point_metrics(group["actual"], group[column], scale)
         table = pd.DataFrame.from_dict(rows, orient="index")[list(metrics.METRICS)]

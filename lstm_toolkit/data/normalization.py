@@ -48,8 +48,8 @@ def window_norm_scales(windows, targets, mode, target_channels, channels=None, s
     Example:
     >>> import numpy as np
     >>> x = np.cumsum(np.ones((4, 5, 1)), axis=1)
-    >>> window_norm_scales(x, x[:, -1:, :] + 2.0, "last", [0])[1]
-    [1.0]
+    >>> window_norm_scales(x, x[:, -1:, :] + 2.0, "last", [0])[1]  # targets 2 above the last value
+    [2.0]
     """
     if mode not in ("last", "seasonal"):
         return None, None

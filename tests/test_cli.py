@@ -1,0 +1,88 @@
+import os
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+import lstm_toolkit
+from lstm_toolkit.cli import main
+
+
+@pytest.fixture(scope="module")
+def csv_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cli") / "temps.csv"
+    lstm_toolkit.datasets.load("seattle_hourly_temperature").iloc[:600].to_csv(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def model_dir(csv_file):
+    out = csv_file.parent / "model"
+    code = main(["fit", "--csv", str(csv_file), "--target", "temp", "--lookback", "24", "--horizon", "3",
+                 "--epochs", "1", "--seed", "0", "--out", str(out)])
+    assert code == 0
+    return out
+
+
+def run_cli(*args):
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    env.pop("TF_CPP_MIN_LOG_LEVEL", None)  # the CLI must quiet TensorFlow by itself
+    return subprocess.run([sys.executable, "-m", "lstm_toolkit.cli", *args], capture_output=True, text=True, env=env)
+
+
+@pytest.mark.parametrize("command", [[], ["demo"], ["fit"], ["predict"], ["evaluate"]])
+def test_help_everywhere(command, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([*command, "--help"])
+    assert exit_info.value.code == 0
+    assert "usage: lstm-toolkit" in capsys.readouterr().out
+
+
+def test_fit_writes_a_loadable_bundle(model_dir):
+    assert (model_dir / "manifest.json").is_file()
+    assert lstm_toolkit.load(model_dir).spec_.lookback == 24
+
+
+def test_predict_prints_or_writes_the_forecast(model_dir, csv_file, tmp_path, capsys):
+    assert main(["predict", "--model", str(model_dir), "--csv", str(csv_file)]) == 0
+    printed = capsys.readouterr().out.strip().splitlines()
+    assert printed[0] == "date,temp" and len(printed) == 4
+    out = tmp_path / "forecast.csv"
+    assert main(["predict", "--model", str(model_dir), "--csv", str(csv_file), "--out", str(out)]) == 0
+    forecast = pd.read_csv(out, index_col=0, parse_dates=True)
+    assert forecast.index[0] == pd.Timestamp("2010-01-26 00:00:00") and forecast.shape == (3, 1)
+
+
+def test_evaluate_prints_the_comparison_table(model_dir, csv_file, capsys):
+    assert main(["evaluate", "--model", str(model_dir), "--csv", str(csv_file), "--start", "0.8", "--stride", "5"]) == 0
+    out = capsys.readouterr().out
+    for word in ("model", "naive", "seasonal_naive", "MASE"):
+        assert word in out
+
+
+def test_missing_file_is_one_line_and_exit_2():
+    result = run_cli("predict", "--model", "nowhere", "--csv", "nothing.csv")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "lstm-toolkit predict: error: No bundle at nowhere: the folder does not exist. Check the path."
+    ]
+
+
+def test_missing_column_is_one_line_and_exit_2(csv_file, tmp_path):
+    result = run_cli("fit", "--csv", str(csv_file), "--target", "humidity", "--out", str(tmp_path / "m"))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Target column 'humidity' not found" in lines[0] and "Traceback" not in result.stderr
+
+
+def test_bad_value_is_a_usage_error(csv_file, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["fit", "--csv", str(csv_file), "--target", "temp", "--lookback", "0", "--out", "x"])
+    assert exit_info.value.code == 2
+    assert "expected a positive integer, got 0" in capsys.readouterr().err
+
+
+def test_evaluate_without_new_data_suggests_start(model_dir, csv_file, capsys):
+    assert main(["evaluate", "--model", str(model_dir), "--csv", str(csv_file)]) == 2
+    assert "no rows after the training data" in capsys.readouterr().err

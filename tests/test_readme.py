@@ -1,0 +1,31 @@
+"""Every Python code block of the README runs, in order, in one namespace."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def python_blocks():
+    return re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
+
+
+def test_readme_has_the_two_setup_commands():
+    setup = README.read_text().split("## Set-up", 1)[1].split("##", 1)[0]
+    commands = re.findall(r"^make \w+", setup, flags=re.M)
+    assert commands == ["make demo", "make test"]
+
+
+@pytest.mark.slow
+def test_readme_python_blocks_run(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("saved_models").mkdir()
+    namespace = {}
+    blocks = python_blocks()
+    assert len(blocks) >= 3
+    for block in blocks:
+        exec(compile(block, str(README), "exec"), namespace)
+    assert (tmp_path / "saved_models" / "temperature" / "manifest.json").is_file()
+    assert (tmp_path / "saved_models" / "errors.png").stat().st_size > 0
