@@ -367,3 +367,18 @@ def test_window_normalisation_makes_level_shifts_invisible():
     low, _, _ = WindowNormalization("last")(x)
     high, _, _ = WindowNormalization("last")(x + 1000.0)
     np.testing.assert_allclose(np.asarray(low), np.asarray(high), atol=1e-3)
+
+
+@pytest.mark.parametrize("shuffle", [True, 7])
+def test_shuffle_is_new_each_epoch_and_reproducible_with_a_seed(shuffle):
+    series = np.arange(100, dtype="float32")[:, None]
+    starts = window_starts(3, 1, 0, 100)
+
+    def epochs(seed):
+        dataset = make_window_dataset(series, series, starts, 3, 1, batch_size=8, shuffle=shuffle, seed=seed)
+        return [collect(dataset)[1][:, 0, 0].tolist() for _ in range(2)]
+
+    first, second = epochs(seed=5)
+    assert sorted(first) == sorted(second) == list(range(3, 100))
+    assert first != second
+    assert epochs(seed=5) == [first, second]

@@ -53,8 +53,8 @@ def make_window_dataset(
         lookback: rows per input window.
         horizon: rows per target window.
         batch_size: windows per batch.
-        shuffle: False keeps time order; True shuffles all windows each epoch;
-            an int shuffles within a buffer of that many windows.
+        shuffle: False keeps time order; True shuffles all windows, anew each
+            epoch; an int shuffles within a buffer of that many windows.
         seed: seed of the shuffle.
         cache: cache the gathered batches after the first pass (this holds every
             window in memory; use it for small series only).
@@ -85,11 +85,33 @@ def make_window_dataset(
             return x
         return x, tf.gather(target_series, batch_starts[:, tf.newaxis] + target_offsets)
 
-    dataset = tf.data.Dataset.from_tensor_slices(starts)
-    if shuffle:
-        buffer = len(starts) if shuffle is True else int(shuffle)
-        dataset = dataset.shuffle(max(buffer, 1), seed=seed, reshuffle_each_iteration=True)
-    dataset = dataset.batch(batch_size).map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    if shuffle and shuffle is not True:
+        # A finite buffer: shuffle start rows one by one, then batch them.
+        batches = (
+            tf.data.Dataset.from_tensor_slices(starts)
+            .shuffle(max(int(shuffle), 1), seed=seed, reshuffle_each_iteration=True)
+            .batch(batch_size)
+        )
+    else:
+        # Slicing batches out of the (permuted) start rows is twice as fast as
+        # batching them one element at a time.
+        all_starts = tf.constant(starts)
+        n_batches = -(-len(starts) // batch_size)
+
+        def batches_of(order):
+            return tf.data.Dataset.range(n_batches).map(lambda i: order[i * batch_size : (i + 1) * batch_size])
+
+        if shuffle:
+            # One random permutation per epoch: a new seed each time the dataset is iterated.
+            seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).take(1)
+            batches = seeds.flat_map(
+                lambda key: batches_of(
+                    tf.random.experimental.stateless_shuffle(all_starts, seed=tf.stack([key, 0]))
+                )
+            )
+        else:
+            batches = batches_of(all_starts)
+    dataset = batches.map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     if cache:
         dataset = dataset.cache()
     if prefetch:
