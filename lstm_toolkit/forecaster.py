@@ -186,6 +186,8 @@ class Forecaster:
             target = numeric[0]
         if self.strategy not in STRATEGIES:
             raise ConfigError(f"`strategy` must be one of {STRATEGIES}. Received: strategy={self.strategy!r}")
+        if isinstance(self.horizon, bool) or not isinstance(self.horizon, numbers.Integral) or self.horizon < 1:
+            raise ConfigError(f"`horizon` must be a positive integer. Received: horizon={self.horizon!r}")
         spec = WindowSpec(
             lookback=self.lookback,
             targets=target,
@@ -199,8 +201,6 @@ class Forecaster:
                 f"must be exactly the targets {list(spec.targets)} (plus calendar features); "
                 f"received features={list(spec.input_columns)}. Use strategy='direct' for past covariates."
             )
-        # Validate horizon through a spec with the full horizon as well.
-        WindowSpec(lookback=self.lookback, targets=target, horizon=self.horizon)
         return spec
 
     # --- fitting ----------------------------------------------------------------
@@ -301,10 +301,11 @@ class Forecaster:
 
     # --- forecasting ------------------------------------------------------------
 
-    def _series(self, data):
-        return WindowedSeries.from_frame(
-            as_frame(data, time_col=self.time_col), self.spec_, scaler=self.scaler_, fill=self.fill, min_parts=()
-        )
+    def _series(self, data, last_rows=None):
+        frame = as_frame(data, time_col=self.time_col)
+        if last_rows is not None:
+            frame = frame.iloc[-last_rows:]
+        return WindowedSeries.from_frame(frame, self.spec_, scaler=self.scaler_, fill=self.fill, min_parts=())
 
     def _forecast_scaled(self, windows, future_times):
         """Scaled forecasts (n, horizon, n_targets) from scaled input windows (n, lookback, features)."""
@@ -335,7 +336,7 @@ class Forecaster:
             column per target, in original units.
         """
         self._check_fitted()
-        series = self._series(history)
+        series = self._series(history, last_rows=self.spec_.lookback)
         if len(series.index) < self.spec_.lookback:
             raise DataError(
                 f"predict needs at least lookback={self.spec_.lookback} rows of history; "
