@@ -74,9 +74,12 @@ def test_predict_needs_lookback_rows(fitted, data):
 
 def test_predict_refuses_nan_and_wrong_columns(fitted, data):
     broken = data.iloc[:100].copy()
-    broken.iloc[50, 0] = np.nan
+    broken.iloc[90, 0] = np.nan
     with pytest.raises(DataError, match="'temp' has 1 missing"):
         fitted.predict(broken)
+    early_gap = data.iloc[:100].copy()
+    early_gap.iloc[10, 0] = np.nan  # before the last lookback rows: not used, not an error
+    pd.testing.assert_frame_equal(fitted.predict(early_gap), fitted.predict(data.iloc[:100]))
     with pytest.raises(DataError, match="'temp' not found"):
         fitted.predict(data.iloc[:100].rename(columns={"temp": "t"}))
 
