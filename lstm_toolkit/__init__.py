@@ -20,8 +20,10 @@ _LAZY = {
     "TrainingConfig": "lstm_toolkit.training",
     "compile_model": "lstm_toolkit.training",
     "fit": "lstm_toolkit.training",
+    "tune": "lstm_toolkit.tuning",
+    "SearchSpace": "lstm_toolkit.tuning",
 }
-_SUBMODULES = ("data", "datasets", "metrics", "baselines", "plotting", "models", "training", "bundle")
+_SUBMODULES = ("data", "datasets", "metrics", "baselines", "plotting", "models", "training", "bundle", "tuning")
 
 
 def __getattr__(name):
@@ -44,10 +46,12 @@ __all__ = [
     "LeakageWarning",
     "ModelConfig",
     "NotFittedError",
+    "SearchSpace",
     "TrainingConfig",
     "__version__",
     "build_model",
     "compile_model",
     "fit",
     "load",
+    "tune",
 ]

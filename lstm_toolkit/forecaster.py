@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import numbers
 import warnings
@@ -25,7 +26,7 @@ from lstm_toolkit.data import (
 )
 from lstm_toolkit.errors import ConfigError, DataError, LeakageWarning, NotFittedError
 from lstm_toolkit.models import ModelConfig, build_model
-from lstm_toolkit.training import TrainingConfig, fit
+from lstm_toolkit.training import TrainingConfig, compile_model, fit
 
 STRATEGIES = ("direct", "recursive")
 DEFAULT_MODEL = ModelConfig(units=(64, 64))
@@ -69,6 +70,8 @@ class Forecaster:
         verbose: Keras' verbosity during training ("auto" shows progress, 0 is quiet).
         callbacks: extra Keras callbacks for training (not saved in bundles).
         checkpoint_dir: folder for the best-model checkpoint during training.
+        distribution: a `tf.distribute.Strategy` to build and train the model
+            under (several GPUs or workers); not saved in bundles.
 
     Attributes (after `fit`):
         model_: the trained `keras.Model`.
@@ -115,6 +118,7 @@ class Forecaster:
         verbose="auto",
         callbacks=None,
         checkpoint_dir=None,
+        distribution=None,
     ):
         self.lookback = lookback
         self.horizon = horizon
@@ -137,6 +141,7 @@ class Forecaster:
         self.verbose = verbose
         self.callbacks = callbacks
         self.checkpoint_dir = checkpoint_dir
+        self.distribution = distribution
 
     # --- parameters -----------------------------------------------------------
 
@@ -217,36 +222,12 @@ class Forecaster:
         Returns:
             self.
         """
-        frame = as_frame(data, time_col=self.time_col)
-        validation = self.validation if validation is None else validation
-        if isinstance(validation, (pd.DataFrame, pd.Series, np.ndarray)):
-            extra = as_frame(validation, time_col=self.time_col)
-            frame = as_frame(pd.concat([frame, extra]))
-            validation = len(extra)
-        spec = self._make_spec(frame)
-        series = WindowedSeries.from_frame(
-            frame,
-            spec,
-            validation=validation,
-            scaler=self.scaler,
-            fill=self.fill,
-        )
-        self.freq_ = infer_frequency(frame.index)
-        self.season_length_ = self.season_length or season_length_for(self.freq_)
-        self.model_config_ = self._resolve_model_config(series)
+        series = self._prepare(data, validation)
+        config = self._training_config()
         if self.seed is not None:
             keras.utils.set_random_seed(self.seed)
-        model = build_model(
-            self.model_config_,
-            lookback=spec.lookback,
-            n_features=spec.n_features,
-            horizon=spec.horizon,
-            n_targets=spec.n_targets,
-            target_channels=spec.target_channels,
-            normalized_channels=range(len(spec.input_columns)),
-            norm_scales=self._norm_scales(series),
-        )
-        config = self._training_config()
+        with self._distribution_scope():
+            model = compile_model(self._build_model(self.model_config_), config)
         has_validation = series.n_windows("validation") > 0
         history = fit(
             model,
@@ -257,12 +238,49 @@ class Forecaster:
             checkpoint_dir=self.checkpoint_dir,
         )
         self.model_ = model
-        self.spec_ = spec
-        self.scaler_ = series.scaler
         self.history_ = {key: [float(v) for v in values] for key, values in history.history.items()}
+        return self
+
+    def _prepare(self, data, validation=None):
+        """Checks, splits and scales `data`; sets the data-dependent fitted state; returns the series.
+
+        Everything `fit` learns except the network's weights: the window spec,
+        the scaler, the frequency and season, the resolved model config and
+        the scales of the window normalisation. The tuner shares it.
+        """
+        frame = as_frame(data, time_col=self.time_col)
+        validation = self.validation if validation is None else validation
+        if isinstance(validation, (pd.DataFrame, pd.Series, np.ndarray)):
+            extra = as_frame(validation, time_col=self.time_col)
+            frame = as_frame(pd.concat([frame, extra]))
+            validation = len(extra)
+        self.spec_ = self._make_spec(frame)
+        series = WindowedSeries.from_frame(frame, self.spec_, validation=validation, scaler=self.scaler, fill=self.fill)
+        self.scaler_ = series.scaler
+        self.freq_ = infer_frequency(frame.index)
+        self.season_length_ = self.season_length or season_length_for(self.freq_)
+        self.model_config_ = self._resolve_model_config(series)
+        self.norm_scales_ = self._norm_scales(series)
         self.fit_end_ = frame.index[-1]
         self.n_train_windows_ = series.n_windows("train")
-        return self
+        return series
+
+    def _build_model(self, model_config):
+        """A new, uncompiled model for the prepared data, with the given architecture."""
+        spec = self.spec_
+        return build_model(
+            model_config,
+            lookback=spec.lookback,
+            n_features=spec.n_features,
+            horizon=spec.horizon,
+            n_targets=spec.n_targets,
+            target_channels=spec.target_channels,
+            normalized_channels=range(len(spec.input_columns)),
+            norm_scales=self.norm_scales_,
+        )
+
+    def _distribution_scope(self):
+        return self.distribution.scope() if self.distribution is not None else contextlib.nullcontext()
 
     def _resolve_model_config(self, series):
         """Fills in the model config's data-dependent choices: season length and "auto" normalisation."""
@@ -484,6 +502,7 @@ class Forecaster:
         params["model"] = self._model_config().to_dict() if self.model is not None else None
         params["calendar"] = list(params["calendar"] or ())
         params["callbacks"] = None
+        params["distribution"] = None
         state = {
             "spec": self.spec_.to_dict(),
             "model_config": self.model_config_.to_dict(),
@@ -493,6 +512,7 @@ class Forecaster:
             "history": self.history_,
             "fit_end": _encode_label(self.fit_end_),
             "n_train_windows": self.n_train_windows_,
+            "norm_scales": list(self.norm_scales_),
         }
         return bundle.save_bundle(path, self.model_, "Forecaster", params=params, state=state)
 
@@ -515,6 +535,7 @@ class Forecaster:
         forecaster.history_ = state["history"]
         forecaster.fit_end_ = _decode_label(state["fit_end"])
         forecaster.n_train_windows_ = state["n_train_windows"]
+        forecaster.norm_scales_ = tuple(state.get("norm_scales", (None, None)))
         return forecaster
 
 
