@@ -319,7 +319,8 @@ def tune(
         objective=direction,
         directory=str(directory),
         project_name=project_name,
-        seed=seed,
+        # keras-tuner reads a seed of 0 as "no seed": shift it so every seed is honoured.
+        seed=None if seed is None else seed + 1,
         overwrite=False,
         distribution_strategy=distribution,
         max_consecutive_failed_trials=max(3, max_trials),

@@ -1,0 +1,169 @@
+import json
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+
+import keras
+import keras_tuner
+import numpy as np
+import pandas as pd
+import pytest
+
+import lstm_toolkit
+from lstm_toolkit.errors import ConfigError
+from lstm_toolkit.tuning import RECORD_FILE, ForecastHyperModel, SearchSpace, tune
+
+TINY_SPACE = SearchSpace(units=(8, 16), units_step=8, depth=(1, 2), dropout=(0.0, 0.2))
+SETTINGS = dict(target="temp", lookback=24, horizon=3, epochs=2, space=TINY_SPACE, project_name="p")
+
+
+@pytest.fixture(scope="module")
+def data():
+    return lstm_toolkit.datasets.load("seattle_hourly_temperature").iloc[:700]
+
+
+def test_search_space_fixes_narrows_and_skips_inactive_layers():
+    hp = keras_tuner.HyperParameters()
+    hp.Fixed("depth", 1)
+    values = SearchSpace(depth=(1, 3), units=(32, 64)).declare(hp)
+    assert values["units"] == (32,)
+    assert not hp.is_active("units_2") and not hp.is_active("units_3")
+    fixed = keras_tuner.HyperParameters()
+    SearchSpace(depth=2, units=64, cell=("lstm", "gru")).declare(fixed)
+    assert fixed.values["depth"] == 2 and fixed.values["units_2"] == 64
+    assert fixed.space[[p.name for p in fixed.space].index("cell")].values == ["lstm", "gru"]
+    assert SearchSpace.from_dict(json.loads(json.dumps(TINY_SPACE.to_dict()))) == TINY_SPACE
+
+
+def test_default_search_space_matches_the_issue():
+    space = SearchSpace()
+    assert space.units == (32, 256) and space.depth == (1, 4) and space.dropout == (0.0, 0.5)
+    hp = keras_tuner.HyperParameters()
+    space.declare(hp)
+    rate = hp.space[[p.name for p in hp.space].index("learning_rate")]
+    assert rate.sampling == "log"
+
+
+@pytest.mark.parametrize("kwargs", [{"depth": (3, 1)}, {"units": (0, 8)}, {"cell": ("rnn",)}, {"learning_rate": (0, 1)}])
+def test_bad_search_spaces(kwargs):
+    with pytest.raises(ConfigError):
+        SearchSpace(**kwargs)
+
+
+def test_tune_resumes_where_it_stopped(data, tmp_path):
+    first = tune(data, tuner="random", max_trials=2, directory=tmp_path, **SETTINGS)
+    assert len(first.trials) == 2 and (first.trials["status"] == "COMPLETED").all()
+    started = {t: json.loads((tmp_path / "p" / f"trial_{t}" / RECORD_FILE).read_text())["started_at"] for t in ("0", "1")}
+    second = tune(data, tuner="random", max_trials=4, directory=tmp_path, **SETTINGS)
+    assert list(second.trials["trial_id"]) == ["0", "1", "2", "3"]
+    for trial_id, when in started.items():  # the first two trials were not run again
+        assert json.loads((tmp_path / "p" / f"trial_{trial_id}" / RECORD_FILE).read_text())["started_at"] == when
+    table = second.trials
+    assert {"score", "depth", "units_1", "dropout", "learning_rate", "epochs", "best_epoch", "wall_time"} <= set(table.columns)
+    assert table.loc[table["depth"] == 1, "units_2"].isna().all()
+    best = table.loc[table["score"].idxmin()]
+    assert second.best_hyperparameters["units_1"] == best["units_1"]
+    assert second.best_model_config.units[0] == best["units_1"]
+    assert (tmp_path / "p" / f"trial_{best['trial_id']}" / "best.keras").is_file()
+
+
+def test_best_forecaster_predicts_and_saves(data, tmp_path):
+    result = tune(data, tuner="bayesian", max_trials=2, directory=tmp_path, **SETTINGS)
+    forecaster = result.forecaster
+    assert forecaster.model_config_ == result.best_model_config
+    forecast = forecaster.predict(data)
+    assert forecast.shape == (3, 1)
+    path = forecaster.save(tmp_path / "best")
+    pd.testing.assert_frame_equal(lstm_toolkit.load(path).predict(data), forecast)
+
+
+def test_hyperband_runs(data, tmp_path):
+    result = tune(data, tuner="hyperband", directory=tmp_path, **SETTINGS)
+    assert (result.trials["status"] == "COMPLETED").any()
+
+
+def test_a_diverging_trial_is_failed_and_the_search_goes_on(data, tmp_path, monkeypatch):
+    original_fit = ForecastHyperModel.fit
+    calls = []
+
+    def diverge_first(self, hp, model, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            model.compile(optimizer="adam", loss=lambda y, p: keras.ops.mean(p) * np.nan)
+        return original_fit(self, hp, model, *args, **kwargs)
+
+    monkeypatch.setattr(ForecastHyperModel, "fit", diverge_first)
+    result = tune(data, tuner="random", max_trials=3, directory=tmp_path, **SETTINGS)
+    statuses = list(result.trials["status"])
+    assert statuses[0] == "FAILED" and statuses[1:] == ["COMPLETED", "COMPLETED"]
+    assert "diverged" in json.loads((tmp_path / "p" / "trial_0" / RECORD_FILE).read_text())["error"]
+
+
+def test_unknown_tuner(data, tmp_path):
+    with pytest.raises(ConfigError, match="tuner='grid'"):
+        tune(data, tuner="grid", directory=tmp_path, **SETTINGS)
+
+
+SCRIPT = """
+import sys, lstm_toolkit
+from lstm_toolkit.tuning import SearchSpace, tune
+data = lstm_toolkit.datasets.load("seattle_hourly_temperature").iloc[:700]
+space = SearchSpace(units=(8, 16), units_step=8, depth=(1, 2), dropout=(0.0, 0.2))
+result = tune(data, target="temp", lookback=24, horizon=3, epochs=2, space=space, tuner="random",
+              max_trials=4, directory=sys.argv[1], project_name="p")
+if result.trials is not None:
+    result.trials.to_json(sys.argv[2])
+"""
+
+
+def _free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_for_port(port, chief, timeout=120):
+    """Waits until the chief's oracle server accepts connections."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert chief.poll() is None, chief.communicate()[0]
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.5)
+    raise TimeoutError(f"the chief did not open port {port} within {timeout} s")
+
+
+@pytest.mark.slow
+def test_chief_and_two_workers_run_every_trial_once(tmp_path):
+    script = tmp_path / "search.py"
+    script.write_text(textwrap.dedent(SCRIPT))
+    port = str(_free_port())
+    base_env = {k: v for k, v in os.environ.items() if not k.startswith("KERASTUNER_")}
+    base_env["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    processes = []
+    for tuner_id in ("chief", "tuner0", "tuner1"):
+        env = {**base_env, "KERASTUNER_TUNER_ID": tuner_id, "KERASTUNER_ORACLE_IP": "127.0.0.1",
+               "KERASTUNER_ORACLE_PORT": port}
+        processes.append(subprocess.Popen([sys.executable, str(script), str(tmp_path / "dist"), str(tmp_path / "dist.json")],
+                                          env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+        if tuner_id == "chief":
+            _wait_for_port(int(port), processes[0])
+    outputs = [process.communicate(timeout=600)[0] for process in processes]
+    assert [p.returncode for p in processes] == [0, 0, 0], outputs
+    distributed = pd.read_json(tmp_path / "dist.json", dtype={"trial_id": str})
+    assert sorted(distributed["trial_id"]) == ["0", "1", "2", "3"]
+    assert (distributed["status"] == "COMPLETED").all()
+    runners = {json.loads((tmp_path / "dist" / "p" / f"trial_{t}" / RECORD_FILE).read_text())["tuner_id"]
+               for t in distributed["trial_id"]}
+    assert runners <= {"tuner0", "tuner1"} and len(runners) == 2  # both workers worked, the chief only served
+    single = subprocess.run([sys.executable, str(script), str(tmp_path / "single"), str(tmp_path / "single.json")],
+                            env=base_env, capture_output=True, text=True, timeout=600)
+    assert single.returncode == 0, single.stdout + single.stderr
+    alone = pd.read_json(tmp_path / "single.json", dtype={"trial_id": str})
+    columns = ["trial_id", "status", "depth", "units_1", "units_2", "dropout", "learning_rate"]
+    pd.testing.assert_frame_equal(distributed[columns], alone[columns], check_dtype=False)
+    np.testing.assert_allclose(distributed["score"], alone["score"], rtol=1e-3)
