@@ -1,4 +1,4 @@
-"""The `lstm-toolkit` command line: demo, fit, predict, evaluate."""
+"""The `lstm-toolkit` command line: demo, fit, predict, evaluate, tune."""
 
 from __future__ import annotations
 
@@ -117,6 +117,42 @@ def cmd_evaluate(args):
     return 0
 
 
+def cmd_tune(args):
+    import lstm_toolkit
+    from lstm_toolkit.plotting import plot_tuning
+
+    frame, time_col = _read_csv(args.csv, args.time_col)
+    space = lstm_toolkit.SearchSpace(units=tuple(args.units), depth=tuple(args.depth), dropout=tuple(args.dropout))
+    result = lstm_toolkit.tune(
+        frame,
+        target=args.target,
+        lookback=args.lookback,
+        horizon=args.horizon,
+        tuner=args.tuner,
+        max_trials=args.max_trials,
+        epochs=args.epochs,
+        space=space,
+        directory=args.directory,
+        project_name=args.project_name,
+        seed=args.seed,
+        time_col=time_col,
+    )
+    if result.trials is None:
+        print("Worker finished; the chief holds the results.")
+        return 0
+    _print_table(result.trials)
+    if result.forecaster is None:
+        print("No trial completed.")
+        return 1
+    project = Path(args.directory) / args.project_name
+    plot_tuning(result.trials).savefig(project / "trials.png", dpi=100)
+    print(f"Best: {result.best_hyperparameters}; plot in {project / 'trials.png'}")
+    if args.out:
+        result.forecaster.save(args.out)
+        print(f"Saved the best trial's forecaster to {args.out}")
+    return 0
+
+
 def _positive_int(text):
     try:
         value = int(text)
@@ -165,6 +201,25 @@ def build_parser():
                           "(default: the first row after the training data)")
     evaluate.add_argument("--stride", type=_positive_int, default=1, help="rows between origins (default: 1)")
     evaluate.set_defaults(handler=cmd_evaluate)
+    tune = commands.add_parser(
+        "tune", help="search architectures with Keras Tuner (set KERASTUNER_* variables for chief/worker mode)"
+    )
+    tune.add_argument("--csv", required=True, help="training CSV file (its end is the validation part)")
+    tune.add_argument("--target", required=True, nargs="+", help="column(s) to forecast")
+    tune.add_argument("--time-col", help="timestamp column (default: the first column if it is not numeric)")
+    tune.add_argument("--lookback", type=_positive_int, default=48, help="past rows per forecast (default: 48)")
+    tune.add_argument("--horizon", type=_positive_int, default=1, help="future rows per forecast (default: 1)")
+    tune.add_argument("--tuner", choices=["random", "bayesian", "hyperband"], default="bayesian")
+    tune.add_argument("--max-trials", type=_positive_int, default=20, help="trials in all (default: 20)")
+    tune.add_argument("--epochs", type=_positive_int, default=30, help="maximum epochs per trial (default: 30)")
+    tune.add_argument("--units", type=_positive_int, nargs=2, default=[32, 256], metavar=("LOW", "HIGH"))
+    tune.add_argument("--depth", type=_positive_int, nargs=2, default=[1, 4], metavar=("LOW", "HIGH"))
+    tune.add_argument("--dropout", type=float, nargs=2, default=[0.0, 0.5], metavar=("LOW", "HIGH"))
+    tune.add_argument("--directory", default="saved_models/tuning", help="where the search lives (resumable)")
+    tune.add_argument("--project-name", default="lstm_toolkit", help="name of the search (default: lstm_toolkit)")
+    tune.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    tune.add_argument("--out", help="save the best trial's forecaster as a bundle here")
+    tune.set_defaults(handler=cmd_tune)
     return parser
 
 

@@ -130,3 +130,39 @@ def plot_errors_by_step(results, target=None, ax=None):
     ax.set_title("Backtest error by forecast step")
     ax.legend()
     return figure
+
+
+def plot_tuning(trials, hyperparameters=None):
+    """Search results: score by trial (best so far marked) and score against each hyperparameter.
+
+    Args:
+        trials: `TuneResult.trials`.
+        hyperparameters: columns to plot against (default: the searched ones present).
+
+    Example:
+    >>> trials = pd.DataFrame({"trial_id": ["0", "1"], "status": ["COMPLETED"] * 2, "score": [0.2, 0.1],
+    ...                        "units_1": [32, 64], "dropout": [0.0, 0.2]})
+    >>> len(plot_tuning(trials).axes)
+    3
+    """
+    done = trials[trials["status"] == "COMPLETED"]
+    if hyperparameters is None:
+        hyperparameters = [c for c in ("depth", "units_1", "units_2", "dropout", "learning_rate", "cell", "bidirectional")
+                           if c in done.columns and done[c].nunique(dropna=True) > 0]
+    figure = Figure(figsize=(4 * (1 + len(hyperparameters)), 3.5), layout="constrained")
+    axes = figure.subplots(1, 1 + len(hyperparameters), squeeze=False)[0]
+    order = np.arange(len(done))
+    axes[0].plot(order, done["score"], "o", label="trial")
+    axes[0].plot(order, done["score"].cummin(), "-", color="0.4", label="best so far")
+    axes[0].set_xlabel("trial")
+    axes[0].set_ylabel("objective")
+    axes[0].legend()
+    for ax, name in zip(axes[1:], hyperparameters):
+        values = done[name]
+        positions = values.astype(str) if values.dtype == object or values.dtype == bool else values
+        ax.plot(positions, done["score"], "o")
+        ax.set_xlabel(name)
+        if name == "learning_rate":
+            ax.set_xscale("log")
+    figure.suptitle("Hyperparameter search")
+    return figure

@@ -31,7 +31,7 @@ def run_cli(*args):
     return subprocess.run([sys.executable, "-m", "lstm_toolkit.cli", *args], capture_output=True, text=True, env=env)
 
 
-@pytest.mark.parametrize("command", [[], ["demo"], ["fit"], ["predict"], ["evaluate"]])
+@pytest.mark.parametrize("command", [[], ["demo"], ["fit"], ["predict"], ["evaluate"], ["tune"]])
 def test_help_everywhere(command, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main([*command, "--help"])
@@ -86,3 +86,14 @@ def test_bad_value_is_a_usage_error(csv_file, capsys):
 def test_evaluate_without_new_data_suggests_start(model_dir, csv_file, capsys):
     assert main(["evaluate", "--model", str(model_dir), "--csv", str(csv_file)]) == 2
     assert "no rows after the training data" in capsys.readouterr().err
+
+
+def test_tune_runs_a_search_and_saves_the_best(csv_file, tmp_path, capsys):
+    code = main(["tune", "--csv", str(csv_file), "--target", "temp", "--lookback", "24", "--horizon", "2",
+                 "--tuner", "random", "--max-trials", "2", "--epochs", "1", "--units", "8", "16", "--depth", "1", "1",
+                 "--directory", str(tmp_path / "search"), "--out", str(tmp_path / "best")])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "COMPLETED" in out and "Best:" in out
+    assert (tmp_path / "search" / "lstm_toolkit" / "trials.png").is_file()
+    assert lstm_toolkit.load(tmp_path / "best").predict(pd.read_csv(csv_file)).shape == (2, 1)  # time_col "date"
