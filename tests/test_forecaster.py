@@ -221,3 +221,12 @@ def test_save_and_load_in_a_fresh_process_give_identical_predictions(fitted, dat
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         pd.testing.assert_frame_equal(loaded.evaluate(data, stride=50), fitted.evaluate(data, stride=50))
+
+
+def test_fit_under_a_distribution_strategy(data):
+    import tensorflow as tf
+
+    strategy = tf.distribute.OneDeviceStrategy("/cpu:0")
+    fc = small(epochs=1, distribution=strategy).fit(data.iloc[:600])
+    assert fc.predict(data.iloc[:600]).shape == (6, 1)
+    assert fc.get_params()["distribution"] is strategy
