@@ -167,3 +167,25 @@ def test_chief_and_two_workers_run_every_trial_once(tmp_path):
     columns = ["trial_id", "status", "depth", "units_1", "units_2", "dropout", "learning_rate"]
     pd.testing.assert_frame_equal(distributed[columns], alone[columns], check_dtype=False)
     np.testing.assert_allclose(distributed["score"], alone["score"], rtol=1e-3)
+
+
+def test_an_interrupted_trial_is_shown_and_resumed(data, tmp_path, monkeypatch):
+    original_fit = ForecastHyperModel.fit
+    calls = []
+
+    def interrupt_second(self, hp, model, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # Ctrl-C in the middle of trial 1
+        return original_fit(self, hp, model, *args, **kwargs)
+
+    monkeypatch.setattr(ForecastHyperModel, "fit", interrupt_second)
+    with pytest.raises(KeyboardInterrupt):
+        tune(data, tuner="random", max_trials=3, directory=tmp_path, **SETTINGS)
+    record = json.loads((tmp_path / "p" / "trial_1" / RECORD_FILE).read_text())
+    assert "wall_time" in record and "epochs" not in record  # the record says it did not finish
+    assert json.loads((tmp_path / "p" / "trial_1" / "trial.json").read_text())["status"] == "RUNNING"
+    monkeypatch.setattr(ForecastHyperModel, "fit", original_fit)
+    resumed = tune(data, tuner="random", max_trials=3, directory=tmp_path, **SETTINGS)
+    assert list(resumed.trials["trial_id"]) == ["0", "1", "2"]
+    assert (resumed.trials["status"] == "COMPLETED").all()
