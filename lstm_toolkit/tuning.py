@@ -42,7 +42,8 @@ class SearchSpace:
     Example:
     >>> space = SearchSpace(depth=2, units=(64, 128))  # fix the depth, narrow the units
     >>> hp = keras_tuner.HyperParameters()
-    >>> space.declare(hp)
+    >>> space.declare(hp)["units"]
+    (64, 64)
     >>> sorted(hp.values)
     ['bidirectional', 'cell', 'depth', 'dropout', 'learning_rate', 'units_1', 'units_2']
     >>> SearchSpace.from_dict(space.to_dict()) == space

@@ -382,3 +382,10 @@ def test_shuffle_is_new_each_epoch_and_reproducible_with_a_seed(shuffle):
     assert sorted(first) == sorted(second) == list(range(3, 100))
     assert first != second
     assert epochs(seed=5) == [first, second]
+
+
+@pytest.mark.parametrize("shuffle", [False, True, 7])
+def test_datasets_know_their_length(shuffle):
+    series = np.arange(100, dtype="float32")[:, None]
+    dataset = make_window_dataset(series, series, window_starts(3, 1, 0, 100), 3, 1, batch_size=8, shuffle=shuffle)
+    assert int(dataset.cardinality()) == 13  # Keras sizes its progress bar and epochs from it

@@ -108,7 +108,7 @@ def make_window_dataset(
                 lambda key: batches_of(
                     tf.random.experimental.stateless_shuffle(all_starts, seed=tf.stack([key, 0]))
                 )
-            )
+            ).apply(tf.data.experimental.assert_cardinality(n_batches))  # flat_map hides the length
         else:
             batches = batches_of(all_starts)
     dataset = batches.map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
