@@ -110,10 +110,7 @@ def cmd_evaluate(args):
 
     forecaster = lstm_toolkit.load(args.model)
     frame, _ = _read_csv(args.csv, forecaster.time_col)
-    start = args.start
-    if start is not None:
-        start = float(start) if "." in start and start.replace(".", "", 1).isdigit() else (int(start) if start.isdigit() else start)
-    _print_table(forecaster.evaluate(frame, start=start, stride=args.stride))
+    _print_table(forecaster.evaluate(frame, start=_parse_start(args.start), stride=args.stride))
     return 0
 
 
@@ -151,6 +148,23 @@ def cmd_tune(args):
         result.forecaster.save(args.out)
         print(f"Saved the best trial's forecaster to {args.out}")
     return 0
+
+
+def _parse_start(text):
+    """`--start` as the Forecaster takes it: a row number, a fraction, or a timestamp string.
+
+    Example:
+    >>> _parse_start("120"), _parse_start("0.8"), _parse_start("2024-01-01"), _parse_start(None)
+    (120, 0.8, '2024-01-01', None)
+    """
+    if text is None:
+        return None
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
 
 
 def _positive_int(text):

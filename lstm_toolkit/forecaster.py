@@ -81,6 +81,9 @@ class Forecaster:
         season_length_: the season used by baselines and MASE.
         history_: dict of per-epoch training logs (loss, val_loss, learning_rate, ...).
         fit_end_: the last timestamp (or row) of the training data.
+        model_config_: the `ModelConfig` actually built ("auto" resolved, season filled in).
+        norm_scales_: the input and delta scales of the window normalisation.
+        n_train_windows_: how many training windows there were.
 
     Example:
     >>> import lstm_toolkit

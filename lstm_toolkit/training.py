@@ -163,23 +163,15 @@ def fit(
     chosen = list(callbacks or [])
     if not replace_callbacks:
         chosen = default_callbacks(config, checkpoint_dir=checkpoint_dir, monitor=monitor) + chosen
-    if isinstance(train, tuple):
-        x, y = train
-        return model.fit(
-            x,
-            y,
-            validation_data=validation,
-            epochs=config.epochs,
-            batch_size=config.batch_size,
-            callbacks=chosen,
-            verbose=config.verbose,
-        )
-    # A dataset carries its own order (the data module shuffles training windows).
+    if isinstance(train, tuple):  # numpy (x, y): Keras batches and shuffles them
+        inputs, batching = train, {"batch_size": config.batch_size}
+    else:  # a dataset carries its own batches and order (the data module shuffles training windows)
+        inputs, batching = (train,), {"shuffle": False}
     return model.fit(
-        train,
+        *inputs,
         validation_data=validation,
         epochs=config.epochs,
         callbacks=chosen,
         verbose=config.verbose,
-        shuffle=False,
+        **batching,
     )

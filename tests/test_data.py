@@ -389,3 +389,10 @@ def test_datasets_know_their_length(shuffle):
     series = np.arange(100, dtype="float32")[:, None]
     dataset = make_window_dataset(series, series, window_starts(3, 1, 0, 100), 3, 1, batch_size=8, shuffle=shuffle)
     assert int(dataset.cardinality()) == 13  # Keras sizes its progress bar and epochs from it
+
+
+def test_unknown_dataset_lists_the_shipped_ones():
+    from lstm_toolkit.datasets import load
+
+    with pytest.raises(DataError, match=r"Unknown dataset 'nope'. Available: \[.*'seattle_hourly_temperature'"):
+        load("nope")

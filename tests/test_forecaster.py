@@ -230,3 +230,12 @@ def test_fit_under_a_distribution_strategy(data):
     fc = small(epochs=1, distribution=strategy).fit(data.iloc[:600])
     assert fc.predict(data.iloc[:600]).shape == (6, 1)
     assert fc.get_params()["distribution"] is strategy
+
+
+def test_fill_policy_applies_to_fit_and_predict(data):
+    gappy = data.iloc[:700].copy()
+    gappy.iloc[[100, 650], 0] = np.nan
+    with pytest.raises(DataError, match="fill="):
+        small(epochs=1).fit(gappy)
+    fc = small(epochs=1, fill="interpolate").fit(gappy)
+    assert np.isfinite(fc.predict(gappy).to_numpy()).all()

@@ -1,6 +1,5 @@
 """Every notebook runs top to bottom (with the small budget CI uses) without a cell error."""
 
-import os
 from pathlib import Path
 
 import nbclient

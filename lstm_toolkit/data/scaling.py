@@ -38,10 +38,6 @@ class Scaler:
         factory = SCALERS[kind][0]
         self.estimator_ = factory() if factory else FunctionTransformer()
 
-    @property
-    def fitted(self):
-        return hasattr(self.estimator_, "n_features_in_")
-
     def fit(self, values, constant_ok=()):
         """Fits on `values` (rows, columns): the training rows and nothing else.
 
