@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import tempfile
+import uuid
 import zipfile
 from pathlib import Path
 
@@ -97,20 +98,19 @@ def save_bundle(path, model, estimator, params, state, metadata=None):
             "files": {name: _sha256(staging / name) for name in (MODEL_FILE, ESTIMATOR_FILE)},
         }
         _write_json(staging / MANIFEST_FILE, manifest)
-        _swap_into_place(staging, path)
+        replace_folder(staging, path)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return path
 
 
-def _swap_into_place(staging, path):
-    """Renames the finished `staging` folder to `path`, keeping the old bundle until then."""
+def replace_folder(staging, path):
+    """Renames the finished folder `staging` to `path`, keeping the old `path` until then."""
     if not path.exists():
         os.rename(staging, path)
         return
-    retired = Path(tempfile.mkdtemp(prefix=f".{path.name}.old-", dir=path.parent))
-    os.rmdir(retired)
+    retired = path.parent / f".{path.name}.old-{uuid.uuid4().hex}"
     os.rename(path, retired)
     try:
         os.rename(staging, path)

@@ -23,3 +23,7 @@ class BundleError(LstmToolkitError, ValueError):
 
 class LeakageWarning(UserWarning):
     """An evaluation overlaps the data the model was trained on."""
+
+
+class CuDNNWarning(UserWarning):
+    """A model config that cannot use the fused cuDNN kernel on GPU (shown once per call site)."""

@@ -10,8 +10,9 @@ import warnings
 import keras
 import numpy as np
 import pandas as pd
+import tensorflow as tf
 
-from lstm_toolkit import bundle, metrics
+from lstm_toolkit import bundle, metrics, streaming, tbptt
 from lstm_toolkit.baselines import naive_forecast, seasonal_naive_forecast
 from lstm_toolkit.data import (
     Scaler,
@@ -25,10 +26,12 @@ from lstm_toolkit.data import (
     window_norm_scales,
 )
 from lstm_toolkit.errors import ConfigError, DataError, LeakageWarning, NotFittedError
-from lstm_toolkit.models import ModelConfig, build_model
-from lstm_toolkit.training import TrainingConfig, compile_model, fit
+from lstm_toolkit.kernels import NumpyStepper
+from lstm_toolkit.models import ModelConfig, build_model, build_sequence_model, check_streamable, state_sizes
+from lstm_toolkit.training import TrainingConfig, compile_model, default_callbacks, fit
 
 STRATEGIES = ("direct", "recursive")
+ENGINES = ("auto", "numpy", "tf")
 DEFAULT_MODEL = ModelConfig(units=(64, 64))
 # Origins forecast per model call in backtests: bounds memory to chunk x lookback x features.
 BACKTEST_CHUNK = 4096
@@ -59,8 +62,16 @@ class Forecaster:
         strategy: "direct" (one output per future step) or "recursive" (a
             one-step model fed its own forecasts; inputs must be the targets
             and calendar features only).
+        stateful: False (the default) trains on windows of `lookback` rows.
+            True trains one model that carries its LSTM state through the
+            whole series (truncated back-propagation through time over chunks
+            of `lookback` rows), forecasting at every step; its `streamer()`
+            then costs O(1) per new row and `predict` uses all the history it
+            is given. Needs a direct, unidirectional model with
+            window_norm "last"/"auto" or "none" (any global scaler).
         epochs, batch_size, learning_rate, clipnorm, patience: training settings
-            (see `TrainingConfig`).
+            (see `TrainingConfig`). With `stateful=True`, `batch_size` is the
+            most parallel segments of the series per batch.
         validation: the validation part for early stopping, as a fraction or
             row count of the end of the data given to `fit`, or a timestamp.
         season_length: the seasonal period of the seasonal-naive baseline and
@@ -109,6 +120,7 @@ class Forecaster:
         scaler="standard",
         model=None,
         strategy="direct",
+        stateful=False,
         epochs=50,
         batch_size=64,
         learning_rate=1e-3,
@@ -132,6 +144,7 @@ class Forecaster:
         self.scaler = scaler
         self.model = model
         self.strategy = strategy
+        self.stateful = stateful
         self.epochs = epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
@@ -203,6 +216,11 @@ class Forecaster:
             features=self.features,
             calendar=self.calendar,
         )
+        if self.stateful and self.strategy != "direct":
+            raise ConfigError(
+                "stateful=True forecasts all `horizon` steps from each step's state (direct); it "
+                "cannot be combined with strategy='recursive'."
+            )
         if self.strategy == "recursive" and set(spec.input_columns) != set(spec.targets):
             raise ConfigError(
                 "strategy='recursive' feeds each forecast back as the next input, so the inputs "
@@ -229,20 +247,51 @@ class Forecaster:
         config = self._training_config()
         if self.seed is not None:
             keras.utils.set_random_seed(self.seed)
-        with self._distribution_scope():
-            model = compile_model(self._build_model(self.model_config_), config)
-        has_validation = series.n_windows("validation") > 0
-        history = fit(
-            model,
-            series.dataset("train", batch_size=config.batch_size, seed=self.seed),
-            series.dataset("validation", batch_size=config.batch_size) if has_validation else None,
-            config=config,
-            callbacks=self.callbacks,
-            checkpoint_dir=self.checkpoint_dir,
-        )
+        if self.stateful:
+            model, history = self._fit_stateful(series, config)
+        else:
+            with self._distribution_scope():
+                model = compile_model(self._build_model(self.model_config_), config)
+            has_validation = series.n_windows("validation") > 0
+            history = fit(
+                model,
+                series.dataset("train", batch_size=config.batch_size, seed=self.seed),
+                series.dataset("validation", batch_size=config.batch_size) if has_validation else None,
+                config=config,
+                callbacks=self.callbacks,
+                checkpoint_dir=self.checkpoint_dir,
+            )
         self.model_ = model
         self.history_ = {key: [float(v) for v in values] for key, values in history.history.items()}
         return self
+
+    def _fit_stateful(self, series, config):
+        """Truncated BPTT: a stateful copy of the model trains on ordered chunks (see `tbptt`)."""
+        if self.distribution is not None:
+            raise ConfigError(
+                "stateful=True trains on one ordered stream of chunks and cannot be split by a "
+                "distribution strategy; drop `distribution=` or use stateful=False."
+            )
+        spec = self.spec_
+        train_stop, validation_stop = series.bounds["train"][1], series.bounds["validation"][1]
+        dataset, batch = tbptt.chunk_dataset(
+            series.inputs, series.targets, train_stop, spec.horizon, spec.lookback, config.batch_size
+        )
+        trainer = compile_model(self._build_model(self.model_config_, training_batch=batch), config)
+        model = self._build_model(self.model_config_)
+        callbacks = [tbptt.ResetStates()]
+        monitor = "loss"
+        if validation_stop - train_stop >= spec.horizon:
+            runner = tbptt.SequenceRunner(model, self.model_config_)
+            rows = slice(0, validation_stop)
+            callbacks.append(
+                tbptt.SequenceValidation(runner, series.inputs[rows], series.targets[rows], train_stop - 1, spec.horizon)
+            )
+            monitor = "val_loss"
+        callbacks += default_callbacks(config, checkpoint_dir=self.checkpoint_dir, monitor=monitor)
+        history = fit(trainer, dataset, config=config, callbacks=callbacks + list(self.callbacks or []), replace_callbacks=True)
+        tbptt.copy_weights(trainer, model)
+        return model, history
 
     def _prepare(self, data, validation=None):
         """Checks, splits and scales `data`; sets the data-dependent fitted state; returns the series.
@@ -268,9 +317,24 @@ class Forecaster:
         self.n_train_windows_ = series.n_windows("train")
         return series
 
-    def _build_model(self, model_config):
-        """A new, uncompiled model for the prepared data, with the given architecture."""
+    def _build_model(self, model_config, training_batch=None):
+        """A new, uncompiled model for the prepared data, with the given architecture.
+
+        For a stateful Forecaster: the explicit-state sequence model, or with
+        `training_batch` its Keras-stateful training form.
+        """
         spec = self.spec_
+        if self.stateful:
+            return build_sequence_model(
+                model_config,
+                n_features=spec.n_features,
+                horizon=spec.horizon,
+                n_targets=spec.n_targets,
+                target_channels=spec.target_channels,
+                delta_scale=self.norm_scales_[1],
+                stateful=training_batch is not None,
+                batch_size=training_batch,
+            )
         return build_model(
             model_config,
             lookback=spec.lookback,
@@ -290,7 +354,11 @@ class Forecaster:
         config = self._model_config()
         season = config.season_length or self.season_length_
         window_norm = config.window_norm
-        if window_norm == "auto":
+        if self.stateful:
+            check_streamable(config)
+            if window_norm == "auto":
+                window_norm = "none" if None in self.spec_.target_channels else "last"
+        elif window_norm == "auto":
             window_norm = "last"
             if 1 < season <= self.lookback:
                 naive, seasonal = _training_baseline_errors(series, self.horizon, season)
@@ -298,12 +366,18 @@ class Forecaster:
         return dataclasses.replace(config, window_norm=window_norm, season_length=season)
 
     def _norm_scales(self, series, max_windows=4000):
-        """Scales of the window normalisation, from (a sample of) the training windows."""
-        starts = series.starts("train")
-        starts = starts[:: max(1, len(starts) // max_windows)]
+        """Scales of the window normalisation, from (a sample of) the training windows.
+
+        A stateful model's "window" at each origin is its own row.
+        """
         spec = series.spec
-        windows = series.windows_ending_at(starts + spec.lookback - 1)
-        targets = series.targets[starts[:, None] + spec.lookback + np.arange(spec.horizon)[None, :]]
+        if self.stateful:
+            ends = np.arange(0, series.bounds["train"][1] - spec.horizon)
+        else:
+            ends = series.starts("train") + spec.lookback - 1
+        ends = ends[:: max(1, len(ends) // max_windows)]
+        windows = series.windows_ending_at(ends) if not self.stateful else series.inputs[ends][:, None, :]
+        targets = series.targets[ends[:, None] + 1 + np.arange(spec.horizon)[None, :]]
         return window_norm_scales(
             windows,
             targets,
@@ -328,46 +402,182 @@ class Forecaster:
             frame = frame.iloc[-last_rows:]
         return WindowedSeries.from_frame(frame, self.spec_, scaler=self.scaler_, fill=self.fill, min_parts=())
 
-    def _forecast_scaled(self, windows, future_times):
-        """Scaled forecasts (n, horizon, n_targets) from scaled input windows (n, lookback, features)."""
+    def _compiled_model(self):
+        """The trained model behind one compiled `tf.function`, made once per model.
+
+        Window models: scaled windows `(n, lookback, n_features)` to scaled
+        forecasts. Stateful models: a `tbptt.SequenceRunner`. Unlike
+        `model.predict`, a call costs one graph execution and never retraces.
+        """
+        cached = getattr(self, "_compiled", None)
+        if cached is None or cached[0] is not self.model_:
+            model = self.model_
+            if self.stateful:
+                function = tbptt.SequenceRunner(model, self.model_config_)
+            else:
+                signature = [tf.TensorSpec((None, self.spec_.lookback, self.spec_.n_features), tf.float32)]
+                function = tf.function(lambda x: model(x, training=False), input_signature=signature)
+            self._compiled = (model, function)
+        return self._compiled[1]
+
+    def _forecast_windows(self, windows, future_times=None):
+        """Scaled forecasts (n, horizon, n_targets) from scaled windows (n, lookback, features) of a window model."""
+        function = self._compiled_model()
+        windows = np.asarray(windows, dtype="float32")
         if self.strategy == "direct":
-            return np.asarray(self.model_.predict(windows, batch_size=1024, verbose=0))
+            return function(windows).numpy()
         spec = self.spec_
         n_data = len(spec.input_columns)
+        target_positions = [spec.input_columns.index(t) for t in spec.targets]
         steps = []
         for step in range(self.horizon):
-            next_values = np.asarray(self.model_(windows, training=False))[:, 0, :]
+            next_values = function(windows).numpy()[:, 0, :]
             steps.append(next_values)
             row = np.zeros((len(windows), 1, spec.n_features), dtype="float32")
-            row[:, 0, [spec.input_columns.index(t) for t in spec.targets]] = next_values
+            row[:, 0, target_positions] = next_values
             if spec.calendar:
                 row[:, 0, n_data:] = calendar_features(pd.DatetimeIndex(future_times[:, step]), spec.calendar)
             windows = np.concatenate([windows[:, 1:], row], axis=1)
         return np.stack(steps, axis=1)
 
+    def _forecast_at(self, series, origins, future_times):
+        """Scaled forecasts (len(origins), horizon, n_targets) made at each origin row of `series`.
+
+        A window model reads the `lookback` rows ending at each origin (in
+        chunks, to bound memory); a stateful model runs once over the series
+        from its first row and reads its forecast at each origin.
+        """
+        if self.stateful:
+            forecasts, _ = self._compiled_model()(series.inputs[None, : int(origins.max()) + 1])
+            return forecasts[0, origins]
+        chunks = [
+            self._forecast_windows(
+                series.windows_ending_at(origins[i : i + BACKTEST_CHUNK]), future_times[i : i + BACKTEST_CHUNK]
+            )
+            for i in range(0, len(origins), BACKTEST_CHUNK)
+        ]
+        return np.concatenate(chunks)
+
     def predict(self, history):
         """Forecasts the `horizon` steps after the last row of `history`.
 
         Args:
-            history: data like the training data, at least `lookback` rows; only
-                its last `lookback` rows are used.
+            history: data like the training data, at least `lookback` rows. A
+                window model uses its last `lookback` rows; a stateful model
+                builds its state over all of it (give as much as you have).
 
         Returns:
             A DataFrame indexed by the future timestamps (or row numbers), one
             column per target, in original units.
         """
         self._check_fitted()
-        series = self._series(history, last_rows=self.spec_.lookback)
-        if len(series.index) < self.spec_.lookback:
-            raise DataError(
-                f"predict needs at least lookback={self.spec_.lookback} rows of history; "
-                f"received {len(series.index)}."
-            )
+        lookback = self.spec_.lookback
+        series = self._series(history, last_rows=None if self.stateful else lookback)
+        if len(series.index) < lookback:
+            raise DataError(f"predict needs at least lookback={lookback} rows of history; received {len(series.index)}.")
         index = future_index(series.index, self.freq_, self.horizon)
-        future_times = np.asarray(index)[None, :]
-        windows = series.windows_ending_at([len(series.index) - 1])
-        forecast = series.inverse_targets(self._forecast_scaled(windows, future_times))[0]
+        origins = np.array([len(series.index) - 1])
+        forecast = series.inverse_targets(self._forecast_at(series, origins, np.asarray(index)[None, :]))[0]
         return pd.DataFrame(forecast, index=index, columns=list(self.spec_.targets))
+
+    def streamer(self, n_streams=None, engine="auto"):
+        """A streaming forecaster: `update(row)` with each new observation returns the next forecasts.
+
+        For a window model (the default), a ring buffer of the last `lookback`
+        rows: its forecasts equal `predict` on the same history, and `update`
+        returns None until `lookback` rows have arrived. For a stateful model
+        (`stateful=True`), the LSTM state advances one step per row, so an
+        update costs the same whatever the history length; it forecasts from
+        the first row (the first `lookback` or so from a cold state). Either
+        way rows are scaled with the scaler fit on the training part and
+        forecasts come back in original units; `reset()` starts an unrelated
+        sequence.
+
+        Args:
+            n_streams: None for one stream; an integer for that many
+                independent streams updated together (one row each per update).
+            engine: for a stateful model, "numpy" (the default, "auto") runs the
+                step in NumPy from the model's weights (tens of microseconds)
+                and "tf" in a compiled `tf.function`. Window models run in TF.
+
+        Returns:
+            A `streaming.WindowStreamer` or `streaming.StateStreamer`.
+
+        Example:
+        >>> import lstm_toolkit
+        >>> df = lstm_toolkit.datasets.load("seattle_hourly_temperature").iloc[:600]
+        >>> fc = lstm_toolkit.Forecaster(lookback=24, horizon=3, model={"units": [8]},
+        ...                              epochs=1, verbose=0, seed=0).fit(df.iloc[:500])
+        >>> s = fc.streamer()
+        >>> forecasts = [s.update(value) for value in df["temp"].iloc[500:524]]
+        >>> forecasts[22] is None, forecasts[23].shape
+        (True, (3, 1))
+        """
+        self._check_fitted()
+        if engine not in ENGINES:
+            raise ConfigError(f"`engine` must be one of {ENGINES}. Received: engine={engine!r}")
+        info = self._stream_spec()
+        if self.stateful:
+            check_streamable(self.model_config_)
+            if engine == "tf":
+                step, dtype = self._compiled_model().step, "float32"
+            else:
+                step, dtype = NumpyStepper(self.model_, self.model_config_).step, "float64"
+            sizes = state_sizes(self.model_config_)
+            return streaming.StateStreamer(
+                step, sizes, info, self._scaling(), n_streams=n_streams, freq=self.freq_, dtype=dtype, warmup=self.spec_.lookback
+            )
+        if engine == "numpy":
+            raise ConfigError("engine='numpy' steps a stateful model; a window model streams with engine='tf' ('auto').")
+        return streaming.WindowStreamer(
+            self._forecast_windows,
+            info,
+            self._scaling(),
+            n_streams=n_streams,
+            freq=self.freq_,
+            future_times=self.strategy == "recursive" and bool(self.spec_.calendar),
+        )
+
+    def _stream_spec(self):
+        spec = self.spec_
+        return {
+            "lookback": spec.lookback,
+            "horizon": self.horizon,
+            "input_columns": list(spec.input_columns),
+            "targets": list(spec.targets),
+            "calendar": list(spec.calendar),
+        }
+
+    def _scaling(self):
+        """The fitted scaling of the input and target columns as JSON-safe vectors."""
+        in_mul, in_add = self.scaler_.coefficients(self.spec_.input_columns)
+        out_mul, out_add = self.scaler_.coefficients(self.spec_.targets)
+        return {
+            "input_multiplier": in_mul.tolist(),
+            "input_offset": in_add.tolist(),
+            "target_multiplier": out_mul.tolist(),
+            "target_offset": out_add.tolist(),
+        }
+
+    def export(self, path, format="litert"):
+        """Exports the trained model for serving or for devices.
+
+        - "litert": a `.tflite` file for the LiteRT interpreter plus a JSON
+          sidecar (window spec, scaling) next to it; run it with
+          `streaming.load_litert(path)`. A stateful model exports its single
+          step with the LSTM states as explicit inputs and outputs; a window
+          model its full window. Batch 1, built-in ops only.
+        - "saved_model": a TensorFlow SavedModel folder whose serving signature
+          takes raw (unscaled) input windows and returns forecasts in original
+          units (TF Serving can load it).
+
+        Returns:
+            The path written.
+        """
+        self._check_fitted()
+        from lstm_toolkit import export
+
+        return export.export(self, path, format=format)
 
     def _first_forecast_row(self, index, start):
         if start is None:
@@ -429,13 +639,7 @@ class Forecaster:
         steps = np.arange(1, self.horizon + 1)
         future_rows = origins[:, None] + steps[None, :]
         future_times = np.asarray(index)[future_rows]
-        chunks = [
-            self._forecast_scaled(
-                series.windows_ending_at(origins[i : i + BACKTEST_CHUNK]), future_times[i : i + BACKTEST_CHUNK]
-            )
-            for i in range(0, len(origins), BACKTEST_CHUNK)
-        ]
-        forecast = series.inverse_targets(np.concatenate(chunks))
+        forecast = series.inverse_targets(self._forecast_at(series, origins, future_times))
         actual = self._actual_targets(series)
         columns = {
             "forecast": forecast,

@@ -7,8 +7,13 @@ import warnings
 
 import keras
 
-from lstm_toolkit.data.normalization import WindowDenormalization, WindowNormalization, _check_mode
-from lstm_toolkit.errors import ConfigError
+from lstm_toolkit.data.normalization import (
+    LastValueResidual,
+    WindowDenormalization,
+    WindowNormalization,
+    _check_mode,
+)
+from lstm_toolkit.errors import ConfigError, CuDNNWarning
 
 CELLS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
 
@@ -127,26 +132,14 @@ def build_model(
     >>> model.count_params()
     118081
     """
-    if config.recurrent_dropout > 0:
-        warnings.warn(
-            "recurrent_dropout > 0 disables the fast cuDNN kernel on GPU; use `dropout` instead "
-            "unless you need it.",
-            stacklevel=2,
-        )
+    _warn_if_not_cudnn(config)
     window_norm = "last" if config.window_norm == "auto" else config.window_norm
     if window_norm == "seasonal" and config.season_length is None:
         raise ConfigError("window_norm='seasonal' needs `season_length` (steps per season) in the ModelConfig.")
     inputs = keras.Input(shape=(lookback, n_features), name="window")
     x = inputs
     if window_norm != "none":
-        if target_channels is None:
-            target_channels = list(range(n_targets))
-        if any(c is None for c in target_channels):
-            raise ConfigError(
-                f"window_norm={window_norm!r} expresses forecasts relative to each target's "
-                "own recent values, so every target must also be an input feature. Add the "
-                "targets to `features`, or use window_norm='none'."
-            )
+        target_channels = _target_channels(window_norm, target_channels, n_targets)
         x, shift, scale = WindowNormalization(
             window_norm,
             channels=normalized_channels,
@@ -170,10 +163,170 @@ def build_model(
         x = layer(x)
         if config.dropout > 0:
             x = keras.layers.Dropout(config.dropout, name=f"dropout_{depth}")(x)
-    for depth, units in enumerate(config.dense_units, start=1):
-        x = keras.layers.Dense(units, activation=config.dense_activation, name=f"dense_{depth}")(x)
-    x = keras.layers.Dense(horizon * n_targets, activation=config.output_activation, name="output")(x)
+    x = _dense_head(config, x, horizon * n_targets)
     outputs = keras.layers.Reshape((horizon, n_targets), name="forecast")(x)
     if window_norm != "none":
         outputs = WindowDenormalization(target_channels, name="window_denorm")([outputs, shift, scale])
     return keras.Model(inputs, outputs, name=name)
+
+
+def _warn_if_not_cudnn(config):
+    """Warns (once per call site, Python's default) when `config` rules out the cuDNN kernel."""
+    if config.recurrent_dropout > 0:
+        warnings.warn(
+            "recurrent_dropout > 0 disables the fast cuDNN kernel on GPU (training runs several "
+            "times slower there); use `dropout` between layers instead unless you need it.",
+            CuDNNWarning,
+            stacklevel=3,
+        )
+
+
+def _target_channels(window_norm, target_channels, n_targets):
+    target_channels = list(range(n_targets)) if target_channels is None else list(target_channels)
+    if any(c is None for c in target_channels):
+        raise ConfigError(
+            f"window_norm={window_norm!r} expresses forecasts relative to each target's "
+            "own recent values, so every target must also be an input feature. Add the "
+            "targets to `features`, or use window_norm='none'."
+        )
+    return target_channels
+
+
+def _dense_head(config, x, n_outputs):
+    for depth, units in enumerate(config.dense_units, start=1):
+        x = keras.layers.Dense(units, activation=config.dense_activation, name=f"dense_{depth}")(x)
+    return keras.layers.Dense(n_outputs, activation=config.output_activation, name="output")(x)
+
+
+# --- models that carry their state from step to step ---------------------------------
+
+SEQUENCE_NORMS = ("none", "last")
+
+
+def state_names(config):
+    """Names of the recurrent states of a sequence model, in input/output order.
+
+    Example:
+    >>> state_names(ModelConfig(units=(8, 4)))
+    ['lstm_1_h', 'lstm_1_c', 'lstm_2_h', 'lstm_2_c']
+    >>> state_names(ModelConfig(units=(8,), cell="gru"))
+    ['gru_1_h']
+    """
+    parts = ("h", "c") if config.cell == "lstm" else ("h",)
+    return [f"{config.cell}_{depth}_{part}" for depth in range(1, len(config.units) + 1) for part in parts]
+
+
+def state_sizes(config):
+    """Width of each state in `state_names` order."""
+    per_layer = 2 if config.cell == "lstm" else 1
+    return [units for units in config.units for _ in range(per_layer)]
+
+
+def check_streamable(config):
+    """Raises a ConfigError when `config` cannot run step by step, carrying its state."""
+    if config.bidirectional:
+        raise ConfigError(
+            "A bidirectional layer reads each sequence backwards from its end as well, so it "
+            "needs the whole window up front and cannot update one step at a time. Use "
+            "bidirectional=False for stateful (streaming) models; a window-trained model may be "
+            "bidirectional and streams through a ring buffer instead."
+        )
+    window_norm = "last" if config.window_norm == "auto" else config.window_norm
+    if window_norm not in SEQUENCE_NORMS:
+        raise ConfigError(
+            f"window_norm={window_norm!r} needs a whole window, which a model that carries its "
+            "state step by step does not see. With stateful=True use window_norm='last' (the "
+            "default: forecasts relative to the current value) or 'none'; the global scaler "
+            "('standard', 'minmax' or 'none', fit on the training part) applies as usual."
+        )
+    return window_norm
+
+
+def build_sequence_model(
+    config,
+    n_features,
+    horizon=1,
+    n_targets=1,
+    target_channels=None,
+    delta_scale=None,
+    stateful=False,
+    batch_size=None,
+    name="sequence_forecaster",
+):
+    """Builds a model that forecasts at every time step, carrying its recurrent state.
+
+    Every recurrent layer returns sequences, and the Dense head maps each
+    step's output to the forecast of the `horizon` steps after it. Two forms
+    share the same layers, so weights move between them with `set_weights`:
+
+    - `stateful=True` (training): Keras stateful layers with a fixed
+      `batch_size`; the state of each batch row carries over to the next batch
+      (truncated back-propagation through time: gradients stop at chunk
+      boundaries). Input `(batch_size, None, n_features)`, output
+      `(batch_size, time, horizon, n_targets)`.
+    - `stateful=False` (inference, streaming and export): the states are explicit
+      inputs and outputs. Inputs `[x, *states]`, outputs `[forecasts, *states]`,
+      with the states named by `state_names(config)`; any batch size and any
+      sequence length, one step included.
+
+    Args:
+        config: a `ModelConfig` (not bidirectional; window_norm "last"/"auto" or "none").
+        n_features, horizon, n_targets, target_channels: as for `build_model`.
+        delta_scale: per input channel, the scale of the step changes of the
+            "last" normalisation (see `LastValueResidual`).
+        stateful: which form (above).
+        batch_size: the fixed batch of the stateful form.
+        name: the model's name.
+
+    Example:
+    >>> import numpy as np
+    >>> config = ModelConfig(units=(8, 4))
+    >>> model = build_sequence_model(config, n_features=1, horizon=3)
+    >>> x = np.zeros((2, 5, 1), "float32")
+    >>> states = [np.zeros((2, size), "float32") for size in state_sizes(config)]
+    >>> forecasts, *new_states = model([x, *states])
+    >>> tuple(forecasts.shape), len(new_states)
+    ((2, 5, 3, 1), 4)
+    """
+    window_norm = check_streamable(config)
+    _warn_if_not_cudnn(config)
+    if window_norm == "last":
+        target_channels = _target_channels(window_norm, target_channels, n_targets)
+    if stateful:
+        if batch_size is None:
+            raise ConfigError("A stateful sequence model needs a fixed `batch_size`.")
+        inputs = keras.Input(batch_shape=(batch_size, None, n_features), name="x")
+        state_inputs = []
+    else:
+        inputs = keras.Input(shape=(None, n_features), name="x")
+        state_inputs = [
+            keras.Input(shape=(size,), name=state) for state, size in zip(state_names(config), state_sizes(config))
+        ]
+    recurrent = CELLS[config.cell]
+    per_layer = 2 if config.cell == "lstm" else 1
+    x = inputs
+    state_outputs = []
+    for depth, units in enumerate(config.units, start=1):
+        layer = recurrent(
+            units,
+            return_sequences=True,
+            return_state=not stateful,
+            stateful=stateful,
+            recurrent_dropout=config.recurrent_dropout,
+            name=f"{config.cell}_{depth}",
+        )
+        if stateful:
+            x = layer(x)
+        else:
+            initial = state_inputs[(depth - 1) * per_layer : depth * per_layer]
+            x, *final = layer(x, initial_state=initial)
+            state_outputs.extend(final)
+        if config.dropout > 0:
+            x = keras.layers.Dropout(config.dropout, name=f"dropout_{depth}")(x)
+    x = _dense_head(config, x, horizon * n_targets)
+    outputs = keras.layers.Reshape((-1, horizon, n_targets), name="forecast")(x)
+    if window_norm == "last":
+        outputs = LastValueResidual(target_channels, delta_scale=delta_scale, name="last_value")([outputs, inputs])
+    if stateful:
+        return keras.Model(inputs, outputs, name=name)
+    return keras.Model([inputs, *state_inputs], [outputs, *state_outputs], name=name)

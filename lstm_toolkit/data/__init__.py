@@ -2,7 +2,13 @@
 
 from lstm_toolkit.data.calendar import CALENDAR_FEATURES, calendar_columns, calendar_features
 from lstm_toolkit.data.frame import as_frame, check_columns, fill_missing, future_index, infer_frequency, season_length_for
-from lstm_toolkit.data.normalization import WINDOW_NORMS, WindowDenormalization, WindowNormalization, window_norm_scales
+from lstm_toolkit.data.normalization import (
+    WINDOW_NORMS,
+    LastValueResidual,
+    WindowDenormalization,
+    WindowNormalization,
+    window_norm_scales,
+)
 from lstm_toolkit.data.scaling import SCALERS, Scaler
 from lstm_toolkit.data.series import WindowedSeries
 from lstm_toolkit.data.spec import WindowSpec
@@ -12,6 +18,7 @@ from lstm_toolkit.data.windows import input_windows, make_window_dataset, window
 __all__ = [
     "CALENDAR_FEATURES",
     "SCALERS",
+    "LastValueResidual",
     "WINDOW_NORMS",
     "Scaler",
     "WindowDenormalization",

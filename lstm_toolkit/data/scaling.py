@@ -71,6 +71,31 @@ class Scaler:
         restored = np.asarray(self.estimator_.inverse_transform(full))[:, positions]
         return restored.reshape(values.shape)
 
+    def coefficients(self, columns=None):
+        """The fitted scaling as `scaled = values * multiplier + offset`, per column.
+
+        Every scaler kind is affine per column, so streaming and exported
+        models apply it with two vectors and no scikit-learn.
+
+        Returns:
+            `(multiplier, offset)`, float64 arrays over `columns` (default: all).
+
+        Example:
+        >>> scaler = Scaler("standard", columns=["a"]).fit(np.array([[1.0], [3.0]]))
+        >>> [values.tolist() for values in scaler.coefficients()]
+        [[1.0], [-2.0]]
+        """
+        columns = self.columns if columns is None else tuple(columns)
+        positions = [self.columns.index(column) for column in columns]
+        estimator = self.estimator_
+        if self.kind == "standard":
+            multiplier, offset = 1.0 / estimator.scale_, -estimator.mean_ / estimator.scale_
+        elif self.kind == "minmax":
+            multiplier, offset = estimator.scale_, estimator.min_
+        else:
+            multiplier, offset = np.ones(len(self.columns)), np.zeros(len(self.columns))
+        return np.asarray(multiplier, dtype="float64")[positions], np.asarray(offset, dtype="float64")[positions]
+
     def to_dict(self):
         """The fitted parameters as JSON-safe numbers."""
         params = {
