@@ -3,7 +3,7 @@
 import importlib
 from importlib import metadata as _metadata
 
-from lstm_toolkit.errors import BundleError, ConfigError, DataError, LeakageWarning, NotFittedError
+from lstm_toolkit.errors import BundleError, ConfigError, CuDNNWarning, DataError, LeakageWarning, NotFittedError
 
 try:
     __version__ = _metadata.version("lstm-toolkit")
@@ -23,7 +23,21 @@ _LAZY = {
     "tune": "lstm_toolkit.tuning",
     "SearchSpace": "lstm_toolkit.tuning",
 }
-_SUBMODULES = ("data", "datasets", "metrics", "baselines", "plotting", "models", "training", "bundle", "tuning")
+_SUBMODULES = (
+    "data",
+    "datasets",
+    "metrics",
+    "baselines",
+    "plotting",
+    "models",
+    "training",
+    "bundle",
+    "tuning",
+    "kernels",
+    "tbptt",
+    "streaming",
+    "export",
+)
 
 
 def __getattr__(name):
@@ -41,6 +55,7 @@ def __dir__():
 __all__ = [
     "BundleError",
     "ConfigError",
+    "CuDNNWarning",
     "DataError",
     "Forecaster",
     "LeakageWarning",

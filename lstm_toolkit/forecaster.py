@@ -522,7 +522,7 @@ class Forecaster:
             if engine == "tf":
                 step, dtype = self._compiled_model().step, "float32"
             else:
-                step, dtype = NumpyStepper(self.model_, self.model_config_).step, "float64"
+                step, dtype = NumpyStepper(self.model_, self.model_config_).step, "float32"
             sizes = state_sizes(self.model_config_)
             return streaming.StateStreamer(
                 step, sizes, info, self._scaling(), n_streams=n_streams, freq=self.freq_, dtype=dtype, warmup=self.spec_.lookback

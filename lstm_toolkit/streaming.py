@@ -21,6 +21,7 @@ without TensorFlow; calendar features additionally need pandas.
 from __future__ import annotations
 
 import json
+import math
 import numbers
 import os
 from collections.abc import Mapping
@@ -77,12 +78,10 @@ class _Streamer:
         if self.calendar:
             scaled = np.concatenate([scaled, self._calendar_row(timestamp)], axis=1)
         self.n_seen += 1
-        forecast = self._advance(scaled, timestamp)
-        forecast = (np.asarray(forecast, dtype="float64") - self._out_add) / self._out_mul
-        ready = self._ready()
+        forecast = (self._advance(scaled, timestamp) - self._out_add) / self._out_mul
         if self.n_streams is None:
-            return forecast[0] if ready[0] else None
-        forecast[~ready] = np.nan
+            return forecast[0] if self.n_seen[0] >= self._min_seen else None
+        forecast[self.n_seen < self._min_seen] = np.nan
         return forecast
 
     def reset(self, stream=None):
@@ -104,6 +103,8 @@ class _Streamer:
 
     def _parse(self, row):
         n_inputs = len(self.input_columns)
+        if self._batch == 1 and n_inputs == 1 and isinstance(row, (float, int)) and math.isfinite(row):
+            return np.array([[row]], dtype="float64")  # the common case, fast
         if self.n_streams is None:
             values = self._parse_one(row)[None, :]
         elif hasattr(row, "columns"):  # a DataFrame, one row per stream
@@ -114,7 +115,7 @@ class _Streamer:
         elif isinstance(row, (list, tuple)) and row and isinstance(row[0], Mapping):
             values = np.stack([self._parse_one(r) for r in row])
         else:
-            values = np.asarray(row, dtype="float64")
+            values = _as_floats(row, self.input_columns)
             if values.ndim == 1 and n_inputs == 1:
                 values = values[:, None]
         if values.shape != (self._batch, n_inputs):
@@ -139,7 +140,7 @@ class _Streamer:
             missing = [c for c in self.input_columns if c not in row]
             if missing:
                 raise DataError(f"The row lacks the input column(s) {missing}; it needs {list(self.input_columns)}.")
-            return np.array([row[c] for c in self.input_columns], dtype="float64")
+            return _as_floats([row[c] for c in self.input_columns], self.input_columns)
         if isinstance(row, numbers.Real):
             if n_inputs != 1:
                 raise DataError(
@@ -147,7 +148,7 @@ class _Streamer:
                     f"{list(self.input_columns)}: pass a mapping or a 1-D array of {n_inputs} values."
                 )
             return np.array([row], dtype="float64")
-        values = np.asarray(row, dtype="float64").ravel() if np.ndim(row) <= 1 else None
+        values = _as_floats(row, self.input_columns).ravel() if np.ndim(row) <= 1 else None
         if values is None or len(values) != n_inputs:
             raise DataError(
                 f"The row must hold the {n_inputs} input column(s) {list(self.input_columns)}; "
@@ -179,6 +180,15 @@ class _Streamer:
         return np.repeat(np.asarray(future)[None, :], self._batch, axis=0)
 
 
+def _as_floats(values, columns):
+    try:
+        return np.asarray(values, dtype="float64")
+    except (TypeError, ValueError):
+        raise DataError(
+            f"The row must hold numbers for the input column(s) {list(columns)}; received {values!r}."
+        ) from None
+
+
 class WindowStreamer(_Streamer):
     """Streams a window-trained model through a ring buffer of the last `lookback` rows.
 
@@ -206,6 +216,7 @@ class WindowStreamer(_Streamer):
         super().__init__(spec, scaling, n_streams=n_streams, freq=freq)
         self._forecast_fn = forecast_fn
         self._needs_future_times = future_times
+        self._min_seen = self.lookback
         n_features = len(self.input_columns) + 2 * len(self.calendar)
         self._buffer = np.zeros((self._batch, 2 * self.lookback, n_features), dtype="float32")
         self._position = 0
@@ -218,9 +229,6 @@ class WindowStreamer(_Streamer):
         window = self._buffer[:, self._position : self._position + self.lookback]
         future = self._future_times(timestamp) if self._needs_future_times else None
         return self._forecast_fn(window, future)
-
-    def _ready(self):
-        return self.n_seen >= self.lookback
 
     def _clear(self, rows):
         self._buffer[rows] = 0.0
@@ -250,15 +258,13 @@ class StateStreamer(_Streamer):
         super().__init__(spec, scaling, n_streams=n_streams, freq=freq)
         self._step_fn = step_fn
         self._dtype = dtype
+        self._min_seen = 0
         self.warmup = int(warmup)
         self.states = [np.zeros((self._batch, size), dtype=dtype) for size in state_sizes]
 
     def _advance(self, scaled, timestamp):
         forecast, self.states = self._step_fn(scaled.astype(self._dtype), self.states)
         return forecast
-
-    def _ready(self):
-        return np.ones(self._batch, dtype=bool)
 
     def _clear(self, rows):
         for state in self.states:
@@ -293,26 +299,57 @@ def load_litert(path, n_streams=None, num_threads=1):
             "(or lstm_toolkit[litert])."
         ) from error
     interpreter = Interpreter(model_path=os.fspath(path), num_threads=num_threads)
-    runner = interpreter.get_signature_runner(sidecar["signature"])
+    if sidecar["kind"] == "stateful":
+        model = _LiteRTModel(interpreter, sidecar["signature"], ["x", *sidecar["state_names"]], ["forecast", *sidecar["state_names"]])
+    else:
+        model = _LiteRTModel(interpreter, sidecar["signature"], ["window"], ["forecast"])
     spec, scaling = sidecar["spec"], sidecar["scaling"]
     if sidecar["kind"] == "stateful":
-        names = sidecar["state_names"]
 
         def step_fn(rows, states):
-            forecasts, new_states = [], []
+            if len(rows) == 1:  # one stream: states pass straight through
+                forecast, *states = model([rows, *states])
+                return forecast, states
+            forecasts = np.empty((len(rows), spec["horizon"], len(spec["targets"])), dtype="float32")
             for stream in range(len(rows)):
-                inputs = {name: state[stream : stream + 1] for name, state in zip(names, states)}
-                result = runner(x=rows[stream : stream + 1], **inputs)
-                forecasts.append(result["forecast"][0])
-                new_states.append([result[name][0] for name in names])
-            return np.stack(forecasts), [np.stack(column) for column in zip(*new_states)]
+                forecast, *new_states = model([rows[stream : stream + 1], *[s[stream : stream + 1] for s in states]])
+                forecasts[stream] = forecast[0]
+                for state, new_state in zip(states, new_states):
+                    state[stream] = new_state[0]
+            return forecasts, states
 
         return StateStreamer(step_fn, sidecar["state_sizes"], spec, scaling, n_streams=n_streams, dtype="float32")
 
     def forecast_fn(windows, future_times):
-        return np.stack([runner(window=windows[i : i + 1])["forecast"][0] for i in range(len(windows))])
+        return np.stack([model([windows[i : i + 1]])[0][0] for i in range(len(windows))])
 
     return WindowStreamer(forecast_fn, spec, scaling, n_streams=n_streams)
+
+
+class _LiteRTModel:
+    """Calls one signature of a LiteRT interpreter by tensor index (less overhead than a signature runner).
+
+    Args:
+        interpreter: the LiteRT `Interpreter`.
+        signature: the signature's key.
+        inputs, outputs: the signature's input and output names, in the order
+            `__call__` takes and returns them.
+    """
+
+    def __init__(self, interpreter, signature, inputs, outputs):
+        interpreter.allocate_tensors()
+        runner = interpreter.get_signature_runner(signature)
+        input_details, output_details = runner.get_input_details(), runner.get_output_details()
+        self._interpreter = interpreter
+        self._inputs = [input_details[name]["index"] for name in inputs]
+        self._outputs = [output_details[name]["index"] for name in outputs]
+
+    def __call__(self, arrays):
+        interpreter = self._interpreter
+        for index, values in zip(self._inputs, arrays):
+            interpreter.set_tensor(index, values)
+        interpreter.invoke()
+        return [interpreter.get_tensor(index) for index in self._outputs]
 
 
 def sidecar_path(path):
