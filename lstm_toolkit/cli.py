@@ -82,6 +82,7 @@ def cmd_fit(args):
         epochs=args.epochs,
         seed=args.seed,
         verbose=2 if args.verbose else 0,
+        stateful=args.stateful,
     )
     forecaster.fit(frame)
     forecaster.save(args.out)
@@ -111,6 +112,16 @@ def cmd_evaluate(args):
     forecaster = lstm_toolkit.load(args.model)
     frame, _ = _read_csv(args.csv, forecaster.time_col)
     _print_table(forecaster.evaluate(frame, start=_parse_start(args.start), stride=args.stride))
+    return 0
+
+
+def cmd_export(args):
+    import lstm_toolkit
+
+    forecaster = lstm_toolkit.load(args.model)
+    path = forecaster.export(args.out, format=args.format)
+    extra = f" and {lstm_toolkit.streaming.sidecar_path(path)}" if args.format == "litert" else ""
+    print(f"Exported {args.model} as {args.format} to {path}{extra}")
     return 0
 
 
@@ -200,6 +211,8 @@ def build_parser():
     fit.add_argument("--seed", type=int, default=None, help="random seed")
     fit.add_argument("--out", required=True, help="bundle folder to write")
     fit.add_argument("--verbose", action="store_true", help="print one line per epoch")
+    fit.add_argument("--stateful", action="store_true",
+                     help="carry the LSTM state through the series (truncated BPTT): O(1) streaming updates")
     fit.set_defaults(handler=cmd_fit)
 
     predict = commands.add_parser("predict", help="forecast the steps after the end of a CSV file")
@@ -215,6 +228,13 @@ def build_parser():
                           "(default: the first row after the training data)")
     evaluate.add_argument("--stride", type=_positive_int, default=1, help="rows between origins (default: 1)")
     evaluate.set_defaults(handler=cmd_evaluate)
+
+    export = commands.add_parser("export", help="export a saved model to LiteRT (.tflite) or a TF SavedModel")
+    export.add_argument("--model", required=True, help="bundle folder")
+    export.add_argument("--format", required=True, choices=["litert", "saved_model"])
+    export.add_argument("--out", required=True, help="the .tflite file (its .json sidecar goes beside it) or SavedModel folder")
+    export.set_defaults(handler=cmd_export)
+
     tune = commands.add_parser(
         "tune", help="search architectures with Keras Tuner (set KERASTUNER_* variables for chief/worker mode)"
     )

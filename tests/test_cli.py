@@ -31,7 +31,7 @@ def run_cli(*args):
     return subprocess.run([sys.executable, "-m", "lstm_toolkit.cli", *args], capture_output=True, text=True, env=env)
 
 
-@pytest.mark.parametrize("command", [[], ["demo"], ["fit"], ["predict"], ["evaluate"], ["tune"]])
+@pytest.mark.parametrize("command", [[], ["demo"], ["fit"], ["predict"], ["evaluate"], ["export"], ["tune"]])
 def test_help_everywhere(command, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main([*command, "--help"])
