@@ -47,3 +47,30 @@ def ets_backtest(values, first, horizon, season_length):
         forecasts.append(design @ state + intercept)
         state = transition @ state
     return np.stack(forecasts, axis=1)
+
+
+def torch_tutorial_model(lookback_features=1):
+    """The tutorial's PyTorch model (LSTM 128 -> LSTM 64 -> Linear 32 -> Linear 1), or None without torch.
+
+    torch is a benchmark-only dependency (`pip install torch==2.13.0` from the local wheel).
+    """
+    try:
+        import torch
+    except ImportError:
+        return None
+
+    class Tutorial(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm1 = torch.nn.LSTM(lookback_features, 128, batch_first=True)
+            self.lstm2 = torch.nn.LSTM(128, 64, batch_first=True)
+            self.dense = torch.nn.Linear(64, 32)
+            self.out = torch.nn.Linear(32, 1)
+
+        def forward(self, inputs):
+            out, _ = self.lstm1(inputs)
+            out, _ = self.lstm2(out)
+            return self.out(torch.relu(self.dense(out[:, -1])))
+
+    torch.set_num_threads(os.cpu_count())
+    return Tutorial()

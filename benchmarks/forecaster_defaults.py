@@ -6,7 +6,9 @@ target given) is fit on the first 80% and backtested from every origin of the la
 same origins. Floors (issue 3): MSFT close MAE <= 1.10x naive; Seattle hourly MASE
 below seasonal naive.
 
-Run: python benchmarks/forecaster_defaults.py [--seeds 0 1 2] [--only msft_close ...]
+With --stateful, the same with `Forecaster(stateful=True)` (carried state, truncated BPTT).
+
+Run: python benchmarks/forecaster_defaults.py [--seeds 0 1 2] [--only msft_close ...] [--stateful]
 """
 
 import argparse
@@ -29,11 +31,13 @@ SERIES = {
 }
 
 
-def run(name, seed):
+def run(name, seed, stateful=False):
     load, target, lookback, horizon, note = SERIES[name]
     df = load()
     cut = int(round(len(df) * 0.8))
-    forecaster = lstm_toolkit.Forecaster(lookback=lookback, horizon=horizon, target=target, verbose=0, seed=seed)
+    forecaster = lstm_toolkit.Forecaster(
+        lookback=lookback, horizon=horizon, target=target, verbose=0, seed=seed, stateful=stateful
+    )
     with Timer() as fit_time:
         forecaster.fit(df.iloc[:cut])
     table = forecaster.evaluate(df)
@@ -55,12 +59,14 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--only", nargs="+", choices=sorted(SERIES), default=list(SERIES))
+    parser.add_argument("--stateful", action="store_true", help="Forecaster(stateful=True): truncated BPTT, O(1) streaming")
     args = parser.parse_args(argv)
-    print(f"# Forecaster defaults vs baselines ({machine()}, lstm_toolkit {lstm_toolkit.__version__})\n")
+    kind = "stateful=True" if args.stateful else "defaults"
+    print(f"# Forecaster ({kind}) vs baselines ({machine()}, lstm_toolkit {lstm_toolkit.__version__})\n")
     summary = []
     for name in args.only:
         for seed in args.seeds:
-            table = run(name, seed)
+            table = run(name, seed, stateful=args.stateful)
             a = table.attrs
             print(f"## {name} (seed {seed}): {a['note']}; {a['rows']} rows, season {a['season']}, "
                   f"window_norm={a['window_norm']}, {a['epochs']} epochs, fit {a['fit_seconds']:.0f} s")

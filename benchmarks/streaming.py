@@ -26,7 +26,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _common import machine  # noqa: E402
+from _common import machine, torch_tutorial_model  # noqa: E402
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
@@ -72,26 +72,12 @@ def keras_paths(calls):
 
 
 def torch_path(calls):
-    try:
-        import torch
-    except ImportError:
+    model = torch_tutorial_model()
+    if model is None:
         return [("PyTorch eval + no_grad, one window", None)]
-    torch.set_num_threads(os.cpu_count())
+    import torch
 
-    class Tutorial(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.lstm1 = torch.nn.LSTM(1, 128, batch_first=True)
-            self.lstm2 = torch.nn.LSTM(128, 64, batch_first=True)
-            self.dense = torch.nn.Linear(64, 32)
-            self.out = torch.nn.Linear(32, 1)
-
-        def forward(self, x):
-            x, _ = self.lstm1(x)
-            x, _ = self.lstm2(x)
-            return self.out(torch.relu(self.dense(x[:, -1])))
-
-    model = Tutorial().eval()
+    model.eval()
     window = torch.randn(1, LOOKBACK, 1)
 
     def call():

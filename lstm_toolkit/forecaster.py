@@ -251,7 +251,7 @@ class Forecaster:
             model, history = self._fit_stateful(series, config)
         else:
             with self._distribution_scope():
-                model = compile_model(self._build_model(self.model_config_), config)
+                model = compile_model(self._build_model(self.model_config_), config, n_samples=self.n_train_windows_)
             has_validation = series.n_windows("validation") > 0
             history = fit(
                 model,
@@ -277,7 +277,7 @@ class Forecaster:
         dataset, batch = tbptt.chunk_dataset(
             series.inputs, series.targets, train_stop, spec.horizon, spec.lookback, config.batch_size
         )
-        trainer = compile_model(self._build_model(self.model_config_, training_batch=batch), config)
+        trainer = compile_model(self._build_model(self.model_config_, training_batch=batch), config, n_samples=train_stop)
         model = self._build_model(self.model_config_)
         callbacks = [tbptt.ResetStates()]
         monitor = "loss"

@@ -28,7 +28,15 @@ class TrainingConfig:
         min_learning_rate: floor of the learning rate.
         seed: seed for weights, dropout and shuffling; None for a random run.
         verbose: Keras' verbosity: "auto" or 1 shows the progress bar, 0 is quiet.
-        steps_per_execution: batches run per call into the compiled graph.
+        steps_per_execution: batches run per call into the compiled graph
+            (fewer round trips from Python per epoch).
+        jit_compile: XLA compilation of the training step. "auto" compiles
+            with XLA where no GPU is visible and the training is known to be
+            large enough (see `compile_model`): on CPU, XLA fuses the recurrent loop's many small ops
+            (1.2-1.4x the samples per second, `benchmarks/train_throughput.py`)
+            but compiling costs a few seconds, more than it saves on a few
+            thousand windows. On GPU Keras' own choice stands: the fused cuDNN
+            kernel, which is faster and not XLA-compatible. True / False force it.
 
     Example:
     >>> config = TrainingConfig(epochs=5, seed=0)
@@ -48,6 +56,7 @@ class TrainingConfig:
     seed: int | None = None
     verbose: int | str = "auto"
     steps_per_execution: int = 1
+    jit_compile: bool | str = "auto"
 
     def __post_init__(self):
         for name in ("epochs", "batch_size", "steps_per_execution"):
@@ -56,6 +65,8 @@ class TrainingConfig:
                 raise ConfigError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
         if not self.learning_rate > 0:
             raise ConfigError(f"`learning_rate` must be positive. Received: learning_rate={self.learning_rate}")
+        if self.jit_compile not in (True, False, "auto"):
+            raise ConfigError(f"`jit_compile` must be True, False or 'auto'. Received: jit_compile={self.jit_compile!r}")
         if self.clipnorm is not None and not self.clipnorm > 0:
             raise ConfigError(f"`clipnorm` must be positive or None. Received: clipnorm={self.clipnorm}")
 
@@ -67,8 +78,17 @@ class TrainingConfig:
         return cls(**config)
 
 
-def compile_model(model, config=None):
+# "auto" skips XLA below this many training windows x epochs: compiling (a few
+# seconds on 2 cores) would take longer than it saves.
+XLA_MIN_WORK = 20_000
+
+
+def compile_model(model, config=None, n_samples=None):
     """Compiles `model` with the defaults: Adam + `clipnorm`, MSE loss, MAE metric.
+
+    `n_samples` (training windows per epoch), when known, lets
+    `jit_compile="auto"` use XLA for large trainings (see `TrainingConfig`);
+    without it "auto" leaves XLA off.
 
     Example:
     >>> from lstm_toolkit.models import ModelConfig, build_model
@@ -83,8 +103,27 @@ def compile_model(model, config=None):
         loss=config.loss,
         metrics=["mae"],
         steps_per_execution=config.steps_per_execution,
+        jit_compile=resolve_jit_compile(config.jit_compile, None if n_samples is None else n_samples * config.epochs),
     )
     return model
+
+
+def resolve_jit_compile(jit_compile, work=None):
+    """The `jit_compile` to give Keras.
+
+    "auto": Keras' own choice on GPU (cuDNN); on CPU-only machines XLA when
+    `work` (training windows x epochs) is known and at least `XLA_MIN_WORK`.
+
+    >>> resolve_jit_compile("auto", work=100), resolve_jit_compile(False, work=10**9)
+    (False, False)
+    """
+    if jit_compile != "auto":
+        return jit_compile
+    import tensorflow as tf
+
+    if tf.config.list_physical_devices("GPU"):
+        return "auto"
+    return work is not None and work >= XLA_MIN_WORK
 
 
 def default_callbacks(config=None, checkpoint_dir=None, monitor="val_loss"):
@@ -158,7 +197,7 @@ def fit(
     if config.seed is not None:
         keras.utils.set_random_seed(config.seed)
     if not model.compiled:
-        compile_model(model, config)
+        compile_model(model, config, n_samples=_n_samples(train, config.batch_size))
     monitor = "val_loss" if validation is not None else "loss"
     chosen = list(callbacks or [])
     if not replace_callbacks:
@@ -175,3 +214,11 @@ def fit(
         verbose=config.verbose,
         **batching,
     )
+
+
+def _n_samples(train, batch_size):
+    """Training samples per epoch, when known: numpy rows, or batches x batch size of a dataset."""
+    if isinstance(train, tuple):
+        return len(train[0])
+    cardinality = int(getattr(train, "cardinality", lambda: -1)())
+    return cardinality * batch_size if cardinality > 0 else None

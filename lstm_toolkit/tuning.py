@@ -164,8 +164,10 @@ class ForecastHyperModel(keras_tuner.HyperModel):
         if self.seed is not None:
             keras.utils.set_random_seed(self.seed)
         model = self.forecaster._build_model(self.model_config(values))
-        config = TrainingConfig(learning_rate=values["learning_rate"], clipnorm=self.forecaster.clipnorm)
-        return compile_model(model, config)
+        config = TrainingConfig(
+            learning_rate=values["learning_rate"], clipnorm=self.forecaster.clipnorm, epochs=self.forecaster.epochs
+        )
+        return compile_model(model, config, n_samples=self.forecaster.n_train_windows_)
 
     def fit(self, hp, model, *args, epochs=None, callbacks=None, verbose=0, **kwargs):
         batch_size = self.forecaster.batch_size

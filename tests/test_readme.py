@@ -29,3 +29,6 @@ def test_readme_python_blocks_run(tmp_path, monkeypatch):
         exec(compile(block, str(README), "exec"), namespace)
     assert (tmp_path / "saved_models" / "temperature" / "manifest.json").is_file()
     assert (tmp_path / "saved_models" / "errors.png").stat().st_size > 0
+    assert (tmp_path / "saved_models" / "temp.json").is_file()
+    assert (tmp_path / "saved_models" / "temp_serving" / "saved_model.pb").is_file()
+    assert namespace["forecast"].shape == (6, 1)

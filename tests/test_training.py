@@ -110,3 +110,17 @@ def test_end_to_end_on_a_shipped_series_lowers_validation_loss(seattle):
     )
     val_loss = history.history["val_loss"]
     assert min(val_loss[1:]) < val_loss[0]
+
+
+def test_auto_xla_only_for_trainings_large_enough_to_repay_compiling():
+    from lstm_toolkit.training import XLA_MIN_WORK, resolve_jit_compile
+
+    assert resolve_jit_compile("auto", work=None) is False
+    assert resolve_jit_compile("auto", work=XLA_MIN_WORK - 1) is False
+    assert resolve_jit_compile("auto", work=XLA_MIN_WORK) is True  # this test machine has no GPU
+    assert resolve_jit_compile(True, work=1) is True
+    model = compile_model(build_model(ModelConfig(units=(4,)), lookback=3, n_features=1),
+                          TrainingConfig(epochs=10), n_samples=XLA_MIN_WORK)
+    assert model.jit_compile is True
+    with pytest.raises(ConfigError, match="jit_compile"):
+        TrainingConfig(jit_compile="yes")
