@@ -109,7 +109,7 @@ def toolkit_paths(calls, folder):
     interpreter_step = load_litert(path)._step_fn
     states = [np.zeros((1, s), "float32") for s in lt.models.state_sizes(TUTORIAL)]
     row = np.zeros((1, 1), "float32")
-    rows.insert(0, ("LiteRT one step, explicit state (raw runner)", p50_p90(lambda: interpreter_step(row, states), calls)))
+    rows.insert(0, ("LiteRT one step, explicit state (interpreter by tensor index)", p50_p90(lambda: interpreter_step(row, states), calls)))
 
     multi = []
     for name, streamer in (

@@ -77,8 +77,8 @@ class _Streamer:
         scaled = values * self._in_mul + self._in_add
         if self.calendar:
             scaled = np.concatenate([scaled, self._calendar_row(timestamp)], axis=1)
-        self.n_seen += 1
         forecast = (self._advance(scaled, timestamp) - self._out_add) / self._out_mul
+        self.n_seen += 1
         if self.n_streams is None:
             return forecast[0] if self.n_seen[0] >= self._min_seen else None
         forecast[self.n_seen < self._min_seen] = np.nan

@@ -242,3 +242,29 @@ def test_cudnn_warning_is_shown_once_per_call_site():
             build_model(config, lookback=3, n_features=1)
     assert [w.category for w in caught].count(CuDNNWarning) == 1
     keras.backend.clear_session()
+
+
+def test_recursive_model_with_calendar_streams_like_predict(data):
+    fc = small(strategy="recursive", calendar=("hour",), model=ModelConfig(units=(4,)), epochs=1).fit(data.iloc[:600])
+    streamer = fc.streamer()
+    history = data.iloc[600:640]
+    outputs = [streamer.update(value, timestamp=ts) for ts, value in history["temp"].items()]
+    for k in (23, 30, 39):
+        np.testing.assert_allclose(outputs[k], fc.predict(history.iloc[: k + 1]).to_numpy(), atol=1e-5)
+
+
+def test_trained_weights_move_from_the_stateful_form_to_the_inference_form():
+    config = ModelConfig(units=(5, 3), dense_units=(4,))
+    trainer = build_sequence_model(config, n_features=2, horizon=2, stateful=True, batch_size=2)
+    x = np.random.default_rng(1).normal(size=(2, 6, 2)).astype("float32")
+    trainer(x)  # builds the carried states, which must not be copied as weights
+    for layer in trainer.layers:
+        layer.set_weights([np.random.default_rng(2).normal(size=w.shape) for w in layer.get_weights()])
+    for layer in trainer.layers:
+        if getattr(layer, "stateful", False):
+            layer.reset_state()
+    expected = np.asarray(trainer(x))
+    model = build_sequence_model(config, n_features=2, horizon=2)
+    tbptt.copy_weights(trainer, model)
+    forecasts, *_ = model([x, *[np.zeros((2, s), "float32") for s in state_sizes(config)]])
+    np.testing.assert_allclose(np.asarray(forecasts), expected, atol=1e-5)
