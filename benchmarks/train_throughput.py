@@ -30,7 +30,6 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 from _common import machine, torch_tutorial_model  # noqa: E402
 
-import numpy as np  # noqa: E402
 
 import keras  # noqa: E402
 import lstm_toolkit as lt  # noqa: E402

@@ -45,27 +45,31 @@ def activation(name):
     return ACTIVATIONS[name]
 
 
-def lstm_gates(x, h, c, kernel, recurrent_kernel, bias):
+def lstm_gates(x, h, c, kernel, recurrent_kernel, bias, peepholes=None):
     """One LSTM step with every gate: f, i, c~, o, the new cell state and hidden state.
 
     Args:
         x: inputs (batch, features); h, c: previous states (batch, units).
         kernel (features, 4 units), recurrent_kernel (units, 4 units), bias
         (4 units): the Keras `LSTMCell` weights, gates ordered i, f, c, o.
+        peepholes: `(p_i, p_f, p_o)` of a peephole cell (`cells.PeepholeLSTMCell`):
+            the input and forget gates see c(t-1), the output gate c(t).
 
     Returns:
         A dict with "input", "forget", "candidate", "output", "cell", "hidden".
     """
     z = x @ kernel + h @ recurrent_kernel + bias
-    i, f, g, o = np.split(z, 4, axis=-1)
-    i, f, g, o = sigmoid(i), sigmoid(f), np.tanh(g), sigmoid(o)
+    z_i, z_f, z_c, z_o = np.split(z, 4, axis=-1)
+    p_i, p_f, p_o = (0.0, 0.0, 0.0) if peepholes is None else peepholes
+    i, f, g = sigmoid(z_i + p_i * c), sigmoid(z_f + p_f * c), np.tanh(z_c)
     cell = f * c + i * g
+    o = sigmoid(z_o + p_o * cell)
     return {"input": i, "forget": f, "candidate": g, "output": o, "cell": cell, "hidden": o * np.tanh(cell)}
 
 
-def lstm_step(x, states, kernel, recurrent_kernel, bias):
-    """One LSTM step: returns `(h, [h, c])`."""
-    gates = lstm_gates(x, states[0], states[1], kernel, recurrent_kernel, bias)
+def lstm_step(x, states, kernel, recurrent_kernel, bias, *peepholes):
+    """One LSTM step (peephole weights, when given, follow the bias): returns `(h, [h, c])`."""
+    gates = lstm_gates(x, states[0], states[1], kernel, recurrent_kernel, bias, peepholes or None)
     return gates["hidden"], [gates["hidden"], gates["cell"]]
 
 
@@ -107,8 +111,8 @@ class NumpyStepper:
 
     def __init__(self, model, config, dtype="float32"):
         self.dtype = dtype
-        self.cell_step = lstm_step if config.cell == "lstm" else gru_step
-        self.per_layer = 2 if config.cell == "lstm" else 1
+        self.cell_step = gru_step if config.cell == "gru" else lstm_step
+        self.per_layer = 1 if config.cell == "gru" else 2
         cast = lambda weights: [np.asarray(w, dtype=dtype) for w in weights]  # noqa: E731
         self.recurrent = [cast(model.get_layer(f"{config.cell}_{d}").get_weights()) for d in range(1, len(config.units) + 1)]
         self.dense = [

@@ -7,6 +7,7 @@ import warnings
 
 import keras
 
+from lstm_toolkit.cells import PeepholeLSTM
 from lstm_toolkit.data.normalization import (
     LastValueResidual,
     WindowDenormalization,
@@ -15,7 +16,9 @@ from lstm_toolkit.data.normalization import (
 )
 from lstm_toolkit.errors import ConfigError, CuDNNWarning
 
-CELLS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
+CELLS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU, "peephole": PeepholeLSTM}
+# The recurrent states each cell carries, in Keras' order.
+STATE_PARTS = {"lstm": ("h", "c"), "gru": ("h",), "peephole": ("h", "c")}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -25,7 +28,8 @@ class ModelConfig:
     Args:
         units: units of each stacked recurrent layer, first to last. The
             practitioner's start is 1-2 layers of 64-128 units.
-        cell: "lstm" or "gru".
+        cell: "lstm", "gru" or "peephole" (an LSTM whose gates also see the
+            cell state, `cells.PeepholeLSTMCell`; no cuDNN kernel).
         bidirectional: wrap each recurrent layer in `Bidirectional` (fine over
             a lookback window, which is all past; not for step-by-step streaming).
         dropout: rate of the `Dropout` between recurrent layers and before the head.
@@ -173,12 +177,18 @@ def build_model(
 def _warn_if_not_cudnn(config):
     """Warns (once per call site, Python's default) when `config` rules out the cuDNN kernel."""
     if config.recurrent_dropout > 0:
-        warnings.warn(
-            "recurrent_dropout > 0 disables the fast cuDNN kernel on GPU (training runs several "
-            "times slower there); use `dropout` between layers instead unless you need it.",
-            CuDNNWarning,
-            stacklevel=3,
-        )
+        reason = "recurrent_dropout > 0 disables"
+        advice = "use `dropout` between layers instead unless you need it"
+    elif config.cell == "peephole":
+        reason = "cell='peephole' cannot use"
+        advice = "use cell='lstm' where speed matters more than the peepholes"
+    else:
+        return
+    warnings.warn(
+        f"{reason} the fast cuDNN kernel on GPU (training runs several times slower there); {advice}.",
+        CuDNNWarning,
+        stacklevel=3,
+    )
 
 
 def _target_channels(window_norm, target_channels, n_targets):
@@ -212,13 +222,13 @@ def state_names(config):
     >>> state_names(ModelConfig(units=(8,), cell="gru"))
     ['gru_1_h']
     """
-    parts = ("h", "c") if config.cell == "lstm" else ("h",)
+    parts = STATE_PARTS[config.cell]
     return [f"{config.cell}_{depth}_{part}" for depth in range(1, len(config.units) + 1) for part in parts]
 
 
 def state_sizes(config):
     """Width of each state in `state_names` order."""
-    per_layer = 2 if config.cell == "lstm" else 1
+    per_layer = len(STATE_PARTS[config.cell])
     return [units for units in config.units for _ in range(per_layer)]
 
 
@@ -303,7 +313,7 @@ def build_sequence_model(
             keras.Input(shape=(size,), name=state) for state, size in zip(state_names(config), state_sizes(config))
         ]
     recurrent = CELLS[config.cell]
-    per_layer = 2 if config.cell == "lstm" else 1
+    per_layer = len(STATE_PARTS[config.cell])
     x = inputs
     state_outputs = []
     for depth, units in enumerate(config.units, start=1):

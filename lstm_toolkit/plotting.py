@@ -166,3 +166,82 @@ def plot_tuning(trials, hyperparameters=None):
             ax.set_xscale("log")
     figure.suptitle("Hyperparameter search")
     return figure
+
+
+def _top_units(gates, units):
+    """The `units` units whose hidden state varies most over time (all when fewer)."""
+    spread = gates["hidden"].std(axis=(0, 1))
+    return np.sort(np.argsort(spread)[::-1][:units])
+
+
+def plot_gates(gates, sample=0, units=16):
+    """Heatmaps of the forget, input, candidate and output gates over time, for the busiest units.
+
+    Args:
+        gates: the result of `inspect.lstm_gates`.
+        sample: which window of the batch.
+        units: how many units (those whose hidden state varies most).
+
+    Example:
+    >>> from lstm_toolkit.inspect import lstm_gates
+    >>> from lstm_toolkit.models import ModelConfig, build_model
+    >>> model = build_model(ModelConfig(units=(4,), window_norm="none"), lookback=6, n_features=1)
+    >>> len(plot_gates(lstm_gates(model, np.zeros((1, 6, 1)))).axes)
+    8
+    """
+    chosen = _top_units(gates, units)
+    figure = Figure(figsize=(12, 6), layout="constrained")
+    axes = figure.subplots(2, 2).ravel()
+    for ax, name in zip(axes, ("forget", "input", "candidate", "output")):
+        low = -1.0 if name == "candidate" else 0.0
+        image = ax.imshow(gates[name][sample][:, chosen].T, aspect="auto", vmin=low, vmax=1.0, cmap="viridis",
+                          interpolation="nearest")
+        ax.set_title(f"{name} gate")
+        ax.set_xlabel("time step in the window")
+        ax.set_ylabel("unit")
+        ax.set_yticks(range(len(chosen)), [str(u) for u in chosen])
+        figure.colorbar(image, ax=ax)
+    figure.suptitle(f"Gates of {gates.get('layer', 'the LSTM layer')} (window {sample})")
+    return figure
+
+
+def plot_cell_state(gates, sample=0, units=8, ax=None):
+    """The cell-state "highway" c(t) of the busiest units over time: what the layer carries forward.
+
+    Example:
+    >>> from lstm_toolkit.inspect import lstm_gates
+    >>> from lstm_toolkit.models import ModelConfig, build_model
+    >>> model = build_model(ModelConfig(units=(4,), window_norm="none"), lookback=6, n_features=1)
+    >>> plot_cell_state(lstm_gates(model, np.zeros((1, 6, 1)))).axes[0].get_ylabel()
+    'cell state c(t)'
+    """
+    figure, ax = _axes(ax, (10, 4))
+    for unit in _top_units(gates, units):
+        ax.plot(gates["cell"][sample][:, unit], label=f"unit {unit}")
+    ax.set_xlabel("time step in the window")
+    ax.set_ylabel("cell state c(t)")
+    ax.set_title(f"Cell state of {gates.get('layer', 'the LSTM layer')} (window {sample})")
+    ax.legend(ncol=4, fontsize="small")
+    return figure
+
+
+def plot_forget_per_unit(gates, ax=None):
+    """Each unit's mean forget gate, sorted: near 1 remembers long, near 0 forgets at once.
+
+    Example:
+    >>> from lstm_toolkit.inspect import lstm_gates
+    >>> from lstm_toolkit.models import ModelConfig, build_model
+    >>> model = build_model(ModelConfig(units=(4,), window_norm="none"), lookback=6, n_features=1)
+    >>> len(plot_forget_per_unit(lstm_gates(model, np.zeros((1, 6, 1)))).axes[0].patches)
+    4
+    """
+    forget = gates["forget"].mean(axis=(0, 1))
+    order = np.argsort(forget)[::-1]
+    figure, ax = _axes(ax, (10, 3.5))
+    ax.bar(np.arange(len(forget)), forget[order])
+    ax.set_xticks(np.arange(len(forget)), [str(u) for u in order], fontsize="x-small")
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("unit (sorted)")
+    ax.set_ylabel("mean forget gate")
+    ax.set_title(f"How long each unit of {gates.get('layer', 'the LSTM layer')} remembers")
+    return figure

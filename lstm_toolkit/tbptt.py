@@ -17,7 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from lstm_toolkit.errors import DataError
-from lstm_toolkit.models import state_sizes
+from lstm_toolkit.models import STATE_PARTS, state_sizes
 
 # Segments get at least this many chunks, so the carried state matters.
 MIN_CHUNKS_PER_SEGMENT = 16
@@ -140,7 +140,7 @@ def step_function(model, config):
     time: the graph has no while loop, so it is cheap to call and converts to
     LiteRT built-in ops. Dropout is skipped (inference).
     """
-    per_layer = 2 if config.cell == "lstm" else 1
+    per_layer = len(STATE_PARTS[config.cell])
     cells = [model.get_layer(f"{config.cell}_{d}").cell for d in range(1, len(config.units) + 1)]
     head = [model.get_layer(f"dense_{d}") for d in range(1, len(config.dense_units) + 1)] + [model.get_layer("output")]
     horizon, n_targets = model.outputs[0].shape[-2:]

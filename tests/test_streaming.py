@@ -219,11 +219,13 @@ def test_reset_states_zeroes_every_stateful_layer_each_epoch():
 # --- NumPy kernels and the cuDNN warning -------------------------------------------
 
 
-@pytest.mark.parametrize("cell", ["lstm", "gru"])
+@pytest.mark.parametrize("cell", ["lstm", "gru", "peephole"])
 def test_numpy_step_matches_keras_with_head_and_residual(cell):
     config = ModelConfig(units=(6, 5), cell=cell, dense_units=(4,), dense_activation="tanh")
     model = build_sequence_model(config, n_features=2, horizon=3, delta_scale=[0.5, 1.0])
     rng = np.random.default_rng(0)
+    for layer in model.layers:  # non-zero peepholes and biases, so every term counts
+        layer.set_weights([rng.normal(scale=0.5, size=w.shape) for w in layer.get_weights()])
     x = rng.normal(size=(3, 7, 2)).astype("float32")
     states = [np.zeros((3, size), "float32") for size in state_sizes(config)]
     expected, *_ = model([x, *states])

@@ -1,0 +1,119 @@
+"""The peephole LSTM cell and the gate inspector."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import lstm_toolkit
+from lstm_toolkit import Forecaster, ModelConfig
+from lstm_toolkit.cells import PeepholeLSTM, PeepholeLSTMCell
+from lstm_toolkit.errors import ConfigError, CuDNNWarning
+from lstm_toolkit.inspect import GateSaturationWarning, gate_summary, lstm_gates
+from lstm_toolkit.models import build_model
+from lstm_toolkit.plotting import plot_cell_state, plot_forget_per_unit, plot_gates
+
+RNG = np.random.default_rng(0)
+
+
+def randomise(model, scale=0.5):
+    for layer in model.layers:
+        layer.set_weights([RNG.normal(scale=scale, size=w.shape) for w in layer.get_weights()])
+    return model
+
+
+def test_peephole_with_zero_peepholes_equals_keras_lstm_cell():
+    x = RNG.normal(size=(3, 9, 2)).astype("float32")
+    reference = keras.layers.LSTM(5, return_sequences=True)
+    peephole = PeepholeLSTM(5, return_sequences=True)
+    reference(x), peephole(x)
+    weights = [RNG.normal(scale=0.5, size=w.shape) for w in reference.get_weights()]
+    reference.set_weights(weights)
+    peephole.set_weights(weights + [np.zeros(5)] * 3)
+    np.testing.assert_allclose(peephole(x), reference(x), atol=1e-6)
+
+
+def test_peephole_gradients_match_finite_differences():
+    cell = PeepholeLSTMCell(3, peephole_initializer="random_normal", dtype="float64")
+    layer = keras.layers.RNN(cell, dtype="float64")
+    x = tf.constant(RNG.normal(size=(2, 4, 2)))
+    layer(x)
+    weights = layer.trainable_weights
+
+    def loss():
+        return tf.reduce_sum(tf.sin(layer(x)))
+
+    with tf.GradientTape() as tape:
+        value = loss()
+    gradients = tape.gradient(value, weights)
+    eps = 1e-6
+    for weight, gradient in zip(weights, gradients):
+        assert weight.name in {"kernel", "recurrent_kernel", "bias", "input_peephole", "forget_peephole", "output_peephole"}
+        flat = weight.numpy().ravel()
+        for position in range(0, flat.size, max(1, flat.size // 5)):
+            shifted = flat.copy()
+            shifted[position] += eps
+            weight.assign(shifted.reshape(weight.shape))
+            up = float(loss())
+            shifted[position] -= 2 * eps
+            weight.assign(shifted.reshape(weight.shape))
+            down = float(loss())
+            weight.assign(flat.reshape(weight.shape))
+            np.testing.assert_allclose(gradient.numpy().ravel()[position], (up - down) / (2 * eps), atol=1e-6)
+
+
+def test_peephole_forecaster_trains_and_round_trips(tmp_path):
+    df = lstm_toolkit.datasets.load("seattle_hourly_temperature").iloc[:900]
+    with pytest.warns(CuDNNWarning, match="peephole"):
+        fc = Forecaster(lookback=24, horizon=3, target="temp", model=ModelConfig(units=(8,), cell="peephole"),
+                        epochs=3, verbose=0, seed=0).fit(df.iloc[:800])
+    assert fc.history_["loss"][-1] < fc.history_["loss"][0]
+    loaded = lstm_toolkit.load(fc.save(tmp_path / "peephole"))
+    assert isinstance(loaded.model_.get_layer("peephole_1"), PeepholeLSTM)
+    np.testing.assert_allclose(loaded.predict(df).to_numpy(), fc.predict(df).to_numpy(), atol=1e-6)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "peephole"])
+def test_recomputed_hidden_states_equal_the_layers_own_output(cell):
+    model = randomise(build_model(ModelConfig(units=(6, 5), cell=cell), lookback=12, n_features=2))
+    x = RNG.normal(size=(4, 12, 2)).astype("float32")
+    first = lstm_gates(model, x)
+    sequence = keras.Model(model.inputs[0], model.get_layer(f"{cell}_1").output)(x)
+    np.testing.assert_allclose(first["hidden"], sequence, atol=1e-5)
+    second = lstm_gates(model, x, layer=f"{cell}_2")
+    final = keras.Model(model.inputs[0], model.get_layer(f"{cell}_2").output)(x)  # returns its last state only
+    np.testing.assert_allclose(second["hidden"][:, -1], final, atol=1e-5)
+    assert set(second) >= {"forget", "input", "candidate", "output", "cell", "hidden"}
+    np.testing.assert_allclose(second["cell"][:, 1:], second["forget"][:, 1:] * second["cell"][:, :-1]
+                               + second["input"][:, 1:] * second["candidate"][:, 1:], atol=1e-12)
+
+
+def test_layer_choice_errors_name_the_layers():
+    model = build_model(ModelConfig(units=(4, 3)), lookback=5, n_features=1)
+    with pytest.raises(ConfigError, match=r"\['lstm_1', 'lstm_2'\]"):
+        lstm_gates(model, np.zeros((1, 5, 1)), layer="gru_1")
+    with pytest.raises(ConfigError, match="index"):
+        lstm_gates(model, np.zeros((1, 5, 1)), layer=2)
+    bidirectional = build_model(ModelConfig(units=(4,), bidirectional=True), lookback=5, n_features=1)
+    with pytest.raises(ConfigError, match="bidirectional"):
+        lstm_gates(bidirectional, np.zeros((1, 5, 1)))
+
+
+def test_unscaled_inputs_warn_about_saturated_gates_and_the_summary_shows_it():
+    model = randomise(build_model(ModelConfig(units=(6,), window_norm="none"), lookback=20, n_features=1), scale=1.0)
+    scaled = RNG.normal(size=(8, 20, 1))
+    quiet = gate_summary(lstm_gates(model, scaled))[0]
+    with pytest.warns(GateSaturationWarning, match="Scale the inputs"):
+        raw = lstm_gates(model, scaled * 500.0)
+    loud, per_unit = gate_summary(raw)
+    assert (loud["saturated"] > quiet["saturated"]).all()
+    assert per_unit["mean_forget"].between(0, 1).all() and len(per_unit) == 6
+
+
+def test_gate_plots_show_the_chosen_units():
+    model = randomise(build_model(ModelConfig(units=(10,), window_norm="none"), lookback=8, n_features=1))
+    gates = lstm_gates(model, RNG.normal(size=(2, 8, 1)))
+    figure = plot_gates(gates, sample=1, units=4)
+    assert figure.axes[0].get_images()[0].get_array().shape == (4, 8)
+    assert len(plot_cell_state(gates, units=3).axes[0].get_lines()) == 3
+    assert len(plot_forget_per_unit(gates).axes[0].patches) == 10
