@@ -166,3 +166,31 @@ def gate_summary(gates):
     )
     per_unit.index.name = "unit"
     return per_gate, per_unit
+
+
+def attention_weights(model, x):
+    """The attention weights of a seq2seq model (`ModelConfig(architecture="seq2seq")`) for `x`.
+
+    Returns:
+        An array `(batch, horizon, lookback)`: for each forecast step, how much
+        the decoder drew on each step of the input window (rows sum to 1).
+
+    Example:
+    >>> import numpy as np
+    >>> from lstm_toolkit.models import ModelConfig, build_model
+    >>> model = build_model(ModelConfig(units=(8,), architecture="seq2seq"), lookback=12, n_features=1, horizon=3)
+    >>> weights = attention_weights(model, np.random.default_rng(0).normal(size=(2, 12, 1)))
+    >>> weights.shape, bool(np.allclose(weights.sum(axis=-1), 1.0))
+    ((2, 3, 12), True)
+    """
+    try:
+        layer = model.get_layer("attention")
+    except ValueError:
+        raise ConfigError(
+            f"Model {model.name!r} has no attention layer: attention weights exist for "
+            "ModelConfig(architecture='seq2seq', attention='dot' or 'additive')."
+        ) from None
+    feeder = keras.Model(model.inputs[0] if len(model.inputs) == 1 else model.inputs, layer.input)
+    query, value = feeder(x, training=False)
+    _, scores = layer([query, value], return_attention_scores=True)
+    return np.asarray(scores, dtype="float64")

@@ -6,6 +6,7 @@ import dataclasses
 import warnings
 
 import keras
+from keras import ops
 
 from lstm_toolkit.cells import PeepholeLSTM
 from lstm_toolkit.data.normalization import (
@@ -19,6 +20,8 @@ from lstm_toolkit.errors import ConfigError, CuDNNWarning
 CELLS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU, "peephole": PeepholeLSTM}
 # The recurrent states each cell carries, in Keras' order.
 STATE_PARTS = {"lstm": ("h", "c"), "gru": ("h",), "peephole": ("h", "c")}
+ARCHITECTURES = ("stacked", "seq2seq")
+ATTENTIONS = {"dot": keras.layers.Attention, "additive": keras.layers.AdditiveAttention, "none": None}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,6 +47,17 @@ class ModelConfig:
             `build_model` alone treats it as "last".
         season_length: the season of window_norm="seasonal", in steps (the
             Forecaster fills it in from the data's frequency).
+        architecture: "stacked" (the default: the last layer's final state
+            feeds a Dense head that outputs every step at once) or "seq2seq":
+            an encoder-decoder. The encoder (the stacked layers) returns all
+            its hidden states and its final state; a decoder of the same cell,
+            started from that state, runs over the `horizon` future steps
+            (its inputs: a learned query per step) and at each step attends
+            over the encoder states; a shared Dense head maps each step's
+            decoder output and attention context to its forecast.
+        attention: the seq2seq attention: "dot" (Luong, `keras.layers.Attention`),
+            "additive" (Bahdanau, `keras.layers.AdditiveAttention`) or "none".
+            `inspect.attention_weights` returns its weights.
 
     Example:
     >>> config = ModelConfig(units=(128, 64), dropout=0.2, dense_units=(32,))
@@ -61,6 +75,8 @@ class ModelConfig:
     output_activation: str = "linear"
     window_norm: str = "auto"
     season_length: int | None = None
+    architecture: str = "stacked"
+    attention: str = "dot"
 
     def __post_init__(self):
         object.__setattr__(self, "units", tuple(int(u) for u in _as_sequence(self.units)))
@@ -77,6 +93,16 @@ class ModelConfig:
                 raise ConfigError(f"`{name}` must lie in [0, 1). Received: {name}={rate}")
         if self.window_norm != "auto":
             _check_mode(self.window_norm)
+        if self.architecture not in ARCHITECTURES:
+            raise ConfigError(f"`architecture` must be one of {ARCHITECTURES}. Received: architecture={self.architecture!r}")
+        if self.attention not in ATTENTIONS:
+            raise ConfigError(f"`attention` must be one of {list(ATTENTIONS)}. Received: attention={self.attention!r}")
+        if self.architecture == "seq2seq" and self.bidirectional:
+            raise ConfigError(
+                "architecture='seq2seq' starts its one-way decoder from the encoder's final state, "
+                "which a bidirectional encoder does not have in one piece; use bidirectional=False "
+                "with seq2seq, or the stacked architecture with bidirectional=True."
+            )
         if self.season_length is not None and (isinstance(self.season_length, bool) or self.season_length < 1):
             raise ConfigError(f"`season_length` must be a positive integer or None. Received: season_length={self.season_length!r}")
 
@@ -153,6 +179,16 @@ def build_model(
             delta_scale=norm_scales[1],
             name="window_norm",
         )(x)
+    if config.architecture == "seq2seq":
+        outputs = _seq2seq(config, x, horizon, n_targets)
+    else:
+        outputs = _stacked(config, x, horizon, n_targets)
+    if window_norm != "none":
+        outputs = WindowDenormalization(target_channels, name="window_denorm")([outputs, shift, scale])
+    return keras.Model(inputs, outputs, name=name)
+
+
+def _stacked(config, x, horizon, n_targets):
     recurrent = CELLS[config.cell]
     for depth, units in enumerate(config.units, start=1):
         last = depth == len(config.units)
@@ -168,10 +204,69 @@ def build_model(
         if config.dropout > 0:
             x = keras.layers.Dropout(config.dropout, name=f"dropout_{depth}")(x)
     x = _dense_head(config, x, horizon * n_targets)
-    outputs = keras.layers.Reshape((horizon, n_targets), name="forecast")(x)
-    if window_norm != "none":
-        outputs = WindowDenormalization(target_channels, name="window_denorm")([outputs, shift, scale])
-    return keras.Model(inputs, outputs, name=name)
+    return keras.layers.Reshape((horizon, n_targets), name="forecast")(x)
+
+
+def _seq2seq(config, x, horizon, n_targets):
+    """Encoder-decoder with attention over the encoder states (see `ModelConfig.architecture`)."""
+    recurrent = CELLS[config.cell]
+    states = []
+    for depth, units in enumerate(config.units, start=1):
+        last = depth == len(config.units)
+        layer = recurrent(
+            units,
+            return_sequences=True,
+            return_state=last,
+            recurrent_dropout=config.recurrent_dropout,
+            name=f"{config.cell}_{depth}",
+        )
+        x = layer(x)
+        if last:
+            x, *states = x
+        if config.dropout > 0:
+            x = keras.layers.Dropout(config.dropout, name=f"dropout_{depth}")(x)
+    units = config.units[-1]
+    queries = LearnedQueries(horizon, units, name="decoder_queries")(x)
+    decoded = recurrent(
+        units, return_sequences=True, recurrent_dropout=config.recurrent_dropout, name=f"decoder_{config.cell}"
+    )(queries, initial_state=states)
+    if config.attention != "none":
+        context = ATTENTIONS[config.attention](name="attention")([decoded, x], return_attention_scores=True)[0]
+        decoded = keras.layers.Concatenate(name="decoder_context")([decoded, context])
+    return _dense_head(config, decoded, n_targets)
+
+
+@keras.saving.register_keras_serializable(package="lstm_toolkit")
+class LearnedQueries(keras.layers.Layer):
+    """One learned vector per forecast step, repeated over the batch: the decoder's inputs.
+
+    Args:
+        horizon: forecast steps.
+        dim: width of each vector.
+
+    Example:
+    >>> import numpy as np
+    >>> tuple(LearnedQueries(3, 4)(np.zeros((2, 7, 5), "float32")).shape)
+    (2, 3, 4)
+    """
+
+    def __init__(self, horizon, dim, **kwargs):
+        super().__init__(**kwargs)
+        self.horizon = int(horizon)
+        self.dim = int(dim)
+
+    def build(self, input_shape):
+        self.queries = self.add_weight(shape=(self.horizon, self.dim), initializer="random_normal", name="queries")
+
+    def call(self, inputs):
+        batch = ops.shape(inputs)[0]
+        return ops.broadcast_to(ops.expand_dims(self.queries, 0), (batch, self.horizon, self.dim))
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.horizon, self.dim)
+
+    def get_config(self):
+        return {**super().get_config(), "horizon": self.horizon, "dim": self.dim}
 
 
 def _warn_if_not_cudnn(config):
@@ -234,6 +329,12 @@ def state_sizes(config):
 
 def check_streamable(config):
     """Raises a ConfigError when `config` cannot run step by step, carrying its state."""
+    if config.architecture != "stacked":
+        raise ConfigError(
+            f"architecture={config.architecture!r} decodes the horizon from a whole encoded window; a "
+            "model that carries its state step by step must be architecture='stacked'. A seq2seq "
+            "window model streams through a ring buffer instead (stateful=False)."
+        )
     if config.bidirectional:
         raise ConfigError(
             "A bidirectional layer reads each sequence backwards from its end as well, so it "

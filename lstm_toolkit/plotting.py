@@ -245,3 +245,24 @@ def plot_forget_per_unit(gates, ax=None):
     ax.set_ylabel("mean forget gate")
     ax.set_title(f"How long each unit of {gates.get('layer', 'the LSTM layer')} remembers")
     return figure
+
+
+def plot_attention(weights, sample=0, ax=None):
+    """Heatmap of a seq2seq model's attention: forecast step (rows) over input window step (columns).
+
+    Args:
+        weights: `inspect.attention_weights(model, x)`, `(batch, horizon, lookback)`.
+        sample: which window of the batch.
+
+    Example:
+    >>> plot_attention(np.full((1, 2, 4), 0.25)).axes[0].get_xlabel()
+    'input step (window)'
+    """
+    figure, ax = _axes(ax, (10, 3.5))
+    image = ax.imshow(weights[sample], aspect="auto", cmap="magma", vmin=0.0, interpolation="nearest")
+    ax.set_xlabel("input step (window)")
+    ax.set_ylabel("forecast step")
+    ax.set_yticks(range(weights.shape[1]), [str(step + 1) for step in range(weights.shape[1])])
+    ax.set_title("Attention: where each forecast step looks")
+    figure.colorbar(image, ax=ax)
+    return figure

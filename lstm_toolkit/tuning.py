@@ -18,7 +18,7 @@ from keras_tuner.src.distribute import utils as distribute_utils
 
 from lstm_toolkit.errors import ConfigError
 from lstm_toolkit.forecaster import Forecaster
-from lstm_toolkit.models import CELLS
+from lstm_toolkit.models import ARCHITECTURES, ATTENTIONS, CELLS
 from lstm_toolkit.training import TrainingConfig, compile_model, default_callbacks
 
 RECORD_FILE = "lstm_toolkit_trial.json"
@@ -36,8 +36,11 @@ class SearchSpace:
         dropout: dropout between layers.
         dropout_step: step of the dropout grid.
         learning_rate: Adam's learning rate, searched on a log scale.
-        cell: the cells to choose from ("lstm", "gru").
-        bidirectional: the choices for `bidirectional`.
+        cell: the cells to choose from ("lstm", "gru", "peephole").
+        bidirectional: the choices for `bidirectional` (stacked architecture
+            only: a seq2seq trial is unidirectional).
+        architecture: the choices of `ModelConfig.architecture` ("stacked", "seq2seq").
+        attention: the seq2seq attentions to choose from ("dot", "additive", "none").
 
     Example:
     >>> space = SearchSpace(depth=2, units=(64, 128))  # fix the depth, narrow the units
@@ -45,7 +48,7 @@ class SearchSpace:
     >>> space.declare(hp)["units"]
     (64, 64)
     >>> sorted(hp.values)
-    ['bidirectional', 'cell', 'depth', 'dropout', 'learning_rate', 'units_1', 'units_2']
+    ['architecture', 'attention', 'bidirectional', 'cell', 'depth', 'dropout', 'learning_rate', 'units_1', 'units_2']
     >>> SearchSpace.from_dict(space.to_dict()) == space
     True
     """
@@ -58,6 +61,8 @@ class SearchSpace:
     learning_rate: tuple | float = (1e-4, 1e-2)
     cell: tuple = ("lstm",)
     bidirectional: tuple = (False,)
+    architecture: tuple = ("stacked",)
+    attention: tuple = ("dot",)
 
     def __post_init__(self):
         for name in ("units", "depth", "dropout", "learning_rate"):
@@ -66,12 +71,14 @@ class SearchSpace:
             if len(pair) != 2 or pair[0] > pair[1]:
                 raise ConfigError(f"`{name}` must be a value or a (low, high) pair. Received: {name}={value!r}")
             object.__setattr__(self, name, pair)
-        for name, choices in (("cell", self.cell), ("bidirectional", self.bidirectional)):
+        for name in ("cell", "bidirectional", "architecture", "attention"):
+            choices = getattr(self, name)
             choices = tuple(choices) if isinstance(choices, (list, tuple)) else (choices,)
             object.__setattr__(self, name, choices)
-        unknown = [c for c in self.cell if c not in CELLS]
-        if unknown:
-            raise ConfigError(f"Unknown cell(s) {unknown}; choose from {list(CELLS)}.")
+        for name, known in (("cell", CELLS), ("architecture", ARCHITECTURES), ("attention", ATTENTIONS)):
+            unknown = [c for c in getattr(self, name) if c not in known]
+            if unknown:
+                raise ConfigError(f"Unknown {name}(s) {unknown}; choose from {list(known)}.")
         if self.units[0] < 1 or self.depth[0] < 1:
             raise ConfigError(f"`units` and `depth` must be positive. Received: units={self.units}, depth={self.depth}")
         if not 0 < self.learning_rate[0]:
@@ -94,12 +101,16 @@ class SearchSpace:
         learning_rate = _float(hp, "learning_rate", self.learning_rate, None, sampling="log")
         cell = _choice(hp, "cell", self.cell)
         bidirectional = _choice(hp, "bidirectional", self.bidirectional)
+        architecture = _choice(hp, "architecture", self.architecture)
+        attention = _choice(hp, "attention", self.attention)
         return {
             "units": tuple(units),
             "dropout": dropout,
             "learning_rate": learning_rate,
             "cell": cell,
-            "bidirectional": bidirectional,
+            "bidirectional": bidirectional and architecture == "stacked",
+            "architecture": architecture,
+            "attention": attention,
         }
 
     def to_dict(self):
@@ -157,6 +168,8 @@ class ForecastHyperModel(keras_tuner.HyperModel):
             dropout=values["dropout"],
             cell=values["cell"],
             bidirectional=values["bidirectional"],
+            architecture=values["architecture"],
+            attention=values["attention"],
         )
 
     def build(self, hp):

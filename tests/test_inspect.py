@@ -14,6 +14,7 @@ from lstm_toolkit.models import build_model
 from lstm_toolkit.plotting import plot_cell_state, plot_forget_per_unit, plot_gates
 
 RNG = np.random.default_rng(0)
+pytestmark = pytest.mark.filterwarnings("ignore::lstm_toolkit.errors.CuDNNWarning")
 
 
 def randomise(model, scale=0.5):
@@ -117,3 +118,64 @@ def test_gate_plots_show_the_chosen_units():
     assert figure.axes[0].get_images()[0].get_array().shape == (4, 8)
     assert len(plot_cell_state(gates, units=3).axes[0].get_lines()) == 3
     assert len(plot_forget_per_unit(gates).axes[0].patches) == 10
+
+
+# --- attention encoder-decoder ---------------------------------------------------------
+
+
+def test_seq2seq_forecaster_trains_saves_and_shows_its_attention(tmp_path):
+    from lstm_toolkit.inspect import attention_weights
+    from lstm_toolkit.plotting import plot_attention
+
+    df = lstm_toolkit.datasets.load("seattle_hourly_temperature").iloc[:900]
+    fc = Forecaster(lookback=24, horizon=6, target="temp", model=ModelConfig(units=(8,), architecture="seq2seq"),
+                    epochs=2, verbose=0, seed=0).fit(df.iloc[:800])
+    assert fc.history_["loss"][-1] < fc.history_["loss"][0]
+    loaded = lstm_toolkit.load(fc.save(tmp_path / "seq2seq"))
+    np.testing.assert_allclose(loaded.predict(df).to_numpy(), fc.predict(df).to_numpy(), atol=1e-6)
+    windows = fc._series(df).windows_ending_at(np.array([100, 200, 300]))
+    weights = attention_weights(loaded.model_, windows)
+    assert weights.shape == (3, 6, 24)
+    np.testing.assert_allclose(weights.sum(axis=-1), 1.0, atol=1e-5)
+    assert plot_attention(weights, sample=2).axes[0].get_images()[0].get_array().shape == (6, 24)
+
+
+@pytest.mark.parametrize("cell, attention", [("gru", "additive"), ("peephole", "dot"), ("lstm", "none")])
+def test_seq2seq_variants_build_and_forecast_every_step(cell, attention):
+    config = ModelConfig(units=(6, 5), cell=cell, architecture="seq2seq", attention=attention, dense_units=(4,))
+    model = build_model(config, lookback=10, n_features=2, horizon=4, n_targets=2)
+    assert tuple(model(np.zeros((3, 10, 2), "float32")).shape) == (3, 4, 2)
+    assert model.get_layer(f"decoder_{cell}").return_sequences
+    assert ("attention" in [layer.name for layer in model.layers]) == (attention != "none")
+
+
+def test_seq2seq_refuses_what_cannot_work():
+    from lstm_toolkit.inspect import attention_weights
+
+    with pytest.raises(ConfigError, match="bidirectional"):
+        ModelConfig(architecture="seq2seq", bidirectional=True)
+    with pytest.raises(ConfigError, match="attention"):
+        ModelConfig(architecture="seq2seq", attention="cosine")
+    df = lstm_toolkit.datasets.load("seattle_hourly_temperature").iloc[:300]
+    with pytest.raises(ConfigError, match="stateful"):
+        Forecaster(lookback=12, target="temp", stateful=True, model=ModelConfig(architecture="seq2seq"),
+                   epochs=1, verbose=0).fit(df)
+    stacked = build_model(ModelConfig(units=(4,)), lookback=5, n_features=1)
+    with pytest.raises(ConfigError, match="no attention layer"):
+        attention_weights(stacked, np.zeros((1, 5, 1)))
+
+
+def test_search_space_can_choose_the_architecture():
+    import keras_tuner
+
+    from lstm_toolkit.tuning import SearchSpace
+
+    space = SearchSpace(architecture=("stacked", "seq2seq"), attention=("dot", "additive"), bidirectional=(True,),
+                        cell=("lstm", "peephole"))
+    hp = keras_tuner.HyperParameters()
+    hp.values["architecture"] = "seq2seq"
+    values = space.declare(hp)
+    assert values["architecture"] in ("stacked", "seq2seq") and values["attention"] in ("dot", "additive")
+    assert values["bidirectional"] == (values["architecture"] == "stacked")
+    with pytest.raises(ConfigError, match="architecture"):
+        SearchSpace(architecture=("transformer",))
