@@ -37,6 +37,8 @@ _SUBMODULES = (
     "tbptt",
     "streaming",
     "export",
+    "cells",
+    "inspect",
 )
 
 

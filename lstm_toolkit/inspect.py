@@ -32,8 +32,15 @@ class GateSaturationWarning(UserWarning):
 
 
 def lstm_layers(model):
-    """The LSTM layers (Keras' and peephole) of a model, in order."""
-    return [layer for layer in model.layers if isinstance(layer, (keras.layers.LSTM, PeepholeLSTM))]
+    """The LSTM layers (Keras' and peephole) of a model that start from a zero state, in order.
+
+    A seq2seq decoder starts from the encoder's state, not from zero, so it is not listed.
+    """
+    return [
+        layer
+        for layer in model.layers
+        if isinstance(layer, (keras.layers.LSTM, PeepholeLSTM)) and not layer.name.startswith("decoder_")
+    ]
 
 
 def _find_layer(model, layer):

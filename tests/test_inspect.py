@@ -147,6 +147,8 @@ def test_seq2seq_variants_build_and_forecast_every_step(cell, attention):
     assert tuple(model(np.zeros((3, 10, 2), "float32")).shape) == (3, 4, 2)
     assert model.get_layer(f"decoder_{cell}").return_sequences
     assert ("attention" in [layer.name for layer in model.layers]) == (attention != "none")
+    if cell != "gru":  # the inspector opens the encoder layers, not the decoder (which starts from their state)
+        assert [layer.name for layer in lstm_toolkit.inspect.lstm_layers(model)] == [f"{cell}_1", f"{cell}_2"]
 
 
 def test_seq2seq_refuses_what_cannot_work():
