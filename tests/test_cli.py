@@ -97,3 +97,11 @@ def test_tune_runs_a_search_and_saves_the_best(csv_file, tmp_path, capsys):
     assert "COMPLETED" in out and "Best:" in out
     assert (tmp_path / "search" / "lstm_toolkit" / "trials.png").is_file()
     assert lstm_toolkit.load(tmp_path / "best").predict(pd.read_csv(csv_file)).shape == (2, 1)  # time_col "date"
+
+
+def test_fit_stateful_writes_a_stateful_bundle(csv_file, tmp_path):
+    out = tmp_path / "stateful"
+    assert main(["fit", "--csv", str(csv_file), "--target", "temp", "--lookback", "24", "--epochs", "1",
+                 "--seed", "0", "--stateful", "--out", str(out)]) == 0
+    loaded = lstm_toolkit.load(out)
+    assert loaded.stateful and loaded.streamer().update(50.0).shape == (1, 1)
