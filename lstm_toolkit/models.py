@@ -441,3 +441,44 @@ def build_sequence_model(
     if stateful:
         return keras.Model(inputs, outputs, name=name)
     return keras.Model([inputs, *state_inputs], [outputs, *state_outputs], name=name)
+
+
+# --- spatiotemporal grids ---------------------------------------------------------------
+
+
+def build_convlstm_model(lookback, frame_shape, horizon=1, filters=(16, 16), kernel_size=3, name="convlstm"):
+    """A ConvLSTM encoder and a convolutional head that predicts the next `horizon` frames.
+
+    Stacked `keras.layers.ConvLSTM2D` layers (every one but the last returns
+    sequences) read `lookback` frames; a `Conv2D` with a sigmoid maps the last
+    one's final state to `horizon` frames (pixel values in [0, 1], as from
+    `datasets.moving_digits`). Train it on `data.frame_windows`.
+
+    Args:
+        lookback: input frames per window.
+        frame_shape: `(height, width, channels)`.
+        horizon: frames predicted at once.
+        filters: filters of each ConvLSTM layer.
+        kernel_size: their square kernel size.
+        name: the model's name.
+
+    Example:
+    >>> import numpy as np
+    >>> model = build_convlstm_model(lookback=4, frame_shape=(8, 8, 1), horizon=2, filters=(4,))
+    >>> tuple(model(np.zeros((3, 4, 8, 8, 1), "float32")).shape)
+    (3, 2, 8, 8, 1)
+    """
+    filters = tuple(int(f) for f in _as_sequence(filters))
+    if not filters or any(f < 1 for f in filters):
+        raise ConfigError(f"`filters` must be one or more positive integers. Received: filters={filters}")
+    height, width, channels = (int(d) for d in frame_shape)
+    inputs = keras.Input(shape=(lookback, height, width, channels), name="frames")
+    x = inputs
+    for depth, count in enumerate(filters, start=1):
+        x = keras.layers.ConvLSTM2D(
+            count, kernel_size, padding="same", return_sequences=depth < len(filters), name=f"convlstm_{depth}"
+        )(x)
+    x = keras.layers.Conv2D(horizon * channels, kernel_size, padding="same", activation="sigmoid", name="head")(x)
+    x = keras.layers.Reshape((height, width, horizon, channels), name="split_frames")(x)
+    outputs = keras.layers.Permute((3, 1, 2, 4), name="next_frames")(x)
+    return keras.Model(inputs, outputs, name=name)

@@ -13,7 +13,7 @@ from lstm_toolkit.data.scaling import SCALERS, Scaler
 from lstm_toolkit.data.series import WindowedSeries
 from lstm_toolkit.data.spec import WindowSpec
 from lstm_toolkit.data.split import split_points
-from lstm_toolkit.data.windows import input_windows, make_window_dataset, window_starts
+from lstm_toolkit.data.windows import frame_windows, input_windows, make_window_dataset, window_starts
 
 __all__ = [
     "CALENDAR_FEATURES",
@@ -30,6 +30,7 @@ __all__ = [
     "calendar_features",
     "check_columns",
     "fill_missing",
+    "frame_windows",
     "future_index",
     "infer_frequency",
     "input_windows",

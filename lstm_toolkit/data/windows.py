@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from lstm_toolkit.errors import ConfigError
+from lstm_toolkit.errors import ConfigError, DataError
 
 
 def window_starts(lookback, horizon, first_target, stop, stride=1):
@@ -135,3 +135,52 @@ def input_windows(inputs, ends, lookback):
     view = np.lib.stride_tricks.sliding_window_view(inputs, lookback, axis=0)
     # view[s] has shape (n_features, lookback): the window starting at row s.
     return np.ascontiguousarray(view[ends - lookback + 1].transpose(0, 2, 1))
+
+
+def frame_windows(sequences, lookback, horizon=1, batch_size=32, shuffle=False, seed=None):
+    """A lazy `tf.data` pipeline of frame windows from sequences of frames (for ConvLSTM models).
+
+    Each window holds `lookback` consecutive frames of one sequence and its
+    target the `horizon` frames after them; windows never span two sequences.
+    Frames are gathered batch by batch (as `make_window_dataset`), so memory
+    grows with the frames, not with frames x lookback.
+
+    Args:
+        sequences: array `(n_sequences, time, height, width, channels)`, or one
+            sequence `(time, height, width, channels)`.
+        lookback, horizon: input and target frames per window.
+        batch_size, shuffle, seed: as for `make_window_dataset`.
+
+    Returns:
+        A dataset of `(x (batch, lookback, h, w, c), y (batch, horizon, h, w, c))`.
+
+    Example:
+    >>> frames = np.arange(2 * 6 * 2 * 2, dtype="float32").reshape(2, 6, 2, 2, 1)
+    >>> x, y = next(iter(frame_windows(frames, lookback=3, horizon=1, batch_size=8)))
+    >>> tuple(x.shape), tuple(y.shape)
+    ((6, 3, 2, 2, 1), (6, 1, 2, 2, 1))
+    """
+    sequences = np.asarray(sequences, dtype="float32")
+    if sequences.ndim == 4:
+        sequences = sequences[None]
+    if sequences.ndim != 5:
+        raise DataError(
+            "Frames must be an array (time, height, width, channels) or (sequences, time, height, width, "
+            f"channels); received shape {sequences.shape}."
+        )
+    n_sequences, steps, *frame_shape = sequences.shape
+    if steps < lookback + horizon:
+        raise DataError(
+            f"Each sequence has {steps} frames but a window needs lookback {lookback} + horizon {horizon}."
+        )
+    flat = sequences.reshape(n_sequences * steps, -1)
+    starts = np.concatenate(
+        [window_starts(lookback, horizon, s * steps + lookback, (s + 1) * steps) for s in range(n_sequences)]
+    )
+    dataset = make_window_dataset(flat, flat, starts, lookback, horizon, batch_size=batch_size, shuffle=shuffle,
+                                  seed=seed)
+
+    def unflatten(x, y):
+        return (tf.reshape(x, (-1, lookback, *frame_shape)), tf.reshape(y, (-1, horizon, *frame_shape)))
+
+    return dataset.map(unflatten)

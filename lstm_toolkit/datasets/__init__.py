@@ -6,7 +6,10 @@ from importlib import resources
 
 import pandas as pd
 
+from lstm_toolkit.datasets.moving_digits import moving_digits
 from lstm_toolkit.errors import DataError
+
+__all__ = ["DATASETS", "list_datasets", "load", "moving_digits"]
 
 # name -> (file, time column)
 DATASETS = {
