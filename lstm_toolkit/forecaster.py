@@ -480,6 +480,24 @@ class Forecaster:
         forecast = series.inverse_targets(self._forecast_at(series, origins, np.asarray(index)[None, :]))[0]
         return pd.DataFrame(forecast, index=index, columns=list(self.spec_.targets))
 
+    def windows(self, data, ends=None):
+        """The model's inputs for `data`: scaled windows `(len(ends), lookback, n_features)`.
+
+        What the trained model sees (scaled with the training scaler, calendar
+        channels added), e.g. for `inspect.lstm_gates(fc.model_, fc.windows(df))`.
+
+        Args:
+            data: data like the training data.
+            ends: rows (positions) where windows end; default every `lookback`-th row.
+        """
+        self._check_fitted()
+        series = self._series(data)
+        lookback = self.spec_.lookback
+        ends = np.arange(lookback - 1, len(series.index), lookback) if ends is None else np.asarray(ends)
+        if len(ends) == 0 or ends.min() < lookback - 1 or ends.max() >= len(series.index):
+            raise DataError(f"Window ends must lie in [{lookback - 1}, {len(series.index) - 1}] for these {len(series.index)} rows.")
+        return series.windows_ending_at(ends)
+
     def streamer(self, n_streams=None, engine="auto"):
         """A streaming forecaster: `update(row)` with each new observation returns the next forecasts.
 

@@ -28,7 +28,7 @@ SATURATION_TOLERANCE = 0.01
 
 
 class GateSaturationWarning(UserWarning):
-    """Most gate values sit at their limits: the layer's inputs are probably not scaled."""
+    """Many gate values sit at their limits: the layer's inputs are probably not scaled."""
 
 
 def lstm_layers(model):
@@ -78,7 +78,7 @@ def lstm_gates(model, x, layer=None):
         A dict of float64 arrays `(batch, time, units)`: "forget", "input",
         "candidate", "output", "cell", "hidden"; plus "layer" (its name) and
         "inputs" (what the model fed the layer, `(batch, time, features)`).
-        Warns (`GateSaturationWarning`) when most gate values are saturated
+        Warns (`GateSaturationWarning`) when over 30% of the gate values are saturated
         and the layer's inputs are large: scale them (practitioner rule 3).
 
     Example:
@@ -116,7 +116,7 @@ def _saturated(values, low=0.0, high=1.0, tolerance=SATURATION_TOLERANCE):
 def _warn_if_saturated(gates, inputs, name):
     fraction = np.mean([_saturated(gates[g]) for g in ("forget", "input", "output")])
     spread = float(np.max(np.abs(inputs))) if inputs.size else 0.0
-    if fraction > 0.5 and spread > 3.0:
+    if fraction > 0.3 and spread > 3.0:
         warnings.warn(
             f"{fraction:.0%} of the gate values of {name!r} are saturated (within "
             f"{SATURATION_TOLERANCE} of 0 or 1) and its inputs reach {spread:.3g}: saturated gates "

@@ -181,3 +181,16 @@ def test_search_space_can_choose_the_architecture():
     assert values["bidirectional"] == (values["architecture"] == "stacked")
     with pytest.raises(ConfigError, match="architecture"):
         SearchSpace(architecture=("transformer",))
+
+
+def test_forecaster_windows_are_what_the_model_sees():
+    df = lstm_toolkit.datasets.load("seattle_hourly_temperature").iloc[:400]
+    fc = Forecaster(lookback=24, horizon=3, target="temp", model=ModelConfig(units=(4,)), epochs=1, verbose=0,
+                    seed=0).fit(df.iloc[:300])
+    windows = fc.windows(df, ends=[23, 399])
+    assert windows.shape == (2, 24, 1)
+    np.testing.assert_allclose(fc.model_(windows[1:]).numpy()[0], fc.scaler_.transform(fc.predict(df).to_numpy()),
+                               atol=1e-4)
+    assert len(fc.windows(df)) == 400 // 24
+    with pytest.raises(lstm_toolkit.DataError, match="Window ends"):
+        fc.windows(df, ends=[5])
