@@ -16,11 +16,11 @@ import sys
 
 import numpy as np
 from _common import Timer, machine
-from matplotlib.figure import Figure
 
 from lstm_toolkit.data import frame_windows
 from lstm_toolkit.datasets import moving_digits
 from lstm_toolkit.models import build_convlstm_model
+from lstm_toolkit.plotting import plot_frames
 from lstm_toolkit.training import TrainingConfig, compile_model, fit
 
 LOOKBACK, SIZE = 6, 32
@@ -66,15 +66,8 @@ def main(argv=None):
     verdict = "met" if scores["ConvLSTM (16 filters)"] < best_baseline else "NOT met"
     print(f"\nFloor (beat both baselines): {verdict}")
     if args.plot:
-        figure = Figure(figsize=(2 * (LOOKBACK + 2), 2.4), layout="constrained")
-        axes = figure.subplots(1, LOOKBACK + 2)
-        panels = [*(x[0, t, ..., 0] for t in range(LOOKBACK)), predicted[0, ..., 0], y[0, ..., 0]]
-        titles = [*(f"t-{LOOKBACK - 1 - t}" for t in range(LOOKBACK)), "predicted t+1", "true t+1"]
-        for ax, panel, title in zip(axes, panels, titles):
-            ax.imshow(panel, cmap="gray", vmin=0, vmax=1)
-            ax.set_title(title, fontsize="small")
-            ax.axis("off")
-        figure.suptitle("Moving digits (synthetic motion): inputs, ConvLSTM forecast, truth")
+        figure = plot_frames(x[0], predicted[:1], y[None, 0],
+                             title="Moving digits (synthetic motion): inputs, ConvLSTM forecast, truth")
         figure.savefig(args.plot, dpi=100)
         print(f"Wrote {args.plot}")
     return 0

@@ -266,3 +266,31 @@ def plot_attention(weights, sample=0, ax=None):
     ax.set_title("Attention: where each forecast step looks")
     figure.colorbar(image, ax=ax)
     return figure
+
+
+def plot_frames(inputs, predicted, actual=None, title="Input frames, forecast and truth"):
+    """A row of frames: the input window, then the predicted next frame(s), then the true ones.
+
+    Args:
+        inputs: `(lookback, height, width, channels)` frames of one window.
+        predicted: `(horizon, height, width, channels)` forecast frames.
+        actual: the true next frames, same shape as `predicted` (optional).
+        title: the figure's title.
+
+    Example:
+    >>> frames = np.zeros((3, 8, 8, 1))
+    >>> len(plot_frames(frames, frames[:1], frames[:1]).axes)
+    5
+    """
+    panels = [(frame, f"t-{len(inputs) - 1 - t}") for t, frame in enumerate(inputs)]
+    panels += [(frame, f"predicted t+{h + 1}") for h, frame in enumerate(predicted)]
+    if actual is not None:
+        panels += [(frame, f"true t+{h + 1}") for h, frame in enumerate(actual)]
+    figure = Figure(figsize=(2 * len(panels), 2.4), layout="constrained")
+    axes = np.atleast_1d(figure.subplots(1, len(panels)))
+    for ax, (frame, label) in zip(axes, panels):
+        ax.imshow(np.asarray(frame)[..., 0], cmap="gray", vmin=0, vmax=1)
+        ax.set_title(label, fontsize="small")
+        ax.axis("off")
+    figure.suptitle(title)
+    return figure

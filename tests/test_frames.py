@@ -63,3 +63,11 @@ def test_convlstm_model_learns_and_round_trips(tmp_path):
     np.testing.assert_allclose(loaded(frames[:2, :4]), model(frames[:2, :4]), atol=1e-6)
     with pytest.raises(ConfigError, match="filters"):
         build_convlstm_model(lookback=4, frame_shape=(12, 12, 1), filters=())
+
+
+def test_plot_frames_shows_inputs_forecast_and_truth():
+    from lstm_toolkit.plotting import plot_frames
+
+    frames = moving_digits(n_sequences=1, n_frames=5, size=12, seed=0)[0]
+    figure = plot_frames(frames[:3], frames[3:4], frames[3:4])
+    assert [ax.get_title() for ax in figure.axes] == ["t-2", "t-1", "t-0", "predicted t+1", "true t+1"]
