@@ -279,10 +279,10 @@ class Forecaster:
         )
         trainer = compile_model(self._build_model(self.model_config_, training_batch=batch), config, n_samples=train_stop)
         model = self._build_model(self.model_config_)
+        runner = tbptt.SequenceRunner(model, self.model_config_)
         callbacks = [tbptt.ResetStates()]
         monitor = "loss"
         if validation_stop - train_stop >= spec.horizon:
-            runner = tbptt.SequenceRunner(model, self.model_config_)
             rows = slice(0, validation_stop)
             callbacks.append(
                 tbptt.SequenceValidation(runner, series.inputs[rows], series.targets[rows], train_stop - 1, spec.horizon)
@@ -291,6 +291,7 @@ class Forecaster:
         callbacks += default_callbacks(config, checkpoint_dir=self.checkpoint_dir, monitor=monitor)
         history = fit(trainer, dataset, config=config, callbacks=callbacks + list(self.callbacks or []), replace_callbacks=True)
         tbptt.copy_weights(trainer, model)
+        self._compiled = (model, runner)  # predict and backtest reuse the validation's compiled runner
         return model, history
 
     def _prepare(self, data, validation=None):
