@@ -724,6 +724,11 @@ class Forecaster:
             The bundle's path.
         """
         self._check_fitted()
+        params, state = self._payload()
+        return bundle.save_bundle(path, self.model_, "Forecaster", params=params, state=state)
+
+    def _payload(self):
+        """`(params, state)`: the constructor arguments and the fitted state, JSON-safe."""
         params = self.get_params()
         params["model"] = self._model_config().to_dict() if self.model is not None else None
         params["calendar"] = list(params["calendar"] or ())
@@ -740,18 +745,21 @@ class Forecaster:
             "n_train_windows": self.n_train_windows_,
             "norm_scales": list(self.norm_scales_),
         }
-        return bundle.save_bundle(path, self.model_, "Forecaster", params=params, state=state)
+        return params, state
 
     @classmethod
     def load(cls, path):
         """Restores a Forecaster saved with `save`; its predictions are identical."""
         model, payload = bundle.load_bundle(path, estimator="Forecaster")
-        params = dict(payload["params"])
+        return cls._from_payload(model, payload["params"], payload["state"])
+
+    @classmethod
+    def _from_payload(cls, model, params, state):
+        params = dict(params)
         if params["model"] is not None:
             params["model"] = ModelConfig.from_dict(params["model"])
         params["calendar"] = tuple(params["calendar"])
         forecaster = cls(**params)
-        state = payload["state"]
         forecaster.model_ = model
         forecaster.spec_ = WindowSpec.from_dict(state["spec"])
         forecaster.model_config_ = ModelConfig.from_dict(state["model_config"])

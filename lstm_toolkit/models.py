@@ -189,20 +189,7 @@ def build_model(
 
 
 def _stacked(config, x, horizon, n_targets):
-    recurrent = CELLS[config.cell]
-    for depth, units in enumerate(config.units, start=1):
-        last = depth == len(config.units)
-        layer = recurrent(
-            units,
-            return_sequences=not last,
-            recurrent_dropout=config.recurrent_dropout,
-            name=f"{config.cell}_{depth}",
-        )
-        if config.bidirectional:
-            layer = keras.layers.Bidirectional(layer, name=f"bidirectional_{depth}")
-        x = layer(x)
-        if config.dropout > 0:
-            x = keras.layers.Dropout(config.dropout, name=f"dropout_{depth}")(x)
+    x = _recurrent_stack(config, x, last_returns_sequences=False)
     x = _dense_head(config, x, horizon * n_targets)
     return keras.layers.Reshape((horizon, n_targets), name="forecast")(x)
 
@@ -481,4 +468,86 @@ def build_convlstm_model(lookback, frame_shape, horizon=1, filters=(16, 16), ker
     x = keras.layers.Conv2D(horizon * channels, kernel_size, padding="same", activation="sigmoid", name="head")(x)
     x = keras.layers.Reshape((height, width, horizon, channels), name="split_frames")(x)
     outputs = keras.layers.Permute((3, 1, 2, 4), name="next_frames")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+# --- whole sequences: classification, per-step labelling, reconstruction ----------------
+
+
+def _check_sequence_config(config, purpose):
+    if config.architecture != "stacked":
+        raise ConfigError(f"A {purpose} uses the stacked architecture; seq2seq is for multi-step forecasts.")
+
+
+def _recurrent_stack(config, x, last_returns_sequences, prefix=""):
+    """The config's recurrent layers with dropout between them; every layer but the last returns sequences."""
+    recurrent = CELLS[config.cell]
+    for depth, units in enumerate(config.units, start=1):
+        last = depth == len(config.units)
+        layer = recurrent(
+            units,
+            return_sequences=last_returns_sequences or not last,
+            recurrent_dropout=config.recurrent_dropout,
+            name=f"{prefix}{config.cell}_{depth}",
+        )
+        if config.bidirectional:
+            layer = keras.layers.Bidirectional(layer, name=f"{prefix}bidirectional_{depth}")
+        x = layer(x)
+        if config.dropout > 0:
+            x = keras.layers.Dropout(config.dropout, name=f"{prefix}dropout_{depth}")(x)
+    return x
+
+
+def build_sequence_classifier(config, n_features, n_classes, per_step=False, mask_value=0.0, name="classifier"):
+    """A masked recurrent classifier of whole sequences (or of every step, `per_step=True`).
+
+    `Masking` skips the padded steps of shorter sequences (they are not
+    truncated); the stacked recurrent layers follow `config` (LSTM, GRU,
+    peephole, bidirectional). Two classes give one sigmoid output (binary
+    cross-entropy); more give a softmax (cross-entropy). With `per_step` every
+    layer returns sequences and the head is applied at every step, always a
+    softmax (the sequence labeller's per-step cross-entropy).
+
+    Example:
+    >>> import numpy as np
+    >>> model = build_sequence_classifier(ModelConfig(units=(8,), bidirectional=True), n_features=3, n_classes=4)
+    >>> tuple(model(np.zeros((2, 7, 3), "float32")).shape)
+    (2, 4)
+    """
+    _check_sequence_config(config, "sequence classifier")
+    _warn_if_not_cudnn(config)
+    inputs = keras.Input(shape=(None, n_features), name="sequences")
+    x = keras.layers.Masking(mask_value=mask_value, name="mask")(inputs)
+    x = _recurrent_stack(config, x, last_returns_sequences=per_step)
+    for depth, units in enumerate(config.dense_units, start=1):
+        x = keras.layers.Dense(units, activation=config.dense_activation, name=f"dense_{depth}")(x)
+    binary = n_classes == 2 and not per_step
+    outputs = keras.layers.Dense(1 if binary else n_classes, activation="sigmoid" if binary else "softmax", name="output")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def build_autoencoder(config, window, n_features, name="autoencoder"):
+    """An LSTM autoencoder: encoder -> repeat -> decoder -> per-step linear Dense.
+
+    The encoder (the config's stacked layers) compresses `window` steps into
+    its last layer's final state; `RepeatVector` hands it to every step of a
+    decoder with the same layers in reverse order, and a linear Dense
+    reconstructs each step's `n_features` values (reconstruction MSE).
+
+    Example:
+    >>> import numpy as np
+    >>> model = build_autoencoder(ModelConfig(units=(8,)), window=16, n_features=2)
+    >>> tuple(model(np.zeros((3, 16, 2), "float32")).shape)
+    (3, 16, 2)
+    """
+    _check_sequence_config(config, "autoencoder")
+    if config.bidirectional:
+        raise ConfigError("The autoencoder's encoder and decoder are one-way; use bidirectional=False.")
+    _warn_if_not_cudnn(config)
+    inputs = keras.Input(shape=(window, n_features), name="windows")
+    code = _recurrent_stack(config, inputs, last_returns_sequences=False, prefix="encoder_")
+    x = keras.layers.RepeatVector(window, name="repeat")(code)
+    decoder = dataclasses.replace(config, units=tuple(reversed(config.units)))
+    x = _recurrent_stack(decoder, x, last_returns_sequences=True, prefix="decoder_")
+    outputs = keras.layers.Dense(n_features, name="reconstruction")(x)
     return keras.Model(inputs, outputs, name=name)

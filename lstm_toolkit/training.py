@@ -83,12 +83,13 @@ class TrainingConfig:
 XLA_MIN_WORK = 20_000
 
 
-def compile_model(model, config=None, n_samples=None):
-    """Compiles `model` with the defaults: Adam + `clipnorm`, MSE loss, MAE metric.
+def compile_model(model, config=None, n_samples=None, metrics=("mae",)):
+    """Compiles `model` with the defaults: Adam + `clipnorm`, `config.loss` (MSE), MAE metric.
 
     `n_samples` (training windows per epoch), when known, lets
     `jit_compile="auto"` use XLA for large trainings (see `TrainingConfig`);
-    without it "auto" leaves XLA off.
+    without it "auto" leaves XLA off. `metrics` replaces the MAE metric
+    (classifiers report accuracy).
 
     Example:
     >>> from lstm_toolkit.models import ModelConfig, build_model
@@ -101,7 +102,7 @@ def compile_model(model, config=None, n_samples=None):
     model.compile(
         optimizer=optimizer,
         loss=config.loss,
-        metrics=["mae"],
+        metrics=list(metrics),
         steps_per_execution=config.steps_per_execution,
         jit_compile=resolve_jit_compile(config.jit_compile, None if n_samples is None else n_samples * config.epochs),
     )

@@ -7,17 +7,21 @@ from importlib import resources
 import pandas as pd
 
 from lstm_toolkit.datasets.moving_digits import moving_digits
+from lstm_toolkit.datasets.speaker_turns import speaker_turns
 from lstm_toolkit.errors import DataError
 
-__all__ = ["DATASETS", "list_datasets", "load", "moving_digits"]
+__all__ = ["DATASETS", "list_datasets", "load", "moving_digits", "speaker_turns"]
 
-# name -> (file, time column)
+# name -> (file, time column); None: no timestamps (sequence sets, sample-indexed signals)
 DATASETS = {
     "seattle_hourly_temperature": ("seattle_hourly_temperature.csv", "date"),
     "msft_daily_ohlcv": ("msft_daily_ohlcv.csv", "Date"),
     "euro_electrical_equipment_monthly": ("euro_electrical_equipment_monthly.csv", "month"),
     "us_employment_monthly": ("us_employment_monthly.csv", "month"),
     "seattle_daily_weather": ("seattle_daily_weather.csv", "date"),
+    "japanese_vowels": ("japanese_vowels.csv", None),
+    "ecg_mitdb_labeled": ("ecg_mitdb_labeled.csv", None),
+    "yahoo_anomaly_labeled": ("yahoo_anomaly_labeled.csv", None),
 }
 
 
@@ -32,7 +36,7 @@ def list_datasets():
 
 
 def load(name):
-    """Loads a shipped dataset as a DataFrame indexed by its timestamps.
+    """Loads a shipped dataset as a DataFrame indexed by its timestamps (a row index where it has none).
 
     Nothing is downloaded: the CSV files are inside the package.
 
@@ -40,10 +44,12 @@ def load(name):
     >>> df = load("seattle_hourly_temperature")
     >>> df.shape, df.index.freq is None
     ((8759, 1), True)
+    >>> load("ecg_mitdb_labeled").columns.tolist()
+    ['data', 'label']
     """
     if name not in DATASETS:
         raise DataError(f"Unknown dataset {name!r}. Available: {list_datasets()}.")
     filename, time_col = DATASETS[name]
     with resources.files(__name__).joinpath(filename).open("r") as handle:
-        frame = pd.read_csv(handle, parse_dates=[time_col])
-    return frame.set_index(time_col)
+        frame = pd.read_csv(handle, parse_dates=[time_col] if time_col else False)
+    return frame.set_index(time_col) if time_col else frame

@@ -1,0 +1,423 @@
+"""`AnomalyDetector`: per-step anomaly scores from an LSTM's forecast or reconstruction errors.
+
+Two methods, both trained on data assumed mostly normal:
+
+- "forecast" (the default): a one-step `Forecaster`; a step's error is
+  `|actual - forecast|` divided by the typical (median) error on the fit data.
+- "autoencoder": an LSTM autoencoder over sliding windows; a step's error is its
+  squared reconstruction error, averaged over every window that covers it,
+  divided by its typical value.
+
+Either error is then averaged over `smooth` steps around each point (by default
+one cycle of the series, found from its autocorrelation), so an abnormal
+stretch (a malformed heartbeat) stands out, not only abnormal points. Flags come
+from a threshold at the `1 - contamination` quantile of the fit data's scores.
+
+The baselines `rolling_zscore_scores` and `isolation_forest_scores` and the
+metrics of `anomaly_metrics` let every detector be compared on the same points.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import keras
+import numpy as np
+import pandas as pd
+from sklearn.ensemble import IsolationForest
+from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score
+
+from lstm_toolkit.data.scaling import Scaler
+from lstm_toolkit.errors import ConfigError, DataError, LeakageWarning
+from lstm_toolkit.estimators import SequenceEstimator
+from lstm_toolkit.models import ModelConfig, build_autoencoder
+
+METHODS = ("forecast", "autoencoder")
+DEFAULT_DETECTOR = ModelConfig(units=(32,))
+
+
+def as_signal(data):
+    """A checked float64 `(time, channels)` array and its column names, from a DataFrame, Series or array."""
+    if isinstance(data, pd.DataFrame):
+        numeric = [c for c in data.columns if pd.api.types.is_numeric_dtype(data[c])]
+        dropped = [c for c in data.columns if c not in numeric]
+        if dropped:
+            raise DataError(f"Column(s) {dropped} are not numeric. Pass only the signal's columns, e.g. df[['data']].")
+        values, columns = data.to_numpy(dtype="float64"), [str(c) for c in data.columns]
+    elif isinstance(data, pd.Series):
+        values, columns = data.to_numpy(dtype="float64")[:, None], [str(data.name or "value")]
+    else:
+        try:
+            values = np.asarray(data, dtype="float64")
+        except (TypeError, ValueError):
+            raise DataError("The signal must be numeric.") from None
+        if values.ndim == 1:
+            values = values[:, None]
+        if values.ndim != 2:
+            raise DataError(f"The signal must be 1-D (time,) or 2-D (time, channels); got shape {values.shape}.")
+        columns = [f"x{k}" for k in range(values.shape[1])]
+    if values.shape[1] == 0:
+        raise DataError("The signal has no columns.")
+    bad = ~np.isfinite(values)
+    if bad.any():
+        row, column = np.argwhere(bad)[0]
+        raise DataError(
+            f"The signal has {int(bad.sum())} NaN/inf value(s), the first at row {row} of {columns[column]!r}. "
+            "Fill them first (e.g. DataFrame.interpolate)."
+        )
+    return values, columns
+
+
+def dominant_period(values, max_lag=1000, min_correlation=0.2):
+    """The lag (>= 2) of the highest peak of the signal's autocorrelation: its main cycle, or 1.
+
+    Averaged over channels. Returns 1 when no peak correlates above `min_correlation`.
+
+    Example:
+    >>> t = np.arange(600)
+    >>> dominant_period(np.sin(2 * np.pi * t / 24)[:, None])
+    24
+    """
+    values = np.asarray(values, dtype="float64")
+    values = values - values.mean(axis=0)
+    n = len(values)
+    max_lag = min(max_lag, n // 3)
+    if max_lag < 2:
+        return 1
+    size = 1 << (2 * n - 1).bit_length()
+    spectrum = np.fft.rfft(values, size, axis=0)
+    acf = np.fft.irfft(spectrum * np.conj(spectrum), size, axis=0)[: max_lag + 1].mean(axis=1)
+    if acf[0] <= 0:
+        return 1
+    acf = acf / acf[0]
+    peaks = [lag for lag in range(2, max_lag) if acf[lag] >= acf[lag - 1] and acf[lag] >= acf[lag + 1]]
+    if not peaks:
+        return 1
+    best = max(peaks, key=lambda lag: acf[lag])
+    return int(best) if acf[best] >= min_correlation else 1
+
+
+def smooth_scores(scores, width):
+    """Centered rolling mean of `scores` over `width` steps (NaN-aware); width 1 returns them unchanged."""
+    if width <= 1:
+        return np.asarray(scores, dtype="float64")
+    return pd.Series(scores).rolling(int(width), center=True, min_periods=1).mean().to_numpy()
+
+
+def _windows_to_points(window_values, n, window):
+    """Spreads `(n_windows, window)` values back to `n` points: each point's mean over the windows covering it."""
+    totals, counts = np.zeros(n), np.zeros(n)
+    for offset in range(window):
+        totals[offset : offset + len(window_values)] += window_values[:, offset]
+        counts[offset : offset + len(window_values)] += 1
+    with np.errstate(invalid="ignore"):
+        return totals / counts
+
+
+def rolling_zscore_scores(values, window=64):
+    """Baseline: |z-score| of the first differences against their trailing `window`-step mean and spread.
+
+    The maximum over channels; the first `window` points score 0.
+    """
+    values, _ = as_signal(values)
+    diffs = pd.DataFrame(np.diff(values, axis=0, prepend=values[:1]))
+    rolling = diffs.rolling(window, min_periods=window)
+    mean, spread = rolling.mean().shift(1), rolling.std().shift(1)
+    z = ((diffs - mean) / spread.replace(0.0, np.nan)).abs()
+    return z.max(axis=1).fillna(0.0).to_numpy()
+
+
+def isolation_forest_scores(values, window=64, seed=0):
+    """Baseline: scikit-learn's IsolationForest on sliding windows (standardised), mapped back to points."""
+    values, _ = as_signal(values)
+    values = (values - values.mean(axis=0)) / np.where(values.std(axis=0) > 0, values.std(axis=0), 1.0)
+    window = min(window, len(values))
+    windows = np.lib.stride_tricks.sliding_window_view(values, window, axis=0).reshape(len(values) - window + 1, -1)
+    forest = IsolationForest(random_state=seed).fit(windows)
+    per_window = -forest.score_samples(windows)
+    return _windows_to_points(np.repeat(per_window[:, None], window, axis=1), len(values), window)
+
+
+def anomaly_metrics(labels, scores):
+    """ROC-AUC, PR-AUC (average precision) and the best F1 over all thresholds, on points with a score.
+
+    Example:
+    >>> m = anomaly_metrics([0, 0, 1, 0], [0.1, 0.2, 0.9, 0.3])
+    >>> m["roc_auc"], m["best_f1"]
+    (1.0, 1.0)
+    """
+    labels = np.asarray(labels).astype(int).ravel()
+    scores = np.asarray(scores, dtype="float64").ravel()
+    if len(labels) != len(scores):
+        raise DataError(f"{len(labels)} labels for {len(scores)} scores; give one label per step.")
+    if not set(np.unique(labels)) <= {0, 1}:
+        raise DataError(f"Labels must be 0 (normal) or 1 (anomaly); got {sorted(set(np.unique(labels).tolist()))[:5]}.")
+    scored = np.isfinite(scores)
+    labels, scores = labels[scored], scores[scored]
+    if labels.min() == labels.max():
+        raise DataError("The labels hold one class only over the scored steps; ROC-AUC needs both normal and anomalous steps.")
+    precision, recall, _ = precision_recall_curve(labels, scores)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f1 = np.nan_to_num(2 * precision * recall / (precision + recall))
+    return {
+        "roc_auc": float(roc_auc_score(labels, scores)),
+        "pr_auc": float(average_precision_score(labels, scores)),
+        "best_f1": float(f1.max()),
+        "n_scored": int(len(scores)),
+    }
+
+
+class AnomalyDetector(SequenceEstimator):
+    """Scores every time step of a signal for how abnormal it is, from an LSTM trained on mostly normal data.
+
+    Args:
+        method: "forecast" (a one-step `Forecaster`'s scaled error; the
+            default) or "autoencoder" (LSTM encoder -> repeat -> LSTM decoder
+            -> per-step Dense, reconstruction MSE spread back to steps).
+        window: the forecaster's lookback, or the autoencoder's window, in steps.
+        smooth: steps each point's score is averaged over: "auto" (one cycle
+            of the fit data, `dominant_period`; 1 if it has none), an int, or
+            1 for raw per-step scores.
+        contamination: the expected fraction of anomalies: the threshold of
+            `predict` is the `1 - contamination` quantile of the fit data's scores.
+        model: a `ModelConfig`; default one LSTM layer of 32 units.
+        scaler: "standard", "minmax" or "none", fit on the training part.
+        epochs, batch_size, learning_rate, clipnorm, patience, seed, verbose,
+        callbacks: training settings (see `TrainingConfig`).
+        validation: the fraction at the end of the fit data used for early stopping.
+
+    Attributes (after `fit`): `model_`, `columns_`, `smooth_` (the resolved
+    width), `channel_scale_` (typical error per channel), `threshold_`, `history_`, and `forecaster_` for
+    the forecast method.
+
+    Example:
+    >>> import lstm_toolkit
+    >>> ecg = lstm_toolkit.datasets.load("ecg_mitdb_labeled").iloc[:1500]
+    >>> detector = AnomalyDetector(window=32, epochs=1, verbose=0, seed=0).fit(ecg[["data"]])
+    >>> scores = detector.score(ecg[["data"]])
+    >>> scores.shape, int(np.isnan(scores).sum()) <= 32
+    ((1500,), True)
+    """
+
+    DEFAULT_MODEL = DEFAULT_DETECTOR
+    _ESTIMATOR = "AnomalyDetector"
+    _PARAMS = (
+        "method", "window", "smooth", "contamination", "model", "scaler", "epochs", "batch_size",
+        "learning_rate", "clipnorm", "patience", "validation", "seed", "verbose", "callbacks",
+    )
+
+    def __init__(
+        self,
+        method="forecast",
+        window=64,
+        smooth="auto",
+        contamination=0.01,
+        model=None,
+        scaler="standard",
+        epochs=30,
+        batch_size=64,
+        learning_rate=1e-3,
+        clipnorm=1.0,
+        patience=5,
+        validation=0.1,
+        seed=None,
+        verbose="auto",
+        callbacks=None,
+    ):
+        self.method = method
+        self.window = window
+        self.smooth = smooth
+        self.contamination = contamination
+        self.model = model
+        self.scaler = scaler
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.clipnorm = clipnorm
+        self.patience = patience
+        self.validation = validation
+        self.seed = seed
+        self.verbose = verbose
+        self.callbacks = callbacks
+
+    def _check_params(self):
+        if self.method not in METHODS:
+            raise ConfigError(f"`method` must be one of {METHODS}. Received: method={self.method!r}")
+        if isinstance(self.window, bool) or not isinstance(self.window, int) or self.window < 2:
+            raise ConfigError(f"`window` must be an integer >= 2. Received: window={self.window!r}")
+        if self.smooth != "auto" and (isinstance(self.smooth, bool) or not isinstance(self.smooth, int) or self.smooth < 1):
+            raise ConfigError(f"`smooth` must be 'auto' or a positive integer. Received: smooth={self.smooth!r}")
+        if not 0 < self.contamination < 0.5:
+            raise ConfigError(f"`contamination` must lie in (0, 0.5). Received: contamination={self.contamination!r}")
+        if not 0 <= self.validation < 1:
+            raise ConfigError(f"`validation` must be a fraction in [0, 1). Received: validation={self.validation!r}")
+
+    def fit(self, data):
+        """Trains on `data` (DataFrame of numeric columns, Series or array), assumed mostly normal.
+
+        Returns:
+            self.
+        """
+        self._check_params()
+        values, columns = as_signal(data)
+        minimum = 4 * self.window
+        if len(values) < minimum:
+            raise DataError(
+                f"The signal has {len(values)} rows; window={self.window} needs at least {minimum}. "
+                "Give more data or a smaller window."
+            )
+        self.columns_ = tuple(columns)
+        self.smooth_ = dominant_period(values) if self.smooth == "auto" else int(self.smooth)
+        if self.method == "forecast":
+            self._fit_forecaster(values)
+        else:
+            self._fit_autoencoder(values)
+        errors = self._errors(values)
+        scale = np.nanmedian(errors, axis=0)
+        self.channel_scale_ = np.where(scale > 0, scale, 1.0)
+        self.threshold_ = float(np.nanquantile(self._scores(errors), 1 - self.contamination))
+        return self
+
+    def _scores(self, errors):
+        """Per-step errors / their typical size on the fit data, averaged over channels, then smoothed."""
+        return smooth_scores(np.mean(errors / self.channel_scale_, axis=1), self.smooth_)
+
+    def _fit_forecaster(self, values):
+        from lstm_toolkit.forecaster import Forecaster
+
+        self.forecaster_ = Forecaster(
+            lookback=self.window,
+            horizon=1,
+            target=list(self.columns_),
+            scaler=self.scaler,
+            model=self._model_config(),
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            learning_rate=self.learning_rate,
+            clipnorm=self.clipnorm,
+            patience=self.patience,
+            validation=self.validation or 0,
+            season_length=1,
+            seed=self.seed,
+            verbose=self.verbose,
+            callbacks=self.callbacks,
+        ).fit(pd.DataFrame(values, columns=list(self.columns_)))
+        self.model_, self.history_ = self.forecaster_.model_, self.forecaster_.history_
+        self.scaler_ = self.forecaster_.scaler_
+
+    def _fit_autoencoder(self, values):
+        config = self._training_config("mse")
+        n_train = len(values) - int(round(len(values) * (self.validation or 0)))
+        self.scaler_ = Scaler(self.scaler, columns=self.columns_).fit(values[:n_train])
+        scaled = self.scaler_.transform(values).astype("float32")
+        model = build_autoencoder(self._model_config(), self.window, len(self.columns_))
+        train = self._window_dataset(scaled[:n_train], shuffle=True)
+        validation = self._window_dataset(scaled[n_train:]) if len(values) - n_train >= self.window else None
+        self.history_ = self._train(model, config, train, validation)
+        self.model_ = model
+
+    def _window_dataset(self, scaled, shuffle=False):
+        """Lazy sliding windows (Keras' `timeseries_dataset_from_array`) paired with themselves as targets."""
+        dataset = keras.utils.timeseries_dataset_from_array(
+            scaled, None, sequence_length=self.window, batch_size=self.batch_size, shuffle=shuffle, seed=self.seed
+        )
+        return dataset.map(lambda windows: (windows, windows))
+
+    def _errors(self, values):
+        """Per-step errors, `(time, channels)` for the forecast method and `(time, 1)` for the autoencoder."""
+        if self.method == "forecast":
+            frame = pd.DataFrame(values, columns=list(self.columns_))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", LeakageWarning)  # scoring the fit data is the point here
+                results = self.forecaster_.backtest(frame, start=self.window)
+            errors = np.full((len(values), len(self.columns_)), np.nan)  # the first `window` steps have no forecast
+            rows = results["timestamp"].to_numpy(dtype="int64")
+            targets = results["target"].map({c: k for k, c in enumerate(self.columns_)}).to_numpy()
+            errors[rows, targets] = np.abs(results["actual"].to_numpy() - results["forecast"].to_numpy())
+            return errors
+        scaled = self.scaler_.transform(values).astype("float32")
+        windows = keras.utils.timeseries_dataset_from_array(scaled, None, sequence_length=self.window, batch_size=256)
+        reconstructed = self.model_.predict(windows, verbose=0)
+        originals = np.lib.stride_tricks.sliding_window_view(scaled, self.window, axis=0).transpose(0, 2, 1)
+        per_window = ((reconstructed - originals) ** 2).mean(axis=2)
+        return _windows_to_points(per_window, len(values), self.window)[:, None]
+
+    def score(self, data):
+        """Per-step anomaly scores (1 is a typical step of the fit data; NaN where a step has no forecast).
+
+        With the forecast method the first `window` steps have no forecast.
+        """
+        self._check_fitted()
+        return self._scores(self._errors(self._read(data)))
+
+    def predict(self, data):
+        """0/1 flags: 1 where the score exceeds `threshold_` (unscored steps are 0)."""
+        scores = self.score(data)
+        return np.where(np.isfinite(scores) & (scores > self.threshold_), 1, 0)
+
+    def evaluate(self, data, labels, window=None, seed=0):
+        """Point-level ROC-AUC, PR-AUC and best F1 of the detector and of the baselines, on the same steps.
+
+        The baselines are a rolling z-score of the first differences and an
+        IsolationForest on sliding windows of `window` steps (default: the
+        detector's window), both computed on `data` itself. Steps the detector
+        cannot score (the forecast method's first `window`) are left out for all.
+
+        Returns:
+            A DataFrame, one row per method (detector, rolling_zscore,
+            isolation_forest) and columns roc_auc, pr_auc, best_f1, n_scored.
+        """
+        values = self._read(data)
+        labels = np.asarray(labels.to_numpy() if isinstance(labels, (pd.Series, pd.DataFrame)) else labels).ravel()
+        if len(labels) != len(values):
+            raise DataError(f"{len(labels)} labels for {len(values)} rows; give one label per row.")
+        scores = self.score(data)
+        window = window or self.window
+        unscored = ~np.isfinite(scores)
+        table = {}
+        for name, method_scores in (
+            ("detector", scores),
+            ("rolling_zscore", rolling_zscore_scores(values, window)),
+            ("isolation_forest", isolation_forest_scores(values, window, seed=seed)),
+        ):
+            table[name] = anomaly_metrics(labels, np.where(unscored, np.nan, method_scores))
+        return pd.DataFrame.from_dict(table, orient="index")
+
+    def _read(self, data):
+        values, columns = as_signal(data)
+        if len(columns) != len(self.columns_):
+            raise DataError(f"The signal has {len(columns)} column(s); the detector was fit on {len(self.columns_)} {list(self.columns_)}.")
+        if self.method == "forecast" and len(values) <= self.window:
+            raise DataError(f"The signal has {len(values)} rows; scoring needs more than window={self.window}.")
+        if self.method == "autoencoder" and len(values) < self.window:
+            raise DataError(f"The signal has {len(values)} rows; scoring needs at least window={self.window}.")
+        return values
+
+    # --- persistence --------------------------------------------------------------
+
+    def _state(self):
+        state = {
+            "columns": list(self.columns_),
+            "smooth": self.smooth_,
+            "channel_scale": self.channel_scale_.tolist(),
+            "threshold": self.threshold_,
+            "history": self.history_,
+            "scaler": self.scaler_.to_dict(),
+        }
+        if self.method == "forecast":
+            params, forecaster_state = self.forecaster_._payload()
+            state["forecaster"] = {"params": params, "state": forecaster_state}
+        return state
+
+    def _set_state(self, state):
+        self.columns_ = tuple(state["columns"])
+        self.smooth_ = int(state["smooth"])
+        self.channel_scale_ = np.asarray(state["channel_scale"], dtype="float64")
+        self.threshold_ = float(state["threshold"])
+        self.history_ = state["history"]
+        self.scaler_ = Scaler.from_dict(state["scaler"])
+        if self.method == "forecast":
+            from lstm_toolkit.forecaster import Forecaster
+
+            payload = state["forecaster"]
+            self.forecaster_ = Forecaster._from_payload(self.model_, payload["params"], payload["state"])

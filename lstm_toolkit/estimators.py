@@ -1,0 +1,202 @@
+"""What the sequence estimators share: parameters, label encoding, training and the bundle.
+
+`SequenceClassifier`, `SequenceLabeller` and `AnomalyDetector` follow the
+Forecaster's conventions: scikit-learn style (`get_params`, fitted attributes
+ending in `_`), Adam with gradient clipping and the default callbacks, and the
+same safe bundle (model.keras + JSON, no pickle, atomic writes).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+
+from lstm_toolkit import bundle
+from lstm_toolkit.data.scaling import Scaler
+from lstm_toolkit.errors import ConfigError, DataError, NotFittedError
+from lstm_toolkit.models import ModelConfig
+from lstm_toolkit.training import TrainingConfig, compile_model, default_callbacks, fit
+
+
+class LabelCodec:
+    """Maps labels as given (strings, integers) to class indices and back.
+
+    Example:
+    >>> codec = LabelCodec.fit(["cat", "dog", "cat"])
+    >>> codec.classes_.tolist(), codec.encode(["dog"]).tolist(), codec.decode([0]).tolist()
+    (['cat', 'dog'], [1], ['cat'])
+    """
+
+    def __init__(self, classes):
+        self.classes_ = np.asarray(classes)
+        self._index = {label: position for position, label in enumerate(self.classes_.tolist())}
+
+    @classmethod
+    def fit(cls, labels):
+        labels = _label_array(labels)
+        try:
+            classes = np.unique(labels)
+        except TypeError:
+            raise DataError("Labels mix types that cannot be ordered (e.g. numbers and strings). Use one type.") from None
+        if len(classes) < 2:
+            raise DataError(
+                f"Only one class ({classes[0]!r}) in the labels: a classifier needs at least two. "
+                "Check the label column or add cases of the other classes."
+            )
+        return cls(classes)
+
+    def encode(self, labels):
+        """Class indices of `labels`; a label not seen in fit raises a `DataError`."""
+        labels = _label_array(labels)
+        unseen = sorted({label for label in labels.tolist() if label not in self._index}, key=str)
+        if unseen:
+            raise DataError(
+                f"Label(s) {unseen[:10]} were not among the classes seen in fit {self.classes_.tolist()}. "
+                "Evaluate on the same classes, or refit with them."
+            )
+        return np.array([self._index[label] for label in labels.tolist()], dtype="int32")
+
+    def decode(self, indices):
+        return self.classes_[np.asarray(indices, dtype="int64")]
+
+    def to_list(self):
+        return self.classes_.tolist()
+
+
+def _label_array(labels):
+    labels = np.asarray(labels.to_numpy() if isinstance(labels, (pd.Series, pd.Index)) else labels)
+    if labels.dtype.kind == "f" and np.isnan(labels).any():
+        raise DataError(f"Labels are missing (NaN) at position(s) {np.flatnonzero(np.isnan(labels))[:10].tolist()}. Label every case.")
+    if labels.dtype == object:
+        missing = [k for k, label in enumerate(labels.tolist()) if label is None or (isinstance(label, float) and np.isnan(label))]
+        if missing:
+            raise DataError(f"Labels are missing at position(s) {missing[:10]}. Label every case.")
+    if labels.dtype.kind == "f" and np.all(labels == np.round(labels)):
+        labels = labels.astype("int64")  # 1.0, 2.0 read from a CSV are the classes 1 and 2
+    return labels
+
+
+class SequenceEstimator:
+    """Base of the sequence estimators: parameters, training with the defaults, save/load.
+
+    Subclasses set `DEFAULT_MODEL`, `_ESTIMATOR` (the bundle's name), and
+    implement `_state()` / `_set_state(state)` for their fitted attributes.
+    """
+
+    DEFAULT_MODEL = ModelConfig()
+    _ESTIMATOR = ""
+    _PARAMS = ()
+
+    def get_params(self):
+        """The constructor arguments, as given."""
+        return {name: getattr(self, name) for name in self._PARAMS}
+
+    def __repr__(self):
+        defaults = type(self).__init__.__defaults__ or ()
+        changed = [
+            f"{name}={value!r}"
+            for (name, value), default in zip(self.get_params().items(), defaults)
+            if value != default
+        ]
+        return f"{type(self).__name__}({', '.join(changed)})"
+
+    def _model_config(self):
+        if self.model is None:
+            return self.DEFAULT_MODEL
+        if isinstance(self.model, dict):
+            return ModelConfig.from_dict(self.model)
+        if isinstance(self.model, ModelConfig):
+            return self.model
+        raise ConfigError(f"`model` must be a ModelConfig, a dict or None. Received: {type(self.model).__name__}")
+
+    def _training_config(self, loss):
+        return TrainingConfig(
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            learning_rate=self.learning_rate,
+            clipnorm=self.clipnorm,
+            loss=loss,
+            patience=self.patience,
+            reduce_lr_patience=max(1, self.patience // 2),
+            seed=self.seed,
+            verbose=self.verbose,
+        )
+
+    def _check_fitted(self):
+        if getattr(self, "model_", None) is None:
+            raise NotFittedError(f"This {type(self).__name__} is not fitted yet. Call fit(...) first.")
+
+    def _train(self, model, config, train, validation, metrics=("mae",)):
+        """Compiles and fits `model`; `train`/`validation` are `(x, y, sample_weight)` arrays or datasets.
+
+        Returns:
+            The per-epoch logs as a dict of lists.
+        """
+        if config.seed is not None:
+            import keras
+
+            keras.utils.set_random_seed(config.seed)
+        if isinstance(train, tuple):
+            n_samples = len(train[0])
+            train = _batches(train, config.batch_size, shuffle=True, seed=config.seed)
+            validation = None if validation is None else _batches(validation, config.batch_size)
+        else:
+            n_samples = None
+        compile_model(model, config, n_samples=n_samples, metrics=metrics)
+        monitor = "loss" if validation is None else "val_loss"
+        callbacks = default_callbacks(config, monitor=monitor) + list(self.callbacks or [])
+        history = fit(model, train, validation=validation, config=config, callbacks=callbacks, replace_callbacks=True)
+        return {name: [float(v) for v in values] for name, values in history.history.items()}
+
+    # --- persistence --------------------------------------------------------------
+
+    def _state(self):
+        """The fitted attributes as JSON (the classifiers'; the anomaly detector adds its own)."""
+        return {
+            "classes": self.codec_.to_list(),
+            "scaler": self.scaler_.to_dict(),
+            "features": list(self.features_),
+            "history": self.history_,
+            "case_col": self._case_col,
+            "time_col": self._time_col,
+        }
+
+    def _set_state(self, state):
+        self.codec_ = LabelCodec(state["classes"])
+        self.classes_ = self.codec_.classes_
+        self.scaler_ = Scaler.from_dict(state["scaler"])
+        self.features_ = tuple(state["features"])
+        self.history_ = state["history"]
+        self._case_col, self._time_col = state["case_col"], state["time_col"]
+
+    def save(self, path):
+        """Writes the fitted estimator to the folder `path` as a bundle, atomically; returns its path."""
+        self._check_fitted()
+        params = self.get_params()
+        params["model"] = self._model_config().to_dict() if self.model is not None else None
+        params["callbacks"] = None
+        return bundle.save_bundle(path, self.model_, self._ESTIMATOR, params=params, state=self._state())
+
+    @classmethod
+    def load(cls, path):
+        """Restores an estimator saved with `save`; its predictions are identical."""
+        model, payload = bundle.load_bundle(path, estimator=cls._ESTIMATOR)
+        params = dict(payload["params"])
+        if params.get("model") is not None:
+            params["model"] = ModelConfig.from_dict(params["model"])
+        estimator = cls(**params)
+        estimator.model_ = model
+        try:
+            estimator._set_state(payload["state"])
+        except (KeyError, TypeError, ValueError) as error:
+            raise bundle.BundleError(f"The estimator state in {path} is incomplete ({error!r}). Save the model again.") from None
+        return estimator
+
+
+def _batches(arrays, batch_size, shuffle=False, seed=None):
+    """Batches of `(x, y[, sample_weight])` arrays; training batches are reshuffled every epoch."""
+    dataset = tf.data.Dataset.from_tensor_slices(tuple(arrays))
+    if shuffle:
+        dataset = dataset.shuffle(len(arrays[0]), seed=seed, reshuffle_each_iteration=True)
+    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)

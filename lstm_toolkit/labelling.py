@@ -1,0 +1,247 @@
+"""`SequenceLabeller`: one label per time step (the time-series form of named-entity tagging)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.utils.class_weight import compute_class_weight
+
+from lstm_toolkit.data.sequences import as_sequences, check_channels, fit_scaler, pad, step_mask
+from lstm_toolkit.errors import ConfigError, DataError
+from lstm_toolkit.estimators import LabelCodec, SequenceEstimator
+from lstm_toolkit.models import ModelConfig, build_sequence_classifier
+
+# The whole sequence is known when it is labelled, so each step may look both ways.
+DEFAULT_LABELLER = ModelConfig(units=(64, 64), bidirectional=True, dropout=0.2, window_norm="none")
+
+
+def segments(labels):
+    """Contiguous runs of equal labels as `(start, end, label)`, `end` exclusive (like a slice).
+
+    Example:
+    >>> segments(["a", "a", "b", "b", "b", "a"])
+    [(0, 2, 'a'), (2, 5, 'b'), (5, 6, 'a')]
+    """
+    labels = np.asarray(labels)
+    if len(labels) == 0:
+        return []
+    change = np.flatnonzero(labels[1:] != labels[:-1]) + 1
+    starts = np.concatenate([[0], change])
+    ends = np.concatenate([change, [len(labels)]])
+    return [(int(s), int(e), labels[s].item()) for s, e in zip(starts, ends)]
+
+
+def segment_scores(true, predicted):
+    """Segment-level precision, recall and F1, scored as named entities are.
+
+    A predicted segment counts as correct only when a true segment of the same
+    sequence has exactly its start, end and label.
+
+    Args:
+        true, predicted: lists of per-step label arrays, one per sequence.
+
+    Example:
+    >>> scores = segment_scores([["a", "a", "b"]], [["a", "b", "b"]])
+    >>> scores["precision"], scores["recall"], scores["f1"]
+    (0.0, 0.0, 0.0)
+    """
+    if len(true) != len(predicted):
+        raise DataError(f"{len(true)} true sequences but {len(predicted)} predicted ones.")
+    n_true = n_predicted = n_correct = 0
+    for position, (expected, got) in enumerate(zip(true, predicted)):
+        if len(expected) != len(got):
+            raise DataError(f"Sequence {position}: {len(expected)} true labels but {len(got)} predicted ones.")
+        wanted, found = set(segments(expected)), set(segments(got))
+        n_true, n_predicted, n_correct = n_true + len(wanted), n_predicted + len(found), n_correct + len(wanted & found)
+    precision = n_correct / n_predicted if n_predicted else 0.0
+    recall = n_correct / n_true if n_true else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1, "true_segments": n_true, "predicted_segments": n_predicted}
+
+
+class SequenceLabeller(SequenceEstimator):
+    """Labels every step of variable-length sequences: BiLSTM -> per-step softmax.
+
+    Sequences are padded and masked (the padding never counts in the loss or
+    the metrics); inputs are standardised per channel with a scaler fit on the
+    training sequences only.
+
+    Args:
+        model: a `ModelConfig`; default two bidirectional LSTM layers of 64
+            units with dropout 0.2 (a step may look both ways: the whole
+            sequence is known).
+        scaler, class_weight, epochs, batch_size, learning_rate, clipnorm,
+        patience, validation, seed, verbose, callbacks: as in
+            `SequenceClassifier` (the validation part is a random fraction of
+            the training sequences).
+
+    Attributes (after `fit`): `classes_`, `model_`, `scaler_`, `features_`, `history_`.
+
+    Example:
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> Y = [np.repeat([0, 1, 0], rng.integers(3, 6, 3)) for _ in range(30)]
+    >>> X = [rng.normal(size=(len(y), 1)) + 3 * y[:, None] for y in Y]
+    >>> labeller = SequenceLabeller(model=ModelConfig(units=(8,), bidirectional=True, window_norm="none"),
+    ...                             epochs=2, verbose=0, seed=0).fit(X, Y)
+    >>> [p.shape for p in labeller.predict(X[:2])] == [y.shape for y in Y[:2]]
+    True
+    """
+
+    DEFAULT_MODEL = DEFAULT_LABELLER
+    _ESTIMATOR = "SequenceLabeller"
+    _PARAMS = (
+        "model", "scaler", "class_weight", "epochs", "batch_size", "learning_rate", "clipnorm",
+        "patience", "validation", "seed", "verbose", "callbacks",
+    )
+
+    def __init__(
+        self,
+        model=None,
+        scaler="standard",
+        class_weight=None,
+        epochs=100,
+        batch_size=16,
+        learning_rate=1e-3,
+        clipnorm=1.0,
+        patience=10,
+        validation=0.1,
+        seed=None,
+        verbose="auto",
+        callbacks=None,
+    ):
+        self.model = model
+        self.scaler = scaler
+        self.class_weight = class_weight
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.clipnorm = clipnorm
+        self.patience = patience
+        self.validation = validation
+        self.seed = seed
+        self.verbose = verbose
+        self.callbacks = callbacks
+
+    def fit(self, X, Y, case_col=None, time_col=None, features=None):
+        """Trains on sequences `X` with one label per step in `Y`.
+
+        Args:
+            X: a 3-D array, a list of 2-D arrays, or a long DataFrame with `case_col`.
+            Y: per sequence, an array of one label per step; for a long
+                DataFrame also the name of its per-row label column.
+
+        Returns:
+            self.
+        """
+        sequences, labels = self._read(X, Y, case_col, time_col, features, fitting=True)
+        self._case_col, self._time_col = case_col, time_col
+        codec = LabelCodec.fit(np.concatenate(labels))
+        encoded = [codec.encode(step_labels) for step_labels in labels]
+        rows = np.random.default_rng(self.seed).permutation(len(sequences))
+        if not 0 <= (self.validation or 0) < 1:
+            raise ConfigError(f"`validation` must be a fraction in [0, 1). Received: validation={self.validation!r}")
+        n_val = int(round(len(rows) * (self.validation or 0)))
+        train, val = np.sort(rows[n_val:]), np.sort(rows[:n_val])
+        if len(train) == 0:
+            raise DataError("No training sequences are left after the validation part; lower `validation`.")
+        scaler = fit_scaler([sequences[k] for k in train], self.scaler, self.features_)
+        per_class = self._class_weights(np.concatenate(encoded), len(codec.classes_))
+        model = build_sequence_classifier(self._model_config(), len(self.features_), len(codec.classes_), per_step=True)
+
+        def arrays(subset):
+            padded, lengths = pad([sequences[k] for k in subset], scaler)
+            targets = np.zeros(padded.shape[:2], dtype="int32")
+            for row, k in enumerate(subset):
+                targets[row, : lengths[row]] = encoded[k]
+            weights = step_mask(lengths, padded.shape[1]) * per_class[targets]  # padding weighs nothing
+            return padded, targets, weights.astype("float32")
+
+        config = self._training_config("sparse_categorical_crossentropy")
+        history = self._train(
+            model, config, arrays(train), arrays(val) if len(val) else None, metrics=("sparse_categorical_accuracy",)
+        )
+        self.model_, self.scaler_, self.codec_, self.history_ = model, scaler, codec, history
+        self.classes_ = codec.classes_
+        return self
+
+    def _class_weights(self, encoded, n_classes):
+        if self.class_weight is None:
+            return np.ones(n_classes)
+        if self.class_weight == "balanced":
+            return compute_class_weight("balanced", classes=np.arange(n_classes), y=encoded)
+        raise ConfigError(f"`class_weight` must be None or 'balanced'. Received: {self.class_weight!r}")
+
+    def _read(self, X, Y, case_col, time_col, features, fitting):
+        frame_labels = isinstance(X, pd.DataFrame) and isinstance(Y, str)
+        if not fitting:
+            features = list(self.features_) if isinstance(X, pd.DataFrame) else None
+        sequences, case_ids, names = as_sequences(X, case_col, time_col, features, (Y,) if frame_labels else ())
+        if fitting:
+            self.features_ = names
+        else:
+            check_channels(sequences, len(self.features_))
+        if Y is None:
+            return sequences, None
+        if frame_labels:
+            if Y not in X.columns:
+                raise DataError(f"Label column {Y!r} not found. Columns: {list(X.columns)}.")
+            labels = _frame_labels(X, case_col, time_col, Y)
+        else:
+            labels = [np.asarray(step_labels) for step_labels in Y]
+        if len(labels) != len(sequences):
+            raise DataError(f"`Y` needs one label array per sequence: {len(sequences)} sequences but {len(labels)} label arrays.")
+        for position, (sequence, step_labels) in enumerate(zip(sequences, labels)):
+            if step_labels.ndim != 1 or len(step_labels) != len(sequence):
+                raise DataError(
+                    f"Sequence {position} has {len(sequence)} steps but {step_labels.shape} labels; label every step."
+                )
+        return sequences, labels
+
+    def predict_proba(self, X):
+        """Per-step class probabilities: a list of `(length, n_classes)` arrays, rows summing to 1."""
+        self._check_fitted()
+        sequences, _ = self._read(X, None, self._case_col, self._time_col, None, fitting=False)
+        padded, lengths = pad(sequences, self.scaler_)
+        probabilities = np.asarray(self.model_.predict(padded, verbose=0, batch_size=64), dtype="float64")
+        return [probabilities[row, :length] for row, length in enumerate(lengths)]
+
+    def predict(self, X):
+        """Per-step labels (as given in fit): a list of arrays, one per sequence, of its length."""
+        return [self.codec_.decode(p.argmax(axis=1)) for p in self.predict_proba(X)]
+
+    def predict_segments(self, X):
+        """The predicted labelled segments as a DataFrame: sequence, start, end (exclusive), label."""
+        rows = [
+            (position, start, end, label)
+            for position, step_labels in enumerate(self.predict(X))
+            for start, end, label in segments(step_labels)
+        ]
+        return pd.DataFrame(rows, columns=["sequence", "start", "end", "label"])
+
+    def score(self, X, Y):
+        """Per-step accuracy over every real (unpadded) step."""
+        return self.evaluate(X, Y)["accuracy"]
+
+    def evaluate(self, X, Y):
+        """Per-step accuracy and segment precision / recall / F1 (exact boundaries and label)."""
+        self._check_fitted()
+        _, labels = self._read(X, Y, self._case_col, self._time_col, None, fitting=False)
+        for step_labels in labels:
+            self.codec_.encode(step_labels)  # unseen labels raise here, naming them
+        predicted = self.predict(X)
+        correct = sum(int(np.sum(p == np.asarray(t))) for p, t in zip(predicted, labels))
+        total = sum(len(t) for t in labels)
+        return {"accuracy": correct / total, **segment_scores(labels, predicted)}
+
+
+def _frame_labels(frame, case_col, time_col, label_col):
+    """Per-case arrays of a long DataFrame's per-row labels, in the case and frame order of `as_sequences`."""
+    if frame[label_col].isna().any():
+        raise DataError(f"Labels are missing in {label_col!r} for {int(frame[label_col].isna().sum())} row(s). Label every step.")
+    labels = []
+    for _, rows in frame.groupby(case_col, sort=False):
+        if time_col is not None:
+            rows = rows.sort_values(time_col, kind="stable")
+        labels.append(rows[label_col].to_numpy())
+    return labels

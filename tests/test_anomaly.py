@@ -1,0 +1,97 @@
+"""AnomalyDetector, its baselines and metrics."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lstm_toolkit import ModelConfig
+from lstm_toolkit.anomaly import (
+    AnomalyDetector,
+    anomaly_metrics,
+    dominant_period,
+    isolation_forest_scores,
+    rolling_zscore_scores,
+    smooth_scores,
+)
+from lstm_toolkit.errors import BundleError, ConfigError, DataError
+
+TINY = ModelConfig(units=(8,))
+
+
+def periodic_with_spike(n=1200, period=24, spike_at=900, width=3, seed=0):
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    values = np.sin(2 * np.pi * t / period) + rng.normal(scale=0.05, size=n)
+    labels = np.zeros(n, dtype=int)
+    values[spike_at : spike_at + width] += 4.0
+    labels[spike_at : spike_at + width] = 1
+    return pd.DataFrame({"value": values}), labels
+
+
+@pytest.fixture(scope="module", params=["forecast", "autoencoder"])
+def fitted(request):
+    frame, labels = periodic_with_spike()
+    detector = AnomalyDetector(method=request.param, window=24, model=TINY, epochs=8, learning_rate=0.01,
+                               verbose=0, seed=0)
+    return detector.fit(frame), frame, labels
+
+
+def test_metrics_and_period_helpers():
+    t = np.arange(500)
+    assert dominant_period(np.sin(2 * np.pi * t / 50)[:, None]) == 50
+    assert dominant_period(np.random.default_rng(0).normal(size=(500, 1))) == 1  # no cycle
+    perfect = anomaly_metrics([0, 1, 0, 0], [0.0, 5.0, 1.0, np.nan])
+    assert perfect == {"roc_auc": 1.0, "pr_auc": 1.0, "best_f1": 1.0, "n_scored": 3}
+    with pytest.raises(DataError, match="one class"):
+        anomaly_metrics([0, 0], [1.0, 2.0])
+    np.testing.assert_allclose(smooth_scores([0.0, 3.0, 0.0], 3), [1.5, 1.0, 1.5])
+
+
+def test_baselines_find_an_obvious_spike():
+    frame, labels = periodic_with_spike(width=1)  # a jump of the first differences marks one point
+    assert anomaly_metrics(labels, rolling_zscore_scores(frame, 48))["roc_auc"] > 0.99
+    forest = isolation_forest_scores(frame, 24)
+    assert forest.shape == (len(frame),) and np.isfinite(forest).all()
+
+
+def test_detector_scores_flags_and_beats_chance(fitted):
+    detector, frame, labels = fitted
+    assert detector.smooth_ == 24  # one cycle of the fit data
+    scores = detector.score(frame)
+    assert scores.shape == (len(frame),)
+    assert np.nanargmax(scores) in range(880, 925)  # the spike
+    flags = detector.predict(frame)
+    assert set(np.unique(flags)) <= {0, 1} and flags[900:903].all()
+    assert flags.mean() < 0.1  # the threshold is near the contamination quantile
+    table = detector.evaluate(frame, labels)
+    assert list(table.index) == ["detector", "rolling_zscore", "isolation_forest"]
+    assert table.loc["detector", "roc_auc"] > 0.9
+    assert table["n_scored"].nunique() == 1  # every method on the same steps
+
+
+def test_detector_bundle_round_trip(fitted, tmp_path):
+    detector, frame, _ = fitted
+    detector.save(tmp_path / "detector")
+    loaded = AnomalyDetector.load(tmp_path / "detector")
+    np.testing.assert_allclose(loaded.score(frame), detector.score(frame), atol=1e-6)
+    assert loaded.threshold_ == detector.threshold_
+    (tmp_path / "detector" / "model.keras").write_bytes(b"broken")
+    with pytest.raises(BundleError):
+        AnomalyDetector.load(tmp_path / "detector")
+
+
+def test_detector_bad_input():
+    frame, _ = periodic_with_spike(n=300)
+    with pytest.raises(DataError, match="NaN"):
+        AnomalyDetector(window=8, epochs=1, verbose=0).fit(frame.assign(value=frame["value"].where(frame.index != 5)))
+    with pytest.raises(DataError, match="at least 400"):
+        AnomalyDetector(window=100, epochs=1, verbose=0).fit(frame)
+    with pytest.raises(DataError, match="not numeric"):
+        AnomalyDetector(window=8, epochs=1, verbose=0).fit(frame.assign(kind="a"))
+    with pytest.raises(ConfigError, match="method"):
+        AnomalyDetector(method="magic").fit(frame)
+    detector = AnomalyDetector(window=8, model=TINY, epochs=1, verbose=0, seed=0).fit(frame)
+    with pytest.raises(DataError, match="fit on 1"):
+        detector.score(np.zeros((100, 2)))
+    with pytest.raises(DataError, match="one label per row"):
+        detector.evaluate(frame, np.zeros(10))

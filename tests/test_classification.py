@@ -1,0 +1,234 @@
+"""SequenceClassifier and SequenceLabeller: inputs, masking, labels, bundles, bad input."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lstm_toolkit import ModelConfig
+from lstm_toolkit.classification import SequenceClassifier
+from lstm_toolkit.data.sequences import as_sequences, pad
+from lstm_toolkit.datasets import load, speaker_turns
+from lstm_toolkit.errors import BundleError, ConfigError, DataError
+from lstm_toolkit.estimators import LabelCodec
+from lstm_toolkit.labelling import SequenceLabeller, segment_scores, segments
+from lstm_toolkit.models import build_sequence_classifier
+
+TINY = ModelConfig(units=(8,), bidirectional=True, window_norm="none")
+
+
+def separable(n=60, seed=0, labels=("low", "high")):
+    """Variable-length 2-channel sequences whose class shifts their mean."""
+    rng = np.random.default_rng(seed)
+    y = np.array([labels[k % len(labels)] for k in range(n)], dtype=object)
+    X = [rng.normal(size=(int(rng.integers(4, 15)), 2)) + 2.0 * labels.index(label) for label in y]
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def vowels():
+    frame = load("japanese_vowels")
+    return frame[frame["split"] == "train"], frame[frame["split"] == "test"]
+
+
+@pytest.fixture(scope="module")
+def fitted_classifier():
+    X, y = separable()
+    return SequenceClassifier(model=TINY, epochs=25, verbose=0, seed=0).fit(X, y), X, y
+
+
+# --- reading sequences ---------------------------------------------------------------
+
+
+def test_three_input_forms_give_the_same_sequences(vowels):
+    train, _ = vowels
+    from_frame, ids, features = as_sequences(train, case_col="case", time_col="frame", exclude=("speaker",))
+    assert features == tuple(f"lpc{k}" for k in range(1, 13))  # split (text) and speaker (label) are not inputs
+    assert len(from_frame) == 270 and sorted({len(s) for s in from_frame})[0] >= 7
+    from_list, _, _ = as_sequences(from_frame)
+    np.testing.assert_array_equal(from_list[5], from_frame[5])
+    same_length = [s[:7] for s in from_frame]
+    from_array, _, _ = as_sequences(np.stack(same_length))
+    np.testing.assert_array_equal(from_array[3], same_length[3])
+    shuffled = train.sample(frac=1.0, random_state=0)
+    reordered, shuffled_ids, _ = as_sequences(shuffled, case_col="case", time_col="frame", exclude=("speaker",))
+    position = shuffled_ids.index(ids[0])
+    np.testing.assert_array_equal(reordered[position], from_frame[0])  # frames are put back in order
+
+
+@pytest.mark.parametrize(
+    "sequences, message",
+    [
+        ([np.zeros((3, 2)), np.zeros((0, 2))], "length 0"),
+        ([np.zeros((3, 2)), np.zeros((4, 3))], "channels"),
+        ([np.array([[1.0, np.nan]])], "NaN"),
+        (np.zeros((3, 4)), "3-D"),
+        ("abc", "3-D array, a list"),
+    ],
+)
+def test_bad_sequences_are_named(sequences, message):
+    with pytest.raises(DataError, match=message):
+        as_sequences(sequences)
+
+
+def test_duplicate_frames_and_missing_case_column_are_refused():
+    frame = pd.DataFrame({"case": [0, 0, 1], "t": [0, 0, 0], "x": [1.0, 2.0, 3.0]})
+    with pytest.raises(DataError, match="duplicate 't'"):
+        as_sequences(frame, case_col="case", time_col="t")
+    with pytest.raises(DataError, match="case_col"):
+        as_sequences(frame)
+    with pytest.raises(DataError, match="not a column"):
+        as_sequences(frame, case_col="id")
+
+
+def test_padding_is_masked_so_it_cannot_change_a_prediction():
+    model = build_sequence_classifier(TINY, n_features=2, n_classes=3)
+    short = np.random.default_rng(0).normal(size=(5, 2))
+    alone, _ = pad([short])
+    padded, lengths = pad([short, np.ones((12, 2))])
+    assert lengths.tolist() == [5, 12] and padded.shape == (2, 12, 2)
+    np.testing.assert_allclose(model(alone).numpy()[0], model(padded).numpy()[0], atol=1e-6)
+
+
+def test_label_codec_keeps_labels_and_names_unseen_ones():
+    codec = LabelCodec.fit(np.array(["b", "a", "b"], dtype=object))
+    assert codec.classes_.tolist() == ["a", "b"]
+    with pytest.raises(DataError, match=r"\['z'\]"):
+        codec.encode(["a", "z"])
+    with pytest.raises(DataError, match="one class"):
+        LabelCodec.fit(["a", "a"])
+    with pytest.raises(DataError, match="missing"):
+        LabelCodec.fit(["a", None, "b"])
+    assert LabelCodec.fit([1.0, 2.0, 1.0]).classes_.tolist() == [1, 2]
+
+
+# --- SequenceClassifier --------------------------------------------------------------------
+
+
+def test_classifier_learns_a_separable_problem_and_keeps_string_labels(fitted_classifier):
+    clf, X, y = fitted_classifier
+    X_test, y_test = separable(seed=1)
+    assert clf.classes_.tolist() == ["high", "low"]
+    probabilities = clf.predict_proba(X_test)
+    assert probabilities.shape == (60, 2)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-6)
+    assert set(clf.predict(X_test)) <= {"high", "low"}
+    assert clf.score(X_test, y_test) >= 0.9
+    assert clf.model_.layers[-1].activation.__name__ == "sigmoid"  # binary: one sigmoid output
+
+
+def test_multiclass_uses_softmax_and_the_long_frame_form(vowels):
+    train, test = vowels
+    small = train[train["case"] % 3 == 0]
+    clf = SequenceClassifier(model=TINY, epochs=3, verbose=0, seed=0)
+    clf.fit(small, "speaker", case_col="case", time_col="frame")
+    assert clf.classes_.tolist() == list(range(1, 10))
+    assert clf.model_.layers[-1].activation.__name__ == "softmax"
+    proba = clf.predict_proba(test)
+    assert proba.shape == (test["case"].nunique(), 9)
+    assert 0.0 <= clf.score(test, "speaker") <= 1.0
+    unseen = test.assign(speaker=test["speaker"].where(test["case"] != test["case"].iloc[0], 42))
+    with pytest.raises(DataError, match="42"):
+        clf.score(unseen, "speaker")
+
+
+def test_balanced_class_weights_change_the_training(fitted_classifier):
+    _, X, y = fitted_classifier
+    imbalanced_X, imbalanced_y = X[:40] + X[40:41], np.concatenate([y[:40], y[40:41]])
+    plain = SequenceClassifier(model=TINY, epochs=2, verbose=0, seed=0, validation=0).fit(imbalanced_X, imbalanced_y)
+    weighted = SequenceClassifier(model=TINY, epochs=2, verbose=0, seed=0, validation=0, class_weight="balanced")
+    weighted.fit(imbalanced_X, imbalanced_y)
+    assert plain.history_["loss"] != weighted.history_["loss"]
+    with pytest.raises(ConfigError, match="class_weight"):
+        SequenceClassifier(class_weight="heavy", epochs=1, verbose=0).fit(X, y)
+
+
+@pytest.mark.parametrize("cell, bidirectional", [("gru", False), ("lstm", False)])
+def test_factory_variants_train(cell, bidirectional):
+    X, y = separable(n=30)
+    config = ModelConfig(units=(6, 6), cell=cell, bidirectional=bidirectional, window_norm="none")
+    clf = SequenceClassifier(model=config, epochs=2, verbose=0, seed=0).fit(X, y)
+    assert clf.predict_proba(X).shape == (30, 2)
+
+
+def test_classifier_bad_labels():
+    X, y = separable(n=20)
+    with pytest.raises(DataError, match="one label per sequence"):
+        SequenceClassifier(epochs=1, verbose=0).fit(X, y[:-1])
+    with pytest.raises(DataError, match="one class"):
+        SequenceClassifier(epochs=1, verbose=0).fit(X, ["a"] * 20)
+    frame = pd.DataFrame({"case": [0, 0, 1, 1], "x": [1.0, 2.0, 3.0, 4.0], "y": ["a", "b", "a", "a"]})
+    with pytest.raises(DataError, match="changes within case"):
+        SequenceClassifier(epochs=1, verbose=0).fit(frame, "y", case_col="case")
+
+
+def test_wrong_channel_count_at_predict(fitted_classifier):
+    clf, _, _ = fitted_classifier
+    with pytest.raises(DataError, match="fit on 2"):
+        clf.predict([np.zeros((5, 3))])
+
+
+def test_classifier_bundle_round_trip(fitted_classifier, tmp_path):
+    clf, X, _ = fitted_classifier
+    clf.save(tmp_path / "clf")
+    loaded = SequenceClassifier.load(tmp_path / "clf")
+    np.testing.assert_allclose(loaded.predict_proba(X), clf.predict_proba(X), atol=1e-6)
+    assert loaded.classes_.tolist() == clf.classes_.tolist()
+    (tmp_path / "clf" / "estimator.json").write_text("{}")
+    with pytest.raises(BundleError, match="checksum"):
+        SequenceClassifier.load(tmp_path / "clf")
+    with pytest.raises(BundleError, match="not a SequenceLabeller"):
+        clf.save(tmp_path / "again")
+        SequenceLabeller.load(tmp_path / "again")
+
+
+# --- SequenceLabeller ------------------------------------------------------------------------
+
+
+def test_segments_and_ner_style_scores():
+    assert segments([1, 1, 2, 1]) == [(0, 2, 1), (2, 3, 2), (3, 4, 1)]
+    assert segments([]) == []
+    exact = segment_scores([[0, 0, 1, 1]], [[0, 0, 1, 1]])
+    assert exact["f1"] == 1.0
+    shifted = segment_scores([[0, 0, 1, 1]], [[0, 1, 1, 1]])  # both boundaries of segment 1 wrong, ...
+    assert shifted["precision"] == 0.0 and shifted["recall"] == 0.0  # ... and segment 0's end too
+    half = segment_scores([[0, 0, 1, 1, 2]], [[0, 0, 1, 1, 1]])
+    assert half["precision"] == 0.5 and half["recall"] == pytest.approx(1 / 3)  # only (0, 2, 0) matches
+
+
+def test_speaker_turns_are_seeded_and_alternate():
+    X, Y = speaker_turns("train", seed=3)
+    X2, Y2 = speaker_turns("train", seed=3)
+    assert all(np.array_equal(a, b) for a, b in zip(Y, Y2))
+    assert sum(len(x) for x in X) == (load("japanese_vowels")["split"] == "train").sum()  # each utterance once
+    for labels in Y:
+        runs = segments(labels)
+        assert all(a[2] != b[2] for a, b in zip(runs, runs[1:]))  # neighbouring turns: different speakers
+    with pytest.raises(ConfigError):
+        speaker_turns("dev")
+
+
+def test_labeller_labels_every_step_and_ignores_padding():
+    rng = np.random.default_rng(0)
+    Y = [np.repeat(["rest", "move", "rest"], rng.integers(3, 8, 3)) for _ in range(40)]
+    X = [rng.normal(scale=0.3, size=(len(y), 1)) + 2.0 * (y == "move")[:, None] for y in Y]
+    labeller = SequenceLabeller(model=TINY, epochs=30, learning_rate=0.01, verbose=0, seed=0).fit(X, Y)
+    predicted = labeller.predict(X[:5])
+    assert [len(p) for p in predicted] == [len(y) for y in Y[:5]]
+    probabilities = labeller.predict_proba(X[:5])
+    np.testing.assert_allclose(probabilities[0].sum(axis=1), 1.0, atol=1e-6)
+    report = labeller.evaluate(X, Y)
+    assert report["accuracy"] >= 0.9 and 0.0 <= report["f1"] <= 1.0
+    table = labeller.predict_segments(X[:2])
+    assert list(table.columns) == ["sequence", "start", "end", "label"]
+    assert table.groupby("sequence")["end"].max().tolist() == [len(Y[0]), len(Y[1])]
+    with pytest.raises(DataError, match="label every step"):
+        labeller.fit(X, [y[:-1] for y in Y])
+
+
+def test_labeller_bundle_round_trip(tmp_path):
+    X, Y = speaker_turns("train", seed=0)
+    labeller = SequenceLabeller(model=TINY, epochs=1, verbose=0, seed=0).fit(X[:10], Y[:10])
+    labeller.save(tmp_path / "labeller")
+    loaded = SequenceLabeller.load(tmp_path / "labeller")
+    for a, b in zip(loaded.predict_proba(X[:3]), labeller.predict_proba(X[:3])):
+        np.testing.assert_allclose(a, b, atol=1e-6)
