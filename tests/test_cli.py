@@ -31,7 +31,11 @@ def run_cli(*args):
     return subprocess.run([sys.executable, "-m", "lstm_toolkit.cli", *args], capture_output=True, text=True, env=env)
 
 
-@pytest.mark.parametrize("command", [[], ["demo"], ["fit"], ["predict"], ["evaluate"], ["export"], ["tune"]])
+@pytest.mark.parametrize(
+    "command",
+    [[], ["demo"], ["fit"], ["predict"], ["evaluate"], ["export"], ["tune"], ["classify"], ["classify", "fit"],
+     ["label", "predict"], ["detect"], ["detect", "score"]],
+)
 def test_help_everywhere(command, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main([*command, "--help"])
@@ -105,3 +109,58 @@ def test_fit_stateful_writes_a_stateful_bundle(csv_file, tmp_path):
                  "--seed", "0", "--stateful", "--out", str(out)]) == 0
     loaded = lstm_toolkit.load(out)
     assert loaded.stateful and loaded.streamer().update(50.0).shape == (1, 1)
+
+
+@pytest.fixture(scope="module")
+def vowels_csv(tmp_path_factory):
+    frame = lstm_toolkit.datasets.load("japanese_vowels")
+    folder = tmp_path_factory.mktemp("vowels")
+    frame[(frame["split"] == "train") & (frame["case"] % 3 == 0)].to_csv(folder / "train.csv", index=False)
+    frame[(frame["split"] == "test") & (frame["case"] % 10 == 0)].to_csv(folder / "test.csv", index=False)
+    return folder
+
+
+def test_classify_fit_predict_score(vowels_csv, tmp_path, capsys):
+    out = tmp_path / "clf"
+    assert main(["classify", "fit", "--csv", str(vowels_csv / "train.csv"), "--case-col", "case", "--label", "speaker",
+                 "--time-col", "frame", "--epochs", "2", "--seed", "0", "--out", str(out)]) == 0
+    assert main(["classify", "predict", "--model", str(out), "--csv", str(vowels_csv / "test.csv"),
+                 "--out", str(tmp_path / "p.csv")]) == 0
+    predictions = pd.read_csv(tmp_path / "p.csv")
+    test = pd.read_csv(vowels_csv / "test.csv")
+    assert predictions["case"].tolist() == test["case"].drop_duplicates().tolist()
+    assert predictions[[f"p_{k}" for k in range(1, 10)]].sum(axis=1).round(5).eq(1).all()
+    capsys.readouterr()
+    assert main(["classify", "score", "--model", str(out), "--csv", str(vowels_csv / "test.csv"), "--label", "speaker"]) == 0
+    assert capsys.readouterr().out.startswith("accuracy ")
+
+
+def test_label_fit_predict_segments(tmp_path, capsys):
+    X, Y = lstm_toolkit.datasets.speaker_turns("train", seed=0)
+    rows = [dict(stream=k, step=t, speaker=int(y[t]), **{f"c{c}": x[t, c] for c in range(12)})
+            for k, (x, y) in enumerate(zip(X[:12], Y[:12])) for t in range(len(y))]
+    pd.DataFrame(rows).to_csv(tmp_path / "turns.csv", index=False)
+    out = tmp_path / "labeller"
+    assert main(["label", "fit", "--csv", str(tmp_path / "turns.csv"), "--case-col", "stream", "--label", "speaker",
+                 "--time-col", "step", "--epochs", "1", "--seed", "0", "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["label", "predict", "--model", str(out), "--csv", str(tmp_path / "turns.csv")]) == 0
+    segments = pd.read_csv(__import__("io").StringIO(capsys.readouterr().out))
+    assert list(segments.columns) == ["stream", "start", "end", "label"]
+    assert segments.groupby("stream")["end"].max().tolist() == [len(y) for y in Y[:12]]
+
+
+def test_detect_fit_and_score_with_labels(tmp_path, capsys):
+    path = tmp_path / "ecg.csv"
+    lstm_toolkit.datasets.load("ecg_mitdb_labeled").iloc[5500:].reset_index(drop=True).to_csv(path, index=False)
+    out = tmp_path / "detector"
+    assert main(["detect", "fit", "--csv", str(path), "--columns", "data", "--window", "32", "--epochs", "1",
+                 "--seed", "0", "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["detect", "score", "--model", str(out), "--csv", str(path), "--labels", "label",
+                 "--out", str(tmp_path / "scores.csv")]) == 0
+    printed = capsys.readouterr().out
+    assert "isolation_forest" in printed and "roc_auc" in printed
+    scores = pd.read_csv(tmp_path / "scores.csv")
+    assert len(scores) == 2000 and set(scores["flag"]) <= {0, 1}
+    assert main(["detect", "score", "--model", str(out), "--csv", str(path), "--labels", "nope"]) == 2
