@@ -37,7 +37,7 @@ def vowels():
 
 
 def dtw_1nn(train, train_y, test):
-    """1-NN with multivariate DTW (Euclidean frame cost), vectorised over all pairs, row by row."""
+    """1-NN with multivariate (dependent) DTW, squared Euclidean frame cost as in sktime, vectorised over all pairs."""
     lengths_a, lengths_b = np.array([len(s) for s in test]), np.array([len(s) for s in train])
     length = max(lengths_a.max(), lengths_b.max())
     a = np.full((len(test), length, test[0].shape[1]), np.nan)
@@ -51,7 +51,7 @@ def dtw_1nn(train, train_y, test):
     previous[0] = 0.0
     for i in range(length):
         current = np.full_like(previous, np.inf)
-        cost_i = np.sqrt(((a[:, i, None, None, :] - b[None, :, :, :]) ** 2).sum(-1))  # (test, train, length)
+        cost_i = ((a[:, i, None, None, :] - b[None, :, :, :]) ** 2).sum(-1)  # (test, train, length)
         for j in range(length):
             best = np.minimum(np.minimum(previous[j + 1], previous[j]), current[j])
             current[j + 1] = np.nan_to_num(cost_i[:, :, j], nan=np.inf) + best

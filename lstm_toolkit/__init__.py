@@ -22,6 +22,9 @@ _LAZY = {
     "fit": "lstm_toolkit.training",
     "tune": "lstm_toolkit.tuning",
     "SearchSpace": "lstm_toolkit.tuning",
+    "SequenceClassifier": "lstm_toolkit.classification",
+    "SequenceLabeller": "lstm_toolkit.labelling",
+    "AnomalyDetector": "lstm_toolkit.anomaly",
 }
 _SUBMODULES = (
     "data",
@@ -39,6 +42,10 @@ _SUBMODULES = (
     "export",
     "cells",
     "inspect",
+    "classification",
+    "labelling",
+    "anomaly",
+    "estimators",
 )
 
 
@@ -55,6 +62,7 @@ def __dir__():
 
 
 __all__ = [
+    "AnomalyDetector",
     "BundleError",
     "ConfigError",
     "CuDNNWarning",
@@ -64,6 +72,8 @@ __all__ = [
     "ModelConfig",
     "NotFittedError",
     "SearchSpace",
+    "SequenceClassifier",
+    "SequenceLabeller",
     "TrainingConfig",
     "__version__",
     "build_model",

@@ -7,7 +7,7 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 from sklearn.utils.class_weight import compute_class_weight
 
-from lstm_toolkit.data.sequences import as_sequences, check_channels, fit_scaler, pad
+from lstm_toolkit.data.sequences import as_sequences, bucket_length, check_channels, fit_scaler, pad
 from lstm_toolkit.errors import ConfigError, DataError
 from lstm_toolkit.estimators import LabelCodec, SequenceEstimator
 from lstm_toolkit.models import ModelConfig, build_sequence_classifier
@@ -184,7 +184,7 @@ class SequenceClassifier(SequenceEstimator):
         """Class probabilities, `(n_sequences, n_classes)` in the order of `classes_`; rows sum to 1."""
         self._check_fitted()
         sequences, _ = self._read(X, None, self._case_col, self._time_col, None, fitting=False)
-        padded, _ = pad(sequences, self.scaler_)
+        padded, _ = pad(sequences, self.scaler_, length=bucket_length(sequences))
         probabilities = np.asarray(self.model_.predict(padded, verbose=0, batch_size=256), dtype="float64")
         if probabilities.shape[1] == 1:
             probabilities = np.hstack([1.0 - probabilities, probabilities])

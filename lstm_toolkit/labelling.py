@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.class_weight import compute_class_weight
 
-from lstm_toolkit.data.sequences import as_sequences, check_channels, fit_scaler, pad, step_mask
+from lstm_toolkit.data.sequences import as_sequences, bucket_length, check_channels, fit_scaler, pad, step_mask
 from lstm_toolkit.errors import ConfigError, DataError
 from lstm_toolkit.estimators import LabelCodec, SequenceEstimator
 from lstm_toolkit.models import ModelConfig, build_sequence_classifier
@@ -202,7 +202,7 @@ class SequenceLabeller(SequenceEstimator):
         """Per-step class probabilities: a list of `(length, n_classes)` arrays, rows summing to 1."""
         self._check_fitted()
         sequences, _ = self._read(X, None, self._case_col, self._time_col, None, fitting=False)
-        padded, lengths = pad(sequences, self.scaler_)
+        padded, lengths = pad(sequences, self.scaler_, length=bucket_length(sequences))
         probabilities = np.asarray(self.model_.predict(padded, verbose=0, batch_size=64), dtype="float64")
         return [probabilities[row, :length] for row, length in enumerate(lengths)]
 

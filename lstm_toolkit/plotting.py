@@ -294,3 +294,69 @@ def plot_frames(inputs, predicted, actual=None, title="Input frames, forecast an
         ax.axis("off")
     figure.suptitle(title)
     return figure
+
+
+def _shade(ax, mask, color, label):
+    """Shades the contiguous runs where `mask` is true."""
+    mask = np.asarray(mask, dtype=bool)
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(int), [0]])))
+    for number, (start, end) in enumerate(zip(edges[::2], edges[1::2])):
+        ax.axvspan(start - 0.5, end - 0.5, color=color, alpha=0.25, label=label if number == 0 else None)
+
+
+def plot_anomalies(values, scores, flags=None, labels=None, threshold=None, title="Anomaly scores"):
+    """The signal over its anomaly score, with flagged and labelled stretches shaded.
+
+    Args:
+        values: the signal, 1-D (or a DataFrame / 2-D array: every column is drawn).
+        scores: `AnomalyDetector.score(...)`, one per step.
+        flags: `AnomalyDetector.predict(...)` 0/1 flags (shaded red).
+        labels: the true 0/1 labels, when known (shaded green).
+        threshold: the detector's `threshold_`, drawn on the score panel.
+
+    Example:
+    >>> figure = plot_anomalies(np.zeros(20), np.arange(20.0), flags=np.arange(20) > 15,
+    ...                         labels=np.arange(20) > 16, threshold=15)
+    >>> [ax.get_ylabel() for ax in figure.axes]
+    ['value', 'score']
+    """
+    values = np.asarray(values, dtype="float64")
+    figure = Figure(figsize=(12, 5), layout="constrained")
+    top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=(2, 1))
+    top.plot(values, color="0.25", linewidth=0.7)
+    bottom.plot(np.asarray(scores, dtype="float64"), color="tab:blue", linewidth=0.8)
+    if threshold is not None:
+        bottom.axhline(threshold, color="tab:red", linestyle="--", linewidth=0.8, label="threshold")
+    for ax in (top, bottom):
+        if flags is not None:
+            _shade(ax, flags, "tab:red", "flagged")
+        if labels is not None:
+            _shade(ax, labels, "tab:green", "labelled")
+    top.set_ylabel("value")
+    bottom.set_ylabel("score")
+    bottom.set_xlabel("step")
+    top.set_title(title)
+    top.legend(loc="upper left")
+    return figure
+
+
+def plot_segments(true, predicted, title="Labels per step"):
+    """Two colour bands, true and predicted labels per step of one sequence (a labeller's output).
+
+    Example:
+    >>> plot_segments(["a", "a", "b"], ["a", "b", "b"]).axes[0].get_yticklabels()[0].get_text()
+    'true'
+    """
+    true, predicted = np.asarray(true), np.asarray(predicted)
+    classes = sorted(set(true.tolist()) | set(predicted.tolist()), key=str)
+    codes = {label: position for position, label in enumerate(classes)}
+    grid = np.array([[codes[v] for v in true.tolist()], [codes[v] for v in predicted.tolist()]])
+    figure, ax = _axes(None, (12, 1.8 + 0.15 * len(classes)))
+    cmap = "tab10" if len(classes) <= 10 else "tab20"
+    image = ax.imshow(grid, aspect="auto", cmap=cmap, vmin=-0.5, vmax=len(classes) - 0.5, interpolation="nearest")
+    ax.set_yticks([0, 1], ["true", "predicted"])
+    ax.set_xlabel("step")
+    ax.set_title(title)
+    bar = figure.colorbar(image, ax=ax, ticks=range(len(classes)))
+    bar.ax.set_yticklabels([str(c) for c in classes])
+    return figure

@@ -57,3 +57,25 @@ def test_history_plot_accepts_a_keras_history_object():
 
     figure = plotting.plot_history(History())
     assert figure.axes[0].lines[0].get_ydata().tolist() == [3.0, 2.0, 1.0]
+
+
+def test_anomaly_plot_shades_flagged_and_labelled_stretches():
+    from lstm_toolkit.plotting import plot_anomalies
+
+    flags = np.zeros(50, dtype=int)
+    flags[10:15] = 1
+    labels = np.zeros(50, dtype=int)
+    labels[12:20] = 1
+    figure = plot_anomalies(np.sin(np.arange(50)), np.arange(50.0), flags=flags, labels=labels, threshold=30)
+    top = figure.axes[0]
+    spans = [patch.get_x() for patch in top.patches]
+    assert sorted(spans) == [9.5, 11.5]  # one flagged and one labelled stretch
+    assert [t.get_text() for t in top.get_legend().get_texts()] == ["flagged", "labelled"]
+
+
+def test_segment_plot_shows_both_label_rows():
+    from lstm_toolkit.plotting import plot_segments
+
+    figure = plot_segments([1, 1, 2, 3], [1, 2, 2, 3])
+    image = figure.axes[0].images[0].get_array()
+    assert image.shape == (2, 4) and image[0].tolist() == [0, 0, 1, 2]

@@ -32,3 +32,5 @@ def test_readme_python_blocks_run(tmp_path, monkeypatch):
     assert (tmp_path / "saved_models" / "temp.json").is_file()
     assert (tmp_path / "saved_models" / "temp_serving" / "saved_model.pb").is_file()
     assert namespace["forecast"].shape == (6, 1)
+    assert len(namespace["speakers"]) == 370 and set(namespace["turns"]["sequence"]) == {0, 1}
+    assert list(namespace["table"].index) == ["detector", "rolling_zscore", "isolation_forest"]

@@ -184,6 +184,20 @@ def pad(sequences, scaler=None, length=None, dtype="float32"):
     return padded, lengths
 
 
+def bucket_length(sequences, smallest=8):
+    """The padded length for prediction: the next power of two (at least `smallest`) that fits every sequence.
+
+    Padding to a few fixed lengths (the mask hides the extra steps) lets the
+    compiled predict function be reused instead of retraced for every new
+    longest length.
+
+    >>> bucket_length([np.zeros((7, 1)), np.zeros((29, 1))])
+    32
+    """
+    longest = max(len(array) for array in sequences)
+    return max(smallest, 1 << (longest - 1).bit_length())
+
+
 def step_mask(lengths, length=None):
     """Boolean `(cases, length)`: True on real steps, False on padding."""
     lengths = np.asarray(lengths)
