@@ -201,10 +201,6 @@ class AnomalyDetector(SequenceEstimator):
 
     DEFAULT_MODEL = DEFAULT_DETECTOR
     _ESTIMATOR = "AnomalyDetector"
-    _PARAMS = (
-        "method", "window", "smooth", "contamination", "model", "scaler", "epochs", "batch_size",
-        "learning_rate", "clipnorm", "patience", "validation", "seed", "verbose", "callbacks",
-    )
 
     def __init__(
         self,

@@ -61,10 +61,6 @@ class SequenceClassifier(SequenceEstimator):
 
     DEFAULT_MODEL = DEFAULT_CLASSIFIER
     _ESTIMATOR = "SequenceClassifier"
-    _PARAMS = (
-        "model", "scaler", "class_weight", "epochs", "batch_size", "learning_rate", "clipnorm",
-        "patience", "validation", "seed", "verbose", "callbacks",
-    )
 
     def __init__(
         self,

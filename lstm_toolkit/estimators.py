@@ -8,6 +8,8 @@ same safe bundle (model.keras + JSON, no pickle, atomic writes).
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pandas as pd
 import tensorflow as tf
@@ -80,25 +82,35 @@ def _label_array(labels):
 class SequenceEstimator:
     """Base of the sequence estimators: parameters, training with the defaults, save/load.
 
-    Subclasses set `DEFAULT_MODEL`, `_ESTIMATOR` (the bundle's name), and
-    implement `_state()` / `_set_state(state)` for their fitted attributes.
+    Subclasses set `DEFAULT_MODEL` and `_ESTIMATOR` (the bundle's name), store
+    every constructor argument under its own name (as scikit-learn does), and
+    may override `_state()` / `_set_state(state)` for their fitted attributes.
     """
 
     DEFAULT_MODEL = ModelConfig()
     _ESTIMATOR = ""
-    _PARAMS = ()
 
-    def get_params(self):
-        """The constructor arguments, as given."""
-        return {name: getattr(self, name) for name in self._PARAMS}
+    @classmethod
+    def _param_defaults(cls):
+        parameters = list(inspect.signature(cls.__init__).parameters.values())[1:]
+        return {p.name: p.default for p in parameters}
+
+    def get_params(self, deep=True):
+        """The constructor arguments, as given (`deep` is accepted for scikit-learn's `clone`)."""
+        return {name: getattr(self, name) for name in self._param_defaults()}
+
+    def set_params(self, **params):
+        """Sets constructor arguments by name; returns self (as scikit-learn's estimators do)."""
+        unknown = sorted(set(params) - set(self._param_defaults()))
+        if unknown:
+            raise ConfigError(f"Unknown parameter(s) {unknown} for {type(self).__name__}. Valid: {list(self._param_defaults())}.")
+        for name, value in params.items():
+            setattr(self, name, value)
+        return self
 
     def __repr__(self):
-        defaults = type(self).__init__.__defaults__ or ()
-        changed = [
-            f"{name}={value!r}"
-            for (name, value), default in zip(self.get_params().items(), defaults)
-            if value != default
-        ]
+        defaults = self._param_defaults()
+        changed = [f"{name}={value!r}" for name, value in self.get_params().items() if value != defaults[name]]
         return f"{type(self).__name__}({', '.join(changed)})"
 
     def _model_config(self):

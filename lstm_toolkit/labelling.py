@@ -90,10 +90,6 @@ class SequenceLabeller(SequenceEstimator):
 
     DEFAULT_MODEL = DEFAULT_LABELLER
     _ESTIMATOR = "SequenceLabeller"
-    _PARAMS = (
-        "model", "scaler", "class_weight", "epochs", "batch_size", "learning_rate", "clipnorm",
-        "patience", "validation", "seed", "verbose", "callbacks",
-    )
 
     def __init__(
         self,

@@ -232,3 +232,18 @@ def test_labeller_bundle_round_trip(tmp_path):
     loaded = SequenceLabeller.load(tmp_path / "labeller")
     for a, b in zip(loaded.predict_proba(X[:3]), labeller.predict_proba(X[:3])):
         np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+def test_estimators_follow_scikit_learn_parameter_conventions():
+    from sklearn.base import clone
+
+    from lstm_toolkit.anomaly import AnomalyDetector
+
+    for estimator in (SequenceClassifier(epochs=3, seed=1), SequenceLabeller(class_weight="balanced"),
+                      AnomalyDetector(method="autoencoder")):
+        copy = clone(estimator)
+        assert copy.get_params() == estimator.get_params() and copy is not estimator
+    assert repr(SequenceClassifier(epochs=3, seed=1)) == "SequenceClassifier(epochs=3, seed=1)"
+    assert SequenceClassifier().set_params(epochs=7).epochs == 7
+    with pytest.raises(ConfigError, match="Unknown parameter"):
+        SequenceClassifier().set_params(epoch=7)
