@@ -25,6 +25,7 @@ _LAZY = {
     "SequenceClassifier": "lstm_toolkit.classification",
     "SequenceLabeller": "lstm_toolkit.labelling",
     "AnomalyDetector": "lstm_toolkit.anomaly",
+    "FrameForecaster": "lstm_toolkit.frames",
 }
 _SUBMODULES = (
     "data",
@@ -46,6 +47,7 @@ _SUBMODULES = (
     "labelling",
     "anomaly",
     "estimators",
+    "frames",
 )
 
 
@@ -68,6 +70,7 @@ __all__ = [
     "CuDNNWarning",
     "DataError",
     "Forecaster",
+    "FrameForecaster",
     "LeakageWarning",
     "ModelConfig",
     "NotFittedError",

@@ -186,7 +186,8 @@ class SequenceEstimator:
         """Writes the fitted estimator to the folder `path` as a bundle, atomically; returns its path."""
         self._check_fitted()
         params = self.get_params()
-        params["model"] = self._model_config().to_dict() if self.model is not None else None
+        if "model" in params:
+            params["model"] = self._model_config().to_dict() if self.model is not None else None
         params["callbacks"] = None
         return bundle.save_bundle(path, self.model_, self._ESTIMATOR, params=params, state=self._state())
 

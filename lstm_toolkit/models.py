@@ -433,13 +433,16 @@ def build_sequence_model(
 # --- spatiotemporal grids ---------------------------------------------------------------
 
 
-def build_convlstm_model(lookback, frame_shape, horizon=1, filters=(16, 16), kernel_size=3, name="convlstm"):
+def build_convlstm_model(
+    lookback, frame_shape, horizon=1, filters=(16, 16), kernel_size=3, output_activation="sigmoid", name="convlstm"
+):
     """A ConvLSTM encoder and a convolutional head that predicts the next `horizon` frames.
 
     Stacked `keras.layers.ConvLSTM2D` layers (every one but the last returns
-    sequences) read `lookback` frames; a `Conv2D` with a sigmoid maps the last
-    one's final state to `horizon` frames (pixel values in [0, 1], as from
-    `datasets.moving_digits`). Train it on `data.frame_windows`.
+    sequences) read `lookback` frames; a `Conv2D` maps the last one's final
+    state to `horizon` frames, with a sigmoid for values in [0, 1] (pixel
+    intensities, as from `datasets.moving_digits`) or "linear" for standardised
+    values. Train it on `data.frame_windows`, or use `frames.FrameForecaster`.
 
     Args:
         lookback: input frames per window.
@@ -447,6 +450,7 @@ def build_convlstm_model(lookback, frame_shape, horizon=1, filters=(16, 16), ker
         horizon: frames predicted at once.
         filters: filters of each ConvLSTM layer.
         kernel_size: their square kernel size.
+        output_activation: "sigmoid" (values in [0, 1]) or "linear".
         name: the model's name.
 
     Example:
@@ -465,7 +469,9 @@ def build_convlstm_model(lookback, frame_shape, horizon=1, filters=(16, 16), ker
         x = keras.layers.ConvLSTM2D(
             count, kernel_size, padding="same", return_sequences=depth < len(filters), name=f"convlstm_{depth}"
         )(x)
-    x = keras.layers.Conv2D(horizon * channels, kernel_size, padding="same", activation="sigmoid", name="head")(x)
+    x = keras.layers.Conv2D(
+        horizon * channels, kernel_size, padding="same", activation=output_activation, name="head"
+    )(x)
     x = keras.layers.Reshape((height, width, horizon, channels), name="split_frames")(x)
     outputs = keras.layers.Permute((3, 1, 2, 4), name="next_frames")(x)
     return keras.Model(inputs, outputs, name=name)

@@ -65,16 +65,8 @@ class SearchSpace:
     attention: tuple = ("dot",)
 
     def __post_init__(self):
-        for name in ("units", "depth", "dropout", "learning_rate"):
-            value = getattr(self, name)
-            pair = tuple(value) if isinstance(value, (list, tuple)) else (value, value)
-            if len(pair) != 2 or pair[0] > pair[1]:
-                raise ConfigError(f"`{name}` must be a value or a (low, high) pair. Received: {name}={value!r}")
-            object.__setattr__(self, name, pair)
-        for name in ("cell", "bidirectional", "architecture", "attention"):
-            choices = getattr(self, name)
-            choices = tuple(choices) if isinstance(choices, (list, tuple)) else (choices,)
-            object.__setattr__(self, name, choices)
+        _normalise(self, pairs=("units", "depth", "dropout", "learning_rate"),
+                   choices=("cell", "bidirectional", "architecture", "attention"))
         for name, known in (("cell", CELLS), ("architecture", ARCHITECTURES), ("attention", ATTENTIONS)):
             unknown = [c for c in getattr(self, name) if c not in known]
             if unknown:
@@ -122,6 +114,19 @@ class SearchSpace:
     @classmethod
     def from_dict(cls, config):
         return cls(**config)
+
+
+def _normalise(space, pairs, choices):
+    """Turns each of `pairs` into a (low, high) tuple and each of `choices` into a tuple, in place."""
+    for name in pairs:
+        value = getattr(space, name)
+        pair = tuple(value) if isinstance(value, (list, tuple)) else (value, value)
+        if len(pair) != 2 or pair[0] > pair[1]:
+            raise ConfigError(f"`{name}` must be a value or a (low, high) pair. Received: {name}={value!r}")
+        object.__setattr__(space, name, pair)
+    for name in choices:
+        value = getattr(space, name)
+        object.__setattr__(space, name, tuple(value) if isinstance(value, (list, tuple)) else (value,))
 
 
 def _int(hp, name, bounds, step=1):
@@ -319,10 +324,7 @@ def tune(
     Returns:
         A `TuneResult`.
     """
-    if tuner not in TUNERS:
-        raise ConfigError(f"`tuner` must be one of {list(TUNERS)}. Received: tuner={tuner!r}")
-    if isinstance(max_trials, bool) or not isinstance(max_trials, numbers.Integral) or max_trials < 1:
-        raise ConfigError(f"`max_trials` must be a positive integer. Received: max_trials={max_trials!r}")
+    _check_search(tuner, max_trials)
     space = space or SearchSpace()
     forecaster = Forecaster(lookback=lookback, horizon=horizon, target=target, epochs=epochs, seed=seed,
                             patience=patience, verbose=verbose, distribution=distribution, **forecaster_kwargs)
@@ -330,6 +332,31 @@ def tune(
     if series.n_windows("validation") == 0:
         raise ConfigError("tune needs a validation part for its objective: set `validation` (default 0.1).")
     hypermodel = ForecastHyperModel(forecaster, series, space, epochs=epochs, seed=seed)
+    search, table, best = _search(hypermodel, tuner, max_trials, epochs, objective, directory, project_name, seed,
+                                  patience, distribution, verbose)
+    if best is None:
+        return TuneResult(table, None, None, None, search)
+    values = space.declare(best.hyperparameters.copy())
+    best_config = hypermodel.model_config(values)
+    forecaster.model = best_config
+    forecaster.learning_rate = values["learning_rate"]
+    forecaster.model_config_ = best_config
+    forecaster.model_ = keras.models.load_model(Path(search.get_trial_dir(best.trial_id)) / "best.keras", safe_mode=True)
+    record = _read_record(search, best.trial_id)
+    forecaster.history_ = record.get("history", {})
+    return TuneResult(table, dict(best.hyperparameters.values), best_config, forecaster, search)
+
+
+def _check_search(tuner, max_trials):
+    if tuner not in TUNERS:
+        raise ConfigError(f"`tuner` must be one of {list(TUNERS)}. Received: tuner={tuner!r}")
+    if isinstance(max_trials, bool) or not isinstance(max_trials, numbers.Integral) or max_trials < 1:
+        raise ConfigError(f"`max_trials` must be a positive integer. Received: max_trials={max_trials!r}")
+
+
+def _search(hypermodel, tuner, max_trials, epochs, objective, directory, project_name, seed, patience,
+            distribution, verbose):
+    """Runs (or resumes) a search; returns `(tuner, trials table or None on a worker, best trial or None)`."""
     direction = keras_tuner.Objective(objective, direction="min")
     common = dict(
         objective=direction,
@@ -350,21 +377,11 @@ def tune(
                                   monitor=objective)
     search.search(epochs=epochs, callbacks=callbacks, verbose=verbose)
     if distribute_utils.has_chief_oracle() and not distribute_utils.is_chief_oracle():
-        return TuneResult(None, None, None, None, search)  # a worker: the chief holds the results
+        return search, None, None  # a worker: the chief holds the results
     table = trials_table(search)
-    completed = table[table["status"] == "COMPLETED"]
-    if completed.empty:
-        return TuneResult(table, None, None, None, search)
-    best = search.oracle.get_best_trials(1)[0]
-    values = space.declare(best.hyperparameters.copy())
-    best_config = hypermodel.model_config(values)
-    forecaster.model = best_config
-    forecaster.learning_rate = values["learning_rate"]
-    forecaster.model_config_ = best_config
-    forecaster.model_ = keras.models.load_model(Path(search.get_trial_dir(best.trial_id)) / "best.keras", safe_mode=True)
-    record = _read_record(search, best.trial_id)
-    forecaster.history_ = record.get("history", {})
-    return TuneResult(table, dict(best.hyperparameters.values), best_config, forecaster, search)
+    if table[table["status"] == "COMPLETED"].empty:
+        return search, table, None
+    return search, table, search.oracle.get_best_trials(1)[0]
 
 
 def _read_record(search, trial_id):
@@ -389,3 +406,131 @@ def trials_table(search):
             "wall_time": record.get("wall_time", math.nan),
         })
     return pd.DataFrame(rows)
+
+
+# --- ConvLSTM frame forecasters ------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class FrameSearchSpace:
+    """What a search over ConvLSTM frame forecasters may vary (a pair is searched, one value fixed).
+
+    Args:
+        filters: filters per ConvLSTM layer, searched per layer.
+        filters_step: step of the filters grid.
+        depth: number of stacked ConvLSTM layers.
+        kernel_size: the square kernel sizes to choose from.
+        learning_rate: Adam's learning rate, searched on a log scale.
+
+    Example:
+    >>> hp = keras_tuner.HyperParameters()
+    >>> FrameSearchSpace(depth=2).declare(hp)["filters"]
+    (8, 8)
+    >>> FrameSearchSpace.from_dict(FrameSearchSpace().to_dict()) == FrameSearchSpace()
+    True
+    """
+
+    filters: tuple | int = (8, 32)
+    filters_step: int = 8
+    depth: tuple | int = (1, 2)
+    kernel_size: tuple = (3, 5)
+    learning_rate: tuple | float = (1e-3, 1e-2)
+
+    def __post_init__(self):
+        _normalise(self, pairs=("filters", "depth", "learning_rate"), choices=("kernel_size",))
+        if self.filters[0] < 1 or self.depth[0] < 1 or not self.learning_rate[0] > 0:
+            raise ConfigError(f"`filters`, `depth` and `learning_rate` must be positive. Received: {self}")
+
+    def declare(self, hp):
+        depth = _int(hp, "depth", self.depth)
+        filters = tuple(_int(hp, f"filters_{k}", self.filters, self.filters_step) for k in range(1, depth + 1))
+        return {
+            "filters": filters,
+            "kernel_size": _choice(hp, "kernel_size", self.kernel_size),
+            "learning_rate": _float(hp, "learning_rate", self.learning_rate, None, sampling="log"),
+        }
+
+    def to_dict(self):
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, config):
+        return cls(**config)
+
+
+class FrameHyperModel(keras_tuner.HyperModel):
+    """Builds and trains one trial's ConvLSTM for a prepared `FrameForecaster`."""
+
+    def __init__(self, forecaster, train, val, space, epochs, seed=None):
+        super().__init__(name="lstm_toolkit_frames")
+        self.forecaster, self.train, self.val = forecaster, train, val
+        self.space, self.epochs, self.seed = space, epochs, seed
+
+    def build(self, hp):
+        values = self.space.declare(hp)
+        if self.seed is not None:
+            keras.utils.set_random_seed(self.seed)
+        model = self.forecaster._build(values["filters"], values["kernel_size"])
+        config = TrainingConfig(learning_rate=values["learning_rate"], clipnorm=self.forecaster.clipnorm,
+                                loss=self.forecaster.loss_)
+        return compile_model(model, config, metrics=("mse",))
+
+    def fit(self, hp, model, *args, epochs=None, callbacks=None, verbose=0, **kwargs):
+        history = model.fit(self.forecaster._windows(self.train, shuffle=True),
+                            validation_data=self.forecaster._windows(self.val), epochs=epochs or self.epochs,
+                            callbacks=callbacks, verbose=verbose, shuffle=False, **kwargs)
+        losses = history.history.get("loss", [])
+        if not losses or not np.all(np.isfinite(losses)):
+            raise keras_tuner.errors.FailedTrialError("Training diverged; trial recorded as failed.")
+        return history
+
+
+def tune_frames(
+    frames,
+    lookback=6,
+    horizon=1,
+    tuner="bayesian",
+    max_trials=10,
+    epochs=10,
+    space=None,
+    objective="val_loss",
+    directory="saved_models/tuning",
+    project_name="lstm_toolkit_frames",
+    seed=0,
+    patience=3,
+    verbose=0,
+    **forecaster_kwargs,
+):
+    """Searches ConvLSTM architectures for next-frame forecasts, as `tune` does for series.
+
+    Trials train on the first sequences and are scored on the last ones
+    (`validation`, default 0.1 of the sequences); every trial gets the default
+    callbacks and a checkpoint of its best epoch, and the search resumes and
+    distributes as `tune`'s does.
+
+    Returns:
+        A `TuneResult` whose `forecaster` is a fitted `frames.FrameForecaster`
+        holding the best trial's model, and `best_model_config` its
+        `{"filters", "kernel_size"}`.
+    """
+    from lstm_toolkit.frames import FrameForecaster
+
+    _check_search(tuner, max_trials)
+    space = space or FrameSearchSpace()
+    forecaster = FrameForecaster(lookback=lookback, horizon=horizon, epochs=epochs, patience=patience, seed=seed,
+                                 verbose=verbose, **forecaster_kwargs)
+    train, val = forecaster._prepare(frames)
+    if len(val) == 0:
+        raise ConfigError("tune_frames needs validation sequences for its objective: set `validation` (default 0.1).")
+    hypermodel = FrameHyperModel(forecaster, train, val, space, epochs=epochs, seed=seed)
+    search, table, best = _search(hypermodel, tuner, max_trials, epochs, objective, directory, project_name, seed,
+                                  patience, None, verbose)
+    if best is None:
+        return TuneResult(table, None, None, None, search)
+    values = space.declare(best.hyperparameters.copy())
+    forecaster.filters, forecaster.kernel_size = values["filters"], values["kernel_size"]
+    forecaster.learning_rate = values["learning_rate"]
+    forecaster.model_ = keras.models.load_model(Path(search.get_trial_dir(best.trial_id)) / "best.keras", safe_mode=True)
+    forecaster.history_ = _read_record(search, best.trial_id).get("history", {})
+    best_config = {"filters": values["filters"], "kernel_size": values["kernel_size"]}
+    return TuneResult(table, dict(best.hyperparameters.values), best_config, forecaster, search)

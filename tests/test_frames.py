@@ -71,3 +71,74 @@ def test_plot_frames_shows_inputs_forecast_and_truth():
     frames = moving_digits(n_sequences=1, n_frames=5, size=12, seed=0)[0]
     figure = plot_frames(frames[:3], frames[3:4], frames[3:4])
     assert [ax.get_title() for ax in figure.axes] == ["t-2", "t-1", "t-0", "predicted t+1", "true t+1"]
+
+
+# --- FrameForecaster and its search ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def digits():
+    from lstm_toolkit.datasets import moving_digits
+
+    return moving_digits(n_sequences=24, n_frames=8, size=16, seed=0)
+
+
+@pytest.fixture(scope="module")
+def frame_forecaster(digits):
+    from lstm_toolkit.frames import FrameForecaster
+
+    return FrameForecaster(lookback=4, filters=(4,), epochs=2, verbose=0, seed=0).fit(digits)
+
+
+def test_frame_forecaster_predicts_and_compares_with_baselines(frame_forecaster, digits):
+    assert frame_forecaster.loss_ == "binary_crossentropy"  # intensities in [0, 1]
+    one = frame_forecaster.predict(digits[0])
+    batch = frame_forecaster.predict(digits[:3])
+    assert one.shape == (1, 16, 16, 1) and batch.shape == (3, 1, 16, 16, 1)
+    np.testing.assert_allclose(one, batch[0], atol=1e-6)  # the last lookback frames are what counts
+    table = frame_forecaster.evaluate(digits[-4:])
+    assert list(table.index) == ["model", "persistence", "linear_extrapolation"]
+    last = digits[-4:, 3:7]
+    expected = np.mean((digits[-4:, 4:8] - last) ** 2)  # persistence: each window's last frame, every window
+    assert table.loc["persistence", "mse"] == pytest.approx(expected, rel=1e-5)
+
+
+def test_frame_forecaster_standardises_other_values_and_round_trips(tmp_path):
+    from lstm_toolkit.frames import FrameForecaster
+
+    rng = np.random.default_rng(0)
+    grids = 20.0 + 5.0 * rng.normal(size=(6, 7, 5, 5, 2)).cumsum(axis=1)  # e.g. temperatures on a grid
+    fc = FrameForecaster(lookback=3, horizon=2, filters=(3,), epochs=1, verbose=0, seed=0).fit(grids)
+    assert fc.loss_ == "mse" and fc.model_.get_layer("head").activation.__name__ == "linear"
+    forecast = fc.predict(grids[0])
+    assert forecast.shape == (2, 5, 5, 2) and abs(forecast.mean() - grids.mean()) < 5 * grids.std()
+    fc.save(tmp_path / "frames")
+    loaded = FrameForecaster.load(tmp_path / "frames")
+    np.testing.assert_allclose(loaded.predict(grids[0]), forecast, atol=1e-5)
+
+
+def test_frame_forecaster_bad_input(frame_forecaster, digits):
+    from lstm_toolkit.frames import FrameForecaster
+
+    with pytest.raises(DataError, match="channel axis"):
+        FrameForecaster(epochs=1, verbose=0).fit(digits[..., 0][0, 0])
+    with pytest.raises(DataError, match="lookback 6"):
+        FrameForecaster(epochs=1, verbose=0).fit(digits[:, :5])
+    with pytest.raises(DataError, match="NaN"):
+        FrameForecaster(epochs=1, verbose=0).fit(np.where(digits > 0.5, np.nan, digits))
+    with pytest.raises(DataError, match="fit on"):
+        frame_forecaster.predict(np.zeros((4, 8, 8, 1)))
+
+
+def test_tune_frames_searches_filters_and_returns_a_fitted_forecaster(digits, tmp_path):
+    from lstm_toolkit.tuning import FrameSearchSpace, tune_frames
+
+    space = FrameSearchSpace(filters=(2, 4), filters_step=2, depth=(1, 2), kernel_size=3)
+    result = tune_frames(digits, lookback=4, tuner="random", max_trials=2, epochs=1, space=space,
+                         directory=tmp_path, project_name="frames", validation=0.25)
+    assert len(result.trials) == 2 and set(result.trials["status"]) == {"COMPLETED"}
+    assert result.best_model_config["kernel_size"] == 3
+    assert result.forecaster.predict(digits[0]).shape == (1, 16, 16, 1)
+    again = tune_frames(digits, lookback=4, tuner="random", max_trials=3, epochs=1, space=space,
+                        directory=tmp_path, project_name="frames", validation=0.25)
+    assert len(again.trials) == 3  # resumed: two trials kept, one more run
