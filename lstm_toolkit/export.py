@@ -31,6 +31,11 @@ def export(forecaster, path, format="litert"):
             "Only direct models export: a recursive model feeds its forecasts back through Python. "
             "Fit with strategy='direct' (the default) to export."
         )
+    if forecaster._n_future(forecaster.model_config_):
+        raise ConfigError(
+            "This seq2seq model also reads the calendar of the forecast steps (a second input), which the "
+            "exported signatures do not take yet. Export a model without `calendar=`, or the stacked architecture."
+        )
     if format == "litert":
         return export_litert(forecaster, path)
     return export_saved_model(forecaster, path)

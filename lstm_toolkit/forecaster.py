@@ -253,10 +253,11 @@ class Forecaster:
             with self._distribution_scope():
                 model = compile_model(self._build_model(self.model_config_), config, n_samples=self.n_train_windows_)
             has_validation = series.n_windows("validation") > 0
+            future = self._n_future(self.model_config_) > 0
             history = fit(
                 model,
-                series.dataset("train", batch_size=config.batch_size, seed=self.seed),
-                series.dataset("validation", batch_size=config.batch_size) if has_validation else None,
+                series.dataset("train", batch_size=config.batch_size, seed=self.seed, future=future),
+                series.dataset("validation", batch_size=config.batch_size, future=future) if has_validation else None,
                 config=config,
                 callbacks=self.callbacks,
                 checkpoint_dir=self.checkpoint_dir,
@@ -345,7 +346,14 @@ class Forecaster:
             target_channels=spec.target_channels,
             normalized_channels=range(len(spec.input_columns)),
             norm_scales=self.norm_scales_,
+            n_future=self._n_future(model_config),
         )
+
+    def _n_future(self, model_config):
+        """Channels the model reads over the forecast horizon: the calendar ones, for a seq2seq decoder."""
+        if model_config.architecture != "seq2seq" or not self.spec_.calendar:
+            return 0
+        return self.spec_.n_features - len(self.spec_.input_columns)
 
     def _distribution_scope(self):
         return self.distribution.scope() if self.distribution is not None else contextlib.nullcontext()
@@ -417,7 +425,12 @@ class Forecaster:
                 function = tbptt.SequenceRunner(model, self.model_config_)
             else:
                 signature = [tf.TensorSpec((None, self.spec_.lookback, self.spec_.n_features), tf.float32)]
-                function = tf.function(lambda x: model(x, training=False), input_signature=signature)
+                n_future = self._n_future(self.model_config_)
+                if n_future:  # the seq2seq decoder also reads the calendar of the forecast steps
+                    signature.append(tf.TensorSpec((None, self.spec_.horizon, n_future), tf.float32))
+                    function = tf.function(lambda x, f: model([x, f], training=False), input_signature=signature)
+                else:
+                    function = tf.function(lambda x: model(x, training=False), input_signature=signature)
             self._compiled = (model, function)
         return self._compiled[1]
 
@@ -425,6 +438,9 @@ class Forecaster:
         """Scaled forecasts (n, horizon, n_targets) from scaled windows (n, lookback, features) of a window model."""
         function = self._compiled_model()
         windows = np.asarray(windows, dtype="float32")
+        if self._n_future(self.model_config_):
+            future = calendar_features(pd.DatetimeIndex(np.asarray(future_times).ravel()), self.spec_.calendar)
+            return function(windows, future.reshape(len(windows), self.horizon, -1).astype("float32")).numpy()
         if self.strategy == "direct":
             return function(windows).numpy()
         spec = self.spec_
@@ -554,7 +570,7 @@ class Forecaster:
             self._scaling(),
             n_streams=n_streams,
             freq=self.freq_,
-            future_times=self.strategy == "recursive" and bool(self.spec_.calendar),
+            future_times=bool(self.spec_.calendar) and (self.strategy == "recursive" or self._n_future(self.model_config_) > 0),
         )
 
     def _stream_spec(self):

@@ -52,7 +52,8 @@ class ModelConfig:
             an encoder-decoder. The encoder (the stacked layers) returns all
             its hidden states and its final state; a decoder of the same cell,
             started from that state, runs over the `horizon` future steps
-            (its inputs: a learned query per step) and at each step attends
+            (its inputs: a learned query per step, plus the step's calendar
+            features when the Forecaster has `calendar=`) and at each step attends
             over the encoder states; a shared Dense head maps each step's
             decoder output and attention context to its forecast.
         attention: the seq2seq attention: "dot" (Luong, `keras.layers.Attention`),
@@ -130,6 +131,7 @@ def build_model(
     target_channels=None,
     normalized_channels=None,
     norm_scales=(None, None),
+    n_future=0,
     name="forecaster",
 ):
     """Builds an uncompiled functional `keras.Model` mapping windows to forecasts.
@@ -150,6 +152,9 @@ def build_model(
             (default: all).
         norm_scales: `(input_scale, delta_scale)` of the window normalisation,
             fit on training windows with `data.window_norm_scales`.
+        n_future: channels known ahead over the horizon (calendar features).
+            The seq2seq decoder reads them at each forecast step, next to its
+            learned query, through a second input "future" `(horizon, n_future)`.
         name: the model's name.
 
     Returns:
@@ -167,6 +172,14 @@ def build_model(
     if window_norm == "seasonal" and config.season_length is None:
         raise ConfigError("window_norm='seasonal' needs `season_length` (steps per season) in the ModelConfig.")
     inputs = keras.Input(shape=(lookback, n_features), name="window")
+    future = None
+    if n_future:
+        if config.architecture != "seq2seq":
+            raise ConfigError(
+                "Known-future inputs (n_future > 0) feed the seq2seq decoder; use architecture='seq2seq'. "
+                "A stacked model sees calendar features over its lookback window only."
+            )
+        future = keras.Input(shape=(horizon, n_future), name="future")
     x = inputs
     if window_norm != "none":
         target_channels = _target_channels(window_norm, target_channels, n_targets)
@@ -180,12 +193,12 @@ def build_model(
             name="window_norm",
         )(x)
     if config.architecture == "seq2seq":
-        outputs = _seq2seq(config, x, horizon, n_targets)
+        outputs = _seq2seq(config, x, horizon, n_targets, future)
     else:
         outputs = _stacked(config, x, horizon, n_targets)
     if window_norm != "none":
         outputs = WindowDenormalization(target_channels, name="window_denorm")([outputs, shift, scale])
-    return keras.Model(inputs, outputs, name=name)
+    return keras.Model(inputs if future is None else [inputs, future], outputs, name=name)
 
 
 def _stacked(config, x, horizon, n_targets):
@@ -194,8 +207,12 @@ def _stacked(config, x, horizon, n_targets):
     return keras.layers.Reshape((horizon, n_targets), name="forecast")(x)
 
 
-def _seq2seq(config, x, horizon, n_targets):
-    """Encoder-decoder with attention over the encoder states (see `ModelConfig.architecture`)."""
+def _seq2seq(config, x, horizon, n_targets, future=None):
+    """Encoder-decoder with attention over the encoder states (see `ModelConfig.architecture`).
+
+    The decoder's input at each forecast step is a learned query, joined by the
+    step's known-future inputs (`future`, e.g. calendar features) when given.
+    """
     recurrent = CELLS[config.cell]
     states = []
     for depth, units in enumerate(config.units, start=1):
@@ -214,6 +231,8 @@ def _seq2seq(config, x, horizon, n_targets):
             x = keras.layers.Dropout(config.dropout, name=f"dropout_{depth}")(x)
     units = config.units[-1]
     queries = LearnedQueries(horizon, units, name="decoder_queries")(x)
+    if future is not None:
+        queries = keras.layers.Concatenate(name="decoder_inputs")([queries, future])
     decoded = recurrent(
         units, return_sequences=True, recurrent_dropout=config.recurrent_dropout, name=f"decoder_{config.cell}"
     )(queries, initial_state=states)

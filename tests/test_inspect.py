@@ -167,6 +167,36 @@ def test_seq2seq_refuses_what_cannot_work():
         attention_weights(stacked, np.zeros((1, 5, 1)))
 
 
+def test_seq2seq_decoder_reads_the_calendar_of_the_forecast_steps(tmp_path):
+    df = lstm_toolkit.datasets.load("seattle_hourly_temperature").iloc[:700]
+    fc = Forecaster(lookback=24, horizon=6, target="temp", calendar=("hour",),
+                    model=ModelConfig(units=(8,), architecture="seq2seq"), epochs=1, verbose=0, seed=0).fit(df.iloc[:600])
+    assert [tensor.name for tensor in fc.model_.inputs] == ["window", "future"]
+    windows = fc.windows(df, ends=np.array([100, 200]))
+    future = np.random.default_rng(0).normal(size=(2, 6, fc._n_future(fc.model_config_))).astype("float32")
+    function = fc._compiled_model()
+    first = function(windows, future).numpy()
+    second = function(windows, future[:, ::-1].copy()).numpy()
+    assert np.abs(first - second).max() > 1e-4  # the decoder reads the future calendar...
+    last_step = future.copy()
+    last_step[:, -1] += 1.0
+    changed = np.abs(function(windows, last_step).numpy() - first).max(axis=(0, 2))
+    np.testing.assert_allclose(changed[:-1], 0.0, atol=1e-6)  # ... and step k only reads the calendar up to step k
+    assert changed[-1] > 1e-5
+    forecast = fc.predict(df.iloc[:600])
+    stream = fc.streamer()
+    for timestamp, value in df["temp"].iloc[560:600].items():
+        streamed = stream.update(value, timestamp=timestamp)
+    np.testing.assert_allclose(streamed, forecast.to_numpy(), atol=1e-5)
+    loaded = lstm_toolkit.load(fc.save(tmp_path / "calendar_seq2seq"))
+    np.testing.assert_allclose(loaded.predict(df.iloc[:600]).to_numpy(), forecast.to_numpy(), atol=1e-6)
+    assert len(fc.backtest(df)) == (700 - 600 - 6 + 1) * 6 and fc.evaluate(df).loc["model", "MAE"] > 0
+    with pytest.raises(ConfigError, match="calendar of the forecast steps"):
+        fc.export(tmp_path / "model.tflite")
+    with pytest.raises(ConfigError, match="seq2seq decoder"):
+        build_model(ModelConfig(units=(4,)), lookback=5, n_features=2, horizon=2, n_future=1)
+
+
 def test_search_space_can_choose_the_architecture():
     import keras_tuner
 

@@ -131,7 +131,7 @@ class WindowedSeries:
     def n_windows(self, part):
         return len(self.starts(part))
 
-    def dataset(self, part, batch_size=32, shuffle=None, seed=None, cache=False, prefetch=True):
+    def dataset(self, part, batch_size=32, shuffle=None, seed=None, cache=False, prefetch=True, future=False):
         """Returns the `tf.data.Dataset` of `(x, y)` windows of one part.
 
         Args:
@@ -143,6 +143,8 @@ class WindowedSeries:
             seed: shuffle seed.
             cache: keep gathered batches in memory after the first epoch.
             prefetch: prefetch in the background.
+            future: also give each window the calendar channels of its
+                forecast steps (known ahead): `x` becomes `(window, future)`.
         """
         if shuffle is None:
             shuffle = part == "train"
@@ -157,7 +159,13 @@ class WindowedSeries:
             seed=seed,
             cache=cache,
             prefetch=prefetch,
+            future=self.calendar if future else None,
         )
+
+    @property
+    def calendar(self):
+        """The calendar channels (rows, n_calendar): inputs known ahead of time."""
+        return self.inputs[:, len(self.spec.input_columns) :]
 
     def windows_ending_at(self, ends):
         """Scaled input windows (len(ends), lookback, n_features) whose last row is each of `ends`."""

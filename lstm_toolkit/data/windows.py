@@ -38,6 +38,7 @@ def make_window_dataset(
     seed=None,
     cache=False,
     prefetch=True,
+    future=None,
 ):
     """Returns a `tf.data.Dataset` of `(x, y)` batches cut lazily from two arrays.
 
@@ -56,6 +57,9 @@ def make_window_dataset(
         shuffle: False keeps time order; True shuffles all windows, anew each
             epoch; an int shuffles within a buffer of that many windows.
         seed: seed of the shuffle.
+        future: optional array (rows, n_future) of inputs known ahead (calendar
+            channels): each window then also gets its rows over the forecast
+            horizon, and `x` becomes `(window, future)`.
         cache: cache the gathered batches after the first pass (this holds every
             window in memory; use it for small series only).
         prefetch: prefetch batches in the background.
@@ -78,9 +82,12 @@ def make_window_dataset(
     target_series = None if targets is None else tf.constant(np.asarray(targets, dtype="float32"))
     input_offsets = tf.range(lookback, dtype=tf.int64)[tf.newaxis, :]
     target_offsets = tf.range(lookback, lookback + horizon, dtype=tf.int64)[tf.newaxis, :]
+    future_series = None if future is None else tf.constant(np.asarray(future, dtype="float32"))
 
     def gather(batch_starts):
         x = tf.gather(input_series, batch_starts[:, tf.newaxis] + input_offsets)
+        if future_series is not None:
+            x = (x, tf.gather(future_series, batch_starts[:, tf.newaxis] + target_offsets))
         if target_series is None:
             return x
         return x, tf.gather(target_series, batch_starts[:, tf.newaxis] + target_offsets)
