@@ -5,7 +5,11 @@ architecture) is fit on the first 80% and backtested from every origin of the
 last 20%. Seattle hourly temperature (lookback 72, horizon 24) and MSFT daily
 close (lookback 60, horizon 5).
 
-Run: python benchmarks/architectures.py [--seed 0]
+With `--calendar`, Seattle only, every model also gets the hour of day as an
+input (`calendar=("hour",)`); the seq2seq decoder then reads the hour of each
+forecast step as well (a known-future input), the stacked model only over its window.
+
+Run: python benchmarks/architectures.py [--seed 0] [--calendar]
 """
 
 import argparse
@@ -31,16 +35,19 @@ ARCHITECTURES = {
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--calendar", action="store_true", help="Seattle only, with the hour of day as an input")
     args = parser.parse_args(argv)
+    calendar = ("hour",) if args.calendar else ()
+    series_list = {k: v for k, v in SERIES.items() if not args.calendar or k.startswith("seattle")}
     print(f"# Architectures ({machine()}, lstm_toolkit {lstm_toolkit.__version__}, seed {args.seed})\n")
     rows = []
-    for series, (load, target, lookback, horizon) in SERIES.items():
+    for series, (load, target, lookback, horizon) in series_list.items():
         df = load()
         cut = int(round(len(df) * 0.8))
         baselines = None
         for name, config in ARCHITECTURES.items():
             fc = lstm_toolkit.Forecaster(lookback=lookback, horizon=horizon, target=target, model=config,
-                                         verbose=0, seed=args.seed)
+                                         calendar=calendar, verbose=0, seed=args.seed)
             with Timer() as timer:
                 fc.fit(df.iloc[:cut])
             table = fc.evaluate(df)
