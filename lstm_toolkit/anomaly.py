@@ -332,10 +332,11 @@ class AnomalyDetector(SequenceEstimator):
             errors[rows, targets] = np.abs(results["actual"].to_numpy() - results["forecast"].to_numpy())
             return errors
         scaled = self.scaler_.transform(values).astype("float32")
-        windows = keras.utils.timeseries_dataset_from_array(scaled, None, sequence_length=self.window, batch_size=256)
-        reconstructed = self.model_.predict(windows, verbose=0)
-        originals = np.lib.stride_tricks.sliding_window_view(scaled, self.window, axis=0).transpose(0, 2, 1)
-        per_window = ((reconstructed - originals) ** 2).mean(axis=2)
+        windows = np.lib.stride_tricks.sliding_window_view(scaled, self.window, axis=0).transpose(0, 2, 1)
+        per_window = np.concatenate([  # the view is lazy: only one chunk of windows is copied at a time
+            ((self._predict(windows[i : i + 1024]) - windows[i : i + 1024]) ** 2).mean(axis=2)
+            for i in range(0, len(windows), 1024)
+        ])
         return _windows_to_points(per_window, len(values), self.window)[:, None]
 
     def score(self, data):

@@ -181,7 +181,7 @@ class SequenceClassifier(SequenceEstimator):
         self._check_fitted()
         sequences, _ = self._read(X, None, self._case_col, self._time_col, None, fitting=False)
         padded, _ = pad(sequences, self.scaler_, length=bucket_length(sequences))
-        probabilities = np.asarray(self.model_.predict(padded, verbose=0, batch_size=256), dtype="float64")
+        probabilities = self._predict(padded).astype("float64")
         if probabilities.shape[1] == 1:
             probabilities = np.hstack([1.0 - probabilities, probabilities])
         return probabilities

@@ -139,6 +139,22 @@ class SequenceEstimator:
         if getattr(self, "model_", None) is None:
             raise NotFittedError(f"This {type(self).__name__} is not fitted yet. Call fit(...) first.")
 
+    def _predict(self, x, batch_size=256):
+        """The trained model on `x` in inference mode, through one cached `tf.function`.
+
+        Unlike `model.predict`, new batch sizes and sequence lengths reuse the
+        same trace (no retracing warnings, no per-call Keras loop).
+        """
+        cached = getattr(self, "_compiled", None)
+        if cached is None or cached[0] is not self.model_:
+            model = self.model_
+            spec = tf.TensorSpec((None, *model.inputs[0].shape[1:]), tf.float32)
+            self._compiled = (model, tf.function(lambda batch: model(batch, training=False), input_signature=[spec]))
+        function = self._compiled[1]
+        return np.concatenate(
+            [function(np.ascontiguousarray(x[i : i + batch_size], dtype="float32")).numpy() for i in range(0, len(x), batch_size)]
+        )
+
     def _train(self, model, config, train, validation, metrics=("mae",)):
         """Compiles and fits `model`; `train`/`validation` are `(x, y, sample_weight)` arrays or datasets.
 

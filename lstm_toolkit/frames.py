@@ -164,7 +164,7 @@ class FrameForecaster(SequenceEstimator):
         if frames.shape[1] < self.lookback:
             raise DataError(f"{frames.shape[1]} frames given; a forecast needs the last lookback={self.lookback}.")
         scaled = self._scale(frames[:, -self.lookback :])
-        forecast = np.asarray(self.model_.predict(scaled, verbose=0, batch_size=64)) * self.spread_ + self.shift_
+        forecast = self._predict(scaled, batch_size=64) * self.spread_ + self.shift_
         return forecast[0] if single else forecast
 
     def evaluate(self, frames):

@@ -199,7 +199,7 @@ class SequenceLabeller(SequenceEstimator):
         self._check_fitted()
         sequences, _ = self._read(X, None, self._case_col, self._time_col, None, fitting=False)
         padded, lengths = pad(sequences, self.scaler_, length=bucket_length(sequences))
-        probabilities = np.asarray(self.model_.predict(padded, verbose=0, batch_size=64), dtype="float64")
+        probabilities = self._predict(padded, batch_size=64).astype("float64")
         return [probabilities[row, :length] for row, length in enumerate(lengths)]
 
     def predict(self, X):
