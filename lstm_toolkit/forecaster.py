@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from lstm_toolkit import bundle, metrics, streaming, tbptt
+from lstm_toolkit import bundle, metrics, probabilistic, streaming, tbptt
 from lstm_toolkit.baselines import naive_forecast, seasonal_naive_forecast
 from lstm_toolkit.data import (
     Scaler,
@@ -69,6 +69,17 @@ class Forecaster:
             then costs O(1) per new row and `predict` uses all the history it
             is given. Needs a direct, unidirectional model with
             window_norm "last"/"auto" or "none" (any global scaler).
+        loss: "mse" (point forecasts, the default); "quantile" (pinball loss,
+            one output per level of `quantiles`, kept in order); "gaussian" or
+            "student_t" (the head outputs the distribution's parameters,
+            trained by negative log-likelihood in scaled space). A
+            probabilistic model's `predict` adds a column per quantile
+            (`Close_q0.1`), draws sample paths with `num_samples=`, and
+            `evaluate` adds CRPS and the coverage and width of its 80% and 95%
+            intervals, next to baselines with intervals from their own
+            in-sample residuals.
+        quantiles: the levels of a "quantile" model, and the quantile columns
+            of every probabilistic model's forecasts.
         epochs, batch_size, learning_rate, clipnorm, patience: training settings
             (see `TrainingConfig`). With `stateful=True`, `batch_size` is the
             most parallel segments of the series per batch.
@@ -121,6 +132,8 @@ class Forecaster:
         model=None,
         strategy="direct",
         stateful=False,
+        loss="mse",
+        quantiles=probabilistic.DEFAULT_QUANTILES,
         epochs=50,
         batch_size=64,
         learning_rate=1e-3,
@@ -145,6 +158,8 @@ class Forecaster:
         self.model = model
         self.strategy = strategy
         self.stateful = stateful
+        self.loss = loss
+        self.quantiles = quantiles
         self.epochs = epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
@@ -243,6 +258,7 @@ class Forecaster:
         Returns:
             self.
         """
+        self._check_loss()
         series = self._prepare(data, validation)
         config = self._training_config()
         if self.seed is not None:
@@ -251,7 +267,8 @@ class Forecaster:
             model, history = self._fit_stateful(series, config)
         else:
             with self._distribution_scope():
-                model = compile_model(self._build_model(self.model_config_), config, n_samples=self.n_train_windows_)
+                model = compile_model(self._build_model(self.model_config_), config, n_samples=self.n_train_windows_,
+                                      **self._compile_args())
             has_validation = series.n_windows("validation") > 0
             future = self._n_future(self.model_config_) > 0
             history = fit(
@@ -294,6 +311,26 @@ class Forecaster:
         tbptt.copy_weights(trainer, model)
         self._compiled = (model, runner)  # predict and backtest reuse the validation's compiled runner
         return model, history
+
+    def _check_loss(self):
+        levels = probabilistic.check_loss(self.loss, self.quantiles)
+        if self.loss != "mse" and (self.stateful or self.strategy != "direct"):
+            raise ConfigError(
+                f"loss={self.loss!r} needs strategy='direct' and stateful=False for now: sampling paths "
+                "through a recursive or stateful model is not built yet."
+            )
+        return levels
+
+    def _compile_args(self):
+        """The loss (and metrics) `compile_model` gets for this Forecaster's `loss`."""
+        if self.loss == "mse":
+            return {}
+        return {"loss": probabilistic.keras_loss(self.loss, self._check_loss()), "metrics": ()}
+
+    @property
+    def probabilistic(self):
+        """True when the model forecasts distributions (a `loss` other than "mse")."""
+        return self.loss != "mse"
 
     def _prepare(self, data, validation=None):
         """Checks, splits and scales `data`; sets the data-dependent fitted state; returns the series.
@@ -347,6 +384,8 @@ class Forecaster:
             normalized_channels=range(len(spec.input_columns)),
             norm_scales=self.norm_scales_,
             n_future=self._n_future(model_config),
+            loss=self.loss,
+            quantiles=probabilistic.check_loss(self.loss, self.quantiles),
         )
 
     def _n_future(self, model_config):
@@ -475,7 +514,7 @@ class Forecaster:
         ]
         return np.concatenate(chunks)
 
-    def predict(self, history):
+    def predict(self, history, num_samples=None, temperature=1.0, seed=None):
         """Forecasts the `horizon` steps after the last row of `history`.
 
         Args:
@@ -494,8 +533,36 @@ class Forecaster:
             raise DataError(f"predict needs at least lookback={lookback} rows of history; received {len(series.index)}.")
         index = future_index(series.index, self.freq_, self.horizon)
         origins = np.array([len(series.index) - 1])
-        forecast = series.inverse_targets(self._forecast_at(series, origins, np.asarray(index)[None, :]))[0]
-        return pd.DataFrame(forecast, index=index, columns=list(self.spec_.targets))
+        forecast = self._to_original(series, self._forecast_at(series, origins, np.asarray(index)[None, :]))[0]
+        targets = list(self.spec_.targets)
+        if num_samples is not None:
+            return self._sample(forecast, num_samples, temperature, seed)
+        if not self.probabilistic:
+            return pd.DataFrame(forecast, index=index, columns=targets)
+        levels = self._check_loss()
+        frame = pd.DataFrame(probabilistic.point_of(forecast, self.loss, levels), index=index, columns=targets)
+        quantiles = probabilistic.quantiles_of(forecast, self.loss, levels, levels)
+        for position, target in enumerate(targets):
+            for k, level in enumerate(levels):
+                frame[f"{target}_q{level:g}"] = quantiles[:, position, k]
+        return frame
+
+    def _sample(self, params, num_samples, temperature, seed):
+        if not self.probabilistic:
+            raise ConfigError("Sample paths need a probabilistic model: fit with loss='gaussian', 'student_t' or 'quantile'.")
+        if isinstance(num_samples, bool) or not isinstance(num_samples, numbers.Integral) or num_samples < 1:
+            raise ConfigError(f"`num_samples` must be a positive integer. Received: num_samples={num_samples!r}")
+        if not temperature >= 0:
+            raise ConfigError(f"`temperature` must be >= 0. Received: temperature={temperature!r}")
+        levels = self._check_loss()
+        return probabilistic.sample(params, self.loss, int(num_samples), temperature, levels, seed)
+
+    def _to_original(self, series, scaled):
+        """Scaled forecasts (or distribution parameters) in original units."""
+        if not self.probabilistic:
+            return series.inverse_targets(scaled)
+        multiplier, offset = self.scaler_.coefficients(self.spec_.targets)
+        return probabilistic.to_original(scaled, self.loss, multiplier, offset)
 
     def windows(self, data, ends=None):
         """The model's inputs for `data`: scaled windows `(len(ends), lookback, n_features)`.
@@ -654,6 +721,30 @@ class Forecaster:
         return self._backtest(self._series(data), start, stride)
 
     def _backtest(self, series, start, stride):
+        arrays = self._backtest_arrays(series, start, stride)
+        forecast, steps, n_targets = arrays["forecast"], np.arange(1, self.horizon + 1), len(self.spec_.targets)
+        columns = {"forecast": forecast}
+        if self.probabilistic:
+            levels = self._check_loss()
+            columns["forecast"] = probabilistic.point_of(forecast, self.loss, levels)
+            quantiles = probabilistic.quantiles_of(forecast, self.loss, levels, levels)
+            columns.update({f"q{level:g}": quantiles[..., k] for k, level in enumerate(levels)})
+        columns.update({name: arrays[name] for name in ("actual", "naive", "seasonal_naive")})
+        origins = arrays["origins"]
+        frame = pd.DataFrame(
+            {
+                "origin": np.repeat(np.asarray(series.index)[origins], self.horizon * n_targets),
+                "timestamp": np.repeat(arrays["future_times"].ravel(), n_targets),
+                "step": np.tile(np.repeat(steps, n_targets), len(origins)),
+                "target": np.tile(np.asarray(self.spec_.targets, dtype=object), len(origins) * self.horizon),
+                **{name: values.ravel() for name, values in columns.items()},
+            }
+        )
+        frame.attrs["first_forecast_row"] = arrays["first"]
+        return frame
+
+    def _backtest_arrays(self, series, start, stride):
+        """Backtest forecasts in original units as arrays: origins, forecast (or parameters), actual, baselines."""
         if isinstance(stride, bool) or not isinstance(stride, numbers.Integral) or stride < 1:
             raise ConfigError(f"`stride` must be a positive integer. Received: stride={stride!r}")
         index = series.index
@@ -671,29 +762,18 @@ class Forecaster:
                 LeakageWarning,
                 stacklevel=3,
             )
-        steps = np.arange(1, self.horizon + 1)
-        future_rows = origins[:, None] + steps[None, :]
+        future_rows = origins[:, None] + np.arange(1, self.horizon + 1)[None, :]
         future_times = np.asarray(index)[future_rows]
-        forecast = series.inverse_targets(self._forecast_at(series, origins, future_times))
         actual = self._actual_targets(series)
-        columns = {
-            "forecast": forecast,
+        return {
+            "first": int(first),
+            "origins": origins,
+            "future_times": future_times,
+            "forecast": self._to_original(series, self._forecast_at(series, origins, future_times)),
             "actual": actual[future_rows],
             "naive": naive_forecast(actual, origins, self.horizon),
             "seasonal_naive": seasonal_naive_forecast(actual, origins, self.horizon, self.season_length_),
         }
-        n_targets = len(self.spec_.targets)
-        frame = pd.DataFrame(
-            {
-                "origin": np.repeat(np.asarray(index)[origins], self.horizon * n_targets),
-                "timestamp": np.repeat(future_times.ravel(), n_targets),
-                "step": np.tile(np.repeat(steps, n_targets), len(origins)),
-                "target": np.tile(np.asarray(self.spec_.targets, dtype=object), len(origins) * self.horizon),
-                **{name: values.ravel() for name, values in columns.items()},
-            }
-        )
-        frame.attrs["first_forecast_row"] = int(first)
-        return frame
 
     def _actual_targets(self, series):
         """The targets in original units, (rows, n_targets)."""
@@ -725,11 +805,44 @@ class Forecaster:
             scale = metrics.seasonal_naive_scale(history[:, position], self.season_length_)
             for method, column in (("model", "forecast"), ("naive", "naive"), ("seasonal_naive", "seasonal_naive")):
                 rows[(target, method)] = metrics.point_metrics(group["actual"], group[column], scale)
-        table = pd.DataFrame.from_dict(rows, orient="index")[list(metrics.METRICS)]
+        columns = list(metrics.METRICS)
+        if self.probabilistic:
+            for key, values in self._probabilistic_rows(series, start, stride, history).items():
+                rows[key].update(values)
+            columns += list(PROBABILISTIC_COLUMNS)
+        table = pd.DataFrame.from_dict(rows, orient="index")[columns]
         table.index = pd.MultiIndex.from_tuples(table.index, names=["target", "method"])
         if by_target:
             return table
         return table.groupby(level="method", sort=False).mean()
+
+    def _probabilistic_rows(self, series, start, stride, history):
+        """CRPS and interval scores of the model and of the baselines with in-sample residual intervals.
+
+        The baselines' quantiles are their point forecast plus the quantiles of
+        their own residuals by horizon step over the history before the first
+        forecast, at the same levels as the model's, so the comparison is fair.
+        """
+        arrays = self._backtest_arrays(series, start, stride)
+        levels = self._check_loss() if self.loss == "quantile" else tuple(
+            sorted(set(probabilistic.CRPS_LEVELS) | set(self._check_loss())))
+        model_levels = self._check_loss()
+        quantiles = {"model": probabilistic.quantiles_of(arrays["forecast"], self.loss, levels, model_levels)}
+        origins = np.arange(max(self.season_length_ - 1, 0), len(history) - self.horizon)
+        if len(origins) < 2:
+            raise DataError("Too little history before the first forecast for the baselines' residual intervals.")
+        past = history[origins[:, None] + np.arange(1, self.horizon + 1)[None, :]]
+        for name, forecaster in (("naive", naive_forecast), ("seasonal_naive", seasonal_naive_forecast)):
+            extra = (self.season_length_,) if name == "seasonal_naive" else ()
+            spread = probabilistic.residual_quantiles(past, forecaster(history, origins, self.horizon, *extra), levels)
+            quantiles[name] = arrays[name][..., None] + spread[None]
+        rows = {}
+        for position, target in enumerate(self.spec_.targets):
+            for method, values in quantiles.items():
+                rows[(target, method)] = probabilistic.probabilistic_metrics(
+                    arrays["actual"][..., position], values[..., position, :], levels
+                )
+        return rows
 
     # --- persistence ------------------------------------------------------------
 
@@ -775,6 +888,8 @@ class Forecaster:
         if params["model"] is not None:
             params["model"] = ModelConfig.from_dict(params["model"])
         params["calendar"] = tuple(params["calendar"])
+        if "quantiles" in params:
+            params["quantiles"] = tuple(params["quantiles"])
         forecaster = cls(**params)
         forecaster.model_ = model
         forecaster.spec_ = WindowSpec.from_dict(state["spec"])
@@ -787,6 +902,9 @@ class Forecaster:
         forecaster.n_train_windows_ = state["n_train_windows"]
         forecaster.norm_scales_ = tuple(state.get("norm_scales", (None, None)))
         return forecaster
+
+
+PROBABILISTIC_COLUMNS = ("CRPS", "coverage_80", "width_80", "coverage_95", "width_95")
 
 
 def _training_baseline_errors(series, horizon, season_length, max_origins=2000):

@@ -8,6 +8,7 @@ import warnings
 import keras
 from keras import ops
 
+from lstm_toolkit import probabilistic
 from lstm_toolkit.cells import PeepholeLSTM
 from lstm_toolkit.data.normalization import (
     LastValueResidual,
@@ -16,6 +17,7 @@ from lstm_toolkit.data.normalization import (
     _check_mode,
 )
 from lstm_toolkit.errors import ConfigError, CuDNNWarning
+from lstm_toolkit.probabilistic import DEFAULT_QUANTILES
 
 CELLS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU, "peephole": PeepholeLSTM}
 # The recurrent states each cell carries, in Keras' order.
@@ -132,6 +134,8 @@ def build_model(
     normalized_channels=None,
     norm_scales=(None, None),
     n_future=0,
+    loss="mse",
+    quantiles=DEFAULT_QUANTILES,
     name="forecaster",
 ):
     """Builds an uncompiled functional `keras.Model` mapping windows to forecasts.
@@ -155,6 +159,10 @@ def build_model(
         n_future: channels known ahead over the horizon (calendar features).
             The seq2seq decoder reads them at each forecast step, next to its
             learned query, through a second input "future" `(horizon, n_future)`.
+        loss: "mse" for point forecasts; "quantile", "gaussian" or
+            "student_t" add a last axis of distribution parameters to the
+            output (see `probabilistic`).
+        quantiles: the levels of a "quantile" model.
         name: the model's name.
 
     Returns:
@@ -192,22 +200,29 @@ def build_model(
             delta_scale=norm_scales[1],
             name="window_norm",
         )(x)
+    n_params = probabilistic.n_params(loss, quantiles)
     if config.architecture == "seq2seq":
-        outputs = _seq2seq(config, x, horizon, n_targets, future)
+        outputs = _seq2seq(config, x, horizon, n_targets, future, n_params)
     else:
-        outputs = _stacked(config, x, horizon, n_targets)
-    if window_norm != "none":
+        outputs = _stacked(config, x, horizon, n_targets, n_params)
+    if n_params:
+        outputs = probabilistic.DistributionParameters(loss, name="distribution")(outputs)
+        if window_norm != "none":
+            outputs = probabilistic.DistributionDenormalization(target_channels, loss, n_params, name="window_denorm")(
+                [outputs, shift, scale]
+            )
+    elif window_norm != "none":
         outputs = WindowDenormalization(target_channels, name="window_denorm")([outputs, shift, scale])
     return keras.Model(inputs if future is None else [inputs, future], outputs, name=name)
 
 
-def _stacked(config, x, horizon, n_targets):
+def _stacked(config, x, horizon, n_targets, n_params=0):
     x = _recurrent_stack(config, x, last_returns_sequences=False)
-    x = _dense_head(config, x, horizon * n_targets)
-    return keras.layers.Reshape((horizon, n_targets), name="forecast")(x)
+    x = _dense_head(config, x, horizon * n_targets * max(n_params, 1))
+    return keras.layers.Reshape((horizon, n_targets, n_params) if n_params else (horizon, n_targets), name="forecast")(x)
 
 
-def _seq2seq(config, x, horizon, n_targets, future=None):
+def _seq2seq(config, x, horizon, n_targets, future=None, n_params=0):
     """Encoder-decoder with attention over the encoder states (see `ModelConfig.architecture`).
 
     The decoder's input at each forecast step is a learned query, joined by the
@@ -239,7 +254,10 @@ def _seq2seq(config, x, horizon, n_targets, future=None):
     if config.attention != "none":
         context = ATTENTIONS[config.attention](name="attention")([decoded, x], return_attention_scores=True)[0]
         decoded = keras.layers.Concatenate(name="decoder_context")([decoded, context])
-    return _dense_head(config, decoded, n_targets)
+    outputs = _dense_head(config, decoded, n_targets * max(n_params, 1))
+    if n_params:
+        outputs = keras.layers.Reshape((horizon, n_targets, n_params), name="forecast")(outputs)
+    return outputs
 
 
 @keras.saving.register_keras_serializable(package="lstm_toolkit")

@@ -360,3 +360,45 @@ def plot_segments(true, predicted, title="Labels per step"):
     bar = figure.colorbar(image, ax=ax, ticks=range(len(classes)))
     bar.ax.set_yticklabels([str(c) for c in classes])
     return figure
+
+
+def plot_fan(history, forecast, target=None, samples=None, last=None, ax=None):
+    """A fan chart: history, the median forecast, shaded central intervals and optional sample paths.
+
+    Args:
+        history: the DataFrame given to `predict`.
+        forecast: a probabilistic `Forecaster.predict` frame (columns `target`
+            and `target_q{level}`); each pair of levels symmetric about 0.5 is
+            one shaded band.
+        target: the column to plot (default: the first).
+        samples: optional `(n, horizon, n_targets)` paths from `predict(..., num_samples=n)`.
+        last: history rows to show (default: 3 x the horizon, at least 48).
+
+    Example:
+    >>> index = pd.date_range("2024-01-01", periods=6, freq="D")
+    >>> forecast = pd.DataFrame({"y": [3.0, 3.0], "y_q0.1": [2.0, 1.5], "y_q0.9": [4.0, 4.5]}, index=index[4:])
+    >>> len(plot_fan(pd.DataFrame({"y": range(4)}, index=index[:4]), forecast).axes[0].collections)
+    1
+    """
+    target = forecast.columns[0] if target is None else target
+    prefix = f"{target}_q"
+    levels = sorted(float(c[len(prefix):]) for c in forecast.columns if c.startswith(prefix))
+    last = last or max(48, 3 * len(forecast))
+    figure, ax = _axes(ax, (10, 4))
+    past = history[target].iloc[-last:]
+    ax.plot(past.index, past.to_numpy(), color="0.3", label="history")
+    pairs = [(low, 1 - low) for low in levels if low < 0.5 and any(abs(1 - low - high) < 1e-9 for high in levels)]
+    for number, (low, high) in enumerate(sorted(pairs)):
+        upper = next(level for level in levels if abs(level - high) < 1e-9)
+        ax.fill_between(forecast.index, forecast[f"{prefix}{low:g}"], forecast[f"{prefix}{upper:g}"],
+                        color="tab:blue", alpha=0.15 + 0.15 * number, linewidth=0,
+                        label=f"{round((high - low) * 100)}% interval")
+    if samples is not None:
+        point_columns = [c for c in forecast.columns if not any(c.startswith(f"{t}_q") for t in forecast.columns if t != c)]
+        for path in np.asarray(samples)[:, :, point_columns.index(target)]:
+            ax.plot(forecast.index, path, color="tab:blue", alpha=0.35, linewidth=0.6)
+    ax.plot(forecast.index, forecast[target].to_numpy(), color="tab:blue", marker=".", label="median")
+    ax.axvline(past.index[-1], color="0.6", linestyle=":")
+    ax.set_title(f"Forecast of {target} with intervals")
+    ax.legend(loc="upper left")
+    return figure

@@ -83,13 +83,14 @@ class TrainingConfig:
 XLA_MIN_WORK = 20_000
 
 
-def compile_model(model, config=None, n_samples=None, metrics=("mae",)):
+def compile_model(model, config=None, n_samples=None, metrics=("mae",), loss=None):
     """Compiles `model` with the defaults: Adam + `clipnorm`, `config.loss` (MSE), MAE metric.
 
     `n_samples` (training windows per epoch), when known, lets
     `jit_compile="auto"` use XLA for large trainings (see `TrainingConfig`);
     without it "auto" leaves XLA off. `metrics` replaces the MAE metric
-    (classifiers report accuracy).
+    (classifiers report accuracy); `loss` replaces `config.loss` with a Keras
+    loss object (the probabilistic losses).
 
     Example:
     >>> from lstm_toolkit.models import ModelConfig, build_model
@@ -101,7 +102,7 @@ def compile_model(model, config=None, n_samples=None, metrics=("mae",)):
     optimizer = keras.optimizers.Adam(learning_rate=config.learning_rate, clipnorm=config.clipnorm)
     model.compile(
         optimizer=optimizer,
-        loss=config.loss,
+        loss=config.loss if loss is None else loss,
         metrics=list(metrics),
         steps_per_execution=config.steps_per_execution,
         jit_compile=resolve_jit_compile(config.jit_compile, None if n_samples is None else n_samples * config.epochs),
