@@ -83,6 +83,8 @@ def cmd_fit(args):
         seed=args.seed,
         verbose=2 if args.verbose else 0,
         stateful=args.stateful,
+        loss=args.loss,
+        **({"quantiles": tuple(args.quantiles)} if args.quantiles else {}),
     )
     forecaster.fit(frame)
     forecaster.save(args.out)
@@ -98,6 +100,17 @@ def cmd_predict(args):
     forecaster = lstm_toolkit.load(args.model)
     frame, _ = _read_csv(args.csv, forecaster.time_col)
     forecast = forecaster.predict(frame)
+    if args.samples:
+        import pandas as pd
+
+        paths = forecaster.predict(frame, num_samples=args.samples, temperature=args.temperature, seed=args.seed)
+        targets = list(forecaster.spec_.targets)
+        forecast = pd.DataFrame(
+            [(sample, timestamp, target, paths[sample, step, k])
+             for sample in range(len(paths)) for step, timestamp in enumerate(forecast.index)
+             for k, target in enumerate(targets)],
+            columns=["sample", forecast.index.name or "timestamp", "target", "value"],
+        ).set_index("sample")
     if args.out:
         forecast.to_csv(args.out)
         print(f"Wrote {len(forecast)} forecast rows to {args.out}")
@@ -311,12 +324,20 @@ def build_parser():
     fit.add_argument("--verbose", action="store_true", help="print one line per epoch")
     fit.add_argument("--stateful", action="store_true",
                      help="carry the LSTM state through the series (truncated BPTT): O(1) streaming updates")
+    fit.add_argument("--loss", choices=["mse", "quantile", "gaussian", "student_t"], default="mse",
+                     help="mse: point forecasts (default); the others forecast distributions")
+    fit.add_argument("--quantiles", type=float, nargs="+",
+                     help="quantile levels of the forecasts (default: 0.025 0.1 0.5 0.9 0.975)")
     fit.set_defaults(handler=cmd_fit)
 
     predict = commands.add_parser("predict", help="forecast the steps after the end of a CSV file")
     predict.add_argument("--model", required=True, help="bundle folder")
     predict.add_argument("--csv", required=True, help="history CSV file (at least lookback rows)")
     predict.add_argument("--out", help="write the forecast to this CSV file (default: stdout)")
+    predict.add_argument("--samples", type=_positive_int,
+                         help="write this many sample paths instead (a model fit with a probabilistic --loss)")
+    predict.add_argument("--temperature", type=float, default=1.0, help="spread of the sample paths (default: 1)")
+    predict.add_argument("--seed", type=int, default=None, help="random seed of the samples")
     predict.set_defaults(handler=cmd_predict)
 
     evaluate = commands.add_parser("evaluate", help="backtest a saved model against naive baselines")
