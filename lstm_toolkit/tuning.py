@@ -185,7 +185,9 @@ class ForecastHyperModel(keras_tuner.HyperModel):
         config = TrainingConfig(
             learning_rate=values["learning_rate"], clipnorm=self.forecaster.clipnorm, epochs=self.forecaster.epochs
         )
-        return compile_model(model, config, n_samples=self.forecaster.n_train_windows_)
+        # A probabilistic Forecaster (loss="quantile", "gaussian", ...) trains every trial with its
+        # pinball loss or likelihood, so the objective "val_loss" is then a probabilistic score.
+        return compile_model(model, config, n_samples=self.forecaster.n_train_windows_, **self.forecaster._compile_args())
 
     def fit(self, hp, model, *args, epochs=None, callbacks=None, verbose=0, **kwargs):
         batch_size = self.forecaster.batch_size
@@ -320,7 +322,10 @@ def tune(
         distribution: a `tf.distribute.Strategy` each trial trains under.
         verbose: Keras verbosity of each trial.
         **forecaster_kwargs: further `Forecaster` arguments (features,
-            calendar, scaler, batch_size, validation, ...).
+            calendar, scaler, batch_size, validation, ...). With
+            `loss="quantile"` (or "gaussian", "student_t") every trial trains
+            on that loss, and `objective="val_loss"` optimises the validation
+            pinball loss (or negative log-likelihood).
 
     Returns:
         A `TuneResult`.

@@ -80,6 +80,15 @@ def test_best_forecaster_predicts_and_saves(data, tmp_path):
     pd.testing.assert_frame_equal(lstm_toolkit.load(path).predict(data), forecast)
 
 
+def test_a_probabilistic_search_optimises_the_validation_pinball_loss(data, tmp_path):
+    result = tune(data, tuner="random", max_trials=1, directory=tmp_path, loss="quantile", quantiles=(0.1, 0.5, 0.9),
+                  **SETTINGS)
+    model = result.forecaster.model_
+    assert type(model.loss).__name__ == "PinballLoss" and model.loss.quantiles == [0.1, 0.5, 0.9]
+    assert list(result.forecaster.predict(data).columns) == ["temp", "temp_q0.1", "temp_q0.5", "temp_q0.9"]
+    assert np.isfinite(result.trials["score"]).all()
+
+
 def test_hyperband_runs(data, tmp_path):
     result = tune(data, tuner="hyperband", directory=tmp_path, **SETTINGS)
     assert (result.trials["status"] == "COMPLETED").any()
