@@ -34,3 +34,5 @@ def test_readme_python_blocks_run(tmp_path, monkeypatch):
     assert namespace["forecast"].shape == (6, 1)
     assert len(namespace["speakers"]) == 370 and set(namespace["turns"]["sequence"]) == {0, 1}
     assert list(namespace["table"].index) == ["detector", "rolling_zscore", "isolation_forest"]
+    assert namespace["paths"].shape == (100, 12, 1) and "coverage_95" in namespace["scores"].columns
+    assert (tmp_path / "saved_models" / "fan.png").stat().st_size > 0
