@@ -33,8 +33,9 @@ def export(forecaster, path, format="litert"):
         )
     if forecaster._n_future(forecaster.model_config_):
         raise ConfigError(
-            "This seq2seq model also reads the calendar of the forecast steps (a second input), which the "
-            "exported signatures do not take yet. Export a model without `calendar=`, or the stacked architecture."
+            "This model also reads inputs known ahead over the forecast steps (future covariates, or the "
+            "calendar of a seq2seq decoder), a second input the exported signatures do not take yet. Export a "
+            "model without them."
         )
     if format == "litert":
         return export_litert(forecaster, path)

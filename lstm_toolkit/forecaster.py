@@ -53,6 +53,12 @@ class Forecaster:
             only numeric column.
         features: input columns (default: the targets). Extra columns are past
             covariates: seen over the lookback window only.
+        future_covariates: columns known in advance (planned promotions,
+            holidays, a weather forecast). They are inputs over the window
+            and also over the forecast horizon: the seq2seq decoder reads them
+            step by step, a stacked model joins them to its last state. The
+            calendar features then count as known ahead too. `predict` needs
+            their future values (`future=`); backtests read them from the data.
         calendar: calendar fields derived from the timestamps and used as
             inputs, e.g. ("hour", "dayofweek").
         time_col: column holding the timestamps, when they are not the index.
@@ -126,6 +132,7 @@ class Forecaster:
         horizon=1,
         target=None,
         features=None,
+        future_covariates=None,
         calendar=(),
         time_col=None,
         scaler="standard",
@@ -152,6 +159,7 @@ class Forecaster:
         self.horizon = horizon
         self.target = target
         self.features = features
+        self.future_covariates = future_covariates
         self.calendar = calendar
         self.time_col = time_col
         self.scaler = scaler
@@ -224,11 +232,22 @@ class Forecaster:
             raise ConfigError(f"`strategy` must be one of {STRATEGIES}. Received: strategy={self.strategy!r}")
         if isinstance(self.horizon, bool) or not isinstance(self.horizon, numbers.Integral) or self.horizon < 1:
             raise ConfigError(f"`horizon` must be a positive integer. Received: horizon={self.horizon!r}")
+        features = self.features
+        future_covariates = self._future_covariate_names()
+        if future_covariates:
+            targets = [target] if isinstance(target, str) else list(target)
+            clash = [c for c in future_covariates if c in targets]
+            if clash:
+                raise ConfigError(f"{clash} cannot be both a target and a future covariate: a target is not known ahead.")
+            if self.strategy != "direct" or self.stateful:
+                raise ConfigError("future_covariates need a direct, window model (strategy='direct', stateful=False).")
+            base = targets if features is None else ([features] if isinstance(features, str) else list(features))
+            features = base + [c for c in future_covariates if c not in base]
         spec = WindowSpec(
             lookback=self.lookback,
             targets=target,
             horizon=self.horizon if self.strategy == "direct" else 1,
-            features=self.features,
+            features=features,
             calendar=self.calendar,
         )
         if self.stateful and self.strategy != "direct":
@@ -270,11 +289,11 @@ class Forecaster:
                 model = compile_model(self._build_model(self.model_config_), config, n_samples=self.n_train_windows_,
                                       **self._compile_args())
             has_validation = series.n_windows("validation") > 0
-            future = self._n_future(self.model_config_) > 0
+            future = self._future_channels(self.model_config_)
             history = fit(
                 model,
-                series.dataset("train", batch_size=config.batch_size, seed=self.seed, future=future),
-                series.dataset("validation", batch_size=config.batch_size, future=future) if has_validation else None,
+                series.dataset("train", batch_size=config.batch_size, seed=self.seed, future_channels=future),
+                series.dataset("validation", batch_size=config.batch_size, future_channels=future) if has_validation else None,
                 config=config,
                 callbacks=self.callbacks,
                 checkpoint_dir=self.checkpoint_dir,
@@ -388,11 +407,47 @@ class Forecaster:
             quantiles=probabilistic.check_loss(self.loss, self.quantiles),
         )
 
+    def _future_covariate_names(self):
+        names = self.future_covariates
+        return [] if not names else ([names] if isinstance(names, str) else list(names))
+
+    def _future_channels(self, model_config):
+        """Input channels the model also reads over the forecast horizon (known ahead).
+
+        The future covariates, then the calendar channels. Without future
+        covariates only a seq2seq decoder reads ahead (the calendar).
+        """
+        spec = self.spec_
+        n_inputs = len(spec.input_columns)
+        calendar = list(range(n_inputs, spec.n_features))
+        covariates = [spec.input_columns.index(c) for c in self._future_covariate_names()]
+        if covariates:
+            return covariates + calendar
+        return calendar if model_config.architecture == "seq2seq" else []
+
     def _n_future(self, model_config):
-        """Channels the model reads over the forecast horizon: the calendar ones, for a seq2seq decoder."""
-        if model_config.architecture != "seq2seq" or not self.spec_.calendar:
-            return 0
-        return self.spec_.n_features - len(self.spec_.input_columns)
+        """How many channels the model reads over the forecast horizon."""
+        return len(self._future_channels(model_config))
+
+    def _future_array(self, series, origins, future_times, covariates=None):
+        """The model's "future" input `(n, horizon, n_future)`, or None when it reads nothing ahead.
+
+        Future covariates come from `covariates` (scaled, `(n, horizon, k)`)
+        or else from the rows after each origin; calendar channels from the
+        forecast timestamps.
+        """
+        channels = self._future_channels(self.model_config_)
+        if not channels:
+            return None
+        n_inputs = len(self.spec_.input_columns)
+        known = [c for c in channels if c < n_inputs]
+        parts = []
+        if known:
+            parts.append(series.future_inputs(origins, known) if covariates is None else covariates)
+        if len(channels) > len(known):
+            times = pd.DatetimeIndex(np.asarray(future_times).ravel())
+            parts.append(calendar_features(times, self.spec_.calendar).reshape(len(origins), self.horizon, -1))
+        return np.concatenate(parts, axis=-1).astype("float32")
 
     def _distribution_scope(self):
         return self.distribution.scope() if self.distribution is not None else contextlib.nullcontext()
@@ -473,13 +528,19 @@ class Forecaster:
             self._compiled = (model, function)
         return self._compiled[1]
 
-    def _forecast_windows(self, windows, future_times=None):
-        """Scaled forecasts (n, horizon, n_targets) from scaled windows (n, lookback, features) of a window model."""
+    def _forecast_windows(self, windows, future_times=None, future=None):
+        """Scaled forecasts (n, horizon, n_targets) from scaled windows (n, lookback, features) of a window model.
+
+        `future`: the model's known-ahead input, when it has one; without it
+        the calendar of `future_times` (enough unless there are future covariates).
+        """
         function = self._compiled_model()
         windows = np.asarray(windows, dtype="float32")
         if self._n_future(self.model_config_):
-            future = calendar_features(pd.DatetimeIndex(np.asarray(future_times).ravel()), self.spec_.calendar)
-            return function(windows, future.reshape(len(windows), self.horizon, -1).astype("float32")).numpy()
+            if future is None:
+                future = calendar_features(pd.DatetimeIndex(np.asarray(future_times).ravel()), self.spec_.calendar)
+                future = future.reshape(len(windows), self.horizon, -1)
+            return function(windows, np.asarray(future, dtype="float32")).numpy()
         if self.strategy == "direct":
             return function(windows).numpy()
         spec = self.spec_
@@ -496,7 +557,7 @@ class Forecaster:
             windows = np.concatenate([windows[:, 1:], row], axis=1)
         return np.stack(steps, axis=1)
 
-    def _forecast_at(self, series, origins, future_times):
+    def _forecast_at(self, series, origins, future_times, covariates=None):
         """Scaled forecasts (len(origins), horizon, n_targets) made at each origin row of `series`.
 
         A window model reads the `lookback` rows ending at each origin (in
@@ -506,15 +567,18 @@ class Forecaster:
         if self.stateful:
             forecasts, _ = self._compiled_model()(series.inputs[None, : int(origins.max()) + 1])
             return forecasts[0, origins]
+        future = self._future_array(series, origins, future_times, covariates)
         chunks = [
             self._forecast_windows(
-                series.windows_ending_at(origins[i : i + BACKTEST_CHUNK]), future_times[i : i + BACKTEST_CHUNK]
+                series.windows_ending_at(origins[i : i + BACKTEST_CHUNK]),
+                future_times[i : i + BACKTEST_CHUNK],
+                None if future is None else future[i : i + BACKTEST_CHUNK],
             )
             for i in range(0, len(origins), BACKTEST_CHUNK)
         ]
         return np.concatenate(chunks)
 
-    def predict(self, history, num_samples=None, temperature=1.0, seed=None):
+    def predict(self, history, future=None, num_samples=None, temperature=1.0, seed=None):
         """Forecasts the `horizon` steps after the last row of `history`.
 
         Args:
@@ -533,7 +597,8 @@ class Forecaster:
             raise DataError(f"predict needs at least lookback={lookback} rows of history; received {len(series.index)}.")
         index = future_index(series.index, self.freq_, self.horizon)
         origins = np.array([len(series.index) - 1])
-        forecast = self._to_original(series, self._forecast_at(series, origins, np.asarray(index)[None, :]))[0]
+        covariates = self._scaled_future_covariates(future, index)
+        forecast = self._to_original(series, self._forecast_at(series, origins, np.asarray(index)[None, :], covariates))[0]
         targets = list(self.spec_.targets)
         if num_samples is not None:
             return self._sample(forecast, num_samples, temperature, seed)
@@ -546,6 +611,34 @@ class Forecaster:
             for k, level in enumerate(levels):
                 frame[f"{target}_q{level:g}"] = quantiles[:, position, k]
         return frame
+
+    def _scaled_future_covariates(self, future, index):
+        """The future covariates' values over the forecast rows `index`, scaled: `(1, horizon, k)`, or None."""
+        names = self._future_covariate_names()
+        if not names:
+            if future is not None:
+                raise ConfigError("`future=` gives values of future covariates, but this Forecaster has none.")
+            return None
+        if future is None:
+            raise DataError(
+                f"This Forecaster reads the future covariates {names} over the forecast horizon: pass their "
+                f"values for {list(index)} as predict(history, future=frame)."
+            )
+        frame = as_frame(future, time_col=self.time_col)
+        missing = [c for c in names if c not in frame.columns]
+        if missing:
+            raise DataError(f"`future` lacks the future covariate column(s) {missing}. Columns: {list(frame.columns)}.")
+        absent = [label for label in index if label not in frame.index]
+        if absent:
+            raise DataError(
+                f"`future` has no row for {len(absent)} forecast step(s): {[str(a) for a in absent[:5]]}. "
+                "Give the covariates' values for every forecast step."
+            )
+        values = frame.loc[list(index), names].to_numpy(dtype="float64")
+        if not np.isfinite(values).all():
+            raise DataError(f"`future` has NaN or inf in the future covariates {names}; fill them first.")
+        multiplier, offset = self.scaler_.coefficients(names)
+        return (values * multiplier + offset)[None].astype("float32")
 
     def _sample(self, params, num_samples, temperature, seed):
         if not self.probabilistic:
@@ -618,6 +711,11 @@ class Forecaster:
         self._check_fitted()
         if engine not in ENGINES:
             raise ConfigError(f"`engine` must be one of {ENGINES}. Received: engine={engine!r}")
+        if self._future_covariate_names():
+            raise ConfigError(
+                "This Forecaster reads future covariates over the horizon, which a stream of past rows does "
+                "not carry; call predict(history, future=...) for each forecast instead."
+            )
         info = self._stream_spec()
         if self.stateful:
             check_streamable(self.model_config_)

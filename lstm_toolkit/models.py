@@ -156,9 +156,11 @@ def build_model(
             (default: all).
         norm_scales: `(input_scale, delta_scale)` of the window normalisation,
             fit on training windows with `data.window_norm_scales`.
-        n_future: channels known ahead over the horizon (calendar features).
-            The seq2seq decoder reads them at each forecast step, next to its
-            learned query, through a second input "future" `(horizon, n_future)`.
+        n_future: channels known ahead over the horizon (future covariates,
+            calendar features), given as a second input "future"
+            `(horizon, n_future)`. The seq2seq decoder reads them at each
+            forecast step next to its learned query; a stacked model joins
+            them, flattened, to its last state before the head.
         loss: "mse" for point forecasts; "quantile", "gaussian" or
             "student_t" add a last axis of distribution parameters to the
             output (see `probabilistic`).
@@ -182,11 +184,6 @@ def build_model(
     inputs = keras.Input(shape=(lookback, n_features), name="window")
     future = None
     if n_future:
-        if config.architecture != "seq2seq":
-            raise ConfigError(
-                "Known-future inputs (n_future > 0) feed the seq2seq decoder; use architecture='seq2seq'. "
-                "A stacked model sees calendar features over its lookback window only."
-            )
         future = keras.Input(shape=(horizon, n_future), name="future")
     x = inputs
     if window_norm != "none":
@@ -204,7 +201,7 @@ def build_model(
     if config.architecture == "seq2seq":
         outputs = _seq2seq(config, x, horizon, n_targets, future, n_params)
     else:
-        outputs = _stacked(config, x, horizon, n_targets, n_params)
+        outputs = _stacked(config, x, horizon, n_targets, n_params, future)
     if n_params:
         outputs = probabilistic.DistributionParameters(loss, name="distribution")(outputs)
         if window_norm != "none":
@@ -216,8 +213,10 @@ def build_model(
     return keras.Model(inputs if future is None else [inputs, future], outputs, name=name)
 
 
-def _stacked(config, x, horizon, n_targets, n_params=0):
+def _stacked(config, x, horizon, n_targets, n_params=0, future=None):
     x = _recurrent_stack(config, x, last_returns_sequences=False)
+    if future is not None:  # known-future inputs join the last state before the head
+        x = keras.layers.Concatenate(name="with_future")([x, keras.layers.Flatten(name="future_flat")(future)])
     x = _dense_head(config, x, horizon * n_targets * max(n_params, 1))
     return keras.layers.Reshape((horizon, n_targets, n_params) if n_params else (horizon, n_targets), name="forecast")(x)
 

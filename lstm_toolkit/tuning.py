@@ -191,10 +191,10 @@ class ForecastHyperModel(keras_tuner.HyperModel):
 
     def fit(self, hp, model, *args, epochs=None, callbacks=None, verbose=0, **kwargs):
         batch_size = self.forecaster.batch_size
-        future = self.forecaster._n_future(self.model_config(self.space.declare(hp))) > 0  # seq2seq + calendar
+        future = self.forecaster._future_channels(self.model_config(self.space.declare(hp)))  # known ahead
         history = model.fit(
-            self.series.dataset("train", batch_size=batch_size, seed=self.seed, future=future),
-            validation_data=self.series.dataset("validation", batch_size=batch_size, future=future),
+            self.series.dataset("train", batch_size=batch_size, seed=self.seed, future_channels=future),
+            validation_data=self.series.dataset("validation", batch_size=batch_size, future_channels=future),
             epochs=epochs or self.epochs,
             callbacks=callbacks,
             verbose=verbose,

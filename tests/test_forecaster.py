@@ -239,3 +239,53 @@ def test_fill_policy_applies_to_fit_and_predict(data):
         small(epochs=1).fit(gappy)
     fc = small(epochs=1, fill="interpolate").fit(gappy)
     assert np.isfinite(fc.predict(gappy).to_numpy()).all()
+
+
+# --- known-future covariates --------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def promo_frame():
+    """Daily sales lifted by a planned promotion (known ahead) and a past-only temperature."""
+    rng = np.random.default_rng(0)
+    index = pd.date_range("2022-01-01", periods=500, freq="D")
+    promo = (rng.random(500) < 0.2).astype(float)
+    temperature = rng.normal(size=500).cumsum()
+    sales = 10 + 5 * promo + 0.2 * rng.normal(size=500)
+    return pd.DataFrame({"sales": sales, "promo": promo, "temperature": temperature}, index=index)
+
+
+@pytest.mark.parametrize("architecture", ["stacked", "seq2seq"])
+def test_future_covariates_are_read_over_the_horizon(promo_frame, architecture):
+    fc = Forecaster(lookback=14, horizon=3, target="sales", features=["sales", "temperature"],
+                    future_covariates=["promo"], model=ModelConfig(units=(8,), architecture=architecture),
+                    epochs=2, verbose=0, seed=0).fit(promo_frame.iloc[:400])
+    assert fc.spec_.input_columns == ("sales", "temperature", "promo")
+    index = pd.date_range("2023-02-05", periods=3, freq="D")
+    history = promo_frame.iloc[:400]
+    on = fc.predict(history, future=pd.DataFrame({"promo": [1.0, 1.0, 1.0]}, index=index))
+    off = fc.predict(history, future=pd.DataFrame({"promo": [0.0, 0.0, 0.0]}, index=index))
+    assert (on["sales"] - off["sales"]).abs().min() > 1e-4  # the planned promotion changes the forecast
+    with pytest.raises(DataError, match=r"predict\(history, future=frame\)"):
+        fc.predict(history)
+    with pytest.raises(DataError, match="lacks the future covariate column"):
+        fc.predict(history, future=pd.DataFrame({"price": [1.0] * 3}, index=index))
+    with pytest.raises(DataError, match="no row for 1 forecast step"):
+        fc.predict(history, future=pd.DataFrame({"promo": [1.0, 1.0]}, index=index[:2]))
+    assert len(fc.backtest(promo_frame)) == (500 - 400 - 3 + 1) * 3  # backtests read them from the data
+    with pytest.raises(ConfigError, match="future covariates"):
+        fc.streamer()
+
+
+def test_a_past_only_covariate_cannot_leak(promo_frame):
+    fc = Forecaster(lookback=14, horizon=3, target="sales", features=["sales", "temperature"],
+                    future_covariates=["promo"], model=ModelConfig(units=(8,)), epochs=1, verbose=0,
+                    seed=0).fit(promo_frame.iloc[:400])
+    changed = promo_frame.copy()
+    changed.loc[changed.index[450]:, "temperature"] += 100.0  # the past-only covariate changes from row 450 on
+    before, after = fc.backtest(promo_frame), fc.backtest(changed)
+    unaffected = before["origin"] < promo_frame.index[450]  # forecasts made before the change
+    np.testing.assert_allclose(before.loc[unaffected, "forecast"], after.loc[unaffected, "forecast"], atol=1e-9)
+    assert not np.allclose(before.loc[~unaffected, "forecast"], after.loc[~unaffected, "forecast"])
+    with pytest.raises(ConfigError, match="both a target and a future covariate"):
+        Forecaster(lookback=14, target="sales", future_covariates=["sales"]).fit(promo_frame)

@@ -131,7 +131,7 @@ class WindowedSeries:
     def n_windows(self, part):
         return len(self.starts(part))
 
-    def dataset(self, part, batch_size=32, shuffle=None, seed=None, cache=False, prefetch=True, future=False):
+    def dataset(self, part, batch_size=32, shuffle=None, seed=None, cache=False, prefetch=True, future_channels=None):
         """Returns the `tf.data.Dataset` of `(x, y)` windows of one part.
 
         Args:
@@ -143,8 +143,9 @@ class WindowedSeries:
             seed: shuffle seed.
             cache: keep gathered batches in memory after the first epoch.
             prefetch: prefetch in the background.
-            future: also give each window the calendar channels of its
-                forecast steps (known ahead): `x` becomes `(window, future)`.
+            future_channels: input channels known ahead (future covariates,
+                calendar); each window then also gets their values over its
+                forecast steps, and `x` becomes `(window, future)`.
         """
         if shuffle is None:
             shuffle = part == "train"
@@ -159,13 +160,13 @@ class WindowedSeries:
             seed=seed,
             cache=cache,
             prefetch=prefetch,
-            future=self.calendar if future else None,
+            future=None if not future_channels else self.inputs[:, list(future_channels)],
         )
 
-    @property
-    def calendar(self):
-        """The calendar channels (rows, n_calendar): inputs known ahead of time."""
-        return self.inputs[:, len(self.spec.input_columns) :]
+    def future_inputs(self, origins, channels):
+        """Values of the input `channels` over the `horizon` rows after each origin: `(n, horizon, len(channels))`."""
+        rows = np.asarray(origins)[:, None] + np.arange(1, self.spec.horizon + 1)[None, :]
+        return self.inputs[rows][:, :, list(channels)]
 
     def windows_ending_at(self, ends):
         """Scaled input windows (len(ends), lookback, n_features) whose last row is each of `ends`."""
