@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import dataclasses
 import numbers
 import warnings
@@ -15,6 +16,7 @@ import tensorflow as tf
 from lstm_toolkit import bundle, metrics, probabilistic, streaming, tbptt
 from lstm_toolkit.baselines import naive_forecast, seasonal_naive_forecast
 from lstm_toolkit.data import (
+    SeriesCollection,
     Scaler,
     WindowedSeries,
     WindowSpec,
@@ -62,6 +64,15 @@ class Forecaster:
         calendar: calendar fields derived from the timestamps and used as
             inputs, e.g. ("hour", "dayofweek").
         time_col: column holding the timestamps, when they are not the index.
+        series_id: the id column of a long DataFrame holding many series: one
+            global model is trained on all of them (a dict of DataFrames works
+            without it). Each series is split by time and scaled on its own
+            training part; training mixes windows of all series, never across
+            a series or its split. Series too short for a window are reported
+            (`skipped_series_`, and a warning), not silently dropped.
+            `predict`, `backtest` and `evaluate(by_series=True)` then work per
+            series and carry the id; `for_series(id)` gives a one-series view
+            (for `streamer`, `export`).
         scaler: "standard", "minmax" or "none", fit on the training part.
         model: a `ModelConfig` (or its dict); default two LSTM layers of 64
             units with window-relative normalisation.
@@ -135,6 +146,7 @@ class Forecaster:
         future_covariates=None,
         calendar=(),
         time_col=None,
+        series_id=None,
         scaler="standard",
         model=None,
         strategy="direct",
@@ -162,6 +174,7 @@ class Forecaster:
         self.future_covariates = future_covariates
         self.calendar = calendar
         self.time_col = time_col
+        self.series_id = series_id
         self.scaler = scaler
         self.model = model
         self.strategy = strategy
@@ -278,7 +291,7 @@ class Forecaster:
             self.
         """
         self._check_loss()
-        series = self._prepare(data, validation)
+        series = self._prepare_many(data, validation) if self._is_global(data) else self._prepare(data, validation)
         config = self._training_config()
         if self.seed is not None:
             keras.utils.set_random_seed(self.seed)
@@ -351,6 +364,92 @@ class Forecaster:
         """True when the model forecasts distributions (a `loss` other than "mse")."""
         return self.loss != "mse"
 
+    # --- many series ----------------------------------------------------------
+
+    def _is_global(self, data):
+        return self.series_id is not None or isinstance(data, dict)
+
+    def _split_series(self, data):
+        """`{id: frame}` (as given, timestamps not parsed) from a dict of frames or a long DataFrame with `series_id`."""
+        if isinstance(data, dict):
+            if not data:
+                raise DataError("The dict of series is empty.")
+            return dict(data)
+        if self.series_id is None:
+            raise DataError("This Forecaster was fit on many series: pass a dict of frames, or set `series_id`.")
+        if not isinstance(data, pd.DataFrame) or self.series_id not in data.columns:
+            columns = list(data.columns) if isinstance(data, pd.DataFrame) else type(data).__name__
+            raise DataError(f"series_id={self.series_id!r} is not a column of the data ({columns}).")
+        if data[self.series_id].isna().any():
+            raise DataError(f"{int(data[self.series_id].isna().sum())} row(s) have no {self.series_id!r}. Fill or drop them.")
+        return {key: rows.drop(columns=[self.series_id]) for key, rows in data.groupby(self.series_id, sort=False)}
+
+    def _prepare_many(self, data, validation=None):
+        """`_prepare` for many series: one spec, a scaler and a split per series, one `SeriesCollection`."""
+        if self.stateful:
+            raise ConfigError("A stateful model carries one series' state; fit many series with stateful=False.")
+        frames = {key: as_frame(frame, time_col=self.time_col) for key, frame in self._split_series(data).items()}
+        validation = self.validation if validation is None else validation
+        self.spec_ = self._make_spec(next(iter(frames.values())))
+        members, self.skipped_series_ = {}, {}
+        for key, frame in frames.items():
+            try:
+                members[key] = WindowedSeries.from_frame(
+                    frame, self.spec_, validation=validation, scaler=self.scaler, fill=self.fill
+                )
+            except DataError as error:
+                self.skipped_series_[key] = str(error)
+        if self.skipped_series_:
+            warnings.warn(
+                f"{len(self.skipped_series_)} of {len(frames)} series were left out of training "
+                f"({list(self.skipped_series_)[:10]}): {next(iter(self.skipped_series_.values()))} "
+                "See `skipped_series_` for each reason.",
+                UserWarning,
+                stacklevel=3,
+            )
+        if not members:
+            raise DataError(f"No series is long enough to train on: {next(iter(self.skipped_series_.values()))}")
+        collection = SeriesCollection(members)
+        first = next(iter(members))
+        self.scalers_ = {key: member.scaler for key, member in members.items()}
+        self.fit_ends_ = {key: frames[key].index[-1] for key in members}
+        self.scaler_, self.fit_end_ = self.scalers_[first], self.fit_ends_[first]
+        self.freq_ = infer_frequency(frames[first].index)
+        self.season_length_ = self.season_length or season_length_for(self.freq_)
+        self.model_config_ = self._resolve_model_config(collection)
+        self.norm_scales_ = self._norm_scales(collection)
+        self.n_train_windows_ = collection.n_windows("train")
+        return collection
+
+    def for_series(self, key):
+        """A one-series view of a global Forecaster: the shared model with that series' scaler.
+
+        It predicts, backtests, streams and exports like a Forecaster fit on that series alone.
+        """
+        self._check_fitted()
+        scalers = getattr(self, "scalers_", None)
+        if scalers is None:
+            raise ConfigError("for_series needs a Forecaster fit on many series (series_id= or a dict of frames).")
+        if key not in scalers:
+            raise DataError(f"Series {key!r} was not trained on (no scaler for it). Known series: {list(scalers)[:20]}.")
+        self._compiled_model()  # compiled once here, so every view shares it
+        view = copy.copy(self)
+        view.series_id, view.scalers_, view.fit_ends_ = None, None, None
+        view.scaler_, view.fit_end_ = scalers[key], self.fit_ends_[key]
+        return view
+
+    def _per_series(self, data, method, *args, **kwargs):
+        """Runs `method` of each series' view on its part of `data`; returns `{id: result}`."""
+        return {key: getattr(self.for_series(key), method)(frame, *args, **kwargs)
+                for key, frame in self._split_series(data).items()}
+
+    def _is_global_fit(self):
+        return getattr(self, "scalers_", None) is not None
+
+    def _with_id(self, results):
+        """Per-series frames joined into one long frame whose first column is the series id."""
+        return pd.concat(results, names=[self.series_id or "series"]).reset_index(level=0)
+
     def _prepare(self, data, validation=None):
         """Checks, splits and scales `data`; sets the data-dependent fitted state; returns the series.
 
@@ -359,6 +458,7 @@ class Forecaster:
         the scales of the window normalisation. The tuner shares it.
         """
         frame = as_frame(data, time_col=self.time_col)
+        self.scalers_ = self.fit_ends_ = None  # one series
         validation = self.validation if validation is None else validation
         if isinstance(validation, (pd.DataFrame, pd.Series, np.ndarray)):
             extra = as_frame(validation, time_col=self.time_col)
@@ -464,7 +564,9 @@ class Forecaster:
         elif window_norm == "auto":
             window_norm = "last"
             if 1 < season <= self.lookback:
-                naive, seasonal = _training_baseline_errors(series, self.horizon, season)
+                members = series.members.values() if isinstance(series, SeriesCollection) else [series]
+                errors = np.array([_training_baseline_errors(m, self.horizon, season) for m in members])
+                naive, seasonal = errors.mean(axis=0)
                 window_norm = "seasonal" if seasonal < naive else "last"
         return dataclasses.replace(config, window_norm=window_norm, season_length=season)
 
@@ -520,11 +622,18 @@ class Forecaster:
             else:
                 signature = [tf.TensorSpec((None, self.spec_.lookback, self.spec_.n_features), tf.float32)]
                 n_future = self._n_future(self.model_config_)
-                if n_future:  # the seq2seq decoder also reads the calendar of the forecast steps
+                if n_future:  # the model also reads inputs known ahead over the forecast steps
                     signature.append(tf.TensorSpec((None, self.spec_.horizon, n_future), tf.float32))
-                    function = tf.function(lambda x, f: model([x, f], training=False), input_signature=signature)
+
+                    def forecast(windows, future):
+                        return model([windows, future], training=False)
+
                 else:
-                    function = tf.function(lambda x: model(x, training=False), input_signature=signature)
+
+                    def forecast(windows):
+                        return model(windows, training=False)
+
+                function = tf.function(forecast, input_signature=signature)
             self._compiled = (model, function)
         return self._compiled[1]
 
@@ -591,6 +700,13 @@ class Forecaster:
             column per target, in original units.
         """
         self._check_fitted()
+        if self._is_global_fit():
+            futures = {} if future is None else self._split_series(future)
+            results = {
+                key: self.for_series(key).predict(frame, futures.get(key), num_samples, temperature, seed)
+                for key, frame in self._split_series(history).items()
+            }
+            return results if num_samples is not None else self._with_id(results)
         lookback = self.spec_.lookback
         series = self._series(history, last_rows=None if self.stateful else lookback)
         if len(series.index) < lookback:
@@ -711,6 +827,8 @@ class Forecaster:
         self._check_fitted()
         if engine not in ENGINES:
             raise ConfigError(f"`engine` must be one of {ENGINES}. Received: engine={engine!r}")
+        if self._is_global_fit():
+            raise ConfigError("A model of many series streams one series at a time: fc.for_series(id).streamer().")
         if self._future_covariate_names():
             raise ConfigError(
                 "This Forecaster reads future covariates over the horizon, which a stream of past rows does "
@@ -777,6 +895,9 @@ class Forecaster:
         self._check_fitted()
         from lstm_toolkit import export
 
+        if self._is_global_fit():
+            raise ConfigError("Export one series' view of a model of many series: fc.for_series(id).export(path).")
+
         return export.export(self, path, format=format)
 
     def _first_forecast_row(self, index, start):
@@ -816,6 +937,8 @@ class Forecaster:
             forecast, actual, naive, seasonal_naive.
         """
         self._check_fitted()
+        if self._is_global_fit():
+            return self._with_id(self._per_series(data, "backtest", start, stride)).reset_index(drop=True)
         return self._backtest(self._series(data), start, stride)
 
     def _backtest(self, series, start, stride):
@@ -877,7 +1000,7 @@ class Forecaster:
         """The targets in original units, (rows, n_targets)."""
         return series.raw[:, [series.spec.data_columns.index(t) for t in self.spec_.targets]]
 
-    def evaluate(self, data, start=None, stride=1, by_target=False):
+    def evaluate(self, data, start=None, stride=1, by_target=False, by_series=False):
         """Backtest metrics in original units for the model and the naive baselines.
 
         MAE, RMSE, MAPE, sMAPE and MASE over every forecast of `backtest`, for
@@ -888,12 +1011,20 @@ class Forecaster:
         Args:
             data, start, stride: as for `backtest`.
             by_target: one block of rows per target instead of the mean over targets.
+            by_series: for a model of many series, one block of rows per series
+                (index: id, method) instead of the mean over series.
 
         Returns:
             A DataFrame with one row per method and one column per metric (a
             (target, method) MultiIndex when `by_target`).
         """
         self._check_fitted()
+        if self._is_global_fit():
+            tables = self._per_series(data, "evaluate", start, stride, by_target)
+            table = pd.concat(tables, names=[self.series_id or "series"])
+            if by_series:
+                return table
+            return table.groupby(level=list(range(1, table.index.nlevels)), sort=False).mean()
         series = self._series(data)
         results = self._backtest(series, start, stride)
         history = self._actual_targets(series)[: results.attrs["first_forecast_row"]]
@@ -922,9 +1053,10 @@ class Forecaster:
         forecast, at the same levels as the model's, so the comparison is fair.
         """
         arrays = self._backtest_arrays(series, start, stride)
-        levels = self._check_loss() if self.loss == "quantile" else tuple(
-            sorted(set(probabilistic.CRPS_LEVELS) | set(self._check_loss())))
+        # One grid of levels for every model and baseline, so CRPS compares across losses; a quantile
+        # model's quantiles are interpolated between its own levels (and held flat beyond them).
         model_levels = self._check_loss()
+        levels = tuple(sorted(set(probabilistic.CRPS_LEVELS) | set(model_levels)))
         quantiles = {"model": probabilistic.quantiles_of(arrays["forecast"], self.loss, levels, model_levels)}
         origins = np.arange(max(self.season_length_ - 1, 0), len(history) - self.horizon)
         if len(origins) < 2:
@@ -972,6 +1104,10 @@ class Forecaster:
             "n_train_windows": self.n_train_windows_,
             "norm_scales": list(self.norm_scales_),
         }
+        if self._is_global_fit():  # lists of pairs keep the ids' types (JSON keys would turn them to strings)
+            state["scalers"] = [[key, scaler.to_dict()] for key, scaler in self.scalers_.items()]
+            state["fit_ends"] = [[key, _encode_label(end)] for key, end in self.fit_ends_.items()]
+            state["skipped_series"] = [[key, reason] for key, reason in self.skipped_series_.items()]
         return params, state
 
     @classmethod
@@ -999,6 +1135,10 @@ class Forecaster:
         forecaster.fit_end_ = _decode_label(state["fit_end"])
         forecaster.n_train_windows_ = state["n_train_windows"]
         forecaster.norm_scales_ = tuple(state.get("norm_scales", (None, None)))
+        if "scalers" in state:
+            forecaster.scalers_ = {key: Scaler.from_dict(value) for key, value in state["scalers"]}
+            forecaster.fit_ends_ = {key: _decode_label(value) for key, value in state["fit_ends"]}
+            forecaster.skipped_series_ = dict(state.get("skipped_series", []))
         return forecaster
 
 

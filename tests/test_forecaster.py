@@ -289,3 +289,51 @@ def test_a_past_only_covariate_cannot_leak(promo_frame):
     assert not np.allclose(before.loc[~unaffected, "forecast"], after.loc[~unaffected, "forecast"])
     with pytest.raises(ConfigError, match="both a target and a future covariate"):
         Forecaster(lookback=14, target="sales", future_covariates=["sales"]).fit(promo_frame)
+
+
+# --- many series, one model ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def employment():
+    wide = lstm_toolkit.datasets.load("us_employment_monthly")
+    long = wide.iloc[:, :4].reset_index().melt(id_vars="month", var_name="sector", value_name="jobs")
+    return wide, long
+
+
+def test_one_model_for_many_series(employment, tmp_path):
+    wide, long = employment
+    train = long[long["month"] < wide.index[-12]]
+    tiny = long[(long["sector"] == "nonfarm") & (long["month"] < wide.index[20])].assign(sector="tiny")
+    with pytest.warns(UserWarning, match="1 of 5 series were left out"):
+        fc = Forecaster(lookback=12, horizon=6, target="jobs", time_col="month", series_id="sector", validation=12,
+                        model=ModelConfig(units=(8,)), epochs=2, verbose=0, seed=0).fit(pd.concat([train, tiny]))
+    assert list(fc.skipped_series_) == ["tiny"] and "rows" in fc.skipped_series_["tiny"]
+    assert set(fc.scalers_) == set(wide.columns[:4])
+    # each series is scaled on its own training part
+    nonfarm = fc.scalers_["nonfarm"].estimator_.mean_[0]
+    assert nonfarm == pytest.approx(train.loc[train["sector"] == "nonfarm", "jobs"].iloc[:-12].mean())
+    forecast = fc.predict(train)
+    assert list(forecast.columns) == ["sector", "jobs"] and len(forecast) == 4 * 6
+    alone = fc.for_series("private").predict(train[train["sector"] == "private"].drop(columns="sector"))
+    np.testing.assert_allclose(forecast.loc[forecast["sector"] == "private", "jobs"], alone["jobs"])
+    per_series = fc.evaluate(long, by_series=True)
+    assert per_series.index.names == ["sector", "method"] and len(per_series) == 4 * 3
+    overall = fc.evaluate(long)
+    np.testing.assert_allclose(overall.loc["model", "MASE"], per_series.xs("model", level="method")["MASE"].mean())
+    assert set(fc.backtest(long)["sector"]) == set(wide.columns[:4])
+    loaded = lstm_toolkit.load(fc.save(tmp_path / "global"))
+    pd.testing.assert_frame_equal(loaded.predict(train), forecast)
+    with pytest.raises(DataError, match="was not trained on"):
+        fc.for_series("mining")
+    with pytest.raises(ConfigError, match="for_series"):
+        fc.streamer()
+
+
+def test_a_dict_of_frames_trains_a_global_model(employment):
+    wide, _ = employment
+    frames = {name: wide[[name]].rename(columns={name: "jobs"}) for name in wide.columns[:2]}
+    fc = Forecaster(lookback=12, horizon=3, target="jobs", validation=0, model=ModelConfig(units=(4,)),
+                    epochs=1, verbose=0, seed=0).fit(frames)
+    assert fc.n_train_windows_ == 2 * (120 - 12 - 3 + 1)  # windows of both series, none across them
+    assert len(fc.predict(frames)) == 2 * 3

@@ -10,7 +10,7 @@ from lstm_toolkit.data.normalization import (
     window_norm_scales,
 )
 from lstm_toolkit.data.scaling import SCALERS, Scaler
-from lstm_toolkit.data.series import WindowedSeries
+from lstm_toolkit.data.series import SeriesCollection, WindowedSeries
 from lstm_toolkit.data.spec import WindowSpec
 from lstm_toolkit.data.split import split_points
 from lstm_toolkit.data.windows import frame_windows, input_windows, make_window_dataset, window_starts
@@ -21,6 +21,7 @@ __all__ = [
     "LastValueResidual",
     "WINDOW_NORMS",
     "Scaler",
+    "SeriesCollection",
     "WindowDenormalization",
     "WindowNormalization",
     "WindowSpec",

@@ -175,3 +175,61 @@ class WindowedSeries:
     def inverse_targets(self, values):
         """Maps scaled target values (..., n_targets) back to original units."""
         return self.scaler.inverse_transform(values, columns=self.spec.targets)
+
+
+class SeriesCollection:
+    """Several `WindowedSeries` with one spec, trained as one model (a global model).
+
+    Each member was split by time and scaled on its own training part. Their
+    rows are laid end to end; window start rows are offset accordingly, so a
+    window never spans two series and never crosses a member's time split.
+
+    Example:
+    >>> import pandas as pd
+    >>> from lstm_toolkit.data import WindowSpec
+    >>> spec = WindowSpec(lookback=4, targets="y", horizon=2)
+    >>> members = {k: WindowedSeries.from_frame(pd.DataFrame({"y": np.arange(30.0) * k}), spec, validation=0.2)
+    ...            for k in (1, 2)}
+    >>> both = SeriesCollection(members)
+    >>> both.n_windows("train") == sum(m.n_windows("train") for m in members.values())
+    True
+    """
+
+    def __init__(self, members):
+        if not members:
+            raise DataError("A series collection needs at least one series.")
+        self.members = dict(members)
+        first = next(iter(self.members.values()))
+        self.spec = first.spec
+        lengths = [len(member.inputs) for member in self.members.values()]
+        self.offsets = dict(zip(self.members, np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype("int64")))
+        self.inputs = np.concatenate([member.inputs for member in self.members.values()])
+        self.targets = np.concatenate([member.targets for member in self.members.values()])
+
+    def starts(self, part, stride=None):
+        """Start rows (in the joined rows) of every member's windows whose targets lie in `part`."""
+        return np.concatenate([member.starts(part, stride) + self.offsets[key] for key, member in self.members.items()])
+
+    def n_windows(self, part):
+        return len(self.starts(part))
+
+    def dataset(self, part, batch_size=32, shuffle=None, seed=None, cache=False, prefetch=True, future_channels=None):
+        """The `tf.data.Dataset` of every member's windows of `part`, mixed when training (see `WindowedSeries.dataset`)."""
+        if shuffle is None:
+            shuffle = part == "train"
+        return make_window_dataset(
+            self.inputs,
+            self.targets,
+            self.starts(part),
+            self.spec.lookback,
+            self.spec.horizon,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            seed=seed,
+            cache=cache,
+            prefetch=prefetch,
+            future=None if not future_channels else self.inputs[:, list(future_channels)],
+        )
+
+    def windows_ending_at(self, ends):
+        return input_windows(self.inputs, ends, self.spec.lookback)
