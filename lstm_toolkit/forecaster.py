@@ -941,8 +941,9 @@ class Forecaster:
             return self._with_id(self._per_series(data, "backtest", start, stride)).reset_index(drop=True)
         return self._backtest(self._series(data), start, stride)
 
-    def _backtest(self, series, start, stride):
-        arrays = self._backtest_arrays(series, start, stride)
+    def _backtest(self, series, start, stride, arrays=None):
+        """The tidy backtest frame (from `arrays` of `_backtest_arrays` when already computed)."""
+        arrays = self._backtest_arrays(series, start, stride) if arrays is None else arrays
         forecast, steps, n_targets = arrays["forecast"], np.arange(1, self.horizon + 1), len(self.spec_.targets)
         columns = {"forecast": forecast}
         if self.probabilistic:
@@ -1026,7 +1027,8 @@ class Forecaster:
                 return table
             return table.groupby(level=list(range(1, table.index.nlevels)), sort=False).mean()
         series = self._series(data)
-        results = self._backtest(series, start, stride)
+        arrays = self._backtest_arrays(series, start, stride)
+        results = self._backtest(series, start, stride, arrays)
         history = self._actual_targets(series)[: results.attrs["first_forecast_row"]]
         rows = {}
         for position, target in enumerate(self.spec_.targets):
@@ -1036,7 +1038,7 @@ class Forecaster:
                 rows[(target, method)] = metrics.point_metrics(group["actual"], group[column], scale)
         columns = list(metrics.METRICS)
         if self.probabilistic:
-            for key, values in self._probabilistic_rows(series, start, stride, history).items():
+            for key, values in self._probabilistic_rows(arrays, history).items():
                 rows[key].update(values)
             columns += list(PROBABILISTIC_COLUMNS)
         table = pd.DataFrame.from_dict(rows, orient="index")[columns]
@@ -1045,14 +1047,13 @@ class Forecaster:
             return table
         return table.groupby(level="method", sort=False).mean()
 
-    def _probabilistic_rows(self, series, start, stride, history):
+    def _probabilistic_rows(self, arrays, history):
         """CRPS and interval scores of the model and of the baselines with in-sample residual intervals.
 
         The baselines' quantiles are their point forecast plus the quantiles of
         their own residuals by horizon step over the history before the first
         forecast, at the same levels as the model's, so the comparison is fair.
         """
-        arrays = self._backtest_arrays(series, start, stride)
         # One grid of levels for every model and baseline, so CRPS compares across losses; a quantile
         # model's quantiles are interpolated between its own levels (and held flat beyond them).
         model_levels = self._check_loss()
@@ -1072,6 +1073,12 @@ class Forecaster:
                 rows[(target, method)] = probabilistic.probabilistic_metrics(
                     arrays["actual"][..., position], values[..., position, :], levels
                 )
+            if self.loss == "quantile":  # no interval beyond the levels the model was trained on
+                for coverage in probabilistic.INTERVALS:
+                    low, high = round((1 - coverage) / 2, 6), round((1 + coverage) / 2, 6)
+                    if low not in [round(q, 6) for q in model_levels] or high not in [round(q, 6) for q in model_levels]:
+                        name = round(coverage * 100)
+                        rows[(target, "model")].update({f"coverage_{name}": float("nan"), f"width_{name}": float("nan")})
         return rows
 
     # --- persistence ------------------------------------------------------------
