@@ -147,21 +147,7 @@ class WindowedSeries:
                 calendar); each window then also gets their values over its
                 forecast steps, and `x` becomes `(window, future)`.
         """
-        if shuffle is None:
-            shuffle = part == "train"
-        return make_window_dataset(
-            self.inputs,
-            self.targets,
-            self.starts(part),
-            self.spec.lookback,
-            self.spec.horizon,
-            batch_size=batch_size,
-            shuffle=shuffle,
-            seed=seed,
-            cache=cache,
-            prefetch=prefetch,
-            future=None if not future_channels else self.inputs[:, list(future_channels)],
-        )
+        return _part_dataset(self, part, batch_size, shuffle, seed, cache, prefetch, future_channels)
 
     def future_inputs(self, origins, channels):
         """Values of the input `channels` over the `horizon` rows after each origin: `(n, horizon, len(channels))`."""
@@ -215,21 +201,26 @@ class SeriesCollection:
 
     def dataset(self, part, batch_size=32, shuffle=None, seed=None, cache=False, prefetch=True, future_channels=None):
         """The `tf.data.Dataset` of every member's windows of `part`, mixed when training (see `WindowedSeries.dataset`)."""
-        if shuffle is None:
-            shuffle = part == "train"
-        return make_window_dataset(
-            self.inputs,
-            self.targets,
-            self.starts(part),
-            self.spec.lookback,
-            self.spec.horizon,
-            batch_size=batch_size,
-            shuffle=shuffle,
-            seed=seed,
-            cache=cache,
-            prefetch=prefetch,
-            future=None if not future_channels else self.inputs[:, list(future_channels)],
-        )
+        return _part_dataset(self, part, batch_size, shuffle, seed, cache, prefetch, future_channels)
 
     def windows_ending_at(self, ends):
         return input_windows(self.inputs, ends, self.spec.lookback)
+
+
+def _part_dataset(series, part, batch_size, shuffle, seed, cache, prefetch, future_channels):
+    """The windows dataset of one part of a `WindowedSeries` or `SeriesCollection` (see `WindowedSeries.dataset`)."""
+    if shuffle is None:
+        shuffle = part == "train"
+    return make_window_dataset(
+        series.inputs,
+        series.targets,
+        series.starts(part),
+        series.spec.lookback,
+        series.spec.horizon,
+        batch_size=batch_size,
+        shuffle=shuffle,
+        seed=seed,
+        cache=cache,
+        prefetch=prefetch,
+        future=None if not future_channels else series.inputs[:, list(future_channels)],
+    )
