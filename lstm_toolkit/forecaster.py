@@ -694,10 +694,22 @@ class Forecaster:
             history: data like the training data, at least `lookback` rows. A
                 window model uses its last `lookback` rows; a stateful model
                 builds its state over all of it (give as much as you have).
+                For a model of many series, a long frame (or dict) of them.
+            future: the future covariates' values over the forecast steps
+                (rows indexed by the forecast timestamps), when the Forecaster
+                has `future_covariates`.
+            num_samples: draw this many sample paths from a probabilistic
+                model instead (an array `(num_samples, horizon, n_targets)`;
+                a dict of them by series for a model of many series).
+            temperature: the spread of the samples around the median (0: the median path).
+            seed: the random seed of the samples.
 
         Returns:
             A DataFrame indexed by the future timestamps (or row numbers), one
-            column per target, in original units.
+            column per target in original units (the median for a
+            probabilistic model, followed by one column per quantile,
+            `{target}_q{level}`); for many series, a long frame whose first
+            column is the series id.
         """
         self._check_fitted()
         if self._is_global_fit():
