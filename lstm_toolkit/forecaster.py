@@ -1020,6 +1020,9 @@ class Forecaster:
         the model ("model"), the last value ("naive") and the last season
         ("seasonal_naive"), all on the same windows. MASE divides by the
         in-sample seasonal-naive MAE of the rows before the first forecast.
+        A probabilistic model adds CRPS and the coverage and mean width of
+        the 80% and 95% intervals, for itself and for the baselines (whose
+        intervals come from their own in-sample residual quantiles by step).
 
         Args:
             data, start, stride: as for `backtest`.
