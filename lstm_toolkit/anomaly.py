@@ -368,7 +368,7 @@ class AnomalyDetector(SequenceEstimator):
         labels = np.asarray(labels.to_numpy() if isinstance(labels, (pd.Series, pd.DataFrame)) else labels).ravel()
         if len(labels) != len(values):
             raise DataError(f"{len(labels)} labels for {len(values)} rows; give one label per row.")
-        scores = self.score(data)
+        scores = self._scores(self._errors(values))
         window = window or self.window
         unscored = ~np.isfinite(scores)
         table = {}

@@ -180,6 +180,9 @@ class SequenceClassifier(SequenceEstimator):
         """Class probabilities, `(n_sequences, n_classes)` in the order of `classes_`; rows sum to 1."""
         self._check_fitted()
         sequences, _ = self._read(X, None, self._case_col, self._time_col, None, fitting=False)
+        return self._proba(sequences)
+
+    def _proba(self, sequences):
         padded, _ = pad(sequences, self.scaler_, length=bucket_length(sequences))
         probabilities = self._predict(padded).astype("float64")
         if probabilities.shape[1] == 1:
@@ -193,9 +196,9 @@ class SequenceClassifier(SequenceEstimator):
     def score(self, X, y):
         """Accuracy on `(X, y)` (a label column name for a long DataFrame); unseen labels raise a `DataError`."""
         self._check_fitted()
-        _, labels = self._read(X, y, self._case_col, self._time_col, None, fitting=False)
+        sequences, labels = self._read(X, y, self._case_col, self._time_col, None, fitting=False)
         expected = self.codec_.encode(labels)
-        return float(np.mean(self.codec_.encode(self.predict(X)) == expected))
+        return float(np.mean(self._proba(sequences).argmax(axis=1) == expected))
 
 
 def _case_labels(frame, case_col, label_col, case_ids):
@@ -210,11 +213,10 @@ def _case_labels(frame, case_col, label_col, case_ids):
             f"Label column {label_col!r} changes within case(s) {varying.index.tolist()[:5]}: a sequence "
             "classifier needs one label per case. For a label per frame use SequenceLabeller."
         )
-    return per_case.first().loc[case_ids].to_numpy() if per_case.first().notna().all() else _missing(per_case, label_col)
-
-
-def _missing(per_case, label_col):
-    missing = per_case.first()
-    raise DataError(
-        f"Labels are missing in {label_col!r} for case(s) {missing[missing.isna()].index.tolist()[:10]}. Label every case."
-    )
+    labels = per_case.first()
+    if labels.isna().any():
+        raise DataError(
+            f"Labels are missing in {label_col!r} for case(s) {labels[labels.isna()].index.tolist()[:10]}. "
+            "Label every case."
+        )
+    return labels.loc[case_ids].to_numpy()

@@ -198,6 +198,9 @@ class SequenceLabeller(SequenceEstimator):
         """Per-step class probabilities: a list of `(length, n_classes)` arrays, rows summing to 1."""
         self._check_fitted()
         sequences, _ = self._read(X, None, self._case_col, self._time_col, None, fitting=False)
+        return self._proba(sequences)
+
+    def _proba(self, sequences):
         padded, lengths = pad(sequences, self.scaler_, length=bucket_length(sequences))
         probabilities = self._predict(padded, batch_size=64).astype("float64")
         return [probabilities[row, :length] for row, length in enumerate(lengths)]
@@ -222,10 +225,10 @@ class SequenceLabeller(SequenceEstimator):
     def evaluate(self, X, Y):
         """Per-step accuracy and segment precision / recall / F1 (exact boundaries and label)."""
         self._check_fitted()
-        _, labels = self._read(X, Y, self._case_col, self._time_col, None, fitting=False)
+        sequences, labels = self._read(X, Y, self._case_col, self._time_col, None, fitting=False)
         for step_labels in labels:
             self.codec_.encode(step_labels)  # unseen labels raise here, naming them
-        predicted = self.predict(X)
+        predicted = [self.codec_.decode(p.argmax(axis=1)) for p in self._proba(sequences)]
         correct = sum(int(np.sum(p == np.asarray(t))) for p, t in zip(predicted, labels))
         total = sum(len(t) for t in labels)
         return {"accuracy": correct / total, **segment_scores(labels, predicted)}

@@ -347,9 +347,7 @@ def tune(
     forecaster.model = best_config
     forecaster.learning_rate = values["learning_rate"]
     forecaster.model_config_ = best_config
-    forecaster.model_ = keras.models.load_model(Path(search.get_trial_dir(best.trial_id)) / "best.keras", safe_mode=True)
-    record = _read_record(search, best.trial_id)
-    forecaster.history_ = record.get("history", {})
+    forecaster.model_, forecaster.history_ = _best_trial_model(search, best)
     return TuneResult(table, dict(best.hyperparameters.values), best_config, forecaster, search)
 
 
@@ -388,6 +386,12 @@ def _search(hypermodel, tuner, max_trials, epochs, objective, directory, project
     if table[table["status"] == "COMPLETED"].empty:
         return search, table, None
     return search, table, search.oracle.get_best_trials(1)[0]
+
+
+def _best_trial_model(search, best):
+    """The best trial's checkpointed model (loaded with `safe_mode=True`) and its history."""
+    model = keras.models.load_model(Path(search.get_trial_dir(best.trial_id)) / "best.keras", safe_mode=True)
+    return model, _read_record(search, best.trial_id).get("history", {})
 
 
 def _read_record(search, trial_id):
@@ -536,7 +540,6 @@ def tune_frames(
     values = space.declare(best.hyperparameters.copy())
     forecaster.filters, forecaster.kernel_size = values["filters"], values["kernel_size"]
     forecaster.learning_rate = values["learning_rate"]
-    forecaster.model_ = keras.models.load_model(Path(search.get_trial_dir(best.trial_id)) / "best.keras", safe_mode=True)
-    forecaster.history_ = _read_record(search, best.trial_id).get("history", {})
+    forecaster.model_, forecaster.history_ = _best_trial_model(search, best)
     best_config = {"filters": values["filters"], "kernel_size": values["kernel_size"]}
     return TuneResult(table, dict(best.hyperparameters.values), best_config, forecaster, search)

@@ -159,6 +159,9 @@ def test_classifier_bad_labels():
     frame = pd.DataFrame({"case": [0, 0, 1, 1], "x": [1.0, 2.0, 3.0, 4.0], "y": ["a", "b", "a", "a"]})
     with pytest.raises(DataError, match="changes within case"):
         SequenceClassifier(epochs=1, verbose=0).fit(frame, "y", case_col="case")
+    unlabelled = pd.DataFrame({"case": [0, 0, 1, 1, 2], "x": [1.0, 2.0, 3.0, 4.0, 5.0], "y": ["a", "a", None, None, "b"]})
+    with pytest.raises(DataError, match=r"missing in 'y' for case\(s\) \[1\]"):
+        SequenceClassifier(epochs=1, verbose=0).fit(unlabelled, "y", case_col="case")
 
 
 def test_wrong_channel_count_at_predict(fitted_classifier):
