@@ -83,6 +83,9 @@ def cmd_fit(args):
         seed=args.seed,
         verbose=2 if args.verbose else 0,
         stateful=args.stateful,
+        strategy=args.strategy,
+        series_id=args.series_id,
+        series_embedding=args.series_embedding,
         loss=args.loss,
         **({"quantiles": tuple(args.quantiles)} if args.quantiles else {}),
     )
@@ -105,12 +108,23 @@ def cmd_predict(args):
 
         paths = forecaster.predict(frame, num_samples=args.samples, temperature=args.temperature, seed=args.seed)
         targets = list(forecaster.spec_.targets)
-        forecast = pd.DataFrame(
-            [(sample, timestamp, target, paths[sample, step, k])
-             for sample in range(len(paths)) for step, timestamp in enumerate(forecast.index)
-             for k, target in enumerate(targets)],
-            columns=["sample", forecast.index.name or "timestamp", "target", "value"],
-        ).set_index("sample")
+
+        def tidy(paths, index):
+            return pd.DataFrame(
+                [(sample, timestamp, target, paths[sample, step, k])
+                 for sample in range(len(paths)) for step, timestamp in enumerate(index)
+                 for k, target in enumerate(targets)],
+                columns=["sample", index.name or "timestamp", "target", "value"],
+            ).set_index("sample")
+
+        if isinstance(paths, dict):  # a model of many series: one block of paths per series, with its id
+            id_col = forecaster.series_id or "series"
+            forecast = pd.concat(
+                [tidy(paths[key], rows.index).reset_index().assign(**{id_col: key})
+                 for key, rows in forecast.groupby(id_col, sort=False)]
+            ).set_index([id_col, "sample"])
+        else:
+            forecast = tidy(paths, forecast.index)
     if args.out:
         forecast.to_csv(args.out)
         print(f"Wrote {len(forecast)} forecast rows to {args.out}")
@@ -324,6 +338,11 @@ def build_parser():
     fit.add_argument("--verbose", action="store_true", help="print one line per epoch")
     fit.add_argument("--stateful", action="store_true",
                      help="carry the LSTM state through the series (truncated BPTT): O(1) streaming updates")
+    fit.add_argument("--strategy", choices=["direct", "recursive"], default="direct",
+                     help="direct: all horizon steps at once (default); recursive: a one-step model fed its forecasts")
+    fit.add_argument("--series-id", help="id column of a long CSV holding many series: one global model for all")
+    fit.add_argument("--series-embedding", type=int, default=0,
+                     help="with --series-id: size of a learned embedding of each series (default: 0, none)")
     fit.add_argument("--loss", choices=["mse", "quantile", "gaussian", "student_t"], default="mse",
                      help="mse: point forecasts (default); the others forecast distributions")
     fit.add_argument("--quantiles", type=float, nargs="+",

@@ -31,6 +31,16 @@ def export(forecaster, path, format="litert"):
             "Only direct models export: a recursive model feeds its forecasts back through Python. "
             "Fit with strategy='direct' (the default) to export."
         )
+    if forecaster._context_shapes():
+        raise ConfigError(
+            "This model also reads which series it forecasts (series_embedding / static_features), inputs the "
+            "exported signatures do not take yet. Export a global model fit without them."
+        )
+    if forecaster.probabilistic:
+        raise ConfigError(
+            f"A loss={forecaster.loss!r} model outputs distribution parameters in scaled units, which the "
+            "exported signatures (point forecasts in original units) do not map yet. Export a loss='mse' model."
+        )
     if forecaster._n_future(forecaster.model_config_):
         raise ConfigError(
             "This model also reads inputs known ahead over the forecast steps (future covariates, or the "

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import copy
 import dataclasses
 import numbers
 import warnings
@@ -29,6 +28,7 @@ from lstm_toolkit.data import (
 )
 from lstm_toolkit.errors import ConfigError, DataError, LeakageWarning, NotFittedError
 from lstm_toolkit.kernels import NumpyStepper
+from lstm_toolkit.many_series import ManySeriesMixin
 from lstm_toolkit.models import ModelConfig, build_model, build_sequence_model, check_streamable, state_sizes
 from lstm_toolkit.training import TrainingConfig, compile_model, default_callbacks, fit
 
@@ -37,9 +37,11 @@ ENGINES = ("auto", "numpy", "tf")
 DEFAULT_MODEL = ModelConfig(units=(64, 64))
 # Origins forecast per model call in backtests: bounds memory to chunk x lookback x features.
 BACKTEST_CHUNK = 4096
+# Sample paths a recursive probabilistic model draws per origin to estimate its forecast quantiles.
+SAMPLE_PATHS = 200
 
 
-class Forecaster:
+class Forecaster(ManySeriesMixin):
     """Forecasts the next `horizon` steps of one or more columns with a recurrent network.
 
     The defaults follow the practitioner rules: windows split by time, a scaler
@@ -73,6 +75,14 @@ class Forecaster:
             `predict`, `backtest` and `evaluate(by_series=True)` then work per
             series and carry the id; `for_series(id)` gives a one-series view
             (for `streamer`, `export`).
+        series_embedding: with many series, the size of a learned embedding
+            of each series' identity, joined to every step of its windows (as
+            in DeepAR); 0 (the default) for none. Only trained series can then
+            be forecast.
+        static_features: with many series, numeric columns holding one value
+            per series (its size, region code, ...). They are standardised
+            across the training series and joined to every step of its
+            windows; they are not forecast and need not change over time.
         scaler: "standard", "minmax" or "none", fit on the training part.
         model: a `ModelConfig` (or its dict); default two LSTM layers of 64
             units with window-relative normalisation.
@@ -94,7 +104,11 @@ class Forecaster:
             (`Close_q0.1`), draws sample paths with `num_samples=`, and
             `evaluate` adds CRPS and the coverage and width of its 80% and 95%
             intervals, next to baselines with intervals from their own
-            in-sample residuals.
+            in-sample residuals. A recursive model samples its paths
+            ancestrally (each drawn value fed back as the next input, as in
+            DeepAR); its quantiles are those of `SAMPLE_PATHS` seeded paths.
+            Not built for stateful models; streamers and exports take
+            point (loss="mse") models.
         quantiles: the levels of a "quantile" model, and the quantile columns
             of every probabilistic model's forecasts.
         epochs, batch_size, learning_rate, clipnorm, patience: training settings
@@ -147,6 +161,8 @@ class Forecaster:
         calendar=(),
         time_col=None,
         series_id=None,
+        series_embedding=0,
+        static_features=None,
         scaler="standard",
         model=None,
         strategy="direct",
@@ -175,6 +191,8 @@ class Forecaster:
         self.calendar = calendar
         self.time_col = time_col
         self.series_id = series_id
+        self.series_embedding = series_embedding
+        self.static_features = static_features
         self.scaler = scaler
         self.model = model
         self.strategy = strategy
@@ -346,12 +364,26 @@ class Forecaster:
 
     def _check_loss(self):
         levels = probabilistic.check_loss(self.loss, self.quantiles)
-        if self.loss != "mse" and (self.stateful or self.strategy != "direct"):
+        if self.loss != "mse" and self.stateful:
             raise ConfigError(
-                f"loss={self.loss!r} needs strategy='direct' and stateful=False for now: sampling paths "
-                "through a recursive or stateful model is not built yet."
+                f"loss={self.loss!r} is not built for stateful=True yet (its sequence model has a point "
+                "head); use a window model (stateful=False) for probabilistic forecasts."
             )
         return levels
+
+    def _output_form(self):
+        """`(loss, levels)` describing the forecast arrays `_forecast_at` returns for a probabilistic model.
+
+        A direct model returns its distribution parameters (its own loss). A
+        recursive model's distribution over several steps has no closed form:
+        it returns the quantiles of `SAMPLE_PATHS` ancestral sample paths per
+        origin, on the CRPS grid plus the requested levels, read as a
+        "quantile" forecast.
+        """
+        levels = self._check_loss()
+        if self.strategy == "recursive":
+            return "quantile", tuple(sorted(set(probabilistic.CRPS_LEVELS) | set(levels) | {0.5}))
+        return self.loss, levels
 
     def _compile_args(self):
         """The loss (and metrics) `compile_model` gets for this Forecaster's `loss`."""
@@ -364,92 +396,6 @@ class Forecaster:
         """True when the model forecasts distributions (a `loss` other than "mse")."""
         return self.loss != "mse"
 
-    # --- many series ----------------------------------------------------------
-
-    def _is_global(self, data):
-        return self.series_id is not None or isinstance(data, dict)
-
-    def _split_series(self, data):
-        """`{id: frame}` (as given, timestamps not parsed) from a dict of frames or a long DataFrame with `series_id`."""
-        if isinstance(data, dict):
-            if not data:
-                raise DataError("The dict of series is empty.")
-            return dict(data)
-        if self.series_id is None:
-            raise DataError("This Forecaster was fit on many series: pass a dict of frames, or set `series_id`.")
-        if not isinstance(data, pd.DataFrame) or self.series_id not in data.columns:
-            columns = list(data.columns) if isinstance(data, pd.DataFrame) else type(data).__name__
-            raise DataError(f"series_id={self.series_id!r} is not a column of the data ({columns}).")
-        if data[self.series_id].isna().any():
-            raise DataError(f"{int(data[self.series_id].isna().sum())} row(s) have no {self.series_id!r}. Fill or drop them.")
-        return {key: rows.drop(columns=[self.series_id]) for key, rows in data.groupby(self.series_id, sort=False)}
-
-    def _prepare_many(self, data, validation=None):
-        """`_prepare` for many series: one spec, a scaler and a split per series, one `SeriesCollection`."""
-        if self.stateful:
-            raise ConfigError("A stateful model carries one series' state; fit many series with stateful=False.")
-        frames = {key: as_frame(frame, time_col=self.time_col) for key, frame in self._split_series(data).items()}
-        validation = self.validation if validation is None else validation
-        self.spec_ = self._make_spec(next(iter(frames.values())))
-        members, self.skipped_series_ = {}, {}
-        for key, frame in frames.items():
-            try:
-                members[key] = WindowedSeries.from_frame(
-                    frame, self.spec_, validation=validation, scaler=self.scaler, fill=self.fill
-                )
-            except DataError as error:
-                self.skipped_series_[key] = str(error)
-        if self.skipped_series_:
-            warnings.warn(
-                f"{len(self.skipped_series_)} of {len(frames)} series were left out of training "
-                f"({list(self.skipped_series_)[:10]}): {next(iter(self.skipped_series_.values()))} "
-                "See `skipped_series_` for each reason.",
-                UserWarning,
-                stacklevel=3,
-            )
-        if not members:
-            raise DataError(f"No series is long enough to train on: {next(iter(self.skipped_series_.values()))}")
-        collection = SeriesCollection(members)
-        first = next(iter(members))
-        self.scalers_ = {key: member.scaler for key, member in members.items()}
-        self.fit_ends_ = {key: frames[key].index[-1] for key in members}
-        self.scaler_, self.fit_end_ = self.scalers_[first], self.fit_ends_[first]
-        self.freq_ = infer_frequency(frames[first].index)
-        self.season_length_ = self.season_length or season_length_for(self.freq_)
-        self.model_config_ = self._resolve_model_config(collection)
-        self.norm_scales_ = self._norm_scales(collection)
-        self.n_train_windows_ = collection.n_windows("train")
-        return collection
-
-    def for_series(self, key):
-        """A one-series view of a global Forecaster: the shared model with that series' scaler.
-
-        It predicts, backtests, streams and exports like a Forecaster fit on that series alone.
-        """
-        self._check_fitted()
-        scalers = getattr(self, "scalers_", None)
-        if scalers is None:
-            raise ConfigError("for_series needs a Forecaster fit on many series (series_id= or a dict of frames).")
-        if key not in scalers:
-            raise DataError(f"Series {key!r} was not trained on (no scaler for it). Known series: {list(scalers)[:20]}.")
-        self._compiled_model()  # compiled once here, so every view shares it
-        view = copy.copy(self)
-        view.series_id, view.scalers_, view.fit_ends_ = None, None, None
-        view.scaler_, view.fit_end_ = scalers[key], self.fit_ends_[key]
-        return view
-
-    def _per_series(self, data, method, *args, **kwargs):
-        """Runs `method` of each series' view on its part of `data`; returns `{id: result}`."""
-        return {key: getattr(self.for_series(key), method)(frame, *args, **kwargs)
-                for key, frame in self._split_series(data).items()}
-
-    def _is_global_fit(self):
-        return getattr(self, "scalers_", None) is not None
-
-    def _with_id(self, results):
-        """Per-series frames joined into one long frame whose first column is the series id."""
-        return pd.concat(results, names=[self.series_id or "series"]).reset_index(level=0)
-
     def _prepare(self, data, validation=None):
         """Checks, splits and scales `data`; sets the data-dependent fitted state; returns the series.
 
@@ -458,7 +404,9 @@ class Forecaster:
         the scales of the window normalisation. The tuner shares it.
         """
         frame = as_frame(data, time_col=self.time_col)
-        self.scalers_ = self.fit_ends_ = None  # one series
+        self.scalers_ = self.fit_ends_ = self.series_codes_ = self.static_ = None  # one series
+        if self.series_embedding or self._static_feature_names():
+            raise ConfigError("series_embedding and static_features tell many series apart; fit with `series_id=` or a dict of frames.")
         validation = self.validation if validation is None else validation
         if isinstance(validation, (pd.DataFrame, pd.Series, np.ndarray)):
             extra = as_frame(validation, time_col=self.time_col)
@@ -503,6 +451,9 @@ class Forecaster:
             normalized_channels=range(len(spec.input_columns)),
             norm_scales=self.norm_scales_,
             n_future=self._n_future(model_config),
+            n_series=len(self.series_codes_) if self.series_codes_ else 0,
+            series_embedding=self.series_embedding,
+            n_static=len(self.static_["mean"]) if self.static_ else 0,
             loss=self.loss,
             quantiles=probabilistic.check_loss(self.loss, self.quantiles),
         )
@@ -624,14 +575,10 @@ class Forecaster:
                 n_future = self._n_future(self.model_config_)
                 if n_future:  # the model also reads inputs known ahead over the forecast steps
                     signature.append(tf.TensorSpec((None, self.spec_.horizon, n_future), tf.float32))
+                signature += [tf.TensorSpec((None, *shape), dtype) for shape, dtype in self._context_shapes()]
 
-                    def forecast(windows, future):
-                        return model([windows, future], training=False)
-
-                else:
-
-                    def forecast(windows):
-                        return model(windows, training=False)
+                def forecast(*inputs):
+                    return model(list(inputs) if len(inputs) > 1 else inputs[0], training=False)
 
                 function = tf.function(forecast, input_signature=signature)
             self._compiled = (model, function)
@@ -649,15 +596,29 @@ class Forecaster:
             if future is None:
                 future = calendar_features(pd.DatetimeIndex(np.asarray(future_times).ravel()), self.spec_.calendar)
                 future = future.reshape(len(windows), self.horizon, -1)
-            return function(windows, np.asarray(future, dtype="float32")).numpy()
+            return function(windows, np.asarray(future, dtype="float32"), *self._context_inputs(len(windows))).numpy()
         if self.strategy == "direct":
-            return function(windows).numpy()
+            return function(windows, *self._context_inputs(len(windows))).numpy()
+        if not self.probabilistic:
+            return self._roll_forward(windows, future_times, lambda output: output)
+        loss, levels = self._output_form()
+        rng = np.random.default_rng(self.seed if self.seed is not None else 0)  # the same quantiles on every call
+        paths = self._sample_paths(windows, future_times, SAMPLE_PATHS, 1.0, rng)
+        return np.moveaxis(np.quantile(paths, levels, axis=1), 0, -1)
+
+    def _roll_forward(self, windows, future_times, draw):
+        """Runs a recursive model `horizon` times; `draw(output)` gives each step's values, fed back as the next row.
+
+        Returns the scaled values `(n, horizon, n_targets)` of every step.
+        """
+        function = self._compiled_model()
         spec = self.spec_
         n_data = len(spec.input_columns)
         target_positions = [spec.input_columns.index(t) for t in spec.targets]
+        context = self._context_inputs(len(windows))
         steps = []
         for step in range(self.horizon):
-            next_values = function(windows).numpy()[:, 0, :]
+            next_values = draw(function(windows, *context).numpy()[:, 0])
             steps.append(next_values)
             row = np.zeros((len(windows), 1, spec.n_features), dtype="float32")
             row[:, 0, target_positions] = next_values
@@ -665,6 +626,23 @@ class Forecaster:
                 row[:, 0, n_data:] = calendar_features(pd.DatetimeIndex(future_times[:, step]), spec.calendar)
             windows = np.concatenate([windows[:, 1:], row], axis=1)
         return np.stack(steps, axis=1)
+
+    def _sample_paths(self, windows, future_times, num_paths, temperature, rng):
+        """Ancestral sampling through a recursive probabilistic model: scaled paths `(n, num_paths, horizon, n_targets)`.
+
+        Each step's value is drawn from the one-step distribution and fed back
+        as the next input (as DeepAR does); temperature 0 feeds back the median.
+        """
+        n = len(windows)
+        windows = np.repeat(np.asarray(windows, dtype="float32"), num_paths, axis=0)
+        future_times = np.repeat(np.asarray(future_times), num_paths, axis=0)
+        levels = self._check_loss()
+
+        def draw(params):
+            return probabilistic.sample(params, self.loss, 1, temperature, levels, rng)[0]
+
+        paths = self._roll_forward(windows, future_times, draw)
+        return paths.reshape(n, num_paths, self.horizon, -1)
 
     def _forecast_at(self, series, origins, future_times, covariates=None):
         """Scaled forecasts (len(origins), horizon, n_targets) made at each origin row of `series`.
@@ -677,13 +655,16 @@ class Forecaster:
             forecasts, _ = self._compiled_model()(series.inputs[None, : int(origins.max()) + 1])
             return forecasts[0, origins]
         future = self._future_array(series, origins, future_times, covariates)
+        chunk = BACKTEST_CHUNK
+        if self.probabilistic and self.strategy == "recursive":
+            chunk = max(1, BACKTEST_CHUNK // SAMPLE_PATHS)  # every origin runs SAMPLE_PATHS paths
         chunks = [
             self._forecast_windows(
-                series.windows_ending_at(origins[i : i + BACKTEST_CHUNK]),
-                future_times[i : i + BACKTEST_CHUNK],
-                None if future is None else future[i : i + BACKTEST_CHUNK],
+                series.windows_ending_at(origins[i : i + chunk]),
+                future_times[i : i + chunk],
+                None if future is None else future[i : i + chunk],
             )
-            for i in range(0, len(origins), BACKTEST_CHUNK)
+            for i in range(0, len(origins), chunk)
         ]
         return np.concatenate(chunks)
 
@@ -726,15 +707,23 @@ class Forecaster:
         index = future_index(series.index, self.freq_, self.horizon)
         origins = np.array([len(series.index) - 1])
         covariates = self._scaled_future_covariates(future, index)
-        forecast = self._to_original(series, self._forecast_at(series, origins, np.asarray(index)[None, :], covariates))[0]
+        future_times = np.asarray(index)[None, :]
+        if num_samples is not None:
+            self._check_sampling(num_samples, temperature)
+            if self.strategy == "recursive":  # ancestral sampling, step by step
+                rng = np.random.default_rng(seed)
+                paths = self._sample_paths(series.windows_ending_at(origins), future_times, num_samples, temperature, rng)
+                return series.inverse_targets(paths[0])
+        forecast = self._to_original(series, self._forecast_at(series, origins, future_times, covariates))[0]
         targets = list(self.spec_.targets)
         if num_samples is not None:
-            return self._sample(forecast, num_samples, temperature, seed)
+            return probabilistic.sample(forecast, self.loss, int(num_samples), temperature, self._check_loss(), seed)
         if not self.probabilistic:
             return pd.DataFrame(forecast, index=index, columns=targets)
         levels = self._check_loss()
-        frame = pd.DataFrame(probabilistic.point_of(forecast, self.loss, levels), index=index, columns=targets)
-        quantiles = probabilistic.quantiles_of(forecast, self.loss, levels, levels)
+        loss, model_levels = self._output_form()
+        frame = pd.DataFrame(probabilistic.point_of(forecast, loss, model_levels), index=index, columns=targets)
+        quantiles = probabilistic.quantiles_of(forecast, loss, levels, model_levels)
         for position, target in enumerate(targets):
             for k, level in enumerate(levels):
                 frame[f"{target}_q{level:g}"] = quantiles[:, position, k]
@@ -768,22 +757,20 @@ class Forecaster:
         multiplier, offset = self.scaler_.coefficients(names)
         return (values * multiplier + offset)[None].astype("float32")
 
-    def _sample(self, params, num_samples, temperature, seed):
+    def _check_sampling(self, num_samples, temperature):
         if not self.probabilistic:
             raise ConfigError("Sample paths need a probabilistic model: fit with loss='gaussian', 'student_t' or 'quantile'.")
         if isinstance(num_samples, bool) or not isinstance(num_samples, numbers.Integral) or num_samples < 1:
             raise ConfigError(f"`num_samples` must be a positive integer. Received: num_samples={num_samples!r}")
         if not temperature >= 0:
             raise ConfigError(f"`temperature` must be >= 0. Received: temperature={temperature!r}")
-        levels = self._check_loss()
-        return probabilistic.sample(params, self.loss, int(num_samples), temperature, levels, seed)
 
     def _to_original(self, series, scaled):
-        """Scaled forecasts (or distribution parameters) in original units."""
+        """Scaled forecasts (or distribution parameters, or sampled quantiles) in original units."""
         if not self.probabilistic:
             return series.inverse_targets(scaled)
         multiplier, offset = self.scaler_.coefficients(self.spec_.targets)
-        return probabilistic.to_original(scaled, self.loss, multiplier, offset)
+        return probabilistic.to_original(scaled, self._output_form()[0], multiplier, offset)
 
     def windows(self, data, ends=None):
         """The model's inputs for `data`: scaled windows `(len(ends), lookback, n_features)`.
@@ -845,6 +832,11 @@ class Forecaster:
             raise ConfigError(
                 "This Forecaster reads future covariates over the horizon, which a stream of past rows does "
                 "not carry; call predict(history, future=...) for each forecast instead."
+            )
+        if self.probabilistic:
+            raise ConfigError(
+                f"A loss={self.loss!r} model forecasts distributions; the streamers carry point forecasts. "
+                "Call predict(history) for its median and quantiles, or fit with loss='mse' to stream."
             )
         info = self._stream_spec()
         if self.stateful:
@@ -960,8 +952,9 @@ class Forecaster:
         columns = {"forecast": forecast}
         if self.probabilistic:
             levels = self._check_loss()
-            columns["forecast"] = probabilistic.point_of(forecast, self.loss, levels)
-            quantiles = probabilistic.quantiles_of(forecast, self.loss, levels, levels)
+            loss, model_levels = self._output_form()
+            columns["forecast"] = probabilistic.point_of(forecast, loss, model_levels)
+            quantiles = probabilistic.quantiles_of(forecast, loss, levels, model_levels)
             columns.update({f"q{level:g}": quantiles[..., k] for k, level in enumerate(levels)})
         columns.update({name: arrays[name] for name in ("actual", "naive", "seasonal_naive")})
         origins = arrays["origins"]
@@ -1071,9 +1064,9 @@ class Forecaster:
         """
         # One grid of levels for every model and baseline, so CRPS compares across losses; a quantile
         # model's quantiles are interpolated between its own levels (and held flat beyond them).
-        model_levels = self._check_loss()
+        loss, model_levels = self._output_form()
         levels = tuple(sorted(set(probabilistic.CRPS_LEVELS) | set(model_levels)))
-        quantiles = {"model": probabilistic.quantiles_of(arrays["forecast"], self.loss, levels, model_levels)}
+        quantiles = {"model": probabilistic.quantiles_of(arrays["forecast"], loss, levels, model_levels)}
         origins = np.arange(max(self.season_length_ - 1, 0), len(history) - self.horizon)
         if len(origins) < 2:
             raise DataError("Too little history before the first forecast for the baselines' residual intervals.")
@@ -1088,7 +1081,7 @@ class Forecaster:
                 rows[(target, method)] = probabilistic.probabilistic_metrics(
                     arrays["actual"][..., position], values[..., position, :], levels
                 )
-            if self.loss == "quantile":  # no interval beyond the levels the model was trained on
+            if loss == "quantile":  # no interval beyond the levels the model was trained on
                 for coverage in probabilistic.INTERVALS:
                     low, high = round((1 - coverage) / 2, 6), round((1 + coverage) / 2, 6)
                     if low not in [round(q, 6) for q in model_levels] or high not in [round(q, 6) for q in model_levels]:
@@ -1127,9 +1120,8 @@ class Forecaster:
             "norm_scales": list(self.norm_scales_),
         }
         if self._is_global_fit():  # lists of pairs keep the ids' types (JSON keys would turn them to strings)
-            state["scalers"] = [[key, scaler.to_dict()] for key, scaler in self.scalers_.items()]
+            state.update(self._many_series_state())
             state["fit_ends"] = [[key, _encode_label(end)] for key, end in self.fit_ends_.items()]
-            state["skipped_series"] = [[key, reason] for key, reason in self.skipped_series_.items()]
         return params, state
 
     @classmethod
@@ -1158,9 +1150,8 @@ class Forecaster:
         forecaster.n_train_windows_ = state["n_train_windows"]
         forecaster.norm_scales_ = tuple(state.get("norm_scales", (None, None)))
         if "scalers" in state:
-            forecaster.scalers_ = {key: Scaler.from_dict(value) for key, value in state["scalers"]}
+            forecaster._set_many_series_state(state, Scaler.from_dict)
             forecaster.fit_ends_ = {key: _decode_label(value) for key, value in state["fit_ends"]}
-            forecaster.skipped_series_ = dict(state.get("skipped_series", []))
         return forecaster
 
 

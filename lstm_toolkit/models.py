@@ -134,6 +134,9 @@ def build_model(
     normalized_channels=None,
     norm_scales=(None, None),
     n_future=0,
+    n_series=0,
+    series_embedding=0,
+    n_static=0,
     loss="mse",
     quantiles=DEFAULT_QUANTILES,
     name="forecaster",
@@ -161,6 +164,12 @@ def build_model(
             `(horizon, n_future)`. The seq2seq decoder reads them at each
             forecast step next to its learned query; a stacked model joins
             them, flattened, to its last state before the head.
+        n_series, series_embedding: a model of many series learns a vector of
+            `series_embedding` numbers per series code (an int32 input
+            "series" `(1,)`, codes below `n_series`).
+        n_static: static features per series (a float input "static"
+            `(n_static,)`). The embedding and the static features are joined
+            to every step of the (normalised) window.
         loss: "mse" for point forecasts; "quantile", "gaussian" or
             "student_t" add a last axis of distribution parameters to the
             output (see `probabilistic`).
@@ -197,6 +206,19 @@ def build_model(
             delta_scale=norm_scales[1],
             name="window_norm",
         )(x)
+    context_inputs, context = [], []
+    if n_series and series_embedding:
+        codes = keras.Input(shape=(1,), dtype="int32", name="series")
+        embedded = keras.layers.Embedding(n_series, series_embedding, name="series_embedding")(codes)
+        context_inputs.append(codes)
+        context.append(keras.layers.Flatten(name="series_vector")(embedded))
+    if n_static:
+        static = keras.Input(shape=(n_static,), name="static")
+        context_inputs.append(static)
+        context.append(static)
+    if context:
+        joined = context[0] if len(context) == 1 else keras.layers.Concatenate(name="context")(context)
+        x = keras.layers.Concatenate(name="with_context")([x, keras.layers.RepeatVector(lookback, name="context_steps")(joined)])
     n_params = probabilistic.n_params(loss, quantiles)
     if config.architecture == "seq2seq":
         outputs = _seq2seq(config, x, horizon, n_targets, future, n_params)
@@ -210,7 +232,8 @@ def build_model(
             )
     elif window_norm != "none":
         outputs = WindowDenormalization(target_channels, name="window_denorm")([outputs, shift, scale])
-    return keras.Model(inputs if future is None else [inputs, future], outputs, name=name)
+    all_inputs = [inputs] + ([] if future is None else [future]) + context_inputs
+    return keras.Model(all_inputs if len(all_inputs) > 1 else inputs, outputs, name=name)
 
 
 def _stacked(config, x, horizon, n_targets, n_params=0, future=None):

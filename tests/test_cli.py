@@ -177,3 +177,18 @@ def test_fit_with_quantiles_and_predict_samples(csv_file, tmp_path):
                  "--out", str(tmp_path / "s.csv")]) == 0
     samples = pd.read_csv(tmp_path / "s.csv")
     assert len(samples) == 4 * 3 and list(samples.columns) == ["sample", "date", "target", "value"]
+
+
+def test_many_series_and_recursive_sampling_from_the_shell(tmp_path):
+    wide = lstm_toolkit.datasets.load("us_employment_monthly").iloc[:, :2]
+    path = tmp_path / "jobs.csv"
+    wide.reset_index().melt(id_vars="month", var_name="sector", value_name="jobs").to_csv(path, index=False)
+    out = tmp_path / "global"
+    assert main(["fit", "--csv", str(path), "--target", "jobs", "--series-id", "sector", "--series-embedding", "2",
+                 "--strategy", "recursive", "--loss", "gaussian", "--lookback", "12", "--horizon", "3",
+                 "--epochs", "1", "--seed", "0", "--out", str(out)]) == 0
+    assert main(["predict", "--model", str(out), "--csv", str(path), "--samples", "2", "--seed", "0",
+                 "--out", str(tmp_path / "s.csv")]) == 0
+    samples = pd.read_csv(tmp_path / "s.csv")
+    assert list(samples.columns) == ["sector", "sample", "month", "target", "value"]
+    assert len(samples) == 2 * 2 * 3 and set(samples["sector"]) == set(wide.columns)

@@ -330,6 +330,40 @@ def test_one_model_for_many_series(employment, tmp_path):
         fc.streamer()
 
 
+def test_series_embedding_and_static_features(employment, tmp_path):
+    wide, long = employment
+    long = long.assign(size=long.groupby("sector")["jobs"].transform(lambda v: np.log(v.iloc[0])))
+    train = long[long["month"] < wide.index[-12]]
+    fc = Forecaster(lookback=12, horizon=3, target="jobs", time_col="month", series_id="sector", validation=12,
+                    series_embedding=3, static_features=["size"], model=ModelConfig(units=(8,)), epochs=1,
+                    verbose=0, seed=0).fit(train)
+    assert [i.name for i in fc.model_.inputs] == ["window", "series", "static"]
+    assert fc.model_.get_layer("series_embedding").get_weights()[0].shape == (4, 3)
+    assert "size" not in fc.spec_.input_columns  # static, not an input over time
+    sizes = np.log(wide.iloc[0, :4].to_numpy())
+    np.testing.assert_allclose(fc.static_["mean"], [sizes.mean()])
+    # the same window gives another forecast when the model is told it is another series
+    windows = fc.windows(train[train["sector"] == "nonfarm"].drop(columns=["sector", "size"]), ends=[80])
+    forecasts = [fc.for_series(key)._forecast_windows(windows) for key in ("nonfarm", "private")]
+    assert not np.allclose(*forecasts)
+    forecast = fc.predict(train)
+    assert len(forecast) == 4 * 3 and "size" not in forecast.columns
+    loaded = lstm_toolkit.load(fc.save(tmp_path / "embedded"))
+    pd.testing.assert_frame_equal(loaded.predict(train), forecast)
+    assert loaded.series_codes_ == fc.series_codes_
+    with pytest.raises(ConfigError, match="series_embedding"):
+        fc.for_series("nonfarm").export(tmp_path / "m.tflite")
+    varying = train.assign(size=np.arange(len(train), dtype=float))
+    with pytest.raises(DataError, match="one value per series"):
+        Forecaster(lookback=12, target="jobs", time_col="month", series_id="sector", static_features=["size"]).fit(varying)
+    with pytest.raises(DataError, match="lacks the static feature"):
+        Forecaster(lookback=12, target="jobs", time_col="month", series_id="sector", static_features=["area"]).fit(train)
+    with pytest.raises(ConfigError, match="many series"):
+        Forecaster(lookback=12, target="jobs", series_embedding=2).fit(wide[["nonfarm"]].rename(columns={"nonfarm": "jobs"}))
+    with pytest.raises(ConfigError, match="series_embedding"):
+        Forecaster(lookback=12, target="jobs", time_col="month", series_id="sector", series_embedding=-1).fit(train)
+
+
 def test_a_dict_of_frames_trains_a_global_model(employment):
     wide, _ = employment
     frames = {name: wide[[name]].rename(columns={name: "jobs"}) for name in wide.columns[:2]}

@@ -113,8 +113,39 @@ def test_quantile_loss_trains_and_point_models_refuse_sampling(probabilistic_fit
     point = Forecaster(lookback=24, target="temp", model=ModelConfig(units=(4,)), epochs=1, verbose=0).fit(df.iloc[:800])
     with pytest.raises(ConfigError, match="probabilistic"):
         point.predict(df, num_samples=3)
-    with pytest.raises(ConfigError, match="strategy='direct'"):
-        Forecaster(lookback=24, target="temp", loss="gaussian", strategy="recursive").fit(df)
+    with pytest.raises(ConfigError, match="stateful=True"):
+        Forecaster(lookback=24, target="temp", loss="gaussian", stateful=True).fit(df)
+
+
+def test_probabilistic_models_refuse_streaming_and_export(probabilistic_fit, tmp_path):
+    fc, _ = probabilistic_fit
+    with pytest.raises(ConfigError, match="predict"):
+        fc.streamer()
+    with pytest.raises(ConfigError, match="loss='mse'"):
+        fc.export(tmp_path / "model.tflite")
+
+
+def test_recursive_model_samples_paths_ancestrally(probabilistic_fit):
+    _, df = probabilistic_fit
+    history = df.iloc[:800]
+    fc = Forecaster(lookback=24, horizon=3, target="temp", strategy="recursive", loss="gaussian",
+                    model=ModelConfig(units=(8,), window_norm="last"), epochs=2, verbose=0, seed=0).fit(history)
+    forecast = fc.predict(history)
+    levels = [f"temp_q{q:g}" for q in probabilistic.DEFAULT_QUANTILES]
+    assert list(forecast.columns) == ["temp"] + levels
+    assert np.all(np.diff(forecast[levels].to_numpy(), axis=1) > 0)
+    pd.testing.assert_frame_equal(fc.predict(history), forecast)  # the quantiles' paths are seeded
+    paths = fc.predict(history, num_samples=400, seed=1)
+    assert paths.shape == (400, 3, 1)
+    # Each sampled step is fed back: a path that starts high stays high (independent steps would not correlate).
+    assert np.corrcoef(paths[:, 0, 0], paths[:, 1, 0])[0, 1] > 0.5
+    np.testing.assert_allclose(np.median(paths, axis=0)[:, 0], forecast["temp"], atol=0.5 * forecast["temp_q0.9"].sub(forecast["temp_q0.1"]).max())
+    cold = fc.predict(history, num_samples=2, temperature=0.0)
+    np.testing.assert_allclose(cold[0], cold[1])
+    assert abs(cold[0, 0, 0] - forecast["temp"].iloc[0]) < 0.1 * (forecast["temp_q0.9"].iloc[0] - forecast["temp_q0.1"].iloc[0])
+    table = fc.evaluate(df)
+    assert table.loc["model", "width_95"] > table.loc["model", "width_80"] > 0
+    assert {"q0.025", "q0.975"} <= set(fc.backtest(df).columns)
 
 
 def test_fan_chart(probabilistic_fit):

@@ -181,7 +181,7 @@ class SeriesCollection:
     True
     """
 
-    def __init__(self, members):
+    def __init__(self, members, context=None):
         if not members:
             raise DataError("A series collection needs at least one series.")
         self.members = dict(members)
@@ -191,6 +191,15 @@ class SeriesCollection:
         self.offsets = dict(zip(self.members, np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype("int64")))
         self.inputs = np.concatenate([member.inputs for member in self.members.values()])
         self.targets = np.concatenate([member.targets for member in self.members.values()])
+        # Per-row copies of each member's context arrays (e.g. its code, its static features): a window reads
+        # the row it starts at. Memory grows with the rows, never with rows x lookback.
+        self.context = None
+        if context and any(len(rows) for rows in context.values()):
+            per_member = [context[key] for key in self.members]
+            self.context = [
+                np.concatenate([np.repeat(np.asarray(parts[k])[None], n, axis=0) for parts, n in zip(per_member, lengths)])
+                for k in range(len(per_member[0]))
+            ]
 
     def starts(self, part, stride=None):
         """Start rows (in the joined rows) of every member's windows whose targets lie in `part`."""
@@ -223,4 +232,5 @@ def _part_dataset(series, part, batch_size, shuffle, seed, cache, prefetch, futu
         cache=cache,
         prefetch=prefetch,
         future=None if not future_channels else series.inputs[:, list(future_channels)],
+        context=getattr(series, "context", None),
     )

@@ -39,6 +39,7 @@ def make_window_dataset(
     cache=False,
     prefetch=True,
     future=None,
+    context=None,
 ):
     """Returns a `tf.data.Dataset` of `(x, y)` batches cut lazily from two arrays.
 
@@ -60,6 +61,9 @@ def make_window_dataset(
         future: optional array (rows, n_future) of inputs known ahead (calendar
             channels): each window then also gets its rows over the forecast
             horizon, and `x` becomes `(window, future)`.
+        context: optional list of arrays `(rows, ...)` read at each window's
+            start row (a series' code or static features, constant within a
+            series); they follow in `x`: `(window, [future], *context)`.
         cache: cache the gathered batches after the first pass (this holds every
             window in memory; use it for small series only).
         prefetch: prefetch batches in the background.
@@ -83,11 +87,15 @@ def make_window_dataset(
     input_offsets = tf.range(lookback, dtype=tf.int64)[tf.newaxis, :]
     target_offsets = tf.range(lookback, lookback + horizon, dtype=tf.int64)[tf.newaxis, :]
     future_series = None if future is None else tf.constant(np.asarray(future, dtype="float32"))
+    context_series = [tf.constant(np.asarray(part)) for part in (context or [])]
 
     def gather(batch_starts):
         x = tf.gather(input_series, batch_starts[:, tf.newaxis] + input_offsets)
+        extra = [tf.gather(part, batch_starts) for part in context_series]
         if future_series is not None:
-            x = (x, tf.gather(future_series, batch_starts[:, tf.newaxis] + target_offsets))
+            extra.insert(0, tf.gather(future_series, batch_starts[:, tf.newaxis] + target_offsets))
+        if extra:
+            x = (x, *extra)
         if target_series is None:
             return x
         return x, tf.gather(target_series, batch_starts[:, tf.newaxis] + target_offsets)
