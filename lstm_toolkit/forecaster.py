@@ -1081,10 +1081,11 @@ class Forecaster(ManySeriesMixin):
                 rows[(target, method)] = probabilistic.probabilistic_metrics(
                     arrays["actual"][..., position], values[..., position, :], levels
                 )
-            if loss == "quantile":  # no interval beyond the levels the model was trained on
+            if self.loss == "quantile":  # no interval beyond the levels the model was trained on
+                trained = [round(q, 6) for q in self._check_loss()]
                 for coverage in probabilistic.INTERVALS:
                     low, high = round((1 - coverage) / 2, 6), round((1 + coverage) / 2, 6)
-                    if low not in [round(q, 6) for q in model_levels] or high not in [round(q, 6) for q in model_levels]:
+                    if low not in trained or high not in trained:
                         name = round(coverage * 100)
                         rows[(target, "model")].update({f"coverage_{name}": float("nan"), f"width_{name}": float("nan")})
         return rows

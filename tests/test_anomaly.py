@@ -80,6 +80,17 @@ def test_detector_bundle_round_trip(fitted, tmp_path):
         AnomalyDetector.load(tmp_path / "detector")
 
 
+def test_multichannel_detector_scores_a_spike_in_either_channel():
+    frame, labels = periodic_with_spike(n=600, spike_at=450)
+    quiet, _ = periodic_with_spike(n=600, spike_at=0, width=0, seed=1)
+    both = pd.DataFrame({"a": quiet["value"], "b": frame["value"]})
+    detector = AnomalyDetector(window=24, model=TINY, epochs=4, learning_rate=0.01, smooth=1, verbose=0, seed=0)
+    scores = detector.fit(both).score(both)
+    assert scores.shape == (600,)
+    assert 449 <= int(np.nanargmax(scores)) <= 453  # the spike is in the second channel only (no score before a window)
+    assert detector.evaluate(both, labels).loc["detector", "roc_auc"] > 0.8
+
+
 def test_detector_bad_input():
     frame, _ = periodic_with_spike(n=300)
     with pytest.raises(DataError, match="NaN"):

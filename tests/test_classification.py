@@ -138,6 +138,10 @@ def test_balanced_class_weights_change_the_training(fitted_classifier):
     weighted = SequenceClassifier(model=TINY, epochs=2, verbose=0, seed=0, validation=0, class_weight="balanced")
     weighted.fit(imbalanced_X, imbalanced_y)
     assert plain.history_["loss"] != weighted.history_["loss"]
+    classes = sorted(set(imbalanced_y))
+    by_dict = SequenceClassifier(model=TINY, epochs=2, verbose=0, seed=0, validation=0,
+                                 class_weight={classes[0]: 1.0, classes[1]: 40.0}).fit(imbalanced_X, imbalanced_y)
+    assert by_dict.history_["loss"] not in (plain.history_["loss"], weighted.history_["loss"])
     with pytest.raises(ConfigError, match="class_weight"):
         SequenceClassifier(class_weight="heavy", epochs=1, verbose=0).fit(X, y)
 

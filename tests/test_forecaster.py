@@ -330,6 +330,22 @@ def test_one_model_for_many_series(employment, tmp_path):
         fc.streamer()
 
 
+def test_a_global_model_reads_each_series_future_covariates(promo_frame):
+    stores = pd.concat([promo_frame.assign(store=name) for name in ("north", "south")])
+    history = stores[stores.index < promo_frame.index[400]]
+    fc = Forecaster(lookback=14, horizon=3, target="sales", future_covariates=["promo"], series_id="store",
+                    model=ModelConfig(units=(8,)), epochs=1, verbose=0, seed=0).fit(history)
+    steps = promo_frame.index[400:403]
+    plans = pd.DataFrame({"store": ["north"] * 3 + ["south"] * 3, "promo": [0, 0, 0, 1, 1, 1]},
+                         index=steps.append(steps))
+    forecast = fc.predict(history, future=plans)
+    assert list(forecast.columns) == ["store", "sales"] and len(forecast) == 6
+    north, south = (forecast.loc[forecast["store"] == key, "sales"].to_numpy() for key in ("north", "south"))
+    assert not np.allclose(north, south)  # same history, different plans
+    with pytest.raises(DataError, match="future"):
+        fc.predict(history, future=plans[plans["store"] == "north"])
+
+
 def test_series_embedding_and_static_features(employment, tmp_path):
     wide, long = employment
     long = long.assign(size=long.groupby("sector")["jobs"].transform(lambda v: np.log(v.iloc[0])))
