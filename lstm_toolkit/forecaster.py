@@ -601,7 +601,7 @@ class Forecaster(ManySeriesMixin):
             return function(windows, *self._context_inputs(len(windows))).numpy()
         if not self.probabilistic:
             return self._roll_forward(windows, future_times, lambda output: output)
-        loss, levels = self._output_form()
+        levels = self._output_form()[1]
         rng = np.random.default_rng(self.seed if self.seed is not None else 0)  # the same quantiles on every call
         paths = self._sample_paths(windows, future_times, SAMPLE_PATHS, 1.0, rng)
         return np.moveaxis(np.quantile(paths, levels, axis=1), 0, -1)
