@@ -1013,8 +1013,9 @@ class Forecaster(ManySeriesMixin):
         the model ("model"), the last value ("naive") and the last season
         ("seasonal_naive"), all on the same windows. MASE divides by the
         in-sample seasonal-naive MAE of the rows before the first forecast.
-        A probabilistic model adds CRPS and the coverage and mean width of
-        the 80% and 95% intervals, for itself and for the baselines (whose
+        A probabilistic model adds CRPS, the coverage and mean width of the
+        80% and 95% intervals and the pinball loss of each of its `quantiles`
+        (`pinball_q0.1`, ...), for itself and for the baselines (whose
         intervals come from their own in-sample residual quantiles by step).
 
         Args:
@@ -1048,7 +1049,7 @@ class Forecaster(ManySeriesMixin):
         if self.probabilistic:
             for key, values in self._probabilistic_rows(arrays, history).items():
                 rows[key].update(values)
-            columns += list(PROBABILISTIC_COLUMNS)
+            columns += list(PROBABILISTIC_COLUMNS) + [f"pinball_q{level:g}" for level in self._check_loss()]
         table = pd.DataFrame.from_dict(rows, orient="index")[columns]
         table.index = pd.MultiIndex.from_tuples(table.index, names=["target", "method"])
         if by_target:
@@ -1078,8 +1079,11 @@ class Forecaster(ManySeriesMixin):
         rows = {}
         for position, target in enumerate(self.spec_.targets):
             for method, values in quantiles.items():
-                rows[(target, method)] = probabilistic.probabilistic_metrics(
-                    arrays["actual"][..., position], values[..., position, :], levels
+                actual = arrays["actual"][..., position]
+                rows[(target, method)] = probabilistic.probabilistic_metrics(actual, values[..., position, :], levels)
+                losses = probabilistic.pinball(actual, values[..., position, :], levels)
+                rows[(target, method)].update(
+                    {f"pinball_q{level:g}": losses[levels.index(level)] for level in self._check_loss()}
                 )
             if self.loss == "quantile":  # no interval beyond the levels the model was trained on
                 trained = [round(q, 6) for q in self._check_loss()]

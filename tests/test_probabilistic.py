@@ -95,6 +95,10 @@ def test_forecaster_predicts_quantile_columns_samples_and_scores(probabilistic_f
     np.testing.assert_allclose(fc.predict(df.iloc[:800], num_samples=3, temperature=0.0)[0, :, 0], forecast["temp"])
     table = fc.evaluate(df)
     assert {"CRPS", "coverage_80", "width_80", "coverage_95", "width_95"} <= set(table.columns)
+    pinball = table[[f"pinball_q{q:g}" for q in levels]]
+    assert pinball.notna().all().all() and (pinball.to_numpy() > 0).all()
+    # CRPS is twice the mean pinball loss over its grid, which holds these levels: the same order of size
+    assert 0.5 < table.loc["model", "CRPS"] / (2 * pinball.loc["model"].mean()) < 2.0
     assert list(table.index) == ["model", "naive", "seasonal_naive"]
     assert table["width_95"].gt(table["width_80"]).all()
     results = fc.backtest(df)
