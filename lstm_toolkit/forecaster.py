@@ -137,6 +137,11 @@ class Forecaster(ManySeriesMixin):
         model_config_: the `ModelConfig` actually built ("auto" resolved, season filled in).
         norm_scales_: the input and delta scales of the window normalisation.
         n_train_windows_: how many training windows there were.
+        scalers_, fit_ends_, skipped_series_: with many series, each series'
+            scaler and last training timestamp, and the series left out (None
+            for one series).
+        series_codes_, static_: with many series, each series' code for the
+            embedding and the static features with their standardisation.
 
     Example:
     >>> import lstm_toolkit
