@@ -170,6 +170,11 @@ class SeriesCollection:
     rows are laid end to end; window start rows are offset accordingly, so a
     window never spans two series and never crosses a member's time split.
 
+    `context` (optional) maps each member to a list of arrays that describe
+    it as a whole (its code for a series embedding, its static features);
+    every window of the member gets them as extra inputs (see
+    `make_window_dataset(context=...)`).
+
     Example:
     >>> import pandas as pd
     >>> from lstm_toolkit.data import WindowSpec
