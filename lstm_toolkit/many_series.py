@@ -175,7 +175,8 @@ class ManySeriesMixin:
     def for_series(self, key):
         """A one-series view of a global Forecaster: the shared model with that series' scaler.
 
-        It predicts, backtests, streams and exports like a Forecaster fit on that series alone.
+        It predicts, backtests, streams and exports like a Forecaster fit on that series alone
+        (a model with a series embedding or static features does not export yet).
         """
         self._check_fitted()
         scalers = getattr(self, "scalers_", None)
