@@ -387,15 +387,14 @@ def plot_fan(history, forecast, target=None, samples=None, last=None, ax=None):
     figure, ax = _axes(ax, (10, 4))
     past = history[target].iloc[-last:]
     ax.plot(past.index, past.to_numpy(), color="0.3", label="history")
-    pairs = [(low, 1 - low) for low in levels if low < 0.5 and any(abs(1 - low - high) < 1e-9 for high in levels)]
-    for number, (low, high) in enumerate(sorted(pairs)):
-        upper = next(level for level in levels if abs(level - high) < 1e-9)
-        ax.fill_between(forecast.index, forecast[f"{prefix}{low:g}"], forecast[f"{prefix}{upper:g}"],
+    pairs = [(low, high) for low in levels for high in levels if low < 0.5 and abs(low + high - 1) < 1e-9]
+    for number, (low, high) in enumerate(pairs):  # widest first, drawn lightest
+        ax.fill_between(forecast.index, forecast[f"{prefix}{low:g}"], forecast[f"{prefix}{high:g}"],
                         color="tab:blue", alpha=0.15 + 0.15 * number, linewidth=0,
                         label=f"{round((high - low) * 100)}% interval")
-    if samples is not None:
-        point_columns = [c for c in forecast.columns if not any(c.startswith(f"{t}_q") for t in forecast.columns if t != c)]
-        for path in np.asarray(samples)[:, :, point_columns.index(target)]:
+    if samples is not None:  # samples have one channel per target: the columns that are not quantiles
+        targets = [c for c in forecast.columns if not any(c.startswith(f"{t}_q") for t in forecast.columns)]
+        for path in np.asarray(samples)[:, :, targets.index(target)]:
             ax.plot(forecast.index, path, color="tab:blue", alpha=0.35, linewidth=0.6)
     ax.plot(forecast.index, forecast[target].to_numpy(), color="tab:blue", marker=".", label="median")
     ax.axvline(past.index[-1], color="0.6", linestyle=":")

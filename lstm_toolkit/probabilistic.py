@@ -211,10 +211,34 @@ def quantiles_of(params, loss, levels, model_levels=None):
         return params[..., :1] + params[..., 1:2] * stats.norm.ppf(levels)
     if loss == "student_t":
         return params[..., :1] + params[..., 1:2] * stats.t.ppf(levels, params[..., 2:3])
-    model_levels = np.asarray(model_levels, dtype="float64")
-    flat = params.reshape(-1, params.shape[-1])
-    result = np.stack([np.interp(levels, model_levels, row) for row in flat])
-    return result.reshape(*params.shape[:-1], len(levels))
+    return interpolate(model_levels, params, levels)
+
+
+def interpolate(grid, values, x, per_row=False):
+    """Piecewise-linear interpolation of `values (..., K)`, given at the increasing `grid (K,)`, at `x`.
+
+    As `np.interp` row by row (held flat beyond the grid), but vectorised: `x`
+    is `(L,)` points shared by every row (giving `(..., L)`), or with
+    `per_row=True` one point per row, shaped `values.shape[:-1]`.
+
+    Example:
+    >>> interpolate([0.1, 0.9], np.array([[0.0, 8.0]]), [0.1, 0.5, 1.0]).tolist()
+    [[0.0, 4.0, 8.0]]
+    """
+    grid = np.asarray(grid, dtype="float64")
+    values = np.asarray(values, dtype="float64")
+    x = np.asarray(x, dtype="float64")
+    if len(grid) == 1:  # one level: a constant
+        return values[..., 0].copy() if per_row else np.repeat(values, len(x), axis=-1)
+    x = np.clip(x, grid[0], grid[-1])
+    lower = np.clip(np.searchsorted(grid, x, side="right") - 1, 0, len(grid) - 2)
+    weight = (x - grid[lower]) / (grid[lower + 1] - grid[lower])
+    if not per_row:
+        low, high = values[..., lower], values[..., lower + 1]
+    else:
+        low = np.take_along_axis(values, lower[..., None], axis=-1)[..., 0]
+        high = np.take_along_axis(values, lower[..., None] + 1, axis=-1)[..., 0]
+    return low + weight * (high - low)
 
 
 def point_of(params, loss, model_levels=None):
@@ -238,10 +262,7 @@ def sample(params, loss, num_samples, temperature=1.0, model_levels=None, seed=N
     else:
         levels = np.asarray(model_levels)
         u = rng.uniform(levels[0], levels[-1], size=shape)
-        flat_params = params.reshape(-1, params.shape[-1])
-        flat_u = u.reshape(num_samples, -1)
-        draws = np.stack([np.interp(flat_u[:, k], levels, flat_params[k]) for k in range(len(flat_params))], axis=1)
-        draws = draws.reshape(shape)
+        draws = interpolate(levels, np.broadcast_to(params, (num_samples, *params.shape)), u, per_row=True)
     return median + temperature * (draws - median)
 
 

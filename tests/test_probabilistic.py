@@ -51,6 +51,22 @@ def test_original_units_include_the_jacobian_of_the_scaling():
     assert quantile.tolist() == [[[0.0, 4.0]]]
 
 
+def test_vectorised_interpolation_matches_numpy_interp():
+    rng = np.random.default_rng(0)
+    grid = np.sort(rng.uniform(0.01, 0.99, 5))
+    values = np.sort(rng.normal(size=(7, 3, 5)), axis=-1)
+    rows = values.reshape(-1, 5)
+    x = rng.uniform(0, 1, 11)  # inside and beyond the grid
+    expected = np.stack([np.interp(x, grid, row) for row in rows]).reshape(7, 3, 11)
+    np.testing.assert_allclose(probabilistic.interpolate(grid, values, x), expected, atol=1e-12)
+    per_row = rng.uniform(0, 1, (7, 3))
+    expected = np.array([np.interp(u, grid, row) for u, row in zip(per_row.ravel(), rows)]).reshape(7, 3)
+    np.testing.assert_allclose(probabilistic.interpolate(grid, values, per_row, per_row=True), expected, atol=1e-12)
+    one = values[..., :1]
+    assert probabilistic.interpolate([0.5], one, x).shape == (7, 3, 11)
+    np.testing.assert_allclose(probabilistic.interpolate([0.5], one, per_row, per_row=True), one[..., 0])
+
+
 def test_quantiles_samples_and_scores():
     params = np.array([[[0.0, 1.0]]])  # one standard normal forecast
     q = probabilistic.quantiles_of(params, "gaussian", [0.1, 0.5, 0.9])
