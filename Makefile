@@ -1,13 +1,14 @@
 # The two commands of the README: `make demo` and `make test`.
-# Each creates .venv with Python 3.11 on first use and installs what it needs.
+# Each creates .venv inside this checkout with Python 3.11 on first use and installs what
+# setup.cfg declares into it: never an environment from outside the checkout.
 PYTHON ?= python3.11
-VENV ?= .venv
+VENV := .venv
 BIN := $(VENV)/bin
 
 .PHONY: demo test clean
 
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+	$(PYTHON) -m venv --clear $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(VENV)/.installed-demo: $(BIN)/python setup.cfg pyproject.toml
@@ -22,7 +23,8 @@ demo: $(VENV)/.installed-demo
 	$(BIN)/lstm-toolkit demo
 
 test: $(VENV)/.installed-test
-	$(BIN)/python -m pytest
+# -I: no PYTHONPATH, user site-packages or start-up file from the shell; two workers, one test file each at a time.
+	$(BIN)/python -I -m pytest -n 2 --dist loadfile --durations=25
 
 clean:
 	rm -rf $(VENV) build *.egg-info

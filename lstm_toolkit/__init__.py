@@ -1,9 +1,23 @@
 """lstm_toolkit: forecast time series with Keras LSTMs, the classic mistakes made impossible."""
 
 import importlib
+import importlib.util
 from importlib import metadata as _metadata
 
-from lstm_toolkit.errors import BundleError, ConfigError, CuDNNWarning, DataError, LeakageWarning, NotFittedError
+from lstm_toolkit.errors import (
+    MISSING_BACKEND,
+    BundleError,
+    ConfigError,
+    CuDNNWarning,
+    DataError,
+    LeakageWarning,
+    NotFittedError,
+)
+
+# TensorFlow is an extra (`[cpu]` or `[gpu]`) so that pip never installs both wheels;
+# without either, say so at once rather than with a bare ModuleNotFoundError later.
+if importlib.util.find_spec("tensorflow") is None:
+    raise ImportError(MISSING_BACKEND)
 
 try:
     __version__ = _metadata.version("lstm-toolkit")
@@ -48,6 +62,7 @@ _SUBMODULES = (
     "anomaly",
     "estimators",
     "frames",
+    "backend",
 )
 
 

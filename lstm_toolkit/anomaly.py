@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import warnings
 
-import keras
 import numpy as np
 import pandas as pd
 from sklearn.ensemble import IsolationForest
 from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score
 
+from lstm_toolkit.backend import keras
 from lstm_toolkit.data.scaling import Scaler
 from lstm_toolkit.errors import ConfigError, DataError, LeakageWarning
 from lstm_toolkit.estimators import SequenceEstimator

@@ -11,8 +11,8 @@ import uuid
 import zipfile
 from pathlib import Path
 
-import keras
 
+from lstm_toolkit.backend import keras
 from lstm_toolkit.errors import BundleError
 
 FORMAT = "lstm_toolkit.bundle"

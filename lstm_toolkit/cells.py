@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import keras
-from keras import ops
+from lstm_toolkit.backend import keras, ops
 
 
 @keras.saving.register_keras_serializable(package="lstm_toolkit")

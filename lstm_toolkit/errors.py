@@ -1,5 +1,10 @@
 """The exceptions lstm_toolkit raises for user mistakes."""
 
+MISSING_BACKEND = (
+    "lstm_toolkit needs TensorFlow as Keras' backend, and it is not installed: "
+    "run `pip install 'lstm-toolkit[cpu]'` (CPU) or `pip install 'lstm-toolkit[gpu]'` (NVIDIA GPU)."
+)
+
 
 class LstmToolkitError(Exception):
     """Base class of every error lstm_toolkit raises on purpose."""

@@ -12,8 +12,8 @@ import inspect
 
 import numpy as np
 import pandas as pd
-import tensorflow as tf
 
+from lstm_toolkit.backend import tf
 from lstm_toolkit import bundle
 from lstm_toolkit.data.scaling import Scaler
 from lstm_toolkit.errors import ConfigError, DataError, NotFittedError

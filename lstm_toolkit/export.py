@@ -9,8 +9,8 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-import tensorflow as tf
 
+from lstm_toolkit.backend import tf
 from lstm_toolkit import bundle
 from lstm_toolkit.errors import BundleError, ConfigError
 from lstm_toolkit.models import state_names, state_sizes

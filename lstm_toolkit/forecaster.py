@@ -7,11 +7,10 @@ import dataclasses
 import numbers
 import warnings
 
-import keras
 import numpy as np
 import pandas as pd
-import tensorflow as tf
 
+from lstm_toolkit.backend import keras, tf
 from lstm_toolkit import bundle, metrics, probabilistic, streaming, tbptt
 from lstm_toolkit.baselines import naive_forecast, seasonal_naive_forecast
 from lstm_toolkit.data import (

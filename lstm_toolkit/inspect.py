@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import warnings
 
-import keras
 import numpy as np
 import pandas as pd
 
+from lstm_toolkit.backend import keras
 from lstm_toolkit.cells import PeepholeLSTM
 from lstm_toolkit.errors import ConfigError
 from lstm_toolkit.kernels import lstm_gates as _lstm_step_gates

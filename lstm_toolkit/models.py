@@ -5,9 +5,8 @@ from __future__ import annotations
 import dataclasses
 import warnings
 
-import keras
-from keras import ops
 
+from lstm_toolkit.backend import keras, ops
 from lstm_toolkit import probabilistic
 from lstm_toolkit.cells import PeepholeLSTM
 from lstm_toolkit.data.normalization import (

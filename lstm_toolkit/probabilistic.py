@@ -18,12 +18,10 @@ from __future__ import annotations
 
 import math
 
-import keras
 import numpy as np
-import tensorflow as tf
-from keras import ops
 from scipy import stats
 
+from lstm_toolkit.backend import keras, ops, tf
 from lstm_toolkit.errors import ConfigError
 
 LOSSES = ("mse", "quantile", "gaussian", "student_t")

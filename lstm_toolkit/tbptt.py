@@ -12,10 +12,9 @@ rows, so the validation forecasts start from a state warmed by the history.
 
 from __future__ import annotations
 
-import keras
 import numpy as np
-import tensorflow as tf
 
+from lstm_toolkit.backend import keras, tf
 from lstm_toolkit.errors import DataError
 from lstm_toolkit.models import STATE_PARTS, state_sizes
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 import os
 
-import keras
 
+from lstm_toolkit.backend import keras
 from lstm_toolkit.errors import ConfigError
 
 

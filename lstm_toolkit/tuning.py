@@ -10,18 +10,31 @@ import os
 import time
 from pathlib import Path
 
-import keras
-import keras_tuner
 import numpy as np
 import pandas as pd
-from keras_tuner.src.distribute import utils as distribute_utils
 
+from lstm_toolkit.backend import keras, keras_tuner
 from lstm_toolkit.errors import ConfigError
 from lstm_toolkit.forecaster import Forecaster
 from lstm_toolkit.models import ARCHITECTURES, ATTENTIONS, CELLS
 from lstm_toolkit.training import TrainingConfig, compile_model, default_callbacks
 
 RECORD_FILE = "lstm_toolkit_trial.json"
+
+
+def is_search_worker():
+    """Whether this process is a worker of a distributed search (Keras Tuner's chief/worker mode).
+
+    Keras Tuner documents the mode by its environment: `KERASTUNER_ORACLE_IP` and
+    `KERASTUNER_ORACLE_PORT` name the chief's oracle, and `KERASTUNER_TUNER_ID` is
+    "chief" on the chief and any other name on a worker.
+
+    Example:
+
+    >>> is_search_worker()
+    False
+    """
+    return "KERASTUNER_ORACLE_IP" in os.environ and "chief" not in os.environ.get("KERASTUNER_TUNER_ID", "chief")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -380,7 +393,7 @@ def _search(hypermodel, tuner, max_trials, epochs, objective, directory, project
     callbacks = default_callbacks(TrainingConfig(patience=patience, reduce_lr_patience=max(1, patience // 2)),
                                   monitor=objective)
     search.search(epochs=epochs, callbacks=callbacks, verbose=verbose)
-    if distribute_utils.has_chief_oracle() and not distribute_utils.is_chief_oracle():
+    if is_search_worker():
         return search, None, None  # a worker: the chief holds the results
     table = trials_table(search)
     if table[table["status"] == "COMPLETED"].empty:

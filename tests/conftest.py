@@ -1,10 +1,28 @@
+"""Shared fixtures, and one environment for the suite on every machine, whatever the shell that runs it."""
+
+import atexit
 import os
+import shutil
+import tempfile
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Variables a developer's shell may hold that would change what the toolkit or TensorFlow does:
+# Keras Tuner's chief/worker mode, TF_CONFIG's cluster, the notebooks' budget, a GPU, a Keras
+# config with another backend or float type. Tests that need one set it themselves.
+for _name in list(os.environ):
+    if _name.startswith(("KERASTUNER_", "LSTM_TOOLKIT_")) or _name in ("TF_CONFIG", "PYTHONWARNINGS", "PYTHONPATH", "PYTHONSTARTUP"):
+        del os.environ[_name]
+os.environ["KERAS_BACKEND"] = "tensorflow"
+os.environ["KERAS_HOME"] = tempfile.mkdtemp(prefix="lstm_toolkit_keras_home_")
+atexit.register(shutil.rmtree, os.environ["KERAS_HOME"], True)
+os.environ["CUDA_VISIBLE_DEVICES"] = ""
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+# oneDNN's kernels are switched on by default only on some x86 CPUs (AVX-512 VNNI, AMX): off here,
+# every machine runs the same kernels and so the same floating-point sums.
+os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
 
-import numpy as np
-import pandas as pd
-import pytest
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
 
 
 @pytest.fixture

@@ -8,6 +8,8 @@ import pytest
 import lstm_toolkit
 from lstm_toolkit.cli import main
 
+from test_packaging import NOISE
+
 
 @pytest.fixture(scope="module")
 def csv_file(tmp_path_factory):
@@ -25,10 +27,51 @@ def model_dir(csv_file):
     return out
 
 
-def run_cli(*args):
-    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+# Loaded before anything else in the CLI's process: when TensorFlow starts loading, writes to file
+# descriptor 2 what TensorFlow's C++ code writes there on CPUs with oneDNN on (AVX-512, AMX), so the
+# CLI's output is checked against a noisy TensorFlow on every machine, not only on such CPUs.
+NOISY_TENSORFLOW = f"""
+import os
+import sys
+
+NOISE = {NOISE!r}
+
+
+class NoisyTensorFlow:
+    loaded = False
+
+    def find_spec(self, name, path=None, target=None):
+        if name.startswith("tensorflow.") and not self.loaded:
+            self.loaded = True
+            os.write(2, NOISE.encode())
+        return None
+
+
+sys.meta_path.insert(0, NoisyTensorFlow())
+"""
+
+
+@pytest.fixture(scope="module")
+def noisy_tensorflow(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("noisy_tensorflow")
+    (folder / "sitecustomize.py").write_text(NOISY_TENSORFLOW)
+    return folder
+
+
+def run_python(noisy_tensorflow, *args):
+    env = {**os.environ, "PYTHONWARNINGS": "ignore", "PYTHONPATH": str(noisy_tensorflow)}
     env.pop("TF_CPP_MIN_LOG_LEVEL", None)  # the CLI must quiet TensorFlow by itself
-    return subprocess.run([sys.executable, "-m", "lstm_toolkit.cli", *args], capture_output=True, text=True, env=env)
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env)
+
+
+@pytest.fixture
+def run_cli(noisy_tensorflow):
+    return lambda *args: run_python(noisy_tensorflow, "-m", "lstm_toolkit.cli", *args)
+
+
+def test_the_simulated_tensorflow_is_noisy(noisy_tensorflow):
+    result = run_python(noisy_tensorflow, "-c", "import tensorflow")
+    assert result.returncode == 0 and result.stderr.startswith(NOISE)
 
 
 @pytest.mark.parametrize(
@@ -65,7 +108,7 @@ def test_evaluate_prints_the_comparison_table(model_dir, csv_file, capsys):
         assert word in out
 
 
-def test_missing_file_is_one_line_and_exit_2():
+def test_missing_file_is_one_line_and_exit_2(run_cli):
     result = run_cli("predict", "--model", "nowhere", "--csv", "nothing.csv")
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
@@ -73,11 +116,22 @@ def test_missing_file_is_one_line_and_exit_2():
     ]
 
 
-def test_missing_column_is_one_line_and_exit_2(csv_file, tmp_path):
+def test_missing_column_is_one_line_and_exit_2(run_cli, csv_file, tmp_path):
     result = run_cli("fit", "--csv", str(csv_file), "--target", "humidity", "--out", str(tmp_path / "m"))
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "Target column 'humidity' not found" in lines[0] and "Traceback" not in result.stderr
+
+
+def test_normal_output_carries_no_tensorflow_log(run_cli, model_dir, csv_file):
+    result = run_cli("predict", "--model", str(model_dir), "--csv", str(csv_file))
+    assert result.returncode == 0 and result.stderr == ""
+    assert result.stdout.splitlines()[0] == "date,temp" and len(result.stdout.splitlines()) == 4
+
+
+def test_help_carries_no_tensorflow_log(run_cli):
+    result = run_cli("fit", "--help")
+    assert result.returncode == 0 and result.stderr == "" and result.stdout.startswith("usage: lstm-toolkit fit")
 
 
 def test_bad_value_is_a_usage_error(csv_file, capsys):

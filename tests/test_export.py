@@ -5,14 +5,13 @@ import json
 import numpy as np
 import pytest
 import tensorflow as tf
+from ai_edge_litert.interpreter import Interpreter  # a test dependency: never skipped
 
 import lstm_toolkit
 from lstm_toolkit import Forecaster, ModelConfig
 from lstm_toolkit.cli import main
 from lstm_toolkit.errors import BundleError, ConfigError, DataError
 from lstm_toolkit.streaming import load_litert, sidecar_path
-
-Interpreter = pytest.importorskip("ai_edge_litert.interpreter").Interpreter
 
 BUILTIN_ONLY = {"FLEX", "CUSTOM", "VAR_HANDLE", "READ_VARIABLE"}
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import keras
 import numpy as np
-from keras import ops
 
+from lstm_toolkit.backend import keras, ops
 from lstm_toolkit.errors import ConfigError
 
 # "none": windows as scaled. "last": relative to the window's last value; the model

@@ -10,10 +10,10 @@ on the training frames only, and pads them for a masked model.
 
 from __future__ import annotations
 
-import keras
 import numpy as np
 import pandas as pd
 
+from lstm_toolkit.backend import keras
 from lstm_toolkit.data.scaling import Scaler
 from lstm_toolkit.errors import DataError
 

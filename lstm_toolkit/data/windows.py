@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-import tensorflow as tf
 
+from lstm_toolkit.backend import tf
 from lstm_toolkit.errors import ConfigError, DataError
 
 

@@ -1,0 +1,127 @@
+"""TensorFlow and Keras for the toolkit: imported once, with TensorFlow's start-up log kept off the terminal.
+
+Every module of the toolkit takes TensorFlow, Keras and Keras Tuner from here
+(`from lstm_toolkit.backend import keras, tf`), never by importing them itself
+first. Loading TensorFlow writes C++ log lines straight to the process' standard
+error on some CPUs (``oneDNN custom operations are on ...``, ``cpu_feature_guard``,
+``All log messages before absl::InitializeLog() ...``), before
+``TF_CPP_MIN_LOG_LEVEL`` can take effect. While TensorFlow loads, file descriptor
+2 points at a temporary file instead; afterwards everything written there is
+written back to standard error except those log lines. Python warnings and
+exceptions raised during the import are never hidden: if the import fails,
+everything it wrote is shown as it was. Set ``TF_CPP_MIN_LOG_LEVEL=0`` to see
+TensorFlow's start-up log too.
+
+Without TensorFlow installed, importing this module (and so any estimator) raises
+an ImportError that names the extras to install.
+
+Example:
+
+>>> from lstm_toolkit.backend import keras, tf
+>>> keras.backend.backend()
+'tensorflow'
+>>> bool(NATIVE_LOG_LINE.match("I0000 00:00:1796137819.784945    2190 cpu_feature_guard.cc:227] This ..."))
+True
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import importlib.util
+import os
+import re
+import sys
+import tempfile
+
+from lstm_toolkit.errors import MISSING_BACKEND
+
+# One line of TensorFlow's native start-up log: absl's format
+# ("I0000 00:00:1796137819.784945    2190 cpu_feature_guard.cc:227] ..."), TensorFlow's older
+# own format ("2024-05-01 10:00:00.123456: I tensorflow/core/util/port.cc:113] ..."), absl's
+# notice before its logging is set up, and the second line of the CPU-instructions notice.
+NATIVE_LOG_LINE = re.compile(
+    r"WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
+    r"|[IWEF]\d{4} [\d:.]+\s+\d+ [\w.\-]+:\d+\] "
+    r"|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: [IWEF] [\w/.\-]+:\d+\] "
+    r"|To enable the following instructions: "
+)
+
+
+def without_native_log(text):
+    """Returns `text` without the lines of TensorFlow's native start-up log.
+
+    Args:
+        text: what was written to standard error.
+
+    Returns:
+        The other lines, in order, with their line ends.
+
+    Example:
+
+    >>> without_native_log("I0000 00:00:17.5  21 port.cc:153] oneDNN custom operations are on.\\nkept\\n")
+    'kept\\n'
+    """
+    return "".join(line for line in text.splitlines(keepends=True) if not NATIVE_LOG_LINE.match(line))
+
+
+@contextlib.contextmanager
+def native_log_filtered():
+    """Keeps TensorFlow's native start-up log off standard error while the block runs.
+
+    File descriptor 2 is pointed at a temporary file for the block; afterwards
+    what was written there goes back to standard error, without the log lines
+    (`without_native_log`), or all of it if the block raised. Does nothing where
+    the process has no file descriptor 2 to redirect.
+    """
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError, AttributeError):
+        yield
+        return
+    keep_all = os.environ.get("TF_CPP_MIN_LOG_LEVEL") == "0"
+    with tempfile.TemporaryFile() as capture:
+        os.dup2(capture.fileno(), 2)
+        try:
+            yield
+        except BaseException:
+            keep_all = True
+            raise
+        finally:
+            with contextlib.suppress(Exception):
+                sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            capture.seek(0)
+            text = capture.read().decode("utf-8", errors="replace")
+            text = text if keep_all else without_native_log(text)
+            if text:
+                sys.stderr.write(text)
+                sys.stderr.flush()
+
+
+def _load_tensorflow():
+    if "tensorflow" not in sys.modules and importlib.util.find_spec("tensorflow") is None:
+        raise ImportError(MISSING_BACKEND)
+    with native_log_filtered():
+        import keras
+        import tensorflow
+
+    if keras.backend.backend() != "tensorflow":
+        raise ImportError(
+            f"lstm_toolkit runs on Keras' TensorFlow backend, but Keras is set to {keras.backend.backend()!r} "
+            "(KERAS_BACKEND or ~/.keras/keras.json): set KERAS_BACKEND=tensorflow."
+        )
+    return tensorflow, keras
+
+
+tf, keras = _load_tensorflow()
+ops = keras.ops
+
+
+def __getattr__(name):
+    # Keras Tuner imports TensorFlow too, and is slow to import: loaded on first use, after TensorFlow.
+    if name == "keras_tuner":
+        return importlib.import_module("keras_tuner")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
