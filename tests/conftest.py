@@ -45,3 +45,9 @@ def seattle():
     from lstm_toolkit.datasets import load
 
     return load("seattle_hourly_temperature")
+
+
+def pytest_collection_modifyitems(items):
+    """The long tests first (a stable sort), so that `make test`'s two workers run them side by side from
+    the start instead of one worker finishing them alone at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
