@@ -28,7 +28,7 @@ except _metadata.PackageNotFoundError:  # running from a source tree that is not
 # --help) stays fast and TensorFlow loads only when something needs it.
 _LAZY = {
     "Forecaster": "lstm_toolkit.forecaster",
-    "load": "lstm_toolkit.forecaster",
+    "load": "lstm_toolkit.base",
     "ModelConfig": "lstm_toolkit.models",
     "build_model": "lstm_toolkit.models",
     "TrainingConfig": "lstm_toolkit.training",
@@ -63,6 +63,8 @@ _SUBMODULES = (
     "estimators",
     "frames",
     "backend",
+    "base",
+    "atomic",
 )
 
 

@@ -200,7 +200,6 @@ class AnomalyDetector(SequenceEstimator):
     """
 
     DEFAULT_MODEL = DEFAULT_DETECTOR
-    _ESTIMATOR = "AnomalyDetector"
 
     def __init__(
         self,
@@ -302,7 +301,7 @@ class AnomalyDetector(SequenceEstimator):
         self.scaler_ = self.forecaster_.scaler_
 
     def _fit_autoencoder(self, values):
-        config = self._training_config("mse")
+        config = self._training_config(loss="mse")
         n_train = len(values) - int(round(len(values) * (self.validation or 0)))
         self.scaler_ = Scaler(self.scaler, columns=self.columns_).fit(values[:n_train])
         scaled = self.scaler_.transform(values).astype("float32")
@@ -402,7 +401,7 @@ class AnomalyDetector(SequenceEstimator):
             "scaler": self.scaler_.to_dict(),
         }
         if self.method == "forecast":
-            params, forecaster_state = self.forecaster_._payload()
+            params, forecaster_state = self.forecaster_.to_bundle()
             state["forecaster"] = {"params": params, "state": forecaster_state}
         return state
 
@@ -417,4 +416,4 @@ class AnomalyDetector(SequenceEstimator):
             from lstm_toolkit.forecaster import Forecaster
 
             payload = state["forecaster"]
-            self.forecaster_ = Forecaster._from_payload(self.model_, payload["params"], payload["state"])
+            self.forecaster_ = Forecaster.from_bundle(self.model_, payload["params"], payload["state"])

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import tempfile
-import uuid
 import zipfile
 from pathlib import Path
 
-
+from lstm_toolkit import atomic
 from lstm_toolkit.backend import keras
 from lstm_toolkit.errors import BundleError
 
@@ -30,16 +26,8 @@ def _sha256(path):
     return digest.hexdigest()
 
 
-def _write_json(path, payload):
-    with open(path, "w", encoding="utf-8") as handle:
-        json.dump(payload, handle, indent=2, sort_keys=True, allow_nan=True)
-        handle.flush()
-        os.fsync(handle.fileno())
-
-
-def _fsync_file(path):
-    with open(path, "rb") as handle:
-        os.fsync(handle.fileno())
+def _json(payload):
+    return json.dumps(payload, indent=2, sort_keys=True, allow_nan=True)
 
 
 def library_versions():
@@ -83,13 +71,10 @@ def save_bundle(path, model, estimator, params, state, metadata=None):
             f"{path} exists and is not an lstm_toolkit bundle; refusing to overwrite it. "
             "Choose another path or remove it yourself."
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.partial-", dir=path.parent))
-    try:
+    with atomic.staged_folder(path) as staging:
         model.save(staging / MODEL_FILE)
-        _fsync_file(staging / MODEL_FILE)
         payload = {"estimator": estimator, "params": params, "state": state, "metadata": metadata or {}}
-        _write_json(staging / ESTIMATOR_FILE, payload)
+        (staging / ESTIMATOR_FILE).write_text(_json(payload), encoding="utf-8")
         manifest = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
@@ -97,36 +82,15 @@ def save_bundle(path, model, estimator, params, state, metadata=None):
             "versions": library_versions(),
             "files": {name: _sha256(staging / name) for name in (MODEL_FILE, ESTIMATOR_FILE)},
         }
-        _write_json(staging / MANIFEST_FILE, manifest)
-        replace_folder(staging, path)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+        (staging / MANIFEST_FILE).write_text(_json(manifest), encoding="utf-8")
     return path
 
 
-def replace_folder(staging, path):
-    """Renames the finished folder `staging` to `path`, keeping the old `path` until then."""
-    if not path.exists():
-        os.rename(staging, path)
-        return
-    retired = path.parent / f".{path.name}.old-{uuid.uuid4().hex}"
-    os.rename(path, retired)
-    try:
-        os.rename(staging, path)
-    except BaseException:
-        os.rename(retired, path)
-        raise
-    shutil.rmtree(retired, ignore_errors=True)
-
-
-def load_bundle(path, estimator=None):
-    """Reads a bundle, checking format, version and file hashes; returns `(model, payload)`.
-
-    The Keras model loads with `safe_mode=True`: no pickle, no arbitrary code.
+def read_manifest(path):
+    """The manifest of the bundle at `path`, checked for format and version (files are not read).
 
     Raises:
-        BundleError: missing, truncated, tampered with, or of another format.
+        BundleError: no folder, no manifest, a corrupt one, another format or version.
     """
     path = Path(path)
     manifest_path = path / MANIFEST_FILE
@@ -147,8 +111,24 @@ def load_bundle(path, estimator=None):
             f"{FORMAT_VERSION}. Load it with the lstm_toolkit that wrote it "
             f"({manifest.get('versions', {}).get('lstm_toolkit', 'unknown')}) and save it again."
         )
+    return manifest
+
+
+def load_bundle(path, estimator=None):
+    """Reads a bundle, checking format, version and file hashes; returns `(model, payload)`.
+
+    The Keras model loads with `safe_mode=True`: no pickle, no arbitrary code.
+
+    Raises:
+        BundleError: missing, truncated, tampered with, or of another format.
+    """
+    path = Path(path)
+    manifest = read_manifest(path)
     if estimator is not None and manifest.get("estimator") != estimator:
-        raise BundleError(f"{path} holds a {manifest.get('estimator')}, not a {estimator}.")
+        raise BundleError(
+            f"{path} holds a {manifest.get('estimator')}, not a {estimator}. "
+            f"Load it with {manifest.get('estimator')}.load(path), or lstm_toolkit.load(path) for any kind."
+        )
     for name, expected in manifest.get("files", {}).items():
         file = path / name
         if not file.is_file():

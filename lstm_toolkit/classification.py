@@ -48,6 +48,8 @@ class SequenceClassifier(SequenceEstimator):
         scaler_: the fitted `data.Scaler`.
         features_: the input channel names.
         history_: per-epoch training logs.
+        case_col_, time_col_: the case and frame-order columns of a long DataFrame
+            given to fit (None otherwise); predict reads new frames with them.
 
     Example:
     >>> import numpy as np
@@ -60,7 +62,6 @@ class SequenceClassifier(SequenceEstimator):
     """
 
     DEFAULT_MODEL = DEFAULT_CLASSIFIER
-    _ESTIMATOR = "SequenceClassifier"
 
     def __init__(
         self,
@@ -105,7 +106,7 @@ class SequenceClassifier(SequenceEstimator):
             self.
         """
         sequences, labels = self._read(X, y, case_col, time_col, features, fitting=True)
-        self._case_col, self._time_col = case_col, time_col
+        self.case_col_, self.time_col_ = case_col, time_col
         codec = LabelCodec.fit(labels)
         encoded = codec.encode(labels)
         train, val = self._split(encoded)
@@ -123,7 +124,7 @@ class SequenceClassifier(SequenceEstimator):
             return padded, target, weights[rows]
 
         history = self._train(
-            model, self._training_config(loss), arrays(train), arrays(val) if len(val) else None, metrics=(metric,)
+            model, self._training_config(loss=loss), arrays(train), arrays(val) if len(val) else None, metrics=(metric,)
         )
         self.model_, self.scaler_, self.codec_, self.history_ = model, scaler, codec, history
         self.classes_ = codec.classes_
@@ -179,7 +180,7 @@ class SequenceClassifier(SequenceEstimator):
     def predict_proba(self, X):
         """Class probabilities, `(n_sequences, n_classes)` in the order of `classes_`; rows sum to 1."""
         self._check_fitted()
-        sequences, _ = self._read(X, None, self._case_col, self._time_col, None, fitting=False)
+        sequences, _ = self._read(X, None, self.case_col_, self.time_col_, None, fitting=False)
         return self._proba(sequences)
 
     def _proba(self, sequences):
@@ -191,12 +192,13 @@ class SequenceClassifier(SequenceEstimator):
 
     def predict(self, X):
         """The most probable label of each sequence, as given in fit."""
-        return self.codec_.decode(self.predict_proba(X).argmax(axis=1))
+        probabilities = self.predict_proba(X)
+        return self.codec_.decode(probabilities.argmax(axis=1))
 
     def score(self, X, y):
         """Accuracy on `(X, y)` (a label column name for a long DataFrame); unseen labels raise a `DataError`."""
         self._check_fitted()
-        sequences, labels = self._read(X, y, self._case_col, self._time_col, None, fitting=False)
+        sequences, labels = self._read(X, y, self.case_col_, self.time_col_, None, fitting=False)
         expected = self.codec_.encode(labels)
         return float(np.mean(self._proba(sequences).argmax(axis=1) == expected))
 

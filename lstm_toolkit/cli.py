@@ -224,7 +224,7 @@ def cmd_classify(args):
     if args.action == "score":
         print(f"accuracy {clf.score(frame, args.label):.4f}")
         return 0
-    case_col = clf._case_col
+    case_col = clf.case_col_
     probabilities = clf.predict_proba(frame)
     table = pd.DataFrame({case_col: _case_ids(frame, case_col), "predicted": clf.codec_.decode(probabilities.argmax(1))})
     for position, label in enumerate(clf.classes_.tolist()):
@@ -249,7 +249,7 @@ def cmd_label(args):
         report = labeller.evaluate(frame, args.label)
         print(" ".join(f"{name} {report[name]:.4f}" for name in ("accuracy", "precision", "recall", "f1")))
         return 0
-    case_col = labeller._case_col
+    case_col = labeller.case_col_
     table = labeller.predict_segments(frame)
     ids = _case_ids(frame, case_col)
     table.insert(0, case_col, [ids[k] for k in table.pop("sequence")])

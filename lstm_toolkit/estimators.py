@@ -8,17 +8,14 @@ same safe bundle (model.keras + JSON, no pickle, atomic writes).
 
 from __future__ import annotations
 
-import inspect
-
 import numpy as np
 import pandas as pd
 
-from lstm_toolkit.backend import tf
-from lstm_toolkit import bundle
+from lstm_toolkit.backend import keras, tf
+from lstm_toolkit.base import Estimator
 from lstm_toolkit.data.scaling import Scaler
-from lstm_toolkit.errors import ConfigError, DataError, NotFittedError
-from lstm_toolkit.models import ModelConfig
-from lstm_toolkit.training import TrainingConfig, compile_model, default_callbacks, fit
+from lstm_toolkit.errors import DataError
+from lstm_toolkit.training import compile_model, default_callbacks, fit
 
 
 class LabelCodec:
@@ -79,65 +76,15 @@ def _label_array(labels):
     return labels
 
 
-class SequenceEstimator:
-    """Base of the sequence estimators: parameters, training with the defaults, save/load.
+class SequenceEstimator(Estimator):
+    """Base of the sequence estimators: the cached predict function, training with the defaults, label state.
 
-    Subclasses set `DEFAULT_MODEL` and `_ESTIMATOR` (the bundle's name), store
-    every constructor argument under its own name (as scikit-learn does), and
-    may override `_state()` / `_set_state(state)` for their fitted attributes.
+    Parameters, clone, save and load come from `Estimator`. Subclasses set
+    `DEFAULT_MODEL`, store every constructor argument under its own name (as
+    scikit-learn does), and may override `_state()` / `_set_state(state)` for
+    their fitted attributes (the default is a classifier's: classes, scaler,
+    features, history, case and time columns).
     """
-
-    DEFAULT_MODEL = ModelConfig()
-    _ESTIMATOR = ""
-
-    @classmethod
-    def _param_defaults(cls):
-        parameters = list(inspect.signature(cls.__init__).parameters.values())[1:]
-        return {p.name: p.default for p in parameters}
-
-    def get_params(self, deep=True):
-        """The constructor arguments, as given (`deep` is accepted for scikit-learn's `clone`)."""
-        return {name: getattr(self, name) for name in self._param_defaults()}
-
-    def set_params(self, **params):
-        """Sets constructor arguments by name; returns self (as scikit-learn's estimators do)."""
-        unknown = sorted(set(params) - set(self._param_defaults()))
-        if unknown:
-            raise ConfigError(f"Unknown parameter(s) {unknown} for {type(self).__name__}. Valid: {list(self._param_defaults())}.")
-        for name, value in params.items():
-            setattr(self, name, value)
-        return self
-
-    def __repr__(self):
-        defaults = self._param_defaults()
-        changed = [f"{name}={value!r}" for name, value in self.get_params().items() if value != defaults[name]]
-        return f"{type(self).__name__}({', '.join(changed)})"
-
-    def _model_config(self):
-        if self.model is None:
-            return self.DEFAULT_MODEL
-        if isinstance(self.model, dict):
-            return ModelConfig.from_dict(self.model)
-        if isinstance(self.model, ModelConfig):
-            return self.model
-        raise ConfigError(f"`model` must be a ModelConfig, a dict or None. Received: {type(self.model).__name__}")
-
-    def _training_config(self, loss):
-        return TrainingConfig(
-            epochs=self.epochs,
-            batch_size=self.batch_size,
-            learning_rate=self.learning_rate,
-            clipnorm=self.clipnorm,
-            loss=loss,
-            patience=self.patience,
-            reduce_lr_patience=max(1, self.patience // 2),
-            seed=self.seed,
-            verbose=self.verbose,
-        )
-
-    def _check_fitted(self):
-        if getattr(self, "model_", None) is None:
-            raise NotFittedError(f"This {type(self).__name__} is not fitted yet. Call fit(...) first.")
 
     def _predict(self, x, batch_size=256):
         """The trained model on `x` in inference mode, through one cached `tf.function`.
@@ -162,8 +109,6 @@ class SequenceEstimator:
             The per-epoch logs as a dict of lists.
         """
         if config.seed is not None:
-            import keras
-
             keras.utils.set_random_seed(config.seed)
         if isinstance(train, tuple):
             n_samples = len(train[0])
@@ -186,8 +131,8 @@ class SequenceEstimator:
             "scaler": self.scaler_.to_dict(),
             "features": list(self.features_),
             "history": self.history_,
-            "case_col": self._case_col,
-            "time_col": self._time_col,
+            "case_col": self.case_col_,
+            "time_col": self.time_col_,
         }
 
     def _set_state(self, state):
@@ -196,31 +141,7 @@ class SequenceEstimator:
         self.scaler_ = Scaler.from_dict(state["scaler"])
         self.features_ = tuple(state["features"])
         self.history_ = state["history"]
-        self._case_col, self._time_col = state["case_col"], state["time_col"]
-
-    def save(self, path):
-        """Writes the fitted estimator to the folder `path` as a bundle, atomically; returns its path."""
-        self._check_fitted()
-        params = self.get_params()
-        if "model" in params:
-            params["model"] = self._model_config().to_dict() if self.model is not None else None
-        params["callbacks"] = None
-        return bundle.save_bundle(path, self.model_, self._ESTIMATOR, params=params, state=self._state())
-
-    @classmethod
-    def load(cls, path):
-        """Restores an estimator saved with `save`; its predictions are identical."""
-        model, payload = bundle.load_bundle(path, estimator=cls._ESTIMATOR)
-        params = dict(payload["params"])
-        if params.get("model") is not None:
-            params["model"] = ModelConfig.from_dict(params["model"])
-        estimator = cls(**params)
-        estimator.model_ = model
-        try:
-            estimator._set_state(payload["state"])
-        except (KeyError, TypeError, ValueError) as error:
-            raise bundle.BundleError(f"The estimator state in {path} is incomplete ({error!r}). Save the model again.") from None
-        return estimator
+        self.case_col_, self.time_col_ = state["case_col"], state["time_col"]
 
 
 def _batches(arrays, batch_size, shuffle=False, seed=None):

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from lstm_toolkit import atomic, bundle
 from lstm_toolkit.backend import tf
-from lstm_toolkit import bundle
 from lstm_toolkit.errors import BundleError, ConfigError
 from lstm_toolkit.models import state_names, state_sizes
 from lstm_toolkit.streaming import SIDECAR_SUFFIX, sidecar_path
@@ -103,9 +100,8 @@ def export_litert(forecaster, path):
         signature = [tf.TensorSpec((1, spec.lookback, spec.n_features), tf.float32, name="window")]
         sidecar.update(kind="window")
     blob = _to_tflite(function, signature)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _write_atomically(path, blob)
-    _write_atomically(side, json.dumps(sidecar, indent=2).encode("utf-8"))
+    atomic.write_bytes(path, blob)
+    atomic.write_text(side, json.dumps(sidecar, indent=2))
     return path
 
 
@@ -136,20 +132,6 @@ def _to_tflite(function, signature):
     converter = tf.lite.TFLiteConverter.from_concrete_functions([named_concrete], tf.Module())
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
     return converter.convert()
-
-
-def _write_atomically(path, data):
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.partial-", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise
 
 
 # --- SavedModel ------------------------------------------------------------------
@@ -222,14 +204,8 @@ def export_saved_model(forecaster, path):
         signatures = {}
     module.serve = tf.function(serve, input_signature=[tf.TensorSpec(window_shape, tf.float32, name="window")])
     signatures["serving_default"] = module.serve.get_concrete_function()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.partial-", dir=path.parent))
-    try:
+    with atomic.staged_folder(path) as staging:
         tf.saved_model.save(module, str(staging), signatures=signatures)
-        bundle.replace_folder(staging, path)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return path
 
 

@@ -25,7 +25,9 @@ from lstm_toolkit.data import (
     season_length_for,
     window_norm_scales,
 )
-from lstm_toolkit.errors import ConfigError, DataError, LeakageWarning, NotFittedError
+from lstm_toolkit.base import Estimator
+from lstm_toolkit.base import load as load_any
+from lstm_toolkit.errors import ConfigError, DataError, LeakageWarning
 from lstm_toolkit.kernels import NumpyStepper
 from lstm_toolkit.many_series import ManySeriesMixin
 from lstm_toolkit.models import ModelConfig, build_model, build_sequence_model, check_streamable, state_sizes
@@ -40,7 +42,7 @@ BACKTEST_CHUNK = 4096
 SAMPLE_PATHS = 200
 
 
-class Forecaster(ManySeriesMixin):
+class Forecaster(ManySeriesMixin, Estimator):
     """Forecasts the next `horizon` steps of one or more columns with a recurrent network.
 
     The defaults follow the practitioner rules: windows split by time, a scaler
@@ -155,6 +157,8 @@ class Forecaster(ManySeriesMixin):
     ['model', 'naive', 'seasonal_naive']
     """
 
+    DEFAULT_MODEL = DEFAULT_MODEL
+
     def __init__(
         self,
         lookback=48,
@@ -216,42 +220,6 @@ class Forecaster(ManySeriesMixin):
         self.callbacks = callbacks
         self.checkpoint_dir = checkpoint_dir
         self.distribution = distribution
-
-    # --- parameters -----------------------------------------------------------
-
-    def get_params(self):
-        """The constructor arguments, as given."""
-        return {name: getattr(self, name) for name in _PARAM_NAMES}
-
-    def __repr__(self):
-        defaults = Forecaster.__init__.__defaults__
-        changed = [
-            f"{name}={value!r}"
-            for name, value, default in zip(_PARAM_NAMES, self.get_params().values(), defaults)
-            if value != default
-        ]
-        return f"Forecaster({', '.join(changed)})"
-
-    def _model_config(self):
-        if self.model is None:
-            return DEFAULT_MODEL
-        if isinstance(self.model, dict):
-            return ModelConfig.from_dict(self.model)
-        if isinstance(self.model, ModelConfig):
-            return self.model
-        raise ConfigError(f"`model` must be a ModelConfig, a dict or None. Received: {type(self.model).__name__}")
-
-    def _training_config(self):
-        return TrainingConfig(
-            epochs=self.epochs,
-            batch_size=self.batch_size,
-            learning_rate=self.learning_rate,
-            clipnorm=self.clipnorm,
-            patience=self.patience,
-            reduce_lr_patience=max(1, self.patience // 2),
-            seed=self.seed,
-            verbose=self.verbose,
-        )
 
     def _make_spec(self, frame):
         target = self.target
@@ -547,17 +515,12 @@ class Forecaster(ManySeriesMixin):
             season_length=self.model_config_.season_length,
         )
 
-    def _check_fitted(self):
-        if not hasattr(self, "model_"):
-            raise NotFittedError(
-                "This Forecaster is not fitted yet. Call `fit(data)` first, or load a saved one "
-                "with `Forecaster.load(path)`."
-            )
-
     # --- forecasting ------------------------------------------------------------
 
     def _series(self, data, last_rows=None):
         frame = as_frame(data, time_col=self.time_col)
+        if len(frame) == 0:
+            raise DataError(f"The data has no rows; give the history to forecast from (at least lookback={self.lookback} rows).")
         if last_rows is not None:
             frame = frame.iloc[-last_rows:]
         return WindowedSeries.from_frame(frame, self.spec_, scaler=self.scaler_, fill=self.fill, min_parts=())
@@ -776,6 +739,29 @@ class Forecaster(ManySeriesMixin):
         multiplier, offset = self.scaler_.coefficients(self.spec_.targets)
         return probabilistic.to_original(scaled, self._output_form()[0], multiplier, offset)
 
+    def windowed(self, data):
+        """`data` as the trained model sees it: a `WindowedSeries` scaled with the fitted scaler.
+
+        Its `inputs` are the scaled input rows (calendar channels added),
+        `windows_ending_at(ends)` the model's windows, `inverse_targets` maps
+        scaled forecasts back to original units.
+
+        Args:
+            data: data like the training data (one series).
+        """
+        self._check_fitted()
+        return self._series(data)
+
+    def predict_windows(self, windows, future=None):
+        """Scaled forecasts `(n, horizon, n_targets)` for scaled windows `(n, lookback, n_features)`.
+
+        The windows as `windows()` returns them; `future`: the model's input
+        over the forecast steps `(n, horizon, n_future)`, when it reads one
+        (a seq2seq decoder's calendar, future covariates).
+        """
+        self._check_fitted()
+        return self._forecast_windows(windows, future=future)
+
     def windows(self, data, ends=None):
         """The model's inputs for `data`: scaled windows `(len(ends), lookback, n_features)`.
 
@@ -786,8 +772,7 @@ class Forecaster(ManySeriesMixin):
             data: data like the training data.
             ends: rows (positions) where windows end; default every `lookback`-th row.
         """
-        self._check_fitted()
-        series = self._series(data)
+        series = self.windowed(data)
         lookback = self.spec_.lookback
         ends = np.arange(lookback - 1, len(series.index), lookback) if ends is None else np.asarray(ends)
         if len(ends) == 0 or ends.min() < lookback - 1 or ends.max() >= len(series.index):
@@ -1100,23 +1085,8 @@ class Forecaster(ManySeriesMixin):
 
     # --- persistence ------------------------------------------------------------
 
-    def save(self, path):
-        """Writes a self-contained bundle (model.keras + JSON) to the folder `path`, atomically.
-
-        Returns:
-            The bundle's path.
-        """
-        self._check_fitted()
-        params, state = self._payload()
-        return bundle.save_bundle(path, self.model_, "Forecaster", params=params, state=state)
-
-    def _payload(self):
-        """`(params, state)`: the constructor arguments and the fitted state, JSON-safe."""
-        params = self.get_params()
-        params["model"] = self._model_config().to_dict() if self.model is not None else None
-        params["calendar"] = list(params["calendar"] or ())
-        params["callbacks"] = None
-        params["distribution"] = None
+    def _state(self):
+        """The fitted attributes, JSON-safe (the bundle's state)."""
         state = {
             "spec": self.spec_.to_dict(),
             "model_config": self.model_config_.to_dict(),
@@ -1131,37 +1101,22 @@ class Forecaster(ManySeriesMixin):
         if self._is_global_fit():  # lists of pairs keep the ids' types (JSON keys would turn them to strings)
             state.update(self._many_series_state())
             state["fit_ends"] = [[key, _encode_label(end)] for key, end in self.fit_ends_.items()]
-        return params, state
+        return state
 
-    @classmethod
-    def load(cls, path):
-        """Restores a Forecaster saved with `save`; its predictions are identical."""
-        model, payload = bundle.load_bundle(path, estimator="Forecaster")
-        return cls._from_payload(model, payload["params"], payload["state"])
-
-    @classmethod
-    def _from_payload(cls, model, params, state):
-        params = dict(params)
-        if params["model"] is not None:
-            params["model"] = ModelConfig.from_dict(params["model"])
-        params["calendar"] = tuple(params["calendar"])
-        if "quantiles" in params:
-            params["quantiles"] = tuple(params["quantiles"])
-        forecaster = cls(**params)
-        forecaster.model_ = model
-        forecaster.spec_ = WindowSpec.from_dict(state["spec"])
-        forecaster.model_config_ = ModelConfig.from_dict(state["model_config"])
-        forecaster.scaler_ = Scaler.from_dict(state["scaler"])
-        forecaster.freq_ = state["freq"]
-        forecaster.season_length_ = state["season_length"]
-        forecaster.history_ = state["history"]
-        forecaster.fit_end_ = _decode_label(state["fit_end"])
-        forecaster.n_train_windows_ = state["n_train_windows"]
-        forecaster.norm_scales_ = tuple(state.get("norm_scales", (None, None)))
+    def _set_state(self, state):
+        self.spec_ = WindowSpec.from_dict(state["spec"])
+        self.model_config_ = ModelConfig.from_dict(state["model_config"])
+        self.scaler_ = Scaler.from_dict(state["scaler"])
+        self.freq_ = state["freq"]
+        self.season_length_ = state["season_length"]
+        self.history_ = state["history"]
+        self.fit_end_ = _decode_label(state["fit_end"])
+        self.n_train_windows_ = state["n_train_windows"]
+        self.norm_scales_ = tuple(state.get("norm_scales", (None, None)))
+        self.scalers_ = self.fit_ends_ = self.series_codes_ = self.static_ = None
         if "scalers" in state:
-            forecaster._set_many_series_state(state, Scaler.from_dict)
-            forecaster.fit_ends_ = {key: _decode_label(value) for key, value in state["fit_ends"]}
-        return forecaster
+            self._set_many_series_state(state, Scaler.from_dict)
+            self.fit_ends_ = {key: _decode_label(value) for key, value in state["fit_ends"]}
 
 
 PROBABILISTIC_COLUMNS = ("CRPS", "coverage_80", "width_80", "coverage_95", "width_95")
@@ -1176,9 +1131,6 @@ def _training_baseline_errors(series, horizon, season_length, max_origins=2000):
     naive = naive_forecast(targets, origins, horizon)
     seasonal = seasonal_naive_forecast(targets, origins, horizon, season_length)
     return float(np.abs(actual - naive).mean()), float(np.abs(actual - seasonal).mean())
-
-
-_PARAM_NAMES = tuple(name for name in Forecaster.__init__.__code__.co_varnames[1 : Forecaster.__init__.__code__.co_argcount])
 
 
 def _comparable(index, label):
@@ -1198,5 +1150,5 @@ def _decode_label(encoded):
 
 
 def load(path):
-    """Loads a saved Forecaster bundle (same as `Forecaster.load`)."""
-    return Forecaster.load(path)
+    """Loads any estimator's bundle (kept here for old imports; see `lstm_toolkit.base.load`)."""
+    return load_any(path)

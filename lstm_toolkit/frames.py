@@ -58,7 +58,6 @@ class FrameForecaster(SequenceEstimator):
     (1, 16, 16, 1)
     """
 
-    _ESTIMATOR = "FrameForecaster"
 
     def __init__(
         self,

@@ -75,7 +75,8 @@ class SequenceLabeller(SequenceEstimator):
             `SequenceClassifier` (the validation part is a random fraction of
             the training sequences).
 
-    Attributes (after `fit`): `classes_`, `model_`, `scaler_`, `features_`, `history_`.
+    Attributes (after `fit`): `classes_`, `model_`, `scaler_`, `features_`, `history_`, and `case_col_`,
+    `time_col_` (the columns of a long DataFrame given to fit, else None).
 
     Example:
     >>> import numpy as np
@@ -89,7 +90,6 @@ class SequenceLabeller(SequenceEstimator):
     """
 
     DEFAULT_MODEL = DEFAULT_LABELLER
-    _ESTIMATOR = "SequenceLabeller"
 
     def __init__(
         self,
@@ -131,7 +131,7 @@ class SequenceLabeller(SequenceEstimator):
             self.
         """
         sequences, labels = self._read(X, Y, case_col, time_col, features, fitting=True)
-        self._case_col, self._time_col = case_col, time_col
+        self.case_col_, self.time_col_ = case_col, time_col
         codec = LabelCodec.fit(np.concatenate(labels))
         encoded = [codec.encode(step_labels) for step_labels in labels]
         rows = np.random.default_rng(self.seed).permutation(len(sequences))
@@ -153,7 +153,7 @@ class SequenceLabeller(SequenceEstimator):
             weights = step_mask(lengths, padded.shape[1]) * per_class[targets]  # padding weighs nothing
             return padded, targets, weights.astype("float32")
 
-        config = self._training_config("sparse_categorical_crossentropy")
+        config = self._training_config(loss="sparse_categorical_crossentropy")
         history = self._train(
             model, config, arrays(train), arrays(val) if len(val) else None, metrics=("sparse_categorical_accuracy",)
         )
@@ -197,7 +197,7 @@ class SequenceLabeller(SequenceEstimator):
     def predict_proba(self, X):
         """Per-step class probabilities: a list of `(length, n_classes)` arrays, rows summing to 1."""
         self._check_fitted()
-        sequences, _ = self._read(X, None, self._case_col, self._time_col, None, fitting=False)
+        sequences, _ = self._read(X, None, self.case_col_, self.time_col_, None, fitting=False)
         return self._proba(sequences)
 
     def _proba(self, sequences):
@@ -225,7 +225,7 @@ class SequenceLabeller(SequenceEstimator):
     def evaluate(self, X, Y):
         """Per-step accuracy and segment precision / recall / F1 (exact boundaries and label)."""
         self._check_fitted()
-        sequences, labels = self._read(X, Y, self._case_col, self._time_col, None, fitting=False)
+        sequences, labels = self._read(X, Y, self.case_col_, self.time_col_, None, fitting=False)
         for step_labels in labels:
             self.codec_.encode(step_labels)  # unseen labels raise here, naming them
         predicted = [self.codec_.decode(p.argmax(axis=1)) for p in self._proba(sequences)]

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from lstm_toolkit.backend import keras, keras_tuner
+from lstm_toolkit import atomic
 from lstm_toolkit.errors import ConfigError
 from lstm_toolkit.forecaster import Forecaster
 from lstm_toolkit.models import ARCHITECTURES, ATTENTIONS, CELLS
@@ -250,10 +251,7 @@ def _plain(history):
 
 
 def _write_record(trial_dir, record):
-    path = trial_dir / RECORD_FILE
-    partial = path.with_suffix(".partial")
-    partial.write_text(json.dumps(record))
-    os.replace(partial, path)
+    atomic.write_text(trial_dir / RECORD_FILE, json.dumps(record))
 
 
 class RandomSearch(_RecordingTuner, keras_tuner.RandomSearch):

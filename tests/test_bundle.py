@@ -1,6 +1,7 @@
 import errno
 import json
 import zipfile
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -111,10 +112,10 @@ def test_a_failed_save_leaves_the_previous_bundle_intact(fitted, data, saved, mo
 
 
 def test_a_full_disk_while_writing_json_leaves_no_trace(fitted, tmp_path, monkeypatch):
-    def full_disk(path, payload):
+    def full_disk(path, *args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(bundle, "_write_json", full_disk)
+    monkeypatch.setattr(Path, "write_text", full_disk)
     with pytest.raises(OSError, match="No space"):
         fitted.save(tmp_path / "new")
     assert list(tmp_path.iterdir()) == []

@@ -8,7 +8,7 @@ import tensorflow as tf
 from ai_edge_litert.interpreter import Interpreter  # a test dependency: never skipped
 
 import lstm_toolkit
-from lstm_toolkit import Forecaster, ModelConfig
+from lstm_toolkit import Forecaster, ModelConfig, tbptt
 from lstm_toolkit.cli import main
 from lstm_toolkit.errors import BundleError, ConfigError, DataError
 from lstm_toolkit.streaming import load_litert, sidecar_path
@@ -35,7 +35,7 @@ def fitted(request, data):
 
 def raw_inputs(fc, frame):
     """The raw input channels of `frame` (data columns, then calendar sin/cos), as the SavedModel takes them."""
-    series = fc._series(frame)
+    series = fc.windowed(frame)
     n_data = len(fc.spec_.input_columns)
     return np.concatenate([frame[list(fc.spec_.input_columns)].to_numpy(), series.inputs[:, n_data:]], axis=1)
 
@@ -50,17 +50,17 @@ def test_litert_export_runs_in_the_interpreter_and_matches_keras(fitted, data, t
     assert sidecar["spec"]["lookback"] == 24 and sidecar["input_channels"][0] == "temp"
     runner = interpreter.get_signature_runner()
     if fitted.stateful:  # one step with explicit states, against the Keras model's TF step
-        keras_step = fitted._compiled_model().step
+        keras_step = tbptt.SequenceRunner(fitted.model_, fitted.model_config_).step
         states = [np.zeros((1, s), "float32") for s in sidecar["state_sizes"]]
         keras_states = [s.copy() for s in states]
-        rows = fitted._series(data.iloc[1000:1060]).inputs
+        rows = fitted.windowed(data.iloc[1000:1060]).inputs
         for row in rows:
             out = runner(x=row[None], **dict(zip(sidecar["state_names"], states)))
             expected, keras_states = keras_step(row[None], keras_states)
             np.testing.assert_allclose(out["forecast"], expected, atol=1e-5)
             states = [out[name] for name in sidecar["state_names"]]
     else:
-        windows = fitted._series(data.iloc[1000:1100]).windows_ending_at(np.arange(23, 100, 7))
+        windows = fitted.windows(data.iloc[1000:1100], ends=np.arange(23, 100, 7))
         for window in windows:
             out = runner(window=window[None])["forecast"]
             np.testing.assert_allclose(out, fitted.model_(window[None]).numpy(), atol=1e-5)

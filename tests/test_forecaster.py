@@ -360,7 +360,7 @@ def test_series_embedding_and_static_features(employment, tmp_path):
     np.testing.assert_allclose(fc.static_["mean"], [sizes.mean()])
     # the same window gives another forecast when the model is told it is another series
     windows = fc.windows(train[train["sector"] == "nonfarm"].drop(columns=["sector", "size"]), ends=[80])
-    forecasts = [fc.for_series(key)._forecast_windows(windows) for key in ("nonfarm", "private")]
+    forecasts = [fc.for_series(key).predict_windows(windows) for key in ("nonfarm", "private")]
     assert not np.allclose(*forecasts)
     forecast = fc.predict(train)
     assert len(forecast) == 4 * 3 and "size" not in forecast.columns

@@ -133,7 +133,7 @@ def test_seq2seq_forecaster_trains_saves_and_shows_its_attention(tmp_path):
     assert fc.history_["loss"][-1] < fc.history_["loss"][0]
     loaded = lstm_toolkit.load(fc.save(tmp_path / "seq2seq"))
     np.testing.assert_allclose(loaded.predict(df).to_numpy(), fc.predict(df).to_numpy(), atol=1e-6)
-    windows = fc._series(df).windows_ending_at(np.array([100, 200, 300]))
+    windows = fc.windows(df, ends=np.array([100, 200, 300]))
     weights = attention_weights(loaded.model_, windows)
     assert weights.shape == (3, 6, 24)
     np.testing.assert_allclose(weights.sum(axis=-1), 1.0, atol=1e-5)
@@ -173,14 +173,13 @@ def test_seq2seq_decoder_reads_the_calendar_of_the_forecast_steps(tmp_path):
                     model=ModelConfig(units=(8,), architecture="seq2seq"), epochs=1, verbose=0, seed=0).fit(df.iloc[:600])
     assert [tensor.name for tensor in fc.model_.inputs] == ["window", "future"]
     windows = fc.windows(df, ends=np.array([100, 200]))
-    future = np.random.default_rng(0).normal(size=(2, 6, fc._n_future(fc.model_config_))).astype("float32")
-    function = fc._compiled_model()
-    first = function(windows, future).numpy()
-    second = function(windows, future[:, ::-1].copy()).numpy()
+    future = np.random.default_rng(0).normal(size=(2, 6, fc.model_.inputs[1].shape[-1])).astype("float32")
+    first = fc.predict_windows(windows, future=future)
+    second = fc.predict_windows(windows, future=future[:, ::-1].copy())
     assert np.abs(first - second).max() > 1e-4  # the decoder reads the future calendar...
     last_step = future.copy()
     last_step[:, -1] += 1.0
-    changed = np.abs(function(windows, last_step).numpy() - first).max(axis=(0, 2))
+    changed = np.abs(fc.predict_windows(windows, future=last_step) - first).max(axis=(0, 2))
     np.testing.assert_allclose(changed[:-1], 0.0, atol=1e-6)  # ... and step k only reads the calendar up to step k
     assert changed[-1] > 1e-5
     forecast = fc.predict(df.iloc[:600])

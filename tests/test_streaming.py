@@ -111,7 +111,7 @@ def test_bad_rows_are_refused_and_leave_the_stream_unchanged(stateful_fc, data, 
 
 def test_stateful_streamer_equals_one_pass_over_the_whole_series(stateful_fc, data):
     stream = data.iloc[1000:1300]
-    series = stateful_fc._series(stream)
+    series = stateful_fc.windowed(stream)
     one_pass, _ = tbptt.SequenceRunner(stateful_fc.model_, stateful_fc.model_config_)(series.inputs[None])
     expected = series.inverse_targets(one_pass[0])
     for engine in ("numpy", "tf"):

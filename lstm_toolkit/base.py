@@ -1,0 +1,196 @@
+"""The base of every estimator: parameters, clone, repr, fitted checks, training settings and the bundle.
+
+`Forecaster`, `FrameForecaster`, `SequenceClassifier`, `SequenceLabeller` and
+`AnomalyDetector` all derive from `Estimator`, as scikit-learn's estimators do
+from `BaseEstimator`: `__init__` stores its arguments under their own names and
+does nothing else; `get_params` / `set_params` read and write them, so
+`sklearn.base.clone` gives an unfitted copy; learned state lives in attributes
+ending in `_`. Each estimator saves to a bundle of its kind (`save`), and
+`load(path)` restores any bundle as the estimator that wrote it.
+
+Example:
+
+>>> from sklearn.base import clone
+>>> from lstm_toolkit import SequenceClassifier
+>>> classifier = SequenceClassifier(epochs=5, seed=0)
+>>> clone(classifier)
+SequenceClassifier(epochs=5, seed=0)
+>>> classifier.set_params(epochs=3).get_params()["epochs"]
+3
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+
+from lstm_toolkit import bundle
+from lstm_toolkit.errors import BundleError, ConfigError, NotFittedError
+from lstm_toolkit.models import ModelConfig
+from lstm_toolkit.training import TrainingConfig
+
+# The bundle kinds `load` reads, and the module of each estimator (imported only when needed).
+ESTIMATOR_MODULES = {
+    "Forecaster": "lstm_toolkit.forecaster",
+    "FrameForecaster": "lstm_toolkit.frames",
+    "SequenceClassifier": "lstm_toolkit.classification",
+    "SequenceLabeller": "lstm_toolkit.labelling",
+    "AnomalyDetector": "lstm_toolkit.anomaly",
+}
+# Parameters that hold live objects: never saved, None in a loaded estimator.
+UNSAVED_PARAMS = ("callbacks", "distribution")
+
+
+class Estimator:
+    """Base of the toolkit's estimators (see the module docstring).
+
+    Subclasses set `DEFAULT_MODEL`, and implement `fit`, `_state()` (the fitted
+    attributes as JSON) and `_set_state(state)`.
+    """
+
+    DEFAULT_MODEL = ModelConfig()
+
+    # --- parameters ---------------------------------------------------------------
+
+    @classmethod
+    def _param_defaults(cls):
+        parameters = list(inspect.signature(cls.__init__).parameters.values())[1:]
+        return {p.name: p.default for p in parameters}
+
+    def get_params(self, deep=True):
+        """The constructor arguments, as given (`deep` is accepted for scikit-learn's `clone`)."""
+        return {name: getattr(self, name) for name in self._param_defaults()}
+
+    def set_params(self, **params):
+        """Sets constructor arguments by name; returns self (as scikit-learn's estimators do)."""
+        unknown = sorted(set(params) - set(self._param_defaults()))
+        if unknown:
+            raise ConfigError(f"Unknown parameter(s) {unknown} for {type(self).__name__}. Valid: {list(self._param_defaults())}.")
+        for name, value in params.items():
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self):
+        defaults = self._param_defaults()
+        changed = [f"{name}={value!r}" for name, value in self.get_params().items() if not _same(value, defaults[name])]
+        return f"{type(self).__name__}({', '.join(changed)})"
+
+    def _model_config(self):
+        if self.model is None:
+            return self.DEFAULT_MODEL
+        if isinstance(self.model, dict):
+            return ModelConfig.from_dict(self.model)
+        if isinstance(self.model, ModelConfig):
+            return self.model
+        raise ConfigError(f"`model` must be a ModelConfig, a dict or None. Received: {type(self.model).__name__}")
+
+    def _training_config(self, **overrides):
+        settings = dict(
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            learning_rate=self.learning_rate,
+            clipnorm=self.clipnorm,
+            patience=self.patience,
+            reduce_lr_patience=max(1, self.patience // 2),
+            seed=self.seed,
+            verbose=self.verbose,
+        )
+        return TrainingConfig(**{**settings, **overrides})
+
+    @property
+    def is_fitted(self):
+        """True once `fit` (or `load`) has given the estimator a trained model."""
+        return getattr(self, "model_", None) is not None
+
+    def _check_fitted(self):
+        if not self.is_fitted:
+            name = type(self).__name__
+            raise NotFittedError(
+                f"This {name} is not fitted yet. Call `fit(...)` first, or load a saved one with `{name}.load(path)`."
+            )
+
+    # --- the bundle -----------------------------------------------------------------
+
+    def to_bundle(self):
+        """`(params, state)`: the constructor arguments and the fitted state, both JSON-safe.
+
+        What `save` writes beside the Keras model; `from_bundle` reads it back.
+        An estimator that holds another (the anomaly detector's forecaster)
+        saves it through this.
+        """
+        self._check_fitted()
+        params = self.get_params()
+        if "model" in params:
+            params["model"] = self._model_config().to_dict() if self.model is not None else None
+        for name in UNSAVED_PARAMS:
+            if name in params:
+                params[name] = None
+        params = {name: list(value) if isinstance(value, tuple) else value for name, value in params.items()}
+        return params, self._state()
+
+    @classmethod
+    def from_bundle(cls, model, params, state, source="the bundle"):
+        """An estimator with the constructor arguments `params`, the trained `model` and the fitted `state`."""
+        defaults = cls._param_defaults()
+        params = dict(params)
+        unknown = sorted(set(params) - set(defaults))
+        if unknown:
+            raise BundleError(f"{source} holds parameters {unknown} that {cls.__name__} does not take. Save the model again.")
+        if params.get("model") is not None:
+            params["model"] = ModelConfig.from_dict(params["model"])
+        for name, value in params.items():
+            if isinstance(defaults[name], tuple) and isinstance(value, list):
+                params[name] = tuple(value)
+        estimator = cls(**params)
+        estimator.model_ = model
+        try:
+            estimator._set_state(state)
+        except (KeyError, TypeError, ValueError) as error:
+            raise BundleError(f"The estimator state in {source} is incomplete ({error!r}). Save the model again.") from None
+        return estimator
+
+    def save(self, path):
+        """Writes the fitted estimator to the folder `path` as a bundle, atomically; returns its path.
+
+        The bundle is the Keras model (`model.keras`, loaded with
+        `safe_mode=True`), the parameters and fitted state as JSON, and a
+        manifest with checksums: no pickle.
+        """
+        params, state = self.to_bundle()
+        return bundle.save_bundle(path, self.model_, type(self).__name__, params=params, state=state)
+
+    @classmethod
+    def load(cls, path):
+        """Restores an estimator of this class saved with `save`; its predictions are identical.
+
+        A bundle of another estimator is refused with a `BundleError`; `lstm_toolkit.load(path)` loads any.
+        """
+        model, payload = bundle.load_bundle(path, estimator=cls.__name__)
+        return cls.from_bundle(model, payload["params"], payload["state"], source=str(path))
+
+
+def load(path):
+    """Loads any estimator's bundle, as the class that saved it (read from the bundle's manifest).
+
+    Args:
+        path: the bundle folder written by an estimator's `save`.
+
+    Returns:
+        The fitted estimator: a `Forecaster`, `FrameForecaster`,
+        `SequenceClassifier`, `SequenceLabeller` or `AnomalyDetector`.
+
+    Raises:
+        BundleError: no bundle at `path`, a corrupt one, or one of an unknown kind.
+    """
+    kind = bundle.read_manifest(path).get("estimator")
+    if kind not in ESTIMATOR_MODULES:
+        raise BundleError(f"{path} holds an estimator of unknown kind {kind!r}; this lstm_toolkit loads {list(ESTIMATOR_MODULES)}.")
+    estimator_class = getattr(importlib.import_module(ESTIMATOR_MODULES[kind]), kind)
+    return estimator_class.load(path)
+
+
+def _same(value, default):
+    try:
+        return bool(value == default)
+    except (TypeError, ValueError):  # arrays and other values without a plain truth value
+        return value is default

@@ -1,0 +1,184 @@
+"""One contract, checked on every estimator (as scikit-learn's common estimator checks)."""
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+
+import lstm_toolkit
+from lstm_toolkit import AnomalyDetector, Forecaster, FrameForecaster, ModelConfig, SequenceClassifier, SequenceLabeller
+from lstm_toolkit.errors import BundleError, LstmToolkitError, NotFittedError
+
+TINY = ModelConfig(units=(4,))
+
+
+def _sequences(n=24, seed=0):
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 2
+    X = [rng.normal(size=(int(rng.integers(8, 14)), 2)) + 2.0 * label for label in y]
+    return X, y
+
+
+def _steps(n=24, seed=0):
+    rng = np.random.default_rng(seed)
+    Y = [np.repeat([0, 1, 0], rng.integers(3, 6, 3)) for _ in range(n)]
+    return [rng.normal(size=(len(labels), 2)) + 3.0 * labels[:, None] for labels in Y], Y
+
+
+def _temperature():
+    return lstm_toolkit.datasets.load("seattle_hourly_temperature").iloc[:400]
+
+
+def _signal():
+    return lstm_toolkit.datasets.load("ecg_mitdb_labeled").iloc[:600][["data"]]
+
+
+def _frames():
+    return lstm_toolkit.datasets.moving_digits(n_sequences=6, n_frames=6, size=10, seed=0)
+
+
+def _with_nan(value):
+    if isinstance(value, pd.DataFrame):
+        broken = value.copy()
+        broken.iloc[-1, 0] = np.nan  # in the last row: a forecaster reads only the last window
+        return broken
+    if isinstance(value, list):
+        return [_with_nan(value[0]), *value[1:]]
+    broken = np.array(value, dtype="float64", copy=True)
+    broken.flat[broken.size // 2] = np.nan
+    return broken
+
+
+def _extra_channel(value):
+    if isinstance(value, pd.DataFrame):
+        return value.assign(extra=1.0) if "temp" not in value else value[[]]
+    if isinstance(value, list):
+        return [np.concatenate([x, x[:, :1]], axis=1) for x in value]
+    return np.concatenate([value, value[..., :1]], axis=-1)
+
+
+# name: (unfitted estimator, fit arguments, the input predict takes, what predict returns for comparison)
+CASES = {
+    "Forecaster": (
+        lambda: Forecaster(lookback=24, horizon=2, target="temp", model=TINY, epochs=1, verbose=0, seed=0),
+        lambda: (_temperature(),),
+        _temperature,
+    ),
+    "FrameForecaster": (
+        lambda: FrameForecaster(lookback=3, filters=(2,), epochs=1, verbose=0, seed=0),
+        lambda: (_frames(),),
+        lambda: _frames()[0, :3],
+    ),
+    "SequenceClassifier": (
+        lambda: SequenceClassifier(model=ModelConfig(units=(4,), window_norm="none"), epochs=1, verbose=0, seed=0),
+        _sequences,
+        lambda: _sequences()[0],
+    ),
+    "SequenceLabeller": (
+        lambda: SequenceLabeller(model=ModelConfig(units=(4,), bidirectional=True, window_norm="none"), epochs=1,
+                                 verbose=0, seed=0),
+        _steps,
+        lambda: _steps()[0],
+    ),
+    "AnomalyDetector": (
+        lambda: AnomalyDetector(window=16, model=TINY, epochs=1, verbose=0, seed=0),
+        lambda: (_signal(),),
+        _signal,
+    ),
+}
+NAMES = list(CASES)
+
+
+def _as_array(prediction):
+    if isinstance(prediction, pd.DataFrame):
+        return prediction.to_numpy(dtype="float64")
+    if isinstance(prediction, list):
+        return np.concatenate([np.asarray(p, dtype="float64").ravel() for p in prediction])
+    return np.asarray(prediction, dtype="float64")
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    estimators = {}
+    for name, (make, fit_args, _) in CASES.items():
+        estimator = make()
+        assert estimator.fit(*fit_args()) is estimator  # fit returns self
+        estimators[name] = estimator
+    return estimators
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_an_unfitted_estimator_says_so(name, tmp_path):
+    make, _, predict_input = CASES[name]
+    estimator = make()
+    assert not estimator.is_fitted
+    with pytest.raises(NotFittedError, match=f"This {name} is not fitted yet"):
+        estimator.predict(predict_input())
+    with pytest.raises(NotFittedError):
+        estimator.save(tmp_path / "never")
+    assert not (tmp_path / "never").exists()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_clone_gives_an_unfitted_equal(name, fitted):
+    estimator = fitted[name]
+    copy = clone(estimator)
+    assert type(copy) is type(estimator) and not copy.is_fitted and estimator.is_fitted
+    assert copy.get_params(deep=True) == estimator.get_params(deep=True)
+    assert repr(copy) == repr(estimator) and repr(copy).startswith(f"{name}(")
+    assert copy.set_params(seed=7) is copy and copy.seed == 7 and estimator.seed == 0
+    with pytest.raises(LstmToolkitError, match="Unknown parameter"):
+        copy.set_params(no_such_parameter=1)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_bad_input_raises_the_toolkits_error(name, fitted):
+    estimator = fitted[name]
+    data = CASES[name][2]()
+    with pytest.raises(LstmToolkitError, match="(?i)nan|finite|missing"):
+        estimator.predict(_with_nan(data))
+    with pytest.raises(LstmToolkitError, match="(?i)column|channel|shape|feature"):
+        estimator.predict(_extra_channel(data))
+    empty = data.iloc[:0] if isinstance(data, pd.DataFrame) else ([] if isinstance(data, list) else data[:0])
+    with pytest.raises(LstmToolkitError):
+        estimator.predict(empty)
+
+
+LOAD_ALL = """
+import json, sys
+import numpy as np, pandas as pd
+import lstm_toolkit
+sys.path.insert(0, sys.argv[2])
+from test_estimators import CASES, _as_array
+out = {}
+for name, path in json.loads(sys.argv[1]).items():
+    estimator = lstm_toolkit.load(path)
+    out[name] = [type(estimator).__name__, _as_array(estimator.predict(CASES[name][2]())).tolist()]
+print(json.dumps(out))
+"""
+
+
+def test_save_and_load_in_a_fresh_process_predict_identically(fitted, tmp_path):
+    paths = {name: str(estimator.save(tmp_path / name)) for name, estimator in fitted.items()}
+    tests_folder = str(__import__("pathlib").Path(__file__).parent)
+    result = subprocess.run([sys.executable, "-c", textwrap.dedent(LOAD_ALL), json.dumps(paths), tests_folder],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    loaded = json.loads(result.stdout.strip().splitlines()[-1])
+    for name, estimator in fitted.items():
+        kind, prediction = loaded[name]
+        assert kind == name
+        np.testing.assert_array_equal(np.asarray(prediction), _as_array(estimator.predict(CASES[name][2]())))
+
+
+def test_a_bundle_of_another_kind_is_refused_clearly(fitted, tmp_path):
+    path = fitted["Forecaster"].save(tmp_path / "forecaster")
+    for other in (SequenceClassifier, SequenceLabeller, AnomalyDetector, FrameForecaster):
+        with pytest.raises(BundleError, match="holds a Forecaster, not a .*lstm_toolkit.load"):
+            other.load(path)
+    assert isinstance(Forecaster.load(path), Forecaster) and isinstance(lstm_toolkit.load(path), Forecaster)
