@@ -194,7 +194,7 @@ class AnomalyDetector(SequenceEstimator):
     >>> import lstm_toolkit
     >>> ecg = lstm_toolkit.datasets.load("ecg_mitdb_labeled").iloc[:1500]
     >>> detector = AnomalyDetector(window=32, epochs=1, verbose=0, seed=0).fit(ecg[["data"]])
-    >>> scores = detector.score(ecg[["data"]])
+    >>> scores = detector.score_samples(ecg[["data"]])
     >>> scores.shape, int(np.isnan(scores).sum()) <= 32
     ((1500,), True)
     """
@@ -338,7 +338,7 @@ class AnomalyDetector(SequenceEstimator):
         ])
         return _windows_to_points(per_window, len(values), self.window)[:, None]
 
-    def score(self, data):
+    def score_samples(self, data):
         """Per-step anomaly scores (1 is a typical step of the fit data; NaN where a step has no forecast).
 
         With the forecast method the first `window` steps have no forecast.
@@ -346,9 +346,28 @@ class AnomalyDetector(SequenceEstimator):
         self._check_fitted()
         return self._scores(self._errors(self._read(data)))
 
+    def score(self, data, labels=None):
+        """The ROC-AUC of the per-step scores against 0/1 `labels`: one number, as scikit-learn's `score`.
+
+        Steps without a score are left out. Called without `labels` it returns
+        `score_samples(data)` with a DeprecationWarning, as it did before; that
+        form goes in the next release.
+        """
+        if labels is None:
+            warnings.warn(
+                "AnomalyDetector.score(data) returns per-step scores for one more release only: call "
+                "score_samples(data) for them; score(data, labels) is the ROC-AUC.",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            return self.score_samples(data)
+        scores = self.score_samples(data)
+        labels = np.asarray(labels.to_numpy() if isinstance(labels, (pd.Series, pd.DataFrame)) else labels).ravel()
+        return anomaly_metrics(labels, scores)["roc_auc"]
+
     def predict(self, data):
         """0/1 flags: 1 where the score exceeds `threshold_` (unscored steps are 0)."""
-        scores = self.score(data)
+        scores = self.score_samples(data)
         return np.where(np.isfinite(scores) & (scores > self.threshold_), 1, 0)
 
     def evaluate(self, data, labels, window=None, seed=0):

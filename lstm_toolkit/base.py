@@ -106,7 +106,7 @@ class Estimator:
         if not self.is_fitted:
             name = type(self).__name__
             raise NotFittedError(
-                f"This {name} is not fitted yet. Call `fit(...)` first, or load a saved one with `{name}.load(path)`."
+                f"This {name} is not fitted yet. Call `fit(data)` first, or load a saved one with `{name}.load(path)`."
             )
 
     # --- the bundle -----------------------------------------------------------------

@@ -5,11 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
-from sklearn.utils.class_weight import compute_class_weight
 
 from lstm_toolkit.data.sequences import as_sequences, bucket_length, check_channels, fit_scaler, pad
 from lstm_toolkit.errors import ConfigError, DataError
-from lstm_toolkit.estimators import LabelCodec, SequenceEstimator
+from lstm_toolkit.estimators import LabelCodec, SequenceEstimator, per_class_weights
 from lstm_toolkit.models import ModelConfig, build_sequence_classifier
 
 # A bidirectional LSTM reads each whole sequence both ways (all of it is known
@@ -165,17 +164,7 @@ class SequenceClassifier(SequenceEstimator):
         return np.sort(train), np.sort(val)
 
     def _weights(self, encoded, codec):
-        if self.class_weight is None:
-            return np.ones(len(encoded), dtype="float32")
-        if self.class_weight == "balanced":
-            per_class = compute_class_weight("balanced", classes=np.arange(len(codec.classes_)), y=encoded)
-        elif isinstance(self.class_weight, dict):
-            per_class = np.ones(len(codec.classes_))
-            for label, weight in self.class_weight.items():
-                per_class[codec.encode([label])[0]] = float(weight)
-        else:
-            raise ConfigError(f"`class_weight` must be None, 'balanced' or a dict. Received: {self.class_weight!r}")
-        return per_class[encoded].astype("float32")
+        return per_class_weights(self.class_weight, encoded, codec)[encoded].astype("float32")
 
     def predict_proba(self, X):
         """Class probabilities, `(n_sequences, n_classes)` in the order of `classes_`; rows sum to 1."""

@@ -246,7 +246,7 @@ def cmd_label(args):
     labeller = SequenceLabeller.load(args.model)
     frame, _ = _read_csv(args.csv, time_col=False)
     if args.action == "score":
-        report = labeller.evaluate(frame, args.label)
+        report = labeller.evaluate(frame, args.label).loc["model"]
         print(" ".join(f"{name} {report[name]:.4f}" for name in ("accuracy", "precision", "recall", "f1")))
         return 0
     case_col = labeller.case_col_
@@ -279,7 +279,7 @@ def cmd_detect(args):
     if args.labels:
         check_columns(frame, [args.labels])
         _print_table(detector.evaluate(signal, frame[args.labels]))
-    scores = detector.score(signal)
+    scores = detector.score_samples(signal)
     table = pd.DataFrame({"score": scores, "flag": (scores > detector.threshold_).astype(int)})
     if args.out or not args.labels:
         _write_or_print(table, args.out, "scored rows")

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from sklearn.utils.class_weight import compute_class_weight
 
 from lstm_toolkit.backend import keras, tf
 from lstm_toolkit.base import Estimator
 from lstm_toolkit.data.scaling import Scaler
-from lstm_toolkit.errors import DataError
+from lstm_toolkit.errors import ConfigError, DataError
 from lstm_toolkit.training import compile_model, default_callbacks, fit
 
 
@@ -61,6 +62,33 @@ class LabelCodec:
 
     def to_list(self):
         return self.classes_.tolist()
+
+
+def per_class_weights(class_weight, encoded, codec):
+    """The weight of each class, in `codec.classes_` order, from a `class_weight` parameter.
+
+    Args:
+        class_weight: None (all 1), "balanced" (inverse to class frequency in
+            `encoded`) or a dict {label: weight} (labels as given; others 1).
+        encoded: the class indices of the training labels.
+        codec: the fitted `LabelCodec`.
+
+    Example:
+    >>> codec = LabelCodec.fit(["a", "b", "b", "b"])
+    >>> per_class_weights({"a": 3}, codec.encode(["a", "b", "b", "b"]), codec).tolist()
+    [3.0, 1.0]
+    """
+    n_classes = len(codec.classes_)
+    if class_weight is None:
+        return np.ones(n_classes)
+    if isinstance(class_weight, str) and class_weight == "balanced":
+        return compute_class_weight("balanced", classes=np.arange(n_classes), y=np.asarray(encoded))
+    if isinstance(class_weight, dict):
+        weights = np.ones(n_classes)
+        for label, weight in class_weight.items():
+            weights[codec.encode([label])[0]] = float(weight)
+        return weights
+    raise ConfigError(f"`class_weight` must be None, 'balanced' or a dict {{label: weight}}. Received: {class_weight!r}")
 
 
 def _label_array(labels):

@@ -28,7 +28,7 @@ def export(forecaster, path, format="litert"):
             "Only direct models export: a recursive model feeds its forecasts back through Python. "
             "Fit with strategy='direct' (the default) to export."
         )
-    if forecaster._context_shapes():
+    if forecaster.context_shapes():
         raise ConfigError(
             "This model also reads which series it forecasts (series_embedding / static_features), inputs the "
             "exported signatures do not take yet. Export a global model fit without them."
@@ -38,7 +38,7 @@ def export(forecaster, path, format="litert"):
             f"A loss={forecaster.loss!r} model outputs distribution parameters in scaled units, which the "
             "exported signatures (point forecasts in original units) do not map yet. Export a loss='mse' model."
         )
-    if forecaster._n_future(forecaster.model_config_):
+    if forecaster.future_channels():
         raise ConfigError(
             "This model also reads inputs known ahead over the forecast steps (future covariates, or the "
             "calendar of a seq2seq decoder), a second input the exported signatures do not take yet. Export a "
@@ -74,9 +74,9 @@ def export_litert(forecaster, path):
         "format": SIDECAR_FORMAT,
         "format_version": SIDECAR_VERSION,
         "signature": "serving_default",
-        "spec": forecaster._stream_spec(),
+        "spec": forecaster.stream_spec(),
         "input_channels": list(spec.input_channels),
-        "scaling": forecaster._scaling(),
+        "scaling": forecaster.scaling(),
         "freq": forecaster.freq_,
         "versions": bundle.library_versions(),
     }
@@ -143,7 +143,7 @@ class _Serving(tf.Module):
     def __init__(self, forecaster):
         super().__init__()
         spec = forecaster.spec_
-        scaling = forecaster._scaling()
+        scaling = forecaster.scaling()
         n_data = len(spec.input_columns)
         n_calendar = spec.n_features - n_data
         self.model = forecaster.model_

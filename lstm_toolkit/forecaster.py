@@ -23,14 +23,20 @@ from lstm_toolkit.data import (
     future_index,
     infer_frequency,
     season_length_for,
-    window_norm_scales,
 )
 from lstm_toolkit.base import Estimator
 from lstm_toolkit.base import load as load_any
 from lstm_toolkit.errors import ConfigError, DataError, LeakageWarning
 from lstm_toolkit.kernels import NumpyStepper
 from lstm_toolkit.many_series import ManySeriesMixin
-from lstm_toolkit.models import ModelConfig, build_model, build_sequence_model, check_streamable, state_sizes
+from lstm_toolkit.models import (
+    ModelConfig,
+    build_model,
+    build_sequence_model,
+    check_streamable,
+    state_sizes,
+    window_norm_scales,
+)
 from lstm_toolkit.training import TrainingConfig, compile_model, default_callbacks, fit
 
 STRATEGIES = ("direct", "recursive")
@@ -280,8 +286,7 @@ class Forecaster(ManySeriesMixin, Estimator):
         Returns:
             self.
         """
-        self._check_loss()
-        series = self._prepare_many(data, validation) if self._is_global(data) else self._prepare(data, validation)
+        series = self.prepare(data, validation)
         config = self._training_config()
         if self.seed is not None:
             keras.utils.set_random_seed(self.seed)
@@ -289,10 +294,9 @@ class Forecaster(ManySeriesMixin, Estimator):
             model, history = self._fit_stateful(series, config)
         else:
             with self._distribution_scope():
-                model = compile_model(self._build_model(self.model_config_), config, n_samples=self.n_train_windows_,
-                                      **self._compile_args())
+                model = self.compile_network(self.build_network(), config)
             has_validation = series.n_windows("validation") > 0
-            future = self._future_channels(self.model_config_)
+            future = self.future_channels()
             history = fit(
                 model,
                 series.dataset("train", batch_size=config.batch_size, seed=self.seed, future_channels=future),
@@ -303,6 +307,57 @@ class Forecaster(ManySeriesMixin, Estimator):
             )
         self.model_ = model
         self.history_ = {key: [float(v) for v in values] for key, values in history.history.items()}
+        return self
+
+    # --- the prepared problem: the seams the tuner (and any custom training loop) use ----------
+
+    def prepare(self, data, validation=None):
+        """Everything `fit` learns except the weights; returns the windowed training data.
+
+        Checks, splits and scales `data` (one series, or many with
+        `series_id`), and sets the fitted state a model is built from: the
+        window spec, the scaler(s), frequency and season, the resolved model
+        config (`model_config_`) and the window normalisation's scales. Then
+        `build_network`, `compile_network` and the returned series' `dataset`
+        train a model as `fit` does, and `use_trained_model` adopts it.
+
+        Args:
+            data, validation: as for `fit`.
+
+        Returns:
+            A `data.WindowedSeries` (one series) or `data.SeriesCollection`.
+        """
+        self._check_loss()
+        return self._prepare_many(data, validation) if self._is_global(data) else self._prepare(data, validation)
+
+    def build_network(self, model_config=None):
+        """A new, uncompiled Keras model for the prepared problem (`prepare`), with `model_config` (default `model_config_`)."""
+        return self._build_model(self.model_config_ if model_config is None else model_config)
+
+    def compile_network(self, model, training_config):
+        """Compiles `model` with Adam, gradient clipping and this Forecaster's loss (pinball, likelihood or MSE)."""
+        return compile_model(model, training_config, n_samples=self.n_train_windows_, **self._compile_args())
+
+    def future_channels(self, model_config=None):
+        """Input channels a model with `model_config` (default `model_config_`) also reads over the forecast steps.
+
+        The `future_channels` to give the prepared series' `dataset`.
+        """
+        return self._future_channels(self.model_config_ if model_config is None else model_config)
+
+    def use_trained_model(self, model, history, model_config=None):
+        """Adopts a model trained on the prepared problem (e.g. a tuner's best trial); returns self.
+
+        Args:
+            model: the trained `keras.Model`, built by `build_network`.
+            history: its per-epoch logs (a dict of lists).
+            model_config: the `ModelConfig` it was built with, when it is not
+                `model_config_`; it becomes the `model` parameter too.
+        """
+        if model_config is not None:
+            self.model = self.model_config_ = model_config
+        self.model_ = model
+        self.history_ = {key: [float(v) for v in values] for key, values in dict(history).items()}
         return self
 
     def _fit_stateful(self, series, config):
@@ -542,7 +597,7 @@ class Forecaster(ManySeriesMixin, Estimator):
                 n_future = self._n_future(self.model_config_)
                 if n_future:  # the model also reads inputs known ahead over the forecast steps
                     signature.append(tf.TensorSpec((None, self.spec_.horizon, n_future), tf.float32))
-                signature += [tf.TensorSpec((None, *shape), dtype) for shape, dtype in self._context_shapes()]
+                signature += [tf.TensorSpec((None, *shape), dtype) for shape, dtype in self.context_shapes()]
 
                 def forecast(*inputs):
                     return model(list(inputs) if len(inputs) > 1 else inputs[0], training=False)
@@ -827,7 +882,7 @@ class Forecaster(ManySeriesMixin, Estimator):
                 f"A loss={self.loss!r} model forecasts distributions; the streamers carry point forecasts. "
                 "Call predict(history) for its median and quantiles, or fit with loss='mse' to stream."
             )
-        info = self._stream_spec()
+        info = self.stream_spec()
         if self.stateful:
             check_streamable(self.model_config_)
             if engine == "tf":
@@ -836,20 +891,21 @@ class Forecaster(ManySeriesMixin, Estimator):
                 step, dtype = NumpyStepper(self.model_, self.model_config_).step, "float32"
             sizes = state_sizes(self.model_config_)
             return streaming.StateStreamer(
-                step, sizes, info, self._scaling(), n_streams=n_streams, freq=self.freq_, dtype=dtype, warmup=self.spec_.lookback
+                step, sizes, info, self.scaling(), n_streams=n_streams, freq=self.freq_, dtype=dtype, warmup=self.spec_.lookback
             )
         if engine == "numpy":
             raise ConfigError("engine='numpy' steps a stateful model; a window model streams with engine='tf' ('auto').")
         return streaming.WindowStreamer(
             self._forecast_windows,
             info,
-            self._scaling(),
+            self.scaling(),
             n_streams=n_streams,
             freq=self.freq_,
             future_times=bool(self.spec_.calendar) and (self.strategy == "recursive" or self._n_future(self.model_config_) > 0),
         )
 
-    def _stream_spec(self):
+    def stream_spec(self):
+        """What a streamer or an exported model needs of the window spec, JSON-safe."""
         spec = self.spec_
         return {
             "lookback": spec.lookback,
@@ -859,8 +915,13 @@ class Forecaster(ManySeriesMixin, Estimator):
             "calendar": list(spec.calendar),
         }
 
-    def _scaling(self):
-        """The fitted scaling of the input and target columns as JSON-safe vectors."""
+    def scaling(self):
+        """The fitted scaling of the input and target columns as JSON-safe vectors.
+
+        `scaled = value * multiplier + offset`, per input column
+        (`input_multiplier`, `input_offset`) and per target (`target_*`):
+        what a model exported for serving applies around the network.
+        """
         in_mul, in_add = self.scaler_.coefficients(self.spec_.input_columns)
         out_mul, out_add = self.scaler_.coefficients(self.spec_.targets)
         return {
@@ -927,7 +988,9 @@ class Forecaster(ManySeriesMixin, Estimator):
 
         Returns:
             A tidy DataFrame with columns origin, timestamp, step, target,
-            forecast, actual, naive, seasonal_naive.
+            forecast, actual, naive, seasonal_naive; a probabilistic model adds
+            the forecast's quantiles as `forecast_q{level}` (as `predict` names
+            a target's `{target}_q{level}`).
         """
         self._check_fitted()
         if self._is_global_fit():
@@ -944,7 +1007,8 @@ class Forecaster(ManySeriesMixin, Estimator):
             loss, model_levels = self._output_form()
             columns["forecast"] = probabilistic.point_of(forecast, loss, model_levels)
             quantiles = probabilistic.quantiles_of(forecast, loss, levels, model_levels)
-            columns.update({f"q{level:g}": quantiles[..., k] for k, level in enumerate(levels)})
+            # one naming rule in predict and backtest: the quantiles of a point column X are X_q{level}
+            columns.update({f"forecast_q{level:g}": quantiles[..., k] for k, level in enumerate(levels)})
         columns.update({name: arrays[name] for name in ("actual", "naive", "seasonal_naive")})
         origins = arrays["origins"]
         frame = pd.DataFrame(

@@ -9,7 +9,6 @@ from lstm_toolkit.data.windows import frame_windows
 from lstm_toolkit.errors import ConfigError, DataError
 from lstm_toolkit.estimators import SequenceEstimator
 from lstm_toolkit.models import build_convlstm_model
-from lstm_toolkit.training import TrainingConfig
 
 
 def _as_frames(frames, name="frames"):
@@ -103,20 +102,28 @@ class FrameForecaster(SequenceEstimator):
         Returns:
             self.
         """
-        train, val = self._prepare(frames)
-        config = TrainingConfig(
-            epochs=self.epochs, batch_size=self.batch_size, learning_rate=self.learning_rate, clipnorm=self.clipnorm,
-            loss=self.loss_, patience=self.patience, reduce_lr_patience=max(1, self.patience // 2), seed=self.seed,
-            verbose=self.verbose,
-        )
-        model = self._build(self.filters, self.kernel_size)
-        validation = self._windows(val) if len(val) else None
-        self.history_ = self._train(model, config, self._windows(train, shuffle=True), validation, metrics=("mse",))
+        train, val = self.prepare(frames)
+        model = self.build_network(self.filters, self.kernel_size)
+        validation = self.windows(val) if len(val) else None
+        config = self._training_config(loss=self.loss_)
+        self.history_ = self._train(model, config, self.windows(train, shuffle=True), validation, metrics=("mse",))
         self.model_ = model
         return self
 
-    def _prepare(self, frames):
-        """Checks the frames, splits off the validation sequences and fixes the scaling; returns `(train, val)`."""
+    def use_trained_model(self, model, history, filters=None, kernel_size=None):
+        """Adopts a ConvLSTM trained on the prepared frames (a tuner's best trial); returns self."""
+        if filters is not None:
+            self.filters = filters
+        if kernel_size is not None:
+            self.kernel_size = kernel_size
+        self.model_ = model
+        self.history_ = {key: [float(v) for v in values] for key, values in dict(history).items()}
+        return self
+
+    def prepare(self, frames):
+        """Everything `fit` learns but the weights: checks the frames, splits off the validation
+        sequences and fixes the scaling (`frame_shape_`, `loss_`, `shift_`, `spread_`); returns
+        `(train, val)` sequences. The tuner's entry point (`tuning.tune_frames`)."""
         self._check_params()
         frames = _as_frames(frames)
         if frames.shape[1] < self.lookback + self.horizon:
@@ -134,12 +141,14 @@ class FrameForecaster(SequenceEstimator):
         self.shift_, self.spread_ = (0.0, 1.0) if intensities else (float(train.mean()), float(train.std()) or 1.0)
         return train, val
 
-    def _build(self, filters, kernel_size):
+    def build_network(self, filters, kernel_size):
+        """A new, uncompiled ConvLSTM for the prepared frames (`prepare`) with these filters and kernel size."""
         activation = "sigmoid" if self.loss_ == "binary_crossentropy" else "linear"
         return build_convlstm_model(self.lookback, self.frame_shape_, self.horizon, filters, kernel_size,
                                     output_activation=activation)
 
-    def _windows(self, frames, shuffle=False):
+    def windows(self, frames, shuffle=False):
+        """A `tf.data` pipeline of scaled `(lookback frames, horizon frames)` windows of prepared sequences."""
         return frame_windows(self._scale(frames), self.lookback, self.horizon, batch_size=self.batch_size,
                              shuffle=shuffle, seed=self.seed)
 

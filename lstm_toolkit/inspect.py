@@ -4,7 +4,7 @@
     c~ = tanh(W_c [h, x] + b_c)        o = sigmoid(W_o [h, x] + b_o)
     c(t) = f * c(t-1) + i * c~         h(t) = o * tanh(c(t))
 
-(peephole cells add p * c to the gates, see `cells.PeepholeLSTMCell`).
+(peephole cells add p * c to the gates, see `models.PeepholeLSTMCell`).
 `lstm_gates` recomputes them step by step in NumPy for one LSTM layer of a
 built Keras model, on the inputs the model feeds that layer, so you can see
 what each unit remembers and forgets; `gate_summary` turns them into numbers
@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from lstm_toolkit.backend import keras
-from lstm_toolkit.cells import PeepholeLSTM
+from lstm_toolkit.models import PeepholeLSTM
 from lstm_toolkit.errors import ConfigError
 from lstm_toolkit.kernels import lstm_gates as _lstm_step_gates
 

@@ -52,7 +52,7 @@ def lstm_gates(x, h, c, kernel, recurrent_kernel, bias, peepholes=None):
         x: inputs (batch, features); h, c: previous states (batch, units).
         kernel (features, 4 units), recurrent_kernel (units, 4 units), bias
         (4 units): the Keras `LSTMCell` weights, gates ordered i, f, c, o.
-        peepholes: `(p_i, p_f, p_o)` of a peephole cell (`cells.PeepholeLSTMCell`):
+        peepholes: `(p_i, p_f, p_o)` of a peephole cell (`models.PeepholeLSTMCell`):
             the input and forget gates see c(t-1), the output gate c(t).
 
     Returns:

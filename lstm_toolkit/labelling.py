@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.utils.class_weight import compute_class_weight
 
 from lstm_toolkit.data.sequences import as_sequences, bucket_length, check_channels, fit_scaler, pad, step_mask
 from lstm_toolkit.errors import ConfigError, DataError
-from lstm_toolkit.estimators import LabelCodec, SequenceEstimator
+from lstm_toolkit.estimators import LabelCodec, SequenceEstimator, per_class_weights
 from lstm_toolkit.models import ModelConfig, build_sequence_classifier
 
 # The whole sequence is known when it is labelled, so each step may look both ways.
@@ -142,7 +141,7 @@ class SequenceLabeller(SequenceEstimator):
         if len(train) == 0:
             raise DataError("No training sequences are left after the validation part; lower `validation`.")
         scaler = fit_scaler([sequences[k] for k in train], self.scaler, self.features_)
-        per_class = self._class_weights(np.concatenate(encoded), len(codec.classes_))
+        per_class = per_class_weights(self.class_weight, np.concatenate(encoded), codec)
         model = build_sequence_classifier(self._model_config(), len(self.features_), len(codec.classes_), per_step=True)
 
         def arrays(subset):
@@ -160,13 +159,6 @@ class SequenceLabeller(SequenceEstimator):
         self.model_, self.scaler_, self.codec_, self.history_ = model, scaler, codec, history
         self.classes_ = codec.classes_
         return self
-
-    def _class_weights(self, encoded, n_classes):
-        if self.class_weight is None:
-            return np.ones(n_classes)
-        if self.class_weight == "balanced":
-            return compute_class_weight("balanced", classes=np.arange(n_classes), y=encoded)
-        raise ConfigError(f"`class_weight` must be None or 'balanced'. Received: {self.class_weight!r}")
 
     def _read(self, X, Y, case_col, time_col, features, fitting):
         frame_labels = isinstance(X, pd.DataFrame) and isinstance(Y, str)
@@ -219,11 +211,17 @@ class SequenceLabeller(SequenceEstimator):
         return pd.DataFrame(rows, columns=["sequence", "start", "end", "label"])
 
     def score(self, X, Y):
-        """Per-step accuracy over every real (unpadded) step."""
-        return self.evaluate(X, Y)["accuracy"]
+        """Per-step accuracy over every real (unpadded) step, a float."""
+        return float(self.evaluate(X, Y).loc["model", "accuracy"])
 
     def evaluate(self, X, Y):
-        """Per-step accuracy and segment precision / recall / F1 (exact boundaries and label)."""
+        """Per-step accuracy and segment precision / recall / F1 (exact boundaries and label).
+
+        Returns:
+            A DataFrame with one row, "model", and the columns accuracy,
+            precision, recall, f1, true_segments and predicted_segments (a
+            DataFrame, as every estimator's `evaluate`).
+        """
         self._check_fitted()
         sequences, labels = self._read(X, Y, self.case_col_, self.time_col_, None, fitting=False)
         for step_labels in labels:
@@ -231,7 +229,7 @@ class SequenceLabeller(SequenceEstimator):
         predicted = [self.codec_.decode(p.argmax(axis=1)) for p in self._proba(sequences)]
         correct = sum(int(np.sum(p == np.asarray(t))) for p, t in zip(predicted, labels))
         total = sum(len(t) for t in labels)
-        return {"accuracy": correct / total, **segment_scores(labels, predicted)}
+        return pd.DataFrame([{"accuracy": correct / total, **segment_scores(labels, predicted)}], index=["model"])
 
 
 def _frame_labels(frame, case_col, time_col, label_col):

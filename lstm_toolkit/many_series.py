@@ -142,8 +142,12 @@ class ManySeriesMixin:
 
     # --- the model's view of which series a window belongs to -------------------------------
 
-    def _context_shapes(self):
-        """`[(shape, dtype), ...]` of the model's context inputs: the series code, the static features."""
+    def context_shapes(self):
+        """`[(shape, dtype), ...]` of the model's context inputs: the series code, the static features.
+
+        Empty for a model that reads only windows (one series, or many without
+        `series_embedding` / `static_features`).
+        """
         shapes = []
         if getattr(self, "series_codes_", None):
             shapes.append(((1,), "int32"))
@@ -163,7 +167,7 @@ class ManySeriesMixin:
 
     def _context_inputs(self, n):
         """The context inputs for `n` windows of this (one-series) view, or [] when the model has none."""
-        if not self._context_shapes():
+        if not self.context_shapes():
             return []
         context = getattr(self, "_context", None)
         if context is None:

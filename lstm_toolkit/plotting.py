@@ -309,7 +309,7 @@ def plot_anomalies(values, scores, flags=None, labels=None, threshold=None, titl
 
     Args:
         values: the signal, 1-D (or a DataFrame / 2-D array: every column is drawn).
-        scores: `AnomalyDetector.score(...)`, one per step.
+        scores: `AnomalyDetector.score_samples(...)`, one per step.
         flags: `AnomalyDetector.predict(...)` 0/1 flags (shaded red).
         labels: the true 0/1 labels, when known (shaded green).
         threshold: the detector's `threshold_`, drawn on the score panel.

@@ -167,7 +167,7 @@ class ForecastHyperModel(keras_tuner.HyperModel):
     """Builds and trains one trial's model for a prepared `Forecaster`.
 
     The search space is declared where the model is built; the data is windowed
-    once (by `Forecaster._prepare`) and each trial gets fresh datasets and the
+    once (by `Forecaster.prepare`) and each trial gets fresh datasets and the
     same seed, so a trial's result does not depend on which process ran it.
     """
 
@@ -195,17 +195,17 @@ class ForecastHyperModel(keras_tuner.HyperModel):
         values = self.space.declare(hp)
         if self.seed is not None:
             keras.utils.set_random_seed(self.seed)
-        model = self.forecaster._build_model(self.model_config(values))
+        model = self.forecaster.build_network(self.model_config(values))
         config = TrainingConfig(
             learning_rate=values["learning_rate"], clipnorm=self.forecaster.clipnorm, epochs=self.forecaster.epochs
         )
         # A probabilistic Forecaster (loss="quantile", "gaussian", ...) trains every trial with its
         # pinball loss or likelihood, so the objective "val_loss" is then a probabilistic score.
-        return compile_model(model, config, n_samples=self.forecaster.n_train_windows_, **self.forecaster._compile_args())
+        return self.forecaster.compile_network(model, config)
 
     def fit(self, hp, model, *args, epochs=None, callbacks=None, verbose=0, **kwargs):
         batch_size = self.forecaster.batch_size
-        future = self.forecaster._future_channels(self.model_config(self.space.declare(hp)))  # known ahead
+        future = self.forecaster.future_channels(self.model_config(self.space.declare(hp)))  # known ahead
         history = model.fit(
             self.series.dataset("train", batch_size=batch_size, seed=self.seed, future_channels=future),
             validation_data=self.series.dataset("validation", batch_size=batch_size, future_channels=future),
@@ -345,7 +345,7 @@ def tune(
     space = space or SearchSpace()
     forecaster = Forecaster(lookback=lookback, horizon=horizon, target=target, epochs=epochs, seed=seed,
                             patience=patience, verbose=verbose, distribution=distribution, **forecaster_kwargs)
-    series = forecaster._prepare(data)
+    series = forecaster.prepare(data)
     if series.n_windows("validation") == 0:
         raise ConfigError("tune needs a validation part for its objective: set `validation` (default 0.1).")
     hypermodel = ForecastHyperModel(forecaster, series, space, epochs=epochs, seed=seed)
@@ -355,10 +355,8 @@ def tune(
         return TuneResult(table, None, None, None, search)
     values = space.declare(best.hyperparameters.copy())
     best_config = hypermodel.model_config(values)
-    forecaster.model = best_config
-    forecaster.learning_rate = values["learning_rate"]
-    forecaster.model_config_ = best_config
-    forecaster.model_, forecaster.history_ = _best_trial_model(search, best)
+    forecaster.set_params(learning_rate=values["learning_rate"])
+    forecaster.use_trained_model(*_best_trial_model(search, best), model_config=best_config)
     return TuneResult(table, dict(best.hyperparameters.values), best_config, forecaster, search)
 
 
@@ -491,14 +489,14 @@ class FrameHyperModel(keras_tuner.HyperModel):
         values = self.space.declare(hp)
         if self.seed is not None:
             keras.utils.set_random_seed(self.seed)
-        model = self.forecaster._build(values["filters"], values["kernel_size"])
+        model = self.forecaster.build_network(values["filters"], values["kernel_size"])
         config = TrainingConfig(learning_rate=values["learning_rate"], clipnorm=self.forecaster.clipnorm,
                                 loss=self.forecaster.loss_)
         return compile_model(model, config, metrics=("mse",))
 
     def fit(self, hp, model, *args, epochs=None, callbacks=None, verbose=0, **kwargs):
-        history = model.fit(self.forecaster._windows(self.train, shuffle=True),
-                            validation_data=self.forecaster._windows(self.val), epochs=epochs or self.epochs,
+        history = model.fit(self.forecaster.windows(self.train, shuffle=True),
+                            validation_data=self.forecaster.windows(self.val), epochs=epochs or self.epochs,
                             callbacks=callbacks, verbose=verbose, shuffle=False, **kwargs)
         losses = history.history.get("loss", [])
         if not losses or not np.all(np.isfinite(losses)):
@@ -540,7 +538,7 @@ def tune_frames(
     space = space or FrameSearchSpace()
     forecaster = FrameForecaster(lookback=lookback, horizon=horizon, epochs=epochs, patience=patience, seed=seed,
                                  verbose=verbose, **forecaster_kwargs)
-    train, val = forecaster._prepare(frames)
+    train, val = forecaster.prepare(frames)
     if len(val) == 0:
         raise ConfigError("tune_frames needs validation sequences for its objective: set `validation` (default 0.1).")
     hypermodel = FrameHyperModel(forecaster, train, val, space, epochs=epochs, seed=seed)
@@ -549,8 +547,8 @@ def tune_frames(
     if best is None:
         return TuneResult(table, None, None, None, search)
     values = space.declare(best.hyperparameters.copy())
-    forecaster.filters, forecaster.kernel_size = values["filters"], values["kernel_size"]
-    forecaster.learning_rate = values["learning_rate"]
-    forecaster.model_, forecaster.history_ = _best_trial_model(search, best)
+    forecaster.set_params(learning_rate=values["learning_rate"])
+    forecaster.use_trained_model(*_best_trial_model(search, best), filters=values["filters"],
+                                 kernel_size=values["kernel_size"])
     best_config = {"filters": values["filters"], "kernel_size": values["kernel_size"]}
     return TuneResult(table, dict(best.hyperparameters.values), best_config, forecaster, search)

@@ -57,7 +57,7 @@ def test_baselines_find_an_obvious_spike():
 def test_detector_scores_flags_and_beats_chance(fitted):
     detector, frame, labels = fitted
     assert detector.smooth_ == 24  # one cycle of the fit data
-    scores = detector.score(frame)
+    scores = detector.score_samples(frame)
     assert scores.shape == (len(frame),)
     assert np.nanargmax(scores) in range(880, 925)  # the spike
     flags = detector.predict(frame)
@@ -67,13 +67,21 @@ def test_detector_scores_flags_and_beats_chance(fitted):
     assert list(table.index) == ["detector", "rolling_zscore", "isolation_forest"]
     assert table.loc["detector", "roc_auc"] > 0.9
     assert table["n_scored"].nunique() == 1  # every method on the same steps
+    assert detector.score(frame, labels) == table.loc["detector", "roc_auc"]  # score: one number
+
+
+def test_score_without_labels_is_deprecated_and_still_per_step(fitted):
+    detector, frame, _ = fitted
+    with pytest.warns(DeprecationWarning, match="score_samples"):
+        old = detector.score(frame)
+    np.testing.assert_array_equal(old, detector.score_samples(frame))
 
 
 def test_detector_bundle_round_trip(fitted, tmp_path):
     detector, frame, _ = fitted
     detector.save(tmp_path / "detector")
     loaded = AnomalyDetector.load(tmp_path / "detector")
-    np.testing.assert_allclose(loaded.score(frame), detector.score(frame), atol=1e-6)
+    np.testing.assert_allclose(loaded.score_samples(frame), detector.score_samples(frame), atol=1e-6)
     assert loaded.threshold_ == detector.threshold_
     (tmp_path / "detector" / "model.keras").write_bytes(b"broken")
     with pytest.raises(BundleError):
@@ -85,7 +93,7 @@ def test_multichannel_detector_scores_a_spike_in_either_channel():
     quiet, _ = periodic_with_spike(n=600, spike_at=0, width=0, seed=1)
     both = pd.DataFrame({"a": quiet["value"], "b": frame["value"]})
     detector = AnomalyDetector(window=24, model=TINY, epochs=4, learning_rate=0.01, smooth=1, verbose=0, seed=0)
-    scores = detector.fit(both).score(both)
+    scores = detector.fit(both).score_samples(both)
     assert scores.shape == (600,)
     assert 449 <= int(np.nanargmax(scores)) <= 453  # the spike is in the second channel only (no score before a window)
     assert detector.evaluate(both, labels).loc["detector", "roc_auc"] > 0.8
@@ -103,6 +111,6 @@ def test_detector_bad_input():
         AnomalyDetector(method="magic").fit(frame)
     detector = AnomalyDetector(window=8, model=TINY, epochs=1, verbose=0, seed=0).fit(frame)
     with pytest.raises(DataError, match="fit on 1"):
-        detector.score(np.zeros((100, 2)))
+        detector.score_samples(np.zeros((100, 2)))
     with pytest.raises(DataError, match="one label per row"):
         detector.evaluate(frame, np.zeros(10))

@@ -224,7 +224,10 @@ def test_labeller_labels_every_step_and_ignores_padding():
     probabilities = labeller.predict_proba(X[:5])
     np.testing.assert_allclose(probabilities[0].sum(axis=1), 1.0, atol=1e-6)
     report = labeller.evaluate(X, Y)
-    assert report["accuracy"] >= 0.9 and 0.0 <= report["f1"] <= 1.0
+    assert list(report.index) == ["model"] and list(report.columns) == ["accuracy", "precision", "recall", "f1", "true_segments",
+                                                                  "predicted_segments"]
+    assert report.loc["model", "accuracy"] >= 0.9 and 0.0 <= report.loc["model", "f1"] <= 1.0
+    assert labeller.score(X, Y) == report.loc["model", "accuracy"] and isinstance(labeller.score(X, Y), float)
     table = labeller.predict_segments(X[:2])
     assert list(table.columns) == ["sequence", "start", "end", "label"]
     assert table.groupby("sequence")["end"].max().tolist() == [len(Y[0]), len(Y[1])]
@@ -254,3 +257,18 @@ def test_estimators_follow_scikit_learn_parameter_conventions():
     assert SequenceClassifier().set_params(epochs=7).epochs == 7
     with pytest.raises(ConfigError, match="Unknown parameter"):
         SequenceClassifier().set_params(epoch=7)
+
+
+def test_the_labeller_takes_class_weights_as_the_classifier_does():
+    rng = np.random.default_rng(0)
+    Y = [np.repeat([0, 1, 0], rng.integers(3, 6, 3)) for _ in range(12)]
+    X = [rng.normal(size=(len(y), 1)) + y[:, None] for y in Y]
+    settings = dict(model=TINY, epochs=1, verbose=0, seed=0, validation=0)
+    plain = SequenceLabeller(**settings).fit(X, Y)
+    by_dict = SequenceLabeller(class_weight={1: 10.0}, **settings).fit(X, Y)
+    balanced = SequenceLabeller(class_weight="balanced", **settings).fit(X, Y)
+    assert len({plain.history_["loss"][0], by_dict.history_["loss"][0], balanced.history_["loss"][0]}) == 3
+    with pytest.raises(DataError, match="not among the classes"):
+        SequenceLabeller(class_weight={7: 2.0}, **settings).fit(X, Y)
+    with pytest.raises(ConfigError, match="class_weight"):
+        SequenceLabeller(class_weight="heavy", **settings).fit(X, Y)

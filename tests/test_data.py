@@ -9,9 +9,7 @@ from hypothesis import strategies as st
 
 from lstm_toolkit.data import (
     Scaler,
-    WindowDenormalization,
     WindowedSeries,
-    WindowNormalization,
     WindowSpec,
     as_frame,
     calendar_features,
@@ -25,6 +23,7 @@ from lstm_toolkit.data import (
     window_starts,
 )
 from lstm_toolkit.errors import ConfigError, DataError
+from lstm_toolkit.models import WindowDenormalization, WindowNormalization
 
 
 def collect(dataset):

@@ -7,10 +7,9 @@ import tensorflow as tf
 
 import lstm_toolkit
 from lstm_toolkit import Forecaster, ModelConfig
-from lstm_toolkit.cells import PeepholeLSTM, PeepholeLSTMCell
 from lstm_toolkit.errors import ConfigError, CuDNNWarning
 from lstm_toolkit.inspect import GateSaturationWarning, gate_summary, lstm_gates
-from lstm_toolkit.models import build_model
+from lstm_toolkit.models import PeepholeLSTM, PeepholeLSTMCell, build_model
 from lstm_toolkit.plotting import plot_cell_state, plot_forget_per_unit, plot_gates
 
 RNG = np.random.default_rng(0)

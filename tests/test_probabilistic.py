@@ -118,7 +118,7 @@ def test_forecaster_predicts_quantile_columns_samples_and_scores(probabilistic_f
     assert list(table.index) == ["model", "naive", "seasonal_naive"]
     assert table["width_95"].gt(table["width_80"]).all()
     results = fc.backtest(df)
-    assert {"q0.025", "q0.975"} <= set(results.columns)
+    assert {"forecast_q0.025", "forecast_q0.975"} <= set(results.columns)
     loaded = lstm_toolkit.load(fc.save(tmp_path / "gaussian"))
     pd.testing.assert_frame_equal(loaded.predict(df.iloc[:800]), forecast)
 
@@ -165,7 +165,7 @@ def test_recursive_model_samples_paths_ancestrally(probabilistic_fit):
     assert abs(cold[0, 0, 0] - forecast["temp"].iloc[0]) < 0.1 * (forecast["temp_q0.9"].iloc[0] - forecast["temp_q0.1"].iloc[0])
     table = fc.evaluate(df)
     assert table.loc["model", "width_95"] > table.loc["model", "width_80"] > 0
-    assert {"q0.025", "q0.975"} <= set(fc.backtest(df).columns)
+    assert {"forecast_q0.025", "forecast_q0.975"} <= set(fc.backtest(df).columns)
 
 
 def test_fan_chart(probabilistic_fit):

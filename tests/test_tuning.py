@@ -198,3 +198,19 @@ def test_an_interrupted_trial_is_shown_and_resumed(data, tmp_path, monkeypatch):
     resumed = tune(data, tuner="random", max_trials=3, directory=tmp_path, **SETTINGS)
     assert list(resumed.trials["trial_id"]) == ["0", "1", "2"]
     assert (resumed.trials["status"] == "COMPLETED").all()
+
+
+def test_tune_searches_a_global_model_of_many_series(tmp_path):
+    wide = lstm_toolkit.datasets.load("us_employment_monthly").iloc[:, :3]
+    long = wide.reset_index().melt(id_vars="month", var_name="sector", value_name="jobs")
+    result = tune(long, target="jobs", time_col="month", series_id="sector", lookback=12, horizon=3, epochs=1,
+                  space=TINY_SPACE, tuner="random", max_trials=1, directory=tmp_path, project_name="many",
+                  validation=12)
+    forecaster = result.forecaster
+    assert (result.trials["status"] == "COMPLETED").all()
+    assert sorted(forecaster.scalers_) == sorted(wide.columns)  # one scaler per series: the many-series path
+    forecast = forecaster.predict(long)
+    assert list(forecast.columns[:1]) == ["sector"] and set(forecast["sector"]) == set(wide.columns)
+    assert len(forecast) == 3 * 3
+    loaded = lstm_toolkit.load(forecaster.save(tmp_path / "global"))
+    pd.testing.assert_frame_equal(loaded.predict(long), forecast)

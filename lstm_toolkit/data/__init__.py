@@ -2,13 +2,6 @@
 
 from lstm_toolkit.data.calendar import CALENDAR_FEATURES, calendar_columns, calendar_features
 from lstm_toolkit.data.frame import as_frame, check_columns, fill_missing, future_index, infer_frequency, season_length_for
-from lstm_toolkit.data.normalization import (
-    WINDOW_NORMS,
-    LastValueResidual,
-    WindowDenormalization,
-    WindowNormalization,
-    window_norm_scales,
-)
 from lstm_toolkit.data.scaling import SCALERS, Scaler
 from lstm_toolkit.data.series import SeriesCollection, WindowedSeries
 from lstm_toolkit.data.spec import WindowSpec
@@ -18,12 +11,8 @@ from lstm_toolkit.data.windows import frame_windows, input_windows, make_window_
 __all__ = [
     "CALENDAR_FEATURES",
     "SCALERS",
-    "LastValueResidual",
-    "WINDOW_NORMS",
     "Scaler",
     "SeriesCollection",
-    "WindowDenormalization",
-    "WindowNormalization",
     "WindowSpec",
     "WindowedSeries",
     "as_frame",
@@ -38,6 +27,23 @@ __all__ = [
     "make_window_dataset",
     "season_length_for",
     "split_points",
-    "window_norm_scales",
     "window_starts",
 ]
+
+# The window normalisation is a part of the model (its layers, and the scales fit for them), so it
+# moved to `lstm_toolkit.models`; the old names still resolve here, with a warning, for one release.
+_MOVED_TO_MODELS = ("WINDOW_NORMS", "LastValueResidual", "WindowDenormalization", "WindowNormalization", "window_norm_scales")
+
+
+def __getattr__(name):
+    if name in _MOVED_TO_MODELS:
+        import importlib
+        import warnings
+
+        warnings.warn(
+            f"lstm_toolkit.data.{name} moved to lstm_toolkit.models.{name}; the old name goes in the next release.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return getattr(importlib.import_module("lstm_toolkit.models"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

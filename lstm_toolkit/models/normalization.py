@@ -1,4 +1,4 @@
-"""Window-relative normalisation as Keras layers, so the saved model carries it."""
+"""Window-relative normalisation: the Keras layers that carry it inside the model, and their scales fit on training windows."""
 
 from __future__ import annotations
 
@@ -14,12 +14,13 @@ from lstm_toolkit.errors import ConfigError
 WINDOW_NORMS = ("none", "last", "seasonal", "mean")
 
 
-def _check_mode(mode):
+def check_window_norm(mode):
+    """Raises a ConfigError unless `mode` is one of `WINDOW_NORMS`."""
     if mode not in WINDOW_NORMS:
         raise ConfigError(f"`window_norm` must be one of {WINDOW_NORMS}. Received: window_norm={mode!r}")
 
 
-def _reference_rows(lookback, horizon, season_length):
+def reference_rows(lookback, horizon, season_length):
     """Window row that forecast step h (1-based) is referenced to in "seasonal" mode."""
     return [lookback - season_length + step % season_length for step in range(horizon)]
 
@@ -65,7 +66,7 @@ def window_norm_scales(windows, targets, mode, target_channels, channels=None, s
     if mode == "last":
         reference = np.repeat(windows[:, -1:, :], horizon, axis=1)
     else:
-        reference = windows[:, _reference_rows(windows.shape[1], horizon, season_length), :]
+        reference = windows[:, reference_rows(windows.shape[1], horizon, season_length), :]
     for position, channel in enumerate(target_channels):
         delta_scale[channel] = _spread(targets[:, :, position] - reference[:, :, channel])
     return input_scale.tolist(), delta_scale.tolist()
@@ -132,7 +133,7 @@ class WindowNormalization(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        _check_mode(mode)
+        check_window_norm(mode)
         if mode == "seasonal" and season_length < 1:
             raise ConfigError(f"`season_length` must be positive. Received: season_length={season_length}")
         self.mode = mode
@@ -171,7 +172,7 @@ class WindowNormalization(keras.layers.Layer):
         scale = ops.ones_like(last) * self._delta_scale
         if self.mode == "last":
             return normalised, last * self._mask, scale
-        shift = ops.take(inputs, _reference_rows(self._lookback, self.horizon, self.season_length), axis=1)
+        shift = ops.take(inputs, reference_rows(self._lookback, self.horizon, self.season_length), axis=1)
         season = self.season_length
         differences = (inputs[:, season:, :] - inputs[:, :-season, :]) / self._delta_scale
         differences = ops.pad(differences, [[0, 0], [season, 0], [0, 0]])

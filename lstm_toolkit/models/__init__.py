@@ -1,0 +1,60 @@
+"""Every Keras layer and model builder of the toolkit: configs, cells, normalisation layers, architectures.
+
+One module per concern: `config` (ModelConfig), `cells` (the peephole LSTM),
+`normalization` (window-relative normalisation layers and their scales),
+`recurrent` (the one recurrent-stack builder and the dense head), `forecasting`
+(window and stateful forecasting models), `sequences` (classifiers, labellers,
+autoencoders, ConvLSTM). Nothing here reads data: builders take shapes and
+fitted scales, and the estimators above feed them.
+"""
+
+from lstm_toolkit.models.cells import PeepholeLSTM, PeepholeLSTMCell
+from lstm_toolkit.models.config import ARCHITECTURES, ATTENTIONS, CELLS, STATE_PARTS, ModelConfig
+from lstm_toolkit.models.forecasting import (
+    SEQUENCE_NORMS,
+    LearnedQueries,
+    build_model,
+    build_sequence_model,
+    check_streamable,
+    state_names,
+    state_sizes,
+)
+from lstm_toolkit.models.normalization import (
+    WINDOW_NORMS,
+    LastValueResidual,
+    WindowDenormalization,
+    WindowNormalization,
+    check_window_norm,
+    window_norm_scales,
+)
+from lstm_toolkit.models.recurrent import dense_head, recurrent_stack, warn_if_not_cudnn
+from lstm_toolkit.models.sequences import build_autoencoder, build_convlstm_model, build_sequence_classifier
+
+__all__ = [
+    "ARCHITECTURES",
+    "ATTENTIONS",
+    "CELLS",
+    "STATE_PARTS",
+    "SEQUENCE_NORMS",
+    "WINDOW_NORMS",
+    "LastValueResidual",
+    "LearnedQueries",
+    "ModelConfig",
+    "PeepholeLSTM",
+    "PeepholeLSTMCell",
+    "WindowDenormalization",
+    "WindowNormalization",
+    "build_autoencoder",
+    "build_convlstm_model",
+    "build_model",
+    "build_sequence_classifier",
+    "build_sequence_model",
+    "check_streamable",
+    "check_window_norm",
+    "dense_head",
+    "recurrent_stack",
+    "state_names",
+    "state_sizes",
+    "warn_if_not_cudnn",
+    "window_norm_scales",
+]

@@ -1,0 +1,114 @@
+"""`ModelConfig`: the architecture of a recurrent model, as a small frozen dataclass that round-trips through JSON."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from lstm_toolkit.backend import keras
+from lstm_toolkit.errors import ConfigError
+from lstm_toolkit.models.cells import PeepholeLSTM
+from lstm_toolkit.models.normalization import check_window_norm
+
+CELLS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU, "peephole": PeepholeLSTM}
+# The recurrent states each cell carries, in Keras' order.
+STATE_PARTS = {"lstm": ("h", "c"), "gru": ("h",), "peephole": ("h", "c")}
+ARCHITECTURES = ("stacked", "seq2seq")
+ATTENTIONS = {"dot": keras.layers.Attention, "additive": keras.layers.AdditiveAttention, "none": None}
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelConfig:
+    """The architecture of a recurrent forecaster.
+
+    Args:
+        units: units of each stacked recurrent layer, first to last. The
+            practitioner's start is 1-2 layers of 64-128 units.
+        cell: "lstm", "gru" or "peephole" (an LSTM whose gates also see the
+            cell state, `cells.PeepholeLSTMCell`; no cuDNN kernel).
+        bidirectional: wrap each recurrent layer in `Bidirectional` (fine over
+            a lookback window, which is all past; not for step-by-step streaming).
+        dropout: rate of the `Dropout` between recurrent layers and before the head.
+        recurrent_dropout: dropout on the recurrent state (disables cuDNN on GPU).
+        dense_units: hidden Dense layers of the head.
+        dense_activation: activation of those hidden Dense layers.
+        output_activation: activation of the output layer ("linear" for regression).
+        window_norm: "none", "last", "seasonal" or "mean": window-relative
+            normalisation done inside the model (see `models.WindowNormalization`).
+            "auto" (the default) lets the Forecaster pick "last" or "seasonal",
+            whichever naive forecast is better on the training data;
+            `build_model` alone treats it as "last".
+        season_length: the season of window_norm="seasonal", in steps (the
+            Forecaster fills it in from the data's frequency).
+        architecture: "stacked" (the default: the last layer's final state
+            feeds a Dense head that outputs every step at once) or "seq2seq":
+            an encoder-decoder. The encoder (the stacked layers) returns all
+            its hidden states and its final state; a decoder of the same cell,
+            started from that state, runs over the `horizon` future steps
+            (its inputs: a learned query per step, plus the step's calendar
+            features when the Forecaster has `calendar=`) and at each step attends
+            over the encoder states; a shared Dense head maps each step's
+            decoder output and attention context to its forecast.
+        attention: the seq2seq attention: "dot" (Luong, `keras.layers.Attention`),
+            "additive" (Bahdanau, `keras.layers.AdditiveAttention`) or "none".
+            `inspect.attention_weights` returns its weights.
+
+    Example:
+    >>> config = ModelConfig(units=(128, 64), dropout=0.2, dense_units=(32,))
+    >>> ModelConfig.from_dict(config.to_dict()) == config
+    True
+    """
+
+    units: tuple = (64,)
+    cell: str = "lstm"
+    bidirectional: bool = False
+    dropout: float = 0.0
+    recurrent_dropout: float = 0.0
+    dense_units: tuple = ()
+    dense_activation: str = "relu"
+    output_activation: str = "linear"
+    window_norm: str = "auto"
+    season_length: int | None = None
+    architecture: str = "stacked"
+    attention: str = "dot"
+
+    def __post_init__(self):
+        object.__setattr__(self, "units", tuple(int(u) for u in _as_sequence(self.units)))
+        object.__setattr__(self, "dense_units", tuple(int(u) for u in _as_sequence(self.dense_units)))
+        if not self.units or any(u < 1 for u in self.units):
+            raise ConfigError(f"`units` must be one or more positive integers. Received: units={self.units}")
+        if any(u < 1 for u in self.dense_units):
+            raise ConfigError(f"`dense_units` must be positive integers. Received: dense_units={self.dense_units}")
+        if self.cell not in CELLS:
+            raise ConfigError(f"`cell` must be one of {list(CELLS)}. Received: cell={self.cell!r}")
+        for name in ("dropout", "recurrent_dropout"):
+            rate = getattr(self, name)
+            if not 0.0 <= rate < 1.0:
+                raise ConfigError(f"`{name}` must lie in [0, 1). Received: {name}={rate}")
+        if self.window_norm != "auto":
+            check_window_norm(self.window_norm)
+        if self.architecture not in ARCHITECTURES:
+            raise ConfigError(f"`architecture` must be one of {ARCHITECTURES}. Received: architecture={self.architecture!r}")
+        if self.attention not in ATTENTIONS:
+            raise ConfigError(f"`attention` must be one of {list(ATTENTIONS)}. Received: attention={self.attention!r}")
+        if self.architecture == "seq2seq" and self.bidirectional:
+            raise ConfigError(
+                "architecture='seq2seq' starts its one-way decoder from the encoder's final state, "
+                "which a bidirectional encoder does not have in one piece; use bidirectional=False "
+                "with seq2seq, or the stacked architecture with bidirectional=True."
+            )
+        if self.season_length is not None and (isinstance(self.season_length, bool) or self.season_length < 1):
+            raise ConfigError(f"`season_length` must be a positive integer or None. Received: season_length={self.season_length!r}")
+
+    def to_dict(self):
+        config = dataclasses.asdict(self)
+        config["units"] = list(self.units)
+        config["dense_units"] = list(self.dense_units)
+        return config
+
+    @classmethod
+    def from_dict(cls, config):
+        return cls(**config)
+
+
+def _as_sequence(value):
+    return (value,) if isinstance(value, int) else tuple(value)

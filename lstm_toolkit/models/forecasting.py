@@ -1,0 +1,327 @@
+"""Forecasting models: windows to multi-step forecasts (stacked or seq2seq), and models that carry their state."""
+
+from __future__ import annotations
+
+from lstm_toolkit import probabilistic
+from lstm_toolkit.backend import keras, ops
+from lstm_toolkit.errors import ConfigError
+from lstm_toolkit.models.config import ATTENTIONS, CELLS, STATE_PARTS, ModelConfig
+from lstm_toolkit.models.normalization import LastValueResidual, WindowDenormalization, WindowNormalization
+from lstm_toolkit.models.recurrent import dense_head, recurrent_stack, warn_if_not_cudnn
+from lstm_toolkit.probabilistic import DEFAULT_QUANTILES
+
+
+def build_model(
+    config,
+    lookback,
+    n_features,
+    horizon=1,
+    n_targets=1,
+    target_channels=None,
+    normalized_channels=None,
+    norm_scales=(None, None),
+    n_future=0,
+    n_series=0,
+    series_embedding=0,
+    n_static=0,
+    loss="mse",
+    quantiles=DEFAULT_QUANTILES,
+    name="forecaster",
+):
+    """Builds an uncompiled functional `keras.Model` mapping windows to forecasts.
+
+    Every recurrent layer but the last returns sequences; the last returns its
+    final state, which a Dense head maps to `(horizon, n_targets)`.
+
+    Args:
+        config: a `ModelConfig`.
+        lookback: time steps per input window.
+        n_features: input channels.
+        horizon: forecast steps (direct multi-step output).
+        n_targets: target series.
+        target_channels: input channel of each target; needed by a window
+            normalisation that maps outputs back to levels (default: the first
+            `n_targets` channels).
+        normalized_channels: input channels the window normalisation applies to
+            (default: all).
+        norm_scales: `(input_scale, delta_scale)` of the window normalisation,
+            fit on training windows with `window_norm_scales`.
+        n_future: channels known ahead over the horizon (future covariates,
+            calendar features), given as a second input "future"
+            `(horizon, n_future)`. The seq2seq decoder reads them at each
+            forecast step next to its learned query; a stacked model joins
+            them, flattened, to its last state before the head.
+        n_series, series_embedding: a model of many series learns a vector of
+            `series_embedding` numbers per series code (an int32 input
+            "series" `(1,)`, codes below `n_series`).
+        n_static: static features per series (a float input "static"
+            `(n_static,)`). The embedding and the static features are joined
+            to every step of the (normalised) window.
+        loss: "mse" for point forecasts; "quantile", "gaussian" or
+            "student_t" add a last axis of distribution parameters to the
+            output (see `probabilistic`).
+        quantiles: the levels of a "quantile" model.
+        name: the model's name.
+
+    Returns:
+        A `keras.Model` from `(batch, lookback, n_features)` to
+        `(batch, horizon, n_targets)`. Compile it with `training.compile_model`.
+
+    Example:
+    >>> model = build_model(ModelConfig(units=(128, 64), dropout=0.2, dense_units=(32,)),
+    ...                     lookback=60, n_features=1)
+    >>> model.count_params()
+    118081
+    """
+    warn_if_not_cudnn(config)
+    window_norm = "last" if config.window_norm == "auto" else config.window_norm
+    if window_norm == "seasonal" and config.season_length is None:
+        raise ConfigError("window_norm='seasonal' needs `season_length` (steps per season) in the ModelConfig.")
+    inputs = keras.Input(shape=(lookback, n_features), name="window")
+    future = None
+    if n_future:
+        future = keras.Input(shape=(horizon, n_future), name="future")
+    x = inputs
+    if window_norm != "none":
+        target_channels = _target_channels(window_norm, target_channels, n_targets)
+        x, shift, scale = WindowNormalization(
+            window_norm,
+            channels=normalized_channels,
+            horizon=horizon,
+            season_length=config.season_length or 1,
+            input_scale=norm_scales[0],
+            delta_scale=norm_scales[1],
+            name="window_norm",
+        )(x)
+    context_inputs, context = [], []
+    if n_series and series_embedding:
+        codes = keras.Input(shape=(1,), dtype="int32", name="series")
+        embedded = keras.layers.Embedding(n_series, series_embedding, name="series_embedding")(codes)
+        context_inputs.append(codes)
+        context.append(keras.layers.Flatten(name="series_vector")(embedded))
+    if n_static:
+        static = keras.Input(shape=(n_static,), name="static")
+        context_inputs.append(static)
+        context.append(static)
+    if context:
+        joined = context[0] if len(context) == 1 else keras.layers.Concatenate(name="context")(context)
+        x = keras.layers.Concatenate(name="with_context")([x, keras.layers.RepeatVector(lookback, name="context_steps")(joined)])
+    n_params = probabilistic.n_params(loss, quantiles)
+    if config.architecture == "seq2seq":
+        outputs = _seq2seq(config, x, horizon, n_targets, future, n_params)
+    else:
+        outputs = _stacked(config, x, horizon, n_targets, n_params, future)
+    if n_params:
+        outputs = probabilistic.DistributionParameters(loss, name="distribution")(outputs)
+        if window_norm != "none":
+            outputs = probabilistic.DistributionDenormalization(target_channels, loss, n_params, name="window_denorm")(
+                [outputs, shift, scale]
+            )
+    elif window_norm != "none":
+        outputs = WindowDenormalization(target_channels, name="window_denorm")([outputs, shift, scale])
+    all_inputs = [inputs] + ([] if future is None else [future]) + context_inputs
+    return keras.Model(all_inputs if len(all_inputs) > 1 else inputs, outputs, name=name)
+
+
+def _stacked(config, x, horizon, n_targets, n_params=0, future=None):
+    x = recurrent_stack(config, x)
+    if future is not None:  # known-future inputs join the last state before the head
+        x = keras.layers.Concatenate(name="with_future")([x, keras.layers.Flatten(name="future_flat")(future)])
+    x = dense_head(config, x, horizon * n_targets * max(n_params, 1))
+    return keras.layers.Reshape((horizon, n_targets, n_params) if n_params else (horizon, n_targets), name="forecast")(x)
+
+
+def _seq2seq(config, x, horizon, n_targets, future=None, n_params=0):
+    """Encoder-decoder with attention over the encoder states (see `ModelConfig.architecture`).
+
+    The decoder's input at each forecast step is a learned query, joined by the
+    step's known-future inputs (`future`, e.g. calendar features) when given.
+    """
+    x, states = recurrent_stack(config, x, return_sequences=True, return_state=True)
+    states = states[-1]  # the decoder starts from the encoder's last layer
+    recurrent = CELLS[config.cell]
+    units = config.units[-1]
+    queries = LearnedQueries(horizon, units, name="decoder_queries")(x)
+    if future is not None:
+        queries = keras.layers.Concatenate(name="decoder_inputs")([queries, future])
+    decoded = recurrent(
+        units, return_sequences=True, recurrent_dropout=config.recurrent_dropout, name=f"decoder_{config.cell}"
+    )(queries, initial_state=states)
+    if config.attention != "none":
+        context = ATTENTIONS[config.attention](name="attention")([decoded, x], return_attention_scores=True)[0]
+        decoded = keras.layers.Concatenate(name="decoder_context")([decoded, context])
+    outputs = dense_head(config, decoded, n_targets * max(n_params, 1))
+    if n_params:
+        outputs = keras.layers.Reshape((horizon, n_targets, n_params), name="forecast")(outputs)
+    return outputs
+
+
+@keras.saving.register_keras_serializable(package="lstm_toolkit")
+class LearnedQueries(keras.layers.Layer):
+    """One learned vector per forecast step, repeated over the batch: the decoder's inputs.
+
+    Args:
+        horizon: forecast steps.
+        dim: width of each vector.
+
+    Example:
+    >>> import numpy as np
+    >>> tuple(LearnedQueries(3, 4)(np.zeros((2, 7, 5), "float32")).shape)
+    (2, 3, 4)
+    """
+
+    def __init__(self, horizon, dim, **kwargs):
+        super().__init__(**kwargs)
+        self.horizon = int(horizon)
+        self.dim = int(dim)
+
+    def build(self, input_shape):
+        self.queries = self.add_weight(shape=(self.horizon, self.dim), initializer="random_normal", name="queries")
+
+    def call(self, inputs):
+        batch = ops.shape(inputs)[0]
+        return ops.broadcast_to(ops.expand_dims(self.queries, 0), (batch, self.horizon, self.dim))
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.horizon, self.dim)
+
+    def get_config(self):
+        return {**super().get_config(), "horizon": self.horizon, "dim": self.dim}
+
+
+def _target_channels(window_norm, target_channels, n_targets):
+    target_channels = list(range(n_targets)) if target_channels is None else list(target_channels)
+    if any(c is None for c in target_channels):
+        raise ConfigError(
+            f"window_norm={window_norm!r} expresses forecasts relative to each target's "
+            "own recent values, so every target must also be an input feature. Add the "
+            "targets to `features`, or use window_norm='none'."
+        )
+    return target_channels
+
+
+# --- models that carry their state from step to step ---------------------------------
+
+SEQUENCE_NORMS = ("none", "last")
+
+
+def state_names(config):
+    """Names of the recurrent states of a sequence model, in input/output order.
+
+    Example:
+    >>> state_names(ModelConfig(units=(8, 4)))
+    ['lstm_1_h', 'lstm_1_c', 'lstm_2_h', 'lstm_2_c']
+    >>> state_names(ModelConfig(units=(8,), cell="gru"))
+    ['gru_1_h']
+    """
+    parts = STATE_PARTS[config.cell]
+    return [f"{config.cell}_{depth}_{part}" for depth in range(1, len(config.units) + 1) for part in parts]
+
+
+def state_sizes(config):
+    """Width of each state in `state_names` order."""
+    per_layer = len(STATE_PARTS[config.cell])
+    return [units for units in config.units for _ in range(per_layer)]
+
+
+def check_streamable(config):
+    """Raises a ConfigError when `config` cannot run step by step, carrying its state."""
+    if config.architecture != "stacked":
+        raise ConfigError(
+            f"architecture={config.architecture!r} decodes the horizon from a whole encoded window; a "
+            "model that carries its state step by step must be architecture='stacked'. A seq2seq "
+            "window model streams through a ring buffer instead (stateful=False)."
+        )
+    if config.bidirectional:
+        raise ConfigError(
+            "A bidirectional layer reads each sequence backwards from its end as well, so it "
+            "needs the whole window up front and cannot update one step at a time. Use "
+            "bidirectional=False for stateful (streaming) models; a window-trained model may be "
+            "bidirectional and streams through a ring buffer instead."
+        )
+    window_norm = "last" if config.window_norm == "auto" else config.window_norm
+    if window_norm not in SEQUENCE_NORMS:
+        raise ConfigError(
+            f"window_norm={window_norm!r} needs a whole window, which a model that carries its "
+            "state step by step does not see. With stateful=True use window_norm='last' (the "
+            "default: forecasts relative to the current value) or 'none'; the global scaler "
+            "('standard', 'minmax' or 'none', fit on the training part) applies as usual."
+        )
+    return window_norm
+
+
+def build_sequence_model(
+    config,
+    n_features,
+    horizon=1,
+    n_targets=1,
+    target_channels=None,
+    delta_scale=None,
+    stateful=False,
+    batch_size=None,
+    name="sequence_forecaster",
+):
+    """Builds a model that forecasts at every time step, carrying its recurrent state.
+
+    Every recurrent layer returns sequences, and the Dense head maps each
+    step's output to the forecast of the `horizon` steps after it. Two forms
+    share the same layers, so weights move between them with `set_weights`:
+
+    - `stateful=True` (training): Keras stateful layers with a fixed
+      `batch_size`; the state of each batch row carries over to the next batch
+      (truncated back-propagation through time: gradients stop at chunk
+      boundaries). Input `(batch_size, None, n_features)`, output
+      `(batch_size, time, horizon, n_targets)`.
+    - `stateful=False` (inference, streaming and export): the states are explicit
+      inputs and outputs. Inputs `[x, *states]`, outputs `[forecasts, *states]`,
+      with the states named by `state_names(config)`; any batch size and any
+      sequence length, one step included.
+
+    Args:
+        config: a `ModelConfig` (not bidirectional; window_norm "last"/"auto" or "none").
+        n_features, horizon, n_targets, target_channels: as for `build_model`.
+        delta_scale: per input channel, the scale of the step changes of the
+            "last" normalisation (see `LastValueResidual`).
+        stateful: which form (above).
+        batch_size: the fixed batch of the stateful form.
+        name: the model's name.
+
+    Example:
+    >>> import numpy as np
+    >>> config = ModelConfig(units=(8, 4))
+    >>> model = build_sequence_model(config, n_features=1, horizon=3)
+    >>> x = np.zeros((2, 5, 1), "float32")
+    >>> states = [np.zeros((2, size), "float32") for size in state_sizes(config)]
+    >>> forecasts, *new_states = model([x, *states])
+    >>> tuple(forecasts.shape), len(new_states)
+    ((2, 5, 3, 1), 4)
+    """
+    window_norm = check_streamable(config)
+    warn_if_not_cudnn(config)
+    if window_norm == "last":
+        target_channels = _target_channels(window_norm, target_channels, n_targets)
+    if stateful:
+        if batch_size is None:
+            raise ConfigError("A stateful sequence model needs a fixed `batch_size`.")
+        inputs = keras.Input(batch_shape=(batch_size, None, n_features), name="x")
+        state_inputs = []
+    else:
+        inputs = keras.Input(shape=(None, n_features), name="x")
+        state_inputs = [
+            keras.Input(shape=(size,), name=state) for state, size in zip(state_names(config), state_sizes(config))
+        ]
+    per_layer = len(STATE_PARTS[config.cell])
+    if stateful:
+        x = recurrent_stack(config, inputs, return_sequences=True, stateful=True)
+        state_outputs = []
+    else:
+        initial = [state_inputs[k * per_layer : (k + 1) * per_layer] for k in range(len(config.units))]
+        x, final = recurrent_stack(config, inputs, return_sequences=True, return_state=True, initial_states=initial)
+        state_outputs = [state for layer_states in final for state in layer_states]
+    x = dense_head(config, x, horizon * n_targets)
+    outputs = keras.layers.Reshape((-1, horizon, n_targets), name="forecast")(x)
+    if window_norm == "last":
+        outputs = LastValueResidual(target_channels, delta_scale=delta_scale, name="last_value")([outputs, inputs])
+    if stateful:
+        return keras.Model(inputs, outputs, name=name)
+    return keras.Model([inputs, *state_inputs], [outputs, *state_outputs], name=name)
