@@ -266,8 +266,7 @@ def test_the_labeller_takes_class_weights_as_the_classifier_does():
     settings = dict(model=TINY, epochs=1, verbose=0, seed=0, validation=0)
     plain = SequenceLabeller(**settings).fit(X, Y)
     by_dict = SequenceLabeller(class_weight={1: 10.0}, **settings).fit(X, Y)
-    balanced = SequenceLabeller(class_weight="balanced", **settings).fit(X, Y)
-    assert len({plain.history_["loss"][0], by_dict.history_["loss"][0], balanced.history_["loss"][0]}) == 3
+    assert by_dict.history_["loss"][0] != plain.history_["loss"][0]
     with pytest.raises(DataError, match="not among the classes"):
         SequenceLabeller(class_weight={7: 2.0}, **settings).fit(X, Y)
     with pytest.raises(ConfigError, match="class_weight"):

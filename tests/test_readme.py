@@ -36,3 +36,20 @@ def test_readme_python_blocks_run(tmp_path, monkeypatch):
     assert list(namespace["table"].index) == ["detector", "rolling_zscore", "isolation_forest"]
     assert namespace["paths"].shape == (100, 12, 1) and "coverage_95" in namespace["scores"].columns
     assert (tmp_path / "saved_models" / "fan.png").stat().st_size > 0
+
+
+def test_the_defaults_table_matches_the_estimators():
+    from lstm_toolkit import AnomalyDetector, Forecaster, FrameForecaster, SequenceClassifier, SequenceLabeller
+
+    section = README.read_text().split("## Defaults at a glance", 1)[1].split("\n## ", 1)[0]
+    rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in section.splitlines() if line.startswith("|")]
+    header, table = rows[0], {row[0]: row[1:] for row in rows[2:]}
+    classes = {cls.__name__: cls for cls in (Forecaster, FrameForecaster, SequenceClassifier, SequenceLabeller, AnomalyDetector)}
+    assert header[1:] == list(classes)
+    checked = 0
+    for parameter in ("epochs", "batch_size", "learning_rate", "clipnorm", "patience", "validation"):
+        for name, cell in zip(header[1:], table[parameter]):
+            assert float(cell.split()[0]) == classes[name]().get_params()[parameter], (parameter, name)
+            checked += 1
+    assert checked == 30
+    assert table["lookback"][0] == str(Forecaster().lookback) and table["lookback"][4].startswith(str(AnomalyDetector().window))
