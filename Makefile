@@ -23,8 +23,9 @@ demo: $(VENV)/.installed-demo
 	$(BIN)/lstm-toolkit demo
 
 test: $(VENV)/.installed-test
-# -I: no PYTHONPATH, user site-packages or start-up file from the shell; two workers, one test file each at a time.
-	$(BIN)/python -I -m pytest -n 2 --dist loadfile --durations=25
+# -I: no PYTHONPATH, user site-packages or start-up file from the shell; two workers that take over
+# each other's queue when idle (the long tests go first, see tests/conftest.py).
+	$(BIN)/python -I -m pytest -n 2 --dist worksteal --durations=25
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -174,7 +174,9 @@ class AnomalyDetector(SequenceEstimator):
         method: "forecast" (a one-step `Forecaster`'s scaled error; the
             default) or "autoencoder" (LSTM encoder -> repeat -> LSTM decoder
             -> per-step Dense, reconstruction MSE spread back to steps).
-        window: the forecaster's lookback, or the autoencoder's window, in steps.
+        lookback: the forecaster's lookback, or the autoencoder's window, in
+            steps (`window=`, its old name, still works for one release, with
+            a DeprecationWarning).
         smooth: steps each point's score is averaged over: "auto" (one cycle
             of the fit data, `dominant_period`; 1 if it has none), an int, or
             1 for raw per-step scores.
@@ -186,14 +188,14 @@ class AnomalyDetector(SequenceEstimator):
         callbacks: training settings (see `TrainingConfig`).
         validation: the fraction at the end of the fit data used for early stopping.
 
-    Attributes (after `fit`): `model_`, `columns_`, `smooth_` (the resolved
+    Attributes (after `fit`): `model_`, `columns_`, `lookback_` (the lookback in use), `smooth_` (the resolved
     width), `channel_scale_` (typical error per channel), `threshold_`, `history_`, and `forecaster_` for
     the forecast method.
 
     Example:
     >>> import lstm_toolkit
     >>> ecg = lstm_toolkit.datasets.load("ecg_mitdb_labeled").iloc[:1500]
-    >>> detector = AnomalyDetector(window=32, epochs=1, verbose=0, seed=0).fit(ecg[["data"]])
+    >>> detector = AnomalyDetector(lookback=32, epochs=1, verbose=0, seed=0).fit(ecg[["data"]])
     >>> scores = detector.score_samples(ecg[["data"]])
     >>> scores.shape, int(np.isnan(scores).sum()) <= 32
     ((1500,), True)
@@ -204,7 +206,7 @@ class AnomalyDetector(SequenceEstimator):
     def __init__(
         self,
         method="forecast",
-        window=64,
+        lookback=64,
         smooth="auto",
         contamination=0.01,
         model=None,
@@ -218,9 +220,10 @@ class AnomalyDetector(SequenceEstimator):
         seed=None,
         verbose="auto",
         callbacks=None,
+        window=None,
     ):
         self.method = method
-        self.window = window
+        self.lookback = lookback
         self.smooth = smooth
         self.contamination = contamination
         self.model = model
@@ -234,12 +237,27 @@ class AnomalyDetector(SequenceEstimator):
         self.seed = seed
         self.verbose = verbose
         self.callbacks = callbacks
+        self.window = window
+
+    def _resolved_lookback(self):
+        """`lookback`, or the deprecated `window` when it is given."""
+        if self.window is None:
+            return self.lookback
+        warnings.warn(
+            "AnomalyDetector(window=...) is now `lookback=` (the name every estimator uses); "
+            "`window` goes in the next release.",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        return self.window
 
     def _check_params(self):
         if self.method not in METHODS:
             raise ConfigError(f"`method` must be one of {METHODS}. Received: method={self.method!r}")
-        if isinstance(self.window, bool) or not isinstance(self.window, int) or self.window < 2:
-            raise ConfigError(f"`window` must be an integer >= 2. Received: window={self.window!r}")
+        lookback = self._resolved_lookback()
+        if isinstance(lookback, bool) or not isinstance(lookback, int) or lookback < 2:
+            raise ConfigError(f"`lookback` must be an integer >= 2. Received: lookback={lookback!r}")
+        return lookback
         if self.smooth != "auto" and (isinstance(self.smooth, bool) or not isinstance(self.smooth, int) or self.smooth < 1):
             raise ConfigError(f"`smooth` must be 'auto' or a positive integer. Received: smooth={self.smooth!r}")
         if not 0 < self.contamination < 0.5:
@@ -253,13 +271,13 @@ class AnomalyDetector(SequenceEstimator):
         Returns:
             self.
         """
-        self._check_params()
+        self.lookback_ = self._check_params()
         values, columns = as_signal(data)
-        minimum = 4 * self.window
+        minimum = 4 * self.lookback_
         if len(values) < minimum:
             raise DataError(
-                f"The signal has {len(values)} rows; window={self.window} needs at least {minimum}. "
-                "Give more data or a smaller window."
+                f"The signal has {len(values)} rows; lookback={self.lookback_} needs at least {minimum}. "
+                "Give more data or a smaller lookback."
             )
         self.columns_ = tuple(columns)
         self.smooth_ = dominant_period(values) if self.smooth == "auto" else int(self.smooth)
@@ -281,7 +299,7 @@ class AnomalyDetector(SequenceEstimator):
         from lstm_toolkit.forecaster import Forecaster
 
         self.forecaster_ = Forecaster(
-            lookback=self.window,
+            lookback=self.lookback_,
             horizon=1,
             target=list(self.columns_),
             scaler=self.scaler,
@@ -305,16 +323,16 @@ class AnomalyDetector(SequenceEstimator):
         n_train = len(values) - int(round(len(values) * (self.validation or 0)))
         self.scaler_ = Scaler(self.scaler, columns=self.columns_).fit(values[:n_train])
         scaled = self.scaler_.transform(values).astype("float32")
-        model = build_autoencoder(self._model_config(), self.window, len(self.columns_))
+        model = build_autoencoder(self._model_config(), self.lookback_, len(self.columns_))
         train = self._window_dataset(scaled[:n_train], shuffle=True)
-        validation = self._window_dataset(scaled[n_train:]) if len(values) - n_train >= self.window else None
+        validation = self._window_dataset(scaled[n_train:]) if len(values) - n_train >= self.lookback_ else None
         self.history_ = self._train(model, config, train, validation)
         self.model_ = model
 
     def _window_dataset(self, scaled, shuffle=False):
         """Lazy sliding windows (Keras' `timeseries_dataset_from_array`) paired with themselves as targets."""
         dataset = keras.utils.timeseries_dataset_from_array(
-            scaled, None, sequence_length=self.window, batch_size=self.batch_size, shuffle=shuffle, seed=self.seed
+            scaled, None, sequence_length=self.lookback_, batch_size=self.batch_size, shuffle=shuffle, seed=self.seed
         )
         return dataset.map(lambda windows: (windows, windows))
 
@@ -324,19 +342,19 @@ class AnomalyDetector(SequenceEstimator):
             frame = pd.DataFrame(values, columns=list(self.columns_))
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", LeakageWarning)  # scoring the fit data is the point here
-                results = self.forecaster_.backtest(frame, start=self.window)
+                results = self.forecaster_.backtest(frame, start=self.lookback_)
             errors = np.full((len(values), len(self.columns_)), np.nan)  # the first `window` steps have no forecast
             rows = results["timestamp"].to_numpy(dtype="int64")
             targets = results["target"].map({c: k for k, c in enumerate(self.columns_)}).to_numpy()
             errors[rows, targets] = np.abs(results["actual"].to_numpy() - results["forecast"].to_numpy())
             return errors
         scaled = self.scaler_.transform(values).astype("float32")
-        windows = np.lib.stride_tricks.sliding_window_view(scaled, self.window, axis=0).transpose(0, 2, 1)
+        windows = np.lib.stride_tricks.sliding_window_view(scaled, self.lookback_, axis=0).transpose(0, 2, 1)
         per_window = np.concatenate([  # the view is lazy: only one chunk of windows is copied at a time
             ((self._predict(windows[i : i + 1024]) - windows[i : i + 1024]) ** 2).mean(axis=2)
             for i in range(0, len(windows), 1024)
         ])
-        return _windows_to_points(per_window, len(values), self.window)[:, None]
+        return _windows_to_points(per_window, len(values), self.lookback_)[:, None]
 
     def score_samples(self, data):
         """Per-step anomaly scores (1 is a typical step of the fit data; NaN where a step has no forecast).
@@ -387,7 +405,7 @@ class AnomalyDetector(SequenceEstimator):
         if len(labels) != len(values):
             raise DataError(f"{len(labels)} labels for {len(values)} rows; give one label per row.")
         scores = self._scores(self._errors(values))
-        window = window or self.window
+        window = window or self.lookback_
         unscored = ~np.isfinite(scores)
         table = {}
         for name, method_scores in (
@@ -402,10 +420,10 @@ class AnomalyDetector(SequenceEstimator):
         values, columns = as_signal(data)
         if len(columns) != len(self.columns_):
             raise DataError(f"The signal has {len(columns)} column(s); the detector was fit on {len(self.columns_)} {list(self.columns_)}.")
-        if self.method == "forecast" and len(values) <= self.window:
-            raise DataError(f"The signal has {len(values)} rows; scoring needs more than window={self.window}.")
-        if self.method == "autoencoder" and len(values) < self.window:
-            raise DataError(f"The signal has {len(values)} rows; scoring needs at least window={self.window}.")
+        if self.method == "forecast" and len(values) <= self.lookback_:
+            raise DataError(f"The signal has {len(values)} rows; scoring needs more than lookback={self.lookback_}.")
+        if self.method == "autoencoder" and len(values) < self.lookback_:
+            raise DataError(f"The signal has {len(values)} rows; scoring needs at least lookback={self.lookback_}.")
         return values
 
     # --- persistence --------------------------------------------------------------
@@ -413,6 +431,7 @@ class AnomalyDetector(SequenceEstimator):
     def _state(self):
         state = {
             "columns": list(self.columns_),
+            "lookback": self.lookback_,
             "smooth": self.smooth_,
             "channel_scale": self.channel_scale_.tolist(),
             "threshold": self.threshold_,
@@ -426,6 +445,8 @@ class AnomalyDetector(SequenceEstimator):
 
     def _set_state(self, state):
         self.columns_ = tuple(state["columns"])
+        # bundles written before `lookback` had only the `window` parameter
+        self.lookback_ = int(state.get("lookback", self.lookback if self.window is None else self.window))
         self.smooth_ = int(state["smooth"])
         self.channel_scale_ = np.asarray(state["channel_scale"], dtype="float64")
         self.threshold_ = float(state["threshold"])

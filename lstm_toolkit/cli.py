@@ -266,7 +266,7 @@ def cmd_detect(args):
     frame, _ = _read_csv(args.csv, time_col=False)
     if args.action == "fit":
         check_columns(frame, args.columns)
-        detector = AnomalyDetector(method=args.method, window=args.window, contamination=args.contamination,
+        detector = AnomalyDetector(method=args.method, lookback=args.lookback, contamination=args.contamination,
                                    epochs=args.epochs, seed=args.seed, verbose=2 if args.verbose else 0)
         detector.fit(frame[args.columns])
         detector.save(args.out)
@@ -426,7 +426,8 @@ def build_parser():
     train.add_argument("--csv", required=True, help="CSV with the signal's columns")
     train.add_argument("--columns", required=True, nargs="+", help="the signal's column(s)")
     train.add_argument("--method", choices=["forecast", "autoencoder"], default="forecast")
-    train.add_argument("--window", type=_positive_int, default=64, help="lookback / autoencoder window (default: 64)")
+    train.add_argument("--lookback", "--window", type=_positive_int, default=64,
+                       help="steps per forecast window / autoencoder window (default: 64; --window is its old name)")
     train.add_argument("--contamination", type=float, default=0.01, help="expected anomaly fraction (default: 0.01)")
     train.add_argument("--epochs", type=_positive_int, default=30, help="maximum epochs (default: 30)")
     train.add_argument("--seed", type=int, default=None, help="random seed")

@@ -5,17 +5,17 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import numbers
-import warnings
 
 import numpy as np
 import pandas as pd
 
+from lstm_toolkit import probabilistic, streaming, tbptt
 from lstm_toolkit.backend import keras, tf
-from lstm_toolkit import bundle, metrics, probabilistic, streaming, tbptt
-from lstm_toolkit.baselines import naive_forecast, seasonal_naive_forecast
+from lstm_toolkit.base import Estimator
+from lstm_toolkit.base import load as load_any
 from lstm_toolkit.data import (
-    SeriesCollection,
     Scaler,
+    SeriesCollection,
     WindowedSeries,
     WindowSpec,
     as_frame,
@@ -24,9 +24,9 @@ from lstm_toolkit.data import (
     infer_frequency,
     season_length_for,
 )
-from lstm_toolkit.base import Estimator
-from lstm_toolkit.base import load as load_any
-from lstm_toolkit.errors import ConfigError, DataError, LeakageWarning
+from lstm_toolkit.errors import ConfigError, DataError
+from lstm_toolkit.forecasting import backtest
+from lstm_toolkit.forecasting.backtest import OutputForm
 from lstm_toolkit.kernels import NumpyStepper
 from lstm_toolkit.many_series import ManySeriesMixin
 from lstm_toolkit.models import (
@@ -37,7 +37,7 @@ from lstm_toolkit.models import (
     state_sizes,
     window_norm_scales,
 )
-from lstm_toolkit.training import TrainingConfig, compile_model, default_callbacks, fit
+from lstm_toolkit.training import compile_model, default_callbacks, fit
 
 STRATEGIES = ("direct", "recursive")
 ENGINES = ("auto", "numpy", "tf")
@@ -399,7 +399,7 @@ class Forecaster(ManySeriesMixin, Estimator):
         return levels
 
     def _output_form(self):
-        """`(loss, levels)` describing the forecast arrays `_forecast_at` returns for a probabilistic model.
+        """The `OutputForm` of the forecast arrays `_forecast_at` returns (None for a point model).
 
         A direct model returns its distribution parameters (its own loss). A
         recursive model's distribution over several steps has no closed form:
@@ -407,10 +407,12 @@ class Forecaster(ManySeriesMixin, Estimator):
         origin, on the CRPS grid plus the requested levels, read as a
         "quantile" forecast.
         """
+        if not self.probabilistic:
+            return None
         levels = self._check_loss()
         if self.strategy == "recursive":
-            return "quantile", tuple(sorted(set(probabilistic.CRPS_LEVELS) | set(levels) | {0.5}))
-        return self.loss, levels
+            return OutputForm(self.loss, levels, "quantile", tuple(sorted(set(probabilistic.CRPS_LEVELS) | set(levels) | {0.5})))
+        return OutputForm(self.loss, levels, self.loss, levels)
 
     def _compile_args(self):
         """The loss (and metrics) `compile_model` gets for this Forecaster's `loss`."""
@@ -543,7 +545,7 @@ class Forecaster(ManySeriesMixin, Estimator):
             window_norm = "last"
             if 1 < season <= self.lookback:
                 members = series.members.values() if isinstance(series, SeriesCollection) else [series]
-                errors = np.array([_training_baseline_errors(m, self.horizon, season) for m in members])
+                errors = np.array([backtest.training_baseline_errors(m, self.horizon, season) for m in members])
                 naive, seasonal = errors.mean(axis=0)
                 window_norm = "seasonal" if seasonal < naive else "last"
         return dataclasses.replace(config, window_norm=window_norm, season_length=season)
@@ -623,7 +625,7 @@ class Forecaster(ManySeriesMixin, Estimator):
             return function(windows, *self._context_inputs(len(windows))).numpy()
         if not self.probabilistic:
             return self._roll_forward(windows, future_times, lambda output: output)
-        levels = self._output_form()[1]
+        levels = self._output_form().array_levels
         rng = np.random.default_rng(self.seed if self.seed is not None else 0)  # the same quantiles on every call
         paths = self._sample_paths(windows, future_times, SAMPLE_PATHS, 1.0, rng)
         return np.moveaxis(np.quantile(paths, levels, axis=1), 0, -1)
@@ -742,12 +744,11 @@ class Forecaster(ManySeriesMixin, Estimator):
             return probabilistic.sample(forecast, self.loss, int(num_samples), temperature, self._check_loss(), seed)
         if not self.probabilistic:
             return pd.DataFrame(forecast, index=index, columns=targets)
-        levels = self._check_loss()
-        loss, model_levels = self._output_form()
-        frame = pd.DataFrame(probabilistic.point_of(forecast, loss, model_levels), index=index, columns=targets)
-        quantiles = probabilistic.quantiles_of(forecast, loss, levels, model_levels)
+        form = self._output_form()
+        frame = pd.DataFrame(form.point(forecast), index=index, columns=targets)
+        quantiles = form.quantiles(forecast)
         for position, target in enumerate(targets):
-            for k, level in enumerate(levels):
+            for k, level in enumerate(form.levels):
                 frame[f"{target}_q{level:g}"] = quantiles[:, position, k]
         return frame
 
@@ -792,7 +793,7 @@ class Forecaster(ManySeriesMixin, Estimator):
         if not self.probabilistic:
             return series.inverse_targets(scaled)
         multiplier, offset = self.scaler_.coefficients(self.spec_.targets)
-        return probabilistic.to_original(scaled, self._output_form()[0], multiplier, offset)
+        return probabilistic.to_original(scaled, self._output_form().array_loss, multiplier, offset)
 
     def windowed(self, data):
         """`data` as the trained model sees it: a `WindowedSeries` scaled with the fitted scaler.
@@ -954,24 +955,6 @@ class Forecaster(ManySeriesMixin, Estimator):
 
         return export.export(self, path, format=format)
 
-    def _first_forecast_row(self, index, start):
-        if start is None:
-            first = int(index.searchsorted(self.fit_end_, side="right")) if _comparable(index, self.fit_end_) else len(index)
-            if first >= len(index):
-                raise DataError(
-                    f"The data has no rows after the training data (which ends at {self.fit_end_}), so "
-                    "there is nothing out-of-sample to backtest. Pass data that goes on past the "
-                    "training period, or an explicit `start=` (an in-sample backtest is optimistic)."
-                )
-            return first
-        if isinstance(start, numbers.Real) and not isinstance(start, numbers.Integral):
-            if not 0.0 < start < 1.0:
-                raise DataError(f"`start` as a fraction must lie in (0, 1). Received: start={start}")
-            return int(round(len(index) * start))
-        if isinstance(start, numbers.Integral):
-            return int(start)
-        return int(index.searchsorted(pd.Timestamp(start), side="left"))
-
     def backtest(self, data, start=None, stride=1):
         """Rolling-origin forecasts from every `stride`-th origin, in batched passes.
 
@@ -995,69 +978,16 @@ class Forecaster(ManySeriesMixin, Estimator):
         self._check_fitted()
         if self._is_global_fit():
             return self._with_id(self._per_series(data, "backtest", start, stride)).reset_index(drop=True)
-        return self._backtest(self._series(data), start, stride)
-
-    def _backtest(self, series, start, stride, arrays=None):
-        """The tidy backtest frame (from `arrays` of `_backtest_arrays` when already computed)."""
-        arrays = self._backtest_arrays(series, start, stride) if arrays is None else arrays
-        forecast, steps, n_targets = arrays["forecast"], np.arange(1, self.horizon + 1), len(self.spec_.targets)
-        columns = {"forecast": forecast}
-        if self.probabilistic:
-            levels = self._check_loss()
-            loss, model_levels = self._output_form()
-            columns["forecast"] = probabilistic.point_of(forecast, loss, model_levels)
-            quantiles = probabilistic.quantiles_of(forecast, loss, levels, model_levels)
-            # one naming rule in predict and backtest: the quantiles of a point column X are X_q{level}
-            columns.update({f"forecast_q{level:g}": quantiles[..., k] for k, level in enumerate(levels)})
-        columns.update({name: arrays[name] for name in ("actual", "naive", "seasonal_naive")})
-        origins = arrays["origins"]
-        frame = pd.DataFrame(
-            {
-                "origin": np.repeat(np.asarray(series.index)[origins], self.horizon * n_targets),
-                "timestamp": np.repeat(arrays["future_times"].ravel(), n_targets),
-                "step": np.tile(np.repeat(steps, n_targets), len(origins)),
-                "target": np.tile(np.asarray(self.spec_.targets, dtype=object), len(origins) * self.horizon),
-                **{name: values.ravel() for name, values in columns.items()},
-            }
-        )
-        frame.attrs["first_forecast_row"] = arrays["first"]
-        return frame
+        series = self._series(data)
+        return backtest.backtest_frame(series, self._backtest_arrays(series, start, stride), horizon=self.horizon,
+                                       targets=self.spec_.targets, output_form=self._output_form())
 
     def _backtest_arrays(self, series, start, stride):
-        """Backtest forecasts in original units as arrays: origins, forecast (or parameters), actual, baselines."""
-        if isinstance(stride, bool) or not isinstance(stride, numbers.Integral) or stride < 1:
-            raise ConfigError(f"`stride` must be a positive integer. Received: stride={stride!r}")
-        index = series.index
-        first = max(self._first_forecast_row(index, start), self.spec_.lookback)
-        origins = np.arange(first - 1, len(index) - self.horizon, stride)
-        if len(origins) == 0:
-            raise DataError(
-                f"No origin has {self.horizon} actual values after it from row {first} on: the data "
-                f"has {len(index)} rows. Start earlier or give more data."
-            )
-        if _comparable(index, self.fit_end_) and index[first] <= self.fit_end_:
-            warnings.warn(
-                f"The backtest starts at {index[first]}, inside the training data (which ends at "
-                f"{self.fit_end_}): its errors are in-sample and optimistic.",
-                LeakageWarning,
-                stacklevel=3,
-            )
-        future_rows = origins[:, None] + np.arange(1, self.horizon + 1)[None, :]
-        future_times = np.asarray(index)[future_rows]
-        actual = self._actual_targets(series)
-        return {
-            "first": int(first),
-            "origins": origins,
-            "future_times": future_times,
-            "forecast": self._to_original(series, self._forecast_at(series, origins, future_times)),
-            "actual": actual[future_rows],
-            "naive": naive_forecast(actual, origins, self.horizon),
-            "seasonal_naive": seasonal_naive_forecast(actual, origins, self.horizon, self.season_length_),
-        }
-
-    def _actual_targets(self, series):
-        """The targets in original units, (rows, n_targets)."""
-        return series.raw[:, [series.spec.data_columns.index(t) for t in self.spec_.targets]]
+        return backtest.backtest_arrays(
+            series, start, stride, horizon=self.horizon, lookback=self.spec_.lookback, fit_end=self.fit_end_,
+            season_length=self.season_length_, targets=self.spec_.targets,
+            forecast=lambda s, origins, times: self._to_original(s, self._forecast_at(s, origins, times)),
+        )
 
     def evaluate(self, data, start=None, stride=1, by_target=False, by_series=False):
         """Backtest metrics in original units for the model and the naive baselines.
@@ -1089,63 +1019,9 @@ class Forecaster(ManySeriesMixin, Estimator):
                 return table
             return table.groupby(level=list(range(1, table.index.nlevels)), sort=False).mean()
         series = self._series(data)
-        arrays = self._backtest_arrays(series, start, stride)
-        results = self._backtest(series, start, stride, arrays)
-        history = self._actual_targets(series)[: results.attrs["first_forecast_row"]]
-        rows = {}
-        for position, target in enumerate(self.spec_.targets):
-            group = results[results["target"] == target]
-            scale = metrics.seasonal_naive_scale(history[:, position], self.season_length_)
-            for method, column in (("model", "forecast"), ("naive", "naive"), ("seasonal_naive", "seasonal_naive")):
-                rows[(target, method)] = metrics.point_metrics(group["actual"], group[column], scale)
-        columns = list(metrics.METRICS)
-        if self.probabilistic:
-            for key, values in self._probabilistic_rows(arrays, history).items():
-                rows[key].update(values)
-            columns += list(PROBABILISTIC_COLUMNS) + [f"pinball_q{level:g}" for level in self._check_loss()]
-        table = pd.DataFrame.from_dict(rows, orient="index")[columns]
-        table.index = pd.MultiIndex.from_tuples(table.index, names=["target", "method"])
-        if by_target:
-            return table
-        return table.groupby(level="method", sort=False).mean()
-
-    def _probabilistic_rows(self, arrays, history):
-        """CRPS and interval scores of the model and of the baselines with in-sample residual intervals.
-
-        The baselines' quantiles are their point forecast plus the quantiles of
-        their own residuals by horizon step over the history before the first
-        forecast, at the same levels as the model's, so the comparison is fair.
-        """
-        # One grid of levels for every model and baseline, so CRPS compares across losses; a quantile
-        # model's quantiles are interpolated between its own levels (and held flat beyond them).
-        loss, model_levels = self._output_form()
-        levels = tuple(sorted(set(probabilistic.CRPS_LEVELS) | set(model_levels)))
-        quantiles = {"model": probabilistic.quantiles_of(arrays["forecast"], loss, levels, model_levels)}
-        origins = np.arange(max(self.season_length_ - 1, 0), len(history) - self.horizon)
-        if len(origins) < 2:
-            raise DataError("Too little history before the first forecast for the baselines' residual intervals.")
-        past = history[origins[:, None] + np.arange(1, self.horizon + 1)[None, :]]
-        for name, forecaster in (("naive", naive_forecast), ("seasonal_naive", seasonal_naive_forecast)):
-            extra = (self.season_length_,) if name == "seasonal_naive" else ()
-            spread = probabilistic.residual_quantiles(past, forecaster(history, origins, self.horizon, *extra), levels)
-            quantiles[name] = arrays[name][..., None] + spread[None]
-        rows = {}
-        for position, target in enumerate(self.spec_.targets):
-            for method, values in quantiles.items():
-                actual = arrays["actual"][..., position]
-                rows[(target, method)] = probabilistic.probabilistic_metrics(actual, values[..., position, :], levels)
-                losses = probabilistic.pinball(actual, values[..., position, :], levels)
-                rows[(target, method)].update(
-                    {f"pinball_q{level:g}": losses[levels.index(level)] for level in self._check_loss()}
-                )
-            if self.loss == "quantile":  # no interval beyond the levels the model was trained on
-                trained = [round(q, 6) for q in self._check_loss()]
-                for coverage in probabilistic.INTERVALS:
-                    low, high = round((1 - coverage) / 2, 6), round((1 + coverage) / 2, 6)
-                    if low not in trained or high not in trained:
-                        name = round(coverage * 100)
-                        rows[(target, "model")].update({f"coverage_{name}": float("nan"), f"width_{name}": float("nan")})
-        return rows
+        return backtest.evaluate_table(series, self._backtest_arrays(series, start, stride), horizon=self.horizon,
+                                       targets=self.spec_.targets, season_length=self.season_length_,
+                                       output_form=self._output_form(), by_target=by_target)
 
     # --- persistence ------------------------------------------------------------
 
@@ -1181,24 +1057,6 @@ class Forecaster(ManySeriesMixin, Estimator):
         if "scalers" in state:
             self._set_many_series_state(state, Scaler.from_dict)
             self.fit_ends_ = {key: _decode_label(value) for key, value in state["fit_ends"]}
-
-
-PROBABILISTIC_COLUMNS = ("CRPS", "coverage_80", "width_80", "coverage_95", "width_95")
-
-
-def _training_baseline_errors(series, horizon, season_length, max_origins=2000):
-    """Mean absolute errors of the naive and seasonal-naive forecasts over the training part."""
-    targets = series.targets[: series.bounds["train"][1]]
-    origins = np.arange(season_length - 1, len(targets) - horizon)
-    origins = origins[:: max(1, len(origins) // max_origins)]
-    actual = targets[origins[:, None] + np.arange(1, horizon + 1)[None, :]]
-    naive = naive_forecast(targets, origins, horizon)
-    seasonal = seasonal_naive_forecast(targets, origins, horizon, season_length)
-    return float(np.abs(actual - naive).mean()), float(np.abs(actual - seasonal).mean())
-
-
-def _comparable(index, label):
-    return isinstance(index, pd.DatetimeIndex) == isinstance(label, pd.Timestamp)
 
 
 def _encode_label(label):

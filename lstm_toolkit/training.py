@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import os
 
-
 from lstm_toolkit.backend import keras
 from lstm_toolkit.errors import ConfigError
 

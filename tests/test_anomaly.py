@@ -31,7 +31,7 @@ def periodic_with_spike(n=1200, period=24, spike_at=900, width=3, seed=0):
 @pytest.fixture(scope="module", params=["forecast", "autoencoder"])
 def fitted(request):
     frame, labels = periodic_with_spike()
-    detector = AnomalyDetector(method=request.param, window=24, model=TINY, epochs=8, learning_rate=0.01,
+    detector = AnomalyDetector(method=request.param, lookback=24, model=TINY, epochs=8, learning_rate=0.01,
                                verbose=0, seed=0)
     return detector.fit(frame), frame, labels
 
@@ -70,6 +70,13 @@ def test_detector_scores_flags_and_beats_chance(fitted):
     assert detector.score(frame, labels) == table.loc["detector", "roc_auc"]  # score: one number
 
 
+def test_window_is_the_deprecated_name_of_lookback():
+    frame, _ = periodic_with_spike(n=300)
+    with pytest.warns(DeprecationWarning, match="lookback="):
+        detector = AnomalyDetector(window=8, model=TINY, epochs=1, verbose=0, seed=0).fit(frame)
+    assert detector.lookback_ == 8 and detector.get_params()["window"] == 8
+
+
 def test_score_without_labels_is_deprecated_and_still_per_step(fitted):
     detector, frame, _ = fitted
     with pytest.warns(DeprecationWarning, match="score_samples"):
@@ -92,7 +99,7 @@ def test_multichannel_detector_scores_a_spike_in_either_channel():
     frame, labels = periodic_with_spike(n=600, spike_at=450)
     quiet, _ = periodic_with_spike(n=600, spike_at=0, width=0, seed=1)
     both = pd.DataFrame({"a": quiet["value"], "b": frame["value"]})
-    detector = AnomalyDetector(window=24, model=TINY, epochs=4, learning_rate=0.01, smooth=1, verbose=0, seed=0)
+    detector = AnomalyDetector(lookback=24, model=TINY, epochs=4, learning_rate=0.01, smooth=1, verbose=0, seed=0)
     scores = detector.fit(both).score_samples(both)
     assert scores.shape == (600,)
     assert 449 <= int(np.nanargmax(scores)) <= 453  # the spike is in the second channel only (no score before a window)
@@ -102,14 +109,14 @@ def test_multichannel_detector_scores_a_spike_in_either_channel():
 def test_detector_bad_input():
     frame, _ = periodic_with_spike(n=300)
     with pytest.raises(DataError, match="NaN"):
-        AnomalyDetector(window=8, epochs=1, verbose=0).fit(frame.assign(value=frame["value"].where(frame.index != 5)))
+        AnomalyDetector(lookback=8, epochs=1, verbose=0).fit(frame.assign(value=frame["value"].where(frame.index != 5)))
     with pytest.raises(DataError, match="at least 400"):
-        AnomalyDetector(window=100, epochs=1, verbose=0).fit(frame)
+        AnomalyDetector(lookback=100, epochs=1, verbose=0).fit(frame)
     with pytest.raises(DataError, match="not numeric"):
-        AnomalyDetector(window=8, epochs=1, verbose=0).fit(frame.assign(kind="a"))
+        AnomalyDetector(lookback=8, epochs=1, verbose=0).fit(frame.assign(kind="a"))
     with pytest.raises(ConfigError, match="method"):
         AnomalyDetector(method="magic").fit(frame)
-    detector = AnomalyDetector(window=8, model=TINY, epochs=1, verbose=0, seed=0).fit(frame)
+    detector = AnomalyDetector(lookback=8, model=TINY, epochs=1, verbose=0, seed=0).fit(frame)
     with pytest.raises(DataError, match="fit on 1"):
         detector.score_samples(np.zeros((100, 2)))
     with pytest.raises(DataError, match="one label per row"):

@@ -86,7 +86,7 @@ CASES = {
         lambda: _steps()[0],
     ),
     "AnomalyDetector": (
-        lambda: AnomalyDetector(window=16, model=TINY, epochs=1, verbose=0, seed=0),
+        lambda: AnomalyDetector(lookback=16, model=TINY, epochs=1, verbose=0, seed=0),
         lambda: (_signal(),),
         _signal,
     ),

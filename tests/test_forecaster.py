@@ -110,8 +110,12 @@ def test_backtest_rows_and_baselines(fitted, data):
 
 
 def test_backtest_inside_the_training_data_warns(fitted, data):
-    with pytest.warns(LeakageWarning, match="in-sample"):
+    with pytest.warns(LeakageWarning, match="in-sample") as record:
         fitted.backtest(data, start=500, stride=100)
+    assert record[0].filename == __file__  # the warning points at the caller's line
+    with pytest.warns(LeakageWarning) as record:
+        fitted.evaluate(data, start=500, stride=100)
+    assert record[0].filename == __file__
 
 
 def test_backtest_without_new_data_explains_itself(fitted, data):

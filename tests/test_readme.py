@@ -52,4 +52,4 @@ def test_the_defaults_table_matches_the_estimators():
             assert float(cell.split()[0]) == classes[name]().get_params()[parameter], (parameter, name)
             checked += 1
     assert checked == 30
-    assert table["lookback"][0] == str(Forecaster().lookback) and table["lookback"][4].startswith(str(AnomalyDetector().window))
+    assert table["lookback"][0] == str(Forecaster().lookback) and table["lookback"][4].startswith(str(AnomalyDetector().lookback))

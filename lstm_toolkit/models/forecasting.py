@@ -5,7 +5,7 @@ from __future__ import annotations
 from lstm_toolkit import probabilistic
 from lstm_toolkit.backend import keras, ops
 from lstm_toolkit.errors import ConfigError
-from lstm_toolkit.models.config import ATTENTIONS, CELLS, STATE_PARTS, ModelConfig
+from lstm_toolkit.models.config import ATTENTIONS, CELLS, STATE_PARTS, ModelConfig  # noqa: F401 (the examples use it)
 from lstm_toolkit.models.normalization import LastValueResidual, WindowDenormalization, WindowNormalization
 from lstm_toolkit.models.recurrent import dense_head, recurrent_stack, warn_if_not_cudnn
 from lstm_toolkit.probabilistic import DEFAULT_QUANTILES

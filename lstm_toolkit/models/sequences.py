@@ -8,7 +8,6 @@ from lstm_toolkit.backend import keras
 from lstm_toolkit.errors import ConfigError
 from lstm_toolkit.models.recurrent import dense_head, recurrent_stack, warn_if_not_cudnn
 
-
 # --- spatiotemporal grids ---------------------------------------------------------------
 
 

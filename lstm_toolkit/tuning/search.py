@@ -1,4 +1,4 @@
-"""Keras Tuner searches over the model factory: search space, HyperModel, tuners and `tune`."""
+"""Running a search: the recording tuners, `tune` and `tune_frames`, and the trials table."""
 
 from __future__ import annotations
 
@@ -10,15 +10,15 @@ import os
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from lstm_toolkit.backend import keras, keras_tuner
 from lstm_toolkit import atomic
+from lstm_toolkit.backend import keras, keras_tuner
 from lstm_toolkit.errors import ConfigError
 from lstm_toolkit.forecaster import Forecaster
-from lstm_toolkit.models import ARCHITECTURES, ATTENTIONS, CELLS
-from lstm_toolkit.training import TrainingConfig, compile_model, default_callbacks
+from lstm_toolkit.training import TrainingConfig, default_callbacks
+from lstm_toolkit.tuning.hypermodels import ForecastHyperModel, FrameHyperModel
+from lstm_toolkit.tuning.space import FrameSearchSpace, SearchSpace
 
 RECORD_FILE = "lstm_toolkit_trial.json"
 
@@ -36,191 +36,6 @@ def is_search_worker():
     False
     """
     return "KERASTUNER_ORACLE_IP" in os.environ and "chief" not in os.environ.get("KERASTUNER_TUNER_ID", "chief")
-
-
-@dataclasses.dataclass(frozen=True)
-class SearchSpace:
-    """What a search may vary. A `(low, high)` pair is searched; a single value is fixed.
-
-    Args:
-        units: units per recurrent layer, searched per layer (inactive deeper
-            layers do not enter the search).
-        units_step: step of the units grid.
-        depth: number of stacked recurrent layers.
-        dropout: dropout between layers.
-        dropout_step: step of the dropout grid.
-        learning_rate: Adam's learning rate, searched on a log scale.
-        cell: the cells to choose from ("lstm", "gru", "peephole").
-        bidirectional: the choices for `bidirectional` (stacked architecture
-            only: a seq2seq trial is unidirectional).
-        architecture: the choices of `ModelConfig.architecture` ("stacked", "seq2seq").
-        attention: the seq2seq attentions to choose from ("dot", "additive", "none").
-
-    Example:
-    >>> space = SearchSpace(depth=2, units=(64, 128))  # fix the depth, narrow the units
-    >>> hp = keras_tuner.HyperParameters()
-    >>> space.declare(hp)["units"]
-    (64, 64)
-    >>> sorted(hp.values)
-    ['architecture', 'attention', 'bidirectional', 'cell', 'depth', 'dropout', 'learning_rate', 'units_1', 'units_2']
-    >>> SearchSpace.from_dict(space.to_dict()) == space
-    True
-    """
-
-    units: tuple | int = (32, 256)
-    units_step: int = 32
-    depth: tuple | int = (1, 4)
-    dropout: tuple | float = (0.0, 0.5)
-    dropout_step: float = 0.1
-    learning_rate: tuple | float = (1e-4, 1e-2)
-    cell: tuple = ("lstm",)
-    bidirectional: tuple = (False,)
-    architecture: tuple = ("stacked",)
-    attention: tuple = ("dot",)
-
-    def __post_init__(self):
-        _normalise(self, pairs=("units", "depth", "dropout", "learning_rate"),
-                   choices=("cell", "bidirectional", "architecture", "attention"))
-        for name, known in (("cell", CELLS), ("architecture", ARCHITECTURES), ("attention", ATTENTIONS)):
-            unknown = [c for c in getattr(self, name) if c not in known]
-            if unknown:
-                raise ConfigError(f"Unknown {name}(s) {unknown}; choose from {list(known)}.")
-        if self.units[0] < 1 or self.depth[0] < 1:
-            raise ConfigError(f"`units` and `depth` must be positive. Received: units={self.units}, depth={self.depth}")
-        if not 0 < self.learning_rate[0]:
-            raise ConfigError(f"`learning_rate` must be positive. Received: learning_rate={self.learning_rate}")
-
-    def declare(self, hp):
-        """Declares the hyperparameters on `hp` and returns their values for this trial."""
-        depth = _int(hp, "depth", self.depth)
-        units = []
-        for layer in range(1, self.depth[1] + 1):
-            if layer == 1:
-                units.append(_int(hp, "units_1", self.units, self.units_step))
-                continue
-            # Deeper layers exist only for the depths that use them.
-            with hp.conditional_scope("depth", list(range(layer, self.depth[1] + 1))):
-                value = _int(hp, f"units_{layer}", self.units, self.units_step)
-            if layer <= depth:
-                units.append(value)
-        dropout = _float(hp, "dropout", self.dropout, self.dropout_step)
-        learning_rate = _float(hp, "learning_rate", self.learning_rate, None, sampling="log")
-        cell = _choice(hp, "cell", self.cell)
-        bidirectional = _choice(hp, "bidirectional", self.bidirectional)
-        architecture = _choice(hp, "architecture", self.architecture)
-        attention = _choice(hp, "attention", self.attention)
-        return {
-            "units": tuple(units),
-            "dropout": dropout,
-            "learning_rate": learning_rate,
-            "cell": cell,
-            "bidirectional": bidirectional and architecture == "stacked",
-            "architecture": architecture,
-            "attention": attention,
-        }
-
-    def to_dict(self):
-        return {name: list(value) for name, value in dataclasses.asdict(self).items() if isinstance(value, tuple)} | {
-            "units_step": self.units_step,
-            "dropout_step": self.dropout_step,
-        }
-
-    @classmethod
-    def from_dict(cls, config):
-        return cls(**config)
-
-
-def _normalise(space, pairs, choices):
-    """Turns each of `pairs` into a (low, high) tuple and each of `choices` into a tuple, in place."""
-    for name in pairs:
-        value = getattr(space, name)
-        pair = tuple(value) if isinstance(value, (list, tuple)) else (value, value)
-        if len(pair) != 2 or pair[0] > pair[1]:
-            raise ConfigError(f"`{name}` must be a value or a (low, high) pair. Received: {name}={value!r}")
-        object.__setattr__(space, name, pair)
-    for name in choices:
-        value = getattr(space, name)
-        object.__setattr__(space, name, tuple(value) if isinstance(value, (list, tuple)) else (value,))
-
-
-def _int(hp, name, bounds, step=1):
-    low, high = bounds
-    if low == high:
-        return hp.Fixed(name, int(low))
-    return hp.Int(name, int(low), int(high), step=step)
-
-
-def _float(hp, name, bounds, step, sampling="linear"):
-    low, high = bounds
-    if low == high:
-        return hp.Fixed(name, float(low))
-    return hp.Float(name, float(low), float(high), step=step, sampling=sampling)
-
-
-def _choice(hp, name, choices):
-    if len(choices) == 1:
-        return hp.Fixed(name, choices[0])
-    return hp.Choice(name, list(choices))
-
-
-class ForecastHyperModel(keras_tuner.HyperModel):
-    """Builds and trains one trial's model for a prepared `Forecaster`.
-
-    The search space is declared where the model is built; the data is windowed
-    once (by `Forecaster.prepare`) and each trial gets fresh datasets and the
-    same seed, so a trial's result does not depend on which process ran it.
-    """
-
-    def __init__(self, forecaster, series, space, epochs, seed=None):
-        super().__init__(name="lstm_toolkit_forecaster")
-        self.forecaster = forecaster
-        self.series = series
-        self.space = space
-        self.epochs = epochs
-        self.seed = seed
-
-    def model_config(self, values):
-        """The `ModelConfig` of a trial's declared values."""
-        return dataclasses.replace(
-            self.forecaster.model_config_,
-            units=values["units"],
-            dropout=values["dropout"],
-            cell=values["cell"],
-            bidirectional=values["bidirectional"],
-            architecture=values["architecture"],
-            attention=values["attention"],
-        )
-
-    def build(self, hp):
-        values = self.space.declare(hp)
-        if self.seed is not None:
-            keras.utils.set_random_seed(self.seed)
-        model = self.forecaster.build_network(self.model_config(values))
-        config = TrainingConfig(
-            learning_rate=values["learning_rate"], clipnorm=self.forecaster.clipnorm, epochs=self.forecaster.epochs
-        )
-        # A probabilistic Forecaster (loss="quantile", "gaussian", ...) trains every trial with its
-        # pinball loss or likelihood, so the objective "val_loss" is then a probabilistic score.
-        return self.forecaster.compile_network(model, config)
-
-    def fit(self, hp, model, *args, epochs=None, callbacks=None, verbose=0, **kwargs):
-        batch_size = self.forecaster.batch_size
-        future = self.forecaster.future_channels(self.model_config(self.space.declare(hp)))  # known ahead
-        history = model.fit(
-            self.series.dataset("train", batch_size=batch_size, seed=self.seed, future_channels=future),
-            validation_data=self.series.dataset("validation", batch_size=batch_size, future_channels=future),
-            epochs=epochs or self.epochs,
-            callbacks=callbacks,
-            verbose=verbose,
-            shuffle=False,
-            **kwargs,
-        )
-        losses = history.history.get("loss", [])
-        if not losses or not np.all(np.isfinite(losses)):
-            raise keras_tuner.errors.FailedTrialError(
-                f"Training diverged (loss {losses[-1] if losses else 'missing'}); trial recorded as failed."
-            )
-        return history
 
 
 class _RecordingTuner:
@@ -428,80 +243,6 @@ def trials_table(search):
 
 
 # --- ConvLSTM frame forecasters ------------------------------------------------------------
-
-
-@dataclasses.dataclass(frozen=True)
-class FrameSearchSpace:
-    """What a search over ConvLSTM frame forecasters may vary (a pair is searched, one value fixed).
-
-    Args:
-        filters: filters per ConvLSTM layer, searched per layer.
-        filters_step: step of the filters grid.
-        depth: number of stacked ConvLSTM layers.
-        kernel_size: the square kernel sizes to choose from.
-        learning_rate: Adam's learning rate, searched on a log scale.
-
-    Example:
-    >>> hp = keras_tuner.HyperParameters()
-    >>> FrameSearchSpace(depth=2).declare(hp)["filters"]
-    (8, 8)
-    >>> FrameSearchSpace.from_dict(FrameSearchSpace().to_dict()) == FrameSearchSpace()
-    True
-    """
-
-    filters: tuple | int = (8, 32)
-    filters_step: int = 8
-    depth: tuple | int = (1, 2)
-    kernel_size: tuple = (3, 5)
-    learning_rate: tuple | float = (1e-3, 1e-2)
-
-    def __post_init__(self):
-        _normalise(self, pairs=("filters", "depth", "learning_rate"), choices=("kernel_size",))
-        if self.filters[0] < 1 or self.depth[0] < 1 or not self.learning_rate[0] > 0:
-            raise ConfigError(f"`filters`, `depth` and `learning_rate` must be positive. Received: {self}")
-
-    def declare(self, hp):
-        depth = _int(hp, "depth", self.depth)
-        filters = tuple(_int(hp, f"filters_{k}", self.filters, self.filters_step) for k in range(1, depth + 1))
-        return {
-            "filters": filters,
-            "kernel_size": _choice(hp, "kernel_size", self.kernel_size),
-            "learning_rate": _float(hp, "learning_rate", self.learning_rate, None, sampling="log"),
-        }
-
-    def to_dict(self):
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
-
-    @classmethod
-    def from_dict(cls, config):
-        return cls(**config)
-
-
-class FrameHyperModel(keras_tuner.HyperModel):
-    """Builds and trains one trial's ConvLSTM for a prepared `FrameForecaster`."""
-
-    def __init__(self, forecaster, train, val, space, epochs, seed=None):
-        super().__init__(name="lstm_toolkit_frames")
-        self.forecaster, self.train, self.val = forecaster, train, val
-        self.space, self.epochs, self.seed = space, epochs, seed
-
-    def build(self, hp):
-        values = self.space.declare(hp)
-        if self.seed is not None:
-            keras.utils.set_random_seed(self.seed)
-        model = self.forecaster.build_network(values["filters"], values["kernel_size"])
-        config = TrainingConfig(learning_rate=values["learning_rate"], clipnorm=self.forecaster.clipnorm,
-                                loss=self.forecaster.loss_)
-        return compile_model(model, config, metrics=("mse",))
-
-    def fit(self, hp, model, *args, epochs=None, callbacks=None, verbose=0, **kwargs):
-        history = model.fit(self.forecaster.windows(self.train, shuffle=True),
-                            validation_data=self.forecaster.windows(self.val), epochs=epochs or self.epochs,
-                            callbacks=callbacks, verbose=verbose, shuffle=False, **kwargs)
-        losses = history.history.get("loss", [])
-        if not losses or not np.all(np.isfinite(losses)):
-            raise keras_tuner.errors.FailedTrialError("Training diverged; trial recorded as failed.")
-        return history
 
 
 def tune_frames(

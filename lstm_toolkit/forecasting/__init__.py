@@ -1,0 +1,1 @@
+"""What forecasters share beyond the estimator base: rolling-origin backtests and their scores (`backtest`)."""

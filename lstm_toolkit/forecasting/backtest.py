@@ -1,0 +1,232 @@
+"""Rolling-origin backtests and their scores, written once for every forecaster (point or probabilistic).
+
+The functions here take the series, the fitted settings they need and a
+`forecast(series, origins, future_times)` callable that returns forecasts in
+original units; they know nothing else of the estimator. `Forecaster.backtest`
+and `Forecaster.evaluate` are thin wrappers around them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import numbers
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from lstm_toolkit import metrics, probabilistic
+from lstm_toolkit.baselines import naive_forecast, seasonal_naive_forecast
+from lstm_toolkit.errors import ConfigError, DataError, LeakageWarning
+
+PROBABILISTIC_COLUMNS = ("CRPS", "coverage_80", "width_80", "coverage_95", "width_95")
+BASELINES = ("naive", "seasonal_naive")
+
+
+@dataclasses.dataclass(frozen=True)
+class OutputForm:
+    """How to read a probabilistic forecaster's forecast arrays.
+
+    Args:
+        loss: the loss the model was trained with ("quantile", "gaussian", "student_t").
+        levels: the quantile levels its forecasts report (the Forecaster's `quantiles`).
+        array_loss, array_levels: how the arrays are parameterised: the model's
+            own distribution parameters, or (a recursive model's sampled paths)
+            quantiles at `array_levels`, read as a "quantile" forecast.
+
+    Example:
+    >>> form = OutputForm("quantile", (0.1, 0.5, 0.9), "quantile", (0.1, 0.5, 0.9))
+    >>> form.point(np.array([[[1.0, 2.0, 3.0]]])).tolist()
+    [[2.0]]
+    """
+
+    loss: str
+    levels: tuple
+    array_loss: str
+    array_levels: tuple
+
+    def point(self, arrays):
+        """The point forecast (median) of forecast arrays."""
+        return probabilistic.point_of(arrays, self.array_loss, self.array_levels)
+
+    def quantiles(self, arrays, levels=None):
+        """Quantiles `(..., len(levels))` of forecast arrays at `levels` (default: the reported levels)."""
+        return probabilistic.quantiles_of(arrays, self.array_loss, self.levels if levels is None else levels, self.array_levels)
+
+
+def first_forecast_row(index, start, fit_end):
+    """The first row a backtest forecasts: after the training data (`fit_end`), or as `start` says.
+
+    `start` is None (the first row after `fit_end`), a fraction of the rows,
+    a row number or a timestamp.
+    """
+    if start is None:
+        first = int(index.searchsorted(fit_end, side="right")) if comparable(index, fit_end) else len(index)
+        if first >= len(index):
+            raise DataError(
+                f"The data has no rows after the training data (which ends at {fit_end}), so "
+                "there is nothing out-of-sample to backtest. Pass data that goes on past the "
+                "training period, or an explicit `start=` (an in-sample backtest is optimistic)."
+            )
+        return first
+    if isinstance(start, numbers.Real) and not isinstance(start, numbers.Integral):
+        if not 0.0 < start < 1.0:
+            raise DataError(f"`start` as a fraction must lie in (0, 1). Received: start={start}")
+        return int(round(len(index) * start))
+    if isinstance(start, numbers.Integral):
+        return int(start)
+    return int(index.searchsorted(pd.Timestamp(start), side="left"))
+
+
+def comparable(index, label):
+    """Whether a row label (a timestamp or a row number) can be compared with `index`."""
+    return isinstance(index, pd.DatetimeIndex) == isinstance(label, pd.Timestamp)
+
+
+def actual_targets(series, targets):
+    """The targets of a `WindowedSeries` in original units, `(rows, n_targets)`."""
+    return series.raw[:, [series.spec.data_columns.index(t) for t in targets]]
+
+
+def backtest_arrays(series, start, stride, *, horizon, lookback, fit_end, season_length, targets, forecast):
+    """Backtest forecasts in original units as arrays: origins, forecast (or parameters), actual, baselines.
+
+    Args:
+        series: the `WindowedSeries` to backtest, history included.
+        start, stride: as for `Forecaster.backtest`.
+        horizon, lookback, fit_end, season_length, targets: the forecaster's fitted settings.
+        forecast: `forecast(series, origins, future_times)`, the forecasts at
+            those origin rows in original units (or distribution parameters).
+
+    Returns:
+        A dict of first (row), origins, future_times, forecast, actual, naive, seasonal_naive.
+    """
+    if isinstance(stride, bool) or not isinstance(stride, numbers.Integral) or stride < 1:
+        raise ConfigError(f"`stride` must be a positive integer. Received: stride={stride!r}")
+    index = series.index
+    first = max(first_forecast_row(index, start, fit_end), lookback)
+    origins = np.arange(first - 1, len(index) - horizon, stride)
+    if len(origins) == 0:
+        raise DataError(
+            f"No origin has {horizon} actual values after it from row {first} on: the data "
+            f"has {len(index)} rows. Start earlier or give more data."
+        )
+    if comparable(index, fit_end) and index[first] <= fit_end:
+        warnings.warn(
+            f"The backtest starts at {index[first]}, inside the training data (which ends at "
+            f"{fit_end}): its errors are in-sample and optimistic.",
+            LeakageWarning,
+            stacklevel=4,  # the caller of Forecaster.backtest / evaluate (through Forecaster._backtest_arrays)
+        )
+    future_rows = origins[:, None] + np.arange(1, horizon + 1)[None, :]
+    future_times = np.asarray(index)[future_rows]
+    actual = actual_targets(series, targets)
+    return {
+        "first": int(first),
+        "origins": origins,
+        "future_times": future_times,
+        "forecast": forecast(series, origins, future_times),
+        "actual": actual[future_rows],
+        "naive": naive_forecast(actual, origins, horizon),
+        "seasonal_naive": seasonal_naive_forecast(actual, origins, horizon, season_length),
+    }
+
+
+def backtest_frame(series, arrays, *, horizon, targets, output_form=None):
+    """The tidy backtest frame of `backtest_arrays`: one row per origin, step and target.
+
+    Columns origin, timestamp, step, target, forecast, actual, naive,
+    seasonal_naive; with an `output_form` (a probabilistic model) the
+    forecast is the median and its quantiles follow as `forecast_q{level}`,
+    as `predict` names a target's `{target}_q{level}`.
+    """
+    forecast, steps, n_targets = arrays["forecast"], np.arange(1, horizon + 1), len(targets)
+    columns = {"forecast": forecast}
+    if output_form is not None:
+        columns["forecast"] = output_form.point(forecast)
+        quantiles = output_form.quantiles(forecast)
+        columns.update({f"forecast_q{level:g}": quantiles[..., k] for k, level in enumerate(output_form.levels)})
+    columns.update({name: arrays[name] for name in ("actual", *BASELINES)})
+    origins = arrays["origins"]
+    frame = pd.DataFrame(
+        {
+            "origin": np.repeat(np.asarray(series.index)[origins], horizon * n_targets),
+            "timestamp": np.repeat(arrays["future_times"].ravel(), n_targets),
+            "step": np.tile(np.repeat(steps, n_targets), len(origins)),
+            "target": np.tile(np.asarray(targets, dtype=object), len(origins) * horizon),
+            **{name: values.ravel() for name, values in columns.items()},
+        }
+    )
+    frame.attrs["first_forecast_row"] = arrays["first"]
+    return frame
+
+
+def evaluate_table(series, arrays, *, horizon, targets, season_length, output_form=None, by_target=False):
+    """Backtest metrics of the model and the baselines on the same forecasts (see `Forecaster.evaluate`)."""
+    results = backtest_frame(series, arrays, horizon=horizon, targets=targets, output_form=output_form)
+    history = actual_targets(series, targets)[: results.attrs["first_forecast_row"]]
+    rows = {}
+    for position, target in enumerate(targets):
+        group = results[results["target"] == target]
+        scale = metrics.seasonal_naive_scale(history[:, position], season_length)
+        for method, column in (("model", "forecast"), ("naive", "naive"), ("seasonal_naive", "seasonal_naive")):
+            rows[(target, method)] = metrics.point_metrics(group["actual"], group[column], scale)
+    columns = list(metrics.METRICS)
+    if output_form is not None:
+        scores = probabilistic_rows(arrays, history, horizon=horizon, targets=targets, season_length=season_length,
+                                    output_form=output_form)
+        for key, values in scores.items():
+            rows[key].update(values)
+        columns += list(PROBABILISTIC_COLUMNS) + [f"pinball_q{level:g}" for level in output_form.levels]
+    table = pd.DataFrame.from_dict(rows, orient="index")[columns]
+    table.index = pd.MultiIndex.from_tuples(table.index, names=["target", "method"])
+    if by_target:
+        return table
+    return table.groupby(level="method", sort=False).mean()
+
+
+def probabilistic_rows(arrays, history, *, horizon, targets, season_length, output_form):
+    """CRPS and interval scores of the model and of the baselines with in-sample residual intervals.
+
+    The baselines' quantiles are their point forecast plus the quantiles of
+    their own residuals by horizon step over the history before the first
+    forecast, at the same levels as the model's, so the comparison is fair.
+    """
+    # One grid of levels for every model and baseline, so CRPS compares across losses; a quantile
+    # model's quantiles are interpolated between its own levels (and held flat beyond them).
+    levels = tuple(sorted(set(probabilistic.CRPS_LEVELS) | set(output_form.array_levels)))
+    quantiles = {"model": output_form.quantiles(arrays["forecast"], levels)}
+    origins = np.arange(max(season_length - 1, 0), len(history) - horizon)
+    if len(origins) < 2:
+        raise DataError("Too little history before the first forecast for the baselines' residual intervals.")
+    past = history[origins[:, None] + np.arange(1, horizon + 1)[None, :]]
+    for name, baseline in (("naive", naive_forecast), ("seasonal_naive", seasonal_naive_forecast)):
+        extra = (season_length,) if name == "seasonal_naive" else ()
+        spread = probabilistic.residual_quantiles(past, baseline(history, origins, horizon, *extra), levels)
+        quantiles[name] = arrays[name][..., None] + spread[None]
+    rows = {}
+    for position, target in enumerate(targets):
+        for method, values in quantiles.items():
+            actual = arrays["actual"][..., position]
+            rows[(target, method)] = probabilistic.probabilistic_metrics(actual, values[..., position, :], levels)
+            losses = probabilistic.pinball(actual, values[..., position, :], levels)
+            rows[(target, method)].update({f"pinball_q{level:g}": losses[levels.index(level)] for level in output_form.levels})
+        if output_form.loss == "quantile":  # no interval beyond the levels the model was trained on
+            trained = [round(q, 6) for q in output_form.levels]
+            for coverage in probabilistic.INTERVALS:
+                low, high = round((1 - coverage) / 2, 6), round((1 + coverage) / 2, 6)
+                if low not in trained or high not in trained:
+                    name = round(coverage * 100)
+                    rows[(target, "model")].update({f"coverage_{name}": float("nan"), f"width_{name}": float("nan")})
+    return rows
+
+
+def training_baseline_errors(series, horizon, season_length, max_origins=2000):
+    """Mean absolute errors of the naive and seasonal-naive forecasts over the training part of `series`."""
+    targets = series.targets[: series.bounds["train"][1]]
+    origins = np.arange(season_length - 1, len(targets) - horizon)
+    origins = origins[:: max(1, len(origins) // max_origins)]
+    actual = targets[origins[:, None] + np.arange(1, horizon + 1)[None, :]]
+    naive = naive_forecast(targets, origins, horizon)
+    seasonal = seasonal_naive_forecast(targets, origins, horizon, season_length)
+    return float(np.abs(actual - naive).mean()), float(np.abs(actual - seasonal).mean())

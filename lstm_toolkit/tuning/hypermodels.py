@@ -1,0 +1,97 @@
+"""Keras Tuner HyperModels: build and train one trial's model for a prepared estimator."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from lstm_toolkit.backend import keras, keras_tuner
+from lstm_toolkit.training import TrainingConfig, compile_model
+
+
+class ForecastHyperModel(keras_tuner.HyperModel):
+    """Builds and trains one trial's model for a prepared `Forecaster`.
+
+    The search space is declared where the model is built; the data is windowed
+    once (by `Forecaster.prepare`) and each trial gets fresh datasets and the
+    same seed, so a trial's result does not depend on which process ran it.
+    """
+
+    def __init__(self, forecaster, series, space, epochs, seed=None):
+        super().__init__(name="lstm_toolkit_forecaster")
+        self.forecaster = forecaster
+        self.series = series
+        self.space = space
+        self.epochs = epochs
+        self.seed = seed
+
+    def model_config(self, values):
+        """The `ModelConfig` of a trial's declared values."""
+        return dataclasses.replace(
+            self.forecaster.model_config_,
+            units=values["units"],
+            dropout=values["dropout"],
+            cell=values["cell"],
+            bidirectional=values["bidirectional"],
+            architecture=values["architecture"],
+            attention=values["attention"],
+        )
+
+    def build(self, hp):
+        values = self.space.declare(hp)
+        if self.seed is not None:
+            keras.utils.set_random_seed(self.seed)
+        model = self.forecaster.build_network(self.model_config(values))
+        config = TrainingConfig(
+            learning_rate=values["learning_rate"], clipnorm=self.forecaster.clipnorm, epochs=self.forecaster.epochs
+        )
+        # A probabilistic Forecaster (loss="quantile", "gaussian", ...) trains every trial with its
+        # pinball loss or likelihood, so the objective "val_loss" is then a probabilistic score.
+        return self.forecaster.compile_network(model, config)
+
+    def fit(self, hp, model, *args, epochs=None, callbacks=None, verbose=0, **kwargs):
+        batch_size = self.forecaster.batch_size
+        future = self.forecaster.future_channels(self.model_config(self.space.declare(hp)))  # known ahead
+        history = model.fit(
+            self.series.dataset("train", batch_size=batch_size, seed=self.seed, future_channels=future),
+            validation_data=self.series.dataset("validation", batch_size=batch_size, future_channels=future),
+            epochs=epochs or self.epochs,
+            callbacks=callbacks,
+            verbose=verbose,
+            shuffle=False,
+            **kwargs,
+        )
+        losses = history.history.get("loss", [])
+        if not losses or not np.all(np.isfinite(losses)):
+            raise keras_tuner.errors.FailedTrialError(
+                f"Training diverged (loss {losses[-1] if losses else 'missing'}); trial recorded as failed."
+            )
+        return history
+
+
+class FrameHyperModel(keras_tuner.HyperModel):
+    """Builds and trains one trial's ConvLSTM for a prepared `FrameForecaster`."""
+
+    def __init__(self, forecaster, train, val, space, epochs, seed=None):
+        super().__init__(name="lstm_toolkit_frames")
+        self.forecaster, self.train, self.val = forecaster, train, val
+        self.space, self.epochs, self.seed = space, epochs, seed
+
+    def build(self, hp):
+        values = self.space.declare(hp)
+        if self.seed is not None:
+            keras.utils.set_random_seed(self.seed)
+        model = self.forecaster.build_network(values["filters"], values["kernel_size"])
+        config = TrainingConfig(learning_rate=values["learning_rate"], clipnorm=self.forecaster.clipnorm,
+                                loss=self.forecaster.loss_)
+        return compile_model(model, config, metrics=("mse",))
+
+    def fit(self, hp, model, *args, epochs=None, callbacks=None, verbose=0, **kwargs):
+        history = model.fit(self.forecaster.windows(self.train, shuffle=True),
+                            validation_data=self.forecaster.windows(self.val), epochs=epochs or self.epochs,
+                            callbacks=callbacks, verbose=verbose, shuffle=False, **kwargs)
+        losses = history.history.get("loss", [])
+        if not losses or not np.all(np.isfinite(losses)):
+            raise keras_tuner.errors.FailedTrialError("Training diverged; trial recorded as failed.")
+        return history
