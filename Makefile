@@ -9,15 +9,19 @@ BIN := $(VENV)/bin
 
 $(BIN)/python:
 	$(PYTHON) -m venv --clear $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	@$(BIN)/python -m pip install --quiet --upgrade pip > /dev/null 2>&1 || $(BIN)/python -m pip install --upgrade pip
 
+# pip's and setuptools' notes go to a log, shown only if the install fails: the first thing
+# `make demo` prints is the toolkit's own output.
 $(VENV)/.installed-demo: $(BIN)/python setup.cfg pyproject.toml
-	$(BIN)/python -m pip install --quiet -e ".[cpu]"
-	touch $@
+	@echo "Installing lstm-toolkit[cpu] into $(VENV) (log: $(VENV)/install.log)"
+	@$(BIN)/python -m pip install --quiet -e ".[cpu]" > $(VENV)/install.log 2>&1 || (cat $(VENV)/install.log; exit 1)
+	@touch $@
 
 $(VENV)/.installed-test: $(BIN)/python setup.cfg pyproject.toml
-	$(BIN)/python -m pip install --quiet -e ".[cpu,test]"
-	touch $@
+	@echo "Installing lstm-toolkit[cpu,test] into $(VENV) (log: $(VENV)/install.log)"
+	@$(BIN)/python -m pip install --quiet -e ".[cpu,test]" > $(VENV)/install.log 2>&1 || (cat $(VENV)/install.log; exit 1)
+	@touch $@
 
 demo: $(VENV)/.installed-demo
 	$(BIN)/lstm-toolkit demo
