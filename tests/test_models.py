@@ -92,3 +92,14 @@ def test_window_norm_model_is_level_invariant_and_saves_safely(tmp_path):
     model.save(path)
     restored = keras.models.load_model(path, safe_mode=True)
     np.testing.assert_allclose(restored.predict(x, verbose=0), base, rtol=1e-6)
+
+
+def test_moved_names_still_resolve_with_a_warning():
+    import lstm_toolkit.data as data
+    from lstm_toolkit import cells, models
+
+    with pytest.warns(DeprecationWarning, match="moved to lstm_toolkit.models.WindowNormalization"):
+        assert data.WindowNormalization is models.WindowNormalization
+    with pytest.raises(AttributeError):
+        data.NoSuchName  # noqa: B018
+    assert cells.PeepholeLSTM is models.PeepholeLSTM
