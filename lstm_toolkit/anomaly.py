@@ -24,12 +24,12 @@ import warnings
 import numpy as np
 import pandas as pd
 from sklearn.ensemble import IsolationForest
-from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score
 
 from lstm_toolkit.backend import keras
 from lstm_toolkit.data.scaling import Scaler
 from lstm_toolkit.errors import ConfigError, DataError, LeakageWarning
 from lstm_toolkit.estimators import SequenceEstimator
+from lstm_toolkit.metrics import anomaly_metrics
 from lstm_toolkit.models import ModelConfig, build_autoencoder
 
 METHODS = ("forecast", "autoencoder")
@@ -136,35 +136,6 @@ def isolation_forest_scores(values, window=64, seed=0):
     forest = IsolationForest(random_state=seed).fit(windows)
     per_window = -forest.score_samples(windows)
     return _windows_to_points(np.repeat(per_window[:, None], window, axis=1), len(values), window)
-
-
-def anomaly_metrics(labels, scores):
-    """ROC-AUC, PR-AUC (average precision) and the best F1 over all thresholds, on points with a score.
-
-    Example:
-    >>> m = anomaly_metrics([0, 0, 1, 0], [0.1, 0.2, 0.9, 0.3])
-    >>> m["roc_auc"], m["best_f1"]
-    (1.0, 1.0)
-    """
-    labels = np.asarray(labels).astype(int).ravel()
-    scores = np.asarray(scores, dtype="float64").ravel()
-    if len(labels) != len(scores):
-        raise DataError(f"{len(labels)} labels for {len(scores)} scores; give one label per step.")
-    if not set(np.unique(labels)) <= {0, 1}:
-        raise DataError(f"Labels must be 0 (normal) or 1 (anomaly); got {sorted(set(np.unique(labels).tolist()))[:5]}.")
-    scored = np.isfinite(scores)
-    labels, scores = labels[scored], scores[scored]
-    if labels.min() == labels.max():
-        raise DataError("The labels hold one class only over the scored steps; ROC-AUC needs both normal and anomalous steps.")
-    precision, recall, _ = precision_recall_curve(labels, scores)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        f1 = np.nan_to_num(2 * precision * recall / (precision + recall))
-    return {
-        "roc_auc": float(roc_auc_score(labels, scores)),
-        "pr_auc": float(average_precision_score(labels, scores)),
-        "best_f1": float(f1.max()),
-        "n_scored": int(len(scores)),
-    }
 
 
 class AnomalyDetector(SequenceEstimator):

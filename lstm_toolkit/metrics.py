@@ -1,8 +1,11 @@
-"""Point-forecast error metrics in original units, and the scale MASE divides by."""
+"""Error metrics: point forecasts in original units (and the scale MASE divides by), and anomaly scores against labels."""
 
 from __future__ import annotations
 
 import numpy as np
+from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score
+
+from lstm_toolkit.errors import DataError
 
 METRICS = ("MAE", "RMSE", "MAPE", "sMAPE", "MASE")
 
@@ -94,4 +97,33 @@ def point_metrics(actual, forecast, scale):
         "MAPE": mape(actual, forecast),
         "sMAPE": smape(actual, forecast),
         "MASE": mase(actual, forecast, scale),
+    }
+
+
+def anomaly_metrics(labels, scores):
+    """ROC-AUC, PR-AUC (average precision) and the best F1 over all thresholds, on points with a score.
+
+    Example:
+    >>> m = anomaly_metrics([0, 0, 1, 0], [0.1, 0.2, 0.9, 0.3])
+    >>> m["roc_auc"], m["best_f1"]
+    (1.0, 1.0)
+    """
+    labels = np.asarray(labels).astype(int).ravel()
+    scores = np.asarray(scores, dtype="float64").ravel()
+    if len(labels) != len(scores):
+        raise DataError(f"{len(labels)} labels for {len(scores)} scores; give one label per step.")
+    if not set(np.unique(labels)) <= {0, 1}:
+        raise DataError(f"Labels must be 0 (normal) or 1 (anomaly); got {sorted(set(np.unique(labels).tolist()))[:5]}.")
+    scored = np.isfinite(scores)
+    labels, scores = labels[scored], scores[scored]
+    if labels.min() == labels.max():
+        raise DataError("The labels hold one class only over the scored steps; ROC-AUC needs both normal and anomalous steps.")
+    precision, recall, _ = precision_recall_curve(labels, scores)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f1 = np.nan_to_num(2 * precision * recall / (precision + recall))
+    return {
+        "roc_auc": float(roc_auc_score(labels, scores)),
+        "pr_auc": float(average_precision_score(labels, scores)),
+        "best_f1": float(f1.max()),
+        "n_scored": int(len(scores)),
     }
