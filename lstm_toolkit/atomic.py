@@ -21,6 +21,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import shutil
 import socket
@@ -59,7 +60,7 @@ def remove_stale(path):
         return removed
     for kind in (PARTIAL, RETIRED):
         prefix = f".{path.name}.{kind}-"
-        for candidate in path.parent.glob(f"{glob_escape(prefix)}*"):
+        for candidate in path.parent.glob(f"{glob.escape(prefix)}*"):
             owner = candidate.name[len(prefix):].rsplit("-", 2)
             if len(owner) != 3 or owner[0] != host or not owner[1].isdigit() or _is_running(int(owner[1])):
                 continue
@@ -69,11 +70,6 @@ def remove_stale(path):
                 candidate.unlink(missing_ok=True)
             removed.append(candidate)
     return removed
-
-
-def glob_escape(text):
-    """`text` with the glob pattern characters escaped (``[``, ``*``, ``?``)."""
-    return "".join(f"[{c}]" if c in "[]*?" else c for c in text)
 
 
 def _fsync(path):

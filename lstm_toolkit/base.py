@@ -102,6 +102,12 @@ class Estimator:
         """True once `fit` (or `load`) has given the estimator a trained model."""
         return getattr(self, "model_", None) is not None
 
+    def _adopt(self, model, history):
+        """Takes a trained model and its per-epoch logs as the fitted model (`fit`, a tuner's best trial)."""
+        self.model_ = model
+        self.history_ = {key: [float(v) for v in values] for key, values in dict(history).items()}
+        return self
+
     def _check_fitted(self):
         if not self.is_fitted:
             name = type(self).__name__

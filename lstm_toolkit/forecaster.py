@@ -356,9 +356,7 @@ class Forecaster(ManySeriesMixin, Estimator):
         """
         if model_config is not None:
             self.model = self.model_config_ = model_config
-        self.model_ = model
-        self.history_ = {key: [float(v) for v in values] for key, values in dict(history).items()}
-        return self
+        return self._adopt(model, history)
 
     def _fit_stateful(self, series, config):
         """Truncated BPTT: a stateful copy of the model trains on ordered chunks (see `tbptt`)."""

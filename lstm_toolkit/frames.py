@@ -116,9 +116,7 @@ class FrameForecaster(SequenceEstimator):
             self.filters = filters
         if kernel_size is not None:
             self.kernel_size = kernel_size
-        self.model_ = model
-        self.history_ = {key: [float(v) for v in values] for key, values in dict(history).items()}
-        return self
+        return self._adopt(model, history)
 
     def prepare(self, frames):
         """Everything `fit` learns but the weights: checks the frames, splits off the validation
