@@ -1,31 +1,35 @@
-"""Probabilistic forecasts: distribution heads and their losses, quantiles, samples and scores.
+"""Probabilistic forecasts in NumPy: distribution parameters in original units, quantiles, samples and scores.
 
-A probabilistic model's output has a last axis of parameters per forecast
-value, `(batch, horizon, n_targets, n_params)`:
-
-- "quantile": one value per quantile level, kept in increasing order by
-  construction (the first, then positive increments);
-- "gaussian": mean and standard deviation;
-- "student_t": location, scale and degrees of freedom (> 2, so the variance exists).
-
-Training minimises the pinball loss or the negative log-likelihood in the
-scaled space the model works in; `to_original` maps the parameters back to
-original units (locations through the scaler, scales by its multiplier: the
-Jacobian of an affine map).
+A probabilistic model outputs distribution parameters per forecast value,
+`(..., n_targets, n_params)` (see `lstm_toolkit.models.distribution` for the
+layout and the Keras layers that keep them valid). Training minimises the
+pinball loss or the negative log-likelihood in the scaled space the model
+works in (the losses of `lstm_toolkit.forecasting.likelihoods`); `to_original`
+maps the parameters back to original units (locations through the scaler,
+scales by its multiplier: the Jacobian of an affine map). The rest of this
+module reads quantiles, draws samples and scores forecasts, all in NumPy.
 """
 
 from __future__ import annotations
 
-import math
+import importlib
+import warnings
 
 import numpy as np
 from scipy import stats
 
-from lstm_toolkit.backend import keras, ops, tf
 from lstm_toolkit.errors import ConfigError
+from lstm_toolkit.models.distribution import DEFAULT_QUANTILES, LOSSES, n_params, parameter_kinds  # noqa: F401 (public here too)
 
-LOSSES = ("mse", "quantile", "gaussian", "student_t")
-DEFAULT_QUANTILES = (0.025, 0.1, 0.5, 0.9, 0.975)
+# Names that moved in 0.x, still importable from here (with a DeprecationWarning) for one release.
+MOVED = {
+    "DistributionParameters": "lstm_toolkit.models.distribution",
+    "DistributionDenormalization": "lstm_toolkit.models.distribution",
+    "PinballLoss": "lstm_toolkit.forecasting.likelihoods",
+    "GaussianNLL": "lstm_toolkit.forecasting.likelihoods",
+    "StudentTNLL": "lstm_toolkit.forecasting.likelihoods",
+    "keras_loss": "lstm_toolkit.forecasting.likelihoods",
+}
 # The quantile levels CRPS is averaged over when a model gives a whole distribution.
 CRPS_LEVELS = tuple(np.round(np.concatenate([[0.025], np.arange(0.05, 0.951, 0.05), [0.975]]), 3))
 INTERVALS = (0.8, 0.95)
@@ -39,145 +43,6 @@ def check_loss(loss, quantiles):
     if not levels or any(not 0 < q < 1 for q in levels) or len(set(levels)) != len(levels):
         raise ConfigError(f"`quantiles` must be distinct levels in (0, 1). Received: quantiles={quantiles!r}")
     return levels
-
-
-def n_params(loss, quantiles=DEFAULT_QUANTILES):
-    """Parameters per forecast value: 0 for a point forecast ("mse")."""
-    return {"mse": 0, "quantile": len(quantiles), "gaussian": 2, "student_t": 3}[loss]
-
-
-def parameter_kinds(loss, n):
-    """Two boolean masks over the `n` parameters: locations (shifted and scaled back) and lengths (scaled).
-
-    Locations and spreads are lengths; degrees of freedom are neither.
-    """
-    if loss == "quantile":
-        return np.ones(n, bool), np.ones(n, bool)
-    location = np.zeros(n, bool)
-    location[0] = True
-    length = np.zeros(n, bool)
-    length[:2] = True
-    return location, length
-
-
-@keras.saving.register_keras_serializable(package="lstm_toolkit")
-class DistributionParameters(keras.layers.Layer):
-    """Constrains raw head outputs `(..., n_params)` to valid parameters of `loss`.
-
-    Example:
-    >>> raw = np.array([[0.0, -5.0, 3.0]], "float32")
-    >>> values = np.asarray(DistributionParameters("quantile")(raw))
-    >>> bool(np.all(np.diff(values) > 0))
-    True
-    """
-
-    def __init__(self, loss, **kwargs):
-        super().__init__(**kwargs)
-        if loss not in LOSSES[1:]:
-            raise ConfigError(f"DistributionParameters needs a probabilistic loss, not {loss!r}.")
-        self.loss = loss
-
-    def call(self, raw):
-        first = raw[..., :1]
-        if self.loss == "quantile":
-            increments = ops.softplus(raw[..., 1:]) + 1e-4
-            return ops.concatenate([first, first + ops.cumsum(increments, axis=-1)], axis=-1)
-        spread = ops.softplus(raw[..., 1:2]) + 1e-3
-        if self.loss == "gaussian":
-            return ops.concatenate([first, spread], axis=-1)
-        return ops.concatenate([first, spread, 2.0 + ops.softplus(raw[..., 2:3])], axis=-1)
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
-    def get_config(self):
-        return {**super().get_config(), "loss": self.loss}
-
-
-@keras.saving.register_keras_serializable(package="lstm_toolkit")
-class DistributionDenormalization(keras.layers.Layer):
-    """`WindowDenormalization` for distribution parameters: locations get `* scale + shift`, spreads `* scale`."""
-
-    def __init__(self, target_channels, loss, n_params, **kwargs):
-        super().__init__(**kwargs)
-        self.target_channels = [int(c) for c in target_channels]
-        self.loss = loss
-        self.n_params = int(n_params)
-
-    def call(self, inputs):
-        params, shift, scale = inputs
-        shift = ops.expand_dims(ops.take(shift, self.target_channels, axis=-1), -1)
-        scale = ops.expand_dims(ops.take(scale, self.target_channels, axis=-1), -1)
-        location, length = (ops.convert_to_tensor(mask.astype("float32")) for mask in parameter_kinds(self.loss, self.n_params))
-        return params * (length * scale + (1.0 - length)) + shift * location
-
-    def compute_output_shape(self, input_shape):
-        return input_shape[0]
-
-    def get_config(self):
-        return {**super().get_config(), "target_channels": self.target_channels, "loss": self.loss,
-                "n_params": self.n_params}
-
-
-@keras.saving.register_keras_serializable(package="lstm_toolkit")
-class PinballLoss(keras.losses.Loss):
-    """Mean pinball (quantile) loss of `(batch, horizon, targets, n_quantiles)` forecasts.
-
-    Example:
-    >>> loss = PinballLoss([0.1, 0.9])
-    >>> round(float(loss(np.zeros((1, 1, 1)), np.array([[[[-1.0, 1.0]]]]))), 6)
-    0.1
-    """
-
-    def __init__(self, quantiles, name="pinball", **kwargs):
-        super().__init__(name=name, **kwargs)
-        self.quantiles = [float(q) for q in quantiles]
-
-    def call(self, y_true, y_pred):
-        levels = ops.convert_to_tensor(np.array(self.quantiles, "float32"))
-        error = ops.expand_dims(ops.cast(y_true, y_pred.dtype), -1) - y_pred
-        return ops.mean(ops.maximum(levels * error, (levels - 1.0) * error), axis=-1)
-
-    def get_config(self):
-        return {**super().get_config(), "quantiles": self.quantiles}
-
-
-@keras.saving.register_keras_serializable(package="lstm_toolkit")
-class GaussianNLL(keras.losses.Loss):
-    """Negative log-likelihood of a normal distribution with parameters `(..., [mean, std])`."""
-
-    def __init__(self, name="gaussian_nll", **kwargs):
-        super().__init__(name=name, **kwargs)
-
-    def call(self, y_true, y_pred):
-        mean, std = y_pred[..., 0], y_pred[..., 1]
-        z = (ops.cast(y_true, y_pred.dtype) - mean) / std
-        return 0.5 * ops.square(z) + ops.log(std) + 0.5 * math.log(2 * math.pi)
-
-
-@keras.saving.register_keras_serializable(package="lstm_toolkit")
-class StudentTNLL(keras.losses.Loss):
-    """Negative log-likelihood of a Student's t distribution with parameters `(..., [loc, scale, df])`.
-
-    (Keras ops have no log-gamma: this loss uses TensorFlow's, the toolkit's backend.)
-    """
-
-    def __init__(self, name="student_t_nll", **kwargs):
-        super().__init__(name=name, **kwargs)
-
-    def call(self, y_true, y_pred):
-        loc, scale, df = y_pred[..., 0], y_pred[..., 1], y_pred[..., 2]
-        z = (ops.cast(y_true, y_pred.dtype) - loc) / scale
-        log_norm = (tf.math.lgamma((df + 1.0) / 2.0) - tf.math.lgamma(df / 2.0) - 0.5 * ops.log(df * math.pi)
-                    - ops.log(scale))
-        return -(log_norm - (df + 1.0) / 2.0 * ops.log1p(ops.square(z) / df))
-
-
-def keras_loss(loss, quantiles):
-    """The Keras loss object (or name) that trains a model with this `loss`."""
-    if loss == "quantile":
-        return PinballLoss(quantiles)
-    return {"mse": "mse", "gaussian": GaussianNLL(), "student_t": StudentTNLL()}[loss]
 
 
 # --- in original units -----------------------------------------------------------------------------
@@ -308,3 +173,11 @@ def residual_quantiles(actual, forecast, levels):
     """
     residuals = np.asarray(actual, dtype="float64") - np.asarray(forecast, dtype="float64")
     return np.moveaxis(np.quantile(residuals, levels, axis=0), 0, -1)
+
+
+def __getattr__(name):
+    if name in MOVED:
+        warnings.warn(f"lstm_toolkit.probabilistic.{name} moved to {MOVED[name]}.{name}; import it from there.",
+                      DeprecationWarning, stacklevel=2)
+        return getattr(importlib.import_module(MOVED[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,11 +4,10 @@ import sys
 
 import pandas as pd
 import pytest
+from test_packaging import NOISE
 
 import lstm_toolkit
 from lstm_toolkit.cli import main
-
-from test_packaging import NOISE
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,8 @@ from scipy import stats
 import lstm_toolkit
 from lstm_toolkit import Forecaster, ModelConfig, probabilistic
 from lstm_toolkit.errors import ConfigError
-from lstm_toolkit.models import build_model
+from lstm_toolkit.forecasting import likelihoods
+from lstm_toolkit.models import build_model, distribution
 
 
 @pytest.mark.parametrize("loss", ["quantile", "gaussian", "student_t"])
@@ -26,7 +27,7 @@ def test_heads_give_valid_parameters_after_window_denormalisation(loss):
 
 
 def test_window_denormalisation_moves_locations_and_scales_spreads():
-    layer = probabilistic.DistributionDenormalization([0], "gaussian", 2)
+    layer = distribution.DistributionDenormalization([0], "gaussian", 2)
     params = np.array([[[[0.5, 2.0]]]], "float32")
     shift, scale = np.array([[[10.0]]], "float32"), np.array([[[3.0]]], "float32")
     assert np.asarray(layer([params, shift, scale])).tolist() == [[[[11.5, 6.0]]]]
@@ -34,12 +35,41 @@ def test_window_denormalisation_moves_locations_and_scales_spreads():
 
 def test_losses_match_their_formulas():
     y, mean, std = np.array([[[1.0]]]), 0.2, 0.7
-    gaussian = float(probabilistic.GaussianNLL()(y, np.array([[[[mean, std]]]])))
+    gaussian = float(likelihoods.GaussianNLL()(y, np.array([[[[mean, std]]]])))
     assert gaussian == pytest.approx(-stats.norm.logpdf(1.0, mean, std), rel=1e-5)
-    student = float(probabilistic.StudentTNLL()(y, np.array([[[[mean, std, 4.0]]]])))
+    student = float(likelihoods.StudentTNLL()(y, np.array([[[[mean, std, 4.0]]]])))
     assert student == pytest.approx(-stats.t.logpdf(1.0, 4.0, mean, std), rel=1e-5)
-    pinball = float(probabilistic.PinballLoss([0.25])(y, np.array([[[[0.0]]]])))
+    pinball = float(likelihoods.PinballLoss([0.25])(y, np.array([[[[0.0]]]])))
     assert pinball == pytest.approx(0.25)
+
+
+@pytest.mark.parametrize("loss", ["mse", "quantile", "gaussian", "student_t"])
+def test_likelihood_objects_agree_with_the_loss_functions(loss):
+    likelihood = likelihoods.likelihood_for(loss, (0.9, 0.1, 0.5))
+    assert likelihood.name == loss and likelihood.levels == (0.1, 0.5, 0.9)
+    assert likelihood.n_params == probabilistic.n_params(loss, likelihood.levels)
+    assert likelihood.probabilistic == (loss != "mse")
+    if loss == "mse":
+        assert likelihood.compile_args() == {} and likelihood.output_form() is None
+        return
+    assert isinstance(likelihood.compile_args()["loss"], keras_loss_types[loss])
+    params = {"quantile": np.array([[[-1.0, 0.0, 2.0]]]), "gaussian": np.array([[[0.0, 1.0]]]),
+              "student_t": np.array([[[0.0, 1.0, 5.0]]])}[loss]
+    np.testing.assert_allclose(likelihood.quantiles(params), probabilistic.quantiles_of(params, loss, (0.1, 0.5, 0.9), (0.1, 0.5, 0.9)))
+    np.testing.assert_allclose(likelihood.point(params), likelihood.quantiles(params, [0.5])[..., 0])
+    np.testing.assert_allclose(likelihood.sample(params, 7, seed=3), probabilistic.sample(params, loss, 7, 1.0, (0.1, 0.5, 0.9), 3))
+    sampled = likelihood.output_form(sampled=True)
+    assert sampled.array_loss == "quantile" and set(likelihood.levels) <= set(sampled.array_levels)
+
+
+keras_loss_types = {"quantile": likelihoods.PinballLoss, "gaussian": likelihoods.GaussianNLL, "student_t": likelihoods.StudentTNLL}
+
+
+@pytest.mark.parametrize("name", sorted(probabilistic.MOVED))
+def test_moved_names_still_import_from_probabilistic_with_a_warning(name):
+    with pytest.warns(DeprecationWarning, match=f"moved to {probabilistic.MOVED[name]}"):
+        moved = getattr(probabilistic, name)
+    assert moved is getattr(likelihoods if "likelihoods" in probabilistic.MOVED[name] else distribution, name)
 
 
 def test_original_units_include_the_jacobian_of_the_scaling():

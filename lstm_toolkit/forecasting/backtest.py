@@ -132,6 +132,23 @@ def backtest_arrays(series, start, stride, *, horizon, lookback, fit_end, season
     }
 
 
+def forecast_frame(forecast, index, targets, output_form=None):
+    """One origin's forecasts `(horizon, n_targets)` as `predict` returns them: a column per target.
+
+    A probabilistic forecast gives the median per target, then one column per
+    quantile level, `{target}_q{level}` (a backtest names them `forecast_q{level}`).
+    """
+    targets = list(targets)
+    if output_form is None:
+        return pd.DataFrame(forecast, index=index, columns=targets)
+    frame = pd.DataFrame(output_form.point(forecast), index=index, columns=targets)
+    quantiles = output_form.quantiles(forecast)
+    for position, target in enumerate(targets):
+        for k, level in enumerate(output_form.levels):
+            frame[f"{target}_q{level:g}"] = quantiles[:, position, k]
+    return frame
+
+
 def backtest_frame(series, arrays, *, horizon, targets, output_form=None):
     """The tidy backtest frame of `backtest_arrays`: one row per origin, step and target.
 

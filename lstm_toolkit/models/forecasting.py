@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from lstm_toolkit import probabilistic
 from lstm_toolkit.backend import keras, ops
 from lstm_toolkit.errors import ConfigError
+from lstm_toolkit.models import distribution
 from lstm_toolkit.models.config import ATTENTIONS, CELLS, STATE_PARTS, ModelConfig  # noqa: F401 (the examples use it)
+from lstm_toolkit.models.distribution import DEFAULT_QUANTILES
 from lstm_toolkit.models.normalization import LastValueResidual, WindowDenormalization, WindowNormalization
 from lstm_toolkit.models.recurrent import dense_head, recurrent_stack, warn_if_not_cudnn
-from lstm_toolkit.probabilistic import DEFAULT_QUANTILES
 
 
 def build_model(
@@ -59,7 +59,7 @@ def build_model(
             to every step of the (normalised) window.
         loss: "mse" for point forecasts; "quantile", "gaussian" or
             "student_t" add a last axis of distribution parameters to the
-            output (see `probabilistic`).
+            output (see `models.distribution`).
         quantiles: the levels of a "quantile" model.
         name: the model's name.
 
@@ -106,15 +106,15 @@ def build_model(
     if context:
         joined = context[0] if len(context) == 1 else keras.layers.Concatenate(name="context")(context)
         x = keras.layers.Concatenate(name="with_context")([x, keras.layers.RepeatVector(lookback, name="context_steps")(joined)])
-    n_params = probabilistic.n_params(loss, quantiles)
+    n_params = distribution.n_params(loss, quantiles)
     if config.architecture == "seq2seq":
         outputs = _seq2seq(config, x, horizon, n_targets, future, n_params)
     else:
         outputs = _stacked(config, x, horizon, n_targets, n_params, future)
     if n_params:
-        outputs = probabilistic.DistributionParameters(loss, name="distribution")(outputs)
+        outputs = distribution.DistributionParameters(loss, name="distribution")(outputs)
         if window_norm != "none":
-            outputs = probabilistic.DistributionDenormalization(target_channels, loss, n_params, name="window_denorm")(
+            outputs = distribution.DistributionDenormalization(target_channels, loss, n_params, name="window_denorm")(
                 [outputs, shift, scale]
             )
     elif window_norm != "none":

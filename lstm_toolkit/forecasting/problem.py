@@ -1,0 +1,421 @@
+"""The prepared problem: everything a Forecaster learns from the data except the weights.
+
+`prepare(params, data)` checks, splits and scales one series and returns a
+frozen `ForecastProblem` (the window spec, the scaler, frequency and season,
+the resolved model config, the window normalisation's scales, where training
+ended) with the windowed training data. Many series go through
+`many_series.prepare` and add each series' scaler and end, its code for a
+series embedding and its static features. The problem is the Forecaster's
+saved state (`to_state` / `from_state`, JSON-safe) and what the tuner and any
+custom training loop start from (`Forecaster.prepare`).
+
+`params` is the estimator's constructor arguments (`Forecaster.get_params()`);
+nothing here holds a Keras model.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import numbers
+import types
+
+import numpy as np
+import pandas as pd
+
+from lstm_toolkit.data import (
+    Scaler,
+    SeriesCollection,
+    WindowedSeries,
+    WindowSpec,
+    as_frame,
+    calendar_features,
+    infer_frequency,
+    season_length_for,
+)
+from lstm_toolkit.errors import ConfigError, DataError
+from lstm_toolkit.forecasting import backtest
+from lstm_toolkit.models import ModelConfig, check_streamable, window_norm_scales
+
+STRATEGIES = ("direct", "recursive")
+# Training windows sampled to estimate the window normalisation's scales.
+NORM_SAMPLE = 4000
+
+
+def names(value):
+    """A column name or a list of them (or None) as a list."""
+    return [] if not value else ([value] if isinstance(value, str) else list(value))
+
+
+@dataclasses.dataclass(frozen=True)
+class ForecastProblem:
+    """The fitted state of a Forecaster apart from its network (see the module docstring).
+
+    Attributes:
+        spec: the `WindowSpec` of the training windows.
+        scaler: the fitted `data.Scaler` (of the series viewed, with many series).
+        freq: the frequency string of the index (None for a row index).
+        season_length: the season of the seasonal-naive baseline and MASE.
+        model_config: the `ModelConfig` built ("auto" resolved, season filled in).
+        norm_scales: the input and delta scales of the window normalisation.
+        fit_end: the last timestamp (or row) of the training data.
+        n_train_windows: how many training windows there were.
+        future_covariates: the input columns known over the forecast horizon.
+        scalers, fit_ends, skipped_series: with many series, each series'
+            scaler, last training timestamp and the series left out (and why).
+        series_codes, static: with many series, each series' code for the
+            embedding, and the static features with their standardisation.
+        series_key: the series a one-series view (`for_series`) forecasts.
+    """
+
+    spec: WindowSpec
+    scaler: Scaler
+    freq: str | None
+    season_length: int
+    model_config: ModelConfig
+    norm_scales: tuple
+    fit_end: object
+    n_train_windows: int
+    future_covariates: tuple = ()
+    scalers: dict | None = None
+    fit_ends: dict | None = None
+    skipped_series: dict | None = None
+    series_codes: dict | None = None
+    static: dict | None = None
+    series_key: object = None
+
+    @property
+    def is_global(self):
+        """True for a problem of many series (not a one-series view of one)."""
+        return self.scalers is not None
+
+    # --- what the model reads besides the window ---------------------------------------------
+
+    def future_channels(self, model_config=None):
+        """Input channels the model also reads over the forecast horizon (known ahead).
+
+        The future covariates, then the calendar channels. Without future
+        covariates only a seq2seq decoder reads ahead (the calendar).
+        """
+        config = self.model_config if model_config is None else model_config
+        spec = self.spec
+        calendar = list(range(len(spec.input_columns), spec.n_features))
+        covariates = [spec.input_columns.index(c) for c in self.future_covariates]
+        if covariates:
+            return covariates + calendar
+        return calendar if config.architecture == "seq2seq" else []
+
+    def future_array(self, series, origins, future_times, horizon, covariates=None):
+        """The model's "future" input `(n, horizon, n_future)`, or None when it reads nothing ahead.
+
+        Future covariates come from `covariates` (scaled, `(n, horizon, k)`)
+        or else from the rows after each origin; calendar channels from the
+        forecast timestamps.
+        """
+        channels = self.future_channels()
+        if not channels:
+            return None
+        known = [c for c in channels if c < len(self.spec.input_columns)]
+        parts = []
+        if known:
+            parts.append(series.future_inputs(origins, known) if covariates is None else covariates)
+        if len(channels) > len(known):
+            parts.append(self.calendar_ahead(future_times, len(origins), horizon))
+        return np.concatenate(parts, axis=-1).astype("float32")
+
+    def calendar_ahead(self, future_times, n, horizon):
+        """Calendar channels `(n, horizon, k)` of the forecast timestamps `future_times (n, horizon)`."""
+        times = pd.DatetimeIndex(np.asarray(future_times).ravel())
+        return calendar_features(times, self.spec.calendar).reshape(n, horizon, -1)
+
+    def scaled_future_covariates(self, future, index, time_col=None):
+        """The future covariates' values over the forecast rows `index`, scaled: `(1, horizon, k)`, or None."""
+        columns = list(self.future_covariates)
+        if not columns:
+            if future is not None:
+                raise ConfigError("`future=` gives values of future covariates, but this Forecaster has none.")
+            return None
+        if future is None:
+            raise DataError(
+                f"This Forecaster reads the future covariates {columns} over the forecast horizon: pass their "
+                f"values for {list(index)} as predict(history, future=frame)."
+            )
+        frame = as_frame(future, time_col=time_col)
+        missing = [c for c in columns if c not in frame.columns]
+        if missing:
+            raise DataError(f"`future` lacks the future covariate column(s) {missing}. Columns: {list(frame.columns)}.")
+        absent = [label for label in index if label not in frame.index]
+        if absent:
+            raise DataError(
+                f"`future` has no row for {len(absent)} forecast step(s): {[str(a) for a in absent[:5]]}. "
+                "Give the covariates' values for every forecast step."
+            )
+        values = frame.loc[list(index), columns].to_numpy(dtype="float64")
+        if not np.isfinite(values).all():
+            raise DataError(f"`future` has NaN or inf in the future covariates {columns}; fill them first.")
+        multiplier, offset = self.scaler.coefficients(columns)
+        return (values * multiplier + offset)[None].astype("float32")
+
+    def context_shapes(self):
+        """`[(shape, dtype), ...]` of the model's context inputs: the series code, the static features."""
+        shapes = []
+        if self.series_codes:
+            shapes.append(((1,), "int32"))
+        if self.static:
+            shapes.append(((len(self.static["mean"]),), "float32"))
+        return shapes
+
+    def context_of(self, key):
+        """The context input rows of series `key`: `[code (1,) int32, static (k,) float32]` (those in use)."""
+        return context_rows(key, self.series_codes, self.static)
+
+    def context_inputs(self, n):
+        """The context inputs for `n` windows of a one-series view, or [] when the model has none."""
+        if not self.context_shapes():
+            return []
+        if self.series_key is None:
+            raise ConfigError("This model reads which series it forecasts: forecast through fc.for_series(id).")
+        return [np.repeat(row[None], n, axis=0) for row in self.context_of(self.series_key)]
+
+    def for_series(self, key):
+        """The one-series view of a problem of many series: that series' scaler, end and context."""
+        if not self.is_global:
+            raise ConfigError("for_series needs a Forecaster fit on many series (series_id= or a dict of frames).")
+        if key not in self.scalers:
+            raise DataError(f"Series {key!r} was not trained on (no scaler for it). Known series: {list(self.scalers)[:20]}.")
+        return dataclasses.replace(self, scaler=self.scalers[key], fit_end=self.fit_ends[key], scalers=None,
+                                   fit_ends=None, series_key=key)
+
+    # --- serving -------------------------------------------------------------------------------
+
+    def stream_spec(self, horizon):
+        """What a streamer or an exported model needs of the window spec, JSON-safe."""
+        spec = self.spec
+        return {
+            "lookback": spec.lookback,
+            "horizon": horizon,
+            "input_columns": list(spec.input_columns),
+            "targets": list(spec.targets),
+            "calendar": list(spec.calendar),
+        }
+
+    def scaling(self):
+        """The fitted scaling as JSON-safe vectors: `scaled = value * multiplier + offset` per input and target."""
+        in_mul, in_add = self.scaler.coefficients(self.spec.input_columns)
+        out_mul, out_add = self.scaler.coefficients(self.spec.targets)
+        return {
+            "input_multiplier": in_mul.tolist(),
+            "input_offset": in_add.tolist(),
+            "target_multiplier": out_mul.tolist(),
+            "target_offset": out_add.tolist(),
+        }
+
+    # --- the saved state -------------------------------------------------------------------------
+
+    def to_state(self):
+        """The problem as JSON-safe data (the bundle's state; lists of pairs keep the ids' types)."""
+        state = {
+            "spec": self.spec.to_dict(),
+            "model_config": self.model_config.to_dict(),
+            "scaler": self.scaler.to_dict(),
+            "freq": self.freq,
+            "season_length": self.season_length,
+            "fit_end": encode_label(self.fit_end),
+            "n_train_windows": self.n_train_windows,
+            "norm_scales": list(self.norm_scales),
+        }
+        if self.is_global:
+            state["scalers"] = [[key, scaler.to_dict()] for key, scaler in self.scalers.items()]
+            state["skipped_series"] = [[key, reason] for key, reason in self.skipped_series.items()]
+            state["fit_ends"] = [[key, encode_label(end)] for key, end in self.fit_ends.items()]
+            if self.series_codes:
+                state["series_codes"] = [[key, code] for key, code in self.series_codes.items()]
+            if self.static:
+                state["static"] = {**self.static, "values": [[key, v] for key, v in self.static["values"].items()]}
+        return state
+
+    @classmethod
+    def from_state(cls, state, future_covariates=()):
+        """The problem saved by `to_state` (`future_covariates`: the Forecaster's parameter)."""
+        many = {}
+        if "scalers" in state:
+            many = {
+                "scalers": {key: Scaler.from_dict(value) for key, value in state["scalers"]},
+                "skipped_series": dict(state.get("skipped_series", [])),
+                "fit_ends": {key: decode_label(value) for key, value in state["fit_ends"]},
+                "series_codes": dict(state["series_codes"]) if "series_codes" in state else None,
+                "static": {**state["static"], "values": dict(state["static"]["values"])} if "static" in state else None,
+            }
+        return cls(
+            spec=WindowSpec.from_dict(state["spec"]),
+            scaler=Scaler.from_dict(state["scaler"]),
+            freq=state["freq"],
+            season_length=state["season_length"],
+            model_config=ModelConfig.from_dict(state["model_config"]),
+            norm_scales=tuple(state.get("norm_scales", (None, None))),
+            fit_end=decode_label(state["fit_end"]),
+            n_train_windows=state["n_train_windows"],
+            future_covariates=tuple(names(future_covariates)),
+            **many,
+        )
+
+
+def context_rows(key, series_codes, static):
+    """The context input rows of series `key`: its code in `series_codes`, its standardised `static` features."""
+    context = []
+    if series_codes:
+        context.append(np.array([series_codes[key]], dtype="int32"))
+    if static:
+        raw = np.asarray(static["values"][key])
+        context.append(((raw - static["mean"]) / np.asarray(static["std"])).astype("float32"))
+    return context
+
+
+def encode_label(label):
+    """A timestamp or row number as JSON."""
+    if isinstance(label, pd.Timestamp):
+        return {"timestamp": label.isoformat()}
+    return {"row": int(label)}
+
+
+def decode_label(encoded):
+    if "timestamp" in encoded:
+        return pd.Timestamp(encoded["timestamp"])
+    return int(encoded["row"])
+
+
+# --- preparing the problem ---------------------------------------------------------------------------
+
+
+def make_spec(params, frame):
+    """The `WindowSpec` of a Forecaster's parameters on `frame`, with the parameters' consistency checked."""
+    p = types.SimpleNamespace(**params)
+    target = p.target
+    if target is None:
+        numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
+        if len(numeric) != 1:
+            raise ConfigError(
+                f"`target` is None but the data has {len(numeric)} numeric columns {numeric}; "
+                "name the column(s) to forecast with `target=`."
+            )
+        target = numeric[0]
+    if p.strategy not in STRATEGIES:
+        raise ConfigError(f"`strategy` must be one of {STRATEGIES}. Received: strategy={p.strategy!r}")
+    if isinstance(p.horizon, bool) or not isinstance(p.horizon, numbers.Integral) or p.horizon < 1:
+        raise ConfigError(f"`horizon` must be a positive integer. Received: horizon={p.horizon!r}")
+    features = p.features
+    future_covariates = names(p.future_covariates)
+    if future_covariates:
+        targets = names(target)
+        clash = [c for c in future_covariates if c in targets]
+        if clash:
+            raise ConfigError(f"{clash} cannot be both a target and a future covariate: a target is not known ahead.")
+        if p.strategy != "direct" or p.stateful:
+            raise ConfigError("future_covariates need a direct, window model (strategy='direct', stateful=False).")
+        base = targets if features is None else names(features)
+        features = base + [c for c in future_covariates if c not in base]
+    spec = WindowSpec(
+        lookback=p.lookback,
+        targets=target,
+        horizon=p.horizon if p.strategy == "direct" else 1,
+        features=features,
+        calendar=p.calendar,
+    )
+    if p.stateful and p.strategy != "direct":
+        raise ConfigError(
+            "stateful=True forecasts all `horizon` steps from each step's state (direct); it "
+            "cannot be combined with strategy='recursive'."
+        )
+    if p.strategy == "recursive" and set(spec.input_columns) != set(spec.targets):
+        raise ConfigError(
+            "strategy='recursive' feeds each forecast back as the next input, so the inputs "
+            f"must be exactly the targets {list(spec.targets)} (plus calendar features); "
+            f"received features={list(spec.input_columns)}. Use strategy='direct' for past covariates."
+        )
+    return spec
+
+
+def prepare(params, model_config, data, validation=None):
+    """Checks, splits and scales one series: `(ForecastProblem, WindowedSeries)`.
+
+    Args:
+        params: the Forecaster's constructor arguments.
+        model_config: its `ModelConfig` as given ("auto" choices still open).
+        data, validation: as for `Forecaster.fit`.
+    """
+    frame = as_frame(data, time_col=params["time_col"])
+    if params["series_embedding"] or names(params["static_features"]):
+        raise ConfigError("series_embedding and static_features tell many series apart; fit with `series_id=` or a dict of frames.")
+    validation = params["validation"] if validation is None else validation
+    if isinstance(validation, (pd.DataFrame, pd.Series, np.ndarray)):
+        extra = as_frame(validation, time_col=params["time_col"])
+        frame = as_frame(pd.concat([frame, extra]))
+        validation = len(extra)
+    spec = make_spec(params, frame)
+    series = WindowedSeries.from_frame(frame, spec, validation=validation, scaler=params["scaler"], fill=params["fill"])
+    problem = problem_of(params, model_config, series, frame.index, series.scaler)
+    return problem, series
+
+
+def problem_of(params, model_config, series, index, scaler, **many):
+    """The `ForecastProblem` of prepared training data (`series`: one series or a `SeriesCollection`)."""
+    freq = infer_frequency(index)
+    season = params["season_length"] or season_length_for(freq)
+    config = resolve_model_config(params, model_config, series, season)
+    return ForecastProblem(
+        spec=series.spec,
+        scaler=scaler,
+        freq=freq,
+        season_length=season,
+        model_config=config,
+        norm_scales=norm_scales(series, config, params["stateful"]),
+        fit_end=index[-1],
+        n_train_windows=series.n_windows("train"),
+        future_covariates=tuple(names(params["future_covariates"])),
+        **many,
+    )
+
+
+def resolve_model_config(params, config, series, season):
+    """Fills in the model config's data-dependent choices: season length and "auto" normalisation.
+
+    "auto" is "last" unless the season fits in the window and the seasonal
+    naive forecast beats the naive one on the training part (then "seasonal");
+    a stateful model takes "last" (or "none" when a target is not an input).
+    """
+    season = config.season_length or season
+    window_norm = config.window_norm
+    if params["stateful"]:
+        check_streamable(config)
+        if window_norm == "auto":
+            window_norm = "none" if None in series.spec.target_channels else "last"
+    elif window_norm == "auto":
+        window_norm = "last"
+        if 1 < season <= params["lookback"]:
+            members = series.members.values() if isinstance(series, SeriesCollection) else [series]
+            errors = np.array([backtest.training_baseline_errors(m, params["horizon"], season) for m in members])
+            naive, seasonal = errors.mean(axis=0)
+            window_norm = "seasonal" if seasonal < naive else "last"
+    return dataclasses.replace(config, window_norm=window_norm, season_length=season)
+
+
+def norm_scales(series, config, stateful, max_windows=NORM_SAMPLE):
+    """Scales of the window normalisation, from (a sample of) the training windows.
+
+    A stateful model's "window" at each origin is its own row.
+    """
+    spec = series.spec
+    if stateful:
+        ends = np.arange(0, series.bounds["train"][1] - spec.horizon)
+    else:
+        ends = series.starts("train") + spec.lookback - 1
+    ends = ends[:: max(1, len(ends) // max_windows)]
+    windows = series.windows_ending_at(ends) if not stateful else series.inputs[ends][:, None, :]
+    targets = series.targets[ends[:, None] + 1 + np.arange(spec.horizon)[None, :]]
+    return window_norm_scales(
+        windows,
+        targets,
+        config.window_norm,
+        spec.target_channels,
+        channels=range(len(spec.input_columns)),
+        season_length=config.season_length,
+    )
