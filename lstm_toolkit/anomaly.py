@@ -193,22 +193,7 @@ class AnomalyDetector(SequenceEstimator):
         callbacks=None,
         window=None,
     ):
-        self.method = method
-        self.lookback = lookback
-        self.smooth = smooth
-        self.contamination = contamination
-        self.model = model
-        self.scaler = scaler
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.clipnorm = clipnorm
-        self.patience = patience
-        self.validation = validation
-        self.seed = seed
-        self.verbose = verbose
-        self.callbacks = callbacks
-        self.window = window
+        self._store_params(locals())
 
     def _resolved_lookback(self):
         """`lookback`, or the deprecated `window` when it is given."""

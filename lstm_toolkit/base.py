@@ -2,10 +2,10 @@
 
 `Forecaster`, `FrameForecaster`, `SequenceClassifier`, `SequenceLabeller` and
 `AnomalyDetector` all derive from `Estimator`, as scikit-learn's estimators do
-from `BaseEstimator`: `__init__` stores its arguments under their own names and
-does nothing else; `get_params` / `set_params` read and write them, so
-`sklearn.base.clone` gives an unfitted copy; learned state lives in attributes
-ending in `_`. Each estimator saves to a bundle of its kind (`save`), and
+from `BaseEstimator`: `__init__` stores its arguments under their own names
+(`_store_params(locals())`) and does nothing else; `get_params` /
+`set_params` read and write them, so `sklearn.base.clone` gives an unfitted
+copy; learned state lives in attributes ending in `_`. Each estimator saves to a bundle of its kind (`save`), and
 `load(path)` restores any bundle as the estimator that wrote it.
 
 Example:
@@ -56,6 +56,11 @@ class Estimator:
     def _param_defaults(cls):
         parameters = list(inspect.signature(cls.__init__).parameters.values())[1:]
         return {p.name: p.default for p in parameters}
+
+    def _store_params(self, arguments):
+        """Stores the constructor's arguments under their own names: `__init__` calls it with `locals()`, nothing else."""
+        for name in self._param_defaults():
+            setattr(self, name, arguments[name])
 
     def get_params(self, deep=True):
         """The constructor arguments, as given (`deep` is accepted for scikit-learn's `clone`)."""

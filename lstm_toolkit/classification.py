@@ -77,18 +77,7 @@ class SequenceClassifier(SequenceEstimator):
         verbose="auto",
         callbacks=None,
     ):
-        self.model = model
-        self.scaler = scaler
-        self.class_weight = class_weight
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.clipnorm = clipnorm
-        self.patience = patience
-        self.validation = validation
-        self.seed = seed
-        self.verbose = verbose
-        self.callbacks = callbacks
+        self._store_params(locals())
 
     def fit(self, X, y, case_col=None, time_col=None, features=None):
         """Trains on the sequences `X` and their labels `y`.

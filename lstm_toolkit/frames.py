@@ -74,19 +74,7 @@ class FrameForecaster(SequenceEstimator):
         verbose="auto",
         callbacks=None,
     ):
-        self.lookback = lookback
-        self.horizon = horizon
-        self.filters = filters
-        self.kernel_size = kernel_size
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.clipnorm = clipnorm
-        self.patience = patience
-        self.validation = validation
-        self.seed = seed
-        self.verbose = verbose
-        self.callbacks = callbacks
+        self._store_params(locals())
 
     def _check_params(self):
         for name in ("lookback", "horizon", "kernel_size"):

@@ -11,6 +11,12 @@ One object per kind of forecast, as Darts and NeuralForecast hold them:
 Each knows its parameter count, its Keras loss, how to map its parameters to
 original units, its quantiles and point forecast, and how to sample from it.
 `likelihood_for(loss, quantiles)` gives the object for a `Forecaster(loss=...)`.
+A probabilistic `evaluate` scores CRPS and the coverage and width of the 80%
+and 95% intervals, next to baselines with intervals from their own in-sample
+residuals. A recursive model samples its paths ancestrally (each drawn value
+fed back as the next input, as in DeepAR); its quantiles are those of
+`strategies.SAMPLE_PATHS` seeded paths. Stateful models, streamers and
+exports take point ("mse") models.
 
 Example:
 >>> import numpy as np

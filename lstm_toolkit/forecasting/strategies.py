@@ -9,8 +9,11 @@ one class here, chosen once by `strategy_for`:
   forecasts `horizon` times; a probabilistic one samples its paths
   ancestrally (as DeepAR does) and reports their quantiles.
 - `StatefulStrategy` (`stateful=True`): one model carries its LSTM state
-  through the whole series (truncated back-propagation through time) and
-  forecasts all steps from each row's state.
+  through the whole series (truncated back-propagation through time over
+  chunks of `lookback` rows) and forecasts all steps from each row's state,
+  so its streamer costs O(1) per row and `predict` reads all the history it
+  is given. It needs a direct, unidirectional model with window_norm
+  "last"/"auto" or "none" (any global scaler) and a point loss.
 
 Every method takes the `ForecastProblem` it works on and, for forecasting,
 the compiled runner `compile(model, problem)` made (a `tf.function`, or a
