@@ -106,7 +106,7 @@ def toolkit_paths(calls, folder):
     rows.append(("toolkit streamer, stateful, LiteRT file", stream_timing(load_litert(path))))
     window_path = window.export(os.path.join(folder, "window.tflite"))
     rows.append(("toolkit streamer, window model, LiteRT file", stream_timing(load_litert(window_path))))
-    interpreter_step = load_litert(path)._step_fn
+    interpreter_step = load_litert(path).step_fn
     states = [np.zeros((1, s), "float32") for s in lt.models.state_sizes(TUTORIAL)]
     row = np.zeros((1, 1), "float32")
     rows.insert(0, ("LiteRT one step, explicit state (interpreter by tensor index)", p50_p90(lambda: interpreter_step(row, states), calls)))

@@ -120,6 +120,14 @@ class Estimator:
                 f"This {name} is not fitted yet. Call `fit(data)` first, or load a saved one with `{name}.load(path)`."
             )
 
+    def _state(self):
+        """The fitted attributes as JSON-safe data (the bundle's state); each estimator defines it."""
+        raise NotImplementedError
+
+    def _set_state(self, state):
+        """Restores the fitted attributes from `_state()`'s data; each estimator defines it."""
+        raise NotImplementedError
+
     # --- the bundle -----------------------------------------------------------------
 
     def to_bundle(self):

@@ -256,14 +256,14 @@ class StateStreamer(_Streamer):
 
     def __init__(self, step_fn, state_sizes, spec, scaling, n_streams=None, freq=None, dtype="float64", warmup=0):
         super().__init__(spec, scaling, n_streams=n_streams, freq=freq)
-        self._step_fn = step_fn
+        self.step_fn = step_fn  # the raw step, in scaled units (a benchmark times it alone)
         self._dtype = dtype
         self._min_seen = 0
         self.warmup = int(warmup)
         self.states = [np.zeros((self._batch, size), dtype=dtype) for size in state_sizes]
 
     def _advance(self, scaled, timestamp):
-        forecast, self.states = self._step_fn(scaled.astype(self._dtype), self.states)
+        forecast, self.states = self.step_fn(scaled.astype(self._dtype), self.states)
         return forecast
 
     def _clear(self, rows):

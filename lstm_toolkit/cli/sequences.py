@@ -1,0 +1,134 @@
+"""The sequence commands: classify, label (whole sequences, every step) and detect (anomalies)."""
+
+from __future__ import annotations
+
+from lstm_toolkit.cli.common import case_ids, positive_int, print_table, read_csv, write_or_print
+
+
+def cmd_classify(args):
+    import pandas as pd
+
+    from lstm_toolkit.classification import SequenceClassifier
+
+    if args.action == "fit":
+        frame, _ = read_csv(args.csv, time_col=False)
+        clf = SequenceClassifier(epochs=args.epochs, seed=args.seed, verbose=2 if args.verbose else 0)
+        clf.fit(frame, args.label, case_col=args.case_col, time_col=args.time_col, features=args.features)
+        clf.save(args.out)
+        print(f"Trained on {frame[args.case_col].nunique()} cases, classes {clf.classes_.tolist()}; saved to {args.out}")
+        return 0
+    clf = SequenceClassifier.load(args.model)
+    frame, _ = read_csv(args.csv, time_col=False)
+    if args.action == "score":
+        print(f"accuracy {clf.score(frame, args.label):.4f}")
+        return 0
+    case_col = clf.case_col_
+    probabilities = clf.predict_proba(frame)
+    table = pd.DataFrame({case_col: case_ids(frame, case_col), "predicted": clf.codec_.decode(probabilities.argmax(1))})
+    for position, label in enumerate(clf.classes_.tolist()):
+        table[f"p_{label}"] = probabilities[:, position]
+    write_or_print(table, args.out, "predictions")
+    return 0
+
+
+def cmd_label(args):
+    from lstm_toolkit.labelling import SequenceLabeller
+
+    if args.action == "fit":
+        frame, _ = read_csv(args.csv, time_col=False)
+        labeller = SequenceLabeller(epochs=args.epochs, seed=args.seed, verbose=2 if args.verbose else 0)
+        labeller.fit(frame, args.label, case_col=args.case_col, time_col=args.time_col, features=args.features)
+        labeller.save(args.out)
+        print(f"Trained on {frame[args.case_col].nunique()} sequences, labels {labeller.classes_.tolist()}; saved to {args.out}")
+        return 0
+    labeller = SequenceLabeller.load(args.model)
+    frame, _ = read_csv(args.csv, time_col=False)
+    if args.action == "score":
+        report = labeller.evaluate(frame, args.label).loc["model"]
+        print(" ".join(f"{name} {report[name]:.4f}" for name in ("accuracy", "precision", "recall", "f1")))
+        return 0
+    case_col = labeller.case_col_
+    table = labeller.predict_segments(frame)
+    ids = case_ids(frame, case_col)
+    table.insert(0, case_col, [ids[k] for k in table.pop("sequence")])
+    write_or_print(table, args.out, "segments")
+    return 0
+
+
+def cmd_detect(args):
+    import pandas as pd
+
+    from lstm_toolkit.anomaly import AnomalyDetector
+    from lstm_toolkit.data.frame import check_columns
+
+    frame, _ = read_csv(args.csv, time_col=False)
+    if args.action == "fit":
+        check_columns(frame, args.columns)
+        detector = AnomalyDetector(method=args.method, lookback=args.lookback, contamination=args.contamination,
+                                   epochs=args.epochs, seed=args.seed, verbose=2 if args.verbose else 0)
+        detector.fit(frame[args.columns])
+        detector.save(args.out)
+        print(f"Trained on {len(frame)} rows (score smoothing over {detector.smooth_} steps, "
+              f"threshold {detector.threshold_:.3f}); saved to {args.out}")
+        return 0
+    detector = AnomalyDetector.load(args.model)
+    check_columns(frame, list(detector.columns_))
+    signal = frame[list(detector.columns_)]
+    if args.labels:
+        check_columns(frame, [args.labels])
+        print_table(detector.evaluate(signal, frame[args.labels]))
+    scores = detector.score_samples(signal)
+    table = pd.DataFrame({"score": scores, "flag": (scores > detector.threshold_).astype(int)})
+    if args.out or not args.labels:
+        write_or_print(table, args.out, "scored rows")
+    return 0
+
+
+def add_commands(commands):
+    """Adds the classify, label and detect commands to the `lstm-toolkit` parser's sub-parsers."""
+    for name, kind, help_text in (
+        ("classify", "label", "classify whole sequences (SequenceClassifier) from a long CSV: one row per frame"),
+        ("label", "label", "label every step of sequences (SequenceLabeller) from a long CSV"),
+    ):
+        command = commands.add_parser(name, help=help_text)
+        actions = command.add_subparsers(dest="action", required=True, metavar="ACTION")
+        train = actions.add_parser("fit", help="train and save a bundle")
+        train.add_argument("--csv", required=True, help="long CSV: one row per frame")
+        train.add_argument("--case-col", required=True, help="column naming each row's sequence")
+        train.add_argument("--label", required=True, help="label column (per case for classify, per row for label)")
+        train.add_argument("--time-col", help="frame-order column within each sequence")
+        train.add_argument("--features", nargs="+", help="input columns (default: every other numeric column)")
+        train.add_argument("--epochs", type=positive_int, default=150 if name == "classify" else 100)
+        train.add_argument("--seed", type=int, default=None, help="random seed")
+        train.add_argument("--out", required=True, help="bundle folder to write")
+        train.add_argument("--verbose", action="store_true", help="print one line per epoch")
+        predict_help = "predict each case's label" if name == "classify" else "predict labelled segments (start, end exclusive)"
+        use = actions.add_parser("predict", help=predict_help)
+        use.add_argument("--model", required=True, help="bundle folder")
+        use.add_argument("--csv", required=True, help="long CSV with the same columns as in fit")
+        use.add_argument("--out", help="write a CSV here (default: stdout)")
+        score = actions.add_parser("score", help="accuracy on labelled data" + ("" if name == "classify" else " and segment F1"))
+        score.add_argument("--model", required=True, help="bundle folder")
+        score.add_argument("--csv", required=True, help="long CSV with the label column")
+        score.add_argument("--label", required=True, help="label column")
+        command.set_defaults(handler=cmd_classify if name == "classify" else cmd_label)
+
+    detect = commands.add_parser("detect", help="score every row of a signal for anomalies (AnomalyDetector)")
+    actions = detect.add_subparsers(dest="action", required=True, metavar="ACTION")
+    train = actions.add_parser("fit", help="train on mostly normal data and save a bundle")
+    train.add_argument("--csv", required=True, help="CSV with the signal's columns")
+    train.add_argument("--columns", required=True, nargs="+", help="the signal's column(s)")
+    train.add_argument("--method", choices=["forecast", "autoencoder"], default="forecast")
+    train.add_argument("--lookback", "--window", type=positive_int, default=64,
+                       help="steps per forecast window / autoencoder window (default: 64; --window is its old name)")
+    train.add_argument("--contamination", type=float, default=0.01, help="expected anomaly fraction (default: 0.01)")
+    train.add_argument("--epochs", type=positive_int, default=30, help="maximum epochs (default: 30)")
+    train.add_argument("--seed", type=int, default=None, help="random seed")
+    train.add_argument("--out", required=True, help="bundle folder to write")
+    train.add_argument("--verbose", action="store_true", help="print one line per epoch")
+    score = actions.add_parser("score", help="write each row's score and 0/1 flag; with --labels, print ROC-AUC etc.")
+    score.add_argument("--model", required=True, help="bundle folder")
+    score.add_argument("--csv", required=True, help="CSV with the signal's columns")
+    score.add_argument("--labels", help="0/1 label column: print metrics next to the baselines")
+    score.add_argument("--out", help="write the scores here (default: stdout unless --labels)")
+    detect.set_defaults(handler=cmd_detect)

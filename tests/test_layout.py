@@ -1,0 +1,115 @@
+"""The package's shape: small modules, public seams across modules, data flowing one way.
+
+These read the source (AST), import nothing, and fail on the first module
+that breaks a rule, naming it.
+"""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "lstm_toolkit"
+MAX_LINES = 450
+MAX_FORECASTER_LINES = 400
+
+
+def modules(folder):
+    return sorted(p for p in folder.rglob("*.py") if "__pycache__" not in p.parts)
+
+
+def name_of(path):
+    return ".".join(path.relative_to(ROOT).with_suffix("").parts)
+
+
+def imported_modules(tree):
+    """Every module an `import` / `from ... import` statement names (relative imports do not occur here)."""
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def defined_private_names(tree):
+    """Private names a module defines itself: functions, classes, methods and attributes it assigns."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+            names.add(node.attr)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+    return {name for name in names if name.startswith("_")}
+
+
+def private_reaches(path):
+    """`(line, text)` of each use of another module's private name in `path`."""
+    tree = ast.parse(path.read_text())
+    own = defined_private_names(tree) if path.is_relative_to(PACKAGE) else set()
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            found += [(node.lineno, f"from {node.module} import {a.name}") for a in node.names if _private(a.name)]
+        elif isinstance(node, ast.Attribute) and _private(node.attr) and node.attr not in own:
+            receiver = node.value
+            if isinstance(receiver, ast.Name) and receiver.id in ("self", "cls"):
+                continue
+            if isinstance(receiver, ast.Call) and getattr(receiver.func, "id", None) == "super":
+                continue
+            found.append((node.lineno, ast.unparse(node)))
+    return found
+
+
+def _private(name):
+    return name.startswith("_") and not name.startswith("__")
+
+
+@pytest.mark.parametrize("path", modules(PACKAGE), ids=lambda p: name_of(p))
+def test_no_module_is_over_the_size_limit(path):
+    lines = len(path.read_text().splitlines())
+    limit = MAX_FORECASTER_LINES if path.name == "forecaster.py" else MAX_LINES
+    assert lines <= limit, f"{name_of(path)} has {lines} lines (limit {limit}): split it by concern."
+
+
+@pytest.mark.parametrize("path", modules(PACKAGE) + modules(ROOT / "tests") + modules(ROOT / "benchmarks"), ids=name_of)
+def test_no_reach_into_another_modules_private_names(path):
+    assert private_reaches(path) == [], f"{name_of(path)} uses private names of other modules; add a public entry point."
+
+
+@pytest.mark.parametrize("path", modules(PACKAGE) + modules(ROOT / "tests") + modules(ROOT / "benchmarks"), ids=name_of)
+def test_no_import_of_keras_or_keras_tuner_private_packages(path):
+    private = [m for m in imported_modules(ast.parse(path.read_text())) if m.startswith(("keras.src", "keras_tuner.src"))]
+    assert private == [], f"{name_of(path)} imports {private}; use the public keras / keras_tuner API."
+
+
+def test_data_flows_one_way():
+    """`data` knows nothing of models and layers; `models` reads no data; nothing below imports the estimators or the CLI."""
+    upper = ("lstm_toolkit.forecaster", "lstm_toolkit.frames", "lstm_toolkit.classification", "lstm_toolkit.labelling",
+             "lstm_toolkit.anomaly", "lstm_toolkit.cli", "lstm_toolkit.tuning")
+    rules = {
+        "lstm_toolkit.data": ("lstm_toolkit.models", "lstm_toolkit.probabilistic", "lstm_toolkit.forecasting", *upper),
+        "lstm_toolkit.models": ("lstm_toolkit.data", "lstm_toolkit.forecasting", "lstm_toolkit.probabilistic", *upper),
+        "lstm_toolkit.forecasting": upper,
+    }
+    broken = []
+    for path in modules(PACKAGE):
+        module = name_of(path)
+        for package, forbidden in rules.items():
+            if module == package or module.startswith(package + "."):
+                imports = imported_modules(ast.parse(path.read_text()))
+                broken += [f"{module} imports {m}" for m in sorted(imports) if m.startswith(forbidden)]
+    assert broken == []
+
+
+def test_the_checks_catch_what_they_look_for(tmp_path):
+    """The scanners above find a private reach and a private import when there is one."""
+    sample = tmp_path / "sample.py"
+    sample.write_text("from lstm_toolkit.data import _hidden\nvalue = other._state\nself._mine = 1\n")
+    assert [text for _, text in private_reaches(sample)] == ["from lstm_toolkit.data import _hidden", "other._state"]
+    assert "keras.src.layers" in imported_modules(ast.parse("from keras.src import layers"))
