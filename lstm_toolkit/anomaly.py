@@ -26,6 +26,7 @@ import pandas as pd
 from sklearn.ensemble import IsolationForest
 
 from lstm_toolkit.backend import keras
+from lstm_toolkit.data.frame import first_non_finite
 from lstm_toolkit.data.scaling import Scaler
 from lstm_toolkit.errors import ConfigError, DataError, LeakageWarning
 from lstm_toolkit.estimators import SequenceEstimator
@@ -58,11 +59,11 @@ def as_signal(data):
         columns = [f"x{k}" for k in range(values.shape[1])]
     if values.shape[1] == 0:
         raise DataError("The signal has no columns.")
-    bad = ~np.isfinite(values)
-    if bad.any():
-        row, column = np.argwhere(bad)[0]
+    missing = first_non_finite(values)
+    if missing:
+        count, (row, column) = missing
         raise DataError(
-            f"The signal has {int(bad.sum())} NaN/inf value(s), the first at row {row} of {columns[column]!r}. "
+            f"The signal has {count} NaN/inf value(s), the first at row {row} of {columns[column]!r}. "
             "Fill them first (e.g. DataFrame.interpolate)."
         )
     return values, columns

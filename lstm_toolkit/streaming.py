@@ -28,6 +28,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from lstm_toolkit.data.frame import first_non_finite
 from lstm_toolkit.errors import ConfigError, DataError
 
 SIDECAR_SUFFIX = ".json"
@@ -123,9 +124,9 @@ class _Streamer:
                 f"Expected one row of {n_inputs} input value(s) {list(self.input_columns)} per stream, "
                 f"i.e. shape ({self._batch}, {n_inputs}); received shape {values.shape}."
             )
-        bad = ~np.isfinite(values)
-        if bad.any():
-            stream, column = np.argwhere(bad)[0]
+        missing = first_non_finite(values)
+        if missing:
+            stream, column = missing[1]
             where = f" of stream {stream}" if self.n_streams is not None else ""
             raise DataError(
                 f"The new value of {self.input_columns[column]!r}{where} is {values[stream, column]}. "

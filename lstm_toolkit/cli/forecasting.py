@@ -47,18 +47,19 @@ def cmd_demo(args):
     return 0
 
 
+def problem_args(args, time_col):
+    """The arguments `fit` and `tune` share: the columns, window, epochs and seed."""
+    return dict(target=args.target, lookback=args.lookback, horizon=args.horizon, time_col=time_col,
+                epochs=args.epochs, seed=args.seed)
+
+
 def cmd_fit(args):
     import lstm_toolkit
 
     frame, time_col = read_csv(args.csv, args.time_col)
     forecaster = lstm_toolkit.Forecaster(
-        lookback=args.lookback,
-        horizon=args.horizon,
-        target=args.target,
+        **problem_args(args, time_col),
         features=args.features,
-        time_col=time_col,
-        epochs=args.epochs,
-        seed=args.seed,
         verbose=2 if args.verbose else 0,
         stateful=args.stateful,
         strategy=args.strategy,
@@ -137,18 +138,8 @@ def cmd_tune(args):
     frame, time_col = read_csv(args.csv, args.time_col)
     space = lstm_toolkit.SearchSpace(units=tuple(args.units), depth=tuple(args.depth), dropout=tuple(args.dropout))
     result = lstm_toolkit.tune(
-        frame,
-        target=args.target,
-        lookback=args.lookback,
-        horizon=args.horizon,
-        tuner=args.tuner,
-        max_trials=args.max_trials,
-        epochs=args.epochs,
-        space=space,
-        directory=args.directory,
-        project_name=args.project_name,
-        seed=args.seed,
-        time_col=time_col,
+        frame, **problem_args(args, time_col), tuner=args.tuner, max_trials=args.max_trials, space=space,
+        directory=args.directory, project_name=args.project_name,
     )
     if result.trials is None:
         print("Worker finished; the chief holds the results.")

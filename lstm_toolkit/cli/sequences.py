@@ -5,53 +5,42 @@ from __future__ import annotations
 from lstm_toolkit.cli.common import case_ids, positive_int, print_table, read_csv, write_or_print
 
 
-def cmd_classify(args):
+def cmd_cases(args):
+    """`classify` and `label`: fit, predict or score a SequenceClassifier / SequenceLabeller on a long CSV."""
     import pandas as pd
 
     from lstm_toolkit.classification import SequenceClassifier
-
-    if args.action == "fit":
-        frame, _ = read_csv(args.csv, time_col=False)
-        clf = SequenceClassifier(epochs=args.epochs, seed=args.seed, verbose=2 if args.verbose else 0)
-        clf.fit(frame, args.label, case_col=args.case_col, time_col=args.time_col, features=args.features)
-        clf.save(args.out)
-        print(f"Trained on {frame[args.case_col].nunique()} cases, classes {clf.classes_.tolist()}; saved to {args.out}")
-        return 0
-    clf = SequenceClassifier.load(args.model)
-    frame, _ = read_csv(args.csv, time_col=False)
-    if args.action == "score":
-        print(f"accuracy {clf.score(frame, args.label):.4f}")
-        return 0
-    case_col = clf.case_col_
-    probabilities = clf.predict_proba(frame)
-    table = pd.DataFrame({case_col: case_ids(frame, case_col), "predicted": clf.codec_.decode(probabilities.argmax(1))})
-    for position, label in enumerate(clf.classes_.tolist()):
-        table[f"p_{label}"] = probabilities[:, position]
-    write_or_print(table, args.out, "predictions")
-    return 0
-
-
-def cmd_label(args):
     from lstm_toolkit.labelling import SequenceLabeller
 
-    if args.action == "fit":
-        frame, _ = read_csv(args.csv, time_col=False)
-        labeller = SequenceLabeller(epochs=args.epochs, seed=args.seed, verbose=2 if args.verbose else 0)
-        labeller.fit(frame, args.label, case_col=args.case_col, time_col=args.time_col, features=args.features)
-        labeller.save(args.out)
-        print(f"Trained on {frame[args.case_col].nunique()} sequences, labels {labeller.classes_.tolist()}; saved to {args.out}")
-        return 0
-    labeller = SequenceLabeller.load(args.model)
+    classify = args.command == "classify"
+    estimator_class = SequenceClassifier if classify else SequenceLabeller
     frame, _ = read_csv(args.csv, time_col=False)
-    if args.action == "score":
-        report = labeller.evaluate(frame, args.label).loc["model"]
-        print(" ".join(f"{name} {report[name]:.4f}" for name in ("accuracy", "precision", "recall", "f1")))
+    if args.action == "fit":
+        estimator = estimator_class(epochs=args.epochs, seed=args.seed, verbose=2 if args.verbose else 0)
+        estimator.fit(frame, args.label, case_col=args.case_col, time_col=args.time_col, features=args.features)
+        estimator.save(args.out)
+        what = "cases, classes" if classify else "sequences, labels"
+        print(f"Trained on {frame[args.case_col].nunique()} {what} {estimator.classes_.tolist()}; saved to {args.out}")
         return 0
-    case_col = labeller.case_col_
-    table = labeller.predict_segments(frame)
+    estimator = estimator_class.load(args.model)
+    if args.action == "score":
+        if classify:
+            print(f"accuracy {estimator.score(frame, args.label):.4f}")
+        else:
+            report = estimator.evaluate(frame, args.label).loc["model"]
+            print(" ".join(f"{name} {report[name]:.4f}" for name in ("accuracy", "precision", "recall", "f1")))
+        return 0
+    case_col = estimator.case_col_
     ids = case_ids(frame, case_col)
-    table.insert(0, case_col, [ids[k] for k in table.pop("sequence")])
-    write_or_print(table, args.out, "segments")
+    if classify:
+        probabilities = estimator.predict_proba(frame)
+        table = pd.DataFrame({case_col: ids, "predicted": estimator.codec_.decode(probabilities.argmax(1))})
+        for position, label in enumerate(estimator.classes_.tolist()):
+            table[f"p_{label}"] = probabilities[:, position]
+    else:
+        table = estimator.predict_segments(frame)
+        table.insert(0, case_col, [ids[k] for k in table.pop("sequence")])
+    write_or_print(table, args.out, "predictions" if classify else "segments")
     return 0
 
 
@@ -111,7 +100,7 @@ def add_commands(commands):
         score.add_argument("--model", required=True, help="bundle folder")
         score.add_argument("--csv", required=True, help="long CSV with the label column")
         score.add_argument("--label", required=True, help="label column")
-        command.set_defaults(handler=cmd_classify if name == "classify" else cmd_label)
+        command.set_defaults(handler=cmd_cases)
 
     detect = commands.add_parser("detect", help="score every row of a signal for anomalies (AnomalyDetector)")
     actions = detect.add_subparsers(dest="action", required=True, metavar="ACTION")

@@ -116,6 +116,19 @@ def check_columns(frame, columns, role="column"):
             )
 
 
+def first_non_finite(values):
+    """`(count, position)` of the NaN/inf entries of an array: how many, and the index of the first; None if none.
+
+    Example:
+    >>> first_non_finite(np.array([[1.0, np.nan], [np.inf, 2.0]]))
+    (2, (0, 1))
+    """
+    bad = ~np.isfinite(values)
+    if not bad.any():
+        return None
+    return int(bad.sum()), tuple(int(i) for i in np.argwhere(bad)[0])
+
+
 def fill_missing(frame, columns, fill=None):
     """Returns the float64 values of `columns`, with NaN/inf refused or filled.
 

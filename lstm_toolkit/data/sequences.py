@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from lstm_toolkit.backend import keras
+from lstm_toolkit.data.frame import first_non_finite
 from lstm_toolkit.data.scaling import Scaler
 from lstm_toolkit.errors import DataError
 
@@ -141,9 +142,9 @@ def _check_values(sequences, case_ids):
                 f"{name(position).capitalize()} has {array.shape[1]} channels but the first has {channels}; "
                 "every sequence needs the same channels."
             )
-        bad = ~np.isfinite(array)
-        if bad.any():
-            step, channel = np.argwhere(bad)[0]
+        missing = first_non_finite(array)
+        if missing:
+            step, channel = missing[1]
             raise DataError(
                 f"{name(position).capitalize()} has NaN or inf (first at step {step}, channel {channel}). "
                 "Fill or drop those frames first (e.g. DataFrame.interpolate)."

@@ -67,10 +67,7 @@ class DirectStrategy:
         return build_model(
             model_config,
             lookback=spec.lookback,
-            n_features=spec.n_features,
-            horizon=spec.horizon,
-            n_targets=spec.n_targets,
-            target_channels=spec.target_channels,
+            **output_shape(spec),
             normalized_channels=range(len(spec.input_columns)),
             norm_scales=problem.norm_scales,
             n_future=len(problem.future_channels(model_config)),
@@ -212,13 +209,9 @@ class StatefulStrategy(DirectStrategy):
 
     def build(self, problem, model_config, series_embedding=0, training_batch=None):
         """The explicit-state sequence model, or with `training_batch` its Keras-stateful training form."""
-        spec = problem.spec
         return build_sequence_model(
             model_config,
-            n_features=spec.n_features,
-            horizon=spec.horizon,
-            n_targets=spec.n_targets,
-            target_channels=spec.target_channels,
+            **output_shape(problem.spec),
             delta_scale=problem.norm_scales[1],
             stateful=training_batch is not None,
             batch_size=training_batch,
@@ -258,6 +251,11 @@ class StatefulStrategy(DirectStrategy):
         history = fit(trainer, dataset, config=config, callbacks=steps + list(callbacks or []), replace_callbacks=True)
         tbptt.copy_weights(trainer, model)
         return model, history, runner
+
+
+def output_shape(spec):
+    """The model builders' arguments every strategy takes from the window spec: inputs, steps, targets."""
+    return dict(n_features=spec.n_features, horizon=spec.horizon, n_targets=spec.n_targets, target_channels=spec.target_channels)
 
 
 def strategy_for(strategy, stateful, horizon, likelihood, seed=None):
