@@ -139,3 +139,21 @@ def test_a_folder_that_is_not_a_bundle_is_never_overwritten(fitted, tmp_path):
 def test_the_wrong_estimator_is_refused(saved):
     with pytest.raises(BundleError, match="holds a Forecaster, not a SequenceClassifier"):
         bundle.load_bundle(saved, estimator="SequenceClassifier")
+
+
+OLD_BUNDLES = Path(__file__).parent / "data" / "bundles_73823d3"
+
+
+@pytest.mark.parametrize("name", ["recursive_gauss", "stateful", "many"])
+def test_bundles_saved_before_the_estimator_core_refactor_predict_the_same(name):
+    """Bundles written by the code of 73823d3 (see make_bundles.py there) load and predict exactly as they did."""
+    df = lstm_toolkit.datasets.load("seattle_hourly_temperature").iloc[:700]
+    expected = np.array(json.loads((OLD_BUNDLES / "predictions.json").read_text())[name])
+    forecaster = lstm_toolkit.load(OLD_BUNDLES / name)
+    if name == "many":
+        parts = [df.iloc[:400].assign(temp=df["temp"].iloc[:400] + k, sid=f"s{k}", size=float(k + 1)) for k in range(3)]
+        got = forecaster.predict(pd.concat(parts)).drop(columns=["sid"]).to_numpy()
+        assert forecaster.series_codes_ == {"s0": 0, "s1": 1, "s2": 2} and forecaster.static_["mean"] == [2.0]
+    else:
+        got = forecaster.predict(df.iloc[:650]).to_numpy()
+    np.testing.assert_array_equal(got, expected)
