@@ -74,3 +74,29 @@ def torch_tutorial_model(lookback_features=1):
 
     torch.set_num_threads(os.cpu_count())
     return Tutorial()
+
+
+def dtw_1nn(train, train_y, test):
+    """1-NN with multivariate (dependent) DTW, squared Euclidean frame cost as in sktime, vectorised over all pairs."""
+    lengths_a, lengths_b = np.array([len(s) for s in test]), np.array([len(s) for s in train])
+    length = max(lengths_a.max(), lengths_b.max())
+    a = np.full((len(test), length, test[0].shape[1]), np.nan)
+    b = np.full((len(train), length, train[0].shape[1]), np.nan)
+    for k, s in enumerate(test):
+        a[k, : len(s)] = s
+    for k, s in enumerate(train):
+        b[k, : len(s)] = s
+    result = np.full((len(test), len(train)), np.inf)
+    previous = np.full((length + 1, len(test), len(train)), np.inf)
+    previous[0] = 0.0
+    for i in range(length):
+        current = np.full_like(previous, np.inf)
+        cost_i = ((a[:, i, None, None, :] - b[None, :, :, :]) ** 2).sum(-1)  # (test, train, length)
+        for j in range(length):
+            best = np.minimum(np.minimum(previous[j + 1], previous[j]), current[j])
+            current[j + 1] = np.nan_to_num(cost_i[:, :, j], nan=np.inf) + best
+        ends = lengths_a == i + 1
+        result[ends] = current[lengths_b, :, np.arange(len(train))].T[ends]
+        previous = current
+        previous[0] = np.inf
+    return train_y[result.argmin(axis=1)]

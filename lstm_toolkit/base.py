@@ -90,17 +90,19 @@ class Estimator:
         raise ConfigError(f"`model` must be a ModelConfig, a dict or None. Received: {type(self.model).__name__}")
 
     def _training_config(self, **overrides):
+        """The `TrainingConfig` of the constructor's training parameters; `overrides` replace them (resolved "auto" values)."""
         settings = dict(
             epochs=self.epochs,
             batch_size=self.batch_size,
             learning_rate=self.learning_rate,
             clipnorm=self.clipnorm,
             patience=self.patience,
-            reduce_lr_patience=max(1, self.patience // 2),
             seed=self.seed,
             verbose=self.verbose,
         )
-        return TrainingConfig(**{**settings, **overrides})
+        settings.update(overrides)
+        settings.setdefault("reduce_lr_patience", max(1, settings["patience"] // 2))
+        return TrainingConfig(**settings)
 
     @property
     def is_fitted(self):

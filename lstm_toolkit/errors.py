@@ -30,5 +30,9 @@ class LeakageWarning(UserWarning):
     """An evaluation overlaps the data the model was trained on."""
 
 
+class CollapsedClassifierWarning(UserWarning):
+    """A fitted classifier predicts one class for every training case: it has learned nothing but the class rates."""
+
+
 class CuDNNWarning(UserWarning):
     """A model config that cannot use the fused cuDNN kernel on GPU (shown once per call site)."""

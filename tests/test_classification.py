@@ -271,3 +271,94 @@ def test_the_labeller_takes_class_weights_as_the_classifier_does():
         SequenceLabeller(class_weight={7: 2.0}, **settings).fit(X, Y)
     with pytest.raises(ConfigError, match="class_weight"):
         SequenceLabeller(class_weight="heavy", **settings).fit(X, Y)
+
+
+# --- LSTM-FCN ------------------------------------------------------------------------------
+
+FCN_TINY = ModelConfig(architecture="lstm_fcn", units=(4,), filters=(4, 8, 4), kernel_sizes=(5, 3, 3), window_norm="none")
+
+
+@pytest.mark.parametrize("architecture, squeeze_excite", [("lstm_fcn", False), ("lstm_fcn", True), ("fcn", False)])
+def test_fcn_classifiers_ignore_end_padding_in_training_and_inference(architecture, squeeze_excite):
+    """Padding is exact: zeroed after every block, left out of batch-norm moments and of the pooled mean."""
+    import dataclasses
+
+    config = dataclasses.replace(FCN_TINY, architecture=architecture, squeeze_excite=squeeze_excite)
+    model = build_sequence_classifier(config, n_features=2, n_classes=3, length=9)
+    rng = np.random.default_rng(0)
+    sequences = [rng.normal(size=(n, 2)) for n in (5, 9, 7)]
+    tight, _ = pad(sequences)
+    loose, _ = pad(sequences, length=16)
+    for training in (False, True):  # training=True: batch statistics, computed on real steps only
+        np.testing.assert_allclose(model(tight, training=training).numpy(), model(loose, training=training).numpy(),
+                                   atol=1e-5)
+    assert model.layers[-1].activation.__name__ == "softmax"
+    longer = pad([rng.normal(size=(20, 2))])[0]  # longer than `length`: the LSTM branch reads its first 9 steps
+    assert model(longer).shape == (1, 3)
+
+
+def test_lstm_fcn_needs_its_branch_length_and_forecasters_refuse_it():
+    from lstm_toolkit.models import build_fcn_classifier, build_model
+
+    with pytest.raises(ConfigError, match="fixed length"):
+        build_fcn_classifier(FCN_TINY, n_features=1, n_classes=2)
+    with pytest.raises(ConfigError, match="same, non-zero length"):
+        build_fcn_classifier(ModelConfig(architecture="fcn", filters=(4, 4), kernel_sizes=(3,)), n_features=1, n_classes=2)
+    with pytest.raises(ConfigError, match="classifies whole sequences"):
+        build_model(FCN_TINY, lookback=8, n_features=1)
+    with pytest.raises(ConfigError, match="architecture"):
+        ModelConfig(architecture="resnet")
+
+
+def test_lstm_fcn_classifier_fits_saves_and_reads_longer_sequences(tmp_path):
+    X, y = separable(n=40)
+    clf = SequenceClassifier(model=FCN_TINY, epochs=30, verbose=0, seed=0).fit(X, y)
+    X_test, y_test = separable(seed=1)
+    assert clf.score(X_test, y_test) >= 0.9
+    longer = [np.concatenate([x, x, x]) for x in X_test[:5]]  # past the longest training sequence
+    assert clf.predict_proba(longer).shape == (5, 2)
+    clf.save(tmp_path / "fcn")
+    loaded = SequenceClassifier.load(tmp_path / "fcn")  # safe_mode=True: the custom layers are registered
+    np.testing.assert_array_equal(loaded.predict_proba(X_test), clf.predict_proba(X_test))
+    assert loaded.model_.get_layer("dimension_shuffle") is not None
+
+
+def test_a_collapsed_classifier_warns():
+    """Inputs that do not tell the classes apart leave only the class rates to learn: the fit says so."""
+    from lstm_toolkit.errors import CollapsedClassifierWarning
+
+    rng = np.random.default_rng(0)
+    same = rng.normal(size=(12, 1))
+    X, y = [same.copy() for _ in range(20)], ["common"] * 15 + ["rare"] * 5
+    with pytest.warns(CollapsedClassifierWarning, match="predicts '(common|rare)' for all 20 training cases"):
+        SequenceClassifier(model=FCN_TINY, epochs=5, verbose=0, seed=0).fit(X, y)
+    separable_X, separable_y = separable(n=40)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CollapsedClassifierWarning)
+        SequenceClassifier(model=FCN_TINY, epochs=30, verbose=0, seed=0).fit(separable_X, separable_y)
+
+
+def test_auto_epochs_follow_the_number_of_cases(monkeypatch):
+    from lstm_toolkit import classification
+    from lstm_toolkit.classification import AUTO_EPOCHS, STEP_BUDGET, auto_epochs
+
+    X, y = separable(n=20)
+    assert auto_epochs(36, 16) == min(AUTO_EPOCHS[1], -(-STEP_BUDGET // 3))  # 3 batches of 16 per epoch
+    assert auto_epochs(10**6, 16) == AUTO_EPOCHS[0] and auto_epochs(1, 1) == AUTO_EPOCHS[1]
+    monkeypatch.setattr(classification, "STEP_BUDGET", 40)  # a short fit: 40 steps of one batch
+    auto = SequenceClassifier(model=FCN_TINY, verbose=0, seed=0, batch_size=20, patience=10**6).fit(X, y)
+    assert len(auto.history_["loss"]) == auto_epochs(20, 20) == 40
+    with pytest.raises(ConfigError, match="patience"):
+        SequenceClassifier(model=FCN_TINY, patience="soon", verbose=0).fit(X, y)
+
+
+def test_the_labeller_takes_an_fcn_architecture():
+    rng = np.random.default_rng(0)
+    Y = [np.repeat([0, 1, 0], rng.integers(3, 6, 3)) for _ in range(16)]
+    X = [rng.normal(size=(len(y), 1)) + 2.0 * y[:, None] for y in Y]
+    labeller = SequenceLabeller(model=FCN_TINY, epochs=40, learning_rate=1e-2, validation=0, verbose=0, seed=0).fit(X, Y)
+    predicted = labeller.predict(X)
+    assert [len(p) for p in predicted] == [len(y) for y in Y]
+    assert np.mean(np.concatenate(predicted) == np.concatenate(Y)) >= 0.8

@@ -2,14 +2,16 @@
 
 One module per concern: `config` (ModelConfig), `cells` (the peephole LSTM),
 `normalization` (window-relative normalisation layers and their scales),
-`recurrent` (the one recurrent-stack builder and the dense head), `forecasting`
-(window and stateful forecasting models), `sequences` (classifiers, labellers,
-autoencoders, ConvLSTM). Nothing here reads data: builders take shapes and
+`recurrent` (the one recurrent-stack builder and the dense head), `distribution`
+(probabilistic heads), `forecasting` (window and stateful forecasting models),
+`fcn` (LSTM-FCN and FCN classifiers), `sequences` (recurrent classifiers and
+labellers, autoencoders, ConvLSTM). Nothing here reads data: builders take shapes and
 fitted scales, and the estimators above feed them.
 """
 
 from lstm_toolkit.models.cells import PeepholeLSTM, PeepholeLSTMCell
-from lstm_toolkit.models.config import ARCHITECTURES, ATTENTIONS, CELLS, STATE_PARTS, ModelConfig
+from lstm_toolkit.models.config import ARCHITECTURES, ATTENTIONS, CELLS, CLASSIFIER_ARCHITECTURES, STATE_PARTS, ModelConfig
+from lstm_toolkit.models.fcn import build_fcn_classifier
 from lstm_toolkit.models.forecasting import (
     SEQUENCE_NORMS,
     LearnedQueries,
@@ -34,6 +36,7 @@ __all__ = [
     "ARCHITECTURES",
     "ATTENTIONS",
     "CELLS",
+    "CLASSIFIER_ARCHITECTURES",
     "STATE_PARTS",
     "SEQUENCE_NORMS",
     "WINDOW_NORMS",
@@ -46,6 +49,7 @@ __all__ = [
     "WindowNormalization",
     "build_autoencoder",
     "build_convlstm_model",
+    "build_fcn_classifier",
     "build_model",
     "build_sequence_classifier",
     "build_sequence_model",

@@ -13,6 +13,8 @@ CELLS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU, "peephole": Peephol
 # The recurrent states each cell carries, in Keras' order.
 STATE_PARTS = {"lstm": ("h", "c"), "gru": ("h",), "peephole": ("h", "c")}
 ARCHITECTURES = ("stacked", "seq2seq")
+# Architectures of sequence classifiers (and labellers) only: a convolutional branch (see `models.fcn`).
+CLASSIFIER_ARCHITECTURES = ("lstm_fcn", "fcn")
 ATTENTIONS = {"dot": keras.layers.Attention, "additive": keras.layers.AdditiveAttention, "none": None}
 
 
@@ -51,6 +53,14 @@ class ModelConfig:
         attention: the seq2seq attention: "dot" (Luong, `keras.layers.Attention`),
             "additive" (Bahdanau, `keras.layers.AdditiveAttention`) or "none".
             `inspect.attention_weights` returns its weights.
+            For sequence classification (and per-step labelling) also
+            "lstm_fcn" (LSTM-FCN: a fully convolutional branch beside an LSTM
+            of `units[0]` over the dimension-shuffled sequence) or "fcn" (the
+            convolutional branch alone); see `models.fcn`.
+        filters, kernel_sizes: the convolutional blocks of "lstm_fcn" / "fcn",
+            one value each per block (Karim et al.: 128/256/128, 8/5/3).
+        squeeze_excite: squeeze-and-excitation after the first blocks (the
+            multivariate MLSTM-FCN).
 
     Example:
     >>> config = ModelConfig(units=(128, 64), dropout=0.2, dense_units=(32,))
@@ -70,14 +80,19 @@ class ModelConfig:
     season_length: int | None = None
     architecture: str = "stacked"
     attention: str = "dot"
+    filters: tuple = (128, 256, 128)
+    kernel_sizes: tuple = (8, 5, 3)
+    squeeze_excite: bool = False
 
     def __post_init__(self):
         object.__setattr__(self, "units", tuple(int(u) for u in _as_sequence(self.units)))
-        object.__setattr__(self, "dense_units", tuple(int(u) for u in _as_sequence(self.dense_units)))
+        for name in ("dense_units", "filters", "kernel_sizes"):
+            object.__setattr__(self, name, tuple(int(u) for u in _as_sequence(getattr(self, name))))
         if not self.units or any(u < 1 for u in self.units):
             raise ConfigError(f"`units` must be one or more positive integers. Received: units={self.units}")
-        if any(u < 1 for u in self.dense_units):
-            raise ConfigError(f"`dense_units` must be positive integers. Received: dense_units={self.dense_units}")
+        for name in ("dense_units", "filters", "kernel_sizes"):
+            if any(u < 1 for u in getattr(self, name)):
+                raise ConfigError(f"`{name}` must be positive integers. Received: {name}={getattr(self, name)}")
         if self.cell not in CELLS:
             raise ConfigError(f"`cell` must be one of {list(CELLS)}. Received: cell={self.cell!r}")
         for name in ("dropout", "recurrent_dropout"):
@@ -86,8 +101,10 @@ class ModelConfig:
                 raise ConfigError(f"`{name}` must lie in [0, 1). Received: {name}={rate}")
         if self.window_norm != "auto":
             check_window_norm(self.window_norm)
-        if self.architecture not in ARCHITECTURES:
-            raise ConfigError(f"`architecture` must be one of {ARCHITECTURES}. Received: architecture={self.architecture!r}")
+        if self.architecture not in ARCHITECTURES + CLASSIFIER_ARCHITECTURES:
+            raise ConfigError(
+                f"`architecture` must be one of {ARCHITECTURES + CLASSIFIER_ARCHITECTURES}. Received: architecture={self.architecture!r}"
+            )
         if self.attention not in ATTENTIONS:
             raise ConfigError(f"`attention` must be one of {list(ATTENTIONS)}. Received: attention={self.attention!r}")
         if self.architecture == "seq2seq" and self.bidirectional:
@@ -102,7 +119,8 @@ class ModelConfig:
     def to_dict(self):
         config = dataclasses.asdict(self)
         config["units"] = list(self.units)
-        config["dense_units"] = list(self.dense_units)
+        for name in ("dense_units", "filters", "kernel_sizes"):
+            config[name] = list(getattr(self, name))
         return config
 
     @classmethod

@@ -5,7 +5,14 @@ from __future__ import annotations
 from lstm_toolkit.backend import keras, ops
 from lstm_toolkit.errors import ConfigError
 from lstm_toolkit.models import distribution
-from lstm_toolkit.models.config import ATTENTIONS, CELLS, STATE_PARTS, ModelConfig  # noqa: F401 (the examples use it)
+from lstm_toolkit.models.config import (  # noqa: F401 (the examples use ModelConfig)
+    ARCHITECTURES,
+    ATTENTIONS,
+    CELLS,
+    CLASSIFIER_ARCHITECTURES,
+    STATE_PARTS,
+    ModelConfig,
+)
 from lstm_toolkit.models.distribution import DEFAULT_QUANTILES
 from lstm_toolkit.models.normalization import LastValueResidual, WindowDenormalization, WindowNormalization
 from lstm_toolkit.models.recurrent import dense_head, recurrent_stack, warn_if_not_cudnn
@@ -73,6 +80,11 @@ def build_model(
     >>> model.count_params()
     118081
     """
+    if config.architecture in CLASSIFIER_ARCHITECTURES:
+        raise ConfigError(
+            f"architecture={config.architecture!r} classifies whole sequences (SequenceClassifier); a forecaster's "
+            f"architecture is one of {ARCHITECTURES}."
+        )
     warn_if_not_cudnn(config)
     window_norm = "last" if config.window_norm == "auto" else config.window_norm
     if window_norm == "seasonal" and config.season_length is None:

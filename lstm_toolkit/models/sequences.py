@@ -6,6 +6,7 @@ import dataclasses
 
 from lstm_toolkit.backend import keras
 from lstm_toolkit.errors import ConfigError
+from lstm_toolkit.models.fcn import FCN_ARCHITECTURES, build_fcn_classifier
 from lstm_toolkit.models.recurrent import dense_head, recurrent_stack, warn_if_not_cudnn
 
 # --- spatiotemporal grids ---------------------------------------------------------------
@@ -60,11 +61,18 @@ def build_convlstm_model(
 
 def _check_sequence_config(config, purpose):
     if config.architecture != "stacked":
-        raise ConfigError(f"A {purpose} uses the stacked architecture; seq2seq is for multi-step forecasts.")
+        raise ConfigError(
+            f"A {purpose} uses the stacked architecture (or, to classify or label, 'lstm_fcn' / 'fcn'); "
+            f"received architecture={config.architecture!r}."
+        )
 
 
-def build_sequence_classifier(config, n_features, n_classes, per_step=False, mask_value=0.0, name="classifier"):
+def build_sequence_classifier(config, n_features, n_classes, per_step=False, mask_value=0.0, name="classifier", length=None):
     """A masked recurrent classifier of whole sequences (or of every step, `per_step=True`).
+
+    With `architecture="lstm_fcn"` or `"fcn"` the convolutional classifier of
+    `models.fcn.build_fcn_classifier` instead (`length`: the padded length its
+    shuffled LSTM branch reads).
 
     `Masking` skips the padded steps of shorter sequences (they are not
     truncated); the stacked recurrent layers follow `config` (LSTM, GRU,
@@ -80,6 +88,8 @@ def build_sequence_classifier(config, n_features, n_classes, per_step=False, mas
     >>> tuple(model(np.zeros((2, 7, 3), "float32")).shape)
     (2, 4)
     """
+    if config.architecture in FCN_ARCHITECTURES:
+        return build_fcn_classifier(config, n_features, n_classes, length, per_step, mask_value, name)
     _check_sequence_config(config, "sequence classifier")
     warn_if_not_cudnn(config)
     inputs = keras.Input(shape=(None, n_features), name="sequences")

@@ -6,9 +6,16 @@
 `test_bundle.py` loads them with today's code and checks the predictions in
 `predictions.json` (written here by the old code) are reproduced exactly.
 """
-import sys, json, numpy as np, pandas as pd, warnings
+import json
+import sys
+import warnings
+
+import numpy as np
+import pandas as pd
+
 warnings.simplefilter("ignore")
 import lstm_toolkit as lt
+
 out = sys.argv[1]
 df = lt.datasets.load("seattle_hourly_temperature").iloc[:700]
 small = lt.ModelConfig(units=(8,))
