@@ -243,6 +243,7 @@ class Forecaster(BaseForecaster):
         params = self.get_params()
         prepare = many_series.prepare if many_series.is_many(params, data) else problem.prepare
         self.problem_, series = prepare(params, self._model_config(), data, validation)
+        self.model_ = None  # a new problem: an earlier model no longer fits it
         return series
 
     def build_network(self, model_config=None, training_batch=None):

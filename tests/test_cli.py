@@ -178,7 +178,8 @@ def vowels_csv(tmp_path_factory):
 def test_classify_fit_predict_score(vowels_csv, tmp_path, capsys):
     out = tmp_path / "clf"
     assert main(["classify", "fit", "--csv", str(vowels_csv / "train.csv"), "--case-col", "case", "--label", "speaker",
-                 "--time-col", "frame", "--epochs", "2", "--seed", "0", "--out", str(out)]) == 0
+                 "--time-col", "frame", "--epochs", "2", "--seed", "0", "--architecture", "fcn", "--out", str(out)]) == 0
+    assert lstm_toolkit.load(out).model.architecture == "fcn"
     assert main(["classify", "predict", "--model", str(out), "--csv", str(vowels_csv / "test.csv"),
                  "--out", str(tmp_path / "p.csv")]) == 0
     predictions = pd.read_csv(tmp_path / "p.csv")
@@ -197,7 +198,8 @@ def test_label_fit_predict_segments(tmp_path, capsys):
     pd.DataFrame(rows).to_csv(tmp_path / "turns.csv", index=False)
     out = tmp_path / "labeller"
     assert main(["label", "fit", "--csv", str(tmp_path / "turns.csv"), "--case-col", "stream", "--label", "speaker",
-                 "--time-col", "step", "--epochs", "1", "--seed", "0", "--out", str(out)]) == 0
+                 "--time-col", "step", "--epochs", "1", "--seed", "0", "--architecture", "lstm_fcn", "--out", str(out)]) == 0
+    assert lstm_toolkit.load(out).model.architecture == "lstm_fcn"
     capsys.readouterr()
     assert main(["label", "predict", "--model", str(out), "--csv", str(tmp_path / "turns.csv")]) == 0
     segments = pd.read_csv(__import__("io").StringIO(capsys.readouterr().out))

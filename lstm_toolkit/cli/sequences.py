@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from lstm_toolkit.cli.common import case_ids, positive_int, print_table, read_csv, write_or_print
+
+
+def architecture_config(architecture, per_step=False):
+    """The `ModelConfig` the CLI's `--architecture` names, for a classifier or (`per_step`) a labeller."""
+    from lstm_toolkit.classification import DEFAULT_CLASSIFIER, RECURRENT_CLASSIFIER
+    from lstm_toolkit.labelling import DEFAULT_LABELLER
+
+    if architecture == "stacked":
+        return DEFAULT_LABELLER if per_step else RECURRENT_CLASSIFIER
+    return dataclasses.replace(DEFAULT_CLASSIFIER, architecture=architecture)
 
 
 def cmd_cases(args):
@@ -16,7 +28,10 @@ def cmd_cases(args):
     estimator_class = SequenceClassifier if classify else SequenceLabeller
     frame, _ = read_csv(args.csv, time_col=False)
     if args.action == "fit":
-        estimator = estimator_class(epochs=args.epochs, seed=args.seed, verbose=2 if args.verbose else 0)
+        settings = {"epochs": args.epochs} if args.epochs else {}
+        if args.architecture:
+            settings["model"] = architecture_config(args.architecture, per_step=not classify)
+        estimator = estimator_class(seed=args.seed, verbose=2 if args.verbose else 0, **settings)
         estimator.fit(frame, args.label, case_col=args.case_col, time_col=args.time_col, features=args.features)
         estimator.save(args.out)
         what = "cases, classes" if classify else "sequences, labels"
@@ -87,7 +102,10 @@ def add_commands(commands):
         train.add_argument("--label", required=True, help="label column (per case for classify, per row for label)")
         train.add_argument("--time-col", help="frame-order column within each sequence")
         train.add_argument("--features", nargs="+", help="input columns (default: every other numeric column)")
-        train.add_argument("--epochs", type=positive_int, default=150 if name == "classify" else 100)
+        train.add_argument("--epochs", type=positive_int, help="the most epochs (default: the estimator's, 'auto' for classify)")
+        train.add_argument("--architecture", choices=["lstm_fcn", "fcn", "stacked"],
+                           help="lstm_fcn: convolutions beside an LSTM (classify's default); fcn: convolutions only; "
+                                "stacked: bidirectional LSTMs (label's default)")
         train.add_argument("--seed", type=int, default=None, help="random seed")
         train.add_argument("--out", required=True, help="bundle folder to write")
         train.add_argument("--verbose", action="store_true", help="print one line per epoch")
