@@ -214,3 +214,28 @@ def test_tune_searches_a_global_model_of_many_series(tmp_path):
     assert len(forecast) == 3 * 3
     loaded = lstm_toolkit.load(forecaster.save(tmp_path / "global"))
     pd.testing.assert_frame_equal(loaded.predict(long), forecast)
+
+
+def test_tune_classifier_searches_lstm_fcn_filters_kernels_and_units(tmp_path):
+    from lstm_toolkit.classification import SequenceClassifier
+    from lstm_toolkit.tuning import ClassifierSearchSpace, tune_classifier
+
+    rng = np.random.default_rng(0)
+    y = np.array(["a", "b"] * 20)
+    X = [rng.normal(size=(int(rng.integers(8, 16)), 1)) + 2.0 * (label == "b") for label in y]
+    space = ClassifierSearchSpace(filters=(4, 8), filters_step=4, kernel_sizes=((3, 3, 3), (5, 3, 3)), units=(4, 8),
+                                  units_step=4, dropout=0.2, learning_rate=1e-2)
+    result = tune_classifier(X, y, tuner="random", max_trials=2, epochs=4, space=space, directory=tmp_path,
+                             project_name="clf", seed=0)
+    assert len(result.trials) == 2 and set(result.trials["status"]) == {"COMPLETED"}
+    assert {"filters_1", "filters_2", "filters_3", "kernel_sizes", "units"} <= set(result.trials.columns)
+    best = result.estimator
+    assert isinstance(best, SequenceClassifier) and best.model.architecture == "lstm_fcn"
+    assert best.model.filters[0] in (4, 8) and best.model.units[0] in (4, 8)
+    assert result.best_model_config == best.model
+    best.save(tmp_path / "best")
+    np.testing.assert_array_equal(SequenceClassifier.load(tmp_path / "best").predict(X), best.predict(X))
+    with pytest.raises(ConfigError, match="validation"):
+        tune_classifier(X, y, max_trials=1, epochs=1, validation=0, directory=tmp_path, project_name="none")
+    with pytest.raises(ConfigError, match="architecture"):
+        ClassifierSearchSpace(architecture=("stacked",))

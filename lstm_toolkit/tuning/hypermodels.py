@@ -95,3 +95,42 @@ class FrameHyperModel(keras_tuner.HyperModel):
         if not losses or not np.all(np.isfinite(losses)):
             raise keras_tuner.errors.FailedTrialError("Training diverged; trial recorded as failed.")
         return history
+
+
+class ClassifierHyperModel(keras_tuner.HyperModel):
+    """Builds and trains one trial's LSTM-FCN for a prepared `SequenceClassifier`."""
+
+    def __init__(self, classifier, train, val, space, epochs, seed=None):
+        super().__init__(name="lstm_toolkit_classifier")
+        self.classifier, self.train, self.val = classifier, train, val
+        self.space, self.epochs, self.seed = space, epochs, seed
+
+    def model_config(self, values):
+        """The `ModelConfig` of a trial's declared values."""
+        return dataclasses.replace(
+            self.classifier.DEFAULT_MODEL,
+            architecture=values["architecture"],
+            filters=values["filters"],
+            kernel_sizes=values["kernel_sizes"],
+            units=(values["units"],),
+            dropout=values["dropout"],
+            squeeze_excite=values["squeeze_excite"],
+        )
+
+    def build(self, hp):
+        values = self.space.declare(hp)
+        if self.seed is not None:
+            keras.utils.set_random_seed(self.seed)
+        model = self.classifier.build_network(self.model_config(values))
+        config = TrainingConfig(learning_rate=values["learning_rate"], clipnorm=self.classifier.clipnorm, loss=self.classifier.loss_)
+        return compile_model(model, config, metrics=(self.classifier.metric_,))
+
+    def fit(self, hp, model, *args, epochs=None, callbacks=None, verbose=0, **kwargs):
+        x, y, weights = self.train
+        history = model.fit(x, y, sample_weight=weights, batch_size=self.classifier.batch_size,
+                            validation_data=self.val, epochs=epochs or self.epochs, callbacks=callbacks,
+                            verbose=verbose, **kwargs)
+        losses = history.history.get("loss", [])
+        if not losses or not np.all(np.isfinite(losses)):
+            raise keras_tuner.errors.FailedTrialError("Training diverged; trial recorded as failed.")
+        return history

@@ -1,4 +1,4 @@
-"""Running a search: the recording tuners, `tune` and `tune_frames`, and the trials table."""
+"""Running a search: the recording tuners, `tune`, `tune_classifier` and `tune_frames`, and the trials table."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from lstm_toolkit.backend import keras, keras_tuner
 from lstm_toolkit.errors import ConfigError
 from lstm_toolkit.forecaster import Forecaster
 from lstm_toolkit.training import TrainingConfig, default_callbacks
-from lstm_toolkit.tuning.hypermodels import ForecastHyperModel, FrameHyperModel
-from lstm_toolkit.tuning.space import FrameSearchSpace, SearchSpace
+from lstm_toolkit.tuning.hypermodels import ClassifierHyperModel, ForecastHyperModel, FrameHyperModel
+from lstm_toolkit.tuning.space import ClassifierSearchSpace, FrameSearchSpace, SearchSpace
 
 RECORD_FILE = "lstm_toolkit_trial.json"
 
@@ -93,8 +93,9 @@ class TuneResult:
             epochs run, best epoch and wall time.
         best_hyperparameters: the best trial's values (None on a worker).
         best_model_config: the best trial's `ModelConfig`.
-        forecaster: a fitted `Forecaster` holding the best trial's model; save
-            it with `forecaster.save(path)`.
+        forecaster: the fitted estimator holding the best trial's model (a
+            `Forecaster`; `tune_frames` a `FrameForecaster`, `tune_classifier`
+            a `SequenceClassifier`), also as `estimator`; save it with `save(path)`.
         tuner: the Keras Tuner instance.
     """
 
@@ -103,6 +104,11 @@ class TuneResult:
     best_model_config: object
     forecaster: Forecaster | None
     tuner: object
+
+    @property
+    def estimator(self):
+        """The fitted estimator holding the best trial's model (the `forecaster` field, whatever its kind)."""
+        return self.forecaster
 
 
 def tune(
@@ -240,6 +246,50 @@ def trials_table(search):
             "wall_time": record.get("wall_time", math.nan),
         })
     return pd.DataFrame(rows)
+
+
+# --- sequence classifiers ------------------------------------------------------------------
+
+
+def tune_classifier(X, y, tuner="bayesian", max_trials=10, epochs=200, space=None, objective="val_loss",
+                    directory="saved_models/tuning", project_name="lstm_toolkit_classifier", seed=0, patience=30,
+                    verbose=0, case_col=None, time_col=None, features=None, **classifier_kwargs):
+    """Searches LSTM-FCN classifiers (filters, kernel sizes, LSTM units, dropout, ...), as `tune` does for series.
+
+    Trials train on the training cases and are scored on a stratified
+    `validation` fraction of them (default 0.2: a search needs held-out cases
+    even where a default fit does without); every trial gets the default
+    callbacks and a checkpoint of its best epoch, and the search resumes and
+    distributes as `tune`'s does.
+
+    Args:
+        X, y, case_col, time_col, features: as for `SequenceClassifier.fit`.
+        space: a `ClassifierSearchSpace`.
+        classifier_kwargs: other `SequenceClassifier` arguments (batch_size, scaler, class_weight, ...).
+
+    Returns:
+        A `TuneResult` whose `forecaster` is the fitted `SequenceClassifier`
+        holding the best trial's model, and `best_model_config` its `ModelConfig`.
+    """
+    from lstm_toolkit.classification import SequenceClassifier
+
+    _check_search(tuner, max_trials)
+    space = space or ClassifierSearchSpace()
+    classifier_kwargs.setdefault("validation", 0.2)
+    classifier = SequenceClassifier(epochs=epochs, patience=patience, seed=seed, verbose=verbose, **classifier_kwargs)
+    train, val = classifier.prepare(X, y, case_col, time_col, features)
+    if val is None:
+        raise ConfigError("tune_classifier needs validation cases for its objective: set `validation` (default 0.2).")
+    hypermodel = ClassifierHyperModel(classifier, train, val, space, epochs=epochs, seed=seed)
+    search, table, best = _search(hypermodel, tuner, max_trials, epochs, objective, directory, project_name, seed,
+                                  patience, None, verbose)
+    if best is None:
+        return TuneResult(table, None, None, None, search)
+    values = space.declare(best.hyperparameters.copy())
+    best_config = hypermodel.model_config(values)
+    classifier.set_params(learning_rate=values["learning_rate"])
+    classifier.use_trained_model(*_best_trial_model(search, best), model_config=best_config)
+    return TuneResult(table, dict(best.hyperparameters.values), best_config, classifier, search)
 
 
 # --- ConvLSTM frame forecasters ------------------------------------------------------------

@@ -1,11 +1,15 @@
-"""What a search may vary: `SearchSpace` (recurrent forecasters) and `FrameSearchSpace` (ConvLSTM), declared on Keras Tuner's HyperParameters."""
+"""What a search may vary, declared on Keras Tuner's HyperParameters.
+
+`SearchSpace` (recurrent forecasters), `ClassifierSearchSpace` (LSTM-FCN
+sequence classifiers) and `FrameSearchSpace` (ConvLSTM).
+"""
 
 from __future__ import annotations
 
 import dataclasses
 
 from lstm_toolkit.errors import ConfigError
-from lstm_toolkit.models import ARCHITECTURES, ATTENTIONS, CELLS
+from lstm_toolkit.models import ARCHITECTURES, ATTENTIONS, CELLS, CLASSIFIER_ARCHITECTURES
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,6 +99,80 @@ class SearchSpace:
             "units_step": self.units_step,
             "dropout_step": self.dropout_step,
         }
+
+    @classmethod
+    def from_dict(cls, config):
+        return cls(**config)
+
+
+@dataclasses.dataclass(frozen=True)
+class ClassifierSearchSpace:
+    """What a search over LSTM-FCN / FCN sequence classifiers may vary (a pair is searched, one value fixed).
+
+    Args:
+        filters: filters of each of the three convolutional blocks, searched per block.
+        filters_step: step of the filters grid.
+        kernel_sizes: the kernel-size triples to choose from, one kernel per block.
+        units: units of the LSTM branch.
+        units_step: step of the units grid.
+        dropout: dropout after the LSTM branch.
+        dropout_step: step of the dropout grid.
+        squeeze_excite: the choices for squeeze-and-excitation (MLSTM-FCN).
+        architecture: the choices of "lstm_fcn" and "fcn".
+        learning_rate: Adam's learning rate, searched on a log scale.
+
+    Example:
+    >>> from lstm_toolkit.backend import keras_tuner
+    >>> hp = keras_tuner.HyperParameters()
+    >>> values = ClassifierSearchSpace(filters=64, kernel_sizes=((8, 5, 3),)).declare(hp)
+    >>> values["filters"], values["kernel_sizes"]
+    ((64, 64, 64), (8, 5, 3))
+    >>> ClassifierSearchSpace.from_dict(ClassifierSearchSpace().to_dict()) == ClassifierSearchSpace()
+    True
+    """
+
+    filters: tuple | int = (32, 128)
+    filters_step: int = 32
+    kernel_sizes: tuple = ((8, 5, 3), (5, 3, 3), (3, 3, 3))
+    units: tuple | int = (8, 64)
+    units_step: int = 8
+    dropout: tuple | float = (0.2, 0.8)
+    dropout_step: float = 0.2
+    squeeze_excite: tuple = (False,)
+    architecture: tuple = ("lstm_fcn",)
+    learning_rate: tuple | float = (1e-4, 1e-2)
+
+    def __post_init__(self):
+        _normalise(self, pairs=("filters", "units", "dropout", "learning_rate"), choices=("squeeze_excite", "architecture"))
+        kernels = self.kernel_sizes
+        kernels = (tuple(kernels),) if kernels and isinstance(kernels[0], int) else tuple(tuple(k) for k in kernels)
+        if not kernels or any(len(k) != 3 or min(k) < 1 for k in kernels):
+            raise ConfigError(f"`kernel_sizes` must be triples of positive kernel sizes. Received: {self.kernel_sizes!r}")
+        object.__setattr__(self, "kernel_sizes", kernels)
+        unknown = [a for a in self.architecture if a not in CLASSIFIER_ARCHITECTURES]
+        if unknown:
+            raise ConfigError(f"Unknown architecture(s) {unknown}; choose from {list(CLASSIFIER_ARCHITECTURES)}.")
+        if self.filters[0] < 1 or self.units[0] < 1 or not self.learning_rate[0] > 0:
+            raise ConfigError(f"`filters`, `units` and `learning_rate` must be positive. Received: {self}")
+
+    def declare(self, hp):
+        """Declares the hyperparameters on `hp` and returns their values for this trial."""
+        filters = tuple(_int(hp, f"filters_{k}", self.filters, self.filters_step) for k in (1, 2, 3))
+        kernel = _choice(hp, "kernel_sizes", tuple("-".join(map(str, k)) for k in self.kernel_sizes))
+        return {
+            "filters": filters,
+            "kernel_sizes": tuple(int(k) for k in kernel.split("-")),
+            "units": _int(hp, "units", self.units, self.units_step),
+            "dropout": _float(hp, "dropout", self.dropout, self.dropout_step),
+            "squeeze_excite": _choice(hp, "squeeze_excite", self.squeeze_excite),
+            "architecture": _choice(hp, "architecture", self.architecture),
+            "learning_rate": _float(hp, "learning_rate", self.learning_rate, None, sampling="log"),
+        }
+
+    def to_dict(self):
+        config = {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
+        config["kernel_sizes"] = [list(k) for k in self.kernel_sizes]
+        return config
 
     @classmethod
     def from_dict(cls, config):
