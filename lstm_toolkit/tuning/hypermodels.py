@@ -62,53 +62,68 @@ class ForecastHyperModel(keras_tuner.HyperModel):
             shuffle=False,
             **kwargs,
         )
-        losses = history.history.get("loss", [])
-        if not losses or not np.all(np.isfinite(losses)):
-            raise keras_tuner.errors.FailedTrialError(
-                f"Training diverged (loss {losses[-1] if losses else 'missing'}); trial recorded as failed."
-            )
-        return history
+        return failed_unless_finite(history)
 
 
-class FrameHyperModel(keras_tuner.HyperModel):
-    """Builds and trains one trial's ConvLSTM for a prepared `FrameForecaster`."""
+def failed_unless_finite(history):
+    """`history`, or Keras Tuner's `FailedTrialError` when the trial's training loss is missing or not finite (it diverged)."""
+    losses = history.history.get("loss", [])
+    if not losses or not np.all(np.isfinite(losses)):
+        raise keras_tuner.errors.FailedTrialError(
+            f"Training diverged (loss {losses[-1] if losses else 'missing'}); trial recorded as failed."
+        )
+    return history
 
-    def __init__(self, forecaster, train, val, space, epochs, seed=None):
-        super().__init__(name="lstm_toolkit_frames")
-        self.forecaster, self.train, self.val = forecaster, train, val
+
+class PreparedHyperModel(keras_tuner.HyperModel):
+    """One trial's model for an estimator whose training and validation data were prepared once.
+
+    The space is declared where the model is built, and every trial starts
+    from the same seed, so a trial's result does not depend on which process ran it.
+    """
+
+    def __init__(self, name, estimator, train, val, space, epochs, seed=None):
+        super().__init__(name=name)
+        self.estimator, self.train, self.val = estimator, train, val
         self.space, self.epochs, self.seed = space, epochs, seed
 
-    def build(self, hp):
+    def declare(self, hp):
+        """The trial's values of the space (and the seed set for its weights)."""
         values = self.space.declare(hp)
         if self.seed is not None:
             keras.utils.set_random_seed(self.seed)
-        model = self.forecaster.build_network(values["filters"], values["kernel_size"])
-        config = TrainingConfig(learning_rate=values["learning_rate"], clipnorm=self.forecaster.clipnorm,
-                                loss=self.forecaster.loss_)
+        return values
+
+
+class FrameHyperModel(PreparedHyperModel):
+    """Builds and trains one trial's ConvLSTM for a prepared `FrameForecaster`."""
+
+    def __init__(self, forecaster, train, val, space, epochs, seed=None):
+        super().__init__("lstm_toolkit_frames", forecaster, train, val, space, epochs, seed)
+
+    def build(self, hp):
+        values = self.declare(hp)
+        model = self.estimator.build_network(values["filters"], values["kernel_size"])
+        config = TrainingConfig(learning_rate=values["learning_rate"], clipnorm=self.estimator.clipnorm, loss=self.estimator.loss_)
         return compile_model(model, config, metrics=("mse",))
 
     def fit(self, hp, model, *args, epochs=None, callbacks=None, verbose=0, **kwargs):
-        history = model.fit(self.forecaster.windows(self.train, shuffle=True),
-                            validation_data=self.forecaster.windows(self.val), epochs=epochs or self.epochs,
+        history = model.fit(self.estimator.windows(self.train, shuffle=True),
+                            validation_data=self.estimator.windows(self.val), epochs=epochs or self.epochs,
                             callbacks=callbacks, verbose=verbose, shuffle=False, **kwargs)
-        losses = history.history.get("loss", [])
-        if not losses or not np.all(np.isfinite(losses)):
-            raise keras_tuner.errors.FailedTrialError("Training diverged; trial recorded as failed.")
-        return history
+        return failed_unless_finite(history)
 
 
-class ClassifierHyperModel(keras_tuner.HyperModel):
+class ClassifierHyperModel(PreparedHyperModel):
     """Builds and trains one trial's LSTM-FCN for a prepared `SequenceClassifier`."""
 
     def __init__(self, classifier, train, val, space, epochs, seed=None):
-        super().__init__(name="lstm_toolkit_classifier")
-        self.classifier, self.train, self.val = classifier, train, val
-        self.space, self.epochs, self.seed = space, epochs, seed
+        super().__init__("lstm_toolkit_classifier", classifier, train, val, space, epochs, seed)
 
     def model_config(self, values):
         """The `ModelConfig` of a trial's declared values."""
         return dataclasses.replace(
-            self.classifier.DEFAULT_MODEL,
+            self.estimator.DEFAULT_MODEL,
             architecture=values["architecture"],
             filters=values["filters"],
             kernel_sizes=values["kernel_sizes"],
@@ -118,19 +133,13 @@ class ClassifierHyperModel(keras_tuner.HyperModel):
         )
 
     def build(self, hp):
-        values = self.space.declare(hp)
-        if self.seed is not None:
-            keras.utils.set_random_seed(self.seed)
-        model = self.classifier.build_network(self.model_config(values))
-        config = TrainingConfig(learning_rate=values["learning_rate"], clipnorm=self.classifier.clipnorm, loss=self.classifier.loss_)
-        return compile_model(model, config, metrics=(self.classifier.metric_,))
+        values = self.declare(hp)
+        model = self.estimator.build_network(self.model_config(values))
+        config = TrainingConfig(learning_rate=values["learning_rate"], clipnorm=self.estimator.clipnorm, loss=self.estimator.loss_)
+        return compile_model(model, config, metrics=(self.estimator.metric_,))
 
     def fit(self, hp, model, *args, epochs=None, callbacks=None, verbose=0, **kwargs):
         x, y, weights = self.train
-        history = model.fit(x, y, sample_weight=weights, batch_size=self.classifier.batch_size,
-                            validation_data=self.val, epochs=epochs or self.epochs, callbacks=callbacks,
-                            verbose=verbose, **kwargs)
-        losses = history.history.get("loss", [])
-        if not losses or not np.all(np.isfinite(losses)):
-            raise keras_tuner.errors.FailedTrialError("Training diverged; trial recorded as failed.")
-        return history
+        history = model.fit(x, y, sample_weight=weights, batch_size=self.estimator.batch_size, validation_data=self.val,
+                            epochs=epochs or self.epochs, callbacks=callbacks, verbose=verbose, **kwargs)
+        return failed_unless_finite(history)

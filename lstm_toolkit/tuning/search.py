@@ -172,13 +172,7 @@ def tune(
     hypermodel = ForecastHyperModel(forecaster, series, space, epochs=epochs, seed=seed)
     search, table, best = _search(hypermodel, tuner, max_trials, epochs, objective, directory, project_name, seed,
                                   patience, distribution, verbose)
-    if best is None:
-        return TuneResult(table, None, None, None, search)
-    values = space.declare(best.hyperparameters.copy())
-    best_config = hypermodel.model_config(values)
-    forecaster.set_params(learning_rate=values["learning_rate"])
-    forecaster.use_trained_model(*_best_trial_model(search, best), model_config=best_config)
-    return TuneResult(table, dict(best.hyperparameters.values), best_config, forecaster, search)
+    return _tune_result(search, table, best, forecaster, space, hypermodel.model_config, lambda config: {"model_config": config})
 
 
 def _check_search(tuner, max_trials):
@@ -216,6 +210,21 @@ def _search(hypermodel, tuner, max_trials, epochs, objective, directory, project
     if table[table["status"] == "COMPLETED"].empty:
         return search, table, None
     return search, table, search.oracle.get_best_trials(1)[0]
+
+
+def _tune_result(search, table, best, estimator, space, config_of, adopt_arguments):
+    """The `TuneResult` of a finished search; the estimator adopts the best trial's model and learning rate.
+
+    `config_of(values)` is the best trial's model config, `adopt_arguments(config)` the
+    keywords the estimator's `use_trained_model` takes for it.
+    """
+    if best is None:
+        return TuneResult(table, None, None, None, search)
+    values = space.declare(best.hyperparameters.copy())
+    best_config = config_of(values)
+    estimator.set_params(learning_rate=values["learning_rate"])
+    estimator.use_trained_model(*_best_trial_model(search, best), **adopt_arguments(best_config))
+    return TuneResult(table, dict(best.hyperparameters.values), best_config, estimator, search)
 
 
 def _best_trial_model(search, best):
@@ -283,13 +292,7 @@ def tune_classifier(X, y, tuner="bayesian", max_trials=10, epochs=200, space=Non
     hypermodel = ClassifierHyperModel(classifier, train, val, space, epochs=epochs, seed=seed)
     search, table, best = _search(hypermodel, tuner, max_trials, epochs, objective, directory, project_name, seed,
                                   patience, None, verbose)
-    if best is None:
-        return TuneResult(table, None, None, None, search)
-    values = space.declare(best.hyperparameters.copy())
-    best_config = hypermodel.model_config(values)
-    classifier.set_params(learning_rate=values["learning_rate"])
-    classifier.use_trained_model(*_best_trial_model(search, best), model_config=best_config)
-    return TuneResult(table, dict(best.hyperparameters.values), best_config, classifier, search)
+    return _tune_result(search, table, best, classifier, space, hypermodel.model_config, lambda config: {"model_config": config})
 
 
 # --- ConvLSTM frame forecasters ------------------------------------------------------------
@@ -335,11 +338,5 @@ def tune_frames(
     hypermodel = FrameHyperModel(forecaster, train, val, space, epochs=epochs, seed=seed)
     search, table, best = _search(hypermodel, tuner, max_trials, epochs, objective, directory, project_name, seed,
                                   patience, None, verbose)
-    if best is None:
-        return TuneResult(table, None, None, None, search)
-    values = space.declare(best.hyperparameters.copy())
-    forecaster.set_params(learning_rate=values["learning_rate"])
-    forecaster.use_trained_model(*_best_trial_model(search, best), filters=values["filters"],
-                                 kernel_size=values["kernel_size"])
-    best_config = {"filters": values["filters"], "kernel_size": values["kernel_size"]}
-    return TuneResult(table, dict(best.hyperparameters.values), best_config, forecaster, search)
+    return _tune_result(search, table, best, forecaster, space,
+                        lambda values: {"filters": values["filters"], "kernel_size": values["kernel_size"]}, lambda config: config)
