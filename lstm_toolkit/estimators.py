@@ -16,6 +16,7 @@ from lstm_toolkit.backend import keras, tf
 from lstm_toolkit.base import Estimator
 from lstm_toolkit.data.scaling import Scaler
 from lstm_toolkit.errors import ConfigError, DataError
+from lstm_toolkit.models.fcn import members_model
 from lstm_toolkit.training import compile_model, default_callbacks, fit
 
 
@@ -144,6 +145,12 @@ class SequenceEstimator(Estimator):
             validation = None if validation is None else _batches(validation, config.batch_size)
         else:
             n_samples = None
+        members = members_model(model)  # an ensemble trains each member on its own loss; `model` averages them
+        if members is not model:
+            k = len(members.outputs)
+            train, validation = (None if data is None else data.map(lambda x, y, w: (x, (y,) * k, (w,) * k))
+                                 for data in (train, validation))
+            model, metrics = members, ()
         compile_model(model, config, n_samples=n_samples, metrics=metrics)
         monitor = "loss" if validation is None else "val_loss"
         callbacks = default_callbacks(config, monitor=monitor) + list(self.callbacks or [])

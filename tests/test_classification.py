@@ -362,3 +362,20 @@ def test_the_labeller_takes_an_fcn_architecture():
     predicted = labeller.predict(X)
     assert [len(p) for p in predicted] == [len(y) for y in Y]
     assert np.mean(np.concatenate(predicted) == np.concatenate(Y)) >= 0.8
+
+
+def test_an_ensemble_averages_members_trained_each_on_its_own_loss():
+    import dataclasses
+
+    from lstm_toolkit.models.fcn import members_model
+
+    X, y = separable(n=30)
+    clf = SequenceClassifier(model=dataclasses.replace(FCN_TINY, members=3), epochs=3, verbose=0, seed=0).fit(X, y)
+    assert {"m1_output_loss", "m2_output_loss", "m3_output_loss"} <= set(clf.history_)
+    padded = pad(X[:5], clf.scaler_)[0]
+    members = [np.asarray(output) for output in members_model(clf.model_)(padded)]
+    np.testing.assert_allclose(clf.model_(padded).numpy(), np.mean(members, axis=0), atol=1e-6)
+    assert not np.allclose(members[0], members[1])  # initialised differently
+    assert members_model(build_sequence_classifier(FCN_TINY, n_features=2, n_classes=2, length=4)).outputs.__len__() == 1
+    with pytest.raises(ConfigError, match="members"):
+        ModelConfig(members=0)

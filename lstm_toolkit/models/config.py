@@ -61,6 +61,9 @@ class ModelConfig:
             one value each per block (Karim et al.: 128/256/128, 8/5/3).
         squeeze_excite: squeeze-and-excitation after the first blocks (the
             multivariate MLSTM-FCN).
+        members: "lstm_fcn" / "fcn" only: this many copies of the network,
+            initialised differently and trained each on its own loss, whose
+            class probabilities are averaged (a seed ensemble in one model).
 
     Example:
     >>> config = ModelConfig(units=(128, 64), dropout=0.2, dense_units=(32,))
@@ -83,6 +86,7 @@ class ModelConfig:
     filters: tuple = (128, 256, 128)
     kernel_sizes: tuple = (8, 5, 3)
     squeeze_excite: bool = False
+    members: int = 1
 
     def __post_init__(self):
         object.__setattr__(self, "units", tuple(int(u) for u in _as_sequence(self.units)))
@@ -113,6 +117,8 @@ class ModelConfig:
                 "which a bidirectional encoder does not have in one piece; use bidirectional=False "
                 "with seq2seq, or the stacked architecture with bidirectional=True."
             )
+        if isinstance(self.members, bool) or not isinstance(self.members, int) or self.members < 1:
+            raise ConfigError(f"`members` must be a positive integer. Received: members={self.members!r}")
         if self.season_length is not None and (isinstance(self.season_length, bool) or self.season_length < 1):
             raise ConfigError(f"`season_length` must be a positive integer or None. Received: season_length={self.season_length!r}")
 

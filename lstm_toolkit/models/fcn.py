@@ -26,6 +26,11 @@ time is read whole by the convolutional branch and by its first `length`
 steps in the LSTM branch. `architecture="fcn"` is the convolutional
 branch alone (Wang et al. 2017), which reads any length.
 
+`ModelConfig(members=k)` builds k such networks side by side, initialised
+differently, and averages their probabilities: a seed ensemble in one model
+(one bundle, one predict call). `members_model(model)` gives the members'
+own outputs, so that each trains on its own loss, independently of the others.
+
 With `per_step=True` (the sequence labeller) nothing is pooled: the blocks'
 per-step features and a masked LSTM over time (no dimension shuffle) are
 concatenated at each step before a per-step softmax.
@@ -37,6 +42,8 @@ from lstm_toolkit.backend import keras, ops
 from lstm_toolkit.errors import ConfigError
 
 FCN_ARCHITECTURES = ("lstm_fcn", "fcn")
+# The layer that averages an ensemble's member probabilities (`ModelConfig.members`).
+ENSEMBLE = "ensemble"
 # Squeeze-and-excitation reduces the channels by this ratio in its bottleneck (Hu et al. 2018).
 SE_RATIO = 16
 
@@ -110,15 +117,16 @@ def check_fcn_config(config):
         )
 
 
-def conv_blocks(config, x, mask):
+def conv_blocks(config, x, mask, prefix=""):
     """The convolutional branch's blocks, exact under end padding; returns per-step features `(batch, time, filters)`."""
     for depth, (filters, kernel) in enumerate(zip(config.filters, config.kernel_sizes), start=1):
-        x = keras.layers.Conv1D(filters, kernel, padding="same", kernel_initializer="he_uniform", name=f"conv_{depth}")(x)
-        x = keras.layers.BatchNormalization(name=f"conv_{depth}_bn")(x, mask=mask)
-        x = keras.layers.Activation("relu", name=f"conv_{depth}_relu")(x)
-        x = ZeroPadded(name=f"conv_{depth}_zero_padded")(x, mask)
+        name = f"{prefix}conv_{depth}"
+        x = keras.layers.Conv1D(filters, kernel, padding="same", kernel_initializer="he_uniform", name=name)(x)
+        x = keras.layers.BatchNormalization(name=f"{name}_bn")(x, mask=mask)
+        x = keras.layers.Activation("relu", name=f"{name}_relu")(x)
+        x = ZeroPadded(name=f"{name}_zero_padded")(x, mask)
         if config.squeeze_excite and depth < len(config.filters):
-            x = squeeze_excite(x, mask, filters, name=f"conv_{depth}_se")
+            x = squeeze_excite(x, mask, filters, name=f"{name}_se")
     return x
 
 
@@ -163,18 +171,36 @@ def build_fcn_classifier(config, n_features, n_classes, length=None, per_step=Fa
         raise ConfigError("The lstm_fcn classifier's LSTM branch reads a fixed length: give `length` (the longest training sequence).")
     inputs = keras.Input(shape=(None, n_features), name="sequences")
     mask = StepMask(mask_value, name="mask")(inputs)
-    features = conv_blocks(config, inputs, mask)
-    if not per_step:
-        features = keras.layers.GlobalAveragePooling1D(name="pool")(features, mask=mask)
-    if config.architecture == "lstm_fcn":
-        recurrent = keras.layers.GRU if config.cell == "gru" else keras.layers.LSTM
-        if per_step:
-            memory = recurrent(config.units[0], return_sequences=True, name="lstm")(inputs, mask=mask)
-        else:
-            fixed = FitLength(length, name="lstm_steps")(inputs)
-            memory = recurrent(config.units[0], name="lstm")(keras.layers.Permute((2, 1), name="dimension_shuffle")(fixed))
-        memory = keras.layers.Dropout(config.dropout, name="lstm_dropout")(memory)
-        features = keras.layers.Concatenate(name="branches")([memory, features])
     binary = n_classes == 2 and not per_step
-    outputs = keras.layers.Dense(1 if binary else n_classes, activation="sigmoid" if binary else "softmax", name="output")(features)
-    return keras.Model(inputs, outputs, name=name)
+    outputs = []
+    for member in range(config.members):
+        prefix = f"m{member + 1}_" if config.members > 1 else ""
+        features = conv_blocks(config, inputs, mask, prefix)
+        if not per_step:
+            features = keras.layers.GlobalAveragePooling1D(name=f"{prefix}pool")(features, mask=mask)
+        if config.architecture == "lstm_fcn":
+            recurrent = keras.layers.GRU if config.cell == "gru" else keras.layers.LSTM
+            if per_step:
+                memory = recurrent(config.units[0], return_sequences=True, name=f"{prefix}lstm")(inputs, mask=mask)
+            else:
+                fixed = FitLength(length, name=f"{prefix}lstm_steps")(inputs)
+                shuffled_steps = keras.layers.Permute((2, 1), name=f"{prefix}dimension_shuffle")(fixed)
+                memory = recurrent(config.units[0], name=f"{prefix}lstm")(shuffled_steps)
+            memory = keras.layers.Dropout(config.dropout, name=f"{prefix}lstm_dropout")(memory)
+            features = keras.layers.Concatenate(name=f"{prefix}branches")([memory, features])
+        outputs.append(keras.layers.Dense(1 if binary else n_classes, activation="sigmoid" if binary else "softmax",
+                                          name=f"{prefix}output")(features))
+    output = outputs[0] if len(outputs) == 1 else keras.layers.Average(name=ENSEMBLE)(outputs)
+    return keras.Model(inputs, output, name=name)
+
+
+def members_model(model):
+    """The model of an ensemble's members (one output each, to train each on its own loss), sharing `model`'s layers.
+
+    `model` itself when it is not an ensemble (no `ENSEMBLE` averaging layer).
+    """
+    try:
+        averaged = model.get_layer(ENSEMBLE)
+    except ValueError:
+        return model
+    return keras.Model(model.inputs, averaged.input, name=f"{model.name}_members")
