@@ -87,7 +87,8 @@ def run_set(name, data_dir, seeds, model):
             seconds = time.perf_counter() - started
         probabilities = classifier.predict_proba(test)
         accuracy = float(np.mean(classifier.classes_[probabilities.argmax(1)] == test_y))
-        loss = log_loss(classifier.codec_.encode(test_y), np.clip(probabilities, 1e-7, 1.0),
+        clipped = np.clip(probabilities, 1e-7, 1.0)
+        loss = log_loss(classifier.codec_.encode(test_y), clipped / clipped.sum(axis=1, keepdims=True),
                         labels=np.arange(len(classifier.classes_)))
         collapsed = any(w.category.__name__ == "CollapsedClassifierWarning" for w in caught)
         rows.append({"seed": seed, "accuracy": accuracy, "log loss": loss, "fit s": seconds,

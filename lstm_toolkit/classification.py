@@ -13,7 +13,7 @@ from lstm_toolkit.data.sequences import as_sequences, bucket_length, check_chann
 from lstm_toolkit.errors import CollapsedClassifierWarning, ConfigError, DataError
 from lstm_toolkit.estimators import LabelCodec, SequenceEstimator, per_class_weights
 from lstm_toolkit.models import ModelConfig, build_sequence_classifier
-from lstm_toolkit.models.fcn import branch_length
+from lstm_toolkit.models.fcn import has_fixed_length_branch
 
 # LSTM-FCN (Karim et al. 2017): a convolutional branch beside an LSTM over the
 # dimension-shuffled sequence, as a seed ensemble of three (members averaged).
@@ -189,7 +189,7 @@ class SequenceClassifier(SequenceEstimator):
     def build_network(self, model_config=None):
         """A new, uncompiled Keras model for the prepared problem, with `model_config` (default the `model` parameter)."""
         config = self._model_config() if model_config is None else model_config
-        length = self.length_ if branch_length(config) else None
+        length = self.length_ if has_fixed_length_branch(config) else None
         return build_sequence_classifier(config, len(self.features_), len(self.classes_), length=length)
 
     def use_trained_model(self, model, history, model_config=None):

@@ -297,7 +297,7 @@ def test_fcn_classifiers_ignore_end_padding_in_training_and_inference(architectu
     assert model(longer).shape == (1, 3)
 
 
-def test_lstm_fcn_needs_its_branch_length_and_forecasters_refuse_it():
+def test_lstm_fcn_needs_its_has_fixed_length_branch_and_forecasters_refuse_it():
     from lstm_toolkit.models import build_fcn_classifier, build_model
 
     with pytest.raises(ConfigError, match="fixed length"):

@@ -103,7 +103,7 @@ class FitLength(keras.layers.Layer):
         return {**super().get_config(), "length": self.length}
 
 
-def branch_length(config, per_step=False):
+def has_fixed_length_branch(config, per_step=False):
     """True when a classifier of `config` has a fixed-length branch: the LSTM-FCN's dimension-shuffled LSTM."""
     return config.architecture == "lstm_fcn" and not per_step
 
@@ -166,7 +166,7 @@ def build_fcn_classifier(config, n_features, n_classes, length=None, per_step=Fa
     if config.architecture not in FCN_ARCHITECTURES:
         raise ConfigError(f"build_fcn_classifier builds {FCN_ARCHITECTURES}; received architecture={config.architecture!r}.")
     check_fcn_config(config)
-    shuffled = branch_length(config, per_step)
+    shuffled = has_fixed_length_branch(config, per_step)
     if shuffled and not length:
         raise ConfigError("The lstm_fcn classifier's LSTM branch reads a fixed length: give `length` (the longest training sequence).")
     inputs = keras.Input(shape=(None, n_features), name="sequences")
