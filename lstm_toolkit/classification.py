@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-from lstm_toolkit.data.sequences import as_sequences, bucket_length, check_channels, fit_scaler, pad
+from lstm_toolkit.backend import keras
+from lstm_toolkit.data.sequences import PAD_VALUE, as_sequences, bucket_length, check_channels, fit_scaler, pad
 from lstm_toolkit.errors import CollapsedClassifierWarning, ConfigError, DataError
 from lstm_toolkit.estimators import LabelCodec, SequenceEstimator, per_class_weights
 from lstm_toolkit.models import ModelConfig, build_sequence_classifier
@@ -32,19 +33,30 @@ DEFAULT_CLASSIFIER = ModelConfig(
 # class on small sets of long univariate series.
 RECURRENT_CLASSIFIER = ModelConfig(units=(64,), bidirectional=True, dropout=0.3, window_norm="none")
 # epochs="auto": about this many gradient steps, within these bounds: a few dozen
-# cases get hundreds of epochs, thousands of cases a few dozen.
+# cases get hundreds of epochs, thousands of cases a few dozen. Long sequences are
+# capped at about FRAME_BUDGET frames read in all (cases x frames x epochs), which
+# keeps a fit of the suite's longest set (OSULeaf, 200 x 427 frames) under two
+# minutes on 2 cores.
 STEP_BUDGET = 2000
+FRAME_BUDGET = 6_000_000
 AUTO_EPOCHS = (30, 800)
 
 
-def auto_epochs(n_cases, batch_size):
-    """The epochs of `epochs="auto"`: about `STEP_BUDGET` gradient steps over `n_cases`, within `AUTO_EPOCHS`.
+def auto_epochs(n_cases, batch_size, n_frames=None):
+    """The epochs of `epochs="auto"`: about `STEP_BUDGET` gradient steps, and `FRAME_BUDGET` frames, within `AUTO_EPOCHS`.
 
-    >>> auto_epochs(36, 16), auto_epochs(200, 16), auto_epochs(100_000, 16)
-    (667, 154, 30)
+    Args:
+        n_cases: training cases.
+        batch_size: cases per gradient step.
+        n_frames: frames of all training cases together (None: no frame cap).
+
+    >>> auto_epochs(36, 16), auto_epochs(200, 16), auto_epochs(200, 16, n_frames=200 * 427), auto_epochs(100_000, 16)
+    (667, 154, 71, 30)
     """
-    steps = math.ceil(n_cases / batch_size)
-    return int(np.clip(math.ceil(STEP_BUDGET / steps), *AUTO_EPOCHS))
+    epochs = math.ceil(STEP_BUDGET / math.ceil(n_cases / batch_size))
+    if n_frames:
+        epochs = min(epochs, math.ceil(FRAME_BUDGET / n_frames))
+    return int(np.clip(epochs, *AUTO_EPOCHS))
 
 
 class SequenceClassifier(SequenceEstimator):
@@ -66,7 +78,8 @@ class SequenceClassifier(SequenceEstimator):
         class_weight: None, "balanced" (weights inverse to class frequency,
             for imbalanced classes) or a dict label -> weight.
         epochs: the most epochs; "auto" gives about `STEP_BUDGET` gradient
-            steps (hundreds of epochs for a few dozen cases, fewer for more).
+            steps (hundreds of epochs for a few dozen cases, fewer for more),
+            and at most about `FRAME_BUDGET` frames read (long sequences).
         batch_size, learning_rate, clipnorm: training settings (see `TrainingConfig`).
         patience: epochs without improvement before early stopping (which
             restores the best weights; the learning rate halves after half
@@ -135,7 +148,10 @@ class SequenceClassifier(SequenceEstimator):
             self.
         """
         train, validation = self.prepare(X, y, case_col, time_col, features)
-        config = self._training_config(loss=self.loss_, **self._schedule(len(train[0])))
+        frames = int(np.any(train[0] != PAD_VALUE, axis=-1).sum())  # real (unpadded) training frames
+        config = self._training_config(loss=self.loss_, **self._schedule(len(train[0]), frames))
+        if self.seed is not None:
+            keras.utils.set_random_seed(self.seed)  # before the weights are drawn
         model = self.build_network()
         history = self._train(model, config, train, validation, metrics=(self.metric_,))
         self.use_trained_model(model, history)
@@ -201,9 +217,9 @@ class SequenceClassifier(SequenceEstimator):
             self.model = model_config
         return self._adopt(model, history)
 
-    def _schedule(self, n_train):
-        """The epochs and patience of a fit on `n_train` cases, with "auto" resolved."""
-        epochs = auto_epochs(n_train, self.batch_size) if self.epochs == "auto" else self.epochs
+    def _schedule(self, n_train, n_frames=None):
+        """The epochs and patience of a fit on `n_train` cases of `n_frames` frames in all, with "auto" resolved."""
+        epochs = auto_epochs(n_train, self.batch_size, n_frames) if self.epochs == "auto" else self.epochs
         patience = max(10, epochs // 4) if self.patience == "auto" else self.patience
         if isinstance(patience, bool) or not isinstance(patience, int) or patience < 1:
             raise ConfigError(f"`patience` must be a positive integer or 'auto'. Received: patience={self.patience!r}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from lstm_toolkit.backend import keras
 from lstm_toolkit.data.sequences import as_sequences, bucket_length, check_channels, fit_scaler, pad, step_mask
 from lstm_toolkit.errors import ConfigError, DataError
 from lstm_toolkit.estimators import LabelCodec, SequenceEstimator, per_class_weights
@@ -131,6 +132,8 @@ class SequenceLabeller(SequenceEstimator):
             raise DataError("No training sequences are left after the validation part; lower `validation`.")
         scaler = fit_scaler([sequences[k] for k in train], self.scaler, self.features_)
         per_class = per_class_weights(self.class_weight, np.concatenate(encoded), codec)
+        if self.seed is not None:
+            keras.utils.set_random_seed(self.seed)  # before the weights are drawn
         model = build_sequence_classifier(self._model_config(), len(self.features_), len(codec.classes_), per_step=True)
 
         def arrays(subset):

@@ -347,6 +347,7 @@ def test_auto_epochs_follow_the_number_of_cases(monkeypatch):
     X, y = separable(n=20)
     assert auto_epochs(36, 16) == min(AUTO_EPOCHS[1], -(-STEP_BUDGET // 3))  # 3 batches of 16 per epoch
     assert auto_epochs(10**6, 16) == AUTO_EPOCHS[0] and auto_epochs(1, 1) == AUTO_EPOCHS[1]
+    assert auto_epochs(200, 16, n_frames=200 * 427) == -(-classification.FRAME_BUDGET // (200 * 427))  # long series: capped
     monkeypatch.setattr(classification, "STEP_BUDGET", 40)  # a short fit: 40 steps of one batch
     auto = SequenceClassifier(model=FCN_TINY, verbose=0, seed=0, batch_size=20, patience=10**6).fit(X, y)
     assert len(auto.history_["loss"]) == auto_epochs(20, 20) == 40
@@ -379,3 +380,25 @@ def test_an_ensemble_averages_members_trained_each_on_its_own_loss():
     assert members_model(build_sequence_classifier(FCN_TINY, n_features=2, n_classes=2, length=4)).outputs.__len__() == 1
     with pytest.raises(ConfigError, match="members"):
         ModelConfig(members=0)
+
+
+@pytest.mark.parametrize("estimator", ["classifier", "labeller"])
+def test_the_same_seed_gives_the_same_model_whatever_ran_before(estimator):
+    """The seed is set before the weights are drawn, not only before training."""
+    X, y = separable(n=16)
+    if estimator == "classifier":
+        def fit():
+            return SequenceClassifier(model=FCN_TINY, epochs=1, verbose=0, seed=3).fit(X, y)
+    else:
+        Y = [np.full(len(x), label == "high", dtype=int) for x, label in zip(X, y)]
+
+        def fit():
+            return SequenceLabeller(model=TINY, epochs=1, verbose=0, seed=3, validation=0).fit(X, Y)
+    first = fit().model_.get_weights()
+    np.random.default_rng().normal(size=10)
+    import keras
+
+    keras.random.normal((3,))  # other random draws between the two fits
+    second = fit().model_.get_weights()
+    for a, b in zip(first, second):
+        np.testing.assert_array_equal(a, b)
