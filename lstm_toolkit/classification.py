@@ -227,8 +227,7 @@ class SequenceClassifier(SequenceEstimator):
 
     def _warn_if_collapsed(self, x):
         """Warns when the fitted model predicts one class for all training cases `x` (see `CollapsedClassifierWarning`)."""
-        outputs = self._predict(x)
-        predicted = np.unique(outputs.argmax(axis=1) if outputs.shape[1] > 1 else (outputs[:, 0] > 0.5).astype(int))
+        predicted = np.unique(self._padded_proba(x).argmax(axis=1))
         if len(predicted) == 1:
             warnings.warn(
                 f"The fitted classifier predicts {self.classes_.tolist()[predicted[0]]!r} for all {len(x)} training cases: "
@@ -283,6 +282,10 @@ class SequenceClassifier(SequenceEstimator):
 
     def _proba(self, sequences):
         padded, _ = pad(sequences, self.scaler_, length=bucket_length(sequences))
+        return self._padded_proba(padded)
+
+    def _padded_proba(self, padded):
+        """Class probabilities of scaled, padded sequences (a sigmoid output becomes two columns)."""
         probabilities = self._predict(padded).astype("float64")
         if probabilities.shape[1] == 1:
             probabilities = np.hstack([1.0 - probabilities, probabilities])
