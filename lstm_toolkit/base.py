@@ -176,7 +176,14 @@ class Estimator:
         The bundle is the Keras model (`model.keras`, loaded with
         `safe_mode=True`), the parameters and fitted state as JSON, and a
         manifest with checksums: no pickle.
+
+        After a multi-worker training only the chief writes; the other
+        workers write nothing and return None (see `lstm_toolkit.distributed`).
         """
+        from lstm_toolkit import distributed
+
+        if not distributed.is_chief(getattr(self, "distribution", None)):
+            return None
         params, state = self.to_bundle()
         return bundle.save_bundle(path, self.model_, type(self).__name__, params=params, state=state)
 

@@ -14,7 +14,7 @@ import dataclasses
 
 import numpy as np
 
-from lstm_toolkit import many_series
+from lstm_toolkit import distributed, many_series
 from lstm_toolkit.backend import keras
 from lstm_toolkit.base import load as load_any
 from lstm_toolkit.data import future_index
@@ -102,7 +102,16 @@ class Forecaster(BaseForecaster):
         callbacks: extra Keras callbacks for training (not saved in bundles).
         checkpoint_dir: folder for the best-model checkpoint during training.
         distribution: a `tf.distribute.Strategy` to build and train the model
-            under (several GPUs or workers); not saved in bundles.
+            under; not saved in bundles. With a
+            `tf.distribute.MultiWorkerMirroredStrategy` (configured by
+            `TF_CONFIG`) the same script trains one model on several machines:
+            each worker reads its own shard of the windows, the weights stay
+            identical on every worker, and only the chief writes checkpoints,
+            backups and (`save`) the bundle (see `lstm_toolkit.distributed`).
+        backup_dir: back up the training state there after each epoch (Keras'
+            `BackupAndRestore`; across workers `distributed.WorkerBackup`): a
+            training killed midway and started again with the same arguments
+            resumes from the last backed-up epoch. Removed when training ends.
 
     Attributes (after `fit`):
         model_: the trained `keras.Model`.
@@ -169,6 +178,7 @@ class Forecaster(BaseForecaster):
         callbacks=None,
         checkpoint_dir=None,
         distribution=None,
+        backup_dir=None,
     ):
         self._store_params(locals())
 
@@ -197,10 +207,11 @@ class Forecaster(BaseForecaster):
         if self.seed is not None:
             keras.utils.set_random_seed(self.seed)
         if self.stateful:
-            if self.distribution is not None:
+            if self.distribution is not None or self.backup_dir is not None:
                 raise ConfigError(
                     "stateful=True trains on one ordered stream of chunks and cannot be split by a "
-                    "distribution strategy; drop `distribution=` or use stateful=False."
+                    "distribution strategy or resumed from a per-epoch backup; drop `distribution=` / `backup_dir=` "
+                    "or use stateful=False."
                 )
             model, history, runner = self._strategy().train(self.problem_, series, config, self.callbacks, self.checkpoint_dir)
             self._compiled = (model, runner)  # predict and backtest reuse the validation's compiled runner
@@ -208,11 +219,20 @@ class Forecaster(BaseForecaster):
         with self.distribution.scope() if self.distribution is not None else contextlib.nullcontext():
             model = self.compile_network(self.build_network(), config)
         future = self.future_channels()
+        if distributed.is_multi_worker(self.distribution):
+            def make_dataset(part, batch_size, shard):
+                return series.dataset(part, batch_size=batch_size, seed=self.seed, future_channels=future, shard=shard)
+
+            has_validation = series.n_windows("validation") >= self.distribution.num_replicas_in_sync
+            history = distributed.fit_across_workers(model, self.distribution, make_dataset, config, self.callbacks,
+                                                     self.checkpoint_dir, self.backup_dir, has_validation)
+            return self._adopt(model, history.history)
         train = series.dataset("train", batch_size=config.batch_size, seed=self.seed, future_channels=future)
         validation_data = None
         if series.n_windows("validation") > 0:
             validation_data = series.dataset("validation", batch_size=config.batch_size, future_channels=future)
-        history = fit(model, train, validation_data, config=config, callbacks=self.callbacks, checkpoint_dir=self.checkpoint_dir)
+        history = fit(model, train, validation_data, config=config, callbacks=self.callbacks,
+                      checkpoint_dir=self.checkpoint_dir, backup_dir=self.backup_dir)
         return self._adopt(model, history.history)
 
     # --- the prepared problem: the seams the tuner (and any custom training loop) use ----------

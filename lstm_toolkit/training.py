@@ -169,6 +169,7 @@ def fit(
     callbacks=None,
     replace_callbacks=False,
     checkpoint_dir=None,
+    backup_dir=None,
 ):
     """Trains `model` on a dataset of `(x, y)` batches with the default callbacks.
 
@@ -181,9 +182,11 @@ def fit(
         callbacks: extra callbacks, added to the defaults.
         replace_callbacks: use `callbacks` instead of the defaults.
         checkpoint_dir: folder for the best-model checkpoint.
+        backup_dir: folder of a `keras.callbacks.BackupAndRestore`: a run
+            killed midway and started again resumes from its last epoch.
 
     Returns:
-        The `keras.callbacks.History` of the run.
+        The `keras.callbacks.History` of the run (of the resumed epochs only, after a restart).
 
     Example:
     >>> import numpy as np
@@ -203,6 +206,8 @@ def fit(
     chosen = list(callbacks or [])
     if not replace_callbacks:
         chosen = default_callbacks(config, checkpoint_dir=checkpoint_dir, monitor=monitor) + chosen
+    if backup_dir is not None:
+        chosen.insert(0, keras.callbacks.BackupAndRestore(os.fspath(backup_dir)))
     if isinstance(train, tuple):  # numpy (x, y): Keras batches and shuffles them
         inputs, batching = train, {"batch_size": config.batch_size}
     else:  # a dataset carries its own batches and order (the data module shuffles training windows)

@@ -56,9 +56,17 @@ def problem_args(args, time_col):
 def cmd_fit(args):
     import lstm_toolkit
 
+    distribution = None
+    if args.multi_worker:
+        import tensorflow as tf
+
+        distribution = tf.distribute.MultiWorkerMirroredStrategy()  # before any other TensorFlow work
     frame, time_col = read_csv(args.csv, args.time_col)
     forecaster = lstm_toolkit.Forecaster(
         **problem_args(args, time_col),
+        distribution=distribution,
+        backup_dir=args.backup_dir,
+        checkpoint_dir=args.checkpoint_dir,
         features=args.features,
         verbose=2 if args.verbose else 0,
         stateful=args.stateful,
@@ -69,10 +77,11 @@ def cmd_fit(args):
         **({"quantiles": tuple(args.quantiles)} if args.quantiles else {}),
     )
     forecaster.fit(frame)
-    forecaster.save(args.out)
+    saved = forecaster.save(args.out)
     history = forecaster.history_
     best = min(history.get("val_loss", history["loss"]))
-    print(f"Trained {len(history['loss'])} epochs (best validation loss {best:.4g}); saved to {args.out}")
+    where = f"saved to {args.out}" if saved else "the chief saves the bundle"
+    print(f"Trained {len(history['loss'])} epochs (best validation loss {best:.4g}); {where}")
     return 0
 
 
@@ -187,6 +196,11 @@ def add_commands(commands):
                      help="mse: point forecasts (default); the others forecast distributions")
     fit.add_argument("--quantiles", type=float, nargs="+",
                      help="quantile levels of the forecasts (default: 0.025 0.1 0.5 0.9 0.975)")
+    fit.add_argument("--multi-worker", action="store_true",
+                     help="train on every worker of the cluster in TF_CONFIG (run the same command on each); "
+                          "only the chief writes --out")
+    fit.add_argument("--backup-dir", help="back up each epoch there; a killed run started again resumes from it")
+    fit.add_argument("--checkpoint-dir", help="keep the best model of the run there (best.keras)")
     fit.set_defaults(handler=cmd_fit)
 
     predict = commands.add_parser("predict", help="forecast the steps after the end of a CSV file")

@@ -9,7 +9,7 @@ from lstm_toolkit.data.frame import as_frame, check_columns, fill_missing
 from lstm_toolkit.data.scaling import Scaler
 from lstm_toolkit.data.split import split_points
 from lstm_toolkit.data.windows import input_windows, make_window_dataset, window_starts
-from lstm_toolkit.errors import DataError
+from lstm_toolkit.errors import ConfigError, DataError
 
 PARTS = ("train", "validation", "test")
 
@@ -131,7 +131,8 @@ class WindowedSeries:
     def n_windows(self, part):
         return len(self.starts(part))
 
-    def dataset(self, part, batch_size=32, shuffle=None, seed=None, cache=False, prefetch=True, future_channels=None):
+    def dataset(self, part, batch_size=32, shuffle=None, seed=None, cache=False, prefetch=True, future_channels=None,
+                shard=None):
         """Returns the `tf.data.Dataset` of `(x, y)` windows of one part.
 
         Args:
@@ -146,8 +147,12 @@ class WindowedSeries:
             future_channels: input channels known ahead (future covariates,
                 calendar); each window then also gets their values over its
                 forecast steps, and `x` becomes `(window, future)`.
+            shard: `(index, count)`: only shard `index` of `count` equal shards
+                of the windows (every `count`-th window from the `index`-th, the
+                few left over dropped so that every shard has as many batches),
+                for one worker of a multi-worker training.
         """
-        return _part_dataset(self, part, batch_size, shuffle, seed, cache, prefetch, future_channels)
+        return _part_dataset(self, part, batch_size, shuffle, seed, cache, prefetch, future_channels, shard)
 
     def future_inputs(self, origins, channels):
         """Values of the input `channels` over the `horizon` rows after each origin: `(n, horizon, len(channels))`."""
@@ -213,22 +218,37 @@ class SeriesCollection:
     def n_windows(self, part):
         return len(self.starts(part))
 
-    def dataset(self, part, batch_size=32, shuffle=None, seed=None, cache=False, prefetch=True, future_channels=None):
+    def dataset(self, part, batch_size=32, shuffle=None, seed=None, cache=False, prefetch=True, future_channels=None,
+                shard=None):
         """The `tf.data.Dataset` of every member's windows of `part`, mixed when training (see `WindowedSeries.dataset`)."""
-        return _part_dataset(self, part, batch_size, shuffle, seed, cache, prefetch, future_channels)
+        return _part_dataset(self, part, batch_size, shuffle, seed, cache, prefetch, future_channels, shard)
 
     def windows_ending_at(self, ends):
         return input_windows(self.inputs, ends, self.spec.lookback)
 
 
-def _part_dataset(series, part, batch_size, shuffle, seed, cache, prefetch, future_channels):
+def shard_of(starts, shard):
+    """Shard `index` of `count` equal shards of `starts` (every `count`-th from `index`; the remainder dropped).
+
+    >>> shard_of(np.arange(7), (1, 3)).tolist()
+    [1, 4]
+    """
+    if shard is None:
+        return starts
+    index, count = shard
+    if not 0 <= index < count:
+        raise ConfigError(f"`shard` must be (index, count) with 0 <= index < count. Received: shard={shard!r}")
+    return starts[index::count][: len(starts) // count]
+
+
+def _part_dataset(series, part, batch_size, shuffle, seed, cache, prefetch, future_channels, shard=None):
     """The windows dataset of one part of a `WindowedSeries` or `SeriesCollection` (see `WindowedSeries.dataset`)."""
     if shuffle is None:
         shuffle = part == "train"
     return make_window_dataset(
         series.inputs,
         series.targets,
-        series.starts(part),
+        shard_of(series.starts(part), shard),
         series.spec.lookback,
         series.spec.horizon,
         batch_size=batch_size,

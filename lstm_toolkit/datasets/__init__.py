@@ -7,10 +7,11 @@ from importlib import resources
 import pandas as pd
 
 from lstm_toolkit.datasets.moving_digits import moving_digits
+from lstm_toolkit.datasets.panel import synthetic_panel
 from lstm_toolkit.datasets.speaker_turns import speaker_turns
 from lstm_toolkit.errors import DataError
 
-__all__ = ["DATASETS", "list_datasets", "load", "moving_digits", "speaker_turns"]
+__all__ = ["DATASETS", "list_datasets", "load", "moving_digits", "speaker_turns", "synthetic_panel"]
 
 # name -> (file, time column); None: no timestamps (sequence sets, sample-indexed signals)
 DATASETS = {
