@@ -12,6 +12,7 @@ Every Forecaster (global or per series) has the same settings: by default no val
 `--embedding K` adds a learned series embedding to the global model.
 
 Run: python benchmarks/many_series.py [--seed 0] [--no-local] [--validation 0] [--epochs 20] [--embedding 0]
+     python benchmarks/many_series.py --panel 10000 [--loop 1000]   (issue 20's panel floors, see panel.py)
 """
 
 import argparse
@@ -47,7 +48,13 @@ def main(argv=None):
     parser.add_argument("--validation", type=int, default=0, help="validation months per series (default: 0)")
     parser.add_argument("--epochs", type=int, default=20, help="epochs (default: 20)")
     parser.add_argument("--embedding", type=int, default=0, help="series embedding size of the global model (default: 0)")
+    parser.add_argument("--panel", type=int, help="instead: issue 20's synthetic panel of this many series (see panel.py)")
+    parser.add_argument("--loop", type=int, default=1000, help="with --panel: series in the series-by-series loops")
     args = parser.parse_args(argv)
+    if args.panel:
+        import panel
+
+        return panel.main(args.panel, loop=args.loop, seed=args.seed)
     wide = lstm_toolkit.datasets.load("us_employment_monthly").drop(columns="nonfarm_change")
     long = wide.reset_index().melt(id_vars="month", var_name="sector", value_name="jobs")
     cut = wide.index[-HORIZON]

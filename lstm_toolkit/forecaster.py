@@ -19,7 +19,7 @@ from lstm_toolkit.backend import keras
 from lstm_toolkit.base import load as load_any
 from lstm_toolkit.data import future_index
 from lstm_toolkit.errors import ConfigError, DataError
-from lstm_toolkit.forecasting import backtest, problem
+from lstm_toolkit.forecasting import backtest, batched, problem
 from lstm_toolkit.forecasting.base import BaseForecaster
 from lstm_toolkit.forecasting.likelihoods import likelihood_for
 from lstm_toolkit.forecasting.problem import ForecastProblem
@@ -326,26 +326,40 @@ class Forecaster(BaseForecaster):
             column is the series id.
         """
         self._check_fitted()
+        strategy = self._strategy()
         if self.problem_.is_global:
             futures = {} if future is None else self._split(future)
-            results = {key: self.for_series(key).predict(frame, futures.get(key), num_samples, temperature, seed)
-                       for key, frame in self._split(history).items()}
-            return results if num_samples is not None else many_series.with_id(results, self.series_id)
-        lookback = self.spec_.lookback
-        series = self._series(history, last_rows=None if self.stateful else lookback)
-        if len(series.index) < lookback:
-            raise DataError(f"predict needs at least lookback={lookback} rows of history; received {len(series.index)}.")
-        index = future_index(series.index, self.freq_, self.horizon)
-        origins = np.array([len(series.index) - 1])
-        covariates = self.problem_.scaled_future_covariates(future, index, self.time_col)
-        future_times = np.asarray(index)[None, :]
-        strategy = self._strategy()
+            if num_samples is not None:
+                return {key: self.for_series(key).predict(frame, futures.get(key), num_samples, temperature, seed)
+                        for key, frame in self._split(history).items()}
+            requests = [self._predict_request(frame, futures.get(key), key) for key, frame in self._split(history).items()]
+            forecasts = batched.forecast_requests(strategy, self._runner(), requests)  # one pass for every series
+            results = {request.key: self._forecast_frame(forecasts[request.key][0], request) for request in requests}
+            return many_series.with_id(results, self.series_id)
+        request = self._predict_request(history, future)
         if num_samples is not None:
             check_sampling(strategy.likelihood, num_samples, temperature)
-            return strategy.sample(self._runner(), self.problem_, series, origins, future_times, covariates,
-                                   num_samples, temperature, seed)
-        forecast = self._forecast(series, origins, future_times, covariates)[0]
-        return backtest.forecast_frame(forecast, index, self.spec_.targets, strategy.output_form())
+            return strategy.sample(self._runner(), self.problem_, request.series, request.origins, request.future_times,
+                                   request.covariates, num_samples, temperature, seed)
+        forecast = self._forecast(request.series, request.origins, request.future_times, request.covariates)[0]
+        return self._forecast_frame(forecast, request)
+
+    def _predict_request(self, history, future=None, key=None):
+        """What `predict` forecasts for one series (`key` of many): the origin after the last row of `history`."""
+        problem = self.problem_ if key is None else self.problem_.for_series(key)
+        lookback = self.spec_.lookback
+        series = self._series(history, last_rows=None if self.stateful else lookback, problem=problem)
+        if len(series.index) < lookback:
+            named = "" if key is None else f" (series {key!r})"
+            raise DataError(f"predict needs at least lookback={lookback} rows of history{named}; received {len(series.index)}.")
+        index = future_index(series.index, self.freq_, self.horizon)
+        covariates = problem.scaled_future_covariates(future, index, self.time_col)
+        return batched.ForecastRequest(key, problem, series, np.array([len(series.index) - 1]), np.asarray(index)[None, :],
+                                       covariates)
+
+    def _forecast_frame(self, forecast, request):
+        index = future_index(request.series.index, self.freq_, self.horizon)
+        return backtest.forecast_frame(forecast, index, self.spec_.targets, self._strategy().output_form())
 
     # --- persistence ------------------------------------------------------------
 

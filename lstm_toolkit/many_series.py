@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from lstm_toolkit.data import SeriesCollection, WindowedSeries, as_frame
+from lstm_toolkit.data.frame import parse_times
 from lstm_toolkit.errors import ConfigError, DataError
 from lstm_toolkit.forecasting.problem import context_rows, make_spec, names, problem_of
 
@@ -56,7 +57,21 @@ def split_series(data, series_id, static_features=None):
         raise DataError(f"series_id={series_id!r} is not a column of the data ({columns}).")
     if data[series_id].isna().any():
         raise DataError(f"{int(data[series_id].isna().sum())} row(s) have no {series_id!r}. Fill or drop them.")
-    return {key: rows.drop(columns=[series_id]) for key, rows in data.groupby(series_id, sort=False)}
+    return dict(iter(data.drop(columns=[series_id]).groupby(data[series_id], sort=False)))
+
+
+def indexed_by_time(data, time_col):
+    """A long DataFrame with its column `time_col` parsed once and made the index (as `as_frame` would per series)."""
+    indexed = data.drop(columns=[time_col])
+    indexed.index = parse_times(data, time_col)
+    return indexed
+    if isinstance(data, dict):
+        return data
+    if isinstance(data, pd.DataFrame) and time_col in data.columns:
+        indexed = data.drop(columns=[time_col])
+        indexed.index = parse_times(data, time_col)
+        return indexed
+    return data
 
 
 def static_values(key, frame, static_features):
@@ -93,8 +108,11 @@ def prepare(params, model_config, data, validation=None):
         raise ConfigError(f"`series_embedding` must be an integer >= 0 (0: none). Received: {dim!r}")
     static_names = names(params["static_features"])
     frames, static = {}, {}
+    time_col = params["time_col"]
+    if isinstance(data, pd.DataFrame) and time_col in data.columns:  # parsed once for all series, not per series
+        data, time_col = indexed_by_time(data, time_col), None
     for key, frame in split_series(data, params["series_id"]).items():
-        frame = as_frame(frame, time_col=params["time_col"])
+        frame = as_frame(frame, time_col=time_col)
         if static_names:
             static[key] = static_values(key, frame, static_names)
         frames[key] = frame.drop(columns=static_names)

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import lstm_toolkit
 from lstm_toolkit.data import (
     Scaler,
     WindowedSeries,
@@ -18,6 +19,7 @@ from lstm_toolkit.data import (
     infer_frequency,
     input_windows,
     make_window_dataset,
+    read_panel,
     season_length_for,
     split_points,
     window_starts,
@@ -395,3 +397,49 @@ def test_unknown_dataset_lists_the_shipped_ones():
 
     with pytest.raises(DataError, match=r"Unknown dataset 'nope'. Available: \[.*'seattle_hourly_temperature'"):
         load("nope")
+
+
+# --- panels of many series from files ----------------------------------------------------------
+
+
+def test_read_panel_reads_shards_series_by_series_and_reports_every_bad_series(tmp_path):
+    panel = lstm_toolkit.datasets.synthetic_panel(5, 30, seed=3, short_fraction=0.0)
+    panel["series"] = "s" + panel["series"].astype(str)
+    bad = pd.DataFrame({"series": ["dup", "dup", "dup", "gap", "gap", "gap", "one"],
+                        "timestamp": pd.to_datetime(["2026-01-01 00:00", "2026-01-01 01:00", "2026-01-01 01:00",
+                                                     "2026-01-01 00:00", "2026-01-01 01:00", "2026-01-01 02:00",
+                                                     "2026-01-01 00:00"]),
+                        "value": [1.0, 2.0, 3.0, 1.0, np.nan, 3.0, 1.0]})
+    rows = pd.concat([panel, bad]).sample(frac=1.0, random_state=0)  # every series' rows out of order
+    folder = tmp_path / "shards"
+    folder.mkdir()
+    half = len(rows) // 2  # most series spread over both shards, one shard of each format
+    rows.iloc[:half].to_csv(folder / "part-0.csv", index=False)
+    rows.iloc[half:].to_parquet(folder / "part-1.parquet", index=False)
+    with pytest.warns(UserWarning, match="3 of 8 series were left out"):
+        read = read_panel(folder, series_id="series", time_col="timestamp", chunksize=37)
+    assert sorted(read.series) == [f"s{k}" for k in range(5)] and len(read) == 5
+    assert "duplicate timestamp" in read.problems["dup"] and "2026-01-01 01:00" in read.problems["dup"]
+    assert "missing" in read.problems["gap"] and "single row" in read.problems["one"]
+    for key, frame in read.series.items():
+        expected = panel[panel["series"] == key].drop(columns="series").reset_index(drop=True)
+        pd.testing.assert_frame_equal(frame, expected, check_dtype=False)
+    with pytest.warns(UserWarning, match="2 of 8"):
+        kept = read_panel(folder, series_id="series", time_col="timestamp", keep_missing=True)
+    assert "gap" in kept.series and np.isnan(kept.series["gap"]["value"]).sum() == 1
+
+
+def test_read_panel_errors_name_the_file_and_the_fix(tmp_path):
+    with pytest.raises(DataError, match="No file or folder"):
+        read_panel(tmp_path / "nothing.csv", series_id="id", time_col="t")
+    with pytest.raises(DataError, match="holds no CSV or Parquet"):
+        read_panel(tmp_path, series_id="id", time_col="t")
+    pd.DataFrame({"key": ["a", "a"], "t": ["2024-01-01", "2024-01-02"], "y": [1.0, 2.0]}).to_csv(tmp_path / "a.csv", index=False)
+    with pytest.raises(DataError, match=r"a.csv has no column\(s\) \['id'\]"):
+        read_panel(tmp_path / "a.csv", series_id="id", time_col="t")
+    pd.DataFrame({"id": ["a", None], "t": ["2024-01-01", "2024-01-02"], "y": [1.0, 2.0]}).to_csv(tmp_path / "b.csv", index=False)
+    with pytest.raises(DataError, match="have no 'id'"):
+        read_panel(tmp_path / "b.csv", series_id="id", time_col="t")
+    (tmp_path / "c.txt").write_text("x")
+    with pytest.raises(DataError, match="not a CSV or Parquet"):
+        read_panel(tmp_path / "c.txt", series_id="id", time_col="t")

@@ -391,3 +391,24 @@ def test_a_dict_of_frames_trains_a_global_model(employment):
                     epochs=1, verbose=0, seed=0).fit(frames)
     assert fc.n_train_windows_ == 2 * (120 - 12 - 3 + 1)  # windows of both series, none across them
     assert len(fc.predict(frames)) == 2 * 3
+
+
+@pytest.mark.parametrize("settings", [dict(series_embedding=3, static_features=["size"]),
+                                      dict(strategy="recursive", series_embedding=2)], ids=["embedded", "recursive"])
+def test_many_series_forecast_in_one_pass_as_each_series_alone(employment, settings):
+    wide, long = employment
+    long = long.assign(size=long.groupby("sector")["jobs"].transform(lambda v: np.log(v.iloc[0])))
+    columns = ["month", "sector", "jobs"] + (["size"] if "static_features" in settings else [])
+    long = long[columns]
+    train = long[long["month"] < wide.index[-12]]
+    fc = Forecaster(lookback=12, horizon=3, target="jobs", time_col="month", series_id="sector", validation=12,
+                    model=ModelConfig(units=(8,)), epochs=1, verbose=0, seed=0, **settings).fit(train)
+    forecast, backtests = fc.predict(train), fc.backtest(long)
+    per_series = fc.evaluate(long, by_series=True)
+    for key in wide.columns[:4]:
+        own, own_long = (frame[frame["sector"] == key].drop(columns=["sector", "size"], errors="ignore") for frame in (train, long))
+        alone = fc.for_series(key)
+        np.testing.assert_allclose(forecast[forecast["sector"] == key].drop(columns="sector"), alone.predict(own), rtol=1e-5)
+        np.testing.assert_allclose(backtests[backtests["sector"] == key]["forecast"], alone.backtest(own_long)["forecast"],
+                                   rtol=1e-5)
+        np.testing.assert_allclose(per_series.loc[key], alone.evaluate(own_long), rtol=1e-5)

@@ -50,15 +50,9 @@ def as_frame(data, time_col=None):
                 f"Time column {time_col!r} not found. Available columns: {list(frame.columns)}. "
                 "Pass the right `time_col`, or None when the index already holds the timestamps."
             )
-        try:
-            times = pd.to_datetime(frame[time_col])
-        except (ValueError, TypeError) as error:
-            raise DataError(
-                f"Time column {time_col!r} could not be parsed as timestamps ({error}). "
-                "Convert it with pd.to_datetime(..., format=...) first."
-            ) from None
+        times = parse_times(frame, time_col)
         frame = frame.drop(columns=[time_col])
-        frame.index = pd.DatetimeIndex(times, name=time_col)
+        frame.index = times
     if isinstance(frame.index, pd.DatetimeIndex):
         if frame.index.tz is not None:
             frame.index = frame.index.tz_convert("UTC").tz_localize(None)
@@ -72,6 +66,23 @@ def as_frame(data, time_col=None):
     else:
         _check_time_order(frame.index)
     return frame
+
+
+def parse_times(frame, time_col):
+    """The column `time_col` of `frame` as a DatetimeIndex named `time_col` (a clear error when it does not parse).
+
+    >>> times = parse_times(pd.DataFrame({"t": ["2024-01-01"]}), "t")
+    >>> times[0], times.name
+    (Timestamp('2024-01-01 00:00:00'), 't')
+    """
+    try:
+        times = pd.to_datetime(frame[time_col])
+    except (ValueError, TypeError) as error:
+        raise DataError(
+            f"Time column {time_col!r} could not be parsed as timestamps ({error}). "
+            "Convert it with pd.to_datetime(..., format=...) first."
+        ) from None
+    return pd.DatetimeIndex(times, name=time_col)
 
 
 def _check_time_order(index):
@@ -148,6 +159,10 @@ def fill_missing(frame, columns, fill=None):
     """
     if fill is not None and fill not in FILL_POLICIES:
         raise DataError(f"`fill` must be None or one of {FILL_POLICIES}. Received: fill={fill!r}")
+    if fill is None:  # nothing to fill: check the values as they are (the common case, and the fast one)
+        values = frame[list(columns)].to_numpy(dtype="float64")
+        _refuse_non_finite(frame, columns, values, fill)
+        return values
     block = frame[list(columns)].astype("float64").replace([np.inf, -np.inf], np.nan)
     if fill == "ffill":
         block = block.ffill()
@@ -157,6 +172,11 @@ def fill_missing(frame, columns, fill=None):
     elif fill == "zero":
         block = block.fillna(0.0)
     values = block.to_numpy()
+    _refuse_non_finite(frame, columns, values, fill)
+    return values
+
+
+def _refuse_non_finite(frame, columns, values, fill):
     bad = ~np.isfinite(values)
     if bad.any():
         row, col = np.argwhere(bad)[0]
@@ -170,7 +190,6 @@ def fill_missing(frame, columns, fill=None):
             f"Column {columns[col]!r} has {int(bad[:, col].sum())} missing or infinite values, "
             f"the first at row {row} (index {where}); {hint}."
         )
-    return values
 
 
 def infer_frequency(index):

@@ -27,7 +27,7 @@ from lstm_toolkit import many_series, streaming
 from lstm_toolkit.base import Estimator
 from lstm_toolkit.data import WindowedSeries, as_frame
 from lstm_toolkit.errors import ConfigError, DataError
-from lstm_toolkit.forecasting import backtest
+from lstm_toolkit.forecasting import backtest, batched
 from lstm_toolkit.kernels import NumpyStepper
 from lstm_toolkit.models import check_streamable, state_sizes
 
@@ -83,13 +83,15 @@ class BaseForecaster(Estimator):
         scaled = strategy.forecast_at(self._runner(), self.problem_, series, origins, future_times, covariates)
         return strategy.to_original(self.problem_, series, scaled)
 
-    def _series(self, data, last_rows=None):
+    def _series(self, data, last_rows=None, problem=None):
+        """`data` scaled for the model: one series, with `problem`'s scaler (default the fitted problem's)."""
+        problem = self.problem_ if problem is None else problem
         frame = as_frame(data, time_col=self.time_col)
         if len(frame) == 0:
             raise DataError(f"The data has no rows; give the history to forecast from (at least lookback={self.lookback} rows).")
         if last_rows is not None:
             frame = frame.iloc[-last_rows:]
-        return WindowedSeries.from_frame(frame, self.spec_, scaler=self.scaler_, fill=self.fill, min_parts=())
+        return WindowedSeries.from_frame(frame, problem.spec, scaler=problem.scaler, fill=self.fill, min_parts=())
 
     def _split(self, data):
         return many_series.split_series(data, self.series_id, self.static_features)
@@ -267,18 +269,39 @@ class BaseForecaster(Estimator):
             a target's `{target}_q{level}`).
         """
         self._check_fitted()
+        form = self._strategy().output_form()
         if self.problem_.is_global:
-            results = many_series.per_series(self, data, "backtest", start, stride)
+            results = {key: backtest.backtest_frame(series, arrays, horizon=self.horizon, targets=self.spec_.targets,
+                                                    output_form=form)
+                       for key, (series, arrays) in self._panel_backtests(data, start, stride).items()}
             return many_series.with_id(results, self.series_id).reset_index(drop=True)
         series = self._series(data)
         return backtest.backtest_frame(series, self._backtest_arrays(series, start, stride), horizon=self.horizon,
-                                       targets=self.spec_.targets, output_form=self._strategy().output_form())
+                                       targets=self.spec_.targets, output_form=form)
 
-    def _backtest_arrays(self, series, start, stride):
+    def _backtest_arrays(self, series, start, stride, problem=None, forecast=None):
+        problem = self.problem_ if problem is None else problem
         return backtest.backtest_arrays(
-            series, start, stride, horizon=self.horizon, lookback=self.spec_.lookback, fit_end=self.fit_end_,
-            season_length=self.season_length_, targets=self.spec_.targets, forecast=self._forecast,
+            series, start, stride, horizon=self.horizon, lookback=problem.spec.lookback, fit_end=problem.fit_end,
+            season_length=problem.season_length, targets=problem.spec.targets,
+            forecast=self._forecast if forecast is None else forecast,
         )
+
+    def _panel_backtests(self, data, start, stride):
+        """`{id: (series, backtest arrays)}` of a model of many series, every series' forecasts from one pass over the model."""
+        prepared, requests = {}, []
+        for key, frame in self._split(data).items():
+            problem = self.problem_.for_series(key)
+            series = self._series(frame, problem=problem)
+
+            def defer(series, origins, future_times, key=key, problem=problem):  # forecast later, with the others
+                requests.append(batched.ForecastRequest(key, problem, series, origins, future_times))
+
+            prepared[key] = (series, self._backtest_arrays(series, start, stride, problem, defer))
+        forecasts = batched.forecast_requests(self._strategy(), self._runner(), requests)
+        for key, (_, arrays) in prepared.items():
+            arrays["forecast"] = forecasts[key]
+        return prepared
 
     def evaluate(self, data, start=None, stride=1, by_target=False, by_series=False):
         """Backtest metrics in original units for the model and the naive baselines.
@@ -303,8 +326,11 @@ class BaseForecaster(Estimator):
             (target, method) MultiIndex when `by_target`).
         """
         self._check_fitted()
+        form = self._strategy().output_form()
         if self.problem_.is_global:
-            tables = many_series.per_series(self, data, "evaluate", start, stride, by_target)
+            tables = {key: backtest.evaluate_table(series, arrays, horizon=self.horizon, targets=self.spec_.targets,
+                                                   season_length=self.season_length_, output_form=form, by_target=by_target)
+                      for key, (series, arrays) in self._panel_backtests(data, start, stride).items()}
             table = pd.concat(tables, names=[self.series_id or "series"])
             if by_series:
                 return table
@@ -312,4 +338,4 @@ class BaseForecaster(Estimator):
         series = self._series(data)
         return backtest.evaluate_table(series, self._backtest_arrays(series, start, stride), horizon=self.horizon,
                                        targets=self.spec_.targets, season_length=self.season_length_,
-                                       output_form=self._strategy().output_form(), by_target=by_target)
+                                       output_form=form, by_target=by_target)

@@ -92,14 +92,16 @@ class DirectStrategy:
 
         return tf.function(forecast, input_signature=signature)
 
-    def forecast_windows(self, function, problem, windows, future_times=None, future=None):
+    def forecast_windows(self, function, problem, windows, future_times=None, future=None, context=None):
         """Scaled forecasts `(n, horizon, n_targets)` of scaled windows `(n, lookback, n_features)`.
 
         `future`: the model's known-ahead input, when it has one; without it
         the calendar of `future_times` (enough unless there are future covariates).
+        `context`: each window's context inputs (windows of several series);
+        default the one series' of `problem`.
         """
         windows = np.asarray(windows, dtype="float32")
-        context = problem.context_inputs(len(windows))
+        context = problem.context_inputs(len(windows)) if context is None else context
         if problem.future_channels():
             if future is None:
                 future = problem.calendar_ahead(future_times, len(windows), self.horizon)
@@ -149,18 +151,18 @@ class RecursiveStrategy(DirectStrategy):
             return max(1, BACKTEST_CHUNK // SAMPLE_PATHS)  # every origin runs SAMPLE_PATHS paths
         return BACKTEST_CHUNK
 
-    def forecast_windows(self, function, problem, windows, future_times=None, future=None):
+    def forecast_windows(self, function, problem, windows, future_times=None, future=None, context=None):
         if problem.future_channels():
-            return super().forecast_windows(function, problem, windows, future_times, future)
+            return super().forecast_windows(function, problem, windows, future_times, future, context)
         windows = np.asarray(windows, dtype="float32")
         if not self.likelihood.probabilistic:
-            return self.roll_forward(function, problem, windows, future_times, lambda output: output)
+            return self.roll_forward(function, problem, windows, future_times, lambda output: output, context)
         levels = self.output_form().array_levels
         rng = np.random.default_rng(self.seed if self.seed is not None else 0)  # the same quantiles on every call
-        paths = self.sample_paths(function, problem, windows, future_times, SAMPLE_PATHS, 1.0, rng)
+        paths = self.sample_paths(function, problem, windows, future_times, SAMPLE_PATHS, 1.0, rng, context)
         return np.moveaxis(np.quantile(paths, levels, axis=1), 0, -1)
 
-    def roll_forward(self, function, problem, windows, future_times, draw):
+    def roll_forward(self, function, problem, windows, future_times, draw, context=None):
         """Runs the model `horizon` times; `draw(output)` gives each step's values, fed back as the next row.
 
         Returns the scaled values `(n, horizon, n_targets)` of every step.
@@ -168,7 +170,7 @@ class RecursiveStrategy(DirectStrategy):
         spec = problem.spec
         n_data = len(spec.input_columns)
         target_positions = [spec.input_columns.index(t) for t in spec.targets]
-        context = problem.context_inputs(len(windows))
+        context = problem.context_inputs(len(windows)) if context is None else context
         steps = []
         for step in range(self.horizon):
             next_values = draw(function(windows, *context).numpy()[:, 0])
@@ -180,7 +182,7 @@ class RecursiveStrategy(DirectStrategy):
             windows = np.concatenate([windows[:, 1:], row], axis=1)
         return np.stack(steps, axis=1)
 
-    def sample_paths(self, function, problem, windows, future_times, num_paths, temperature, rng):
+    def sample_paths(self, function, problem, windows, future_times, num_paths, temperature, rng, context=None):
         """Ancestral sampling: scaled paths `(n, num_paths, horizon, n_targets)`.
 
         Each step's value is drawn from the one-step distribution and fed back
@@ -189,11 +191,12 @@ class RecursiveStrategy(DirectStrategy):
         n = len(windows)
         windows = np.repeat(np.asarray(windows, dtype="float32"), num_paths, axis=0)
         future_times = np.repeat(np.asarray(future_times), num_paths, axis=0)
+        context = None if context is None else [np.repeat(part, num_paths, axis=0) for part in context]
 
         def draw(params):
             return self.likelihood.sample(params, 1, temperature, rng)[0]
 
-        paths = self.roll_forward(function, problem, windows, future_times, draw)
+        paths = self.roll_forward(function, problem, windows, future_times, draw, context)
         return paths.reshape(n, num_paths, self.horizon, -1)
 
     def sample(self, function, problem, series, origins, future_times, covariates, num_samples, temperature, seed):
