@@ -2,7 +2,7 @@
 
 Run through `python benchmarks/many_series.py --panel 10000` (or this file directly: `python benchmarks/panel.py 10000`).
 The panel is `datasets.synthetic_panel(n, 500, seed)`: hourly series with trends, daily and weekly cycles and noise
-of their own, lengths of 250-500 rows and 1% of 12 rows (too short: left out with a reason). Every series' last
+of their own, lengths of 250-500 rows and 1% of 36 rows (too short once the last 24 are held out: left out with a reason). Every series' last
 24 rows are held out. The figures:
 
 - prepare: `Forecaster.prepare` of the panel (split by time, a scaler per series, the windows index), and the
@@ -60,6 +60,7 @@ def main(n_series, loop=1000, seed=0):
     fc = Forecaster(series_id="series", **settings)
     before = rss_mb()
     series, prepare_s = timed(lambda: fc.prepare(train))
+    grown = rss_mb() - before
     windows = series.n_windows("train")
     as_windows = windows * LOOKBACK * 4 / 2**20
     rows = []
@@ -69,10 +70,10 @@ def main(n_series, loop=1000, seed=0):
                                      for k in keys])
     rows.append(("prepare (split, scalers, windows index)", prepare_s, loop_prepare * scale))
     print(f"prepared {len(fc.scalers_)} series ({len(fc.skipped_series_)} too short, left out with a reason), "
-          f"{windows:,} training windows; peak RSS {before:.0f} -> {rss_mb():.0f} MB "
+          f"{windows:,} training windows; peak RSS {before:.0f} -> {before + grown:.0f} MB "
           f"(the windows materialised would be {as_windows:,.0f} MB)")
     panel_rate, model = throughput(fc, series)
-    one = Forecaster(**settings)
+    one = Forecaster(**{**settings, "time_col": None})
     long_series = one.prepare(lstm_toolkit.datasets.load("seattle_hourly_temperature").rename(columns={"temp": "value"}))
     single_rate, _ = throughput(one, long_series)
     fc.use_trained_model(model, {"loss": [0.0]})
@@ -94,7 +95,7 @@ def main(n_series, loop=1000, seed=0):
           f"({panel_rate / single_rate:.2f}x)")
     floors = {"prepare < 30 s": prepare_s < 30, "predict < 20 s": predict_s < 20,
               "throughput >= 0.9x single series": panel_rate >= 0.9 * single_rate,
-              "peak RSS below the materialised windows": rss_mb() - before < as_windows}
+              "prepare's RSS growth below the materialised windows": grown < as_windows}
     print("floors: " + ", ".join(f"{name}: {'met' if ok else 'NOT met'}" for name, ok in floors.items()))
     return 0
 

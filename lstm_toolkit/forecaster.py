@@ -331,8 +331,9 @@ class Forecaster(BaseForecaster):
             futures = {} if future is None else self._split(future)
             if num_samples is not None:
                 return {key: self.for_series(key).predict(frame, futures.get(key), num_samples, temperature, seed)
-                        for key, frame in self._split(history).items()}
-            requests = [self._predict_request(frame, futures.get(key), key) for key, frame in self._split(history).items()]
+                        for key, frame in self._split(history, forecast=True).items()}
+            requests = [self._predict_request(frame, futures.get(key), key)
+                        for key, frame in self._split(history, forecast=True).items()]
             forecasts = batched.forecast_requests(strategy, self._runner(), requests)  # one pass for every series
             results = {request.key: self._forecast_frame(forecasts[request.key][0], request) for request in requests}
             return many_series.with_id(results, self.series_id)
@@ -355,11 +356,10 @@ class Forecaster(BaseForecaster):
         index = future_index(series.index, self.freq_, self.horizon)
         covariates = problem.scaled_future_covariates(future, index, self.time_col)
         return batched.ForecastRequest(key, problem, series, np.array([len(series.index) - 1]), np.asarray(index)[None, :],
-                                       covariates)
+                                       covariates, index)
 
     def _forecast_frame(self, forecast, request):
-        index = future_index(request.series.index, self.freq_, self.horizon)
-        return backtest.forecast_frame(forecast, index, self.spec_.targets, self._strategy().output_form())
+        return backtest.forecast_frame(forecast, request.index, self.spec_.targets, self._strategy().output_form())
 
     # --- persistence ------------------------------------------------------------
 

@@ -115,7 +115,7 @@ def prepare(params, model_config, data, validation=None):
         frame = as_frame(frame, time_col=time_col)
         if static_names:
             static[key] = static_values(key, frame, static_names)
-        frames[key] = frame.drop(columns=static_names)
+        frames[key] = frame.drop(columns=static_names) if static_names else frame
     validation = params["validation"] if validation is None else validation
     spec = make_spec(params, next(iter(frames.values())))
     members, skipped = {}, {}

@@ -443,3 +443,15 @@ def test_read_panel_errors_name_the_file_and_the_fix(tmp_path):
     (tmp_path / "c.txt").write_text("x")
     with pytest.raises(DataError, match="not a CSV or Parquet"):
         read_panel(tmp_path / "c.txt", series_id="id", time_col="t")
+
+
+@pytest.mark.parametrize("kind", ["standard", "minmax"])
+def test_scaler_transforms_exactly_as_scikit_learn(kind):
+    rng = np.random.default_rng(0)
+    train, new = (rng.normal(size=(n, 3)) * [1.0, 100.0, 1e-3] + [5.0, -3.0, 1e4] for n in (200, 40))
+    scaler = Scaler(kind, columns=["a", "b", "c"]).fit(train)
+    reference = scaler.estimator_  # the fitted scikit-learn scaler itself
+    np.testing.assert_array_equal(scaler.transform(new), reference.transform(new))
+    np.testing.assert_array_equal(scaler.inverse_transform(new), reference.inverse_transform(new))
+    np.testing.assert_array_equal(scaler.inverse_transform(new[:, [2, 0]], columns=["c", "a"]),
+                                  reference.inverse_transform(new)[:, [2, 0]])

@@ -18,7 +18,8 @@ def as_frame(data, time_col=None):
     Args:
         data: a DataFrame (with a DatetimeIndex, or a time column named by
             `time_col`, or a plain row index), a Series, or a 1-D / 2-D numpy array.
-        time_col: name of the column holding the timestamps, if any.
+        time_col: name of the column holding the timestamps, if any (or of
+            the index, when it holds them already).
 
     Returns:
         A new DataFrame whose index is a sorted, duplicate-free DatetimeIndex, or
@@ -44,6 +45,8 @@ def as_frame(data, time_col=None):
             f"Expected a pandas DataFrame, Series or numpy array. Received {type(data).__name__}."
         )
     frame = data.copy()
+    if time_col is not None and time_col not in frame.columns and frame.index.name == time_col:
+        time_col = None  # the time column is the index already (a frame that went through here once)
     if time_col is not None:
         if time_col not in frame.columns:
             raise DataError(
@@ -160,7 +163,7 @@ def fill_missing(frame, columns, fill=None):
     if fill is not None and fill not in FILL_POLICIES:
         raise DataError(f"`fill` must be None or one of {FILL_POLICIES}. Received: fill={fill!r}")
     if fill is None:  # nothing to fill: check the values as they are (the common case, and the fast one)
-        values = frame[list(columns)].to_numpy(dtype="float64")
+        values = np.stack([frame[column].to_numpy(dtype="float64") for column in columns], axis=1)
         _refuse_non_finite(frame, columns, values, fill)
         return values
     block = frame[list(columns)].astype("float64").replace([np.inf, -np.inf], np.nan)

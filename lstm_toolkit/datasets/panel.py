@@ -14,7 +14,7 @@ def synthetic_panel(n_series, length, seed=0, freq="h", short_fraction=0.01, end
     Each series has its own level, linear trend, daily and weekly cycles (amplitudes and
     phases of its own), noise level (signal-to-noise from about 1 to 20) and length:
     most have between `length // 2` and `length` rows, all ending at `end`, and a
-    `short_fraction` of them only a dozen rows, too short for most windows (a
+    `short_fraction` of them only 36 rows, too short for most windows (a
     new product, a new meter). Rows are sorted by series, then time.
 
     Args:
@@ -22,7 +22,7 @@ def synthetic_panel(n_series, length, seed=0, freq="h", short_fraction=0.01, end
         length: rows of the longest series.
         seed: the random seed; the same seed gives the same panel.
         freq: the pandas frequency of the timestamps.
-        short_fraction: the share of series with only 12 rows.
+        short_fraction: the share of series with only 36 rows.
         end: the last timestamp of every series.
 
     Example:
@@ -39,7 +39,7 @@ def synthetic_panel(n_series, length, seed=0, freq="h", short_fraction=0.01, end
         raise ConfigError(f"`short_fraction` must be in [0, 1]. Received: short_fraction={short_fraction}")
     rng = np.random.default_rng(seed)
     lengths = rng.integers(max(1, length // 2), length + 1, size=n_series)
-    lengths[rng.random(n_series) < short_fraction] = min(12, length)
+    lengths[rng.random(n_series) < short_fraction] = min(36, length)
     step = np.arange(length, dtype="float64")[None, :] - (length - 1)  # 0 at the last row, negative before
     level = rng.lognormal(3.0, 1.0, size=(n_series, 1))
     trend = rng.normal(0.0, 0.5, size=(n_series, 1)) * level / length

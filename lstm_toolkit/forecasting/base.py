@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -93,8 +94,22 @@ class BaseForecaster(Estimator):
             frame = frame.iloc[-last_rows:]
         return WindowedSeries.from_frame(frame, problem.spec, scaler=problem.scaler, fill=self.fill, min_parts=())
 
-    def _split(self, data):
-        return many_series.split_series(data, self.series_id, self.static_features)
+    def _split(self, data, forecast=False):
+        """`{id: frame}` of many series; with `forecast`, the series left out of training are dropped with a warning."""
+        if not forecast:
+            return many_series.split_series(data, self.series_id, self.static_features)
+        if isinstance(data, pd.DataFrame) and self.time_col in data.columns:  # parsed once for all series
+            data = many_series.indexed_by_time(data, self.time_col)
+        parts = many_series.split_series(data, self.series_id, self.static_features)
+        left_out = [key for key in parts if key in self.skipped_series_]
+        if left_out:
+            warnings.warn(
+                f"{len(left_out)} series were left out of training and get no forecast ({left_out[:10]}): "
+                f"{self.skipped_series_[left_out[0]]} See `skipped_series_` for each reason.",
+                UserWarning,
+                stacklevel=3,
+            )
+        return {key: frame for key, frame in parts.items() if key not in self.skipped_series_}
 
     def for_series(self, key):
         """A one-series view of a global Forecaster: the shared model with that series' scaler.
@@ -290,7 +305,7 @@ class BaseForecaster(Estimator):
     def _panel_backtests(self, data, start, stride):
         """`{id: (series, backtest arrays)}` of a model of many series, every series' forecasts from one pass over the model."""
         prepared, requests = {}, []
-        for key, frame in self._split(data).items():
+        for key, frame in self._split(data, forecast=True).items():
             problem = self.problem_.for_series(key)
             series = self._series(frame, problem=problem)
 

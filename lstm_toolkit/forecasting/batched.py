@@ -26,6 +26,7 @@ class ForecastRequest:
 
     `covariates`: the scaled future covariates `(len(origins), horizon, k)`
     given to `predict`, or None to read them from the rows after each origin.
+    `index`: the forecast timestamps of a `predict` (its frame's index).
     """
 
     key: object
@@ -34,6 +35,7 @@ class ForecastRequest:
     origins: np.ndarray
     future_times: np.ndarray
     covariates: np.ndarray | None = None
+    index: object = None
 
 
 def forecast_requests(strategy, runner, requests, chunk=BACKTEST_CHUNK):
