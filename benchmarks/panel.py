@@ -19,7 +19,6 @@ import sys
 import time
 import warnings
 
-import numpy as np
 import pandas as pd
 from _common import machine
 

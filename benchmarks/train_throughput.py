@@ -1,24 +1,30 @@
 """Training throughput: the toolkit's `fit` against plain Keras and the tutorial's PyTorch loop.
 
 Same data and model size for all: MSFT daily close (the shipped CSV), lookback
-60, one-step target, the tutorial model Input(60, 1) -> LSTM 128 -> LSTM 64 ->
-Dense 32 -> Dense 1, batch 32, MSE, Adam. Samples per second are training
-windows over the median epoch time, the first epoch (tracing, compilation)
-excluded. All cases run in one process, in turn, `--rounds` times; each case
-reports its best round.
+60 (`--lookback`), one-step target, the tutorial model Input(60, 1) -> LSTM 128
+-> LSTM 64 -> Dense 32 -> Dense 1, batch 32, MSE, Adam. Samples per second are
+training windows over the median epoch time, the first epoch (tracing,
+compilation) excluded. All cases run in one process, interleaved: round after
+round, every case in turn; each case reports its median round, and the
+toolkit-to-plain-Keras ratio is the median of the per-round ratios (so a slow
+moment of a shared machine lands on one round of every case, not on one case).
+The CPU model and the compilation the toolkit chose are printed.
 
 - plain Keras: `model.compile("adam", "mse")` then `model.fit(x, y)` on numpy windows;
 - plain Keras with `jit_compile=True`;
 - the toolkit: `training.compile_model` + `training.fit` on the lazy `tf.data`
   windows, with `TrainingConfig` defaults, and with single levers switched
   off/on (XLA, steps per execution) to show what each brings;
+- the toolkit's segment model (`ModelConfig(architecture="segment")`, issue 21):
+  the same layers over segments of the window (SegRNN), its segment length "auto";
 - PyTorch (if installed; `pip install torch==2.13.0` from the local wheel, never a
   package dependency): the tutorial's loop, `nn.LSTM` x2 + `nn.Linear` x2,
   shuffled mini-batches, `zero_grad/backward/step` with gradient clipping.
 
-Floor (issue 7): the toolkit's fit >= 1.3x plain Keras at the same batch size.
+Floors: the toolkit's default fit >= 1.0x plain Keras at lookback 60 on any CPU (issue 21; issue 7's 1.3x
+held on one CPU only); the segment model >= 10x the default at lookback 336.
 
-Run: python benchmarks/train_throughput.py [--epochs 4]
+Run: python benchmarks/train_throughput.py [--epochs 4] [--rounds 3] [--lookback 60]
 """
 
 import argparse
@@ -28,16 +34,18 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _common import machine, torch_tutorial_model  # noqa: E402
+from _common import cpu_model, machine, torch_tutorial_model  # noqa: E402
 
 
 import keras  # noqa: E402
 import lstm_toolkit as lt  # noqa: E402
 from lstm_toolkit.data import WindowedSeries, WindowSpec  # noqa: E402
-from lstm_toolkit.training import TrainingConfig, compile_model, fit  # noqa: E402
+from lstm_toolkit.training import TrainingConfig, compile_model, fit, resolve_jit_compile  # noqa: E402
 
-LOOKBACK, BATCH = 60, 32
+BATCH = 32
+LOOKBACK = 60  # set by --lookback
 TUTORIAL = lt.ModelConfig(units=(128, 64), dense_units=(32,), window_norm="none")
+SEGMENT = lt.ModelConfig(units=(128, 64), dense_units=(32,), window_norm="none", architecture="segment")
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -64,9 +72,9 @@ def data():
     return series, x, y
 
 
-def tutorial_model():
+def tutorial_model(config=TUTORIAL):
     keras.utils.set_random_seed(0)
-    return lt.build_model(TUTORIAL, LOOKBACK, 1)
+    return lt.build_model(config, LOOKBACK, 1)
 
 
 def plain_keras(x, y, epochs, jit):
@@ -77,9 +85,9 @@ def plain_keras(x, y, epochs, jit):
     return rate(len(x), timer.times), model.count_params()
 
 
-def toolkit(series, epochs, **overrides):
+def toolkit(series, epochs, model_config=TUTORIAL, **overrides):
     config = TrainingConfig(batch_size=BATCH, epochs=epochs, seed=0, verbose=0, patience=epochs, **overrides)
-    model = compile_model(tutorial_model(), config, n_samples=series.n_windows("train"))
+    model = compile_model(tutorial_model(model_config), config, n_samples=series.n_windows("train"))
     timer = EpochTimer()
     fit(model, series.dataset("train", batch_size=BATCH, seed=0), config=config, callbacks=[timer])
     return rate(series.n_windows("train"), timer.times), model.count_params()
@@ -110,39 +118,52 @@ def pytorch(x, y, epochs):
 
 
 def main():
+    global LOOKBACK
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--epochs", type=int, default=4, help="epochs per case (the first is not timed)")
-    parser.add_argument("--rounds", type=int, default=2, help="times each case runs (its best round counts)")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of every case")
+    parser.add_argument("--lookback", type=int, default=60, help="rows per window (default: 60, the tutorial's)")
     args = parser.parse_args()
+    LOOKBACK = args.lookback
     series, x, y = data()
+    defaults = TrainingConfig()
+    chosen = resolve_jit_compile(defaults.jit_compile, series.n_windows("train") * args.epochs)
     print(f"# Training throughput, MSFT close, lookback {LOOKBACK}, batch {BATCH}, {len(x)} windows "
           f"({machine()}, Keras {keras.__version__})\n")
-    defaults = TrainingConfig()
+    print(f"CPU: {cpu_model()}; the toolkit's default compilation here: jit_compile={defaults.jit_compile!r} -> "
+          f"{chosen!r}\n")
     cases = [
         ("plain Keras model.fit (numpy windows)", lambda: plain_keras(x, y, args.epochs, jit=False)),
         ("plain Keras, jit_compile=True", lambda: plain_keras(x, y, args.epochs, jit=True)),
-        (f"toolkit fit, defaults (jit_compile={defaults.jit_compile!r}, "
-         f"steps_per_execution={defaults.steps_per_execution})", lambda: toolkit(series, args.epochs)),
+        (f"toolkit fit, defaults (jit_compile={defaults.jit_compile!r} -> {chosen!r})", lambda: toolkit(series, args.epochs)),
         ("toolkit fit, XLA off", lambda: toolkit(series, args.epochs, jit_compile=False)),
-        ("toolkit fit, steps_per_execution=16", lambda: toolkit(series, args.epochs, steps_per_execution=16)),
-        ("PyTorch loop (torch " + _torch_version() + ")", lambda: pytorch(x, y, args.epochs)),
+        ("toolkit fit, XLA on", lambda: toolkit(series, args.epochs, jit_compile=True)),
+        ("toolkit fit, segment model (defaults)", lambda: toolkit(series, args.epochs, model_config=SEGMENT)),
+        ("PyTorch point-wise LSTM loop (torch " + _torch_version() + ")", lambda: pytorch(x, y, args.epochs)),
     ]
-    # The cases run in turn, `--rounds` times over; each keeps its best round, so a
-    # slow moment of this shared machine does not land on one case only.
-    results = {name: (None, None) for name, _ in cases}
+    speeds = {name: [] for name, _ in cases}
+    params = {}
     for _ in range(args.rounds):
         for name, run in cases:
-            speed, params = run()
-            if speed is not None and (results[name][0] is None or speed > results[name][0]):
-                results[name] = (speed, params)
-    rows = [(name, *results[name]) for name, _ in cases]
-    print("| case | samples/s | parameters |\n|---|---|---|")
-    for name, speed, params in rows:
-        print(f"| {name} | " + ("n/a" if speed is None else f"{speed:,.0f}") + f" | {params or 'n/a'} |")
-    plain, ours, torch_rate = rows[0][1], rows[2][1], rows[-1][1]
-    print(f"\nToolkit / plain Keras: {ours / plain:.2f}x (floor 1.3x: {'met' if ours / plain >= 1.3 else 'NOT met'})")
-    if torch_rate:
-        print(f"Toolkit / PyTorch: {ours / torch_rate:.2f}x")
+            speed, count = run()
+            if speed is not None:
+                speeds[name].append(speed)
+                params[name] = count
+    names = [name for name, _ in cases]
+    print("| case | samples/s (median of rounds) | rounds | parameters |\n|---|---|---|---|")
+    for name in names:
+        rates = speeds[name]
+        shown = f"{statistics.median(rates):,.0f}" if rates else "n/a"
+        print(f"| {name} | {shown} | {', '.join(f'{r:,.0f}' for r in rates) or 'n/a'} | {params.get(name, 'n/a')} |")
+    plain, ours, segment, torch_rates = speeds[names[0]], speeds[names[2]], speeds[names[5]], speeds[names[-1]]
+    ratio = statistics.median(o / p for o, p in zip(ours, plain))
+    print(f"\nToolkit default / plain Keras, median of per-round ratios: {ratio:.2f}x "
+          f"(floor 1.0x: {'met' if ratio >= 1.0 else 'NOT met'})")
+    print(f"Segment model / toolkit default, median of per-round ratios: "
+          f"{statistics.median(s / o for s, o in zip(segment, ours)):.1f}x")
+    if torch_rates:
+        print(f"Toolkit default / PyTorch: {statistics.median(ours) / statistics.median(torch_rates):.2f}x; "
+              f"segment model / PyTorch: {statistics.median(segment) / statistics.median(torch_rates):.2f}x")
 
 
 def _torch_version():

@@ -68,7 +68,7 @@ def test_every_module_the_package_imports_is_declared():
     sources = [path.read_text() for path in (ROOT / "lstm_toolkit").rglob("*.py")]
     modules = _imported_modules(sources)
     assert {"tensorflow", "keras", "scipy", "sklearn"} <= modules  # the scan sees the imports
-    assert _undeclared(modules, _declared("cpu", "gpu", "litert")) == {}
+    assert _undeclared(modules, _declared("cpu", "gpu", "litert", "files")) == {}
 
 
 def test_every_module_the_tests_and_notebooks_import_is_declared():
@@ -80,7 +80,7 @@ def test_every_module_the_tests_and_notebooks_import_is_declared():
                     for block in code]
     local = {path.stem for path in (ROOT / "tests").glob("*.py")}  # tests importing each other's helpers
     modules = _imported_modules(sources) - local
-    assert _undeclared(modules, _declared("cpu", "gpu", "litert", "test")) == {}
+    assert _undeclared(modules, _declared("cpu", "gpu", "litert", "files", "test")) == {}
 
 
 def test_import_without_tensorflow_names_the_extras():

@@ -34,7 +34,7 @@ from lstm_toolkit.data import (
 )
 from lstm_toolkit.errors import ConfigError, DataError
 from lstm_toolkit.forecasting import backtest
-from lstm_toolkit.models import ModelConfig, check_streamable, window_norm_scales
+from lstm_toolkit.models import ModelConfig, check_streamable, resolve_segment_length, window_norm_scales
 
 STRATEGIES = ("direct", "recursive")
 # Training windows sampled to estimate the window normalisation's scales.
@@ -376,7 +376,7 @@ def problem_of(params, model_config, series, index, scaler, **many):
 
 
 def resolve_model_config(params, config, series, season):
-    """Fills in the model config's data-dependent choices: season length and "auto" normalisation.
+    """Fills in the model config's data-dependent choices: season length, "auto" normalisation and segment length.
 
     "auto" is "last" unless the season fits in the window and the seasonal
     naive forecast beats the naive one on the training part (then "seasonal");
@@ -395,7 +395,10 @@ def resolve_model_config(params, config, series, season):
             errors = np.array([backtest.training_baseline_errors(m, params["horizon"], season) for m in members])
             naive, seasonal = errors.mean(axis=0)
             window_norm = "seasonal" if seasonal < naive else "last"
-    return dataclasses.replace(config, window_norm=window_norm, season_length=season)
+    segment_length = config.segment_length
+    if config.architecture == "segment":  # "auto" becomes the segment length the model is built with
+        segment_length = resolve_segment_length(params["lookback"], segment_length, season)
+    return dataclasses.replace(config, window_norm=window_norm, season_length=season, segment_length=segment_length)
 
 
 def norm_scales(series, config, stateful, max_windows=NORM_SAMPLE):

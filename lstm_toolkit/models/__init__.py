@@ -3,7 +3,8 @@
 One module per concern: `config` (ModelConfig), `cells` (the peephole LSTM),
 `normalization` (window-relative normalisation layers and their scales),
 `recurrent` (the one recurrent-stack builder and the dense head), `distribution`
-(probabilistic heads), `forecasting` (window and stateful forecasting models),
+(probabilistic heads), `forecasting` (window and stateful forecasting models), `segment`
+(segment-wise recurrence for long windows, SegRNN),
 `fcn` (LSTM-FCN and FCN classifiers), `sequences` (recurrent classifiers and
 labellers, autoencoders, ConvLSTM). Nothing here reads data: builders take shapes and
 fitted scales, and the estimators above feed them.
@@ -30,9 +31,12 @@ from lstm_toolkit.models.normalization import (
     window_norm_scales,
 )
 from lstm_toolkit.models.recurrent import dense_head, recurrent_stack, warn_if_not_cudnn
+from lstm_toolkit.models.segment import SEGMENT_DECODERS, resolve_segment_length
 from lstm_toolkit.models.sequences import build_autoencoder, build_convlstm_model, build_sequence_classifier
 
 __all__ = [
+    "SEGMENT_DECODERS",
+    "resolve_segment_length",
     "ARCHITECTURES",
     "ATTENTIONS",
     "CELLS",

@@ -12,7 +12,9 @@ from lstm_toolkit.models.normalization import check_window_norm
 CELLS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU, "peephole": PeepholeLSTM}
 # The recurrent states each cell carries, in Keras' order.
 STATE_PARTS = {"lstm": ("h", "c"), "gru": ("h",), "peephole": ("h", "c")}
-ARCHITECTURES = ("stacked", "seq2seq")
+ARCHITECTURES = ("stacked", "seq2seq", "segment")
+# How the segment architecture decodes the horizon (see `models.segment`).
+SEGMENT_DECODERS = ("parallel", "dense")
 # Architectures of sequence classifiers (and labellers) only: a convolutional branch (see `models.fcn`).
 CLASSIFIER_ARCHITECTURES = ("lstm_fcn", "fcn")
 ATTENTIONS = {"dot": keras.layers.Attention, "additive": keras.layers.AdditiveAttention, "none": None}
@@ -64,6 +66,13 @@ class ModelConfig:
         members: "lstm_fcn" / "fcn" only: this many copies of the network,
             initialised differently and trained each on its own loss, whose
             class probabilities are averaged (a seed ensemble in one model).
+        segment_length: architecture="segment" (SegRNN, `models.segment`):
+            rows per segment of the window; it must divide the lookback.
+            "auto": the season when it divides the lookback, else the divisor
+            nearest the lookback's square root.
+        segment_decoder: architecture="segment": "parallel" (each output
+            segment decoded from the encoder state at once, with a learned
+            position) or "dense" (a Dense head over the final state).
 
     Example:
     >>> config = ModelConfig(units=(128, 64), dropout=0.2, dense_units=(32,))
@@ -87,6 +96,8 @@ class ModelConfig:
     kernel_sizes: tuple = (8, 5, 3)
     squeeze_excite: bool = False
     members: int = 1
+    segment_length: int | str = "auto"
+    segment_decoder: str = "parallel"
 
     def __post_init__(self):
         object.__setattr__(self, "units", tuple(int(u) for u in _as_sequence(self.units)))
@@ -116,6 +127,16 @@ class ModelConfig:
                 "architecture='seq2seq' starts its one-way decoder from the encoder's final state, "
                 "which a bidirectional encoder does not have in one piece; use bidirectional=False "
                 "with seq2seq, or the stacked architecture with bidirectional=True."
+            )
+        if self.segment_decoder not in SEGMENT_DECODERS:
+            raise ConfigError(f"`segment_decoder` must be one of {SEGMENT_DECODERS}. Received: {self.segment_decoder!r}")
+        if self.segment_length != "auto" and (isinstance(self.segment_length, bool) or not isinstance(self.segment_length, int)
+                                               or self.segment_length < 1):
+            raise ConfigError(f"`segment_length` must be a positive integer or 'auto'. Received: {self.segment_length!r}")
+        if self.architecture == "segment" and self.bidirectional:
+            raise ConfigError(
+                "architecture='segment' decodes the horizon from the encoder's final state, which a bidirectional "
+                "encoder does not have in one piece; use bidirectional=False with the segment architecture."
             )
         if isinstance(self.members, bool) or not isinstance(self.members, int) or self.members < 1:
             raise ConfigError(f"`members` must be a positive integer. Received: members={self.members!r}")

@@ -16,6 +16,7 @@ from lstm_toolkit.models.config import (  # noqa: F401 (the examples use ModelCo
 from lstm_toolkit.models.distribution import DEFAULT_QUANTILES
 from lstm_toolkit.models.normalization import LastValueResidual, WindowDenormalization, WindowNormalization
 from lstm_toolkit.models.recurrent import dense_head, recurrent_stack, warn_if_not_cudnn
+from lstm_toolkit.models.segment import segment_forecaster
 
 
 def build_model(
@@ -121,6 +122,8 @@ def build_model(
     n_params = distribution.n_params(loss, quantiles)
     if config.architecture == "seq2seq":
         outputs = _seq2seq(config, x, horizon, n_targets, future, n_params)
+    elif config.architecture == "segment":
+        outputs = segment_forecaster(config, x, lookback, horizon, n_targets, n_params, future)
     else:
         outputs = _stacked(config, x, horizon, n_targets, n_params, future)
     if n_params:

@@ -35,6 +35,7 @@ class ForecastHyperModel(keras_tuner.HyperModel):
             cell=values["cell"],
             bidirectional=values["bidirectional"],
             architecture=values["architecture"],
+            segment_length=values.get("segment_length", "auto"),
             attention=values["attention"],
         )
 

@@ -27,8 +27,10 @@ class SearchSpace:
         cell: the cells to choose from ("lstm", "gru", "peephole").
         bidirectional: the choices for `bidirectional` (stacked architecture
             only: a seq2seq trial is unidirectional).
-        architecture: the choices of `ModelConfig.architecture` ("stacked", "seq2seq").
+        architecture: the choices of `ModelConfig.architecture` ("stacked", "seq2seq", "segment").
         attention: the seq2seq attentions to choose from ("dot", "additive", "none").
+        segment_length: the segment lengths of a "segment" trial to choose from
+            (whole numbers dividing the lookback), or ("auto",).
 
     Example:
     >>> space = SearchSpace(depth=2, units=(64, 128))  # fix the depth, narrow the units
@@ -52,10 +54,14 @@ class SearchSpace:
     bidirectional: tuple = (False,)
     architecture: tuple = ("stacked",)
     attention: tuple = ("dot",)
+    segment_length: tuple = ("auto",)
 
     def __post_init__(self):
         _normalise(self, pairs=("units", "depth", "dropout", "learning_rate"),
-                   choices=("cell", "bidirectional", "architecture", "attention"))
+                   choices=("cell", "bidirectional", "architecture", "attention", "segment_length"))
+        if self.segment_length != ("auto",) and not all(isinstance(w, int) and w > 0 for w in self.segment_length):
+            raise ConfigError(f"`segment_length` choices must be positive integers (or ('auto',) alone). "
+                              f"Received: segment_length={self.segment_length}")
         for name, known in (("cell", CELLS), ("architecture", ARCHITECTURES), ("attention", ATTENTIONS)):
             unknown = [c for c in getattr(self, name) if c not in known]
             if unknown:
@@ -84,6 +90,11 @@ class SearchSpace:
         bidirectional = _choice(hp, "bidirectional", self.bidirectional)
         architecture = _choice(hp, "architecture", self.architecture)
         attention = _choice(hp, "attention", self.attention)
+        segment_length = "auto"
+        if "segment" in self.architecture and self.segment_length != ("auto",):
+            with hp.conditional_scope("architecture", ["segment"]):
+                chosen = _choice(hp, "segment_length", self.segment_length)
+            segment_length = chosen if architecture == "segment" else "auto"
         return {
             "units": tuple(units),
             "dropout": dropout,
@@ -92,6 +103,7 @@ class SearchSpace:
             "bidirectional": bidirectional and architecture == "stacked",
             "architecture": architecture,
             "attention": attention,
+            "segment_length": segment_length,
         }
 
     def to_dict(self):
