@@ -24,7 +24,7 @@ The CPU model and the compilation the toolkit chose are printed.
 Floors: the toolkit's default fit >= 1.0x plain Keras at lookback 60 on any CPU (issue 21; issue 7's 1.3x
 held on one CPU only); the segment model >= 10x the default at lookback 336.
 
-Run: python benchmarks/train_throughput.py [--epochs 4] [--rounds 3] [--lookback 60]
+Run: python benchmarks/train_throughput.py [--epochs 4] [--rounds 3] [--lookback 60] [--rows N] [--cases ...]
 """
 
 import argparse
@@ -44,6 +44,7 @@ from lstm_toolkit.training import TrainingConfig, compile_model, fit, resolve_ji
 
 BATCH = 32
 LOOKBACK = 60  # set by --lookback
+CASES = ("plain", "plain_xla", "default", "xla_off", "xla_on", "segment", "torch")
 TUTORIAL = lt.ModelConfig(units=(128, 64), dense_units=(32,), window_norm="none")
 SEGMENT = lt.ModelConfig(units=(128, 64), dense_units=(32,), window_norm="none", architecture="segment")
 
@@ -63,8 +64,10 @@ def rate(n_samples, epoch_seconds):
     return n_samples / statistics.median(epoch_seconds[1:])
 
 
-def data():
+def data(rows=None):
     frame = lt.datasets.load("msft_daily_ohlcv")
+    if rows:
+        frame = frame.iloc[-rows:]
     series = WindowedSeries.from_frame(frame, WindowSpec(lookback=LOOKBACK, targets="Close"), validation=0.1)
     starts = series.starts("train")
     x = series.windows_ending_at(starts + LOOKBACK - 1)
@@ -123,9 +126,12 @@ def main():
     parser.add_argument("--epochs", type=int, default=4, help="epochs per case (the first is not timed)")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of every case")
     parser.add_argument("--lookback", type=int, default=60, help="rows per window (default: 60, the tutorial's)")
+    parser.add_argument("--cases", nargs="+", choices=CASES, default=list(CASES),
+                        help="which cases to run (default: all; at long lookbacks e.g. plain default segment torch)")
+    parser.add_argument("--rows", type=int, help="only the last ROWS rows of the series (fewer windows: shorter epochs)")
     args = parser.parse_args()
     LOOKBACK = args.lookback
-    series, x, y = data()
+    series, x, y = data(args.rows)
     defaults = TrainingConfig()
     chosen = resolve_jit_compile(defaults.jit_compile, series.n_windows("train") * args.epochs)
     print(f"# Training throughput, MSFT close, lookback {LOOKBACK}, batch {BATCH}, {len(x)} windows "
@@ -141,6 +147,7 @@ def main():
         ("toolkit fit, segment model (defaults)", lambda: toolkit(series, args.epochs, model_config=SEGMENT)),
         ("PyTorch point-wise LSTM loop (torch " + _torch_version() + ")", lambda: pytorch(x, y, args.epochs)),
     ]
+    cases = [case for key, case in zip(CASES, cases) if key in args.cases]
     speeds = {name: [] for name, _ in cases}
     params = {}
     for _ in range(args.rounds):
@@ -149,19 +156,25 @@ def main():
             if speed is not None:
                 speeds[name].append(speed)
                 params[name] = count
-    names = [name for name, _ in cases]
-    print("| case | samples/s (median of rounds) | rounds | parameters |\n|---|---|---|---|")
-    for name in names:
+                print(f"  {name}: {speed:,.0f} samples/s", flush=True)
+    names = {key: name for key, (name, _) in zip([k for k in CASES if k in args.cases], cases)}
+    print("| case | samples/s (median of rounds) | rounds | parameters |\n|---|---|---|---|", flush=True)
+    for name in names.values():
         rates = speeds[name]
         shown = f"{statistics.median(rates):,.0f}" if rates else "n/a"
         print(f"| {name} | {shown} | {', '.join(f'{r:,.0f}' for r in rates) or 'n/a'} | {params.get(name, 'n/a')} |")
-    plain, ours, segment, torch_rates = speeds[names[0]], speeds[names[2]], speeds[names[5]], speeds[names[-1]]
-    ratio = statistics.median(o / p for o, p in zip(ours, plain))
-    print(f"\nToolkit default / plain Keras, median of per-round ratios: {ratio:.2f}x "
-          f"(floor 1.0x: {'met' if ratio >= 1.0 else 'NOT met'})")
-    print(f"Segment model / toolkit default, median of per-round ratios: "
-          f"{statistics.median(s / o for s, o in zip(segment, ours)):.1f}x")
-    if torch_rates:
+    def rates(key):
+        return speeds[names[key]] if key in names else []
+
+    plain, ours, segment, torch_rates = rates("plain"), rates("default"), rates("segment"), rates("torch")
+    if plain and ours:
+        ratio = statistics.median(o / p for o, p in zip(ours, plain))
+        print(f"\nToolkit default / plain Keras, median of per-round ratios: {ratio:.2f}x "
+              f"(floor 1.0x at lookback 60: {'met' if ratio >= 1.0 else 'NOT met'})")
+    if segment and ours:
+        print(f"Segment model / toolkit default, median of per-round ratios: "
+              f"{statistics.median(s / o for s, o in zip(segment, ours)):.1f}x")
+    if torch_rates and ours and segment:
         print(f"Toolkit default / PyTorch: {statistics.median(ours) / statistics.median(torch_rates):.2f}x; "
               f"segment model / PyTorch: {statistics.median(segment) / statistics.median(torch_rates):.2f}x")
 

@@ -16,7 +16,8 @@ Both reach the model as extra inputs ("series", "static") that are joined to
 every step of the window. Everything else in this module is bookkeeping:
 splitting the data by id, the per-series scalers (`prepare`, giving the
 prepared problem of `forecasting.problem`), and the long frames with the id
-that `predict`/`backtest`/`evaluate` return (`per_series`, `with_id`).
+that `predict`/`backtest`/`evaluate` return (`with_id`). Those forecast every
+series in one pass over the model (`forecasting.batched`).
 """
 
 from __future__ import annotations
@@ -153,12 +154,6 @@ def prepare(params, model_config, data, validation=None):
 
 
 # --- per-series results -------------------------------------------------------------------------------
-
-
-def per_series(forecaster, data, method, *args, **kwargs):
-    """Runs `method` of each series' one-series view (`forecaster.for_series(id)`) on its part of `data`: `{id: result}`."""
-    parts = split_series(data, forecaster.series_id, forecaster.static_features)
-    return {key: getattr(forecaster.for_series(key), method)(frame, *args, **kwargs) for key, frame in parts.items()}
 
 
 def with_id(results, series_id):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import time
 
 from lstm_toolkit.backend import keras
 from lstm_toolkit.errors import ConfigError
@@ -29,13 +30,16 @@ class TrainingConfig:
         verbose: Keras' verbosity: "auto" or 1 shows the progress bar, 0 is quiet.
         steps_per_execution: batches run per call into the compiled graph
             (fewer round trips from Python per epoch).
-        jit_compile: XLA compilation of the training step. "auto" compiles
-            with XLA where no GPU is visible and the training is known to be
-            large enough (see `compile_model`): on CPU, XLA fuses the recurrent loop's many small ops
-            (1.2-1.4x the samples per second, `benchmarks/train_throughput.py`)
-            but compiling costs a few seconds, more than it saves on a few
-            thousand windows. On GPU Keras' own choice stands: the fused cuDNN
-            kernel, which is faster and not XLA-compatible. True / False force it.
+        jit_compile: XLA compilation of the training step. "auto", where no
+            GPU is visible and the training is large enough (see
+            `compile_model`), times a few training steps with and without XLA
+            at the start of `fit` and keeps the faster (`choose_jit_compile`):
+            XLA fuses the recurrent loop's many small ops, 1.2-1.4x the samples
+            per second on one CPU and 0.66-1.19x on another
+            (`benchmarks/train_throughput.py`), so only the machine can tell.
+            Small trainings skip XLA (compiling costs more than it saves). On
+            GPU Keras' own choice stands: the fused cuDNN kernel, which is
+            faster and not XLA-compatible. True / False force it.
 
     Example:
     >>> config = TrainingConfig(epochs=5, seed=0)
@@ -202,6 +206,8 @@ def fit(
         keras.utils.set_random_seed(config.seed)
     if not model.compiled:
         compile_model(model, config, n_samples=_n_samples(train, config.batch_size))
+    if config.jit_compile == "auto" and model.jit_compile is True and not isinstance(train, tuple):
+        choose_jit_compile(model, train)  # "auto" chose XLA for a large training: keep it only if it is faster here
     monitor = "val_loss" if validation is not None else "loss"
     chosen = list(callbacks or [])
     if not replace_callbacks:
@@ -220,6 +226,43 @@ def fit(
         verbose=config.verbose,
         **batching,
     )
+
+
+PROBE_STEPS = 10
+
+
+def choose_jit_compile(model, train, steps=PROBE_STEPS):
+    """Times `steps` training steps of `model` with and without XLA and keeps the faster; returns the choice.
+
+    Each way is compiled and run once before it is timed. The weights and the
+    optimizer's state are put back afterwards, so the probe trains nothing.
+
+    Args:
+        model: a compiled Keras model.
+        train: a `tf.data.Dataset` of `(x, y)` training batches (at least `steps + 1` of them).
+        steps: timed steps per way.
+
+    Returns:
+        The `jit_compile` set on `model` (True or False).
+    """
+    weights = model.get_weights()
+    optimizer_state = [variable.numpy() for variable in model.optimizer.variables]
+    seconds = {}
+    for jit in (True, False):
+        model.jit_compile = jit
+        model.make_train_function(force=True)
+        batches = iter(train)
+        model.train_on_batch(*next(batches))  # traced and compiled here, not timed
+        started = time.perf_counter()
+        for _ in range(steps):
+            model.train_on_batch(*next(batches))
+        seconds[jit] = time.perf_counter() - started
+    model.set_weights(weights)
+    for variable, value in zip(model.optimizer.variables, optimizer_state):
+        variable.assign(value)
+    model.jit_compile = seconds[True] < seconds[False]
+    model.make_train_function(force=True)
+    return model.jit_compile
 
 
 def _n_samples(train, batch_size):

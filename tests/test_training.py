@@ -1,11 +1,12 @@
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from lstm_toolkit.data import WindowedSeries, WindowSpec
 from lstm_toolkit.errors import ConfigError
 from lstm_toolkit.models import ModelConfig, build_model
-from lstm_toolkit.training import TrainingConfig, compile_model, default_callbacks, fit
+from lstm_toolkit.training import TrainingConfig, choose_jit_compile, compile_model, default_callbacks, fit
 
 
 def tiny_model():
@@ -124,3 +125,19 @@ def test_auto_xla_only_for_trainings_large_enough_to_repay_compiling():
     assert model.jit_compile is True
     with pytest.raises(ConfigError, match="jit_compile"):
         TrainingConfig(jit_compile="yes")
+
+
+def test_choose_jit_compile_keeps_the_faster_way_and_trains_nothing():
+    model = compile_model(build_model(ModelConfig(units=(4,)), lookback=6, n_features=1), TrainingConfig(seed=0))
+    x = np.random.default_rng(0).normal(size=(64, 6, 1)).astype("float32")
+    train = tf.data.Dataset.from_tensor_slices((x, x[:, -1:])).batch(4)
+    model.train_on_batch(x[:4], x[:4, -1:])  # some optimizer state to keep
+    weights = model.get_weights()
+    state = [variable.numpy() for variable in model.optimizer.variables]
+    chosen = choose_jit_compile(model, train, steps=3)
+    assert chosen in (True, False) and model.jit_compile is chosen
+    for before, after in zip(weights, model.get_weights()):
+        np.testing.assert_array_equal(before, after)
+    for before, variable in zip(state, model.optimizer.variables):
+        np.testing.assert_array_equal(before, variable.numpy())
+    assert model.fit(train, epochs=1, verbose=0).history["loss"]  # still trains, the chosen way
