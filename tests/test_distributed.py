@@ -21,7 +21,7 @@ from lstm_toolkit.data.series import shard_of
 from lstm_toolkit.errors import ConfigError
 
 JOB = Path(__file__).parent / "jobs" / "multi_worker_fit.py"
-EPOCHS = 6
+EPOCHS = 4
 
 
 def test_shards_are_disjoint_equal_and_cover_all_but_a_remainder():
@@ -158,8 +158,8 @@ def test_two_workers_train_one_model_and_survive_a_lost_worker(tmp_path):
     #    resumes from the last backed-up epoch, not from epoch 0, and ends where the whole run ended.
     lost = tmp_path / "lost"
     lost.mkdir()
-    workers = _start_workers(lost, seconds_per_batch=0.1)
-    backed_up = _wait_for_backup(lost / "backup" / distributed.BACKUP_STATE, 2, workers)
+    workers = _start_workers(lost, seconds_per_batch=0.05)
+    backed_up = _wait_for_backup(lost / "backup" / distributed.BACKUP_STATE, 1, workers)
     workers[1].send_signal(signal.SIGKILL)
     try:
         chief_output = workers[0].communicate(timeout=120)[0]
@@ -168,7 +168,7 @@ def test_two_workers_train_one_model_and_survive_a_lost_worker(tmp_path):
     assert workers[0].returncode != 0 and "Collective" in chief_output, chief_output[-2000:]
     _finish(_start_workers(lost))
     resumed = json.loads((lost / "worker-0.json").read_text())
-    assert EPOCHS - len(resumed["loss"]) >= backed_up >= 2  # resumed at the backup (or the one after it)
+    assert EPOCHS - len(resumed["loss"]) >= backed_up >= 1  # resumed at the backup (or the one after it)
     final, whole = resumed["loss"][-1], histories[0]["loss"][-1]
     assert abs(final - whole) <= 0.1 * whole, (resumed["loss"], histories[0]["loss"])
 
