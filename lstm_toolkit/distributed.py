@@ -102,11 +102,18 @@ class WorkerBackup(keras.callbacks.Callback):
         self.initial_epoch = 0
         if not self.state_path.exists():
             return
-        state = json.loads(self.state_path.read_text())
-        if not self.model.optimizer.built:
-            self.model.optimizer.build(self.model.trainable_variables)
-        self.model.load_weights(self.weights_path)
-        self.initial_epoch = int(state["epoch"])
+        try:
+            state = json.loads(self.state_path.read_text())
+            if not self.model.optimizer.built:
+                self.model.optimizer.build(self.model.trainable_variables)
+            self.model.load_weights(self.weights_path)
+            self.initial_epoch = int(state["epoch"])
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise ConfigError(
+                f"The backup in {self.backup_dir} cannot be restored into this model ({type(error).__name__}: {error}). "
+                "It was written by another training (or is damaged): use that training's settings, or remove the "
+                "folder to start again from epoch 0."
+            ) from None
 
     def on_epoch_end(self, epoch, logs=None):
         # Every worker saves (reading the weights may need every worker under some strategies);

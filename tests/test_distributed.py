@@ -78,6 +78,14 @@ def test_worker_backup_restores_the_chiefs_weights_and_epoch(tmp_path):
     assert backup.initial_epoch == 3
     for restored, saved in zip(restarted.get_weights(), chief.get_weights()):
         np.testing.assert_array_equal(restored, saved)
+    keras.utils.set_random_seed(0)
+    other = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4), keras.layers.Dense(1)])
+    other.compile("adam", "mse")
+    wrong = distributed.WorkerBackup(tmp_path / "b", write=False)
+    wrong.set_model(other)
+    with pytest.raises(ConfigError, match="(?s)cannot be restored into this model.*remove the folder"):
+        wrong.on_train_begin()
+    assert (tmp_path / "b" / distributed.BACKUP_WEIGHTS).exists()  # the backup is left as it was
 
 
 def _small(**kwargs):
