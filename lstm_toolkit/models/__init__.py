@@ -2,7 +2,7 @@
 
 One module per concern: `config` (ModelConfig), `cells` (the peephole LSTM),
 `normalization` (window-relative normalisation layers and their scales),
-`recurrent` (the one recurrent-stack builder and the dense head), `distribution`
+`recurrent` (the one recurrent-stack builder, the dense head and the decoders' learned queries), `distribution`
 (probabilistic heads), `forecasting` (window and stateful forecasting models), `segment`
 (segment-wise recurrence for long windows, SegRNN),
 `fcn` (LSTM-FCN and FCN classifiers), `sequences` (recurrent classifiers and

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lstm_toolkit.backend import keras, ops
+from lstm_toolkit.backend import keras
 from lstm_toolkit.errors import ConfigError
 from lstm_toolkit.models import distribution
 from lstm_toolkit.models.config import (  # noqa: F401 (the examples use ModelConfig)
@@ -15,7 +15,7 @@ from lstm_toolkit.models.config import (  # noqa: F401 (the examples use ModelCo
 )
 from lstm_toolkit.models.distribution import DEFAULT_QUANTILES
 from lstm_toolkit.models.normalization import LastValueResidual, WindowDenormalization, WindowNormalization
-from lstm_toolkit.models.recurrent import dense_head, recurrent_stack, warn_if_not_cudnn
+from lstm_toolkit.models.recurrent import LearnedQueries, dense_head, recurrent_stack, warn_if_not_cudnn
 from lstm_toolkit.models.segment import segment_forecaster
 
 
@@ -169,39 +169,6 @@ def _seq2seq(config, x, horizon, n_targets, future=None, n_params=0):
     if n_params:
         outputs = keras.layers.Reshape((horizon, n_targets, n_params), name="forecast")(outputs)
     return outputs
-
-
-@keras.saving.register_keras_serializable(package="lstm_toolkit")
-class LearnedQueries(keras.layers.Layer):
-    """One learned vector per forecast step, repeated over the batch: the decoder's inputs.
-
-    Args:
-        horizon: forecast steps.
-        dim: width of each vector.
-
-    Example:
-    >>> import numpy as np
-    >>> tuple(LearnedQueries(3, 4)(np.zeros((2, 7, 5), "float32")).shape)
-    (2, 3, 4)
-    """
-
-    def __init__(self, horizon, dim, **kwargs):
-        super().__init__(**kwargs)
-        self.horizon = int(horizon)
-        self.dim = int(dim)
-
-    def build(self, input_shape):
-        self.queries = self.add_weight(shape=(self.horizon, self.dim), initializer="random_normal", name="queries")
-
-    def call(self, inputs):
-        batch = ops.shape(inputs)[0]
-        return ops.broadcast_to(ops.expand_dims(self.queries, 0), (batch, self.horizon, self.dim))
-
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0], self.horizon, self.dim)
-
-    def get_config(self):
-        return {**super().get_config(), "horizon": self.horizon, "dim": self.dim}
 
 
 def _target_channels(window_norm, target_channels, n_targets):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 
-from lstm_toolkit.backend import keras
+from lstm_toolkit.backend import keras, ops
 from lstm_toolkit.errors import CuDNNWarning
 from lstm_toolkit.models.config import CELLS
 
@@ -86,3 +86,36 @@ def warn_if_not_cudnn(config):
         CuDNNWarning,
         stacklevel=3,
     )
+
+
+@keras.saving.register_keras_serializable(package="lstm_toolkit")
+class LearnedQueries(keras.layers.Layer):
+    """One learned vector per forecast step (or output segment), repeated over the batch: a decoder's inputs.
+
+    Args:
+        horizon: forecast steps.
+        dim: width of each vector.
+
+    Example:
+    >>> import numpy as np
+    >>> tuple(LearnedQueries(3, 4)(np.zeros((2, 7, 5), "float32")).shape)
+    (2, 3, 4)
+    """
+
+    def __init__(self, horizon, dim, **kwargs):
+        super().__init__(**kwargs)
+        self.horizon = int(horizon)
+        self.dim = int(dim)
+
+    def build(self, input_shape):
+        self.queries = self.add_weight(shape=(self.horizon, self.dim), initializer="random_normal", name="queries")
+
+    def call(self, inputs):
+        batch = ops.shape(inputs)[0]
+        return ops.broadcast_to(ops.expand_dims(self.queries, 0), (batch, self.horizon, self.dim))
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.horizon, self.dim)
+
+    def get_config(self):
+        return {**super().get_config(), "horizon": self.horizon, "dim": self.dim}

@@ -25,7 +25,7 @@ import math
 from lstm_toolkit.backend import keras, ops
 from lstm_toolkit.errors import ConfigError
 from lstm_toolkit.models.config import CELLS, SEGMENT_DECODERS  # noqa: F401 (SEGMENT_DECODERS: the choices)
-from lstm_toolkit.models.recurrent import dense_head, recurrent_stack
+from lstm_toolkit.models.recurrent import LearnedQueries, dense_head, recurrent_stack
 
 
 def resolve_segment_length(lookback, segment_length="auto", season_length=None):
@@ -66,7 +66,7 @@ def segment_forecaster(config, x, lookback, horizon, n_targets, n_params=0, futu
     else:
         _, states = recurrent_stack(config, embedded, return_state=True)
         n_out = -(-horizon // width)
-        queries = SegmentPositions(n_out, config.units[-1], name="segment_positions")(embedded)
+        queries = LearnedQueries(n_out, config.units[-1], name="segment_positions")(embedded)
         if future is not None:
             queries = keras.layers.Concatenate(name="decoder_inputs")([queries, FutureSegments(width, n_out, name="future_segments")(future)])
         decoded = ParallelSegmentDecoder(config.cell, config.units[-1], name=f"segment_decoder_{config.cell}")([queries, *states[-1]])
@@ -78,33 +78,6 @@ def segment_forecaster(config, x, lookback, horizon, n_targets, n_params=0, futu
             outputs = keras.layers.Cropping1D((0, n_out * width - horizon), name="horizon_steps")(outputs)
     shape = (horizon, n_targets, n_params) if n_params else (horizon, n_targets)
     return keras.layers.Reshape(shape, name="forecast")(outputs)
-
-
-@keras.saving.register_keras_serializable(package="lstm_toolkit")
-class SegmentPositions(keras.layers.Layer):
-    """One learned vector per output segment, repeated over the batch (the decoder's position embedding).
-
-    >>> import numpy as np
-    >>> tuple(SegmentPositions(3, 4)(np.zeros((2, 7, 5), "float32")).shape)
-    (2, 3, 4)
-    """
-
-    def __init__(self, n_segments, dim, **kwargs):
-        super().__init__(**kwargs)
-        self.n_segments, self.dim = int(n_segments), int(dim)
-
-    def build(self, input_shape):
-        self.positions = self.add_weight(shape=(self.n_segments, self.dim), initializer="random_normal", name="positions")
-
-    def call(self, inputs):
-        batch = ops.shape(inputs)[0]
-        return ops.broadcast_to(ops.expand_dims(self.positions, 0), (batch, self.n_segments, self.dim))
-
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0], self.n_segments, self.dim)
-
-    def get_config(self):
-        return {**super().get_config(), "n_segments": self.n_segments, "dim": self.dim}
 
 
 @keras.saving.register_keras_serializable(package="lstm_toolkit")
