@@ -20,10 +20,9 @@ import time
 import warnings
 from pathlib import Path
 
-from _common import dtw_1nn, machine
-
 import numpy as np
 import pandas as pd
+from _common import dtw_1nn, machine
 
 UCR = {"arrowhead": "ArrowHead", "italy_power_demand": "ItalyPowerDemand", "osuleaf": "OSULeaf"}
 # 1-NN test accuracies the UCR archive publishes for its splits (Dau et al. 2019): Euclidean, DTW.

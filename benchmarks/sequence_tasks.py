@@ -16,10 +16,9 @@ Usage: python benchmarks/sequence_tasks.py [--part classify|label|detect|all] [-
 import argparse
 import time
 
-from _common import Timer, dtw_1nn, machine
-
 import numpy as np
 import pandas as pd
+from _common import Timer, dtw_1nn, machine
 
 
 def vowels():

@@ -26,12 +26,11 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _common import machine, torch_tutorial_model  # noqa: E402
-
+import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from _common import machine, torch_tutorial_model  # noqa: E402
 
-import keras  # noqa: E402
 import lstm_toolkit as lt  # noqa: E402
 from lstm_toolkit.streaming import load_litert  # noqa: E402
 

@@ -34,10 +34,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
+import keras  # noqa: E402
 from _common import cpu_model, machine, torch_tutorial_model  # noqa: E402
 
-
-import keras  # noqa: E402
 import lstm_toolkit as lt  # noqa: E402
 from lstm_toolkit.data import WindowedSeries, WindowSpec  # noqa: E402
 from lstm_toolkit.training import TrainingConfig, compile_model, fit, resolve_jit_compile  # noqa: E402

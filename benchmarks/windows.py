@@ -29,10 +29,10 @@ def peak_mb():
 
 def run_case(library, lookback, max_windows, shuffle=False):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
     import numpy as np
 
     import lstm_toolkit.data as data  # noqa: F401  (imports TensorFlow and Keras)
-    import keras
 
     series = np.random.default_rng(0).normal(size=(N_STEPS, 1)).astype("float32")
     baseline = peak_mb()

@@ -16,7 +16,7 @@ from lstm_toolkit.backend import keras, tf
 from lstm_toolkit.base import Estimator
 from lstm_toolkit.data.scaling import Scaler
 from lstm_toolkit.errors import ConfigError, DataError
-from lstm_toolkit.models.fcn import members_model
+from lstm_toolkit.models.ensemble import member_targets, members_model
 from lstm_toolkit.training import compile_model, default_callbacks, fit
 
 
@@ -148,8 +148,7 @@ class SequenceEstimator(Estimator):
         members = members_model(model)  # an ensemble trains each member on its own loss; `model` averages them
         if members is not model:
             k = len(members.outputs)
-            train, validation = (None if data is None else data.map(lambda x, y, w: (x, (y,) * k, (w,) * k))
-                                 for data in (train, validation))
+            train, validation = member_targets(train, k), member_targets(validation, k)
             model, metrics = members, ()
         compile_model(model, config, n_samples=n_samples, metrics=metrics)
         monitor = "loss" if validation is None else "val_loss"

@@ -9,27 +9,26 @@ many series in `many_series`, and the networks in `models`.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 
 import numpy as np
 
-from lstm_toolkit import distributed, many_series
+from lstm_toolkit import many_series
 from lstm_toolkit.backend import keras
 from lstm_toolkit.base import load as load_any
 from lstm_toolkit.data import future_index
 from lstm_toolkit.errors import ConfigError, DataError
-from lstm_toolkit.forecasting import backtest, batched, problem
+from lstm_toolkit.forecasting import backtest, batched, fitting, problem, refit
 from lstm_toolkit.forecasting.base import BaseForecaster
 from lstm_toolkit.forecasting.likelihoods import likelihood_for
 from lstm_toolkit.forecasting.problem import ForecastProblem
 from lstm_toolkit.forecasting.strategies import check_sampling, strategy_for
 from lstm_toolkit.models import ModelConfig
 from lstm_toolkit.models.distribution import DEFAULT_QUANTILES
-from lstm_toolkit.training import compile_model, fit
+from lstm_toolkit.training import compile_model
 
 ENGINES = ("auto", "numpy", "tf")
-DEFAULT_MODEL = ModelConfig(units=(64, 64))
+DEFAULT_MODEL = ModelConfig(units=(64, 64), architecture="auto")
 
 
 class Forecaster(BaseForecaster):
@@ -89,11 +88,24 @@ class Forecaster(BaseForecaster):
             (`num_samples=`); `evaluate` adds CRPS and interval scores.
         quantiles: the levels of a "quantile" model, and the quantile columns
             of every probabilistic model's forecasts.
+        ensemble: train this many members (different initialisations, one
+            Keras model, one training loop) and forecast their median (a
+            probabilistic model: the mean of their distribution parameters,
+            i.e. averaged quantiles); see `models.ensemble`. Sets the model
+            config's `members`.
         epochs, batch_size, learning_rate, clipnorm, patience: training settings
             (see `TrainingConfig`). With `stateful=True`, `batch_size` is the
             most parallel segments of the series per batch.
         validation: the validation part for early stopping, as a fraction or
             row count of the end of the data given to `fit`, or a timestamp.
+            A fraction too small for one window takes `horizon` rows (one
+            window per series).
+        refit: after early stopping on the validation part, train a fresh
+            model on all the data given to `fit` for the epochs that were
+            best (`forecasting.refit`). "auto" (the default) does so for small
+            trainings (under 2,000 training windows), where the held-out end is
+            a large share of the data and a second run is cheap; True always,
+            False never.
         season_length: the seasonal period of the seasonal-naive baseline and
             of MASE; None infers it from the frequency (24 for hourly, ...).
         fill: None refuses NaN/inf; "ffill", "interpolate" or "zero" fill them.
@@ -165,12 +177,14 @@ class Forecaster(BaseForecaster):
         stateful=False,
         loss="mse",
         quantiles=DEFAULT_QUANTILES,
+        ensemble=1,
         epochs=50,
         batch_size=64,
         learning_rate=1e-3,
         clipnorm=1.0,
         patience=8,
         validation=0.1,
+        refit="auto",
         season_length=None,
         fill=None,
         seed=None,
@@ -213,27 +227,12 @@ class Forecaster(BaseForecaster):
                     "distribution strategy or resumed from a per-epoch backup; drop `distribution=` / `backup_dir=` "
                     "or use stateful=False."
                 )
+            refit.wanted(self.refit, 0, 0, stateful=True)  # refit=True is refused for a stateful model
             model, history, runner = self._strategy().train(self.problem_, series, config, self.callbacks, self.checkpoint_dir)
             self._compiled = (model, runner)  # predict and backtest reuse the validation's compiled runner
             return self._adopt(model, history.history)
-        with self.distribution.scope() if self.distribution is not None else contextlib.nullcontext():
-            model = self.compile_network(self.build_network(), config)
-        future = self.future_channels()
-        if distributed.is_multi_worker(self.distribution):
-            def make_dataset(part, batch_size, shard):
-                return series.dataset(part, batch_size=batch_size, seed=self.seed, future_channels=future, shard=shard)
-
-            has_validation = series.n_windows("validation") >= self.distribution.num_replicas_in_sync
-            history = distributed.fit_across_workers(model, self.distribution, make_dataset, config, self.callbacks,
-                                                     self.checkpoint_dir, self.backup_dir, has_validation)
-            return self._adopt(model, history.history)
-        train = series.dataset("train", batch_size=config.batch_size, seed=self.seed, future_channels=future)
-        validation_data = None
-        if series.n_windows("validation") > 0:
-            validation_data = series.dataset("validation", batch_size=config.batch_size, future_channels=future)
-        history = fit(model, train, validation_data, config=config, callbacks=self.callbacks,
-                      checkpoint_dir=self.checkpoint_dir, backup_dir=self.backup_dir)
-        return self._adopt(model, history.history)
+        model, history = fitting.fit_window_model(self, data, validation, series, config)
+        return self._adopt(model, history)
 
     # --- the prepared problem: the seams the tuner (and any custom training loop) use ----------
 
@@ -275,8 +274,14 @@ class Forecaster(BaseForecaster):
         return self._strategy().build(self.problem_, config, self.series_embedding, training_batch)
 
     def compile_network(self, model, training_config):
-        """Compiles `model` with Adam, gradient clipping and this Forecaster's loss (pinball, likelihood or MSE)."""
-        return compile_model(model, training_config, n_samples=self.n_train_windows_, **self._likelihood().compile_args())
+        """Compiles `model` with Adam, gradient clipping and this Forecaster's loss (pinball, likelihood or MSE).
+
+        An ensemble's members' form (`models.ensemble.members_model`, one output per member) gets the loss on each output.
+        """
+        arguments = self._likelihood().compile_args()
+        if len(model.outputs) > 1:
+            arguments["metrics"] = ()
+        return compile_model(model, training_config, n_samples=self.n_train_windows_, **arguments)
 
     def future_channels(self, model_config=None):
         """Input channels a model with `model_config` (default `model_config_`) also reads over the forecast steps.

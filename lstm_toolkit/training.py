@@ -165,6 +165,29 @@ def default_callbacks(config=None, checkpoint_dir=None, monitor="val_loss"):
     return callbacks
 
 
+def replay_callbacks(learning_rates, checkpoint_dir=None):
+    """The callbacks of a run that replays a chosen schedule: one learning rate per epoch, no early stopping.
+
+    For a refit on all the data (see `forecasting.refit`): the epochs and the
+    learning rates were chosen on validation by an earlier run. TerminateOnNaN
+    stays, and with `checkpoint_dir` the last model is checkpointed to
+    `checkpoint_dir/best.keras` (there is no validation to pick a best one).
+
+    Example:
+    >>> [type(c).__name__ for c in replay_callbacks([1e-3, 5e-4])]
+    ['LearningRateScheduler', 'TerminateOnNaN']
+    """
+    rates = [float(rate) for rate in learning_rates]
+    callbacks = [
+        keras.callbacks.LearningRateScheduler(lambda epoch, rate: rates[min(epoch, len(rates) - 1)]),
+        keras.callbacks.TerminateOnNaN(),
+    ]
+    if checkpoint_dir is not None:
+        os.makedirs(checkpoint_dir, exist_ok=True)
+        callbacks.append(keras.callbacks.ModelCheckpoint(os.path.join(checkpoint_dir, "best.keras"), monitor="loss"))
+    return callbacks
+
+
 def fit(
     model,
     train,

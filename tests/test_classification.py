@@ -368,7 +368,7 @@ def test_the_labeller_takes_an_fcn_architecture():
 def test_an_ensemble_averages_members_trained_each_on_its_own_loss():
     import dataclasses
 
-    from lstm_toolkit.models.fcn import members_model
+    from lstm_toolkit.models.ensemble import members_model
 
     X, y = separable(n=30)
     clf = SequenceClassifier(model=dataclasses.replace(FCN_TINY, members=3), epochs=3, verbose=0, seed=0).fit(X, y)

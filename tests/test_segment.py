@@ -27,6 +27,23 @@ def test_segment_length_auto_takes_the_season_else_a_divisor_near_the_square_roo
         ModelConfig(architecture="segment", segment_decoder="sideways")
 
 
+def test_architecture_auto_reads_long_windows_in_segments():
+    from lstm_toolkit.forecasting.problem import resolve_architecture
+    from lstm_toolkit.models.config import SEGMENT_FROM_LOOKBACK
+
+    auto = ModelConfig(architecture="auto")
+    assert resolve_architecture(auto, 336, 24, stateful=False) == "segment"
+    assert resolve_architecture(auto, SEGMENT_FROM_LOOKBACK - 1, 24, stateful=False) == "stacked"
+    assert resolve_architecture(auto, 336, 24, stateful=True) == "stacked"  # carries its state row by row
+    assert resolve_architecture(auto, 127, 1, stateful=False) == "stacked"  # a prime lookback has no segments
+    assert resolve_architecture(ModelConfig(architecture="auto", bidirectional=True), 336, 24, False) == "stacked"
+    assert resolve_architecture(ModelConfig(architecture="seq2seq"), 336, 24, False) == "seq2seq"
+    fc = Forecaster(lookback=168, horizon=24, target="temp", epochs=1, verbose=0, seed=0)
+    fc.prepare(lstm_toolkit.datasets.load("seattle_hourly_temperature").iloc[:600])
+    assert fc.model_config_.architecture == "segment" and fc.model_config_.segment_length == 24
+    assert Forecaster.DEFAULT_MODEL.architecture == "auto"
+
+
 @pytest.mark.parametrize("decoder", ["parallel", "dense"])
 @pytest.mark.parametrize("cell", ["lstm", "gru"])
 def test_the_recurrent_layers_run_over_segments_not_rows(decoder, cell):

@@ -75,6 +75,7 @@ class WindowedSeries:
             spec: a `WindowSpec`.
             time_col: the timestamp column, when not the index.
             validation: validation part as a fraction, row count or first timestamp.
+                A fraction too small for one window takes `horizon` rows.
             test: test part, likewise (after validation).
             scaler: "standard", "minmax" or "none" to fit on the training rows,
                 or an already fitted `Scaler` to apply as it is (for new data).
@@ -89,6 +90,9 @@ class WindowedSeries:
         check_columns(frame, spec.input_columns, role="feature")
         raw = fill_missing(frame, list(spec.data_columns), fill=fill)
         train_end, validation_end = split_points(frame.index, validation, test)
+        if _is_fraction(validation) and validation_end - train_end < spec.horizon:
+            # A fraction too small for one window would hold rows that neither train nor validate: one window instead.
+            train_end = max(0, validation_end - spec.horizon)
         bounds = {
             "train": (0, train_end),
             "validation": (train_end, validation_end),
@@ -259,3 +263,7 @@ def _part_dataset(series, part, batch_size, shuffle, seed, cache, prefetch, futu
         future=None if not future_channels else series.inputs[:, list(future_channels)],
         context=getattr(series, "context", None),
     )
+
+
+def _is_fraction(value):
+    return isinstance(value, float) and 0.0 < value < 1.0

@@ -35,6 +35,7 @@ from lstm_toolkit.data import (
 from lstm_toolkit.errors import ConfigError, DataError
 from lstm_toolkit.forecasting import backtest
 from lstm_toolkit.models import ModelConfig, check_streamable, resolve_segment_length, window_norm_scales
+from lstm_toolkit.models.config import SEGMENT_FROM_LOOKBACK
 
 STRATEGIES = ("direct", "recursive")
 # Training windows sampled to estimate the window normalisation's scales.
@@ -376,16 +377,17 @@ def problem_of(params, model_config, series, index, scaler, **many):
 
 
 def resolve_model_config(params, config, series, season):
-    """Fills in the model config's data-dependent choices: season length, "auto" normalisation and segment length.
+    """Fills in the model config's data-dependent choices: season length, "auto" architecture, normalisation and segment length.
 
     "auto" is "last" unless the season fits in the window and the seasonal
     naive forecast beats the naive one on the training part (then "seasonal");
     a stateful model takes "last" (or "none" when a target is not an input).
     """
     season = config.season_length or season
+    architecture = resolve_architecture(config, params["lookback"], season, params["stateful"])
     window_norm = config.window_norm
     if params["stateful"]:
-        check_streamable(config)
+        check_streamable(dataclasses.replace(config, architecture=architecture))
         if window_norm == "auto":
             window_norm = "none" if None in series.spec.target_channels else "last"
     elif window_norm == "auto":
@@ -396,9 +398,42 @@ def resolve_model_config(params, config, series, season):
             naive, seasonal = errors.mean(axis=0)
             window_norm = "seasonal" if seasonal < naive else "last"
     segment_length = config.segment_length
-    if config.architecture == "segment":  # "auto" becomes the segment length the model is built with
+    if architecture == "segment":  # "auto" becomes the segment length the model is built with
         segment_length = resolve_segment_length(params["lookback"], segment_length, season)
-    return dataclasses.replace(config, window_norm=window_norm, season_length=season, segment_length=segment_length)
+    members = resolve_members(params.get("ensemble", 1), config.members, params["stateful"])
+    return dataclasses.replace(config, window_norm=window_norm, season_length=season, segment_length=segment_length,
+                               members=members, architecture=architecture)
+
+
+def resolve_architecture(config, lookback, season, stateful):
+    """"auto": the segment model for long windows it can cut into segments, else the point-wise stacked LSTM.
+
+    Example:
+    >>> resolve_architecture(ModelConfig(architecture="auto"), 336, 24, False)
+    'segment'
+    >>> resolve_architecture(ModelConfig(architecture="auto"), 48, 24, False)
+    'stacked'
+    """
+    if config.architecture != "auto":
+        return config.architecture
+    if stateful or config.bidirectional or lookback < SEGMENT_FROM_LOOKBACK:
+        return "stacked"
+    return "segment" if resolve_segment_length(lookback, config.segment_length, season) > 1 else "stacked"
+
+
+def resolve_members(ensemble, members, stateful):
+    """The ensemble size: the Forecaster's `ensemble`, or the model config's `members` (they must agree when both are set)."""
+    if isinstance(ensemble, bool) or not isinstance(ensemble, int) or ensemble < 1:
+        raise ConfigError(f"`ensemble` must be a positive integer. Received: ensemble={ensemble!r}")
+    if ensemble > 1 and members > 1 and ensemble != members:
+        raise ConfigError(f"ensemble={ensemble} and ModelConfig(members={members}) disagree; set one of them.")
+    size = max(ensemble, members)
+    if size > 1 and stateful:
+        raise ConfigError(
+            "An ensemble is not built for stateful=True (each member would carry its own state through the "
+            "stream); use a window model (stateful=False) or ensemble=1."
+        )
+    return size
 
 
 def norm_scales(series, config, stateful, max_windows=NORM_SAMPLE):

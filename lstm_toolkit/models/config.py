@@ -13,6 +13,9 @@ CELLS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU, "peephole": Peephol
 # The recurrent states each cell carries, in Keras' order.
 STATE_PARTS = {"lstm": ("h", "c"), "gru": ("h",), "peephole": ("h", "c")}
 ARCHITECTURES = ("stacked", "seq2seq", "segment")
+# architecture="auto" reads windows of at least this many rows in segments (`models.segment`): the point-wise
+# LSTM is as accurate and cheap enough on shorter windows (`benchmarks/forecast_suite.py`).
+SEGMENT_FROM_LOOKBACK = 120
 # How the segment architecture decodes the horizon (see `models.segment`).
 SEGMENT_DECODERS = ("parallel", "dense")
 # Architectures of sequence classifiers (and labellers) only: a convolutional branch (see `models.fcn`).
@@ -43,7 +46,11 @@ class ModelConfig:
             `build_model` alone treats it as "last".
         season_length: the season of window_norm="seasonal", in steps (the
             Forecaster fills it in from the data's frequency).
-        architecture: "stacked" (the default: the last layer's final state
+        architecture: "auto" lets the Forecaster pick "segment" for long
+            windows (a lookback of `SEGMENT_FROM_LOOKBACK` rows or more, cut into
+            segments of more than one row) and "stacked" otherwise;
+            `build_model` alone treats it as "stacked".
+            "stacked" (the default: the last layer's final state
             feeds a Dense head that outputs every step at once) or "seq2seq":
             an encoder-decoder. The encoder (the stacked layers) returns all
             its hidden states and its final state; a decoder of the same cell,
@@ -63,9 +70,12 @@ class ModelConfig:
             one value each per block (Karim et al.: 128/256/128, 8/5/3).
         squeeze_excite: squeeze-and-excitation after the first blocks (the
             multivariate MLSTM-FCN).
-        members: "lstm_fcn" / "fcn" only: this many copies of the network,
-            initialised differently and trained each on its own loss, whose
-            class probabilities are averaged (a seed ensemble in one model).
+        members: a seed ensemble in one model: this many copies of the
+            network, initialised differently and trained each on its own
+            loss (`models.ensemble`). A classifier averages their class
+            probabilities; a forecaster takes the median of their point
+            forecasts, or the mean of their distribution parameters
+            (`Forecaster(ensemble=k)` sets it).
         segment_length: architecture="segment" (SegRNN, `models.segment`):
             rows per segment of the window; it must divide the lookback.
             "auto": the season when it divides the lookback, else the divisor
@@ -116,9 +126,10 @@ class ModelConfig:
                 raise ConfigError(f"`{name}` must lie in [0, 1). Received: {name}={rate}")
         if self.window_norm != "auto":
             check_window_norm(self.window_norm)
-        if self.architecture not in ARCHITECTURES + CLASSIFIER_ARCHITECTURES:
+        if self.architecture not in ("auto",) + ARCHITECTURES + CLASSIFIER_ARCHITECTURES:
             raise ConfigError(
-                f"`architecture` must be one of {ARCHITECTURES + CLASSIFIER_ARCHITECTURES}. Received: architecture={self.architecture!r}"
+                f"`architecture` must be 'auto' or one of {ARCHITECTURES + CLASSIFIER_ARCHITECTURES}. "
+                f"Received: architecture={self.architecture!r}"
             )
         if self.attention not in ATTENTIONS:
             raise ConfigError(f"`attention` must be one of {list(ATTENTIONS)}. Received: attention={self.attention!r}")

@@ -28,7 +28,7 @@ branch alone (Wang et al. 2017), which reads any length.
 
 `ModelConfig(members=k)` builds k such networks side by side, initialised
 differently, and averages their probabilities: a seed ensemble in one model
-(one bundle, one predict call). `members_model(model)` gives the members'
+(one bundle, one predict call; see `models.ensemble`). `members_model(model)` gives the members'
 own outputs, so that each trains on its own loss, independently of the others.
 
 With `per_step=True` (the sequence labeller) nothing is pooled: the blocks'
@@ -40,10 +40,9 @@ from __future__ import annotations
 
 from lstm_toolkit.backend import keras, ops
 from lstm_toolkit.errors import ConfigError
+from lstm_toolkit.models.ensemble import ENSEMBLE
 
 FCN_ARCHITECTURES = ("lstm_fcn", "fcn")
-# The layer that averages an ensemble's member probabilities (`ModelConfig.members`).
-ENSEMBLE = "ensemble"
 # Squeeze-and-excitation reduces the channels by this ratio in its bottleneck (Hu et al. 2018).
 SE_RATIO = 16
 
@@ -192,15 +191,3 @@ def build_fcn_classifier(config, n_features, n_classes, length=None, per_step=Fa
                                           name=f"{prefix}output")(features))
     output = outputs[0] if len(outputs) == 1 else keras.layers.Average(name=ENSEMBLE)(outputs)
     return keras.Model(inputs, output, name=name)
-
-
-def members_model(model):
-    """The model of an ensemble's members (one output each, to train each on its own loss), sharing `model`'s layers.
-
-    `model` itself when it is not an ensemble (no `ENSEMBLE` averaging layer).
-    """
-    try:
-        averaged = model.get_layer(ENSEMBLE)
-    except ValueError:
-        return model
-    return keras.Model(model.inputs, averaged.input, name=f"{model.name}_members")

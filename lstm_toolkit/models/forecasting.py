@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from lstm_toolkit.backend import keras
 from lstm_toolkit.errors import ConfigError
 from lstm_toolkit.models import distribution
@@ -14,6 +16,7 @@ from lstm_toolkit.models.config import (  # noqa: F401 (the examples use ModelCo
     ModelConfig,
 )
 from lstm_toolkit.models.distribution import DEFAULT_QUANTILES
+from lstm_toolkit.models.ensemble import ensemble_model
 from lstm_toolkit.models.normalization import LastValueResidual, WindowDenormalization, WindowNormalization
 from lstm_toolkit.models.recurrent import LearnedQueries, dense_head, recurrent_stack, warn_if_not_cudnn
 from lstm_toolkit.models.segment import segment_forecaster
@@ -71,6 +74,10 @@ def build_model(
         quantiles: the levels of a "quantile" model.
         name: the model's name.
 
+    With `config.members` k > 1 the model holds k such networks, initialised
+    differently, and outputs the median of their point forecasts (the mean of
+    their distribution parameters); see `models.ensemble`.
+
     Returns:
         A `keras.Model` from `(batch, lookback, n_features)` to
         `(batch, horizon, n_targets)`. Compile it with `training.compile_model`.
@@ -86,6 +93,11 @@ def build_model(
             f"architecture={config.architecture!r} classifies whole sequences (SequenceClassifier); a forecaster's "
             f"architecture is one of {ARCHITECTURES}."
         )
+    if config.members > 1:  # a seed ensemble: k networks side by side in one model (see `models.ensemble`)
+        arguments = {k: v for k, v in locals().items() if k not in ("config", "name")}
+        single = dataclasses.replace(config, members=1)
+        members = [build_model(single, **arguments, name=f"member_{m + 1}") for m in range(config.members)]
+        return ensemble_model(members, combine="median" if loss == "mse" else "mean", name=name)
     warn_if_not_cudnn(config)
     window_norm = "last" if config.window_norm == "auto" else config.window_norm
     if window_norm == "seasonal" and config.season_length is None:

@@ -10,8 +10,11 @@ from lstm_toolkit.errors import ConfigError
 # "none": windows as scaled. "last": relative to the window's last value; the model
 # predicts the change from the naive forecast. "seasonal": inputs relative to the last
 # value, forecasts relative to the last season (the seasonal-naive forecast).
-# "mean": the window's own mean and standard deviation (RevIN-style).
-WINDOW_NORMS = ("none", "last", "seasonal", "mean")
+# "mean": the window's own mean and standard deviation (RevIN-style). "es": the window's
+# exponentially smoothed level and seasonality, with learned smoothing coefficients (ES-RNN).
+WINDOW_NORMS = ("none", "last", "seasonal", "mean", "es")
+# The smoothing coefficients "es" starts from (learned from there): level alpha, seasonality gamma.
+ES_INITIAL = (0.3, 0.3)
 
 
 def check_window_norm(mode):
@@ -51,6 +54,8 @@ def window_norm_scales(windows, targets, mode, target_channels, channels=None, s
     >>> window_norm_scales(x, x[:, -1:, :] + 2.0, "last", [0])[1]  # targets 2 above the last value
     [2.0]
     """
+    if mode == "es":
+        return _es_scales(windows, targets, target_channels, channels, season_length)
     if mode not in ("last", "seasonal"):
         return None, None
     windows = np.asarray(windows, dtype="float64")
@@ -69,6 +74,22 @@ def window_norm_scales(windows, targets, mode, target_channels, channels=None, s
         reference = windows[:, reference_rows(windows.shape[1], horizon, season_length), :]
     for position, channel in enumerate(target_channels):
         delta_scale[channel] = _spread(targets[:, :, position] - reference[:, :, channel])
+    return input_scale.tolist(), delta_scale.tolist()
+
+
+def _es_scales(windows, targets, target_channels, channels, season_length):
+    """"es" scales: the spreads of the inputs and targets around the smoothed level and season (initial coefficients)."""
+    windows = np.asarray(windows, dtype="float32")
+    targets = np.asarray(targets, dtype="float64")
+    layer = WindowNormalization("es", channels=channels, horizon=targets.shape[1], season_length=season_length)
+    normalised, shift, _ = (np.asarray(part, dtype="float64") for part in layer(windows))
+    n_features = windows.shape[-1]
+    channels = range(n_features) if channels is None else channels
+    input_scale, delta_scale = np.ones(n_features), np.ones(n_features)
+    for channel in channels:
+        input_scale[channel] = _spread(normalised[:, :, channel])
+    for position, channel in enumerate(target_channels):
+        delta_scale[channel] = _spread(targets[:, :, position] - shift[:, :, channel])
     return input_scale.tolist(), delta_scale.tolist()
 
 
@@ -94,11 +115,18 @@ class WindowNormalization(keras.layers.Layer):
             differences x[t] - x[t - m] as extra channels, and references the
             forecast of step h to the value one season earlier (seasonal naive
             + learned change); "mean" subtracts the window mean and divides by
-            the window's standard deviation; "none" passes the window through.
+            the window's standard deviation; "es" (after Smyl's ES-RNN)
+            removes the window's exponentially smoothed level and additive
+            seasonality, and references the forecast of step h to the level
+            plus the season's index for that step. The smoothing coefficients
+            (alpha for the level, gamma for the seasonality, one per channel)
+            are trainable weights, learned with the network; "none" passes
+            the window through.
         channels: input channels to normalise (others, e.g. calendar
             channels, pass through); None means all.
         horizon: forecast steps (used by "seasonal").
-        season_length: season in steps (used by "seasonal"; at most the lookback).
+        season_length: season in steps (used by "seasonal" (at most the
+            lookback) and "es" (seasonality when two seasons fit in the window)).
         input_scale: per-channel divisor of the relative inputs (see
             `window_norm_scales`); None for 1.
         delta_scale: per-channel divisor of the change the network predicts;
@@ -158,9 +186,17 @@ class WindowNormalization(keras.layers.Layer):
         self._input_scale = ops.convert_to_tensor(self.input_scale or [1.0] * n_features, dtype=self.compute_dtype)
         self._delta_scale = ops.convert_to_tensor(self.delta_scale or [1.0] * n_features, dtype=self.compute_dtype)
         self._lookback = lookback
+        if self.mode == "es":
+            initial = [float(np.log(c / (1.0 - c))) for c in ES_INITIAL]
+            self.alpha_logit = self.add_weight(name="alpha_logit", shape=(n_features,),
+                                               initializer=keras.initializers.Constant(initial[0]))
+            self.gamma_logit = self.add_weight(name="gamma_logit", shape=(n_features,),
+                                               initializer=keras.initializers.Constant(initial[1]))
 
     def call(self, inputs):
         last = inputs[:, -1:, :]
+        if self.mode == "es":
+            return self._smoothed(inputs)
         if self.mode == "none":
             return inputs, ops.zeros_like(last), ops.ones_like(last)
         if self.mode == "mean":
@@ -179,9 +215,34 @@ class WindowNormalization(keras.layers.Layer):
         differences = ops.take(differences, self._channel_list, axis=-1)
         return ops.concatenate([normalised, differences], axis=-1), shift * self._mask, scale
 
+    def _smoothed(self, inputs):
+        """ "es": level and season by exponential smoothing over the window, in closed form (weights, not a loop).
+
+        The season's indices are a weighted mean of each full season in the
+        window (the newest last), centred on its own mean, with weights
+        (1 - gamma)^age; the level is a weighted mean of the deseasonalised
+        rows with weights (1 - alpha)^age. alpha near 1 is the last value, near
+        0 the window's mean.
+        """
+        lookback, season = self._lookback, self.season_length
+        cycles = lookback // season if season > 1 else 0
+        if cycles >= 2:
+            tail = ops.reshape(inputs[:, lookback - cycles * season:, :], (-1, cycles, season, inputs.shape[-1]))
+            centred = tail - ops.mean(tail, axis=2, keepdims=True)
+            weights = _decay_weights(self.gamma_logit, cycles)  # (cycles, channels)
+            indices = ops.sum(centred * weights[None, :, None, :], axis=1)  # (batch, season, channels)
+            seasonal = ops.take(indices, [(row - lookback) % season for row in range(lookback)], axis=1)
+            ahead = ops.take(indices, [step % season for step in range(self.horizon)], axis=1)
+        else:
+            seasonal, ahead = ops.zeros_like(inputs), ops.repeat(ops.zeros_like(inputs[:, :1, :]), self.horizon, axis=1)
+        level = ops.sum((inputs - seasonal) * _decay_weights(self.alpha_logit, lookback)[None], axis=1, keepdims=True)
+        normalised = (inputs - (seasonal + level) * self._mask) / self._input_scale
+        scale = ops.ones_like(level) * self._delta_scale
+        return normalised, (level + ahead) * self._mask, scale
+
     def compute_output_spec(self, inputs):
         batch, lookback, n_features = inputs.shape
-        steps = self.horizon if self.mode == "seasonal" else 1
+        steps = self.horizon if self.mode in ("seasonal", "es") else 1
         extra = len(self.channels if self.channels is not None else range(n_features)) if self.mode == "seasonal" else 0
         # Distinct tensors: the functional API tells outputs apart by identity.
         return (
@@ -201,6 +262,13 @@ class WindowNormalization(keras.layers.Layer):
             "delta_scale": self.delta_scale,
             "epsilon": self.epsilon,
         }
+
+
+def _decay_weights(logit, steps):
+    """Weights (1 - c)^age / sum over `steps` rows, oldest first, for c = sigmoid(logit) per channel: (steps, channels)."""
+    ages = ops.convert_to_tensor(np.arange(steps - 1, -1, -1, dtype="float32"))
+    log_weights = ages[:, None] * ops.log_sigmoid(-logit)[None, :]
+    return ops.softmax(log_weights, axis=0)
 
 
 @keras.saving.register_keras_serializable(package="lstm_toolkit")

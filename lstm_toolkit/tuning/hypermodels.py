@@ -37,6 +37,7 @@ class ForecastHyperModel(keras_tuner.HyperModel):
             architecture=values["architecture"],
             segment_length=values.get("segment_length", "auto"),
             attention=values["attention"],
+            members=1,  # a trial is one network; fit the best configuration with `ensemble=k` afterwards
         )
 
     def build(self, hp):

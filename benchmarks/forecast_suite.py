@@ -1,0 +1,244 @@
+"""The forecasting suite that chooses the Forecaster's defaults: shipped public series, the settings a user would pick.
+
+Every case is split by time: the Forecaster, built as a user would (`lookback`, `horizon`, `target`, `seed`, plus
+the configuration under test), is fit on the first part and backtested from rolling origins after it (every
+`stride`-th row). On the same origins come the seasonal naive forecast, damped-trend ETS (statsmodels' state-space
+model, parameters fit on the training part) and the Theta method (statsmodels' `ThetaModel`, refit at each origin).
+MASE is scaled by the in-sample seasonal-naive MAE of the training part, as `Forecaster.evaluate` does. Each case
+runs with 3 seeds by default; fit seconds on this machine are reported next to the accuracy.
+
+The cases:
+- Seattle hourly temperature (first 7,000 rows, fit on 5,600) at lookback 72, 168 and 336, horizon 24 and 48;
+- Seattle daily maximum temperature (lookback 60, horizon 7);
+- the euro-area electrical equipment index, monthly, 257 rows (lookback 24, horizon 12);
+- MSFT daily close (lookback 60, horizon 5);
+- the 22 US employment series one by one (lookback 24, horizon 12, the last 12 months as test; the case's MASE is
+  the mean over the 22 series), and the same 22 series with one global model (`series_id`).
+
+Configurations: `--config defaults` (the constructor's defaults), `--config v7` (the defaults before issue 21:
+stacked LSTM, no ensemble, no refit) or `--config '{"ensemble": 3}'` (any Forecaster keywords as JSON).
+`--out results.json` keeps the rows; `--compare a.json b.json ...` prints their summaries side by side.
+
+Run: python benchmarks/forecast_suite.py [--config defaults] [--seeds 0 1 2] [--cases seattle_L72_H24 ...] [--out F]
+"""
+
+import argparse
+import json
+import sys
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+from _common import ets_backtest, machine
+
+import lstm_toolkit
+from lstm_toolkit import metrics
+
+SEATTLE_ROWS, SEATTLE_FIT = 7000, 5600
+# Explicit keywords that rebuild the defaults before issue 21.
+CONFIGS = {
+    "defaults": {},
+    "v7": {"model": {"architecture": "stacked", "units": [64, 64], "window_norm": "auto"}, "ensemble": 1, "refit": False},
+}
+
+
+def _seattle_hourly():
+    return lstm_toolkit.datasets.load("seattle_hourly_temperature").iloc[:SEATTLE_ROWS]
+
+
+def _cases():
+    """name -> (loader, target, lookback, horizon, fit rows (None: 80%), stride)."""
+    cases = {}
+    for lookback in (72, 168, 336):
+        for horizon in (24, 48):
+            cases[f"seattle_L{lookback}_H{horizon}"] = (_seattle_hourly, "temp", lookback, horizon, SEATTLE_FIT, 24)
+    cases["seattle_daily_max"] = (lambda: lstm_toolkit.datasets.load("seattle_daily_weather")[["temp_max"]],
+                                  "temp_max", 60, 7, None, 7)
+    cases["euro_equipment"] = (lambda: lstm_toolkit.datasets.load("euro_electrical_equipment_monthly"),
+                               "index_value", 24, 12, None, 1)
+    cases["msft_close"] = (lambda: lstm_toolkit.datasets.load("msft_daily_ohlcv")[["Close"]], "Close", 60, 5, None, 20)
+    return cases
+
+
+CASES = _cases()
+EMPLOYMENT = ("us_employment_each", "us_employment_global")
+LOOKBACK_EMP, HORIZON_EMP = 24, 12
+
+
+def theta_backtest(values, origins, horizon, season_length):
+    """statsmodels' Theta method refit on values[:origin + 1] at each origin (additive deseasonalising)."""
+    from statsmodels.tsa.forecasting.theta import ThetaModel
+
+    period = season_length if 1 < season_length and len(values) > 2 * season_length else 1
+    forecasts = []
+    for origin in origins:
+        model = ThetaModel(values[: origin + 1], period=period, deseasonalize=period > 1, method="additive")
+        forecasts.append(np.asarray(model.fit().forecast(horizon)))
+    return np.stack(forecasts)
+
+
+def _baseline_mase(values, first, origins, actual, horizon, season):
+    """MASE of seasonal naive, damped ETS and Theta at `origins` (rows), scaled on values[:first]."""
+    scale = metrics.seasonal_naive_scale(values[:first], season)
+    rows = origins[:, None] + np.arange(1, horizon + 1)[None, :]
+    lagged = rows - season * ((np.arange(horizon) // season) + 1)[None, :]
+    out = {"seasonal_naive": metrics.mase(actual, values[lagged], scale)}
+    ets = ets_backtest(values, first, horizon, season)
+    out["ets_damped"] = metrics.mase(actual, ets[origins - (first - 1)], scale)
+    out["theta"] = metrics.mase(actual, theta_backtest(values, origins, horizon, season), scale)
+    return out
+
+
+def run_case(name, config, seed):
+    load, target, lookback, horizon, fit_rows, stride = CASES[name]
+    data = load()
+    fit_rows = fit_rows or int(round(len(data) * 0.8))
+    forecaster = lstm_toolkit.Forecaster(lookback=lookback, horizon=horizon, target=target, seed=seed, verbose=0,
+                                         **config)
+    start = time.perf_counter()
+    forecaster.fit(data.iloc[:fit_rows])
+    seconds = time.perf_counter() - start
+    results = forecaster.backtest(data, stride=stride)
+    first = results.attrs["first_forecast_row"]
+    values = data[target].to_numpy(dtype="float64")
+    origins = np.arange(first - 1, len(values) - horizon, stride)
+    actual = results["actual"].to_numpy().reshape(len(origins), horizon)
+    season = forecaster.season_length_
+    scale = metrics.seasonal_naive_scale(values[:first], season)
+    row = {"case": name, "seed": seed, "fit_s": seconds, "epochs": len(forecaster.history_["loss"]),
+           "model": metrics.mase(actual, results["forecast"].to_numpy().reshape(actual.shape), scale)}
+    row.update(_baseline_mase(values, first, origins, actual, horizon, season))
+    return row
+
+
+def _employment():
+    wide = lstm_toolkit.datasets.load("us_employment_monthly").drop(columns="nonfarm_change")
+    return wide
+
+
+def holt_winters_mase(values, fit_rows):
+    """Damped additive Holt-Winters (statsmodels) on a monthly series' training part: issue 21's 0.233 reference."""
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+    model = ExponentialSmoothing(values[:fit_rows], trend="add", damped_trend=True, seasonal="add", seasonal_periods=12)
+    forecast = model.fit().forecast(HORIZON_EMP)
+    return metrics.mase(values[fit_rows:fit_rows + HORIZON_EMP], forecast, metrics.seasonal_naive_scale(values[:fit_rows], 12))
+
+
+def _employment_baselines(values, fit_rows):
+    actual = values[fit_rows:fit_rows + HORIZON_EMP][None, :]
+    scores = _baseline_mase(values, fit_rows, np.array([fit_rows - 1]), actual, HORIZON_EMP, 12)
+    return {**scores, "holt_winters": holt_winters_mase(values, fit_rows)}
+
+
+def run_employment_each(config, seed):
+    """The 22 series one by one: one Forecaster per series, the last 12 months as test; means over the series."""
+    wide = _employment()
+    rows, seconds = [], 0.0
+    for column in wide.columns:
+        frame = wide[[column]].rename(columns={column: "jobs"})
+        fit_rows = len(frame) - HORIZON_EMP
+        forecaster = lstm_toolkit.Forecaster(lookback=LOOKBACK_EMP, horizon=HORIZON_EMP, target="jobs", seed=seed,
+                                             verbose=0, **config)
+        start = time.perf_counter()
+        forecaster.fit(frame.iloc[:fit_rows])
+        seconds += time.perf_counter() - start
+        values = frame["jobs"].to_numpy(dtype="float64")
+        forecast = forecaster.predict(frame.iloc[:fit_rows])["jobs"].to_numpy()[None, :]
+        actual = values[fit_rows:][None, :]
+        scale = metrics.seasonal_naive_scale(values[:fit_rows], 12)
+        row = {"model": metrics.mase(actual, forecast, scale), "epochs": len(forecaster.history_["loss"])}
+        rows.append({**row, **_employment_baselines(values, fit_rows)})
+    means = pd.DataFrame(rows).mean()
+    return {"case": "us_employment_each", "seed": seed, "fit_s": seconds, **means.to_dict()}
+
+
+def run_employment_global(config, seed):
+    """One global model of the 22 series with the constructor's defaults (issue 21's floor: beat damped ETS)."""
+    wide = _employment()
+    long = wide.reset_index().melt(id_vars="month", var_name="sector", value_name="jobs")
+    cut = wide.index[-HORIZON_EMP]
+    forecaster = lstm_toolkit.Forecaster(lookback=LOOKBACK_EMP, horizon=HORIZON_EMP, target="jobs", series_id="sector",
+                                         time_col="month", seed=seed, verbose=0, **config)
+    start = time.perf_counter()
+    forecaster.fit(long[long["month"] < cut])
+    seconds = time.perf_counter() - start
+    by_series = forecaster.evaluate(long, by_series=True)
+    baselines = pd.DataFrame([_employment_baselines(wide[c].to_numpy(dtype="float64"), len(wide) - HORIZON_EMP)
+                              for c in wide.columns]).mean()
+    return {"case": "us_employment_global", "seed": seed, "fit_s": seconds, "epochs": len(forecaster.history_["loss"]),
+            "model": by_series.xs("model", level="method")["MASE"].mean(), **baselines.to_dict()}
+
+
+def summary(rows):
+    """Per case: mean MASE over seeds, seed spread (max - min), mean fit seconds, and the baselines."""
+    frame = pd.DataFrame(rows)
+    grouped = frame.groupby("case", sort=False)
+    table = pd.DataFrame({
+        "model": grouped["model"].mean(),
+        "spread": grouped["model"].max() - grouped["model"].min(),
+        "fit_s": grouped["fit_s"].mean(),
+        "epochs": grouped["epochs"].mean(),
+        **{name: grouped[name].mean() for name in ("seasonal_naive", "ets_damped", "theta", "holt_winters") if name in frame},
+    })
+    table.loc["mean (cases)"] = table.mean(numeric_only=True)
+    return table
+
+
+def markdown(table):
+    """A DataFrame as a markdown table (no tabulate dependency)."""
+    cells = [[str(i)] + [f"{v:.3f}" if isinstance(v, float) else str(v) for v in row] for i, row in zip(table.index, table.values)]
+    lines = ["| " + " | ".join(["case", *map(str, table.columns)]) + " |", "|" + "---|" * (len(table.columns) + 1)]
+    return "\n".join(lines + ["| " + " | ".join(c) + " |" for c in cells])
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", default="defaults", help="defaults | v7 | a JSON dict of Forecaster keywords")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--cases", nargs="+", default=[*CASES, *EMPLOYMENT], choices=[*CASES, *EMPLOYMENT])
+    parser.add_argument("--out", help="write the rows as JSON here")
+    parser.add_argument("--compare", nargs="+", help="print the summaries of these result files side by side")
+    parser.add_argument("--merge", nargs="+", metavar=("OUT", "IN"), help="join the rows of result files IN... into OUT")
+    args = parser.parse_args(argv)
+    if args.merge:
+        out, *parts = args.merge
+        loaded = [json.load(open(path)) for path in parts]
+        merged = {"config": loaded[0]["config"], "machine": loaded[0]["machine"],
+                  "rows": [row for part in loaded for row in part["rows"]]}
+        with open(out, "w") as handle:
+            json.dump(merged, handle, indent=1)
+        return 0
+    if args.compare:
+        for path in args.compare:
+            with open(path) as handle:
+                saved = json.load(handle)
+            print(f"## {path}: config {saved['config']}\n\n{markdown(summary(saved['rows']))}\n")
+        return 0
+    config = CONFIGS.get(args.config)
+    config = json.loads(args.config) if config is None else config
+    print(f"# Forecast suite ({machine()}), config {json.dumps(config)}, seeds {args.seeds}\n", flush=True)
+    rows = []
+    for name in args.cases:
+        for seed in args.seeds:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                if name == "us_employment_each":
+                    row = run_employment_each(config, seed)
+                elif name == "us_employment_global":
+                    row = run_employment_global(config, seed)
+                else:
+                    row = run_case(name, config, seed)
+            rows.append(row)
+            print("  " + ", ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()),
+                  flush=True)
+            if args.out:
+                with open(args.out, "w") as handle:
+                    json.dump({"config": config, "machine": machine(), "rows": rows}, handle, indent=1)
+    print("\n" + markdown(summary(rows)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,171 @@
+"""Seed ensembles in one model, refitting on all the data after choosing the epochs, and the ES window normalisation."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import lstm_toolkit
+from lstm_toolkit import Forecaster, ModelConfig
+from lstm_toolkit.errors import ConfigError
+from lstm_toolkit.forecasting import refit
+from lstm_toolkit.models import build_model
+from lstm_toolkit.models.ensemble import MemberMedian, members_model, n_members
+from lstm_toolkit.models.normalization import ES_INITIAL, WindowDenormalization, WindowNormalization, window_norm_scales
+
+TINY = ModelConfig(units=(8,))
+
+
+@pytest.fixture(scope="module")
+def monthly():
+    return lstm_toolkit.datasets.load("euro_electrical_equipment_monthly")
+
+
+def small(**kwargs):
+    settings = dict(lookback=24, horizon=6, model=TINY, epochs=3, verbose=0, seed=0)
+    return Forecaster(**{**settings, **kwargs})
+
+
+# --- ensembles ----------------------------------------------------------------------------
+
+
+def test_member_median_is_the_element_wise_median():
+    rng = np.random.default_rng(0)
+    for count in (3, 4):
+        outputs = [rng.normal(size=(2, 5, 1)).astype("float32") for _ in range(count)]
+        combined = np.asarray(MemberMedian()(outputs))
+        np.testing.assert_allclose(combined, np.median(np.stack(outputs), axis=0), rtol=1e-6)
+
+
+def test_an_ensemble_forecasts_the_median_of_differently_initialised_members(monthly, tmp_path):
+    fc = small(ensemble=3, refit=False).fit(monthly.iloc[:200])
+    assert fc.model_config_.members == 3 and n_members(fc.model_) == 3
+    members = members_model(fc.model_)
+    window = fc.problem_.spec  # one window of the scaled data, as the model reads it
+    x = np.random.default_rng(1).normal(size=(4, window.lookback, window.n_features)).astype("float32")
+    outputs = np.stack([np.asarray(o) for o in members(x)])
+    assert not np.allclose(outputs[0], outputs[1])  # initialised (and so trained) differently
+    np.testing.assert_allclose(np.asarray(fc.model_(x)), np.median(outputs, axis=0), rtol=1e-5, atol=1e-6)
+    # every member trained on its own loss: each one's loss is logged and falls
+    for m in (1, 2, 3):
+        losses = fc.history_[f"member_{m}_loss"]
+        assert losses[-1] < losses[0]
+    fc.save(tmp_path / "ensemble")
+    loaded = Forecaster.load(tmp_path / "ensemble")
+    pd.testing.assert_frame_equal(loaded.predict(monthly.iloc[:200]), fc.predict(monthly.iloc[:200]))
+
+
+def test_a_probabilistic_ensemble_averages_the_members_quantiles(monthly):
+    fc = small(ensemble=2, loss="quantile", quantiles=(0.1, 0.5, 0.9), refit=False).fit(monthly.iloc[:200])
+    x = np.zeros((1, 24, 1), "float32") + np.linspace(-1, 1, 24, dtype="float32")[None, :, None]
+    outputs = [np.asarray(o) for o in members_model(fc.model_)(x)]
+    np.testing.assert_allclose(np.asarray(fc.model_(x)), np.mean(outputs, axis=0), rtol=1e-5, atol=1e-6)
+    forecast = fc.predict(monthly.iloc[:200])
+    assert (forecast["index_value_q0.1"] <= forecast["index_value_q0.9"]).all()
+
+
+def test_ensemble_is_refused_where_it_cannot_work():
+    with pytest.raises(ConfigError, match="ensemble=3 and ModelConfig\\(members=2\\) disagree"):
+        small(ensemble=3, model=ModelConfig(units=(8,), members=2)).prepare(_ramp())
+    with pytest.raises(ConfigError, match="not built for stateful=True"):
+        small(ensemble=2, stateful=True).prepare(_ramp())
+    with pytest.raises(ConfigError, match="positive integer"):
+        small(ensemble=0).prepare(_ramp())
+
+
+def test_build_model_with_members_combines_point_forecasts_by_median():
+    model = build_model(ModelConfig(units=(4,), members=3), lookback=6, n_features=1, horizon=2)
+    assert type(model.get_layer("ensemble")).__name__ == "MemberMedian"
+    assert len(members_model(model).outputs) == 3
+    gaussian = build_model(ModelConfig(units=(4,), members=2), lookback=6, n_features=1, horizon=2, loss="gaussian")
+    assert type(gaussian.get_layer("ensemble")).__name__ == "Average"
+
+
+# --- refit ----------------------------------------------------------------------------------
+
+
+def _ramp(rows=160):
+    index = pd.date_range("2000-01-01", periods=rows, freq="MS")
+    steps = np.arange(rows)
+    return pd.DataFrame({"y": 100 + steps + 5 * np.sin(2 * np.pi * steps / 12)}, index=index)
+
+
+def test_refit_trains_on_all_the_data_for_the_epochs_chosen_on_validation(monthly):
+    data = monthly.iloc[:200]
+    fc = small(epochs=6, patience=2, refit=True).fit(data)
+    chosen = refit.best_epochs({"val_loss": fc.history_["selection_val_loss"]})
+    assert len(fc.history_["loss"]) == chosen  # the final run trained for the best epoch count
+    assert fc.history_["learning_rate"] == fc.history_["selection_learning_rate"][:chosen]  # replayed schedule
+    assert fc.scaler_.estimator_.n_samples_seen_ == 200  # scaler and windows: every row given to fit
+    assert fc.fit_end_ == data.index[-1]
+    assert "val_loss" not in fc.history_
+    kept = small(epochs=6, patience=2, refit=False).fit(data)
+    assert kept.scaler_.estimator_.n_samples_seen_ < 200 and "val_loss" in kept.history_
+
+
+def test_refit_auto_refits_small_trainings_only():
+    assert refit.wanted("auto", refit.REFIT_MAX_WINDOWS - 1, 10)
+    assert not refit.wanted("auto", refit.REFIT_MAX_WINDOWS, 10)
+    assert not refit.wanted("auto", 100, 0)  # nothing to choose the epochs on
+    assert not refit.wanted("auto", 100, 10, stateful=True)
+    with pytest.raises(ConfigError, match="no validation window"):
+        refit.wanted(True, 100, 0)
+    with pytest.raises(ConfigError, match="stateful model or a multi-worker"):
+        refit.wanted(True, 100, 10, multi_worker=True)
+    with pytest.raises(ConfigError, match="'auto', True or False"):
+        refit.wanted("always", 100, 10)
+
+
+def test_a_validation_fraction_too_small_for_one_window_takes_one_window():
+    fc = small(lookback=24, horizon=12, validation=0.1, model=TINY)
+    series = fc.prepare(_ramp(108))  # 10% is 11 rows: fewer than the horizon
+    assert series.bounds["validation"] == (96, 108) and series.n_windows("validation") == 1
+
+
+# --- the ES normalisation -------------------------------------------------------------------
+
+
+def _es_reference(x, horizon, season, alpha, gamma):
+    """Plain NumPy: seasonal indices and level by exponentially weighted means, as documented."""
+    lookback = x.shape[1]
+    cycles = lookback // season
+    tail = x[:, lookback - cycles * season:].reshape(len(x), cycles, season)
+    centred = tail - tail.mean(axis=2, keepdims=True)
+    w = (1 - gamma) ** np.arange(cycles - 1, -1, -1)
+    indices = (centred * (w / w.sum())[None, :, None]).sum(axis=1)
+    seasonal = indices[:, [(t - lookback) % season for t in range(lookback)]]
+    v = (1 - alpha) ** np.arange(lookback - 1, -1, -1)
+    level = ((x - seasonal) * (v / v.sum())).sum(axis=1, keepdims=True)
+    return x - seasonal - level, level + indices[:, [h % season for h in range(horizon)]]
+
+
+def test_es_normalisation_matches_exponential_smoothing_and_is_undone_exactly():
+    rng = np.random.default_rng(0)
+    steps = np.arange(36)
+    x = (np.sin(2 * np.pi * steps / 12)[None] * rng.uniform(1, 3, size=(3, 1)) + rng.normal(size=(3, 36)).cumsum(1))
+    layer = WindowNormalization("es", horizon=5, season_length=12)
+    normalised, shift, scale = (np.asarray(part) for part in layer(x[..., None].astype("float32")))
+    expected_inputs, expected_shift = _es_reference(x, 5, 12, *ES_INITIAL)
+    np.testing.assert_allclose(normalised[..., 0], expected_inputs, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(shift[..., 0], expected_shift, rtol=1e-4, atol=1e-4)
+    restored = WindowDenormalization([0])([np.zeros((3, 5, 1), "float32"), shift, scale])
+    np.testing.assert_allclose(np.asarray(restored)[..., 0], expected_shift, rtol=1e-5)
+    assert [w.name for w in layer.trainable_weights] == ["alpha_logit", "gamma_logit"]
+
+
+def test_es_scales_are_the_spreads_around_the_smoothed_reference():
+    x = np.random.default_rng(1).normal(size=(50, 24, 1)).cumsum(axis=1)
+    targets = x[:, -1:, :] + 2.0
+    input_scale, delta_scale = window_norm_scales(x, targets, "es", [0], season_length=1)
+    normalised = _es_reference(x[..., 0], 1, 1, *ES_INITIAL)[0]
+    assert input_scale[0] == pytest.approx(np.sqrt(np.mean(normalised**2)), rel=1e-4)
+    assert delta_scale[0] > 0
+
+
+def test_a_forecaster_learns_its_smoothing_coefficients(monthly, tmp_path):
+    fc = small(model=ModelConfig(units=(8,), window_norm="es"), epochs=3, refit=False, learning_rate=0.05)
+    fc.fit(monthly.iloc[:200])
+    alpha_logit = fc.model_.get_layer("window_norm").get_weights()[0]
+    assert not np.allclose(alpha_logit, np.log(ES_INITIAL[0] / (1 - ES_INITIAL[0])))
+    fc.save(tmp_path / "es")
+    loaded = Forecaster.load(tmp_path / "es")
+    pd.testing.assert_frame_equal(loaded.predict(monthly.iloc[:200]), fc.predict(monthly.iloc[:200]))
