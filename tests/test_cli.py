@@ -227,7 +227,8 @@ def test_fit_with_quantiles_and_predict_samples(csv_file, tmp_path):
     out = tmp_path / "quantile_model"
     assert main(["fit", "--csv", str(csv_file), "--target", "temp", "--lookback", "24", "--horizon", "3",
                  "--epochs", "1", "--seed", "0", "--loss", "quantile", "--quantiles", "0.1", "0.5", "0.9",
-                 "--out", str(out)]) == 0
+                 "--ensemble", "2", "--out", str(out)]) == 0
+    assert lstm_toolkit.load(out).model_config_.members == 2
     assert main(["predict", "--model", str(out), "--csv", str(csv_file), "--out", str(tmp_path / "f.csv")]) == 0
     assert list(pd.read_csv(tmp_path / "f.csv").columns)[1:] == ["temp", "temp_q0.1", "temp_q0.5", "temp_q0.9"]
     assert main(["predict", "--model", str(out), "--csv", str(csv_file), "--samples", "4", "--seed", "0",

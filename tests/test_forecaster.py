@@ -15,7 +15,8 @@ TINY = ModelConfig(units=(8,))
 
 
 def small(**kwargs):
-    settings = dict(lookback=48, horizon=6, target="temp", model=TINY, epochs=2, verbose=0, seed=0)
+    # refit=False: these tests check one training run; tests/test_defaults_issue21.py checks the refit
+    settings = dict(lookback=48, horizon=6, target="temp", model=TINY, epochs=2, verbose=0, seed=0, refit=False)
     settings.update(kwargs)
     return Forecaster(**settings)
 
@@ -311,7 +312,7 @@ def test_one_model_for_many_series(employment, tmp_path):
     tiny = long[(long["sector"] == "nonfarm") & (long["month"] < wide.index[20])].assign(sector="tiny")
     with pytest.warns(UserWarning, match="1 of 5 series were left out"):
         fc = Forecaster(lookback=12, horizon=6, target="jobs", time_col="month", series_id="sector", validation=12,
-                        model=ModelConfig(units=(8,)), epochs=2, verbose=0, seed=0).fit(pd.concat([train, tiny]))
+                        model=ModelConfig(units=(8,)), epochs=2, verbose=0, seed=0, refit=False).fit(pd.concat([train, tiny]))
     assert list(fc.skipped_series_) == ["tiny"] and "rows" in fc.skipped_series_["tiny"]
     assert set(fc.scalers_) == set(wide.columns[:4])
     # each series is scaled on its own training part

@@ -28,7 +28,7 @@ def test_segment_length_auto_takes_the_season_else_a_divisor_near_the_square_roo
 
 
 def test_architecture_auto_reads_long_windows_in_segments():
-    from lstm_toolkit.forecasting.problem import resolve_architecture
+    from lstm_toolkit.forecasting.choices import resolve_architecture
     from lstm_toolkit.models.config import SEGMENT_FROM_LOOKBACK
 
     auto = ModelConfig(architecture="auto")

@@ -74,14 +74,16 @@ def cmd_fit(args):
         series_id=args.series_id,
         series_embedding=args.series_embedding,
         loss=args.loss,
+        ensemble=args.ensemble,
         **({"quantiles": tuple(args.quantiles)} if args.quantiles else {}),
     )
     forecaster.fit(frame)
     saved = forecaster.save(args.out)
     history = forecaster.history_
-    best = min(history.get("val_loss", history["loss"]))
+    validation = history.get("selection_val_loss", history.get("val_loss", history["loss"]))
+    refit = " (chosen on validation, then refit on all the data)" if "selection_val_loss" in history else ""
     where = f"saved to {args.out}" if saved else "the chief saves the bundle"
-    print(f"Trained {len(history['loss'])} epochs (best validation loss {best:.4g}); {where}")
+    print(f"Trained {len(history['loss'])} epochs{refit} (best validation loss {min(validation):.4g}); {where}")
     return 0
 
 
@@ -201,6 +203,8 @@ def add_commands(commands):
                           "only the chief writes --out")
     fit.add_argument("--backup-dir", help="back up each epoch there; a killed run started again resumes from it")
     fit.add_argument("--checkpoint-dir", help="keep the best model of the run there (best.keras)")
+    fit.add_argument("--ensemble", type=positive_int, default=1,
+                     help="members trained side by side in one model, their median forecast (default: 1)")
     fit.set_defaults(handler=cmd_fit)
 
     predict = commands.add_parser("predict", help="forecast the steps after the end of a CSV file")

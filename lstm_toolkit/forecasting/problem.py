@@ -24,7 +24,6 @@ import pandas as pd
 
 from lstm_toolkit.data import (
     Scaler,
-    SeriesCollection,
     WindowedSeries,
     WindowSpec,
     as_frame,
@@ -33,13 +32,11 @@ from lstm_toolkit.data import (
     season_length_for,
 )
 from lstm_toolkit.errors import ConfigError, DataError
-from lstm_toolkit.forecasting import backtest
-from lstm_toolkit.models import ModelConfig, check_streamable, resolve_segment_length, window_norm_scales
-from lstm_toolkit.models.config import SEGMENT_FROM_LOOKBACK
+from lstm_toolkit.forecasting.choices import norm_scales, resolve_model_config
+from lstm_toolkit.models import ModelConfig
 
 STRATEGIES = ("direct", "recursive")
 # Training windows sampled to estimate the window normalisation's scales.
-NORM_SAMPLE = 4000
 
 
 def names(value):
@@ -373,87 +370,4 @@ def problem_of(params, model_config, series, index, scaler, **many):
         n_train_windows=series.n_windows("train"),
         future_covariates=tuple(names(params["future_covariates"])),
         **many,
-    )
-
-
-def resolve_model_config(params, config, series, season):
-    """Fills in the model config's data-dependent choices: season length, "auto" architecture, normalisation and segment length.
-
-    "auto" is "last" unless the season fits in the window and the seasonal
-    naive forecast beats the naive one on the training part (then "seasonal");
-    a stateful model takes "last" (or "none" when a target is not an input).
-    """
-    season = config.season_length or season
-    architecture = resolve_architecture(config, params["lookback"], season, params["stateful"])
-    window_norm = config.window_norm
-    if params["stateful"]:
-        check_streamable(dataclasses.replace(config, architecture=architecture))
-        if window_norm == "auto":
-            window_norm = "none" if None in series.spec.target_channels else "last"
-    elif window_norm == "auto":
-        window_norm = "last"
-        if 1 < season <= params["lookback"]:
-            members = series.members.values() if isinstance(series, SeriesCollection) else [series]
-            errors = np.array([backtest.training_baseline_errors(m, params["horizon"], season) for m in members])
-            naive, seasonal = errors.mean(axis=0)
-            window_norm = "seasonal" if seasonal < naive else "last"
-    segment_length = config.segment_length
-    if architecture == "segment":  # "auto" becomes the segment length the model is built with
-        segment_length = resolve_segment_length(params["lookback"], segment_length, season)
-    members = resolve_members(params.get("ensemble", 1), config.members, params["stateful"])
-    return dataclasses.replace(config, window_norm=window_norm, season_length=season, segment_length=segment_length,
-                               members=members, architecture=architecture)
-
-
-def resolve_architecture(config, lookback, season, stateful):
-    """"auto": the segment model for long windows it can cut into segments, else the point-wise stacked LSTM.
-
-    Example:
-    >>> resolve_architecture(ModelConfig(architecture="auto"), 336, 24, False)
-    'segment'
-    >>> resolve_architecture(ModelConfig(architecture="auto"), 48, 24, False)
-    'stacked'
-    """
-    if config.architecture != "auto":
-        return config.architecture
-    if stateful or config.bidirectional or lookback < SEGMENT_FROM_LOOKBACK:
-        return "stacked"
-    return "segment" if resolve_segment_length(lookback, config.segment_length, season) > 1 else "stacked"
-
-
-def resolve_members(ensemble, members, stateful):
-    """The ensemble size: the Forecaster's `ensemble`, or the model config's `members` (they must agree when both are set)."""
-    if isinstance(ensemble, bool) or not isinstance(ensemble, int) or ensemble < 1:
-        raise ConfigError(f"`ensemble` must be a positive integer. Received: ensemble={ensemble!r}")
-    if ensemble > 1 and members > 1 and ensemble != members:
-        raise ConfigError(f"ensemble={ensemble} and ModelConfig(members={members}) disagree; set one of them.")
-    size = max(ensemble, members)
-    if size > 1 and stateful:
-        raise ConfigError(
-            "An ensemble is not built for stateful=True (each member would carry its own state through the "
-            "stream); use a window model (stateful=False) or ensemble=1."
-        )
-    return size
-
-
-def norm_scales(series, config, stateful, max_windows=NORM_SAMPLE):
-    """Scales of the window normalisation, from (a sample of) the training windows.
-
-    A stateful model's "window" at each origin is its own row.
-    """
-    spec = series.spec
-    if stateful:
-        ends = np.arange(0, series.bounds["train"][1] - spec.horizon)
-    else:
-        ends = series.starts("train") + spec.lookback - 1
-    ends = ends[:: max(1, len(ends) // max_windows)]
-    windows = series.windows_ending_at(ends) if not stateful else series.inputs[ends][:, None, :]
-    targets = series.targets[ends[:, None] + 1 + np.arange(spec.horizon)[None, :]]
-    return window_norm_scales(
-        windows,
-        targets,
-        config.window_norm,
-        spec.target_channels,
-        channels=range(len(spec.input_columns)),
-        season_length=config.season_length,
     )

@@ -5,13 +5,22 @@ One module per concern: `config` (ModelConfig), `cells` (the peephole LSTM),
 `recurrent` (the one recurrent-stack builder, the dense head and the decoders' learned queries), `distribution`
 (probabilistic heads), `forecasting` (window and stateful forecasting models), `segment`
 (segment-wise recurrence for long windows, SegRNN),
-`fcn` (LSTM-FCN and FCN classifiers), `sequences` (recurrent classifiers and
+`ensemble` (seed ensembles in one model), `fcn` (LSTM-FCN and FCN classifiers), `sequences` (recurrent classifiers and
 labellers, autoencoders, ConvLSTM). Nothing here reads data: builders take shapes and
 fitted scales, and the estimators above feed them.
 """
 
 from lstm_toolkit.models.cells import PeepholeLSTM, PeepholeLSTMCell
-from lstm_toolkit.models.config import ARCHITECTURES, ATTENTIONS, CELLS, CLASSIFIER_ARCHITECTURES, STATE_PARTS, ModelConfig
+from lstm_toolkit.models.config import (
+    ARCHITECTURES,
+    ATTENTIONS,
+    CELLS,
+    CLASSIFIER_ARCHITECTURES,
+    SEGMENT_FROM_LOOKBACK,
+    STATE_PARTS,
+    ModelConfig,
+)
+from lstm_toolkit.models.ensemble import MemberMedian, ensemble_model, members_model
 from lstm_toolkit.models.fcn import build_fcn_classifier
 from lstm_toolkit.models.forecasting import (
     SEQUENCE_NORMS,
@@ -35,7 +44,11 @@ from lstm_toolkit.models.segment import SEGMENT_DECODERS, resolve_segment_length
 from lstm_toolkit.models.sequences import build_autoencoder, build_convlstm_model, build_sequence_classifier
 
 __all__ = [
+    "MemberMedian",
     "SEGMENT_DECODERS",
+    "SEGMENT_FROM_LOOKBACK",
+    "ensemble_model",
+    "members_model",
     "resolve_segment_length",
     "ARCHITECTURES",
     "ATTENTIONS",
