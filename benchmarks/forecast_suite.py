@@ -186,6 +186,19 @@ def summary(rows):
     return table
 
 
+def side_by_side(before, after):
+    """Two summaries' MASE, seed spread and fit seconds per case, with the baselines once."""
+    cases = [case for case in after.index if case in before.index]
+    table = pd.DataFrame({
+        "MASE before": before.loc[cases, "model"], "MASE after": after.loc[cases, "model"],
+        "spread before": before.loc[cases, "spread"], "spread after": after.loc[cases, "spread"],
+        "fit s before": before.loc[cases, "fit_s"], "fit s after": after.loc[cases, "fit_s"],
+        **{name: after.loc[cases, name] for name in ("seasonal_naive", "ets_damped", "theta", "holt_winters")
+           if name in after},
+    })
+    return table
+
+
 def markdown(table):
     """A DataFrame as a markdown table (no tabulate dependency)."""
     cells = [[str(i)] + [f"{v:.3f}" if isinstance(v, float) else str(v) for v in row] for i, row in zip(table.index, table.values)]
@@ -211,10 +224,14 @@ def main(argv=None):
             json.dump(merged, handle, indent=1)
         return 0
     if args.compare:
+        tables = []
         for path in args.compare:
             with open(path) as handle:
                 saved = json.load(handle)
             print(f"## {path}: config {saved['config']}\n\n{markdown(summary(saved['rows']))}\n")
+            tables.append(summary(saved["rows"]))
+        if len(tables) == 2:
+            print(f"## side by side ({args.compare[0]} -> {args.compare[1]})\n\n{markdown(side_by_side(*tables))}")
         return 0
     config = CONFIGS.get(args.config)
     config = json.loads(args.config) if config is None else config

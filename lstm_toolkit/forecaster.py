@@ -37,8 +37,10 @@ class Forecaster(BaseForecaster):
     The defaults follow the practitioner rules: windows split by time, a scaler
     fit on the training part only, each window expressed relative to its last
     value (so a series that leaves its training range does not saturate the
-    model), two LSTM layers of 64 units, Adam with gradient clipping, early
-    stopping on a validation part at the end of the training data.
+    model), two LSTM layers of 64 units (run over segments of the window from
+    a lookback of 240 rows, `architecture="auto"`), Adam with gradient clipping,
+    early stopping on a validation part at the end of the training data, and
+    for small trainings a refit on all the data for the epochs chosen there.
 
     Args:
         lookback: past rows the model sees per forecast.
@@ -72,7 +74,8 @@ class Forecaster(BaseForecaster):
             windows; they are not forecast and need not change over time.
         scaler: "standard", "minmax" or "none", fit on the training part.
         model: a `ModelConfig` (or its dict); default two LSTM layers of 64
-            units with window-relative normalisation.
+            units with window-relative normalisation, `architecture="auto"`
+            (the segment model for lookbacks of 240 rows or more).
         strategy: "direct" (one output per future step) or "recursive" (a
             one-step model fed its own forecasts; inputs must be the targets
             and calendar features only).

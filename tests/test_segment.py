@@ -35,10 +35,10 @@ def test_architecture_auto_reads_long_windows_in_segments():
     assert resolve_architecture(auto, 336, 24, stateful=False) == "segment"
     assert resolve_architecture(auto, SEGMENT_FROM_LOOKBACK - 1, 24, stateful=False) == "stacked"
     assert resolve_architecture(auto, 336, 24, stateful=True) == "stacked"  # carries its state row by row
-    assert resolve_architecture(auto, 127, 1, stateful=False) == "stacked"  # a prime lookback has no segments
+    assert resolve_architecture(auto, 241, 1, stateful=False) == "stacked"  # a prime lookback has no segments
     assert resolve_architecture(ModelConfig(architecture="auto", bidirectional=True), 336, 24, False) == "stacked"
     assert resolve_architecture(ModelConfig(architecture="seq2seq"), 336, 24, False) == "seq2seq"
-    fc = Forecaster(lookback=168, horizon=24, target="temp", epochs=1, verbose=0, seed=0)
+    fc = Forecaster(lookback=336, horizon=24, target="temp", epochs=1, verbose=0, seed=0)
     fc.prepare(lstm_toolkit.datasets.load("seattle_hourly_temperature").iloc[:600])
     assert fc.model_config_.architecture == "segment" and fc.model_config_.segment_length == 24
     assert Forecaster.DEFAULT_MODEL.architecture == "auto"
