@@ -187,8 +187,16 @@ def summary(rows):
 
 
 def side_by_side(before, after):
-    """Two summaries' MASE, seed spread and fit seconds per case, with the baselines once."""
-    cases = [case for case in after.index if case in before.index]
+    """Two summaries' MASE, seed spread and fit seconds per case, with the baselines once.
+
+    Cases only one side ran are shown with a blank for the other; the mean row is over the cases both ran.
+    """
+    before, after = before.drop(index="mean (cases)"), after.drop(index="mean (cases)")
+    cases = list(before.index) + [case for case in after.index if case not in before.index]
+    before, after = before.reindex(cases), after.reindex(cases)
+    for name in ("seasonal_naive", "ets_damped", "theta", "holt_winters"):
+        if name in after and name in before:
+            after[name] = after[name].fillna(before[name])
     table = pd.DataFrame({
         "MASE before": before.loc[cases, "model"], "MASE after": after.loc[cases, "model"],
         "spread before": before.loc[cases, "spread"], "spread after": after.loc[cases, "spread"],
@@ -196,6 +204,8 @@ def side_by_side(before, after):
         **{name: after.loc[cases, name] for name in ("seasonal_naive", "ets_damped", "theta", "holt_winters")
            if name in after},
     })
+    both = table.dropna(subset=["MASE before", "MASE after"])
+    table.loc[f"mean ({len(both)} cases both ran)"] = both.mean(numeric_only=True)
     return table
 
 
