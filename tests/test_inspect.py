@@ -65,7 +65,7 @@ def test_peephole_gradients_match_finite_differences():
 def test_peephole_forecaster_trains_and_round_trips(tmp_path):
     df = lstm_toolkit.datasets.load("seattle_hourly_temperature").iloc[:900]
     with pytest.warns(CuDNNWarning, match="peephole"):
-        fc = Forecaster(lookback=24, horizon=3, target="temp", model=ModelConfig(units=(8,), cell="peephole"),
+        fc = Forecaster(lookback=24, horizon=3, target="temp", model=ModelConfig(units=(8,), cell="peephole"), refit=False,
                         epochs=3, verbose=0, seed=0).fit(df.iloc[:800])
     assert fc.history_["loss"][-1] < fc.history_["loss"][0]
     loaded = lstm_toolkit.load(fc.save(tmp_path / "peephole"))
@@ -128,7 +128,7 @@ def test_seq2seq_forecaster_trains_saves_and_shows_its_attention(tmp_path):
 
     df = lstm_toolkit.datasets.load("seattle_hourly_temperature").iloc[:900]
     fc = Forecaster(lookback=24, horizon=6, target="temp", model=ModelConfig(units=(8,), architecture="seq2seq"),
-                    epochs=2, verbose=0, seed=0).fit(df.iloc[:800])
+                    epochs=2, verbose=0, seed=0, refit=False).fit(df.iloc[:800])
     assert fc.history_["loss"][-1] < fc.history_["loss"][0]
     loaded = lstm_toolkit.load(fc.save(tmp_path / "seq2seq"))
     np.testing.assert_allclose(loaded.predict(df).to_numpy(), fc.predict(df).to_numpy(), atol=1e-6)
