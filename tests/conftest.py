@@ -51,3 +51,19 @@ def pytest_collection_modifyitems(items):
     """The long tests first (a stable sort), so that `make test`'s two workers run them side by side from
     the start instead of one worker finishing them alone at the end."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+@pytest.fixture
+def litert_forecast():
+    """Runs a `.tflite` export on one batch of windows with the LiteRT interpreter: `run(path, windows) -> outputs`."""
+
+    def run(path, windows):
+        from ai_edge_litert.interpreter import Interpreter
+
+        interpreter = Interpreter(model_path=str(path))
+        interpreter.allocate_tensors()
+        interpreter.set_tensor(interpreter.get_input_details()[0]["index"], windows.astype("float32"))
+        interpreter.invoke()
+        return interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
+
+    return run

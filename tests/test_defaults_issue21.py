@@ -171,14 +171,8 @@ def test_a_forecaster_learns_its_smoothing_coefficients(monthly, tmp_path):
     pd.testing.assert_frame_equal(loaded.predict(monthly.iloc[:200]), fc.predict(monthly.iloc[:200]))
 
 
-def test_an_es_ensemble_exports_to_litert_and_matches_keras(monthly, tmp_path):
-    from ai_edge_litert.interpreter import Interpreter
-
+def test_an_es_ensemble_exports_to_litert_and_matches_keras(monthly, tmp_path, litert_forecast):
     fc = small(model=ModelConfig(units=(8,), window_norm="es"), ensemble=3, epochs=1, refit=False).fit(monthly.iloc[:200])
-    interpreter = Interpreter(model_path=str(fc.export(tmp_path / "es.tflite", format="litert")))
-    interpreter.allocate_tensors()
     window = fc.windows(monthly.iloc[:200], ends=[199])
-    interpreter.set_tensor(interpreter.get_input_details()[0]["index"], window.astype("float32"))
-    interpreter.invoke()
-    exported = interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
+    exported = litert_forecast(fc.export(tmp_path / "es.tflite", format="litert"), window)
     np.testing.assert_allclose(exported, fc.predict_windows(window), rtol=1e-4, atol=1e-4)

@@ -77,16 +77,9 @@ def test_a_segment_forecaster_fits_predicts_backtests_and_round_trips(fitted, ho
     pd.testing.assert_frame_equal(loaded.predict(hourly.iloc[:1150]), forecast)
 
 
-def test_a_segment_forecaster_exports_with_builtin_ops_and_streams_from_a_window(fitted, hourly, tmp_path):
-    from ai_edge_litert.interpreter import Interpreter
-
-    path = fitted.export(tmp_path / "segment.tflite", format="litert")
-    interpreter = Interpreter(model_path=str(path))
-    interpreter.allocate_tensors()
+def test_a_segment_forecaster_exports_with_builtin_ops_and_streams_from_a_window(fitted, hourly, tmp_path, litert_forecast):
     window = fitted.windows(hourly.iloc[:1150], ends=[1149])
-    interpreter.set_tensor(interpreter.get_input_details()[0]["index"], window.astype("float32"))
-    interpreter.invoke()
-    exported = interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
+    exported = litert_forecast(fitted.export(tmp_path / "segment.tflite", format="litert"), window)
     np.testing.assert_allclose(exported, fitted.predict_windows(window), rtol=1e-4, atol=1e-4)
     streamer = fitted.streamer()
     for value in hourly["temp"].iloc[1150 - 96 : 1150]:

@@ -18,7 +18,7 @@ import pandas as pd
 from lstm_toolkit import distributed
 from lstm_toolkit.backend import keras
 from lstm_toolkit.forecasting import refit
-from lstm_toolkit.models.ensemble import member_targets, members_model, n_members
+from lstm_toolkit.models.ensemble import member_targets, members_model
 from lstm_toolkit.training import fit, replay_callbacks
 
 
@@ -63,7 +63,7 @@ def train(estimator, series, config, replay=None, backup_dir=None):
     with strategy.scope() if strategy is not None else contextlib.nullcontext():
         model = estimator.build_network()
         trainable = estimator.compile_network(members_model(model), config)
-    k, future = n_members(model), estimator.future_channels()
+    k, future = len(trainable.outputs), estimator.future_channels()  # one output per ensemble member
 
     def make_dataset(part, batch_size, shard=None):
         shuffle = {"seed": estimator.seed} if part == "train" else {}
