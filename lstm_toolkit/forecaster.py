@@ -28,7 +28,7 @@ from lstm_toolkit.models.distribution import DEFAULT_QUANTILES
 from lstm_toolkit.training import compile_model
 
 ENGINES = ("auto", "numpy", "tf")
-DEFAULT_MODEL = ModelConfig(units=(64, 64), architecture="auto")
+DEFAULT_MODEL = ModelConfig(units=(64, 64), architecture="auto", highway="auto")
 
 
 class Forecaster(BaseForecaster):
@@ -38,7 +38,8 @@ class Forecaster(BaseForecaster):
     fit on the training part only, each window expressed relative to its last
     value (so a series that leaves its training range does not saturate the
     model), two LSTM layers of 64 units (run over segments of the window from
-    a lookback of 240 rows, `architecture="auto"`), Adam with gradient clipping,
+    a lookback of 240 rows, `architecture="auto"`) beside a linear map of the
+    window (LSTNet's highway, `highway="auto"`), Adam with gradient clipping,
     early stopping on a validation part at the end of the training data, and
     for small trainings a refit on all the data for the epochs chosen there.
 
@@ -75,7 +76,9 @@ class Forecaster(BaseForecaster):
         scaler: "standard", "minmax" or "none", fit on the training part.
         model: a `ModelConfig` (or its dict); default two LSTM layers of 64
             units with window-relative normalisation, `architecture="auto"`
-            (the segment model for lookbacks of 240 rows or more).
+            (the segment model for lookbacks of 240 rows or more) and
+            `highway="auto"` (a linear map of the window added to the
+            network's forecast; not for stateful models).
         strategy: "direct" (one output per future step) or "recursive" (a
             one-step model fed its own forecasts; inputs must be the targets
             and calendar features only).

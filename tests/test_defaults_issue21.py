@@ -176,3 +176,59 @@ def test_an_es_ensemble_exports_to_litert_and_matches_keras(monthly, tmp_path, l
     window = fc.windows(monthly.iloc[:200], ends=[199])
     exported = litert_forecast(fc.export(tmp_path / "es.tflite", format="litert"), window)
     np.testing.assert_allclose(exported, fc.predict_windows(window), rtol=1e-4, atol=1e-4)
+
+
+# --- the linear highway -------------------------------------------------------------------
+
+
+def _zero_network_head(model, keep=("highway",)):
+    """Zeroes every Dense layer's weights but the highway's: the model's output is then the highway's alone."""
+    for layer in model.layers:
+        if isinstance(layer, lstm_toolkit.backend.keras.layers.Dense) and layer.name not in keep:
+            layer.set_weights([np.zeros_like(w) for w in layer.get_weights()])
+
+
+def test_the_highway_adds_a_linear_map_of_the_window_and_starts_at_zero():
+    config = ModelConfig(units=(8,), window_norm="none", highway=True)
+    model = build_model(config, lookback=6, n_features=2, horizon=3, n_targets=1)
+    highway = model.get_layer("highway")
+    assert not np.any(highway.get_weights()[0])  # a fresh model's highway adds nothing yet
+    _zero_network_head(model)
+    rng = np.random.default_rng(0)
+    kernel = rng.normal(size=(12, 3)).astype("float32")
+    highway.set_weights([kernel])
+    x = rng.normal(size=(5, 6, 2)).astype("float32")
+    expected = (x.reshape(5, -1) @ kernel)[..., None]
+    np.testing.assert_allclose(np.asarray(model(x)), expected, rtol=1e-5, atol=1e-5)
+    plain = build_model(ModelConfig(units=(8,)), lookback=6, n_features=2)  # off unless asked for
+    assert "highway" not in [layer.name for layer in plain.layers]
+
+
+def test_the_highway_moves_a_quantile_forecast_without_changing_its_spread():
+    config = ModelConfig(units=(8,), window_norm="none", highway=True)
+    model = build_model(config, lookback=6, n_features=1, horizon=2, loss="quantile")
+    _zero_network_head(model)
+    x = np.random.default_rng(0).normal(size=(3, 6, 1)).astype("float32")
+    before = np.asarray(model(x))
+    kernel = np.random.default_rng(1).normal(size=(6, 2)).astype("float32")
+    model.get_layer("highway").set_weights([kernel])
+    moved = np.asarray(model(x)) - before  # (batch, horizon, target, quantile): every quantile by its step's shift
+    shift = x.reshape(3, -1) @ kernel
+    np.testing.assert_allclose(moved, np.broadcast_to(shift[:, :, None, None], moved.shape), atol=1e-5)
+
+
+def test_the_forecasters_highway_is_on_for_window_models_and_off_for_stateful_ones(monthly):
+    assert Forecaster.DEFAULT_MODEL.highway == "auto"
+    window = small(epochs=1, refit=False, model=None).fit(monthly.iloc[:120])
+    assert window.model_config_.highway is True and window.model_.get_layer("highway") is not None
+    stateful = small(epochs=1, stateful=True, model=ModelConfig(units=(8,), highway="auto")).fit(monthly.iloc[:120])
+    assert stateful.model_config_.highway is False
+    with pytest.raises(ConfigError, match="highway=True"):
+        small(epochs=1, stateful=True, model=ModelConfig(units=(8,), highway=True)).fit(monthly.iloc[:120])
+
+
+def test_highway_must_be_a_bool_or_auto():
+    assert ModelConfig.from_dict(ModelConfig(highway="auto").to_dict()).highway == "auto"
+    for bad in ("yes", 1, None):
+        with pytest.raises(ConfigError, match="highway"):
+            ModelConfig(highway=bad)

@@ -22,7 +22,7 @@ NORM_SAMPLE = 4000
 
 
 def resolve_model_config(params, config, series, season):
-    """Fills in the model config's data-dependent choices: season length, "auto" architecture, normalisation and segment length.
+    """Fills in the model config's data-dependent choices: season length, "auto" architecture, normalisation, segment length, highway.
 
     "auto" is "last" unless the season fits in the window and the seasonal
     naive forecast beats the naive one on the training part (then "seasonal");
@@ -30,6 +30,8 @@ def resolve_model_config(params, config, series, season):
     """
     season = config.season_length or season
     architecture = resolve_architecture(config, params["lookback"], season, params["stateful"])
+    if config.highway == "auto":  # a window model gets the linear highway; a stateful one sees one row at a time
+        config = dataclasses.replace(config, highway=not params["stateful"])
     window_norm = config.window_norm
     if params["stateful"]:
         check_streamable(dataclasses.replace(config, architecture=architecture))

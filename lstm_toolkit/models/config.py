@@ -85,6 +85,15 @@ class ModelConfig:
         segment_decoder: architecture="segment": "parallel" (each output
             segment decoded from the encoder state at once, with a learned
             position) or "dense" (a Dense head over the final state).
+        highway: add a linear map of the (normalised) window to the network's
+            forecast: LSTNet's autoregressive "highway" (Lai et al. 2018). The
+            network then learns what a linear autoregression misses; the
+            linear part extrapolates level and trend changes in either
+            direction, which a network trained on one season (rising
+            temperatures, say) does not. Its weights start at zero. "auto" (the
+            Forecaster's default model) is True for window models and False
+            for stateful ones, which see one row at a time; `build_model`
+            treats it as True.
 
     Example:
     >>> config = ModelConfig(units=(128, 64), dropout=0.2, dense_units=(32,))
@@ -110,6 +119,7 @@ class ModelConfig:
     members: int = 1
     segment_length: int | str = "auto"
     segment_decoder: str = "parallel"
+    highway: bool | str = False
 
     def __post_init__(self):
         object.__setattr__(self, "units", tuple(int(u) for u in _as_sequence(self.units)))
@@ -151,6 +161,8 @@ class ModelConfig:
                 "architecture='segment' decodes the horizon from the encoder's final state, which a bidirectional "
                 "encoder does not have in one piece; use bidirectional=False with the segment architecture."
             )
+        if not (isinstance(self.highway, bool) or self.highway == "auto"):
+            raise ConfigError(f"`highway` must be True, False or 'auto'. Received: highway={self.highway!r}")
         if isinstance(self.members, bool) or not isinstance(self.members, int) or self.members < 1:
             raise ConfigError(f"`members` must be a positive integer. Received: members={self.members!r}")
         if self.season_length is not None and (isinstance(self.season_length, bool) or self.season_length < 1):

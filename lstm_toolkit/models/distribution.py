@@ -78,6 +78,28 @@ class DistributionParameters(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="lstm_toolkit")
+class ShiftLocation(keras.layers.Layer):
+    """Adds `shift (..., horizon, n_targets)` to the first raw parameter of `raw (..., horizon, n_targets, n_params)`.
+
+    Before `DistributionParameters` the first raw parameter is the location
+    (the mean, or the lowest quantile that the others are built up from), so
+    this moves the whole distribution and leaves its spread alone.
+
+    Example:
+    >>> raw = np.zeros((1, 2, 1, 3), "float32")
+    >>> np.asarray(ShiftLocation()([raw, np.ones((1, 2, 1), "float32")]))[0, 0, 0].tolist()
+    [1.0, 0.0, 0.0]
+    """
+
+    def call(self, inputs):
+        raw, shift = inputs
+        return ops.concatenate([raw[..., :1] + ops.expand_dims(shift, -1), raw[..., 1:]], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
+
+
+@keras.saving.register_keras_serializable(package="lstm_toolkit")
 class DistributionDenormalization(keras.layers.Layer):
     """`WindowDenormalization` for distribution parameters: locations get `* scale + shift`, spreads `* scale`."""
 

@@ -118,6 +118,7 @@ def build_model(
             delta_scale=norm_scales[1],
             name="window_norm",
         )(x)
+    highway = _highway(x, horizon, n_targets) if config.highway else None  # "auto" alone: True
     context_inputs, context = [], []
     if n_series and series_embedding:
         codes = keras.Input(shape=(1,), dtype="int32", name="series")
@@ -138,6 +139,8 @@ def build_model(
         outputs = segment_forecaster(config, x, lookback, horizon, n_targets, n_params, future)
     else:
         outputs = _stacked(config, x, horizon, n_targets, n_params, future)
+    if highway is not None:
+        outputs = _add_highway(outputs, highway, horizon, n_targets, n_params)
     if n_params:
         outputs = distribution.DistributionParameters(loss, name="distribution")(outputs)
         if window_norm != "none":
@@ -148,6 +151,28 @@ def build_model(
         outputs = WindowDenormalization(target_channels, name="window_denorm")([outputs, shift, scale])
     all_inputs = [inputs] + ([] if future is None else [future]) + context_inputs
     return keras.Model(all_inputs if len(all_inputs) > 1 else inputs, outputs, name=name)
+
+
+def _highway(window, horizon, n_targets):
+    """LSTNet's highway: a linear map of the whole (normalised) window to `horizon * n_targets` values, starting at zero.
+
+    No bias: the network's output layer has one.
+    """
+    flat = keras.layers.Flatten(name="highway_window")(window)
+    return keras.layers.Dense(horizon * n_targets, use_bias=False, kernel_initializer="zeros", name="highway")(flat)
+
+
+def _add_highway(outputs, highway, horizon, n_targets, n_params):
+    """The network's forecast plus the highway's: to the point forecast, or to the first (location) raw parameter.
+
+    A point forecast adds them flat and reshapes after: TensorFlow Lite's
+    converter (TF 2.21) fails on the sum of two reshaped Dense outputs.
+    """
+    if n_params:
+        shift = keras.layers.Reshape((horizon, n_targets), name="highway_forecast")(highway)
+        return distribution.ShiftLocation(name="with_highway")([outputs, shift])
+    flat = keras.layers.Add(name="with_highway")([keras.layers.Flatten(name="network_forecast")(outputs), highway])
+    return keras.layers.Reshape((horizon, n_targets), name="forecast_with_highway")(flat)
 
 
 def _stacked(config, x, horizon, n_targets, n_params=0, future=None):
@@ -232,6 +257,11 @@ def check_streamable(config):
             "needs the whole window up front and cannot update one step at a time. Use "
             "bidirectional=False for stateful (streaming) models; a window-trained model may be "
             "bidirectional and streams through a ring buffer instead."
+        )
+    if config.highway is True:
+        raise ConfigError(
+            "highway=True maps a whole window linearly to the forecast, and a model that carries its state step by "
+            "step sees one row at a time; use highway=False (or 'auto') with stateful=True."
         )
     window_norm = "last" if config.window_norm == "auto" else config.window_norm
     if window_norm not in SEQUENCE_NORMS:
