@@ -262,7 +262,8 @@ def choose_jit_compile(model, train, steps=PROBE_STEPS):
 
     Args:
         model: a compiled Keras model.
-        train: a `tf.data.Dataset` of `(x, y)` training batches (at least `steps + 1` of them).
+        train: a `tf.data.Dataset` of `(x, y)` training batches; read in a loop
+            when it has fewer than `steps + 1` (a small training of many epochs).
         steps: timed steps per way.
 
     Returns:
@@ -274,7 +275,7 @@ def choose_jit_compile(model, train, steps=PROBE_STEPS):
     for jit in (True, False):
         model.jit_compile = jit
         model.make_train_function(force=True)
-        batches = iter(train)
+        batches = iter(train.repeat())
         model.train_on_batch(*next(batches))  # traced and compiled here, not timed
         started = time.perf_counter()
         for _ in range(steps):

@@ -141,3 +141,12 @@ def test_choose_jit_compile_keeps_the_faster_way_and_trains_nothing():
     for before, variable in zip(state, model.optimizer.variables):
         np.testing.assert_array_equal(before, variable.numpy())
     assert model.fit(train, epochs=1, verbose=0).history["loss"]  # still trains, the chosen way
+
+
+def test_choose_jit_compile_reads_a_short_dataset_in_a_loop():
+    # 2 batches, 10 timed steps: a small training of many epochs ("auto" counts windows x epochs)
+    model = compile_model(build_model(ModelConfig(units=(4,)), lookback=6, n_features=1), TrainingConfig(seed=0))
+    x = np.random.default_rng(0).normal(size=(8, 6, 1)).astype("float32")
+    train = tf.data.Dataset.from_tensor_slices((x, x[:, -1:])).batch(4)
+    assert choose_jit_compile(model, train, steps=10) in (True, False)
+    assert len(model.fit(train, epochs=1, verbose=0).history["loss"]) == 1
