@@ -1,4 +1,4 @@
-"""Seed ensembles in one model, refitting on all the data after choosing the epochs, and the ES window normalisation."""
+"""Seed ensembles in one model, refitting on all the data after choosing the epochs, the ES window normalisation and the linear highway."""
 
 import numpy as np
 import pandas as pd
