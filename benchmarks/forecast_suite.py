@@ -64,6 +64,7 @@ def _cases():
 CASES = _cases()
 EMPLOYMENT = ("us_employment_each", "us_employment_global")
 LOOKBACK_EMP, HORIZON_EMP = 24, 12
+BASELINES = ("seasonal_naive", "ets_damped", "theta", "holt_winters")
 
 
 def theta_backtest(values, origins, horizon, season_length):
@@ -180,7 +181,7 @@ def summary(rows):
         "spread": grouped["model"].max() - grouped["model"].min(),
         "fit_s": grouped["fit_s"].mean(),
         "epochs": grouped["epochs"].mean(),
-        **{name: grouped[name].mean() for name in ("seasonal_naive", "ets_damped", "theta", "holt_winters") if name in frame},
+        **{name: grouped[name].mean() for name in BASELINES if name in frame},
     })
     table.loc["mean (cases)"] = table.mean(numeric_only=True)
     return table
@@ -194,15 +195,14 @@ def side_by_side(before, after):
     before, after = before.drop(index="mean (cases)"), after.drop(index="mean (cases)")
     cases = list(before.index) + [case for case in after.index if case not in before.index]
     before, after = before.reindex(cases), after.reindex(cases)
-    for name in ("seasonal_naive", "ets_damped", "theta", "holt_winters"):
+    for name in BASELINES:
         if name in after and name in before:
             after[name] = after[name].fillna(before[name])
     table = pd.DataFrame({
         "MASE before": before.loc[cases, "model"], "MASE after": after.loc[cases, "model"],
         "spread before": before.loc[cases, "spread"], "spread after": after.loc[cases, "spread"],
         "fit s before": before.loc[cases, "fit_s"], "fit s after": after.loc[cases, "fit_s"],
-        **{name: after.loc[cases, name] for name in ("seasonal_naive", "ets_damped", "theta", "holt_winters")
-           if name in after},
+        **{name: after.loc[cases, name] for name in BASELINES if name in after},
     })
     both = table.dropna(subset=["MASE before", "MASE after"])
     table.loc[f"mean ({len(both)} cases both ran)"] = both.mean(numeric_only=True)

@@ -13,6 +13,7 @@ from sklearn.linear_model import Ridge
 
 import lstm_toolkit
 from lstm_toolkit import metrics
+from lstm_toolkit.models.normalization import reference_rows
 
 ROWS, FIT, SEASON, STRIDE = 7000, 5600, 24, 24
 
@@ -22,13 +23,13 @@ def main():
     scale = metrics.seasonal_naive_scale(values[:FIT], SEASON)
     print("| lookback | horizon | ridge on windows | seasonal naive |\n|---|---|---|---|")
     for lookback, horizon in [(72, 24), (72, 48), (168, 24), (168, 48), (336, 24), (336, 48)]:
-        lags = SEASON * (np.arange(horizon) // SEASON + 1)
+        rows = np.array(reference_rows(lookback, horizon, SEASON))  # the window rows "seasonal" refers each step to
 
         def window(t):
             return values[t - lookback + 1: t + 1] - values[t]
 
         def reference(t):
-            return values[t + 1 + np.arange(horizon) - lags]
+            return values[t - lookback + 1 + rows]
 
         train = np.arange(lookback - 1, FIT - horizon)
         model = Ridge(alpha=1.0).fit(np.stack([window(t) for t in train]),
