@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from sklearn.ensemble import IsolationForest
 
-from lstm_toolkit.backend import keras
+from lstm_toolkit.backend import keras, tf
 from lstm_toolkit.data.frame import first_non_finite
 from lstm_toolkit.data.scaling import Scaler
 from lstm_toolkit.errors import ConfigError, DataError, LeakageWarning
@@ -291,7 +291,13 @@ class AnomalyDetector(SequenceEstimator):
         dataset = keras.utils.timeseries_dataset_from_array(
             scaled, None, sequence_length=self.lookback_, batch_size=self.batch_size, shuffle=shuffle, seed=self.seed
         )
-        return dataset.map(lambda windows: (windows, windows))
+        shape = (None, self.lookback_, scaled.shape[1])  # known window length: the training step is traced once
+
+        def pair(windows):
+            windows = tf.ensure_shape(windows, shape)
+            return windows, windows
+
+        return dataset.map(pair)
 
     def _errors(self, values):
         """Per-step errors, `(time, channels)` for the forecast method and `(time, 1)` for the autoencoder."""

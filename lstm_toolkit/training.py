@@ -229,6 +229,7 @@ def fit(
         keras.utils.set_random_seed(config.seed)
     if not model.compiled:
         compile_model(model, config, n_samples=_n_samples(train, config.batch_size))
+    build_training_state(model, train)
     if config.jit_compile == "auto" and model.jit_compile is True and not isinstance(train, tuple):
         choose_jit_compile(model, train)  # "auto" chose XLA for a large training: keep it only if it is faster here
     monitor = "val_loss" if validation is not None else "loss"
@@ -249,6 +250,49 @@ def fit(
         verbose=config.verbose,
         **batching,
     )
+
+
+def build_training_state(model, train):
+    """Makes the optimizer's slots and the loss and metric trackers of a compiled `model` before `fit` traces its step.
+
+    Without a distribution strategy Keras makes them while it traces the first
+    training step, and a `tf.function` that creates variables on its first
+    trace is traced a second time: building them first halves the tracing,
+    which is most of the time of a small fit. `train` (a `tf.data.Dataset` or
+    `(x, y)` arrays) gives the inputs' and targets' shapes (the trackers are
+    left to Keras where a sample's shape is not known); the trackers are reset
+    after. Call it before `model.fit` (`fit` does).
+
+    Example:
+    >>> import numpy as np
+    >>> from lstm_toolkit.models import ModelConfig, build_model
+    >>> model = compile_model(build_model(ModelConfig(units=(4,)), lookback=3, n_features=1))
+    >>> build_training_state(model, (np.zeros((8, 3, 1), "float32"), np.zeros((8, 1, 1), "float32")))
+    >>> model.optimizer.built
+    True
+    """
+    spec = getattr(train, "element_spec", None)
+    if spec is None and isinstance(train, (tuple, list)):  # (x, y) arrays
+        spec = keras.tree.map_structure(lambda array: keras.KerasTensor(array.shape, array.dtype.name), tuple(train[:2]))
+    with model.distribute_strategy.scope():
+        if not model.optimizer.built:
+            model.optimizer.build(model.trainable_variables)
+        if spec is None or any(None in leaf.shape[1:] for leaf in keras.tree.flatten(spec[:2])):
+            return  # a generator, or samples of unknown length: Keras builds the trackers as it traces
+
+        def batch_of(tensor_spec):  # its own batch size where it has one (a stateful model's), else 1
+            return keras.KerasTensor((tensor_spec.shape[0] or 1, *tensor_spec.shape[1:]),
+                                     keras.backend.standardize_dtype(tensor_spec.dtype))
+
+        def zeros(tensor):
+            return keras.ops.zeros(tensor.shape, dtype=tensor.dtype)
+
+        x, y = (keras.tree.map_structure(batch_of, part) for part in spec[:2])
+        y_pred = keras.tree.map_structure(zeros, model.compute_output_spec(x))
+        x, y = keras.tree.map_structure(zeros, x), keras.tree.map_structure(zeros, y)
+        model.compute_loss(x=x, y=y, y_pred=y_pred, training=False)
+        model.compute_metrics(x, y, y_pred, sample_weight=None)
+        model.reset_metrics()
 
 
 PROBE_STEPS = 10

@@ -150,3 +150,61 @@ def test_choose_jit_compile_reads_a_short_dataset_in_a_loop():
     train = tf.data.Dataset.from_tensor_slices((x, x[:, -1:])).batch(4)
     assert choose_jit_compile(model, train, steps=10) in (True, False)
     assert len(model.fit(train, epochs=1, verbose=0).history["loss"]) == 1
+
+
+def counting_train_steps(model):
+    """Counts the calls of `model.train_step`: Python runs it once per trace of the training step."""
+    calls = []
+    step = model.train_step
+
+    def counted(data):
+        calls.append(1)
+        return step(data)
+
+    model.train_step = counted
+    return calls
+
+
+@pytest.mark.parametrize("form", ["arrays", "dataset", "two outputs"])
+def test_fit_traces_the_training_step_once(form):
+    # Keras makes the optimizer's slots and the metric trackers while it traces the first step, and tf.function
+    # then traces it again; `fit` makes them first (`build_training_state`), so the step is traced once.
+    x, y = tiny_data()
+    if form == "two outputs":
+        inputs = keras.Input((3, 1))
+        hidden = keras.layers.LSTM(4)(inputs)
+        model = keras.Model(inputs, [keras.layers.Dense(1)(hidden), keras.layers.Dense(2)(hidden)])
+        train = tf.data.Dataset.from_tensor_slices((x, (y[:, 0], np.hstack([y[:, 0]] * 2)))).batch(8)
+    else:
+        model, train = tiny_model(), (x, y) if form == "arrays" else tf.data.Dataset.from_tensor_slices((x, y)).batch(8)
+    compile_model(model, metrics=[["mae"], ["mae"]] if form == "two outputs" else ("mae",))  # a metric per output
+    calls = counting_train_steps(model)
+    fit(model, train, config=TrainingConfig(epochs=2, batch_size=8, verbose=0, seed=0))
+    assert len(calls) == 1
+
+
+def test_building_the_training_state_first_changes_no_number():
+    # The zeros batch that builds the trackers leaves no trace in the logs: the same losses and MAE as Keras' own fit.
+    x, y = tiny_data()
+    logs = []
+    for ours in (True, False):
+        keras.utils.set_random_seed(0)
+        model = compile_model(tiny_model())
+        if ours:
+            history = fit(model, (x, y), config=TrainingConfig(epochs=3, batch_size=8, verbose=0, seed=0))
+        else:
+            keras.utils.set_random_seed(0)
+            history = model.fit(x, y, batch_size=8, epochs=3, verbose=0)
+        logs.append(history.history)
+    for key in ("loss", "mae"):
+        np.testing.assert_allclose(logs[0][key], logs[1][key], rtol=1e-6)
+
+
+def test_fit_takes_samples_of_unknown_length():
+    # Keras' own window datasets leave the window length unknown (None): the trackers are then Keras' to build.
+    series = np.sin(np.arange(60, dtype="float32") / 4)[:, None]
+    windows = keras.utils.timeseries_dataset_from_array(series, None, sequence_length=3, batch_size=8)
+    train = windows.map(lambda w: (w, w[:, -1:, :]))
+    assert train.element_spec[0].shape[1] is None
+    history = fit(tiny_model(), train, config=TrainingConfig(epochs=2, verbose=0, seed=0))
+    assert len(history.history["loss"]) == 2 and np.isfinite(history.history["loss"]).all()

@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 
 from lstm_toolkit.backend import keras, keras_tuner
-from lstm_toolkit.training import TrainingConfig, compile_model
+from lstm_toolkit.training import TrainingConfig, build_training_state, compile_model
 
 
 class ForecastHyperModel(keras_tuner.HyperModel):
@@ -55,8 +55,10 @@ class ForecastHyperModel(keras_tuner.HyperModel):
     def fit(self, hp, model, *args, epochs=None, callbacks=None, verbose=0, **kwargs):
         batch_size = self.forecaster.batch_size
         future = self.forecaster.future_channels(self.model_config(self.space.declare(hp)))  # known ahead
+        train = self.series.dataset("train", batch_size=batch_size, seed=self.seed, future_channels=future)
+        build_training_state(model, train)
         history = model.fit(
-            self.series.dataset("train", batch_size=batch_size, seed=self.seed, future_channels=future),
+            train,
             validation_data=self.series.dataset("validation", batch_size=batch_size, future_channels=future),
             epochs=epochs or self.epochs,
             callbacks=callbacks,
@@ -110,8 +112,9 @@ class FrameHyperModel(PreparedHyperModel):
         return compile_model(model, config, metrics=("mse",))
 
     def fit(self, hp, model, *args, epochs=None, callbacks=None, verbose=0, **kwargs):
-        history = model.fit(self.estimator.windows(self.train, shuffle=True),
-                            validation_data=self.estimator.windows(self.val), epochs=epochs or self.epochs,
+        train = self.estimator.windows(self.train, shuffle=True)
+        build_training_state(model, train)
+        history = model.fit(train, validation_data=self.estimator.windows(self.val), epochs=epochs or self.epochs,
                             callbacks=callbacks, verbose=verbose, shuffle=False, **kwargs)
         return failed_unless_finite(history)
 
@@ -142,6 +145,7 @@ class ClassifierHyperModel(PreparedHyperModel):
 
     def fit(self, hp, model, *args, epochs=None, callbacks=None, verbose=0, **kwargs):
         x, y, weights = self.train
+        build_training_state(model, (x, y))
         history = model.fit(x, y, sample_weight=weights, batch_size=self.estimator.batch_size, validation_data=self.val,
                             epochs=epochs or self.epochs, callbacks=callbacks, verbose=verbose, **kwargs)
         return failed_unless_finite(history)
