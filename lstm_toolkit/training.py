@@ -277,8 +277,9 @@ def build_training_state(model, train):
     with model.distribute_strategy.scope():
         if not model.optimizer.built:
             model.optimizer.build(model.trainable_variables)
-        if spec is None or any(None in leaf.shape[1:] for leaf in keras.tree.flatten(spec[:2])):
-            return  # a generator, or samples of unknown length: Keras builds the trackers as it traces
+        if not isinstance(spec, tuple) or len(spec) < 2 or spec[1] is None \
+                or any(None in leaf.shape[1:] for leaf in keras.tree.flatten(spec[:2])):
+            return  # a generator, no targets, or samples of unknown length: Keras builds the trackers as it traces
 
         def batch_of(tensor_spec):  # its own batch size where it has one (a stateful model's), else 1
             return keras.KerasTensor((tensor_spec.shape[0] or 1, *tensor_spec.shape[1:]),

@@ -6,7 +6,14 @@ import tensorflow as tf
 from lstm_toolkit.data import WindowedSeries, WindowSpec
 from lstm_toolkit.errors import ConfigError
 from lstm_toolkit.models import ModelConfig, build_model
-from lstm_toolkit.training import TrainingConfig, choose_jit_compile, compile_model, default_callbacks, fit
+from lstm_toolkit.training import (
+    TrainingConfig,
+    build_training_state,
+    choose_jit_compile,
+    compile_model,
+    default_callbacks,
+    fit,
+)
 
 
 def tiny_model():
@@ -208,3 +215,10 @@ def test_fit_takes_samples_of_unknown_length():
     assert train.element_spec[0].shape[1] is None
     history = fit(tiny_model(), train, config=TrainingConfig(epochs=2, verbose=0, seed=0))
     assert len(history.history["loss"]) == 2 and np.isfinite(history.history["loss"]).all()
+
+
+def test_build_training_state_leaves_inputs_without_targets_to_keras():
+    model = compile_model(tiny_model())
+    x, _ = tiny_data()
+    build_training_state(model, tf.data.Dataset.from_tensor_slices(x).batch(8))  # no targets: nothing to build them on
+    assert model.optimizer.built
