@@ -54,6 +54,26 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture
+def traced_models(monkeypatch):
+    """The models whose training step was traced, one entry per trace (Python runs `train_step` once per trace).
+
+    `fit` builds the optimizer and the trackers first (`training.build_training_state`), so each model's step
+    is traced once: `len({id(m) for m in traced_models}) == len(traced_models)`.
+    """
+    import keras
+
+    traced = []  # the models themselves, so that no id is reused within a test
+    step = keras.Model.train_step
+
+    def counted(self, data):
+        traced.append(self)
+        return step(self, data)
+
+    monkeypatch.setattr(keras.Model, "train_step", counted)
+    return traced
+
+
+@pytest.fixture
 def litert_forecast():
     """Runs a `.tflite` export on one batch of windows with the LiteRT interpreter: `run(path, windows) -> outputs`."""
 

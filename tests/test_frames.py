@@ -130,13 +130,14 @@ def test_frame_forecaster_bad_input(frame_forecaster, digits):
         frame_forecaster.predict(np.zeros((4, 8, 8, 1)))
 
 
-def test_tune_frames_searches_filters_and_returns_a_fitted_forecaster(digits, tmp_path):
+def test_tune_frames_searches_filters_and_returns_a_fitted_forecaster(digits, tmp_path, traced_models):
     from lstm_toolkit.tuning import FrameSearchSpace, tune_frames
 
     space = FrameSearchSpace(filters=(2, 4), filters_step=2, depth=(1, 2), kernel_size=3)
     result = tune_frames(digits, lookback=4, tuner="random", max_trials=2, epochs=1, space=space,
                          directory=tmp_path, project_name="frames", validation=0.25)
     assert len(result.trials) == 2 and set(result.trials["status"]) == {"COMPLETED"}
+    assert len(traced_models) >= 2 and len({id(m) for m in traced_models}) == len(traced_models)  # once per model
     assert result.best_model_config["kernel_size"] == 3
     assert result.forecaster.predict(digits[0]).shape == (1, 16, 16, 1)
     again = tune_frames(digits, lookback=4, tuner="random", max_trials=3, epochs=1, space=space,

@@ -200,7 +200,7 @@ def test_an_interrupted_trial_is_shown_and_resumed(data, tmp_path, monkeypatch):
     assert (resumed.trials["status"] == "COMPLETED").all()
 
 
-def test_tune_searches_a_global_model_of_many_series(tmp_path):
+def test_tune_searches_a_global_model_of_many_series(tmp_path, traced_models):
     wide = lstm_toolkit.datasets.load("us_employment_monthly").iloc[:, :3]
     long = wide.reset_index().melt(id_vars="month", var_name="sector", value_name="jobs")
     result = tune(long, target="jobs", time_col="month", series_id="sector", lookback=12, horizon=3, epochs=1,
@@ -208,6 +208,7 @@ def test_tune_searches_a_global_model_of_many_series(tmp_path):
                   validation=12)
     forecaster = result.forecaster
     assert (result.trials["status"] == "COMPLETED").all()
+    assert traced_models and len({id(m) for m in traced_models}) == len(traced_models)  # each model's step traced once
     assert sorted(forecaster.scalers_) == sorted(wide.columns)  # one scaler per series: the many-series path
     forecast = forecaster.predict(long)
     assert list(forecast.columns[:1]) == ["sector"] and set(forecast["sector"]) == set(wide.columns)
@@ -216,7 +217,7 @@ def test_tune_searches_a_global_model_of_many_series(tmp_path):
     pd.testing.assert_frame_equal(loaded.predict(long), forecast)
 
 
-def test_tune_classifier_searches_lstm_fcn_filters_kernels_and_units(tmp_path):
+def test_tune_classifier_searches_lstm_fcn_filters_kernels_and_units(tmp_path, traced_models):
     from lstm_toolkit.classification import SequenceClassifier
     from lstm_toolkit.tuning import ClassifierSearchSpace, tune_classifier
 
@@ -228,6 +229,7 @@ def test_tune_classifier_searches_lstm_fcn_filters_kernels_and_units(tmp_path):
     result = tune_classifier(X, y, tuner="random", max_trials=2, epochs=4, space=space, directory=tmp_path,
                              project_name="clf", seed=0)
     assert len(result.trials) == 2 and set(result.trials["status"]) == {"COMPLETED"}
+    assert len(traced_models) >= 2 and len({id(m) for m in traced_models}) == len(traced_models)  # once per model
     assert {"filters_1", "filters_2", "filters_3", "kernel_sizes", "units"} <= set(result.trials.columns)
     best = result.estimator
     assert isinstance(best, SequenceClassifier) and best.model.architecture == "lstm_fcn"
