@@ -12,6 +12,7 @@ from lstm_toolkit.errors import (
     DataError,
     LeakageWarning,
     NotFittedError,
+    ReferenceFallbackWarning,
 )
 
 # TensorFlow is an extra (`[cpu]` or `[gpu]`) so that pip never installs both wheels;
@@ -91,6 +92,7 @@ __all__ = [
     "LeakageWarning",
     "ModelConfig",
     "NotFittedError",
+    "ReferenceFallbackWarning",
     "SearchSpace",
     "SequenceClassifier",
     "SequenceLabeller",

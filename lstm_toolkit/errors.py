@@ -34,5 +34,9 @@ class CollapsedClassifierWarning(UserWarning):
     """A fitted classifier predicts one class for every training case: it has learned nothing but the class rates."""
 
 
+class ReferenceFallbackWarning(UserWarning):
+    """A trained forecaster did worse on validation than its reference forecast, which it keeps instead."""
+
+
 class CuDNNWarning(UserWarning):
     """A model config that cannot use the fused cuDNN kernel on GPU (shown once per call site)."""

@@ -25,7 +25,7 @@ from lstm_toolkit.data import (
     window_starts,
 )
 from lstm_toolkit.errors import ConfigError, DataError
-from lstm_toolkit.models import WindowDenormalization, WindowNormalization
+from lstm_toolkit.models import SEASONAL_NORMS, WindowDenormalization, WindowNormalization, reference_forecast
 
 
 def collect(dataset):
@@ -361,6 +361,32 @@ def test_window_normalisation_is_undone_exactly(mode):
         np.testing.assert_allclose(normalised[:, -1, :2], 0.0)
     else:
         np.testing.assert_allclose(normalised[..., :2].mean(axis=1), 0.0, atol=1e-5)
+
+
+@pytest.mark.parametrize("mode", ["drift", "seasonal", "seasonal_drift"])
+def test_reference_modes_add_the_reference_forecast_back(mode):
+    x = np.random.default_rng(5).normal(size=(3, 12, 2)).astype("float32")
+    layer = WindowNormalization(mode, horizon=5, season_length=4)
+    normalised, shift, scale = (np.asarray(part) for part in layer(x))
+    np.testing.assert_allclose(shift, np.asarray(reference_forecast(x, mode, 5, 4)), rtol=1e-6)
+    assert normalised.shape == (3, 12, 4 if mode in SEASONAL_NORMS else 2)  # seasonal modes add differences
+    np.testing.assert_allclose(normalised[:, -1, :2], 0.0)
+    zero = np.zeros((3, 5, 2), "float32")  # a network output of zero is the reference forecast itself
+    np.testing.assert_allclose(np.asarray(WindowDenormalization([0, 1])([zero, shift, scale])), shift, rtol=1e-6)
+
+
+def test_reference_forecasts_extend_trends_and_seasons():
+    trend = np.arange(10, dtype="float32")[None, :, None] * 2.0  # 0, 2, ..., 18
+    np.testing.assert_allclose(np.asarray(reference_forecast(trend, "drift", 3, season_length=4))[0, :, 0], [20, 22, 24])
+    np.testing.assert_allclose(np.asarray(reference_forecast(trend, "drift", 2))[0, :, 0], [20, 22])  # span: the window
+    season = np.tile(np.array([0.0, 5.0, 1.0, 3.0], "float32"), 3)[None, :, None]
+    rising = season + np.arange(12, dtype="float32")[None, :, None]  # the same season on a trend of 1 per row
+    for mode, series, expected in [("seasonal", season, [0, 5, 1, 3, 0]),
+                                   ("seasonal_drift", season, [0, 5, 1, 3, 0]),
+                                   ("seasonal_drift", rising, [12, 18, 15, 18, 16])]:
+        np.testing.assert_allclose(np.asarray(reference_forecast(series, mode, 5, 4))[0, :, 0], expected)
+    with pytest.raises(ConfigError, match="seasonal_drift.*longer than one season"):
+        reference_forecast(season[:, :4], "seasonal_drift", 2, 4)
 
 
 def test_window_normalisation_makes_level_shifts_invisible():

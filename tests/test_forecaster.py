@@ -181,12 +181,19 @@ def test_recursive_strategy_refuses_past_covariates(data):
         small(strategy="recursive", features=["temp", "other"]).fit(frame)
 
 
-def test_auto_window_norm_follows_the_better_naive_forecast(fitted):
-    assert fitted.model_config_.window_norm == "seasonal"  # a daily cycle: seasonal naive wins
-    walk = pd.DataFrame({"p": 100 + np.cumsum(np.random.default_rng(1).normal(size=400))},
-                        index=pd.date_range("2024-01-01", periods=400, freq="h"))
-    fc = Forecaster(lookback=30, horizon=1, target="p", model=TINY, epochs=1, verbose=0).fit(walk)
-    assert fc.model_config_.window_norm == "last"  # a random walk: the last value wins
+def test_auto_window_norm_follows_the_best_reference_forecast(fitted):
+    # Seattle's hourly normals: a daily cycle that shifts slowly, so last day's profile plus its change wins.
+    assert fitted.model_config_.window_norm == "seasonal_drift"
+    rng = np.random.default_rng(1)
+    index = pd.date_range("2024-01-01", periods=400, freq="h")
+    cases = {
+        "last": 100 + np.cumsum(rng.normal(size=400)),  # a random walk
+        "drift": 0.5 * np.arange(400) + rng.normal(scale=0.2, size=400),  # a straight trend, no cycle
+        "seasonal": 5 * np.sin(2 * np.pi * np.arange(400) / 24) + rng.normal(scale=0.2, size=400),  # a fixed cycle
+    }
+    for expected, values in cases.items():
+        fc = Forecaster(lookback=30, horizon=3, target="p", model=TINY, epochs=1, verbose=0, refit=False)
+        assert fc.fit(pd.DataFrame({"p": values}, index=index)).model_config_.window_norm == expected
 
 
 def test_validation_can_be_a_following_dataframe(data):

@@ -18,6 +18,7 @@ import pandas as pd
 from lstm_toolkit import metrics, probabilistic
 from lstm_toolkit.baselines import naive_forecast, seasonal_naive_forecast
 from lstm_toolkit.errors import ConfigError, DataError, LeakageWarning
+from lstm_toolkit.models import reference_forecast
 
 PROBABILISTIC_COLUMNS = ("CRPS", "coverage_80", "width_80", "coverage_95", "width_95")
 BASELINES = ("naive", "seasonal_naive")
@@ -238,12 +239,22 @@ def probabilistic_rows(arrays, history, *, horizon, targets, season_length, outp
     return rows
 
 
-def training_baseline_errors(series, horizon, season_length, max_origins=2000):
-    """Mean absolute errors of the naive and seasonal-naive forecasts over the training part of `series`."""
+def training_reference_errors(series, lookback, horizon, season_length, modes, max_origins=2000):
+    """Mean absolute error of each window normalisation's reference forecast over the training part of `series`.
+
+    The references are the forecasts the network's output is added to
+    (`models.reference_forecast`), made from each training window of the
+    targets' own history: the smaller the error, the less the network has to learn.
+
+    Returns:
+        {mode: MAE}, in the targets' scaled units, averaged over the targets.
+    """
     targets = series.targets[: series.bounds["train"][1]]
-    origins = np.arange(season_length - 1, len(targets) - horizon)
+    origins = np.arange(lookback - 1, len(targets) - horizon)
+    if not len(origins):
+        raise DataError(f"The training part ({len(targets)} rows) is shorter than lookback + horizon.")
     origins = origins[:: max(1, len(origins) // max_origins)]
+    windows = targets[origins[:, None] + np.arange(1 - lookback, 1)[None, :]]
     actual = targets[origins[:, None] + np.arange(1, horizon + 1)[None, :]]
-    naive = naive_forecast(targets, origins, horizon)
-    seasonal = seasonal_naive_forecast(targets, origins, horizon, season_length)
-    return float(np.abs(actual - naive).mean()), float(np.abs(actual - seasonal).mean())
+    return {mode: float(np.abs(actual - np.asarray(reference_forecast(windows, mode, horizon, season_length))).mean())
+            for mode in modes}

@@ -15,7 +15,13 @@ import numpy as np
 from lstm_toolkit.data import SeriesCollection
 from lstm_toolkit.errors import ConfigError
 from lstm_toolkit.forecasting import backtest
-from lstm_toolkit.models import SEGMENT_FROM_LOOKBACK, check_streamable, resolve_segment_length, window_norm_scales
+from lstm_toolkit.models import (
+    REFERENCE_NORMS,
+    SEGMENT_FROM_LOOKBACK,
+    check_streamable,
+    resolve_segment_length,
+    window_norm_scales,
+)
 
 # Training windows sampled to fit the normalisation's scales.
 NORM_SAMPLE = 4000
@@ -24,9 +30,9 @@ NORM_SAMPLE = 4000
 def resolve_model_config(params, config, series, season):
     """Fills in the model config's data-dependent choices: season length, "auto" architecture, normalisation, segment length, highway.
 
-    "auto" is "last" unless the season fits in the window and the seasonal
-    naive forecast beats the naive one on the training part (then "seasonal");
-    a stateful model takes "last" (or "none" when a target is not an input).
+    "auto" is the window normalisation whose reference forecast is best on the
+    training part (`auto_window_norm`); a stateful model takes "last" (or
+    "none" when a target is not an input).
     """
     season = config.season_length or season
     architecture = resolve_architecture(config, params["lookback"], season, params["stateful"])
@@ -38,18 +44,28 @@ def resolve_model_config(params, config, series, season):
         if window_norm == "auto":
             window_norm = "none" if None in series.spec.target_channels else "last"
     elif window_norm == "auto":
-        window_norm = "last"
-        if 1 < season <= params["lookback"]:
-            members = series.members.values() if isinstance(series, SeriesCollection) else [series]
-            errors = np.array([backtest.training_baseline_errors(m, params["horizon"], season) for m in members])
-            naive, seasonal = errors.mean(axis=0)
-            window_norm = "seasonal" if seasonal < naive else "last"
+        window_norm = auto_window_norm(series, params["lookback"], params["horizon"], season)
     segment_length = config.segment_length
     if architecture == "segment":  # "auto" becomes the segment length the model is built with
         segment_length = resolve_segment_length(params["lookback"], segment_length, season)
     members = resolve_members(params.get("ensemble", 1), config.members, params["stateful"])
     return dataclasses.replace(config, window_norm=window_norm, season_length=season, segment_length=segment_length,
                                members=members, architecture=architecture)
+
+
+def auto_window_norm(series, lookback, horizon, season):
+    """"auto": the window normalisation whose reference forecast errs least on the training part (mean over the series).
+
+    The candidates are naive ("last"), naive plus the recent drift ("drift"), and,
+    when the season fits in the window, seasonal naive ("seasonal") and seasonal
+    naive plus the last season's change ("seasonal_drift"); see
+    `models.reference_forecast`. On a tie the first of them wins.
+    """
+    fits = {"last": True, "drift": lookback >= 2, "seasonal": 1 < season <= lookback, "seasonal_drift": 1 < season < lookback}
+    modes = [mode for mode in REFERENCE_NORMS if fits[mode]]
+    members = series.members.values() if isinstance(series, SeriesCollection) else [series]
+    errors = [backtest.training_reference_errors(m, lookback, horizon, season, modes) for m in members]
+    return min(modes, key=lambda mode: np.mean([e[mode] for e in errors]))
 
 
 def resolve_architecture(config, lookback, season, stateful):

@@ -18,12 +18,17 @@ import pandas as pd
 from lstm_toolkit import distributed
 from lstm_toolkit.backend import keras
 from lstm_toolkit.forecasting import refit
+from lstm_toolkit.models import REFERENCE_NORMS, forecast_reference_only
 from lstm_toolkit.models.ensemble import member_targets, members_model
 from lstm_toolkit.training import fit, replay_callbacks
 
 
 def fit_window_model(estimator, data, validation, series, config):
     """Trains a window model on the prepared `series`; then, when `estimator.refit` says so, refits on all of `data`.
+
+    With `estimator.reference_fallback`, a network that does worse on the
+    validation part than its window normalisation's reference forecast alone
+    is replaced by that reference (`reference_check`), and no refit follows.
 
     Args:
         estimator: the Forecaster, already `prepare`d on `data`.
@@ -32,32 +37,79 @@ def fit_window_model(estimator, data, validation, series, config):
         config: the `TrainingConfig`.
 
     Returns:
-        `(model, logs)`: the trained model and its per-epoch logs (after a
-        refit, the first run's logs follow as `selection_...`).
+        `(model, logs, fallback)`: the trained model, its per-epoch logs (after
+        a refit, the first run's logs follow as `selection_...`), and
+        `reference_check`'s record when the reference replaced the network (else None).
     """
     refits = refit.wanted(estimator.refit, series.n_windows("train"), series.n_windows("validation"),
                           multi_worker=distributed.is_multi_worker(estimator.distribution),
                           separate_validation=isinstance(validation, (pd.DataFrame, pd.Series, np.ndarray, dict)))
     backup_dir = estimator.backup_dir
-    model, history = train(estimator, series, config,
-                           backup_dir=os.path.join(backup_dir, "selection") if backup_dir and refits else backup_dir)
-    if not refits:
-        return model, history
+    check = estimator.reference_fallback and estimator.model_config_.window_norm in REFERENCE_NORMS
+    model, history, fallback = train(estimator, series, config, check_reference=check,
+                                     backup_dir=os.path.join(backup_dir, "selection") if backup_dir and refits else backup_dir)
+    if not refits or fallback is not None:
+        return model, history, fallback
     epochs = refit.best_epochs(history)  # the epochs are chosen; now train on everything given to `fit`
     rates = refit.learning_rates(history, epochs) or [config.learning_rate]
     series = estimator.prepare(data, validation=0)
     if estimator.seed is not None:
         keras.utils.set_random_seed(estimator.seed)
-    model, final = train(estimator, series, dataclasses.replace(config, epochs=epochs),
-                         replay=replay_callbacks(rates, estimator.checkpoint_dir), backup_dir=backup_dir)
-    return model, refit.combined(history, final)
+    model, final, _ = train(estimator, series, dataclasses.replace(config, epochs=epochs),
+                            replay=replay_callbacks(rates, estimator.checkpoint_dir), backup_dir=backup_dir)
+    return model, refit.combined(history, final), None
 
 
-def train(estimator, series, config, replay=None, backup_dir=None):
-    """Builds, compiles and trains one window model on the prepared `series`; returns `(model, logs)`.
+def reference_check(model, trainable, validation_data, history):
+    """Keeps the reference forecast alone when it beats the trained network on the validation part.
+
+    A window model with a reference normalisation forecasts the reference
+    (naive, naive + drift, seasonal naive, ...) plus a learned correction. On
+    short series whose training years behave unlike the later ones, training
+    can make that correction hurt; then the output layer and the highway are
+    zeroed (`models.forecast_reference_only`) and the model forecasts the reference exactly.
+
+    Returns:
+        None when the network is kept; else `{"reference_val_loss", "network_val_loss"}`.
+    """
+    finite = [loss for loss in history["val_loss"] if np.isfinite(loss)]
+    network = min(finite) if finite else float("inf")
+    weights = model.get_weights()
+    if not forecast_reference_only(model):
+        return None
+    reference = float(trainable.evaluate(validation_data, verbose=0, return_dict=True)["loss"])
+    if reference <= network:
+        return {"reference_val_loss": reference, "network_val_loss": float(network)}
+    model.set_weights(weights)
+    return None
+
+
+REFERENCES = {
+    "last": "the last value (naive)",
+    "drift": "the last value plus the recent drift",
+    "seasonal": "the value one season earlier (seasonal naive)",
+    "seasonal_drift": "the value one season earlier plus the last season's change",
+}
+
+
+def fallback_message(record):
+    """The warning for a fit whose reference forecast replaced the network (`reference_check`'s record + window_norm)."""
+    return (
+        f"On the validation part the trained network did worse than the forecast it corrects, "
+        f"{REFERENCES[record['window_norm']]} (window_norm={record['window_norm']!r}): validation loss "
+        f"{record['network_val_loss']:.4g} against {record['reference_val_loss']:.4g}. The Forecaster forecasts "
+        "that reference alone (`reference_fallback_`). With more history, or to keep the network anyway "
+        "(reference_fallback=False), fit again."
+    )
+
+
+def train(estimator, series, config, replay=None, backup_dir=None, check_reference=False):
+    """Builds, compiles and trains one window model on the prepared `series`; returns `(model, logs, fallback)`.
 
     An ensemble (`ensemble=k`) trains its members' form, each member on its
-    own loss; `replay` (a refit's callbacks) replaces early stopping.
+    own loss; `replay` (a refit's callbacks) replaces early stopping. With
+    `check_reference` and a validation part, `reference_check` runs after
+    training (`fallback` is its record, else None).
     """
     strategy = estimator.distribution
     with strategy.scope() if strategy is not None else contextlib.nullcontext():
@@ -73,9 +125,11 @@ def train(estimator, series, config, replay=None, backup_dir=None):
         has_validation = series.n_windows("validation") >= strategy.num_replicas_in_sync
         history = distributed.fit_across_workers(trainable, strategy, make_dataset, config, estimator.callbacks,
                                                  estimator.checkpoint_dir, backup_dir, has_validation)
-        return model, history.history
+        return model, history.history, None
     validation_data = make_dataset("validation", config.batch_size) if series.n_windows("validation") else None
     history = fit(trainable, make_dataset("train", config.batch_size), None if replay else validation_data,
                   config=config, callbacks=(replay or []) + list(estimator.callbacks or []),
                   replace_callbacks=replay is not None, checkpoint_dir=estimator.checkpoint_dir, backup_dir=backup_dir)
-    return model, history.history
+    if check_reference and validation_data is not None and not replay:
+        return model, history.history, reference_check(model, trainable, validation_data, history.history)
+    return model, history.history, None

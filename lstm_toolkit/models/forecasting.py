@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
+
 from lstm_toolkit.backend import keras
 from lstm_toolkit.errors import ConfigError
 from lstm_toolkit.models import distribution
@@ -17,8 +19,8 @@ from lstm_toolkit.models.config import (  # noqa: F401 (the examples use ModelCo
 )
 from lstm_toolkit.models.distribution import DEFAULT_QUANTILES
 from lstm_toolkit.models.ensemble import ensemble_model
-from lstm_toolkit.models.normalization import LastValueResidual, WindowDenormalization, WindowNormalization
-from lstm_toolkit.models.recurrent import LearnedQueries, dense_head, recurrent_stack, warn_if_not_cudnn
+from lstm_toolkit.models.normalization import SEASONAL_NORMS, LastValueResidual, WindowDenormalization, WindowNormalization
+from lstm_toolkit.models.recurrent import OUTPUT_LAYER, LearnedQueries, dense_head, recurrent_stack, warn_if_not_cudnn
 from lstm_toolkit.models.segment import segment_forecaster
 
 
@@ -100,8 +102,8 @@ def build_model(
         return ensemble_model(members, combine="median" if loss == "mse" else "mean", name=name)
     warn_if_not_cudnn(config)
     window_norm = "last" if config.window_norm == "auto" else config.window_norm
-    if window_norm == "seasonal" and config.season_length is None:
-        raise ConfigError("window_norm='seasonal' needs `season_length` (steps per season) in the ModelConfig.")
+    if window_norm in SEASONAL_NORMS and config.season_length is None:
+        raise ConfigError(f"window_norm={window_norm!r} needs `season_length` (steps per season) in the ModelConfig.")
     inputs = keras.Input(shape=(lookback, n_features), name="window")
     future = None
     if n_future:
@@ -153,13 +155,38 @@ def build_model(
     return keras.Model(all_inputs if len(all_inputs) > 1 else inputs, outputs, name=name)
 
 
+HIGHWAY_LAYER = "highway"
+
+
+def forecast_reference_only(model):
+    """Makes a window forecaster built by `build_model` forecast its window normalisation's reference alone.
+
+    With a reference normalisation ("last", "drift", "seasonal",
+    "seasonal_drift") the model's forecast is the reference forecast plus what
+    the output layer and the linear highway add; this zeroes both (in every
+    member of an ensemble), in place. Undo it with `model.set_weights` of
+    weights taken before.
+
+    Returns:
+        The number of layers zeroed (0: nothing to zero).
+    """
+    zeroed = 0
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            zeroed += forecast_reference_only(layer)
+        elif layer.name in (OUTPUT_LAYER, HIGHWAY_LAYER):
+            layer.set_weights([np.zeros_like(weight) for weight in layer.get_weights()])
+            zeroed += 1
+    return zeroed
+
+
 def _highway(window, horizon, n_targets):
     """LSTNet's highway: a linear map of the whole (normalised) window to `horizon * n_targets` values, starting at zero.
 
     No bias: the network's output layer has one.
     """
     flat = keras.layers.Flatten(name="highway_window")(window)
-    return keras.layers.Dense(horizon * n_targets, use_bias=False, kernel_initializer="zeros", name="highway")(flat)
+    return keras.layers.Dense(horizon * n_targets, use_bias=False, kernel_initializer="zeros", name=HIGHWAY_LAYER)(flat)
 
 
 def _add_highway(outputs, highway, horizon, n_targets, n_params):

@@ -8,11 +8,17 @@ from lstm_toolkit.backend import keras, ops
 from lstm_toolkit.errors import ConfigError
 
 # "none": windows as scaled. "last": relative to the window's last value; the model
-# predicts the change from the naive forecast. "seasonal": inputs relative to the last
-# value, forecasts relative to the last season (the seasonal-naive forecast).
+# predicts the change from the naive forecast. "drift": the same inputs, forecasts relative
+# to the naive forecast plus the window's recent drift. "seasonal": inputs relative to the
+# last value, forecasts relative to the last season (the seasonal-naive forecast).
+# "seasonal_drift": forecasts relative to the last season plus the change over the last season.
 # "mean": the window's own mean and standard deviation (RevIN-style). "es": the window's
 # exponentially smoothed level and seasonality, with learned smoothing coefficients (ES-RNN).
-WINDOW_NORMS = ("none", "last", "seasonal", "mean", "es")
+WINDOW_NORMS = ("none", "last", "drift", "seasonal", "seasonal_drift", "mean", "es")
+# The modes whose forecasts are referenced to a simple forecast made from the window
+# (`reference_forecast`), and those among them that also see the seasonal differences.
+REFERENCE_NORMS = ("last", "drift", "seasonal", "seasonal_drift")
+SEASONAL_NORMS = ("seasonal", "seasonal_drift")
 # The smoothing coefficients "es" starts from (learned from there): level alpha, seasonality gamma.
 ES_INITIAL = (0.3, 0.3)
 
@@ -28,6 +34,75 @@ def reference_rows(lookback, horizon, season_length):
     return [lookback - season_length + step % season_length for step in range(horizon)]
 
 
+def drift_span(lookback, season_length):
+    """Rows over which "drift" and "seasonal_drift" measure the recent change: one season if it fits, else the window."""
+    return season_length if 1 < season_length < lookback else lookback - 1
+
+
+def check_reference_fits(mode, lookback, season_length):
+    """Raises a ConfigError when the window is too short for `mode`'s reference forecast."""
+    if mode == "seasonal" and season_length > lookback:
+        raise ConfigError(
+            f"window_norm='seasonal' needs a lookback of at least one season: lookback={lookback}, "
+            f"season_length={season_length}. Raise the lookback or use window_norm='last'."
+        )
+    if mode == "seasonal_drift" and season_length >= lookback:
+        raise ConfigError(
+            f"window_norm='seasonal_drift' needs a lookback longer than one season: lookback={lookback}, "
+            f"season_length={season_length}. Raise the lookback or use window_norm='seasonal'."
+        )
+    if mode == "drift" and lookback < 2:
+        raise ConfigError("window_norm='drift' needs a lookback of at least 2 rows to measure a drift; use 'last'.")
+
+
+def reference_forecast(windows, mode, horizon, season_length=1):
+    """The simple forecast that `mode` references the network's output to, from each window alone.
+
+    "last": the last value (naive); "drift": the last value plus, at step h,
+    h times the mean change per row over the last `drift_span` rows;
+    "seasonal": the value one season before (seasonal naive);
+    "seasonal_drift": that value plus the change over the last season, once
+    per season ahead. Works on numpy arrays and on tensors.
+
+    Args:
+        windows: (batch, lookback, channels).
+        mode: one of `REFERENCE_NORMS`.
+        horizon: forecast steps.
+        season_length: the season of the seasonal modes (and the drift's span).
+
+    Returns:
+        (batch, steps, channels): steps is 1 for "last" (the same value at
+        every step), else `horizon`.
+
+    Example:
+    >>> import numpy as np
+    >>> x = np.array([[[1.0], [2.0], [4.0], [5.0]]], dtype="float32")
+    >>> [round(float(v), 3) for v in np.asarray(reference_forecast(x, "drift", 2))[0, :, 0]]  # 4/3 per row over the window
+    [6.333, 7.667]
+    >>> np.asarray(reference_forecast(x, "seasonal_drift", 3, season_length=2))[0, :, 0].tolist()
+    [7.0, 8.0, 10.0]
+    """
+    lookback = windows.shape[1]
+    check_reference_fits(mode, lookback, season_length)
+    last = windows[:, -1:, :]
+    if mode == "last":
+        return last
+    if mode in SEASONAL_NORMS:
+        base = ops.take(windows, reference_rows(lookback, horizon, season_length), axis=1)
+    else:
+        base = ops.repeat(last, horizon, axis=1)
+    if mode == "seasonal":
+        return base
+    span = drift_span(lookback, season_length)
+    change = last - windows[:, lookback - 1 - span: lookback - span, :]
+    if mode == "drift":
+        multiples = np.arange(1, horizon + 1, dtype="float32") / span
+    else:
+        multiples = (np.arange(horizon) // season_length + 1).astype("float32")
+    multiples = ops.convert_to_tensor(multiples[None, :, None], dtype=change.dtype)
+    return base + change * multiples
+
+
 def window_norm_scales(windows, targets, mode, target_channels, channels=None, season_length=1):
     """Fits the two scale vectors of `WindowNormalization` on training windows.
 
@@ -40,7 +115,7 @@ def window_norm_scales(windows, targets, mode, target_channels, channels=None, s
     Args:
         windows: training input windows (n, lookback, n_features), scaled.
         targets: their targets (n, horizon, n_targets), scaled.
-        mode: "last" or "seasonal" (other modes need no scales: returns None, None).
+        mode: one of `REFERENCE_NORMS` or "es" (other modes need no scales: returns None, None).
         target_channels: input channel of each target.
         channels: the normalised channels (default: all).
         season_length: season of "seasonal" mode.
@@ -56,7 +131,7 @@ def window_norm_scales(windows, targets, mode, target_channels, channels=None, s
     """
     if mode == "es":
         return _es_scales(windows, targets, target_channels, channels, season_length)
-    if mode not in ("last", "seasonal"):
+    if mode not in REFERENCE_NORMS:
         return None, None
     windows = np.asarray(windows, dtype="float64")
     targets = np.asarray(targets, dtype="float64")
@@ -67,11 +142,7 @@ def window_norm_scales(windows, targets, mode, target_channels, channels=None, s
     delta_scale = np.ones(n_features)
     for channel in channels:
         input_scale[channel] = _spread(relative[:, :-1, channel])
-    horizon = targets.shape[1]
-    if mode == "last":
-        reference = np.repeat(windows[:, -1:, :], horizon, axis=1)
-    else:
-        reference = windows[:, reference_rows(windows.shape[1], horizon, season_length), :]
+    reference = np.asarray(reference_forecast(windows, mode, targets.shape[1], season_length), dtype="float64")
     for position, channel in enumerate(target_channels):
         delta_scale[channel] = _spread(targets[:, :, position] - reference[:, :, channel])
     return input_scale.tolist(), delta_scale.tolist()
@@ -111,10 +182,14 @@ class WindowNormalization(keras.layers.Layer):
     Args:
         mode: "last" subtracts each channel's last value in the window and
             references forecasts to it (naive forecast + learned change);
+            "drift" normalises the inputs as "last" and references step h to
+            the last value plus h times the recent drift (`reference_forecast`);
             "seasonal" does the same to the inputs, adds the seasonal
             differences x[t] - x[t - m] as extra channels, and references the
             forecast of step h to the value one season earlier (seasonal naive
-            + learned change); "mean" subtracts the window mean and divides by
+            + learned change); "seasonal_drift" is "seasonal" with the change
+            over the last season added to the reference, once per season
+            ahead; "mean" subtracts the window mean and divides by
             the window's standard deviation; "es" (after Smyl's ES-RNN)
             removes the window's exponentially smoothed level and additive
             seasonality, and references the forecast of step h to the level
@@ -174,11 +249,8 @@ class WindowNormalization(keras.layers.Layer):
 
     def build(self, input_shape):
         lookback, n_features = input_shape[1], input_shape[-1]
-        if self.mode == "seasonal" and lookback is not None and self.season_length > lookback:
-            raise ConfigError(
-                f"window_norm='seasonal' needs a lookback of at least one season: lookback={lookback}, "
-                f"season_length={self.season_length}. Raise the lookback or use window_norm='last'."
-            )
+        if self.mode in REFERENCE_NORMS and lookback is not None:
+            check_reference_fits(self.mode, lookback, self.season_length)
         self._channel_list = list(range(n_features)) if self.channels is None else self.channels
         self._mask = ops.convert_to_tensor(
             [1.0 if c in self._channel_list else 0.0 for c in range(n_features)], dtype=self.compute_dtype
@@ -206,14 +278,14 @@ class WindowNormalization(keras.layers.Layer):
             return (inputs - shift) / scale, shift, scale
         normalised = (inputs - last * self._mask) / self._input_scale
         scale = ops.ones_like(last) * self._delta_scale
-        if self.mode == "last":
-            return normalised, last * self._mask, scale
-        shift = ops.take(inputs, reference_rows(self._lookback, self.horizon, self.season_length), axis=1)
+        shift = reference_forecast(inputs, self.mode, self.horizon, self.season_length) * self._mask
+        if self.mode not in SEASONAL_NORMS:
+            return normalised, shift, scale
         season = self.season_length
         differences = (inputs[:, season:, :] - inputs[:, :-season, :]) / self._delta_scale
         differences = ops.pad(differences, [[0, 0], [season, 0], [0, 0]])
         differences = ops.take(differences, self._channel_list, axis=-1)
-        return ops.concatenate([normalised, differences], axis=-1), shift * self._mask, scale
+        return ops.concatenate([normalised, differences], axis=-1), shift, scale
 
     def _smoothed(self, inputs):
         """ "es": level and season by exponential smoothing over the window, in closed form (weights, not a loop).
@@ -242,8 +314,8 @@ class WindowNormalization(keras.layers.Layer):
 
     def compute_output_spec(self, inputs):
         batch, lookback, n_features = inputs.shape
-        steps = self.horizon if self.mode in ("seasonal", "es") else 1
-        extra = len(self.channels if self.channels is not None else range(n_features)) if self.mode == "seasonal" else 0
+        steps = 1 if self.mode in ("none", "mean", "last") else self.horizon
+        extra = len(self.channels if self.channels is not None else range(n_features)) if self.mode in SEASONAL_NORMS else 0
         # Distinct tensors: the functional API tells outputs apart by identity.
         return (
             keras.KerasTensor((batch, lookback, n_features + extra), dtype=inputs.dtype),

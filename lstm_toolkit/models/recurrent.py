@@ -64,11 +64,15 @@ def recurrent_stack(config, x, return_sequences=False, prefix="", return_state=F
     return (x, final_states) if return_state else x
 
 
+# The name of every model's last Dense layer (`dense_head`): `forecasting.forecast_reference_only` finds it by it.
+OUTPUT_LAYER = "output"
+
+
 def dense_head(config, x, n_outputs, activation=None):
-    """The config's hidden Dense layers, then the output layer of `n_outputs` units."""
+    """The config's hidden Dense layers, then the output layer (`OUTPUT_LAYER`) of `n_outputs` units."""
     for depth, units in enumerate(config.dense_units, start=1):
         x = keras.layers.Dense(units, activation=config.dense_activation, name=f"dense_{depth}")(x)
-    return keras.layers.Dense(n_outputs, activation=activation or config.output_activation, name="output")(x)
+    return keras.layers.Dense(n_outputs, activation=activation or config.output_activation, name=OUTPUT_LAYER)(x)
 
 
 def warn_if_not_cudnn(config):
