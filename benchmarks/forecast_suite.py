@@ -5,7 +5,10 @@ the configuration under test), is fit on the first part and backtested from roll
 `stride`-th row). On the same origins come the seasonal naive forecast, damped-trend ETS (statsmodels' state-space
 model, parameters fit on the training part) and the Theta method (statsmodels' `ThetaModel`, refit at each origin).
 MASE is scaled by the in-sample seasonal-naive MAE of the training part, as `Forecaster.evaluate` does. Each case
-runs with 3 seeds by default; fit seconds on this machine are reported next to the accuracy.
+runs with 3 seeds by default; fit seconds on this machine are reported next to the accuracy. "reference" is the MASE
+of the model's reference forecast alone (the forecast its window normalisation corrects: naive, naive + drift,
+seasonal naive, seasonal naive + change), "fallback" the share of fits (of series, for the 22 fit one by one) that
+kept that reference because the network did worse on validation (`Forecaster(reference_fallback=True)`).
 
 The cases:
 - Seattle hourly temperature (first 7,000 rows, fit on 5,600) at lookback 72, 168 and 336, horizon 24 and 48;
@@ -34,6 +37,7 @@ from _common import ets_backtest, machine
 
 import lstm_toolkit
 from lstm_toolkit import metrics
+from lstm_toolkit.models import REFERENCE_NORMS, reference_forecast
 
 SEATTLE_ROWS, SEATTLE_FIT = 7000, 5600
 # Explicit keywords that rebuild the defaults before issue 21.
@@ -108,9 +112,22 @@ def run_case(name, config, seed):
     season = forecaster.season_length_
     scale = metrics.seasonal_naive_scale(values[:first], season)
     row = {"case": name, "seed": seed, "fit_s": seconds, "epochs": len(forecaster.history_["loss"]),
-           "model": metrics.mase(actual, results["forecast"].to_numpy().reshape(actual.shape), scale)}
+           "model": metrics.mase(actual, results["forecast"].to_numpy().reshape(actual.shape), scale),
+           **_reference(forecaster, values, origins, actual, scale)}
     row.update(_baseline_mase(values, first, origins, actual, horizon, season))
     return row
+
+
+def _reference(forecaster, values, origins, actual, scale):
+    """The MASE of the model's reference forecast alone (its window normalisation's, `models.reference_forecast`) and
+    whether the fit kept that reference instead of the network (`reference_fallback_`: 1, else 0)."""
+    config, lookback = forecaster.model_config_, forecaster.lookback
+    fallback = float(forecaster.reference_fallback_ is not None)
+    if config.window_norm not in REFERENCE_NORMS:
+        return {"reference": float("nan"), "fallback": fallback}
+    windows = values[origins[:, None] + np.arange(1 - lookback, 1)[None, :]][..., None]
+    forecast = np.asarray(reference_forecast(windows, config.window_norm, actual.shape[1], config.season_length))[..., 0]
+    return {"reference": metrics.mase(actual, np.broadcast_to(forecast, actual.shape), scale), "fallback": fallback}
 
 
 def _employment():
@@ -149,7 +166,8 @@ def run_employment_each(config, seed):
         forecast = forecaster.predict(frame.iloc[:fit_rows])["jobs"].to_numpy()[None, :]
         actual = values[fit_rows:][None, :]
         scale = metrics.seasonal_naive_scale(values[:fit_rows], 12)
-        row = {"model": metrics.mase(actual, forecast, scale), "epochs": len(forecaster.history_["loss"])}
+        row = {"model": metrics.mase(actual, forecast, scale), "epochs": len(forecaster.history_["loss"]),
+               **_reference(forecaster, values, np.array([fit_rows - 1]), actual, scale)}
         rows.append({**row, **_employment_baselines(values, fit_rows)})
     means = pd.DataFrame(rows).mean()
     return {"case": "us_employment_each", "seed": seed, "fit_s": seconds, **means.to_dict()}
@@ -168,8 +186,13 @@ def run_employment_global(config, seed):
     by_series = forecaster.evaluate(long, by_series=True)
     baselines = pd.DataFrame([_employment_baselines(wide[c].to_numpy(dtype="float64"), len(wide) - HORIZON_EMP)
                               for c in wide.columns]).mean()
+    fit_rows = len(wide) - HORIZON_EMP
+    references = pd.DataFrame([
+        _reference(forecaster, values, np.array([fit_rows - 1]), values[None, fit_rows:],
+                   metrics.seasonal_naive_scale(values[:fit_rows], 12))
+        for values in (wide[c].to_numpy(dtype="float64") for c in wide.columns)]).mean()
     return {"case": "us_employment_global", "seed": seed, "fit_s": seconds, "epochs": len(forecaster.history_["loss"]),
-            "model": by_series.xs("model", level="method")["MASE"].mean(), **baselines.to_dict()}
+            "model": by_series.xs("model", level="method")["MASE"].mean(), **references.to_dict(), **baselines.to_dict()}
 
 
 def summary(rows):
@@ -181,7 +204,7 @@ def summary(rows):
         "spread": grouped["model"].max() - grouped["model"].min(),
         "fit_s": grouped["fit_s"].mean(),
         "epochs": grouped["epochs"].mean(),
-        **{name: grouped[name].mean() for name in BASELINES if name in frame},
+        **{name: grouped[name].mean() for name in ("reference", "fallback", *BASELINES) if name in frame},
     })
     table.loc["mean (cases)"] = table.mean(numeric_only=True)
     return table

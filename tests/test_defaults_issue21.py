@@ -1,4 +1,5 @@
-"""Seed ensembles in one model, refitting on all the data after choosing the epochs, the ES window normalisation and the linear highway."""
+"""Seed ensembles in one model, refitting on all the data after choosing the epochs, the ES window normalisation, the linear
+highway and the fallback to the reference forecast."""
 
 import numpy as np
 import pandas as pd
@@ -6,7 +7,7 @@ import pytest
 
 import lstm_toolkit
 from lstm_toolkit import Forecaster, ModelConfig
-from lstm_toolkit.errors import ConfigError
+from lstm_toolkit.errors import ConfigError, ReferenceFallbackWarning
 from lstm_toolkit.forecasting import refit
 from lstm_toolkit.models import build_model
 from lstm_toolkit.models.ensemble import MemberMedian, members_model, n_members
@@ -21,7 +22,7 @@ def monthly():
 
 
 def small(**kwargs):
-    settings = dict(lookback=24, horizon=6, model=TINY, epochs=3, verbose=0, seed=0)
+    settings = dict(lookback=24, horizon=6, model=TINY, epochs=3, verbose=0, seed=0, reference_fallback=False)
     return Forecaster(**{**settings, **kwargs})
 
 
@@ -232,3 +233,45 @@ def test_highway_must_be_a_bool_or_auto():
     for bad in ("yes", 1, None):
         with pytest.raises(ConfigError, match="highway"):
             ModelConfig(highway=bad)
+
+
+# --- the fallback to the reference forecast ---------------------------------------------------
+
+
+def _walk(rows=150):
+    """A monthly random walk: no forecast beats the last value (naive), so any correction a network adds is a loss."""
+    values = 50.0 + np.cumsum(np.random.default_rng(0).normal(size=rows))
+    return pd.DataFrame({"y": values}, index=pd.date_range("2000-01-01", periods=rows, freq="MS"))
+
+
+def test_a_network_worse_than_its_reference_on_validation_gives_way_to_it(tmp_path):
+    data = _walk()
+    with pytest.warns(ReferenceFallbackWarning, match=r"the last value \(naive\) \(window_norm='last'\)"):
+        fc = small(target="y", epochs=2, learning_rate=5.0, reference_fallback=True).fit(data)  # a rate that spoils it
+    record = fc.reference_fallback_
+    assert record["window_norm"] == fc.model_config_.window_norm == "last"
+    assert record["reference_val_loss"] <= record["network_val_loss"]
+    assert "val_loss" in fc.history_ and fc.scaler_.estimator_.n_samples_seen_ < len(data)  # no refit after it
+    expected = np.full(6, data["y"].iloc[-1])
+    np.testing.assert_allclose(fc.predict(data)["y"].to_numpy(), expected, rtol=1e-5)
+    restored = Forecaster.load(fc.save(tmp_path / "bundle"))
+    assert restored.reference_fallback_ == record
+    np.testing.assert_allclose(restored.predict(data)["y"].to_numpy(), expected, rtol=1e-5)
+
+
+def test_reference_fallback_false_keeps_the_network():
+    data = _walk()
+    fc = small(target="y", epochs=2, learning_rate=5.0, refit=False).fit(data)
+    assert fc.reference_fallback_ is None and fc.model_config_.window_norm == "last"
+    assert np.abs(fc.predict(data)["y"].to_numpy() - data["y"].iloc[-1]).max() > 0.01
+    with pytest.raises(ConfigError, match="reference_fallback"):
+        small(target="y", reference_fallback="yes").fit(data)
+
+
+def test_a_network_that_beats_its_reference_is_kept():
+    # A daily cycle seen through a 12-hour window: the naive and drift references cannot follow it, a network can.
+    steps = np.arange(600)
+    data = pd.DataFrame({"y": np.sin(2 * np.pi * steps / 24)}, index=pd.date_range("2024-01-01", periods=600, freq="h"))
+    fc = small(target="y", lookback=12, horizon=3, epochs=8, learning_rate=0.01, refit=False,
+               reference_fallback=True).fit(data)
+    assert fc.model_config_.window_norm in ("last", "drift") and fc.reference_fallback_ is None

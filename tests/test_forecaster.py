@@ -15,8 +15,10 @@ TINY = ModelConfig(units=(8,))
 
 
 def small(**kwargs):
-    # refit=False: these tests check one training run; tests/test_defaults_issue21.py checks the refit
-    settings = dict(lookback=48, horizon=6, target="temp", model=TINY, epochs=2, verbose=0, seed=0, refit=False)
+    # refit=False, reference_fallback=False: these tests check one trained network; tests/test_defaults_issue21.py
+    # checks the refit and the fallback to the reference forecast
+    settings = dict(lookback=48, horizon=6, target="temp", model=TINY, epochs=2, verbose=0, seed=0, refit=False,
+                    reference_fallback=False)
     settings.update(kwargs)
     return Forecaster(**settings)
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from lstm_toolkit.errors import ConfigError
-from lstm_toolkit.models import ModelConfig, build_model
+from lstm_toolkit.models import ModelConfig, build_model, forecast_reference_only, reference_forecast
 
 
 def recurrent_layers(model):
@@ -78,6 +78,19 @@ def test_bad_configs_are_refused(kwargs, message):
 def test_window_norm_needs_targets_among_the_inputs():
     with pytest.raises(ConfigError, match="every target must also be an input"):
         build_model(ModelConfig(units=(4,), window_norm="last"), 5, 2, target_channels=[None])
+
+
+@pytest.mark.parametrize("members", [1, 2])
+def test_forecast_reference_only_makes_the_model_its_reference_forecast(members):
+    config = ModelConfig(units=(8,), window_norm="drift", season_length=3, members=members, highway=True)
+    model = build_model(config, lookback=6, n_features=2, horizon=4, n_targets=1, target_channels=[0],
+                        norm_scales=([2.0, 1.0], [0.5, 1.0]))
+    x = np.random.default_rng(1).normal(size=(5, 6, 2)).astype("float32")
+    trained = model.predict(x, verbose=0)
+    assert forecast_reference_only(model) == 2 * members  # each member's output layer and highway
+    reference = np.asarray(reference_forecast(x, "drift", 4, 3))[..., :1]
+    np.testing.assert_allclose(model.predict(x, verbose=0), reference, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(trained, reference)
 
 
 def test_window_norm_model_is_level_invariant_and_saves_safely(tmp_path):
