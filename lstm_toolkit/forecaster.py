@@ -114,12 +114,12 @@ class Forecaster(BaseForecaster):
             trainings (under 2,000 training windows), where the held-out end is
             a large share of the data and a second run is cheap; True always,
             False never.
-        reference_fallback: with a reference window normalisation (naive,
-            naive + drift, seasonal naive, seasonal naive + change: the
-            "auto" choices), keep the reference forecast alone when the trained
-            network does worse than it on the validation part, and warn
-            (`ReferenceFallbackWarning`; `reference_fallback_` has the numbers).
-            False always keeps the network.
+        reference_fallback: for point forecasts (loss="mse") with a reference
+            window normalisation (naive, naive + drift, seasonal naive, seasonal
+            naive + change: the "auto" choices), keep the reference forecast
+            alone when the trained network does worse than it on the validation
+            part, and warn (`ReferenceFallbackWarning`; `reference_fallback_`
+            has the numbers). False always keeps the network.
         season_length: the seasonal period of the seasonal-naive baseline and
             of MASE; None infers it from the frequency (24 for hourly, ...).
         fill: None refuses NaN/inf; "ffill", "interpolate" or "zero" fill them.

@@ -7,6 +7,7 @@ import pytest
 
 import lstm_toolkit
 from lstm_toolkit import Forecaster, ModelConfig
+from lstm_toolkit.cli.forecasting import forecaster_name
 from lstm_toolkit.errors import ConfigError, ReferenceFallbackWarning
 from lstm_toolkit.forecasting import refit
 from lstm_toolkit.models import build_model
@@ -179,6 +180,15 @@ def test_an_es_ensemble_exports_to_litert_and_matches_keras(monthly, tmp_path, l
     np.testing.assert_allclose(exported, fc.predict_windows(window), rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.parametrize("mode", ["drift", "seasonal_drift"])
+def test_drift_references_export_to_litert_and_match_keras(monthly, tmp_path, litert_forecast, mode):
+    fc = small(model=ModelConfig(units=(8,), window_norm=mode, highway=True), epochs=1, refit=False).fit(monthly.iloc[:200])
+    assert fc.model_config_.window_norm == mode and fc.model_config_.season_length == 12
+    window = fc.windows(monthly.iloc[:200], ends=[199])
+    exported = litert_forecast(fc.export(tmp_path / f"{mode}.tflite", format="litert"), window)
+    np.testing.assert_allclose(exported, fc.predict_windows(window), rtol=1e-4, atol=1e-4)
+
+
 # --- the linear highway -------------------------------------------------------------------
 
 
@@ -254,18 +264,22 @@ def test_a_network_worse_than_its_reference_on_validation_gives_way_to_it(tmp_pa
     assert "val_loss" in fc.history_ and fc.scaler_.estimator_.n_samples_seen_ < len(data)  # no refit after it
     expected = np.full(6, data["y"].iloc[-1])
     np.testing.assert_allclose(fc.predict(data)["y"].to_numpy(), expected, rtol=1e-5)
+    assert forecaster_name(fc).startswith("The reference forecast (the last value (naive)), kept")  # the CLI says so
     restored = Forecaster.load(fc.save(tmp_path / "bundle"))
     assert restored.reference_fallback_ == record
     np.testing.assert_allclose(restored.predict(data)["y"].to_numpy(), expected, rtol=1e-5)
 
 
-def test_reference_fallback_false_keeps_the_network():
+def test_reference_fallback_false_or_a_distribution_keeps_the_network():
     data = _walk()
     fc = small(target="y", epochs=2, learning_rate=5.0, refit=False).fit(data)
     assert fc.reference_fallback_ is None and fc.model_config_.window_norm == "last"
     assert np.abs(fc.predict(data)["y"].to_numpy() - data["y"].iloc[-1]).max() > 0.01
     with pytest.raises(ConfigError, match="reference_fallback"):
         small(target="y", reference_fallback="yes").fit(data)
+    # A distribution keeps its network: the reference has no spread to put in its place.
+    gaussian = small(target="y", epochs=2, learning_rate=5.0, loss="gaussian", reference_fallback=True).fit(data)
+    assert gaussian.reference_fallback_ is None
 
 
 def test_a_network_that_beats_its_reference_is_kept():

@@ -32,7 +32,7 @@ def cmd_demo(args):
     print_table(table)
     model_mase, seasonal_mase = table.loc["model", "MASE"], table.loc["seasonal_naive", "MASE"]
     verdict = "beats" if model_mase < seasonal_mase else "does NOT beat"
-    print(f"\nThe LSTM {verdict} seasonal naive on MASE ({model_mase:.3f} vs {seasonal_mase:.3f}).")
+    print(f"\n{forecaster_name(forecaster)} {verdict} seasonal naive on MASE ({model_mase:.3f} vs {seasonal_mase:.3f}).")
     out = Path(args.out)
     forecaster.save(out)
     print(f"Saved the bundle to {out}/")
@@ -45,6 +45,16 @@ def cmd_demo(args):
     print(f"Wrote {out.parent / (out.name + '_forecast.png')} and {out.name}_errors_by_step.png")
     print(f"Done in {time.perf_counter() - started:.0f} s.")
     return 0
+
+
+def forecaster_name(forecaster):
+    """What a fitted Forecaster forecasts with: the LSTM, or the reference forecast it kept (`reference_fallback_`)."""
+    from lstm_toolkit.forecasting.fitting import REFERENCES
+
+    record = forecaster.reference_fallback_
+    if record is None:
+        return "The LSTM"
+    return f"The reference forecast ({REFERENCES[record['window_norm']]}), kept because the LSTM did worse on validation,"
 
 
 def problem_args(args, time_col):
@@ -84,6 +94,8 @@ def cmd_fit(args):
     refit = " (chosen on validation, then refit on all the data)" if "selection_val_loss" in history else ""
     where = f"saved to {args.out}" if saved else "the chief saves the bundle"
     print(f"Trained {len(history['loss'])} epochs{refit} (best validation loss {min(validation):.4g}); {where}")
+    if forecaster.reference_fallback_ is not None:
+        print(f"{forecaster_name(forecaster)} is what the saved model forecasts (reference_fallback=True).")
     return 0
 
 

@@ -18,6 +18,7 @@ import pandas as pd
 from lstm_toolkit import distributed
 from lstm_toolkit.backend import keras
 from lstm_toolkit.forecasting import refit
+from lstm_toolkit.forecasting.likelihoods import likelihood_for
 from lstm_toolkit.models import REFERENCE_NORMS, forecast_reference_only
 from lstm_toolkit.models.ensemble import member_targets, members_model
 from lstm_toolkit.training import fit, replay_callbacks
@@ -26,9 +27,10 @@ from lstm_toolkit.training import fit, replay_callbacks
 def fit_window_model(estimator, data, validation, series, config):
     """Trains a window model on the prepared `series`; then, when `estimator.refit` says so, refits on all of `data`.
 
-    With `estimator.reference_fallback`, a network that does worse on the
-    validation part than its window normalisation's reference forecast alone
-    is replaced by that reference (`reference_check`), and no refit follows.
+    With `estimator.reference_fallback`, a point-forecast network that does
+    worse on the validation part than its window normalisation's reference
+    forecast alone is replaced by that reference (`reference_check`), and no
+    refit follows.
 
     Args:
         estimator: the Forecaster, already `prepare`d on `data`.
@@ -45,7 +47,9 @@ def fit_window_model(estimator, data, validation, series, config):
                           multi_worker=distributed.is_multi_worker(estimator.distribution),
                           separate_validation=isinstance(validation, (pd.DataFrame, pd.Series, np.ndarray, dict)))
     backup_dir = estimator.backup_dir
-    check = estimator.reference_fallback and estimator.model_config_.window_norm in REFERENCE_NORMS
+    # A point forecast only: a reference has no spread of its own to put in a distribution's place.
+    check = (estimator.reference_fallback and estimator.model_config_.window_norm in REFERENCE_NORMS
+             and not likelihood_for(estimator.loss, estimator.quantiles).probabilistic)
     model, history, fallback = train(estimator, series, config, check_reference=check,
                                      backup_dir=os.path.join(backup_dir, "selection") if backup_dir and refits else backup_dir)
     if not refits or fallback is not None:

@@ -41,13 +41,16 @@ class ModelConfig:
         dense_units: hidden Dense layers of the head.
         dense_activation: activation of those hidden Dense layers.
         output_activation: activation of the output layer ("linear" for regression).
-        window_norm: "none", "last", "seasonal" or "mean": window-relative
-            normalisation done inside the model (see `models.WindowNormalization`).
-            "auto" (the default) lets the Forecaster pick "last" or "seasonal",
-            whichever naive forecast is better on the training data;
-            `build_model` alone treats it as "last".
-        season_length: the season of window_norm="seasonal", in steps (the
-            Forecaster fills it in from the data's frequency).
+        window_norm: "none", "last", "drift", "seasonal", "seasonal_drift",
+            "mean" or "es": window-relative normalisation done inside the model
+            (see `models.WindowNormalization`). "last", "drift", "seasonal" and
+            "seasonal_drift" reference the forecast to a simple one made from the
+            window (naive, naive + drift, seasonal naive, seasonal naive + the
+            last season's change; `models.reference_forecast`). "auto" (the
+            default) lets the Forecaster pick the one of those whose forecast is
+            best on the training data; `build_model` alone treats it as "last".
+        season_length: the season of the seasonal modes (and the span of the
+            drift), in steps (the Forecaster fills it in from the data's frequency).
         architecture: "auto" lets the Forecaster pick "segment" for long
             windows (a lookback of `SEGMENT_FROM_LOOKBACK` rows or more, cut into
             segments of more than one row) and "stacked" otherwise;
