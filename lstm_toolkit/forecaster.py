@@ -10,7 +10,6 @@ many series in `many_series`, and the networks in `models`.
 from __future__ import annotations
 
 import dataclasses
-import warnings
 
 import numpy as np
 
@@ -18,10 +17,9 @@ from lstm_toolkit import many_series
 from lstm_toolkit.backend import keras
 from lstm_toolkit.base import load as load_any
 from lstm_toolkit.data import future_index
-from lstm_toolkit.errors import ConfigError, DataError, ReferenceFallbackWarning
+from lstm_toolkit.errors import ConfigError, DataError
 from lstm_toolkit.forecasting import backtest, batched, fitting, problem, refit
 from lstm_toolkit.forecasting.base import BaseForecaster
-from lstm_toolkit.forecasting.fitting import fallback_message
 from lstm_toolkit.forecasting.likelihoods import likelihood_for
 from lstm_toolkit.forecasting.problem import ForecastProblem
 from lstm_toolkit.forecasting.strategies import check_sampling, strategy_for
@@ -114,12 +112,11 @@ class Forecaster(BaseForecaster):
             trainings (under 2,000 training windows), where the held-out end is
             a large share of the data and a second run is cheap; True always,
             False never.
-        reference_fallback: for point forecasts (loss="mse") with a reference
-            window normalisation (naive, naive + drift, seasonal naive, seasonal
-            naive + change: the "auto" choices), keep the reference forecast
-            alone when the trained network does worse than it on the validation
-            part, and warn (`ReferenceFallbackWarning`; `reference_fallback_`
-            has the numbers). False always keeps the network.
+        reference_fallback: for point forecasts with a reference window
+            normalisation (naive, naive + drift, seasonal naive (+ change): the
+            "auto" choices), forecast the reference alone when the trained network
+            does worse than it on the validation part, and warn
+            (`ReferenceFallbackWarning`, `reference_fallback_`). False keeps the network.
         season_length: the seasonal period of the seasonal-naive baseline and
             of MASE; None infers it from the frequency (24 for hourly, ...).
         fill: None refuses NaN/inf; "ffill", "interpolate" or "zero" fill them.
@@ -248,12 +245,7 @@ class Forecaster(BaseForecaster):
             model, history, runner = self._strategy().train(self.problem_, series, config, self.callbacks, self.checkpoint_dir)
             self._compiled = (model, runner)  # predict and backtest reuse the validation's compiled runner
             return self._adopt(model, history.history)
-        if not isinstance(self.reference_fallback, bool):
-            raise ConfigError(f"`reference_fallback` must be True or False. Received: reference_fallback={self.reference_fallback!r}")
         model, history, fallback = fitting.fit_window_model(self, data, validation, series, config)
-        if fallback is not None:
-            fallback = {"window_norm": self.model_config_.window_norm, **fallback}
-            warnings.warn(fallback_message(fallback), ReferenceFallbackWarning, stacklevel=2)
         return self._adopt(model, history, fallback)
 
     # --- the prepared problem: the seams the tuner (and any custom training loop) use ----------
@@ -391,9 +383,8 @@ class Forecaster(BaseForecaster):
     # --- persistence ------------------------------------------------------------
 
     def _adopt(self, model, history, fallback=None):
-        super()._adopt(model, history)
         self.reference_fallback_ = fallback
-        return self
+        return super()._adopt(model, history)
 
     def _state(self):
         return {**self.problem_.to_state(), "history": self.history_, "reference_fallback": self.reference_fallback_}

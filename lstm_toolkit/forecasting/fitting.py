@@ -11,12 +11,14 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import warnings
 
 import numpy as np
 import pandas as pd
 
 from lstm_toolkit import distributed
 from lstm_toolkit.backend import keras
+from lstm_toolkit.errors import ConfigError, ReferenceFallbackWarning
 from lstm_toolkit.forecasting import refit
 from lstm_toolkit.forecasting.likelihoods import likelihood_for
 from lstm_toolkit.models import REFERENCE_NORMS, forecast_reference_only
@@ -40,9 +42,12 @@ def fit_window_model(estimator, data, validation, series, config):
 
     Returns:
         `(model, logs, fallback)`: the trained model, its per-epoch logs (after
-        a refit, the first run's logs follow as `selection_...`), and
-        `reference_check`'s record when the reference replaced the network (else None).
+        a refit, the first run's logs follow as `selection_...`), and, when the
+        reference replaced the network (with a `ReferenceFallbackWarning`), the
+        normalisation and `reference_check`'s record (else None).
     """
+    if not isinstance(estimator.reference_fallback, bool):
+        raise ConfigError(f"`reference_fallback` must be True or False. Received: reference_fallback={estimator.reference_fallback!r}")
     refits = refit.wanted(estimator.refit, series.n_windows("train"), series.n_windows("validation"),
                           multi_worker=distributed.is_multi_worker(estimator.distribution),
                           separate_validation=isinstance(validation, (pd.DataFrame, pd.Series, np.ndarray, dict)))
@@ -52,8 +57,12 @@ def fit_window_model(estimator, data, validation, series, config):
              and not likelihood_for(estimator.loss, estimator.quantiles).probabilistic)
     model, history, fallback = train(estimator, series, config, check_reference=check,
                                      backup_dir=os.path.join(backup_dir, "selection") if backup_dir and refits else backup_dir)
-    if not refits or fallback is not None:
+    if fallback is not None:
+        fallback = {"window_norm": estimator.model_config_.window_norm, **fallback}
+        warnings.warn(fallback_message(fallback), ReferenceFallbackWarning, stacklevel=3)  # at the caller of `fit`
         return model, history, fallback
+    if not refits:
+        return model, history, None
     epochs = refit.best_epochs(history)  # the epochs are chosen; now train on everything given to `fit`
     rates = refit.learning_rates(history, epochs) or [config.learning_rate]
     series = estimator.prepare(data, validation=0)
