@@ -118,7 +118,7 @@ def window_norm_scales(windows, targets, mode, target_channels, channels=None, s
         mode: one of `REFERENCE_NORMS` or "es" (other modes need no scales: returns None, None).
         target_channels: input channel of each target.
         channels: the normalised channels (default: all).
-        season_length: season of "seasonal" mode.
+        season_length: season of the seasonal modes (and the span of the drift).
 
     Returns:
         `(input_scale, delta_scale)` as lists of floats, one per input channel.
