@@ -93,6 +93,15 @@ def test_forecast_reference_only_makes_the_model_its_reference_forecast(members)
     assert not np.allclose(trained, reference)
 
 
+def test_forecast_reference_only_leaves_an_output_activation_it_cannot_zero():
+    model = build_model(ModelConfig(units=(4,), window_norm="last", output_activation="sigmoid"), lookback=5,
+                        n_features=1)
+    x = np.random.default_rng(2).normal(size=(3, 5, 1)).astype("float32")
+    before = model.predict(x, verbose=0)
+    assert forecast_reference_only(model) == 0  # sigmoid(0) is 0.5: zero weights would not give the reference
+    np.testing.assert_array_equal(model.predict(x, verbose=0), before)
+
+
 def test_window_norm_model_is_level_invariant_and_saves_safely(tmp_path):
     config = ModelConfig(units=(8,), window_norm="last")
     model = build_model(config, lookback=6, n_features=2, horizon=2, n_targets=1, target_channels=[1])

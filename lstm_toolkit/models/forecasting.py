@@ -6,7 +6,7 @@ import dataclasses
 
 import numpy as np
 
-from lstm_toolkit.backend import keras
+from lstm_toolkit.backend import keras, ops
 from lstm_toolkit.errors import ConfigError
 from lstm_toolkit.models import distribution
 from lstm_toolkit.models.config import (  # noqa: F401 (the examples use ModelConfig)
@@ -168,16 +168,26 @@ def forecast_reference_only(model):
     weights taken before.
 
     Returns:
-        The number of layers zeroed (0: nothing to zero).
+        The number of layers zeroed: 0 when there is nothing to zero, or when an
+        output activation is not 0 at 0 (e.g. "sigmoid"), which no weights can make
+        add nothing (then nothing is changed).
     """
-    zeroed = 0
+    layers = list(_correction_layers(model))
+    for layer in layers:
+        if layer.name == OUTPUT_LAYER and float(ops.max(ops.abs(layer.activation(ops.zeros((1,)))))) != 0.0:
+            return 0
+    for layer in layers:
+        layer.set_weights([np.zeros_like(weight) for weight in layer.get_weights()])
+    return len(layers)
+
+
+def _correction_layers(model):
+    """The output layers and highways of `model` and of the models inside it (an ensemble's members)."""
     for layer in model.layers:
         if isinstance(layer, keras.Model):
-            zeroed += forecast_reference_only(layer)
+            yield from _correction_layers(layer)
         elif layer.name in (OUTPUT_LAYER, HIGHWAY_LAYER):
-            layer.set_weights([np.zeros_like(weight) for weight in layer.get_weights()])
-            zeroed += 1
-    return zeroed
+            yield layer
 
 
 def _highway(window, horizon, n_targets):
