@@ -25,7 +25,13 @@ from lstm_toolkit.data import (
     window_starts,
 )
 from lstm_toolkit.errors import ConfigError, DataError
-from lstm_toolkit.models import SEASONAL_NORMS, WindowDenormalization, WindowNormalization, reference_forecast
+from lstm_toolkit.models import (
+    SEASONAL_NORMS,
+    WindowDenormalization,
+    WindowNormalization,
+    reference_fits,
+    reference_forecast,
+)
 
 
 def collect(dataset):
@@ -387,6 +393,15 @@ def test_reference_forecasts_extend_trends_and_seasons():
         np.testing.assert_allclose(np.asarray(reference_forecast(series, mode, 5, 4))[0, :, 0], expected)
     with pytest.raises(ConfigError, match="seasonal_drift.*longer than one season"):
         reference_forecast(season[:, :4], "seasonal_drift", 2, 4)
+
+
+@pytest.mark.parametrize("mode, lookback, fix", [("seasonal", 3, "window_norm='last'"),
+                                                 ("seasonal_drift", 4, "window_norm='seasonal'"),
+                                                 ("drift", 1, "window_norm='last'")])
+def test_a_window_too_short_for_its_reference_says_what_to_change(mode, lookback, fix):
+    assert not reference_fits(mode, lookback, 4) and reference_fits(mode, 8, 4)
+    with pytest.raises(ConfigError, match=rf"window_norm='{mode}' needs .*lookback={lookback}.*Raise the lookback or use {fix}"):
+        WindowNormalization(mode, horizon=2, season_length=4)(np.zeros((1, lookback, 1), "float32"))
 
 
 def test_window_normalisation_makes_level_shifts_invisible():

@@ -49,12 +49,12 @@ def cmd_demo(args):
 
 def forecaster_name(forecaster):
     """What a fitted Forecaster forecasts with: the LSTM, or the reference forecast it kept (`reference_fallback_`)."""
-    from lstm_toolkit.forecasting.fitting import REFERENCES
+    from lstm_toolkit.models import REFERENCE_FORECASTS
 
     record = forecaster.reference_fallback_
     if record is None:
         return "The LSTM"
-    return f"The reference forecast ({REFERENCES[record['window_norm']]}), kept because the LSTM did worse on validation,"
+    return f"The reference forecast ({REFERENCE_FORECASTS[record['window_norm']]}), kept because the LSTM did worse on validation,"
 
 
 def problem_args(args, time_col):

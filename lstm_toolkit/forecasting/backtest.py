@@ -251,8 +251,6 @@ def training_reference_errors(series, lookback, horizon, season_length, modes, m
     """
     targets = series.targets[: series.bounds["train"][1]]
     origins = np.arange(lookback - 1, len(targets) - horizon)
-    if not len(origins):
-        raise DataError(f"The training part ({len(targets)} rows) is shorter than lookback + horizon.")
     origins = origins[:: max(1, len(origins) // max_origins)]
     windows = targets[origins[:, None] + np.arange(1 - lookback, 1)[None, :]]
     actual = targets[origins[:, None] + np.arange(1, horizon + 1)[None, :]]

@@ -17,8 +17,10 @@ from lstm_toolkit.errors import ConfigError
 from lstm_toolkit.forecasting import backtest
 from lstm_toolkit.models import (
     REFERENCE_NORMS,
+    SEASONAL_NORMS,
     SEGMENT_FROM_LOOKBACK,
     check_streamable,
+    reference_fits,
     resolve_segment_length,
     window_norm_scales,
 )
@@ -61,8 +63,8 @@ def auto_window_norm(series, lookback, horizon, season):
     naive plus the last season's change ("seasonal_drift"); see
     `models.reference_forecast`. On a tie the first of them wins.
     """
-    fits = {"last": True, "drift": lookback >= 2, "seasonal": 1 < season <= lookback, "seasonal_drift": 1 < season < lookback}
-    modes = [mode for mode in REFERENCE_NORMS if fits[mode]]
+    modes = [mode for mode in REFERENCE_NORMS  # a season of 1 would make the seasonal ones naive again
+             if reference_fits(mode, lookback, season) and (season > 1 or mode not in SEASONAL_NORMS)]
     members = series.members.values() if isinstance(series, SeriesCollection) else [series]
     errors = [backtest.training_reference_errors(m, lookback, horizon, season, modes) for m in members]
     return min(modes, key=lambda mode: np.mean([e[mode] for e in errors]))

@@ -21,7 +21,7 @@ from lstm_toolkit.backend import keras
 from lstm_toolkit.errors import ConfigError, ReferenceFallbackWarning
 from lstm_toolkit.forecasting import refit
 from lstm_toolkit.forecasting.likelihoods import likelihood_for
-from lstm_toolkit.models import REFERENCE_NORMS, forecast_reference_only
+from lstm_toolkit.models import REFERENCE_FORECASTS, REFERENCE_NORMS, forecast_reference_only
 from lstm_toolkit.models.ensemble import member_targets, members_model
 from lstm_toolkit.training import fit, replay_callbacks
 
@@ -97,19 +97,11 @@ def reference_check(model, trainable, validation_data, history):
     return None
 
 
-REFERENCES = {
-    "last": "the last value (naive)",
-    "drift": "the last value plus the recent drift",
-    "seasonal": "the value one season earlier (seasonal naive)",
-    "seasonal_drift": "the value one season earlier plus the last season's change",
-}
-
-
 def fallback_message(record):
     """The warning for a fit whose reference forecast replaced the network (`reference_check`'s record + window_norm)."""
     return (
         f"On the validation part the trained network did worse than the forecast it corrects, "
-        f"{REFERENCES[record['window_norm']]} (window_norm={record['window_norm']!r}): validation loss "
+        f"{REFERENCE_FORECASTS[record['window_norm']]} (window_norm={record['window_norm']!r}): validation loss "
         f"{record['network_val_loss']:.4g} against {record['reference_val_loss']:.4g}. The Forecaster forecasts "
         "that reference alone (`reference_fallback_`). With more history, or to keep the network anyway "
         "(reference_fallback=False), fit again."

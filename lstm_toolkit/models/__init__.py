@@ -33,6 +33,7 @@ from lstm_toolkit.models.forecasting import (
     state_sizes,
 )
 from lstm_toolkit.models.normalization import (
+    REFERENCE_FORECASTS,
     REFERENCE_NORMS,
     SEASONAL_NORMS,
     WINDOW_NORMS,
@@ -41,6 +42,7 @@ from lstm_toolkit.models.normalization import (
     WindowNormalization,
     check_reference_fits,
     check_window_norm,
+    reference_fits,
     reference_forecast,
     window_norm_scales,
 )
@@ -60,6 +62,7 @@ __all__ = [
     "CELLS",
     "CLASSIFIER_ARCHITECTURES",
     "STATE_PARTS",
+    "REFERENCE_FORECASTS",
     "REFERENCE_NORMS",
     "SEASONAL_NORMS",
     "SEQUENCE_NORMS",
@@ -83,6 +86,7 @@ __all__ = [
     "dense_head",
     "forecast_reference_only",
     "recurrent_stack",
+    "reference_fits",
     "reference_forecast",
     "state_names",
     "state_sizes",

@@ -16,8 +16,15 @@ from lstm_toolkit.errors import ConfigError
 # exponentially smoothed level and seasonality, with learned smoothing coefficients (ES-RNN).
 WINDOW_NORMS = ("none", "last", "drift", "seasonal", "seasonal_drift", "mean", "es")
 # The modes whose forecasts are referenced to a simple forecast made from the window
-# (`reference_forecast`), and those among them that also see the seasonal differences.
-REFERENCE_NORMS = ("last", "drift", "seasonal", "seasonal_drift")
+# (`reference_forecast`), with what that forecast is (warnings and the CLI say it in these
+# words), and those among them that also see the seasonal differences.
+REFERENCE_FORECASTS = {
+    "last": "the last value (naive)",
+    "drift": "the last value plus the recent drift",
+    "seasonal": "the value one season earlier (seasonal naive)",
+    "seasonal_drift": "the value one season earlier plus the last season's change",
+}
+REFERENCE_NORMS = tuple(REFERENCE_FORECASTS)
 SEASONAL_NORMS = ("seasonal", "seasonal_drift")
 # The smoothing coefficients "es" starts from (learned from there): level alpha, seasonality gamma.
 ES_INITIAL = (0.3, 0.3)
@@ -39,20 +46,25 @@ def drift_span(lookback, season_length):
     return season_length if 1 < season_length < lookback else lookback - 1
 
 
+def reference_fits(mode, lookback, season_length):
+    """Whether a window of `lookback` rows holds what `mode`'s reference forecast reads (`check_reference_fits` says why not)."""
+    if mode == "seasonal":
+        return season_length <= lookback
+    if mode == "seasonal_drift":
+        return season_length < lookback
+    return mode != "drift" or lookback >= 2
+
+
 def check_reference_fits(mode, lookback, season_length):
     """Raises a ConfigError when the window is too short for `mode`'s reference forecast."""
-    if mode == "seasonal" and season_length > lookback:
-        raise ConfigError(
-            f"window_norm='seasonal' needs a lookback of at least one season: lookback={lookback}, "
-            f"season_length={season_length}. Raise the lookback or use window_norm='last'."
-        )
-    if mode == "seasonal_drift" and season_length >= lookback:
-        raise ConfigError(
-            f"window_norm='seasonal_drift' needs a lookback longer than one season: lookback={lookback}, "
-            f"season_length={season_length}. Raise the lookback or use window_norm='seasonal'."
-        )
-    if mode == "drift" and lookback < 2:
-        raise ConfigError("window_norm='drift' needs a lookback of at least 2 rows to measure a drift; use 'last'.")
+    if reference_fits(mode, lookback, season_length):
+        return
+    needs, instead = {
+        "seasonal": ("a lookback of at least one season", "Raise the lookback or use window_norm='last'."),
+        "seasonal_drift": ("a lookback longer than one season", "Raise the lookback or use window_norm='seasonal'."),
+        "drift": ("a lookback of at least 2 rows to measure a drift", "Raise the lookback or use window_norm='last'."),
+    }[mode]
+    raise ConfigError(f"window_norm={mode!r} needs {needs}: lookback={lookback}, season_length={season_length}. {instead}")
 
 
 def reference_forecast(windows, mode, horizon, season_length=1):
