@@ -35,7 +35,7 @@ class CollapsedClassifierWarning(UserWarning):
 
 
 class ReferenceFallbackWarning(UserWarning):
-    """A trained forecaster did worse on validation than its reference forecast, which it keeps instead."""
+    """A trained forecaster did not clearly beat its reference forecast on validation, and keeps the reference instead."""
 
 
 class CuDNNWarning(UserWarning):

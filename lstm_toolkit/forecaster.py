@@ -114,9 +114,9 @@ class Forecaster(BaseForecaster):
             False never.
         reference_fallback: for point forecasts with a reference window
             normalisation (naive, naive + drift, seasonal naive (+ change): the
-            "auto" choices), forecast the reference alone when the trained network
-            does worse than it on the validation part, and warn
-            (`ReferenceFallbackWarning`, `reference_fallback_`). False keeps the network.
+            "auto" choices), forecast the reference alone unless the trained network
+            beats it on the validation part by more than one standard error, and
+            warn (`ReferenceFallbackWarning`, `reference_fallback_`). False keeps the network.
         season_length: the seasonal period of the seasonal-naive baseline and
             of MASE; None infers it from the frequency (24 for hourly, ...).
         fill: None refuses NaN/inf; "ffill", "interpolate" or "zero" fill them.
@@ -146,7 +146,7 @@ class Forecaster(BaseForecaster):
         season_length_: the season used by baselines and MASE.
         history_: dict of per-epoch training logs (loss, val_loss, learning_rate, ...).
         reference_fallback_: None when the trained network forecasts; when its
-            reference replaced it (`reference_fallback`), the normalisation and both validation losses.
+            reference replaced it (`reference_fallback`), the normalisation, both validation losses and the standard error.
         fit_end_: the last timestamp (or row) of the training data.
         model_config_: the `ModelConfig` actually built ("auto" resolved, season filled in).
         norm_scales_: the input and delta scales of the window normalisation.

@@ -9,9 +9,10 @@ import lstm_toolkit
 from lstm_toolkit import Forecaster, ModelConfig
 from lstm_toolkit.cli.forecasting import forecaster_name
 from lstm_toolkit.errors import ConfigError, ReferenceFallbackWarning
-from lstm_toolkit.forecasting import refit
+from lstm_toolkit.forecasting import fitting, refit
 from lstm_toolkit.models import build_model
 from lstm_toolkit.models.ensemble import MemberMedian, members_model, n_members
+from lstm_toolkit.training import compile_model
 from lstm_toolkit.models.normalization import ES_INITIAL, WindowDenormalization, WindowNormalization, window_norm_scales
 
 TINY = ModelConfig(units=(8,))
@@ -260,7 +261,7 @@ def test_a_network_worse_than_its_reference_on_validation_gives_way_to_it(tmp_pa
         fc = small(target="y", epochs=2, learning_rate=5.0, reference_fallback=True).fit(data)  # a rate that spoils it
     record = fc.reference_fallback_
     assert record["window_norm"] == fc.model_config_.window_norm == "last"
-    assert record["reference_val_loss"] <= record["network_val_loss"]
+    assert record["network_val_loss"] - record["reference_val_loss"] >= -record["standard_error"]
     assert "val_loss" in fc.history_ and fc.scaler_.estimator_.n_samples_seen_ < len(data)  # no refit after it
     expected = np.full(6, data["y"].iloc[-1])
     np.testing.assert_allclose(fc.predict(data)["y"].to_numpy(), expected, rtol=1e-5)
@@ -289,3 +290,46 @@ def test_a_network_that_beats_its_reference_is_kept():
     fc = small(target="y", lookback=12, horizon=3, epochs=8, learning_rate=0.01, refit=False,
                reference_fallback=True).fit(data)
     assert fc.model_config_.window_norm in ("last", "drift") and fc.reference_fallback_ is None
+
+
+@pytest.mark.parametrize("members", [1, 2])
+def test_window_losses_average_to_the_keras_validation_loss(members):
+    rng = np.random.default_rng(0)
+    model = build_model(ModelConfig(units=(4,), window_norm="last", members=members), lookback=6, n_features=1, horizon=3)
+    trainable = compile_model(members_model(model), metrics=())
+    x, y = rng.normal(size=(10, 6, 1)).astype("float32"), rng.normal(size=(10, 3, 1)).astype("float32")
+    import tensorflow as tf
+
+    data = tf.data.Dataset.from_tensor_slices((x, tuple([y] * members) if members > 1 else y)).batch(4)
+    losses = fitting.window_losses(trainable, data)
+    assert losses.shape == (10, 3)
+    np.testing.assert_allclose(losses.mean(), trainable.evaluate(data, verbose=0, return_dict=True)["loss"], rtol=1e-5)
+
+
+def test_validation_margin_uses_windows_or_the_steps_of_a_single_window():
+    network = np.array([[1.0, 3.0], [2.0, 2.0], [3.0, 1.0]])
+    assert fitting.validation_margin(network, np.zeros_like(network)) == (2.0, 0.0)  # every window's mean is 2
+    one = np.array([[1.0, 3.0, 2.0]])
+    mean, error = fitting.validation_margin(one, np.zeros_like(one))
+    assert mean == 2.0 and error == pytest.approx(np.std([1.0, 3.0, 2.0], ddof=1) / np.sqrt(3))
+
+
+@pytest.mark.parametrize("advantage, kept", [(0.5, False), (1.5, True)])
+def test_the_network_is_kept_only_when_it_wins_by_more_than_one_standard_error(monkeypatch, advantage, kept):
+    # Four validation windows; the network lower than the reference by `advantage` on average, give or take 1
+    # (the standard error of the mean difference: 1.15 / 2 = 0.58).
+    reference = np.array([[1.0], [3.0], [1.0], [3.0]])
+    network = reference - advantage + np.array([[1.0], [-1.0], [1.0], [-1.0]])
+    losses = iter([network, reference])
+    monkeypatch.setattr(fitting, "window_losses", lambda trainable, data: next(losses))
+    model = build_model(ModelConfig(units=(4,), window_norm="last"), lookback=6, n_features=1, horizon=1)
+    before = [w.copy() for w in model.get_weights()]
+    record = fitting.reference_check(model, model, validation_data=None, history={"val_loss": [1.0]})
+    error = np.std([1.0, -1.0, 1.0, -1.0], ddof=1) / 2
+    if kept:
+        assert record is None
+        assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights()))  # the network's weights are back
+    else:
+        assert record == pytest.approx({"reference_val_loss": 2.0, "network_val_loss": 2.0 - advantage,
+                                        "standard_error": error})
+        assert np.abs(model.get_layer("output").get_weights()[0]).max() == 0  # the model now forecasts the reference

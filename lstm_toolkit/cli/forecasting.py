@@ -54,7 +54,7 @@ def forecaster_name(forecaster):
     record = forecaster.reference_fallback_
     if record is None:
         return "The LSTM"
-    return f"The reference forecast ({REFERENCE_FORECASTS[record['window_norm']]}), kept because the LSTM did worse on validation,"
+    return f"The reference forecast ({REFERENCE_FORECASTS[record['window_norm']]}), kept because the LSTM did not beat it on validation,"
 
 
 def problem_args(args, time_col):

@@ -30,9 +30,9 @@ def fit_window_model(estimator, data, validation, series, config):
     """Trains a window model on the prepared `series`; then, when `estimator.refit` says so, refits on all of `data`.
 
     With `estimator.reference_fallback`, a point-forecast network that does
-    worse on the validation part than its window normalisation's reference
-    forecast alone is replaced by that reference (`reference_check`), and no
-    refit follows.
+    not beat its window normalisation's reference forecast alone on the
+    validation part, by more than one standard error, is replaced by that
+    reference (`reference_check`), and no refit follows.
 
     Args:
         estimator: the Forecaster, already `prepare`d on `data`.
@@ -74,7 +74,7 @@ def fit_window_model(estimator, data, validation, series, config):
 
 
 def reference_check(model, trainable, validation_data, history):
-    """Keeps the reference forecast alone when it beats the trained network on the validation part.
+    """Keeps the reference forecast alone unless the trained network beats it on the validation part, clearly.
 
     A window model with a reference normalisation forecasts the reference
     (naive, naive + drift, seasonal naive, ...) plus a learned correction. On
@@ -82,27 +82,71 @@ def reference_check(model, trainable, validation_data, history):
     can make that correction hurt; then the output layer and the highway are
     zeroed (`models.forecast_reference_only`) and the model forecasts the reference exactly.
 
+    The rule is the one-standard-error rule (Hastie, Tibshirani and Friedman,
+    "The Elements of Statistical Learning", 7.10): the network, the more complex
+    model, is kept only when its validation loss is lower than the reference's by
+    more than one standard error of the difference (`validation_margin`).
+
     Returns:
-        None when the network is kept; else `{"reference_val_loss", "network_val_loss"}`.
+        None when the network is kept; else `{"reference_val_loss", "network_val_loss", "standard_error"}`.
     """
-    finite = [loss for loss in history["val_loss"] if np.isfinite(loss)]
-    network = min(finite) if finite else float("inf")
+    if not np.isfinite(history["val_loss"]).any():
+        network_losses = None  # the network diverged on every epoch: nothing to keep
+    else:
+        network_losses = window_losses(trainable, validation_data)  # early stopping restored the best epoch's weights
     weights = model.get_weights()
     if not forecast_reference_only(model):
         return None
-    reference = float(trainable.evaluate(validation_data, verbose=0, return_dict=True)["loss"])
-    if reference <= network:
-        return {"reference_val_loss": reference, "network_val_loss": float(network)}
+    reference_losses = window_losses(trainable, validation_data)
+    if network_losses is None:
+        return {"reference_val_loss": float(reference_losses.mean()), "network_val_loss": float("inf"), "standard_error": 0.0}
+    difference, standard_error = validation_margin(network_losses, reference_losses)
+    if not difference < -standard_error:
+        return {"reference_val_loss": float(reference_losses.mean()), "network_val_loss": float(network_losses.mean()),
+                "standard_error": standard_error}
     model.set_weights(weights)
     return None
+
+
+def window_losses(trainable, data):
+    """`(windows, horizon)`: the compiled loss of `trainable` on each window and forecast step of `data`.
+
+    Summed over the model's outputs (an ensemble's members), as Keras sums
+    them; the mean over all of it is Keras' `evaluate` loss.
+    """
+    loss = keras.losses.get(trainable.loss)
+    predictions = keras.tree.flatten(trainable.predict(data.map(lambda x, y: x), verbose=0))
+    targets = [np.concatenate(part) for part in zip(*(keras.tree.flatten(y) for _, y in data))]
+    per_step = [np.reshape(keras.ops.convert_to_numpy(loss(target, prediction)), (len(prediction), -1))
+                for target, prediction in zip(targets, predictions)]
+    return np.sum(per_step, axis=0).astype("float64")
+
+
+def validation_margin(network, reference):
+    """`(mean difference, its standard error)` of the losses `network - reference`, both `(windows, horizon)`.
+
+    The samples are the windows' mean losses; a validation part of one window
+    (a short series) has its forecast steps instead. Neighbouring windows
+    overlap and their losses are correlated, so this standard error is a lower
+    bound: the rule leans towards keeping the network.
+
+    >>> validation_margin(np.array([[1.0, 1.0], [3.0, 3.0]]), np.zeros((2, 2)))
+    (2.0, 1.0)
+    """
+    difference = network - reference
+    samples = difference.mean(axis=1) if len(difference) > 1 else difference.reshape(-1)
+    if len(samples) < 2:
+        return float(samples.mean()), 0.0
+    return float(samples.mean()), float(samples.std(ddof=1) / np.sqrt(len(samples)))
 
 
 def fallback_message(record):
     """The warning for a fit whose reference forecast replaced the network (`reference_check`'s record + window_norm)."""
     return (
-        f"On the validation part the trained network did worse than the forecast it corrects, "
-        f"{REFERENCE_FORECASTS[record['window_norm']]} (window_norm={record['window_norm']!r}): validation loss "
-        f"{record['network_val_loss']:.4g} against {record['reference_val_loss']:.4g}. The Forecaster forecasts "
+        f"On the validation part the trained network did not beat the forecast it corrects, "
+        f"{REFERENCE_FORECASTS[record['window_norm']]} (window_norm={record['window_norm']!r}), by more than one "
+        f"standard error: validation loss {record['network_val_loss']:.4g} against {record['reference_val_loss']:.4g} "
+        f"(standard error of the difference {record['standard_error']:.2g}). The Forecaster forecasts "
         "that reference alone (`reference_fallback_`). With more history, or to keep the network anyway "
         "(reference_fallback=False), fit again."
     )
