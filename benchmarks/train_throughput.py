@@ -14,7 +14,7 @@ The CPU model and the compilation the toolkit chose are printed.
 - plain Keras with `jit_compile=True`;
 - the toolkit: `training.compile_model` + `training.fit` on the lazy `tf.data`
   windows, with `TrainingConfig` defaults, and with single levers switched
-  off/on (XLA, steps per execution) to show what each brings;
+  off/on (steps per execution 1 instead of "auto"; XLA off, on) to show what each brings;
 - the toolkit's segment model (`ModelConfig(architecture="segment")`, issue 21):
   the same layers over segments of the window (SegRNN), its segment length "auto";
 - PyTorch (if installed; `pip install torch==2.13.0` from the local wheel, never a
@@ -39,11 +39,11 @@ from _common import cpu_model, machine, torch_tutorial_model  # noqa: E402
 
 import lstm_toolkit as lt  # noqa: E402
 from lstm_toolkit.data import WindowedSeries, WindowSpec  # noqa: E402
-from lstm_toolkit.training import TrainingConfig, compile_model, fit, resolve_jit_compile  # noqa: E402
+from lstm_toolkit.training import TrainingConfig, compile_model, fit, resolve_jit_compile, resolve_steps_per_execution  # noqa: E402
 
 BATCH = 32
 LOOKBACK = 60  # set by --lookback
-CASES = ("plain", "plain_xla", "default", "xla_off", "xla_on", "segment", "torch")
+CASES = ("plain", "plain_xla", "default", "spe1", "xla_off", "xla_on", "segment", "torch")
 TUTORIAL = lt.ModelConfig(units=(128, 64), dense_units=(32,), window_norm="none")
 SEGMENT = lt.ModelConfig(units=(128, 64), dense_units=(32,), window_norm="none", architecture="segment")
 
@@ -133,14 +133,17 @@ def main():
     series, x, y = data(args.rows)
     defaults = TrainingConfig()
     chosen = resolve_jit_compile(defaults.jit_compile, series.n_windows("train") * args.epochs)
+    steps = resolve_steps_per_execution(defaults.steps_per_execution, series.n_windows("train") * args.epochs)
     print(f"# Training throughput, MSFT close, lookback {LOOKBACK}, batch {BATCH}, {len(x)} windows "
           f"({machine()}, Keras {keras.__version__})\n")
     print(f"CPU: {cpu_model()}; the toolkit's default compilation here: jit_compile={defaults.jit_compile!r} -> "
-          f"{chosen!r}\n")
+          f"{chosen!r} (\"auto\": kept only if a timed probe finds it faster), "
+          f"steps_per_execution={defaults.steps_per_execution!r} -> {steps}\n")
     cases = [
         ("plain Keras model.fit (numpy windows)", lambda: plain_keras(x, y, args.epochs, jit=False)),
         ("plain Keras, jit_compile=True", lambda: plain_keras(x, y, args.epochs, jit=True)),
         (f"toolkit fit, defaults (jit_compile={defaults.jit_compile!r} -> {chosen!r})", lambda: toolkit(series, args.epochs)),
+        ("toolkit fit, steps per execution 1", lambda: toolkit(series, args.epochs, steps_per_execution=1)),
         ("toolkit fit, XLA off", lambda: toolkit(series, args.epochs, jit_compile=False)),
         ("toolkit fit, XLA on", lambda: toolkit(series, args.epochs, jit_compile=True)),
         ("toolkit fit, segment model (defaults)", lambda: toolkit(series, args.epochs, model_config=SEGMENT)),
@@ -166,6 +169,9 @@ def main():
         return speeds[names[key]] if key in names else []
 
     plain, ours, segment, torch_rates = rates("plain"), rates("default"), rates("segment"), rates("torch")
+    if rates("spe1") and ours:
+        print(f"\nToolkit default / the same with steps per execution 1, median of per-round ratios: "
+              f"{statistics.median(o / s for o, s in zip(ours, rates('spe1'))):.2f}x")
     if plain and ours:
         ratio = statistics.median(o / p for o, p in zip(ours, plain))
         print(f"\nToolkit default / plain Keras, median of per-round ratios: {ratio:.2f}x "

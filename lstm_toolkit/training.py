@@ -30,11 +30,13 @@ class TrainingConfig:
         verbose: Keras' verbosity: "auto" or 1 shows the progress bar, 0 is quiet.
         steps_per_execution: batches run per call into the compiled graph
             (fewer round trips from Python per epoch; Keras calls the
-            callbacks' batch hooks once per call). 16: on 2 CPU cores the
-            tutorial model trains 4-10% more windows per second than with 1,
-            measured in two interleaved runs (`benchmarks/train_throughput.py`,
-            the "steps per execution 1" case), and callbacks that act per
-            epoch (all the defaults) are unaffected.
+            callbacks' batch hooks once per call). "auto" (the default):
+            `STEPS_PER_EXECUTION` for trainings of at least `XLA_MIN_WORK`
+            windows x epochs, where the tutorial model trains 4-10% more
+            windows per second than with 1 on 2 CPU cores
+            (`benchmarks/train_throughput.py`), else 1: on a small training,
+            tracing the multi-step loop costs more than it saves. The default
+            callbacks act per epoch and are unaffected.
         jit_compile: XLA compilation of the training step. "auto", where no
             GPU is visible and the training is large enough (see
             `compile_model`), times a few training steps with and without XLA
@@ -63,14 +65,17 @@ class TrainingConfig:
     min_learning_rate: float = 1e-5
     seed: int | None = None
     verbose: int | str = "auto"
-    steps_per_execution: int = 16
+    steps_per_execution: int | str = "auto"
     jit_compile: bool | str = "auto"
 
     def __post_init__(self):
         for name in ("epochs", "batch_size", "steps_per_execution"):
             value = getattr(self, name)
+            if name == "steps_per_execution" and value == "auto":
+                continue
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
+                also = " or 'auto'" if name == "steps_per_execution" else ""
+                raise ConfigError(f"`{name}` must be a positive integer{also}. Received: {name}={value!r}")
         if not self.learning_rate > 0:
             raise ConfigError(f"`learning_rate` must be positive. Received: learning_rate={self.learning_rate}")
         if self.jit_compile not in (True, False, "auto"):
@@ -87,8 +92,9 @@ class TrainingConfig:
 
 
 # "auto" skips XLA below this many training windows x epochs: compiling (a few
-# seconds on 2 cores) would take longer than it saves.
+# seconds on 2 cores) would take longer than it saves. Steps per execution likewise.
 XLA_MIN_WORK = 20_000
+STEPS_PER_EXECUTION = 16
 
 
 def compile_model(model, config=None, n_samples=None, metrics=("mae",), loss=None):
@@ -107,13 +113,14 @@ def compile_model(model, config=None, n_samples=None, metrics=("mae",), loss=Non
     1.0
     """
     config = config or TrainingConfig()
+    work = None if n_samples is None else n_samples * config.epochs
     optimizer = keras.optimizers.Adam(learning_rate=config.learning_rate, clipnorm=config.clipnorm)
     model.compile(
         optimizer=optimizer,
         loss=config.loss if loss is None else loss,
         metrics=list(metrics),
-        steps_per_execution=config.steps_per_execution,
-        jit_compile=resolve_jit_compile(config.jit_compile, None if n_samples is None else n_samples * config.epochs),
+        steps_per_execution=resolve_steps_per_execution(config.steps_per_execution, work),
+        jit_compile=resolve_jit_compile(config.jit_compile, work),
     )
     return model
 
@@ -134,6 +141,18 @@ def resolve_jit_compile(jit_compile, work=None):
     if tf.config.list_physical_devices("GPU"):
         return "auto"
     return work is not None and work >= XLA_MIN_WORK
+
+
+def resolve_steps_per_execution(steps_per_execution, work=None):
+    """The `steps_per_execution` to give Keras: "auto" is `STEPS_PER_EXECUTION` when `work` (training windows x
+    epochs) is known and at least `XLA_MIN_WORK`, else 1.
+
+    >>> resolve_steps_per_execution("auto", work=100), resolve_steps_per_execution("auto", work=10**6)
+    (1, 16)
+    """
+    if steps_per_execution != "auto":
+        return steps_per_execution
+    return STEPS_PER_EXECUTION if work is not None and work >= XLA_MIN_WORK else 1
 
 
 def default_callbacks(config=None, checkpoint_dir=None, monitor="val_loss"):

@@ -4,6 +4,7 @@ highway and the fallback to the reference forecast."""
 import numpy as np
 import pandas as pd
 import pytest
+import tensorflow as tf
 
 import lstm_toolkit
 from lstm_toolkit import Forecaster, ModelConfig
@@ -12,8 +13,8 @@ from lstm_toolkit.errors import ConfigError, ReferenceFallbackWarning
 from lstm_toolkit.forecasting import fitting, refit
 from lstm_toolkit.models import build_model
 from lstm_toolkit.models.ensemble import MemberMedian, members_model, n_members
-from lstm_toolkit.training import compile_model
 from lstm_toolkit.models.normalization import ES_INITIAL, WindowDenormalization, WindowNormalization, window_norm_scales
+from lstm_toolkit.training import compile_model
 
 TINY = ModelConfig(units=(8,))
 
@@ -298,8 +299,6 @@ def test_window_losses_average_to_the_keras_validation_loss(members):
     model = build_model(ModelConfig(units=(4,), window_norm="last", members=members), lookback=6, n_features=1, horizon=3)
     trainable = compile_model(members_model(model), metrics=())
     x, y = rng.normal(size=(10, 6, 1)).astype("float32"), rng.normal(size=(10, 3, 1)).astype("float32")
-    import tensorflow as tf
-
     data = tf.data.Dataset.from_tensor_slices((x, tuple([y] * members) if members > 1 else y)).batch(4)
     losses = fitting.window_losses(trainable, data)
     assert losses.shape == (10, 3)

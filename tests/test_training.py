@@ -134,6 +134,36 @@ def test_auto_xla_only_for_trainings_large_enough_to_repay_compiling():
         TrainingConfig(jit_compile="yes")
 
 
+def test_auto_steps_per_execution_for_large_trainings():
+    from lstm_toolkit.training import STEPS_PER_EXECUTION, XLA_MIN_WORK
+
+    def compiled(config, n_samples):
+        return compile_model(build_model(ModelConfig(units=(4,)), lookback=3, n_features=1), config, n_samples=n_samples)
+
+    assert TrainingConfig().steps_per_execution == "auto"
+    assert compiled(TrainingConfig(epochs=10), n_samples=XLA_MIN_WORK // 10).steps_per_execution == STEPS_PER_EXECUTION
+    assert compiled(TrainingConfig(epochs=10), n_samples=XLA_MIN_WORK // 10 - 1).steps_per_execution == 1
+    assert compiled(TrainingConfig(epochs=10), n_samples=None).steps_per_execution == 1
+    assert compiled(TrainingConfig(steps_per_execution=3), n_samples=None).steps_per_execution == 3
+    for bad in (0, "fast", True):
+        with pytest.raises(ConfigError, match="or 'auto'"):
+            TrainingConfig(steps_per_execution=bad)
+    assert TrainingConfig.from_dict(TrainingConfig().to_dict()) == TrainingConfig()
+
+
+def test_steps_per_execution_changes_no_number():
+    x, y = tiny_data(n=40)
+    weights = []
+    for steps in (1, 4):
+        keras.utils.set_random_seed(0)
+        model = tiny_model()
+        fit(model, tf.data.Dataset.from_tensor_slices((x, y)).batch(8),
+            config=TrainingConfig(epochs=2, verbose=0, seed=0, steps_per_execution=steps, jit_compile=False))
+        weights.append(model.get_weights())
+    for one, four in zip(*weights):
+        np.testing.assert_array_equal(one, four)
+
+
 def test_choose_jit_compile_keeps_the_faster_way_and_trains_nothing():
     model = compile_model(build_model(ModelConfig(units=(4,)), lookback=6, n_features=1), TrainingConfig(seed=0))
     x = np.random.default_rng(0).normal(size=(64, 6, 1)).astype("float32")

@@ -127,8 +127,9 @@ def validation_margin(network, reference):
 
     The samples are the windows' mean losses; a validation part of one window
     (a short series) has its forecast steps instead. Neighbouring windows
-    overlap and their losses are correlated, so this standard error is a lower
-    bound: the rule leans towards keeping the network.
+    overlap, and a window's steps follow each other: the samples are
+    correlated, so this standard error is if anything too small, and the
+    rule leans towards keeping the network.
 
     >>> validation_margin(np.array([[1.0, 1.0], [3.0, 3.0]]), np.zeros((2, 2)))
     (2.0, 1.0)
