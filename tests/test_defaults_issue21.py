@@ -305,12 +305,12 @@ def test_window_losses_average_to_the_keras_validation_loss(members):
     np.testing.assert_allclose(losses.mean(), trainable.evaluate(data, verbose=0, return_dict=True)["loss"], rtol=1e-5)
 
 
-def test_validation_margin_uses_windows_or_the_steps_of_a_single_window():
+def test_validation_margin_samples_the_windows_and_has_no_error_for_a_single_window():
     network = np.array([[1.0, 3.0], [2.0, 2.0], [3.0, 1.0]])
     assert fitting.validation_margin(network, np.zeros_like(network)) == (2.0, 0.0)  # every window's mean is 2
-    one = np.array([[1.0, 3.0, 2.0]])
-    mean, error = fitting.validation_margin(one, np.zeros_like(one))
-    assert mean == 2.0 and error == pytest.approx(np.std([1.0, 3.0, 2.0], ddof=1) / np.sqrt(3))
+    mean, error = fitting.validation_margin(network[:, :1], np.zeros((3, 1)))
+    assert mean == 2.0 and error == pytest.approx(np.std([1.0, 2.0, 3.0], ddof=1) / np.sqrt(3))
+    assert fitting.validation_margin(np.array([[1.0, 3.0, 2.0]]), np.zeros((1, 3))) == (2.0, 0.0)
 
 
 @pytest.mark.parametrize("advantage, kept", [(0.5, False), (1.5, True)])

@@ -125,17 +125,17 @@ def window_losses(trainable, data):
 def validation_margin(network, reference):
     """`(mean difference, its standard error)` of the losses `network - reference`, both `(windows, horizon)`.
 
-    The samples are the windows' mean losses; a validation part of one window
-    (a short series) has its forecast steps instead. Neighbouring windows
-    overlap, and a window's steps follow each other: the samples are
-    correlated, so this standard error is if anything too small, and the
-    rule leans towards keeping the network.
+    The samples are the windows' mean losses. Neighbouring windows overlap,
+    so they are correlated and this standard error is if anything too small:
+    the rule leans towards keeping the network. A validation part of one
+    window (a short series) has no replicate to estimate it from (the steps of
+    one forecast are not independent samples): its standard error is 0, and
+    the network is kept when its loss is lower.
 
     >>> validation_margin(np.array([[1.0, 1.0], [3.0, 3.0]]), np.zeros((2, 2)))
     (2.0, 1.0)
     """
-    difference = network - reference
-    samples = difference.mean(axis=1) if len(difference) > 1 else difference.reshape(-1)
+    samples = (network - reference).mean(axis=1)
     if len(samples) < 2:
         return float(samples.mean()), 0.0
     return float(samples.mean()), float(samples.std(ddof=1) / np.sqrt(len(samples)))
