@@ -115,8 +115,9 @@ def window_losses(trainable, data):
     them; the mean over all of it is Keras' `evaluate` loss.
     """
     loss = keras.losses.get(trainable.loss)
-    predictions = keras.tree.flatten(trainable.predict(data.map(lambda x, y: x), verbose=0))
-    targets = [np.concatenate(part) for part in zip(*(keras.tree.flatten(y) for _, y in data))]
+    batches = [(keras.tree.flatten(trainable(x, training=False)), keras.tree.flatten(y)) for x, y in data]
+    predictions = [np.concatenate(part) for part in zip(*(outputs for outputs, _ in batches))]
+    targets = [np.concatenate(part) for part in zip(*(y for _, y in batches))]
     per_step = [np.reshape(keras.ops.convert_to_numpy(loss(target, prediction)), (len(prediction), -1))
                 for target, prediction in zip(targets, predictions)]
     return np.sum(per_step, axis=0).astype("float64")
