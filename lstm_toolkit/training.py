@@ -32,9 +32,9 @@ class TrainingConfig:
             (fewer round trips from Python per epoch; Keras calls the
             callbacks' batch hooks once per call). "auto" (the default):
             `STEPS_PER_EXECUTION` for trainings of at least `XLA_MIN_WORK`
-            windows x epochs, where the tutorial model trains 4-10% more
-            windows per second than with 1 on 2 CPU cores
-            (`benchmarks/train_throughput.py`), else 1: on a small training,
+            windows x epochs, where the tutorial model trains 2-10% more
+            windows per second than with 1 on 2 CPU cores, the compilation
+            pinned (`benchmarks/train_throughput.py`), else 1: on a small training,
             tracing the multi-step loop costs more than it saves. The default
             callbacks act per epoch and are unaffected.
         jit_compile: XLA compilation of the training step. "auto", where no

@@ -73,7 +73,7 @@ def fit_window_model(estimator, data, validation, series, config):
     return model, refit.combined(history, final), None
 
 
-def reference_check(model, trainable, validation_data, history):
+def reference_check(model, trainable, validation_data):
     """Keeps the reference forecast alone unless the trained network beats it on the validation part, clearly.
 
     A window model with a reference normalisation forecasts the reference
@@ -85,27 +85,23 @@ def reference_check(model, trainable, validation_data, history):
     The rule is the one-standard-error rule (Hastie, Tibshirani and Friedman,
     "The Elements of Statistical Learning", 7.10): the network, the more complex
     model, is kept only when its validation loss is lower than the reference's by
-    more than one standard error of the difference (`validation_margin`).
+    more than one standard error of the difference (`validation_margin`). A
+    network that diverged (non-finite losses) is never kept.
 
     Returns:
         None when the network is kept; else `{"reference_val_loss", "network_val_loss", "standard_error"}`.
     """
-    if not np.isfinite(history["val_loss"]).any():
-        network_losses = None  # the network diverged on every epoch: nothing to keep
-    else:
-        network_losses = window_losses(trainable, validation_data)  # early stopping restored the best epoch's weights
+    network = window_losses(trainable, validation_data)  # early stopping restored the best epoch's weights
     weights = model.get_weights()
     if not forecast_reference_only(model):
         return None
-    reference_losses = window_losses(trainable, validation_data)
-    if network_losses is None:
-        return {"reference_val_loss": float(reference_losses.mean()), "network_val_loss": float("inf"), "standard_error": 0.0}
-    difference, standard_error = validation_margin(network_losses, reference_losses)
-    if not difference < -standard_error:
-        return {"reference_val_loss": float(reference_losses.mean()), "network_val_loss": float(network_losses.mean()),
-                "standard_error": standard_error}
-    model.set_weights(weights)
-    return None
+    reference = window_losses(trainable, validation_data)
+    difference, standard_error = validation_margin(network, reference)
+    if difference < -standard_error:  # False for NaN: a diverged network gives way
+        model.set_weights(weights)
+        return None
+    return {"reference_val_loss": float(reference.mean()), "network_val_loss": float(network.mean()),
+            "standard_error": standard_error}
 
 
 def window_losses(trainable, data):
@@ -182,5 +178,5 @@ def train(estimator, series, config, replay=None, backup_dir=None, check_referen
                   config=config, callbacks=(replay or []) + list(estimator.callbacks or []),
                   replace_callbacks=replay is not None, checkpoint_dir=estimator.checkpoint_dir, backup_dir=backup_dir)
     if check_reference and validation_data is not None and not replay:
-        return model, history.history, reference_check(model, trainable, validation_data, history.history)
+        return model, history.history, reference_check(model, trainable, validation_data)
     return model, history.history, None
