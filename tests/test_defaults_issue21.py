@@ -1,6 +1,8 @@
 """Seed ensembles in one model, refitting on all the data after choosing the epochs, the ES window normalisation, the linear
 highway and the fallback to the reference forecast."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,6 +11,7 @@ import tensorflow as tf
 import lstm_toolkit
 from lstm_toolkit import Forecaster, ModelConfig
 from lstm_toolkit.cli.forecasting import forecaster_name
+from lstm_toolkit.data import WindowedSeries
 from lstm_toolkit.errors import ConfigError, ReferenceFallbackWarning
 from lstm_toolkit.forecasting import fitting, refit
 from lstm_toolkit.models import build_model
@@ -305,12 +308,56 @@ def test_window_losses_average_to_the_keras_validation_loss(members):
     np.testing.assert_allclose(losses.mean(), trainable.evaluate(data, verbose=0, return_dict=True)["loss"], rtol=1e-5)
 
 
-def test_validation_margin_samples_the_windows_and_has_no_error_for_a_single_window():
+def test_validation_margin_of_windows_that_do_not_overlap_is_the_usual_standard_error():
     network = np.array([[1.0, 3.0], [2.0, 2.0], [3.0, 1.0]])
-    assert fitting.validation_margin(network, np.zeros_like(network)) == (2.0, 0.0)  # every window's mean is 2
-    mean, error = fitting.validation_margin(network[:, :1], np.zeros((3, 1)))
+    starts = [0, 2, 4]  # horizon 2: three windows with disjoint forecast rows
+    assert fitting.validation_margin(network, np.zeros_like(network), starts, horizon=2) == (2.0, 0.0)  # every mean is 2
+    mean, error = fitting.validation_margin(network[:, :1], np.zeros((3, 1)), starts, horizon=2)
     assert mean == 2.0 and error == pytest.approx(np.std([1.0, 2.0, 3.0], ddof=1) / np.sqrt(3))
-    assert fitting.validation_margin(np.array([[1.0, 3.0, 2.0]]), np.zeros((1, 3))) == (2.0, 0.0)
+
+
+def test_validation_margin_weights_overlapping_windows_by_the_rows_they_share():
+    rng = np.random.default_rng(0)
+    horizon, starts = 6, np.concatenate([np.arange(20), 100 + np.arange(15)])  # two series' windows, one row apart
+    samples = rng.normal(size=len(starts))
+    mean, error = fitting.validation_margin(samples[:, None], np.zeros((len(starts), 1)), starts, horizon)
+    # The same variance written out: every pair weighted by the share of its forecast rows in common.
+    shared = np.clip(1 - np.abs(starts[:, None] - starts[None, :]) / horizon, 0, None)
+    centred = samples - samples.mean()
+    assert mean == pytest.approx(samples.mean())
+    assert error == pytest.approx(np.sqrt(centred @ shared @ centred / (len(starts) * (len(starts) - 1))))
+    shuffled = rng.permutation(len(starts))  # the windows' order does not matter, their starts do
+    assert fitting.validation_margin(samples[shuffled, None], np.zeros((len(starts), 1)), starts[shuffled], horizon) \
+        == pytest.approx((mean, error))
+    # Positively correlated neighbours (a slow drift in the errors) carry less evidence than independent windows.
+    drift = np.repeat(rng.normal(size=7), 5)
+    _, independent = fitting.validation_margin(drift[:, None], np.zeros((35, 1)), np.arange(35) * horizon, horizon)
+    _, overlapping = fitting.validation_margin(drift[:, None], np.zeros((35, 1)), np.arange(35), horizon)
+    assert overlapping > 1.5 * independent
+
+
+def test_validation_margin_has_no_error_without_two_windows_of_separate_rows():
+    assert fitting.validation_margin(np.array([[1.0, 3.0, 2.0]]), np.zeros((1, 3)), [0], horizon=3) == (2.0, np.inf)
+    overlapping = np.array([[1.0], [2.0], [3.0]])
+    assert fitting.validation_margin(overlapping, np.zeros((3, 1)), [10, 11, 12], horizon=3)[1] == np.inf
+    assert np.isfinite(fitting.validation_margin(overlapping, np.zeros((3, 1)), [10, 11, 13], horizon=3)[1])
+    assert fitting.disjoint_windows([0, 1, 2, 3, 4], horizon=3) == 2 and fitting.disjoint_windows([], horizon=3) == 0
+
+
+def test_a_validation_part_of_one_window_keeps_the_reference():
+    # A short monthly series: the default validation part (10%) holds a single window; no standard error, no network.
+    data = _walk(rows=120)
+    with pytest.warns(ReferenceFallbackWarning, match="fewer than two windows with separate forecast rows"):
+        fc = small(target="y", lookback=24, horizon=12, epochs=2, reference_fallback=True).fit(data)
+    assert WindowedSeries.from_frame(data, fc.spec_, validation=0.1).n_windows("validation") == 1
+    assert fc.reference_fallback_["standard_error"] is None
+    np.testing.assert_allclose(fc.predict(data)["y"].to_numpy(), np.full(12, data["y"].iloc[-1]), rtol=1e-5)
+    # Two horizons of validation let the network compete: it may win or lose, but on a measured error.
+    fc = small(target="y", lookback=24, horizon=12, epochs=2, reference_fallback=True, validation=24)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ReferenceFallbackWarning)
+        fc.fit(data)
+    assert fc.reference_fallback_ is None or np.isfinite(fc.reference_fallback_["standard_error"])
 
 
 @pytest.mark.parametrize("advantage, kept", [(0.5, False), (1.5, True)])
@@ -323,7 +370,7 @@ def test_the_network_is_kept_only_when_it_wins_by_more_than_one_standard_error(m
     monkeypatch.setattr(fitting, "window_losses", lambda trainable, data: next(losses))
     model = build_model(ModelConfig(units=(4,), window_norm="last"), lookback=6, n_features=1, horizon=1)
     before = [w.copy() for w in model.get_weights()]
-    record = fitting.reference_check(model, model, validation_data=None)
+    record = fitting.reference_check(model, model, validation_data=None, starts=[0, 1, 2, 3], horizon=1)
     error = np.std([1.0, -1.0, 1.0, -1.0], ddof=1) / 2
     if kept:
         assert record is None
@@ -338,5 +385,5 @@ def test_a_diverged_network_gives_way_to_its_reference(monkeypatch):
     losses = iter([np.full((4, 1), np.nan), np.ones((4, 1))])  # NaN weights forecast NaN
     monkeypatch.setattr(fitting, "window_losses", lambda trainable, data: next(losses))
     model = build_model(ModelConfig(units=(4,), window_norm="last"), lookback=6, n_features=1, horizon=1)
-    record = fitting.reference_check(model, model, validation_data=None)
+    record = fitting.reference_check(model, model, validation_data=None, starts=[0, 1, 2, 3], horizon=1)
     assert record["reference_val_loss"] == 1.0 and np.isnan(record["network_val_loss"])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import math
 import os
 import warnings
 
@@ -73,7 +74,7 @@ def fit_window_model(estimator, data, validation, series, config):
     return model, refit.combined(history, final), None
 
 
-def reference_check(model, trainable, validation_data):
+def reference_check(model, trainable, validation_data, starts, horizon):
     """Keeps the reference forecast alone unless the trained network beats it on the validation part, clearly.
 
     A window model with a reference normalisation forecasts the reference
@@ -85,23 +86,30 @@ def reference_check(model, trainable, validation_data):
     The rule is the one-standard-error rule (Hastie, Tibshirani and Friedman,
     "The Elements of Statistical Learning", 7.10): the network, the more complex
     model, is kept only when its validation loss is lower than the reference's by
-    more than one standard error of the difference (`validation_margin`). A
-    network that diverged (non-finite losses) is never kept.
+    more than one standard error of the difference (`validation_margin`, which
+    counts the overlap of neighbouring windows). A validation part too short to
+    estimate that error, or a network that diverged (non-finite losses), never keeps the network.
+
+    Args:
+        model, trainable: the trained model and its compiled training form (an ensemble's members).
+        validation_data: the validation windows, in the order of `starts`.
+        starts, horizon: the windows' start rows (`series.starts("validation")`) and the forecast horizon.
 
     Returns:
-        None when the network is kept; else `{"reference_val_loss", "network_val_loss", "standard_error"}`.
+        None when the network is kept; else `{"reference_val_loss", "network_val_loss", "standard_error"}`
+        (the standard error None where it could not be estimated).
     """
     network = window_losses(trainable, validation_data)  # early stopping restored the best epoch's weights
     weights = model.get_weights()
     if not forecast_reference_only(model):
         return None
     reference = window_losses(trainable, validation_data)
-    difference, standard_error = validation_margin(network, reference)
-    if difference < -standard_error:  # False for NaN: a diverged network gives way
+    difference, standard_error = validation_margin(network, reference, starts, horizon)
+    if difference < -standard_error:  # False for NaN and for an infinite error: the network gives way
         model.set_weights(weights)
         return None
     return {"reference_val_loss": float(reference.mean()), "network_val_loss": float(network.mean()),
-            "standard_error": standard_error}
+            "standard_error": standard_error if np.isfinite(standard_error) else None}
 
 
 def window_losses(trainable, data):
@@ -119,23 +127,54 @@ def window_losses(trainable, data):
     return np.sum(per_step, axis=0).astype("float64")
 
 
-def validation_margin(network, reference):
+def validation_margin(network, reference, starts, horizon):
     """`(mean difference, its standard error)` of the losses `network - reference`, both `(windows, horizon)`.
 
-    The samples are the windows' mean losses. Neighbouring windows overlap,
-    so they are correlated and this standard error is if anything too small:
-    the rule leans towards keeping the network. A validation part of one
-    window (a short series) has no replicate to estimate it from (the steps of
-    one forecast are not independent samples): its standard error is 0, and
-    the network is kept when its loss is lower.
+    The samples are the windows' mean losses; `starts` are the windows' start
+    rows. Neighbouring windows forecast some of the same rows, so their errors
+    are correlated: each pair of windows is weighted by the share of forecast
+    rows they have in common (`1 - |start gap| / horizon`, none for windows of
+    different series, whose rows never meet). For windows one row apart this is
+    the Newey-West (Bartlett) variance with `horizon - 1` lags, the variance of
+    the Diebold-Mariano test for `horizon`-step forecasts; for windows that do
+    not overlap, the usual `std(ddof=1) / sqrt(n)`. With fewer than two windows
+    whose forecast rows are disjoint (a validation part shorter than two
+    horizons), there is nothing to estimate the error from: it is infinite,
+    and the rule keeps the reference.
 
-    >>> validation_margin(np.array([[1.0, 1.0], [3.0, 3.0]]), np.zeros((2, 2)))
+    >>> validation_margin(np.array([[1.0, 1.0], [3.0, 3.0]]), np.zeros((2, 2)), starts=[0, 2], horizon=2)
     (2.0, 1.0)
+    >>> validation_margin(np.array([[1.0, 1.0], [3.0, 3.0]]), np.zeros((2, 2)), starts=[0, 1], horizon=2)
+    (2.0, inf)
     """
     samples = (network - reference).mean(axis=1)
-    if len(samples) < 2:
-        return float(samples.mean()), 0.0
-    return float(samples.mean()), float(samples.std(ddof=1) / np.sqrt(len(samples)))
+    order = np.argsort(np.asarray(starts), kind="stable")
+    samples, starts = samples[order], np.asarray(starts, dtype="float64")[order]
+    mean = float(samples.mean())
+    if disjoint_windows(starts, horizon) < 2:
+        return mean, math.inf
+    centred = samples - mean
+    total = float(centred @ centred)
+    for lag in range(1, len(samples)):
+        shared = np.clip(1.0 - (starts[lag:] - starts[:-lag]) / horizon, 0.0, None)
+        if not shared.any():  # the starts grow with the lag: no later pair overlaps either
+            break
+        total += 2.0 * float(np.sum(shared * centred[lag:] * centred[:-lag]))
+    n = len(samples)
+    return mean, math.sqrt(max(total, 0.0) / (n * (n - 1)))
+
+
+def disjoint_windows(starts, horizon):
+    """How many of the windows starting at the sorted rows `starts` forecast rows no other of them does (greedily).
+
+    >>> disjoint_windows([0, 1, 5, 12, 13], horizon=6)
+    2
+    """
+    count, free_from = 0, -math.inf
+    for start in starts:
+        if start >= free_from:
+            count, free_from = count + 1, start + horizon
+    return count
 
 
 def fallback_message(record):
@@ -144,10 +183,17 @@ def fallback_message(record):
         f"On the validation part the trained network did not beat the forecast it corrects, "
         f"{REFERENCE_FORECASTS[record['window_norm']]} (window_norm={record['window_norm']!r}), by more than one "
         f"standard error: validation loss {record['network_val_loss']:.4g} against {record['reference_val_loss']:.4g} "
-        f"(standard error of the difference {record['standard_error']:.2g}). The Forecaster forecasts "
+        f"({_error_text(record['standard_error'])}). The Forecaster forecasts "
         "that reference alone (`reference_fallback_`). With more history, or to keep the network anyway "
         "(reference_fallback=False), fit again."
     )
+
+
+def _error_text(standard_error):
+    if standard_error is None:
+        return ("the validation part holds fewer than two windows with separate forecast rows, too few to estimate "
+                "the standard error: a validation part of at least two horizons (`validation=`) lets the network compete")
+    return f"standard error of the difference {standard_error:.2g}"
 
 
 def train(estimator, series, config, replay=None, backup_dir=None, check_reference=False):
@@ -178,5 +224,6 @@ def train(estimator, series, config, replay=None, backup_dir=None, check_referen
                   config=config, callbacks=(replay or []) + list(estimator.callbacks or []),
                   replace_callbacks=replay is not None, checkpoint_dir=estimator.checkpoint_dir, backup_dir=backup_dir)
     if check_reference and validation_data is not None and not replay:
-        return model, history.history, reference_check(model, trainable, validation_data)
+        return model, history.history, reference_check(model, trainable, validation_data, series.starts("validation"),
+                                                       series.spec.horizon)
     return model, history.history, None
