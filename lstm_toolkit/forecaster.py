@@ -112,11 +112,11 @@ class Forecaster(BaseForecaster):
             trainings (under 2,000 training windows), where the held-out end is
             a large share of the data and a second run is cheap; True always,
             False never.
-        reference_fallback: for point forecasts with a reference window
-            normalisation (naive, naive + drift, seasonal naive (+ change): the
-            "auto" choices), forecast the reference alone unless the trained network
-            beats it on the validation part by more than one standard error, and
-            warn (`ReferenceFallbackWarning`, `reference_fallback_`). False keeps the network.
+        reference_fallback: for point forecasts with a reference window normalisation
+            (naive, naive + drift, seasonal naive (+ change): the "auto" choices), forecast
+            the reference alone unless the trained network beats it on the validation part by
+            more than one standard error (a validation part under two horizons cannot show it),
+            and warn (`ReferenceFallbackWarning`, `reference_fallback_`). False keeps the network.
         season_length: the seasonal period of the seasonal-naive baseline and
             of MASE; None infers it from the frequency (24 for hourly, ...).
         fill: None refuses NaN/inf; "ffill", "interpolate" or "zero" fill them.
@@ -145,8 +145,8 @@ class Forecaster(BaseForecaster):
         freq_: the frequency string of the index (None for a row index).
         season_length_: the season used by baselines and MASE.
         history_: dict of per-epoch training logs (loss, val_loss, learning_rate, ...).
-        reference_fallback_: None when the trained network forecasts; when its
-            reference replaced it (`reference_fallback`), the normalisation, both validation losses and the standard error.
+        reference_fallback_: None when the trained network forecasts; when a reference replaced it, the one it was
+            compared with, both validation losses and the standard error (`model_config_` names the one forecast with).
         fit_end_: the last timestamp (or row) of the training data.
         model_config_: the `ModelConfig` actually built ("auto" resolved, season filled in).
         norm_scales_: the input and delta scales of the window normalisation.

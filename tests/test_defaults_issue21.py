@@ -266,7 +266,9 @@ def test_a_network_worse_than_its_reference_on_validation_gives_way_to_it(tmp_pa
     record = fc.reference_fallback_
     assert record["window_norm"] == fc.model_config_.window_norm == "last"
     assert record["network_val_loss"] - record["reference_val_loss"] >= -record["standard_error"]
-    assert "val_loss" in fc.history_ and fc.scaler_.estimator_.n_samples_seen_ < len(data)  # no refit after it
+    # No network is refit after it; the scaler and the reference are chosen again on all the data, as for a refit.
+    assert "val_loss" in fc.history_ and not any(key.startswith(refit.SELECTION_PREFIX) for key in fc.history_)
+    assert fc.scaler_.estimator_.n_samples_seen_ == len(data)
     expected = np.full(6, data["y"].iloc[-1])
     np.testing.assert_allclose(fc.predict(data)["y"].to_numpy(), expected, rtol=1e-5)
     assert forecaster_name(fc).startswith("The reference forecast (the last value (naive)), kept")  # the CLI says so
@@ -351,6 +353,10 @@ def test_a_validation_part_of_one_window_keeps_the_reference():
         fc = small(target="y", lookback=24, horizon=12, epochs=2, reference_fallback=True).fit(data)
     assert WindowedSeries.from_frame(data, fc.spec_, validation=0.1).n_windows("validation") == 1
     assert fc.reference_fallback_["standard_error"] is None
+    # Without a refit the reference keeps what the training part chose (and the scaler fit on it).
+    with pytest.warns(ReferenceFallbackWarning):
+        kept = small(target="y", lookback=24, horizon=12, epochs=2, reference_fallback=True, refit=False).fit(data)
+    assert kept.scaler_.estimator_.n_samples_seen_ == len(data) - 12
     np.testing.assert_allclose(fc.predict(data)["y"].to_numpy(), np.full(12, data["y"].iloc[-1]), rtol=1e-5)
     # Two horizons of validation let the network compete: it may win or lose, but on a measured error.
     fc = small(target="y", lookback=24, horizon=12, epochs=2, reference_fallback=True, validation=24)
@@ -379,6 +385,14 @@ def test_the_network_is_kept_only_when_it_wins_by_more_than_one_standard_error(m
         assert record == pytest.approx({"reference_val_loss": 2.0, "network_val_loss": 2.0 - advantage,
                                         "standard_error": error})
         assert np.abs(model.get_layer("output").get_weights()[0]).max() == 0  # the model now forecasts the reference
+
+
+def test_the_fallback_warning_names_a_reference_chosen_again_on_all_the_data():
+    record = {"window_norm": "last", "network_val_loss": 2.0, "reference_val_loss": 1.0, "standard_error": 0.1}
+    assert "Chosen again" not in fitting.fallback_message(record, "last")
+    message = fitting.fallback_message(record, "drift")
+    assert "the last value (naive) (window_norm='last')" in message
+    assert "Chosen again on all the data, that reference is now" in message and "window_norm='drift'" in message
 
 
 def test_a_diverged_network_gives_way_to_its_reference(monkeypatch):

@@ -51,10 +51,10 @@ def forecaster_name(forecaster):
     """What a fitted Forecaster forecasts with: the LSTM, or the reference forecast it kept (`reference_fallback_`)."""
     from lstm_toolkit.models import REFERENCE_FORECASTS
 
-    record = forecaster.reference_fallback_
-    if record is None:
+    if forecaster.reference_fallback_ is None:
         return "The LSTM"
-    return f"The reference forecast ({REFERENCE_FORECASTS[record['window_norm']]}), kept because the LSTM did not beat it on validation,"
+    return (f"The reference forecast ({REFERENCE_FORECASTS[forecaster.model_config_.window_norm]}), kept because the LSTM did "
+            "not beat it on validation,")
 
 
 def problem_args(args, time_col):

@@ -33,7 +33,9 @@ def fit_window_model(estimator, data, validation, series, config):
     With `estimator.reference_fallback`, a point-forecast network that does
     not beat its window normalisation's reference forecast alone on the
     validation part, by more than one standard error, is replaced by that
-    reference (`reference_check`), and no refit follows.
+    reference (`reference_check`), and no network is refit; where a refit was
+    due, the scaler and the "auto" reference are chosen again on all of `data`
+    (`reference_model`), as they would have been for the refit network.
 
     Args:
         estimator: the Forecaster, already `prepare`d on `data`.
@@ -59,8 +61,12 @@ def fit_window_model(estimator, data, validation, series, config):
     model, history, fallback = train(estimator, series, config, check_reference=check,
                                      backup_dir=os.path.join(backup_dir, "selection") if backup_dir and refits else backup_dir)
     if fallback is not None:
-        fallback = {"window_norm": estimator.model_config_.window_norm, **fallback}
-        warnings.warn(fallback_message(fallback), ReferenceFallbackWarning, stacklevel=3)  # at the caller of `fit`
+        fallback = {"window_norm": estimator.model_config_.window_norm, **fallback}  # the reference it was compared with
+        if refits:  # as a refit would: the reference (it trains nothing) is chosen again on all the data
+            estimator.prepare(data, validation=0)
+            model = reference_model(estimator)
+        warnings.warn(fallback_message(fallback, estimator.model_config_.window_norm), ReferenceFallbackWarning,
+                      stacklevel=3)  # at the caller of `fit`
         return model, history, fallback
     if not refits:
         return model, history, None
@@ -72,6 +78,15 @@ def fit_window_model(estimator, data, validation, series, config):
     model, final, _ = train(estimator, series, dataclasses.replace(config, epochs=epochs),
                             replay=replay_callbacks(rates, estimator.checkpoint_dir), backup_dir=backup_dir)
     return model, refit.combined(history, final), None
+
+
+def reference_model(estimator):
+    """A fresh window model of the prepared `estimator` that forecasts its window normalisation's reference alone."""
+    strategy = estimator.distribution
+    with strategy.scope() if strategy is not None else contextlib.nullcontext():
+        model = estimator.build_network()
+    forecast_reference_only(model)
+    return model
 
 
 def reference_check(model, trainable, validation_data, starts, horizon):
@@ -177,14 +192,17 @@ def disjoint_windows(starts, horizon):
     return count
 
 
-def fallback_message(record):
-    """The warning for a fit whose reference forecast replaced the network (`reference_check`'s record + window_norm)."""
+def fallback_message(record, window_norm):
+    """The warning for a fit whose reference forecast replaced the network (`reference_check`'s record + the
+    `window_norm` it was compared with), `window_norm` the reference the model forecasts with."""
+    again = "" if window_norm == record["window_norm"] else (
+        f" Chosen again on all the data, that reference is now {REFERENCE_FORECASTS[window_norm]} (window_norm={window_norm!r}).")
     return (
         f"On the validation part the trained network did not beat the forecast it corrects, "
         f"{REFERENCE_FORECASTS[record['window_norm']]} (window_norm={record['window_norm']!r}), by more than one "
         f"standard error: validation loss {record['network_val_loss']:.4g} against {record['reference_val_loss']:.4g} "
         f"({_error_text(record['standard_error'])}). The Forecaster forecasts "
-        "that reference alone (`reference_fallback_`). With more history, or to keep the network anyway "
+        f"that reference alone (`reference_fallback_`).{again} With more history, or to keep the network anyway "
         "(reference_fallback=False), fit again."
     )
 
