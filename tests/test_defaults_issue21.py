@@ -401,3 +401,4 @@ def test_a_diverged_network_gives_way_to_its_reference(monkeypatch):
     model = build_model(ModelConfig(units=(4,), window_norm="last"), lookback=6, n_features=1, horizon=1)
     record = fitting.reference_check(model, model, validation_data=None, starts=[0, 1, 2, 3], horizon=1)
     assert record["reference_val_loss"] == 1.0 and np.isnan(record["network_val_loss"])
+    assert "its training diverged" in fitting.fallback_message({"window_norm": "last", **record}, "last")

@@ -124,7 +124,7 @@ def reference_check(model, trainable, validation_data, starts, horizon):
         model.set_weights(weights)
         return None
     return {"reference_val_loss": float(reference.mean()), "network_val_loss": float(network.mean()),
-            "standard_error": standard_error if np.isfinite(standard_error) else None}
+            "standard_error": None if standard_error == math.inf else standard_error}
 
 
 def window_losses(trainable, data):
@@ -193,21 +193,28 @@ def disjoint_windows(starts, horizon):
 
 
 def fallback_message(record, window_norm):
-    """The warning for a fit whose reference forecast replaced the network (`reference_check`'s record + the
-    `window_norm` it was compared with), `window_norm` the reference the model forecasts with."""
+    """The warning for a fit whose reference forecast replaced the network.
+
+    `record` is `reference_check`'s record with the `window_norm` the network was
+    compared with; `window_norm` is the reference the model forecasts with (chosen
+    again on all the data where a refit was due).
+    """
     again = "" if window_norm == record["window_norm"] else (
         f" Chosen again on all the data, that reference is now {REFERENCE_FORECASTS[window_norm]} (window_norm={window_norm!r}).")
     return (
         f"On the validation part the trained network did not beat the forecast it corrects, "
         f"{REFERENCE_FORECASTS[record['window_norm']]} (window_norm={record['window_norm']!r}), by more than one "
         f"standard error: validation loss {record['network_val_loss']:.4g} against {record['reference_val_loss']:.4g} "
-        f"({_error_text(record['standard_error'])}). The Forecaster forecasts "
+        f"({_error_text(record)}). The Forecaster forecasts "
         f"that reference alone (`reference_fallback_`).{again} With more history, or to keep the network anyway "
         "(reference_fallback=False), fit again."
     )
 
 
-def _error_text(standard_error):
+def _error_text(record):
+    standard_error = record["standard_error"]
+    if not np.isfinite(record["network_val_loss"]):
+        return "the network's validation loss is not finite: its training diverged"
     if standard_error is None:
         return ("the validation part holds fewer than two windows with separate forecast rows, too few to estimate "
                 "the standard error: a validation part of at least two horizons (`validation=`) lets the network compete")
