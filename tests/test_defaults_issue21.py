@@ -387,6 +387,18 @@ def test_the_network_is_kept_only_when_it_wins_by_more_than_one_standard_error(m
         assert np.abs(model.get_layer("output").get_weights()[0]).max() == 0  # the model now forecasts the reference
 
 
+def test_a_global_model_falls_back_on_the_windows_of_all_its_series():
+    # Two random walks in one model: each series' validation windows count on their own (none shares rows with
+    # the other series'), and the fallback's reference is chosen again on all the data of both.
+    walks = {name: _walk().assign(y=lambda frame, k=k: frame["y"] + 10 * k) for k, name in enumerate(("a", "b"))}
+    with pytest.warns(ReferenceFallbackWarning, match="standard error of the difference"):
+        fc = small(target="y", epochs=2, learning_rate=5.0, reference_fallback=True, series_id="id").fit(walks)
+    assert fc.reference_fallback_["standard_error"] > 0
+    forecast = fc.predict(walks)
+    for name, frame in walks.items():
+        np.testing.assert_allclose(forecast.loc[forecast["id"] == name, "y"].to_numpy(), frame["y"].iloc[-1], rtol=1e-5)
+
+
 def test_the_fallback_warning_names_a_reference_chosen_again_on_all_the_data():
     record = {"window_norm": "last", "network_val_loss": 2.0, "reference_val_loss": 1.0, "standard_error": 0.1}
     assert "Chosen again" not in fitting.fallback_message(record, "last")
