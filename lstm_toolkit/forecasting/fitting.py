@@ -82,11 +82,15 @@ def fit_window_model(estimator, data, validation, series, config):
 
 def reference_model(estimator):
     """A fresh window model of the prepared `estimator` that forecasts its window normalisation's reference alone."""
-    strategy = estimator.distribution
-    with strategy.scope() if strategy is not None else contextlib.nullcontext():
+    with _scope(estimator.distribution):
         model = estimator.build_network()
     forecast_reference_only(model)
     return model
+
+
+def _scope(strategy):
+    """The distribution strategy's scope to build (and compile) a model under; none without a strategy."""
+    return strategy.scope() if strategy is not None else contextlib.nullcontext()
 
 
 def reference_check(model, trainable, validation_data, starts, horizon):
@@ -230,7 +234,7 @@ def train(estimator, series, config, replay=None, backup_dir=None, check_referen
     training (`fallback` is its record, else None).
     """
     strategy = estimator.distribution
-    with strategy.scope() if strategy is not None else contextlib.nullcontext():
+    with _scope(strategy):
         model = estimator.build_network()
         trainable = estimator.compile_network(members_model(model), config)
     k, future = len(trainable.outputs), estimator.future_channels()  # one output per ensemble member
