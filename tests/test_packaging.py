@@ -118,3 +118,30 @@ def test_tf_cpp_min_log_level_0_keeps_the_native_log(capfd, monkeypatch):
 def test_without_native_log_keeps_lines_that_only_look_alike():
     kept = "I think 00:00 is midnight\nTo enable this, pass --flag\nerror: W0000 is a code\n"
     assert without_native_log(NOISE + kept) == kept
+
+
+ONEDNN_PROBE = (
+    "import os, sys\n"
+    "if sys.argv[1] == 'tf-first':\n"
+    "    import tensorflow\n"
+    "from lstm_toolkit.backend import onednn_enabled\n"
+    "print(os.environ.get('TF_ENABLE_ONEDNN_OPTS'), onednn_enabled())\n"
+)
+
+
+def _onednn_probe(setting, order):
+    env = {key: value for key, value in os.environ.items() if key != "TF_ENABLE_ONEDNN_OPTS"}
+    if setting is not None:
+        env["TF_ENABLE_ONEDNN_OPTS"] = setting
+    result = subprocess.run([sys.executable, "-c", ONEDNN_PROBE, order], capture_output=True, text=True, cwd=ROOT, env=env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.split()
+
+
+def test_onednn_kernels_are_the_default_unless_the_user_chose():
+    # What TensorFlow does when asked for oneDNN (a build without it, e.g. on macOS, says False).
+    asked = _onednn_probe("1", "toolkit-first")
+    assert _onednn_probe(None, "toolkit-first") == ["1", asked[1]]  # the toolkit's default
+    assert _onednn_probe("0", "toolkit-first") == ["0", "False"]  # the user's word stands
+    # TensorFlow loaded first: its own choice stands, nothing is changed behind its back.
+    assert _onednn_probe(None, "tf-first")[0] == "None"
