@@ -13,6 +13,7 @@ from lstm_toolkit.errors import (
     LeakageWarning,
     NotFittedError,
     ReferenceFallbackWarning,
+    SlowKernelsWarning,
 )
 
 # TensorFlow is an extra (`[cpu]` or `[gpu]`) so that pip never installs both wheels;
@@ -86,6 +87,7 @@ __all__ = [
     "BundleError",
     "ConfigError",
     "CuDNNWarning",
+    "SlowKernelsWarning",
     "DataError",
     "Forecaster",
     "FrameForecaster",

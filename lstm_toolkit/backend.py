@@ -132,6 +132,26 @@ def onednn_enabled():
     return bool(_pywrap_util_port.IsMklEnabled())
 
 
+def onednn_advice():
+    """What to do when TensorFlow runs without oneDNN only because it was imported before the toolkit; else None.
+
+    None too where the user chose (``TF_ENABLE_ONEDNN_OPTS`` set) or the
+    kernels are on.
+
+    Example:
+
+    >>> onednn_advice() is None or "import lstm_toolkit" in onednn_advice()
+    True
+    """
+    if not TENSORFLOW_LOADED_FIRST or os.environ.get(ONEDNN_VARIABLE) is not None or onednn_enabled():
+        return None
+    return (
+        "TensorFlow was imported before lstm_toolkit, so it runs without its oneDNN kernels on this CPU: "
+        "recurrent training is about 1.8x slower (benchmarks/train_throughput.py). Import lstm_toolkit before "
+        "TensorFlow and Keras, or set TF_ENABLE_ONEDNN_OPTS=1 (or =0 to keep TensorFlow's choice and silence this)."
+    )
+
+
 def _load_tensorflow():
     if "tensorflow" not in sys.modules:
         if importlib.util.find_spec("tensorflow") is None:
@@ -149,6 +169,8 @@ def _load_tensorflow():
     return tensorflow, keras
 
 
+# A fact about this process, fixed when the toolkit loads: TensorFlow's kernels were chosen before it.
+TENSORFLOW_LOADED_FIRST = "tensorflow" in sys.modules
 tf, keras = _load_tensorflow()
 ops = keras.ops
 

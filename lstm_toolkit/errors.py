@@ -40,3 +40,7 @@ class ReferenceFallbackWarning(UserWarning):
 
 class CuDNNWarning(UserWarning):
     """A model config that cannot use the fused cuDNN kernel on GPU (shown once per call site)."""
+
+
+class SlowKernelsWarning(UserWarning):
+    """TensorFlow was loaded before the toolkit and runs its slower matrix kernels (see `backend.onednn_advice`)."""

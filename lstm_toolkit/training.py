@@ -5,9 +5,10 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
+import warnings
 
-from lstm_toolkit.backend import keras
-from lstm_toolkit.errors import ConfigError
+from lstm_toolkit.backend import keras, onednn_advice
+from lstm_toolkit.errors import ConfigError, SlowKernelsWarning
 
 
 @dataclasses.dataclass(frozen=True)
@@ -114,6 +115,9 @@ def compile_model(model, config=None, n_samples=None, metrics=("mae",), loss=Non
     """
     config = config or TrainingConfig()
     work = None if n_samples is None else n_samples * config.epochs
+    advice = onednn_advice()
+    if advice is not None and work is not None and work >= XLA_MIN_WORK:  # a training long enough to matter
+        warnings.warn(advice, SlowKernelsWarning, stacklevel=2)
     optimizer = keras.optimizers.Adam(learning_rate=config.learning_rate, clipnorm=config.clipnorm)
     model.compile(
         optimizer=optimizer,

@@ -16,8 +16,9 @@ os.environ["KERAS_HOME"] = tempfile.mkdtemp(prefix="lstm_toolkit_keras_home_")
 atexit.register(shutil.rmtree, os.environ["KERAS_HOME"], True)
 os.environ["CUDA_VISIBLE_DEVICES"] = ""
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
-# oneDNN's kernels are switched on by default only on some x86 CPUs (AVX-512 VNNI, AMX): off here,
-# every machine runs the same kernels and so the same floating-point sums.
+# TensorFlow switches oneDNN's kernels on by default only on some x86 CPUs (AVX-512 VNNI, AMX), the toolkit
+# everywhere (`lstm_toolkit.backend`, for speed): off here, so every machine runs the same kernels and so the
+# same floating-point sums (test_packaging checks the toolkit's default in processes of their own).
 os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
 
 import numpy as np  # noqa: E402

@@ -124,8 +124,15 @@ ONEDNN_PROBE = (
     "import os, sys\n"
     "if sys.argv[1] == 'tf-first':\n"
     "    import tensorflow\n"
+    "import warnings\n"
     "from lstm_toolkit.backend import onednn_enabled\n"
-    "print(os.environ.get('TF_ENABLE_ONEDNN_OPTS'), onednn_enabled())\n"
+    "from lstm_toolkit.models import ModelConfig, build_model\n"
+    "from lstm_toolkit.training import compile_model\n"
+    "with warnings.catch_warnings(record=True) as caught:\n"
+    "    warnings.simplefilter('always')\n"
+    "    compile_model(build_model(ModelConfig(units=(4,)), lookback=3, n_features=1), n_samples=10**6)\n"
+    "warned = any(w.category.__name__ == 'SlowKernelsWarning' for w in caught)\n"
+    "print(os.environ.get('TF_ENABLE_ONEDNN_OPTS'), onednn_enabled(), warned)\n"
 )
 
 
@@ -141,7 +148,9 @@ def _onednn_probe(setting, order):
 def test_onednn_kernels_are_the_default_unless_the_user_chose():
     # What TensorFlow does when asked for oneDNN (a build without it, e.g. on macOS, says False).
     asked = _onednn_probe("1", "toolkit-first")
-    assert _onednn_probe(None, "toolkit-first") == ["1", asked[1]]  # the toolkit's default
-    assert _onednn_probe("0", "toolkit-first") == ["0", "False"]  # the user's word stands
-    # TensorFlow loaded first: its own choice stands, nothing is changed behind its back.
-    assert _onednn_probe(None, "tf-first")[0] == "None"
+    assert _onednn_probe(None, "toolkit-first") == ["1", asked[1], "False"]  # the toolkit's default
+    assert _onednn_probe("0", "toolkit-first") == ["0", "False", "False"]  # the user's word stands, unwarned
+    # TensorFlow loaded first: its own choice stands, nothing is changed behind its back; a long
+    # training warns when that choice left the kernels off (TensorFlow's default on most CPUs).
+    variable, enabled, warned = _onednn_probe(None, "tf-first")
+    assert variable == "None" and warned == str(enabled == "False")
