@@ -125,11 +125,11 @@ def onednn_enabled():
     >>> isinstance(onednn_enabled(), bool)
     True
     """
-    try:  # TensorFlow's own test utilities ask the same function (`test_util.IsMklEnabled`).
-        from tensorflow.python.util import _pywrap_util_port
+    try:  # TensorFlow's own answer (loaded with TensorFlow; its tests ask the same function)
+        from tensorflow.python.framework.test_util import IsMklEnabled
     except ImportError:  # a TensorFlow without it: the variable, as TensorFlow read it
         return os.environ.get(ONEDNN_VARIABLE) == "1"
-    return bool(_pywrap_util_port.IsMklEnabled())
+    return bool(IsMklEnabled())
 
 
 def onednn_advice():
