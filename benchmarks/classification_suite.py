@@ -8,14 +8,20 @@ archive's own train/test split; nothing is tuned on a test split. For each:
 the majority-class rate, 1-NN Euclidean and 1-NN DTW (full window, squared
 frame cost) on the same cases, the archive's published 1-NN accuracies, and
 `SequenceClassifier(seed=s, verbose=0).fit(X_train, y_train)` for 3 seeds:
-accuracy per seed, log loss, fit seconds and epochs.
+accuracy per seed, log loss, fit seconds and epochs. Beside them, aeon's
+MiniRocketClassifier with the same seeds (`peers/minirocket.py`, run in aeon's
+own venv, `--peer-python`; its column is left out, with a note, when that venv
+is missing).
 
 Usage: python benchmarks/classification_suite.py [--sets vowels arrowhead ...] [--seeds 0 1 2]
            [--model '{"architecture": "stacked", "units": [64], "bidirectional": true}'] [--data DIR]
+           [--peer-python ../peers-venv/bin/python]
 """
 
 import argparse
 import json
+import subprocess
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -26,6 +32,7 @@ from _common import dtw_1nn, machine
 
 UCR = {"arrowhead": "ArrowHead", "italy_power_demand": "ItalyPowerDemand", "osuleaf": "OSULeaf"}
 # 1-NN test accuracies the UCR archive publishes for its splits (Dau et al. 2019): Euclidean, DTW.
+PEER_VENV = Path(__file__).resolve().parents[2] / "peers-venv" / "bin" / "python"
 PUBLISHED = {"arrowhead": (0.800, 0.703), "italy_power_demand": (0.955, 0.950), "osuleaf": (0.521, 0.591)}
 SETS = ("vowels", *UCR)
 
@@ -59,7 +66,24 @@ def euclidean_1nn(train, train_y, test):
     return KNeighborsClassifier(1).fit(flat[0], train_y).predict(flat[1])
 
 
-def run_set(name, data_dir, seeds, model):
+def minirocket(train, train_y, test, test_y, seeds, python):
+    """aeon's MiniRocketClassifier per seed, in the peer venv: `[{"accuracy": .., "fit_s": ..}, ...]`."""
+    length = max(len(s) for s in train + test)
+
+    def channels_first(part):  # (cases, channels, steps), each case edge-padded to the longest
+        return np.stack([np.pad(s, ((0, length - len(s)), (0, 0)), mode="edge").T for s in part]).astype("float64")
+
+    with tempfile.TemporaryDirectory() as folder:
+        split = Path(folder) / "split.npz"
+        np.savez(split, x_train=channels_first(train), y_train=np.asarray(train_y).astype(str),
+                 x_test=channels_first(test), y_test=np.asarray(test_y).astype(str))
+        script = Path(__file__).resolve().parent / "peers" / "minirocket.py"
+        return [json.loads(subprocess.run([str(python), str(script), str(split), "--seed", str(seed)], check=True,
+                                          capture_output=True, text=True).stdout.strip().splitlines()[-1])
+                for seed in seeds]
+
+
+def run_set(name, data_dir, seeds, model, peer_python=None):
     from sklearn.metrics import log_loss
 
     from lstm_toolkit.classification import SequenceClassifier
@@ -76,6 +100,12 @@ def run_set(name, data_dir, seeds, model):
           f"{min(map(len, train))}-{max(map(len, train))} steps, {train[0].shape[1]} channel(s)", flush=True)
     print(f"majority class {majority:.3f}; 1-NN Euclidean {euclidean:.3f}; 1-NN DTW {dtw:.3f} ({dtw_seconds:.0f} s)"
           + (f"; published 1-NN Euclidean {PUBLISHED[name][0]:.3f}, DTW {PUBLISHED[name][1]:.3f}" if name in PUBLISHED else ""))
+    peer = None
+    if peer_python is not None:
+        peer = minirocket(train, train_y, test, test_y, seeds, peer_python)
+        print(f"MiniRocket (aeon {peer[0]['aeon']}): " + " / ".join(f"{r['accuracy']:.3f}" for r in peer)
+              + f", fit {np.median([r['fit_s'] for r in peer]):.1f} s (median; the first call also compiles numba's kernels)",
+              flush=True)
     rows = []
     for seed in seeds:
         params = {"model": model} if model else {}
@@ -95,12 +125,17 @@ def run_set(name, data_dir, seeds, model):
         print(f"  seed {seed}: accuracy {accuracy:.3f}, log loss {loss:.3f}, fit {seconds:.0f} s, "
               f"{rows[-1]['epochs']} epochs{', COLLAPSE WARNING' if collapsed else ''}", flush=True)
     runs = pd.DataFrame(rows)
-    return {
+    summary = {
         "set": name, "majority": majority, "1-NN Euclidean": euclidean, "1-NN DTW": dtw,
         "toolkit mean": runs["accuracy"].mean(), "per seed": " / ".join(f"{a:.3f}" for a in runs["accuracy"]),
         "log loss": runs["log loss"].mean(), "fit s (max)": runs["fit s"].max(),
         "floor met": runs["accuracy"].mean() >= max(euclidean, dtw) and runs["accuracy"].min() > majority + 0.05,
     }
+    if peer is not None:
+        summary["MiniRocket mean"] = float(np.mean([r["accuracy"] for r in peer]))
+        summary["MiniRocket fit s (median)"] = float(np.median([r["fit_s"] for r in peer]))
+        summary[">= MiniRocket"] = summary["toolkit mean"] >= summary["MiniRocket mean"]
+    return summary
 
 
 def main(argv=None):
@@ -110,9 +145,14 @@ def main(argv=None):
     parser.add_argument("--model", type=json.loads, default=None, help="a ModelConfig dict instead of the default")
     parser.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "shared" / "data"),
                         help="folder of the UCR CSV files (default: ../shared/data beside the repository)")
+    parser.add_argument("--peer-python", default=str(PEER_VENV),
+                        help="the Python of a venv with aeon, for the MiniRocket column (default: ../peers-venv)")
     args = parser.parse_args(argv)
+    peer_python = args.peer_python if Path(args.peer_python).exists() else None
+    if peer_python is None:
+        print(f"(no MiniRocket column: {args.peer_python} is missing; see benchmarks/peers/minirocket.py)")
     print(f"# Classification suite ({machine()}); model: {args.model or 'SequenceClassifier() default'}")
-    summary = pd.DataFrame([run_set(name, args.data, args.seeds, args.model) for name in args.sets]).set_index("set")
+    summary = pd.DataFrame([run_set(name, args.data, args.seeds, args.model, peer_python) for name in args.sets]).set_index("set")
     print("\n## Summary (test accuracy; floor: mean >= the better 1-NN, every seed > majority + 0.05)")
     print(summary.to_string(float_format=lambda v: f"{v:.3f}"))
 
