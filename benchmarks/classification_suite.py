@@ -86,7 +86,7 @@ def minirocket(train, train_y, test, test_y, seeds, python):
 def run_set(name, data_dir, seeds, model, peer_python=None):
     from sklearn.metrics import log_loss
 
-    from lstm_toolkit.classification import SequenceClassifier
+    from lstm_toolkit.sequences.classifier import SequenceClassifier
 
     parts = load_set(name, data_dir)
     (train, train_y), (test, test_y) = parts["train"], parts["test"]

@@ -39,7 +39,7 @@ def classify(seeds):
     import keras
     from sklearn.neighbors import KNeighborsClassifier
 
-    from lstm_toolkit.classification import SequenceClassifier
+    from lstm_toolkit.sequences.classifier import SequenceClassifier
     from lstm_toolkit.data.sequences import fit_scaler, pad
 
     parts = vowels()
@@ -84,7 +84,7 @@ def label(seeds):
     from sklearn.preprocessing import StandardScaler
 
     from lstm_toolkit.datasets import speaker_turns
-    from lstm_toolkit.labelling import SequenceLabeller, segment_scores
+    from lstm_toolkit.sequences.labeller import SequenceLabeller, segment_scores
 
     X_train, Y_train = speaker_turns("train", repeats=4, seed=0)
     X_test, Y_test = speaker_turns("test", seed=1)
@@ -119,7 +119,7 @@ def label(seeds):
 
 
 def detect(seeds):
-    from lstm_toolkit.anomaly import AnomalyDetector
+    from lstm_toolkit.sequences.anomaly import AnomalyDetector
     from lstm_toolkit.datasets import load
 
     rows = []

@@ -32,7 +32,7 @@ import tensorflow as tf  # noqa: E402
 from _common import machine, torch_tutorial_model  # noqa: E402
 
 import lstm_toolkit as lt  # noqa: E402
-from lstm_toolkit.streaming import load_litert  # noqa: E402
+from lstm_toolkit.serving.streaming import load_litert  # noqa: E402
 
 LOOKBACK = 60
 TUTORIAL = lt.ModelConfig(units=(128, 64), dense_units=(32,))

@@ -31,11 +31,11 @@ from lstm_toolkit.training import TrainingConfig
 
 # The bundle kinds `load` reads, and the module of each estimator (imported only when needed).
 ESTIMATOR_MODULES = {
-    "Forecaster": "lstm_toolkit.forecaster",
+    "Forecaster": "lstm_toolkit.forecasting.forecaster",
     "FrameForecaster": "lstm_toolkit.frames",
-    "SequenceClassifier": "lstm_toolkit.classification",
-    "SequenceLabeller": "lstm_toolkit.labelling",
-    "AnomalyDetector": "lstm_toolkit.anomaly",
+    "SequenceClassifier": "lstm_toolkit.sequences.classifier",
+    "SequenceLabeller": "lstm_toolkit.sequences.labeller",
+    "AnomalyDetector": "lstm_toolkit.sequences.anomaly",
 }
 # Parameters that hold live objects: never saved, None in a loaded estimator.
 UNSAVED_PARAMS = ("callbacks", "distribution")
@@ -178,9 +178,9 @@ class Estimator:
         manifest with checksums: no pickle.
 
         After a multi-worker training only the chief writes; the other
-        workers write nothing and return None (see `lstm_toolkit.distributed`).
+        workers write nothing and return None (see `lstm_toolkit.training.distributed`).
         """
-        from lstm_toolkit import distributed
+        from lstm_toolkit.training import distributed
 
         if not distributed.is_chief(getattr(self, "distribution", None)):
             return None

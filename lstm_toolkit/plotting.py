@@ -183,7 +183,7 @@ def plot_gates(gates, sample=0, units=16):
         units: how many units (those whose hidden state varies most).
 
     Example:
-    >>> from lstm_toolkit.inspect import lstm_gates
+    >>> from lstm_toolkit.gates import lstm_gates
     >>> from lstm_toolkit.models import ModelConfig, build_model
     >>> model = build_model(ModelConfig(units=(4,), window_norm="none"), lookback=6, n_features=1)
     >>> len(plot_gates(lstm_gates(model, np.zeros((1, 6, 1)))).axes)
@@ -209,7 +209,7 @@ def plot_cell_state(gates, sample=0, units=8, ax=None):
     """The cell-state "highway" c(t) of the busiest units over time: what the layer carries forward.
 
     Example:
-    >>> from lstm_toolkit.inspect import lstm_gates
+    >>> from lstm_toolkit.gates import lstm_gates
     >>> from lstm_toolkit.models import ModelConfig, build_model
     >>> model = build_model(ModelConfig(units=(4,), window_norm="none"), lookback=6, n_features=1)
     >>> plot_cell_state(lstm_gates(model, np.zeros((1, 6, 1)))).axes[0].get_ylabel()
@@ -229,7 +229,7 @@ def plot_forget_per_unit(gates, ax=None):
     """Each unit's mean forget gate, sorted: near 1 remembers long, near 0 forgets at once.
 
     Example:
-    >>> from lstm_toolkit.inspect import lstm_gates
+    >>> from lstm_toolkit.gates import lstm_gates
     >>> from lstm_toolkit.models import ModelConfig, build_model
     >>> model = build_model(ModelConfig(units=(4,), window_norm="none"), lookback=6, n_features=1)
     >>> len(plot_forget_per_unit(lstm_gates(model, np.zeros((1, 6, 1)))).axes[0].patches)

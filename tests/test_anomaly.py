@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from lstm_toolkit import ModelConfig
-from lstm_toolkit.anomaly import (
+from lstm_toolkit.sequences.anomaly import (
     AnomalyDetector,
     anomaly_metrics,
     dominant_period,

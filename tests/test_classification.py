@@ -5,12 +5,12 @@ import pandas as pd
 import pytest
 
 from lstm_toolkit import ModelConfig
-from lstm_toolkit.classification import SequenceClassifier
+from lstm_toolkit.sequences.classifier import SequenceClassifier
 from lstm_toolkit.data.sequences import as_sequences, pad
 from lstm_toolkit.datasets import load, speaker_turns
 from lstm_toolkit.errors import BundleError, ConfigError, DataError
-from lstm_toolkit.estimators import LabelCodec
-from lstm_toolkit.labelling import SequenceLabeller, segment_scores, segments
+from lstm_toolkit.sequences.estimator import LabelCodec
+from lstm_toolkit.sequences.labeller import SequenceLabeller, segment_scores, segments
 from lstm_toolkit.models import build_sequence_classifier
 
 TINY = ModelConfig(units=(8,), bidirectional=True, window_norm="none")
@@ -247,7 +247,7 @@ def test_labeller_bundle_round_trip(tmp_path):
 def test_estimators_follow_scikit_learn_parameter_conventions():
     from sklearn.base import clone
 
-    from lstm_toolkit.anomaly import AnomalyDetector
+    from lstm_toolkit.sequences.anomaly import AnomalyDetector
 
     for estimator in (SequenceClassifier(epochs=3, seed=1), SequenceLabeller(class_weight="balanced"),
                       AnomalyDetector(method="autoencoder")):
@@ -341,8 +341,8 @@ def test_a_collapsed_classifier_warns():
 
 
 def test_auto_epochs_follow_the_number_of_cases(monkeypatch):
-    from lstm_toolkit import classification
-    from lstm_toolkit.classification import AUTO_EPOCHS, STEP_BUDGET, auto_epochs
+    from lstm_toolkit.sequences import classifier as classification
+    from lstm_toolkit.sequences.classifier import AUTO_EPOCHS, STEP_BUDGET, auto_epochs
 
     X, y = separable(n=20)
     assert auto_epochs(36, 16) == min(AUTO_EPOCHS[1], -(-STEP_BUDGET // 3))  # 3 batches of 16 per epoch

@@ -14,7 +14,8 @@ import pandas as pd
 import pytest
 
 import lstm_toolkit
-from lstm_toolkit import Forecaster, ModelConfig, distributed
+from lstm_toolkit import Forecaster, ModelConfig
+from lstm_toolkit.training import distributed
 from lstm_toolkit.backend import keras
 from lstm_toolkit.data import WindowedSeries, WindowSpec
 from lstm_toolkit.data.series import shard_of

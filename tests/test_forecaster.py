@@ -15,7 +15,7 @@ TINY = ModelConfig(units=(8,))
 
 
 def small(**kwargs):
-    # refit=False, reference_fallback=False: these tests check one trained network; tests/test_defaults_issue21.py
+    # refit=False, reference_fallback=False: these tests check one trained network; tests/test_ensembles_and_references.py
     # checks the refit and the fallback to the reference forecast
     settings = dict(lookback=48, horizon=6, target="temp", model=TINY, epochs=2, verbose=0, seed=0, refit=False,
                     reference_fallback=False)

@@ -8,7 +8,7 @@ import tensorflow as tf
 import lstm_toolkit
 from lstm_toolkit import Forecaster, ModelConfig
 from lstm_toolkit.errors import ConfigError, CuDNNWarning
-from lstm_toolkit.inspect import GateSaturationWarning, gate_summary, lstm_gates
+from lstm_toolkit.gates import GateSaturationWarning, gate_summary, lstm_gates
 from lstm_toolkit.models import PeepholeLSTM, PeepholeLSTMCell, build_model
 from lstm_toolkit.plotting import plot_cell_state, plot_forget_per_unit, plot_gates
 
@@ -123,7 +123,7 @@ def test_gate_plots_show_the_chosen_units():
 
 
 def test_seq2seq_forecaster_trains_saves_and_shows_its_attention(tmp_path):
-    from lstm_toolkit.inspect import attention_weights
+    from lstm_toolkit.gates import attention_weights
     from lstm_toolkit.plotting import plot_attention
 
     df = lstm_toolkit.datasets.load("seattle_hourly_temperature").iloc[:900]
@@ -147,11 +147,11 @@ def test_seq2seq_variants_build_and_forecast_every_step(cell, attention):
     assert model.get_layer(f"decoder_{cell}").return_sequences
     assert ("attention" in [layer.name for layer in model.layers]) == (attention != "none")
     if cell != "gru":  # the inspector opens the encoder layers, not the decoder (which starts from their state)
-        assert [layer.name for layer in lstm_toolkit.inspect.lstm_layers(model)] == [f"{cell}_1", f"{cell}_2"]
+        assert [layer.name for layer in lstm_toolkit.gates.lstm_layers(model)] == [f"{cell}_1", f"{cell}_2"]
 
 
 def test_seq2seq_refuses_what_cannot_work():
-    from lstm_toolkit.inspect import attention_weights
+    from lstm_toolkit.gates import attention_weights
 
     with pytest.raises(ConfigError, match="bidirectional"):
         ModelConfig(architecture="seq2seq", bidirectional=True)

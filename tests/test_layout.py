@@ -88,23 +88,38 @@ def test_no_import_of_keras_or_keras_tuner_private_packages(path):
     assert private == [], f"{name_of(path)} imports {private}; use the public keras / keras_tuner API."
 
 
+# The rooms, lowest first: each may import the rooms before it (and the root modules), never one after it.
+ROOMS = ("data", "models", "training", "serving", "forecasting", "sequences", "frames", "tuning", "cli")
+# At most this many modules at the root of the package: the rest live in rooms.
+MAX_ROOT_MODULES = 10
+
+
 def test_data_flows_one_way():
-    """`data` knows nothing of models and layers; `models` reads no data; nothing below imports the estimators or the CLI."""
-    upper = ("lstm_toolkit.forecaster", "lstm_toolkit.frames", "lstm_toolkit.classification", "lstm_toolkit.labelling",
-             "lstm_toolkit.anomaly", "lstm_toolkit.cli", "lstm_toolkit.tuning")
-    rules = {
-        "lstm_toolkit.data": ("lstm_toolkit.models", "lstm_toolkit.probabilistic", "lstm_toolkit.forecasting", *upper),
-        "lstm_toolkit.models": ("lstm_toolkit.data", "lstm_toolkit.forecasting", "lstm_toolkit.probabilistic", *upper),
-        "lstm_toolkit.forecasting": upper,
-    }
+    """`data` knows nothing of models and layers; `models` reads no data; no room imports a room above it."""
     broken = []
     for path in modules(PACKAGE):
         module = name_of(path)
-        for package, forbidden in rules.items():
-            if module == package or module.startswith(package + "."):
+        for depth, room in enumerate(ROOMS):
+            if module == f"lstm_toolkit.{room}" or module.startswith(f"lstm_toolkit.{room}."):
+                above = tuple(f"lstm_toolkit.{higher}" for higher in ROOMS[depth + 1:])
                 imports = imported_modules(ast.parse(path.read_text()))
-                broken += [f"{module} imports {m}" for m in sorted(imports) if m.startswith(forbidden)]
+                broken += [f"{module} imports {m}" for m in sorted(imports)
+                           if m.startswith(above) and m.split(".")[1] in ROOMS[depth + 1:]]
     assert broken == []
+
+
+def test_the_root_holds_few_modules_and_every_room_is_a_package():
+    root = sorted(p.name for p in PACKAGE.glob("*.py"))
+    assert len(root) <= MAX_ROOT_MODULES, f"{len(root)} modules at the root of lstm_toolkit: {root}; move them into rooms."
+    for room in ROOMS:
+        assert (PACKAGE / room / "__init__.py").is_file(), f"lstm_toolkit/{room} is not a package"
+
+
+def test_no_module_shadows_a_standard_library_module():
+    import sys
+
+    shadowing = [name_of(p) for p in modules(PACKAGE) if p.stem in sys.stdlib_module_names and p.stem != "__init__"]
+    assert shadowing == [], f"{shadowing} share a name with a standard-library module: rename them."
 
 
 def test_the_checks_catch_what_they_look_for(tmp_path):

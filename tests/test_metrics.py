@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from lstm_toolkit import metrics
-from lstm_toolkit.baselines import naive_forecast, seasonal_naive_forecast
+from lstm_toolkit.forecasting.baselines import naive_forecast, seasonal_naive_forecast
 from lstm_toolkit.errors import DataError
 
 

@@ -118,7 +118,8 @@ def test_window_norm_model_is_level_invariant_and_saves_safely(tmp_path):
 
 def test_moved_names_still_resolve_with_a_warning():
     import lstm_toolkit.data as data
-    from lstm_toolkit import cells, models
+    from lstm_toolkit import models
+    from lstm_toolkit.models import cells
 
     with pytest.warns(DeprecationWarning, match="moved to lstm_toolkit.models.WindowNormalization"):
         assert data.WindowNormalization is models.WindowNormalization

@@ -218,7 +218,7 @@ def test_tune_searches_a_global_model_of_many_series(tmp_path, traced_models):
 
 
 def test_tune_classifier_searches_lstm_fcn_filters_kernels_and_units(tmp_path, traced_models):
-    from lstm_toolkit.classification import SequenceClassifier
+    from lstm_toolkit.sequences.classifier import SequenceClassifier
     from lstm_toolkit.tuning import ClassifierSearchSpace, tune_classifier
 
     rng = np.random.default_rng(0)

@@ -149,7 +149,7 @@ def cmd_export(args):
 
     forecaster = lstm_toolkit.load(args.model)
     path = forecaster.export(args.out, format=args.format)
-    extra = f" and {lstm_toolkit.streaming.sidecar_path(path)}" if args.format == "litert" else ""
+    extra = f" and {lstm_toolkit.serving.streaming.sidecar_path(path)}" if args.format == "litert" else ""
     print(f"Exported {args.model} as {args.format} to {path}{extra}")
     return 0
 

@@ -9,8 +9,8 @@ from lstm_toolkit.cli.common import case_ids, positive_int, print_table, read_cs
 
 def architecture_config(architecture, per_step=False):
     """The `ModelConfig` the CLI's `--architecture` names, for a classifier or (`per_step`) a labeller."""
-    from lstm_toolkit.classification import DEFAULT_CLASSIFIER, RECURRENT_CLASSIFIER
-    from lstm_toolkit.labelling import DEFAULT_LABELLER
+    from lstm_toolkit.sequences.classifier import DEFAULT_CLASSIFIER, RECURRENT_CLASSIFIER
+    from lstm_toolkit.sequences.labeller import DEFAULT_LABELLER
 
     if architecture == "stacked":
         return DEFAULT_LABELLER if per_step else RECURRENT_CLASSIFIER
@@ -21,8 +21,8 @@ def cmd_cases(args):
     """`classify` and `label`: fit, predict or score a SequenceClassifier / SequenceLabeller on a long CSV."""
     import pandas as pd
 
-    from lstm_toolkit.classification import SequenceClassifier
-    from lstm_toolkit.labelling import SequenceLabeller
+    from lstm_toolkit.sequences.classifier import SequenceClassifier
+    from lstm_toolkit.sequences.labeller import SequenceLabeller
 
     classify = args.command == "classify"
     estimator_class = SequenceClassifier if classify else SequenceLabeller
@@ -62,7 +62,7 @@ def cmd_cases(args):
 def cmd_detect(args):
     import pandas as pd
 
-    from lstm_toolkit.anomaly import AnomalyDetector
+    from lstm_toolkit.sequences.anomaly import AnomalyDetector
     from lstm_toolkit.data.frame import check_columns
 
     frame, _ = read_csv(args.csv, time_col=False)

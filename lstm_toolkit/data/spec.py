@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from lstm_toolkit.data.calendar import CALENDAR_FEATURES, calendar_columns
+from lstm_toolkit.data.time_features import CALENDAR_FEATURES, calendar_columns
 from lstm_toolkit.errors import ConfigError
 
 

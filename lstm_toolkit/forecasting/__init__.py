@@ -1,8 +1,13 @@
-"""What the Forecaster is made of, one concern per module.
+"""The Forecaster and what it is made of, one concern per module.
 
+`forecaster` (`Forecaster`, the thin estimator that fits), `estimator`
+(`BaseForecaster`: what a fitted forecaster does whatever its network),
 `problem` (the prepared problem, `ForecastProblem`: the fitted state but the
-weights), `likelihoods` (what a `loss` means: point, quantile, Gaussian,
-Student-t), `strategies` (direct, recursive and stateful forecasting),
-`backtest` (rolling-origin backtests and their scores, written once) and
-`base` (`BaseForecaster`: what a fitted forecaster does whatever its network).
+weights), `many_series` (splitting and preparing many series), `fitting` and
+`refit` (training, the reference check, the refit on all the data),
+`likelihoods` (what a `loss` means: point, quantile, Gaussian, Student-t),
+`strategies` (direct, recursive and stateful forecasting), `backtest`
+(rolling-origin backtests and their scores, written once), `baselines`
+(naive forecasts from many origins), `probabilistic` (distributions in NumPy)
+and `choices` (what "auto" resolves to).
 """

@@ -15,8 +15,9 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from lstm_toolkit import metrics, probabilistic
-from lstm_toolkit.baselines import naive_forecast, seasonal_naive_forecast
+from lstm_toolkit import metrics
+from lstm_toolkit.forecasting import probabilistic
+from lstm_toolkit.forecasting.baselines import naive_forecast, seasonal_naive_forecast
 from lstm_toolkit.errors import ConfigError, DataError, LeakageWarning
 from lstm_toolkit.models import reference_forecast
 

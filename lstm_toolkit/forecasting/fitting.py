@@ -17,7 +17,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from lstm_toolkit import distributed
+from lstm_toolkit.training import distributed
 from lstm_toolkit.backend import keras
 from lstm_toolkit.errors import ConfigError, ReferenceFallbackWarning
 from lstm_toolkit.forecasting import refit

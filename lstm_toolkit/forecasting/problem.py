@@ -36,7 +36,6 @@ from lstm_toolkit.forecasting.choices import norm_scales, resolve_model_config
 from lstm_toolkit.models import ModelConfig
 
 STRATEGIES = ("direct", "recursive")
-# Training windows sampled to estimate the window normalisation's scales.
 
 
 def names(value):

@@ -28,7 +28,8 @@ import numbers
 import numpy as np
 import pandas as pd
 
-from lstm_toolkit import probabilistic, tbptt
+from lstm_toolkit.forecasting import probabilistic
+from lstm_toolkit.training import tbptt
 from lstm_toolkit.backend import tf
 from lstm_toolkit.data import calendar_features
 from lstm_toolkit.errors import ConfigError

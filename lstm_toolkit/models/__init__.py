@@ -22,7 +22,7 @@ from lstm_toolkit.models.config import (
 )
 from lstm_toolkit.models.ensemble import MemberMedian, ensemble_model, members_model
 from lstm_toolkit.models.fcn import build_fcn_classifier
-from lstm_toolkit.models.forecasting import (
+from lstm_toolkit.models.forecast_networks import (
     SEQUENCE_NORMS,
     LearnedQueries,
     build_model,

@@ -10,7 +10,7 @@ value, `(batch, horizon, n_targets, n_params)`:
 
 The losses that train these heads and the maths on their outputs live with
 the likelihood objects (`lstm_toolkit.forecasting.likelihoods`) and in
-`lstm_toolkit.probabilistic`; this module holds only the Keras layers.
+`lstm_toolkit.forecasting.probabilistic`; this module holds only the Keras layers.
 """
 
 from __future__ import annotations

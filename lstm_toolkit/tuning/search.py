@@ -15,7 +15,7 @@ import pandas as pd
 from lstm_toolkit import atomic
 from lstm_toolkit.backend import keras, keras_tuner
 from lstm_toolkit.errors import ConfigError
-from lstm_toolkit.forecaster import Forecaster
+from lstm_toolkit.forecasting.forecaster import Forecaster
 from lstm_toolkit.training import TrainingConfig, default_callbacks
 from lstm_toolkit.tuning.hypermodels import ClassifierHyperModel, ForecastHyperModel, FrameHyperModel
 from lstm_toolkit.tuning.space import ClassifierSearchSpace, FrameSearchSpace, SearchSpace
@@ -280,7 +280,7 @@ def tune_classifier(X, y, tuner="bayesian", max_trials=10, epochs=200, space=Non
         A `TuneResult` whose `forecaster` is the fitted `SequenceClassifier`
         holding the best trial's model, and `best_model_config` its `ModelConfig`.
     """
-    from lstm_toolkit.classification import SequenceClassifier
+    from lstm_toolkit.sequences.classifier import SequenceClassifier
 
     _check_search(tuner, max_trials)
     space = space or ClassifierSearchSpace()

@@ -17,7 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 import lstm_toolkit
-from lstm_toolkit import distributed
+from lstm_toolkit.training import distributed
 from lstm_toolkit.backend import keras
 
 

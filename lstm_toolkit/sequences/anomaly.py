@@ -29,7 +29,7 @@ from lstm_toolkit.backend import keras, tf
 from lstm_toolkit.data.frame import first_non_finite
 from lstm_toolkit.data.scaling import Scaler
 from lstm_toolkit.errors import ConfigError, DataError, LeakageWarning
-from lstm_toolkit.estimators import SequenceEstimator
+from lstm_toolkit.sequences.estimator import SequenceEstimator
 from lstm_toolkit.metrics import anomaly_metrics
 from lstm_toolkit.models import ModelConfig, build_autoencoder
 
@@ -253,7 +253,7 @@ class AnomalyDetector(SequenceEstimator):
         return smooth_scores(np.mean(errors / self.channel_scale_, axis=1), self.smooth_)
 
     def _fit_forecaster(self, values):
-        from lstm_toolkit.forecaster import Forecaster
+        from lstm_toolkit.forecasting.forecaster import Forecaster
 
         self.forecaster_ = Forecaster(
             lookback=self.lookback_,
@@ -416,7 +416,7 @@ class AnomalyDetector(SequenceEstimator):
         self.history_ = state["history"]
         self.scaler_ = Scaler.from_dict(state["scaler"])
         if self.method == "forecast":
-            from lstm_toolkit.forecaster import Forecaster
+            from lstm_toolkit.forecasting.forecaster import Forecaster
 
             payload = state["forecaster"]
             self.forecaster_ = Forecaster.from_bundle(self.model_, payload["params"], payload["state"])

@@ -13,13 +13,13 @@ import dataclasses
 
 import numpy as np
 
-from lstm_toolkit import many_series
+from lstm_toolkit.forecasting import many_series
 from lstm_toolkit.backend import keras
 from lstm_toolkit.base import load as load_any
 from lstm_toolkit.data import future_index
 from lstm_toolkit.errors import ConfigError, DataError
 from lstm_toolkit.forecasting import backtest, batched, fitting, problem, refit
-from lstm_toolkit.forecasting.base import BaseForecaster
+from lstm_toolkit.forecasting.estimator import BaseForecaster
 from lstm_toolkit.forecasting.likelihoods import likelihood_for
 from lstm_toolkit.forecasting.problem import ForecastProblem
 from lstm_toolkit.forecasting.strategies import check_sampling, strategy_for
@@ -27,8 +27,7 @@ from lstm_toolkit.models import ModelConfig
 from lstm_toolkit.models.distribution import DEFAULT_QUANTILES
 from lstm_toolkit.training import compile_model
 
-ENGINES = ("auto", "numpy", "tf")
-DEFAULT_MODEL = ModelConfig(units=(64, 64), architecture="auto", highway="auto")
+DEFAULT_FORECASTER = ModelConfig(units=(64, 64), architecture="auto", highway="auto")
 
 
 class Forecaster(BaseForecaster):
@@ -130,7 +129,7 @@ class Forecaster(BaseForecaster):
             `TF_CONFIG`) the same script trains one model on several machines:
             each worker reads its own shard of the windows, the weights stay
             identical on every worker, and only the chief writes checkpoints,
-            backups and (`save`) the bundle (see `lstm_toolkit.distributed`).
+            backups and (`save`) the bundle (see `lstm_toolkit.training.distributed`).
         backup_dir: back up the training state there after each epoch (Keras'
             `BackupAndRestore`; across workers `distributed.WorkerBackup`): a
             training killed midway and started again with the same arguments
@@ -170,7 +169,7 @@ class Forecaster(BaseForecaster):
     ['model', 'naive', 'seasonal_naive']
     """
 
-    DEFAULT_MODEL = DEFAULT_MODEL
+    DEFAULT_MODEL = DEFAULT_FORECASTER
 
     def __init__(
         self,

@@ -24,12 +24,13 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from lstm_toolkit import many_series, streaming
+from lstm_toolkit.forecasting import many_series
+from lstm_toolkit.serving import streaming
 from lstm_toolkit.base import Estimator
 from lstm_toolkit.data import WindowedSeries, as_frame
 from lstm_toolkit.errors import ConfigError, DataError
 from lstm_toolkit.forecasting import backtest, batched
-from lstm_toolkit.kernels import NumpyStepper
+from lstm_toolkit.serving.kernels import NumpyStepper
 from lstm_toolkit.models import check_streamable, state_sizes
 
 ENGINES = ("auto", "numpy", "tf")
@@ -245,7 +246,7 @@ class BaseForecaster(Estimator):
             The path written.
         """
         self._check_fitted()
-        from lstm_toolkit import export
+        from lstm_toolkit.serving import export
 
         if self.problem_.is_global:
             raise ConfigError("Export one series' view of a model of many series: fc.for_series(id).export(path).")

@@ -11,8 +11,8 @@ from lstm_toolkit import atomic, bundle
 from lstm_toolkit.backend import tf
 from lstm_toolkit.errors import BundleError, ConfigError
 from lstm_toolkit.models import state_names, state_sizes
-from lstm_toolkit.streaming import SIDECAR_SUFFIX, sidecar_path
-from lstm_toolkit.tbptt import step_function
+from lstm_toolkit.serving.streaming import SIDECAR_SUFFIX, sidecar_path
+from lstm_toolkit.training.tbptt import step_function
 
 FORMATS = ("litert", "saved_model")
 SIDECAR_FORMAT = "lstm_toolkit.litert"

@@ -66,13 +66,6 @@ def indexed_by_time(data, time_col):
     indexed = data.drop(columns=[time_col])
     indexed.index = parse_times(data, time_col)
     return indexed
-    if isinstance(data, dict):
-        return data
-    if isinstance(data, pd.DataFrame) and time_col in data.columns:
-        indexed = data.drop(columns=[time_col])
-        indexed.index = parse_times(data, time_col)
-        return indexed
-    return data
 
 
 def static_values(key, frame, static_features):

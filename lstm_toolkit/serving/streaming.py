@@ -165,7 +165,7 @@ class _Streamer:
             )
         import pandas as pd
 
-        from lstm_toolkit.data.calendar import calendar_features
+        from lstm_toolkit.data.time_features import calendar_features
 
         index = pd.DatetimeIndex([pd.Timestamp(timestamp)])
         return np.repeat(calendar_features(index, self.calendar), self._batch, axis=0)

@@ -177,7 +177,7 @@ def residual_quantiles(actual, forecast, levels):
 
 def __getattr__(name):
     if name in MOVED:
-        warnings.warn(f"lstm_toolkit.probabilistic.{name} moved to {MOVED[name]}.{name}; import it from there.",
+        warnings.warn(f"lstm_toolkit.forecasting.probabilistic.{name} moved to {MOVED[name]}.{name}; import it from there.",
                       DeprecationWarning, stacklevel=2)
         return getattr(importlib.import_module(MOVED[name]), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,7 @@
+"""Estimators of whole sequences, one module each, on the base they share.
+
+- `estimator`: `SequenceEstimator`, what they share (parameters, label encoding, training, the bundle);
+- `classifier`: `SequenceClassifier`, one label per sequence;
+- `labeller`: `SequenceLabeller`, one label per step;
+- `anomaly`: `AnomalyDetector`, per-step anomaly scores from forecast or reconstruction errors.
+"""

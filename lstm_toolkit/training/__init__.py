@@ -1,0 +1,37 @@
+"""Training: compile and fit a Keras model the toolkit's way, truncated BPTT, and training across machines.
+
+- `core`: the `TrainingConfig`, `compile_model` (Adam with `clipnorm`), the
+  default callbacks and `fit`; its public names are importable from here.
+- `tbptt`: truncated back-propagation through time for models that carry their state.
+- `distributed`: TensorFlow's multi-worker engine, and backups that survive a lost worker.
+"""
+
+from lstm_toolkit.training.core import (
+    PROBE_STEPS,
+    STEPS_PER_EXECUTION,
+    XLA_MIN_WORK,
+    TrainingConfig,
+    build_training_state,
+    choose_jit_compile,
+    compile_model,
+    default_callbacks,
+    fit,
+    replay_callbacks,
+    resolve_jit_compile,
+    resolve_steps_per_execution,
+)
+
+__all__ = [
+    "PROBE_STEPS",
+    "STEPS_PER_EXECUTION",
+    "XLA_MIN_WORK",
+    "TrainingConfig",
+    "build_training_state",
+    "choose_jit_compile",
+    "compile_model",
+    "default_callbacks",
+    "fit",
+    "replay_callbacks",
+    "resolve_jit_compile",
+    "resolve_steps_per_execution",
+]
