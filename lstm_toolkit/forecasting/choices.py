@@ -29,7 +29,7 @@ from lstm_toolkit.models import (
 NORM_SAMPLE = 4000
 
 
-def resolve_model_config(params, config, series, season):
+def resolve_model_config(settings, config, series, season):
     """Fills in the model config's data-dependent choices: season length, "auto" architecture, normalisation, segment length, highway.
 
     "auto" is the window normalisation whose reference forecast is best on the
@@ -37,20 +37,20 @@ def resolve_model_config(params, config, series, season):
     "none" when a target is not an input).
     """
     season = config.season_length or season
-    architecture = resolve_architecture(config, params["lookback"], season, params["stateful"])
+    architecture = resolve_architecture(config, settings.lookback, season, settings.stateful)
     if config.highway == "auto":  # a window model gets the linear highway; a stateful one sees one row at a time
-        config = dataclasses.replace(config, highway=not params["stateful"])
+        config = dataclasses.replace(config, highway=not settings.stateful)
     window_norm = config.window_norm
-    if params["stateful"]:
+    if settings.stateful:
         check_streamable(dataclasses.replace(config, architecture=architecture))
         if window_norm == "auto":
             window_norm = "none" if None in series.spec.target_channels else "last"
     elif window_norm == "auto":
-        window_norm = auto_window_norm(series, params["lookback"], params["horizon"], season)
+        window_norm = auto_window_norm(series, settings.lookback, settings.horizon, season)
     segment_length = config.segment_length
     if architecture == "segment":  # "auto" becomes the segment length the model is built with
-        segment_length = resolve_segment_length(params["lookback"], segment_length, season)
-    members = resolve_members(params.get("ensemble", 1), config.members, params["stateful"])
+        segment_length = resolve_segment_length(settings.lookback, segment_length, season)
+    members = resolve_members(settings.ensemble, config.members, settings.stateful)
     return dataclasses.replace(config, window_norm=window_norm, season_length=season, segment_length=segment_length,
                                members=members, architecture=architecture)
 

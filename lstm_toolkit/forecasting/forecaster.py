@@ -22,6 +22,7 @@ from lstm_toolkit.forecasting import backtest, batched, fitting, problem, refit
 from lstm_toolkit.forecasting.estimator import BaseForecaster
 from lstm_toolkit.forecasting.likelihoods import likelihood_for
 from lstm_toolkit.forecasting.problem import ForecastProblem
+from lstm_toolkit.forecasting.settings import ForecastSettings
 from lstm_toolkit.forecasting.strategies import check_sampling, strategy_for
 from lstm_toolkit.models import ModelConfig
 from lstm_toolkit.models.distribution import DEFAULT_QUANTILES
@@ -272,9 +273,9 @@ class Forecaster(BaseForecaster):
                 f"loss={self.loss!r} is not built for stateful=True yet (its sequence model has a point "
                 "head); use a window model (stateful=False) for probabilistic forecasts."
             )
-        params = self.get_params()
-        prepare = many_series.prepare if many_series.is_many(params, data) else problem.prepare
-        self.problem_, series = prepare(params, self._model_config(), data, validation)
+        settings = ForecastSettings.from_params(self.get_params())
+        prepare = many_series.prepare if settings.many(data) else problem.prepare
+        self.problem_, series = prepare(settings, self._model_config(), data, validation)
         self.model_ = None  # a new problem: an earlier model no longer fits it
         return series
 

@@ -34,11 +34,6 @@ from lstm_toolkit.errors import ConfigError, DataError
 from lstm_toolkit.forecasting.problem import context_rows, make_spec, names, problem_of
 
 
-def is_many(params, data):
-    """True when the Forecaster with `params` takes `data` as many series (a `series_id`, or a dict of frames)."""
-    return params["series_id"] is not None or isinstance(data, dict)
-
-
 def split_series(data, series_id, static_features=None):
     """`{id: frame}` (as given, timestamps not parsed) from a dict of frames or a long DataFrame with `series_id`.
 
@@ -88,34 +83,34 @@ def static_values(key, frame, static_features):
     return np.array(values)
 
 
-def prepare(params, model_config, data, validation=None):
+def prepare(settings, model_config, data, validation=None):
     """`problem.prepare` for many series: one spec, a scaler and a split per series, one `SeriesCollection`.
 
     Returns:
         `(ForecastProblem, SeriesCollection)`. Series too short for a window
         are left out with a warning and listed in the problem's `skipped_series`.
     """
-    if params["stateful"]:
+    if settings.stateful:
         raise ConfigError("A stateful model carries one series' state; fit many series with stateful=False.")
-    dim = params["series_embedding"]
+    dim = settings.series_embedding
     if isinstance(dim, bool) or not isinstance(dim, numbers.Integral) or dim < 0:
         raise ConfigError(f"`series_embedding` must be an integer >= 0 (0: none). Received: {dim!r}")
-    static_names = names(params["static_features"])
+    static_names = names(settings.static_features)
     frames, static = {}, {}
-    time_col = params["time_col"]
+    time_col = settings.time_col
     if isinstance(data, pd.DataFrame) and time_col in data.columns:  # parsed once for all series, not per series
         data, time_col = indexed_by_time(data, time_col), None
-    for key, frame in split_series(data, params["series_id"]).items():
+    for key, frame in split_series(data, settings.series_id).items():
         frame = as_frame(frame, time_col=time_col)
         if static_names:
             static[key] = static_values(key, frame, static_names)
         frames[key] = frame.drop(columns=static_names) if static_names else frame
-    validation = params["validation"] if validation is None else validation
-    spec = make_spec(params, next(iter(frames.values())))
+    validation = settings.validation if validation is None else validation
+    spec = make_spec(settings, next(iter(frames.values())))
     members, skipped = {}, {}
     for key, frame in frames.items():
         try:
-            members[key] = WindowedSeries.from_frame(frame, spec, validation=validation, scaler=params["scaler"], fill=params["fill"])
+            members[key] = WindowedSeries.from_frame(frame, spec, validation=validation, scaler=settings.scaler, fill=settings.fill)
         except DataError as error:
             skipped[key] = str(error)
     if skipped:
@@ -143,7 +138,7 @@ def prepare(params, model_config, data, validation=None):
     many = dict(scalers=scalers, fit_ends=fit_ends, skipped_series=skipped, series_codes=codes, static=standardised)
     # the context rows (series code, static features) of each series reach the model beside its windows
     collection = SeriesCollection(members, context={key: context_rows(key, codes, standardised) for key in members})
-    return problem_of(params, model_config, collection, frames[first].index, scalers[first], **many), collection
+    return problem_of(settings, model_config, collection, frames[first].index, scalers[first], **many), collection
 
 
 # --- per-series results -------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """The prepared problem: everything a Forecaster learns from the data except the weights.
 
-`prepare(params, data)` checks, splits and scales one series and returns a
+`prepare(settings, model_config, data)` checks, splits and scales one series and returns a
 frozen `ForecastProblem` (the window spec, the scaler, frequency and season,
 the resolved model config, the window normalisation's scales, where training
 ended) with the windowed training data. Many series go through
@@ -9,7 +9,7 @@ series embedding and its static features. The problem is the Forecaster's
 saved state (`to_state` / `from_state`, JSON-safe) and what the tuner and any
 custom training loop start from (`Forecaster.prepare`).
 
-`params` is the estimator's constructor arguments (`Forecaster.get_params()`);
+`settings` is the estimator's data settings (`forecasting.settings.ForecastSettings`);
 nothing here holds a Keras model.
 """
 
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 import numbers
-import types
 
 import numpy as np
 import pandas as pd
@@ -283,10 +282,9 @@ def decode_label(encoded):
 # --- preparing the problem ---------------------------------------------------------------------------
 
 
-def make_spec(params, frame):
-    """The `WindowSpec` of a Forecaster's parameters on `frame`, with the parameters' consistency checked."""
-    p = types.SimpleNamespace(**params)
-    target = p.target
+def make_spec(settings, frame):
+    """The `WindowSpec` of a Forecaster's `ForecastSettings` on `frame`, with the settings' consistency checked."""
+    target = settings.target
     if target is None:
         numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
         if len(numeric) != 1:
@@ -295,34 +293,34 @@ def make_spec(params, frame):
                 "name the column(s) to forecast with `target=`."
             )
         target = numeric[0]
-    if p.strategy not in STRATEGIES:
-        raise ConfigError(f"`strategy` must be one of {STRATEGIES}. Received: strategy={p.strategy!r}")
-    if isinstance(p.horizon, bool) or not isinstance(p.horizon, numbers.Integral) or p.horizon < 1:
-        raise ConfigError(f"`horizon` must be a positive integer. Received: horizon={p.horizon!r}")
-    features = p.features
-    future_covariates = names(p.future_covariates)
+    if settings.strategy not in STRATEGIES:
+        raise ConfigError(f"`strategy` must be one of {STRATEGIES}. Received: strategy={settings.strategy!r}")
+    if isinstance(settings.horizon, bool) or not isinstance(settings.horizon, numbers.Integral) or settings.horizon < 1:
+        raise ConfigError(f"`horizon` must be a positive integer. Received: horizon={settings.horizon!r}")
+    features = settings.features
+    future_covariates = names(settings.future_covariates)
     if future_covariates:
         targets = names(target)
         clash = [c for c in future_covariates if c in targets]
         if clash:
             raise ConfigError(f"{clash} cannot be both a target and a future covariate: a target is not known ahead.")
-        if p.strategy != "direct" or p.stateful:
+        if settings.strategy != "direct" or settings.stateful:
             raise ConfigError("future_covariates need a direct, window model (strategy='direct', stateful=False).")
         base = targets if features is None else names(features)
         features = base + [c for c in future_covariates if c not in base]
     spec = WindowSpec(
-        lookback=p.lookback,
+        lookback=settings.lookback,
         targets=target,
-        horizon=p.horizon if p.strategy == "direct" else 1,
+        horizon=settings.horizon if settings.strategy == "direct" else 1,
         features=features,
-        calendar=p.calendar,
+        calendar=settings.calendar,
     )
-    if p.stateful and p.strategy != "direct":
+    if settings.stateful and settings.strategy != "direct":
         raise ConfigError(
             "stateful=True forecasts all `horizon` steps from each step's state (direct); it "
             "cannot be combined with strategy='recursive'."
         )
-    if p.strategy == "recursive" and set(spec.input_columns) != set(spec.targets):
+    if settings.strategy == "recursive" and set(spec.input_columns) != set(spec.targets):
         raise ConfigError(
             "strategy='recursive' feeds each forecast back as the next input, so the inputs "
             f"must be exactly the targets {list(spec.targets)} (plus calendar features); "
@@ -331,42 +329,42 @@ def make_spec(params, frame):
     return spec
 
 
-def prepare(params, model_config, data, validation=None):
+def prepare(settings, model_config, data, validation=None):
     """Checks, splits and scales one series: `(ForecastProblem, WindowedSeries)`.
 
     Args:
-        params: the Forecaster's constructor arguments.
+        settings: the Forecaster's `ForecastSettings`.
         model_config: its `ModelConfig` as given ("auto" choices still open).
         data, validation: as for `Forecaster.fit`.
     """
-    frame = as_frame(data, time_col=params["time_col"])
-    if params["series_embedding"] or names(params["static_features"]):
+    frame = as_frame(data, time_col=settings.time_col)
+    if settings.series_embedding or names(settings.static_features):
         raise ConfigError("series_embedding and static_features tell many series apart; fit with `series_id=` or a dict of frames.")
-    validation = params["validation"] if validation is None else validation
+    validation = settings.validation if validation is None else validation
     if isinstance(validation, (pd.DataFrame, pd.Series, np.ndarray)):
-        extra = as_frame(validation, time_col=params["time_col"])
+        extra = as_frame(validation, time_col=settings.time_col)
         frame = as_frame(pd.concat([frame, extra]))
         validation = len(extra)
-    spec = make_spec(params, frame)
-    series = WindowedSeries.from_frame(frame, spec, validation=validation, scaler=params["scaler"], fill=params["fill"])
-    problem = problem_of(params, model_config, series, frame.index, series.scaler)
+    spec = make_spec(settings, frame)
+    series = WindowedSeries.from_frame(frame, spec, validation=validation, scaler=settings.scaler, fill=settings.fill)
+    problem = problem_of(settings, model_config, series, frame.index, series.scaler)
     return problem, series
 
 
-def problem_of(params, model_config, series, index, scaler, **many):
+def problem_of(settings, model_config, series, index, scaler, **many):
     """The `ForecastProblem` of prepared training data (`series`: one series or a `SeriesCollection`)."""
     freq = infer_frequency(index)
-    season = params["season_length"] or season_length_for(freq)
-    config = resolve_model_config(params, model_config, series, season)
+    season = settings.season_length or season_length_for(freq)
+    config = resolve_model_config(settings, model_config, series, season)
     return ForecastProblem(
         spec=series.spec,
         scaler=scaler,
         freq=freq,
         season_length=season,
         model_config=config,
-        norm_scales=norm_scales(series, config, params["stateful"]),
+        norm_scales=norm_scales(series, config, settings.stateful),
         fit_end=index[-1],
         n_train_windows=series.n_windows("train"),
-        future_covariates=tuple(names(params["future_covariates"])),
+        future_covariates=tuple(names(settings.future_covariates)),
         **many,
     )
