@@ -122,6 +122,31 @@ def test_no_module_shadows_a_standard_library_module():
     assert shadowing == [], f"{shadowing} share a name with a standard-library module: rename them."
 
 
+def class_names(path, name):
+    """`(defined, read)`: what class `name` in `path` defines or declares (methods, class names, annotations,
+    attributes it sets on self) and the attributes of self it reads."""
+    cls = next(n for n in ast.parse(path.read_text()).body if isinstance(n, ast.ClassDef) and n.name == name)
+    defined, read = set(), set()
+    for node in cls.body:
+        if isinstance(node, ast.AnnAssign):
+            defined.add(node.target.id)
+        elif isinstance(node, ast.Assign):
+            defined.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    for node in ast.walk(cls):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            defined.add(node.name)
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self":
+            (defined if isinstance(node.ctx, ast.Store) else read).add(node.attr)
+    return defined, read
+
+
+def test_the_forecaster_base_reads_only_what_it_defines_or_declares():
+    """`BaseForecaster` declares the parameters it reads of its subclass instead of reaching for them unannounced."""
+    base_defined, _ = class_names(PACKAGE / "base.py", "Estimator")
+    defined, read = class_names(PACKAGE / "forecasting" / "estimator.py", "BaseForecaster")
+    assert sorted(read - defined - base_defined) == []
+
+
 def test_the_checks_catch_what_they_look_for(tmp_path):
     """The scanners above find a private reach and a private import when there is one."""
     sample = tmp_path / "sample.py"

@@ -118,7 +118,7 @@ def backtest_arrays(series, start, stride, *, horizon, lookback, fit_end, season
             f"The backtest starts at {index[first]}, inside the training data (which ends at "
             f"{fit_end}): its errors are in-sample and optimistic.",
             LeakageWarning,
-            stacklevel=4,  # the caller of Forecaster.backtest / evaluate (through Forecaster._backtest_arrays)
+            stacklevel=5,  # the caller of Forecaster.backtest / evaluate (through _backtests and _backtest_arrays)
         )
     future_rows = origins[:, None] + np.arange(1, horizon + 1)[None, :]
     future_times = np.asarray(index)[future_rows]

@@ -5,7 +5,7 @@ context (series code, static features), but the network is shared, so the
 windows of every series can go through it together. `forecast_requests`
 takes one request per series (its one-series problem, its scaled series,
 the origin rows and forecast timestamps), runs the model over all their
-windows in chunks of `strategies.BACKTEST_CHUNK` (the windows of a chunk are
+windows in chunks of the strategy's `chunk_size()` (the windows of a chunk are
 gathered when it runs, so memory grows with the rows, never with rows x
 lookback), and maps each series' forecasts back to its original units.
 The Python loop is over the series' data, never over the model.
@@ -17,7 +17,8 @@ import dataclasses
 
 import numpy as np
 
-from lstm_toolkit.forecasting.strategies import BACKTEST_CHUNK
+# Origins forecast per model call in backtests: bounds memory to chunk x lookback x features.
+BACKTEST_CHUNK = 4096
 
 
 @dataclasses.dataclass
@@ -38,15 +39,16 @@ class ForecastRequest:
     index: object = None
 
 
-def forecast_requests(strategy, runner, requests, chunk=BACKTEST_CHUNK):
+def forecast_requests(strategy, runner, requests, chunk=None):
     """Forecasts in original units (or distribution parameters) for every request: `{key: array}`.
 
     Args:
         strategy: the forecaster's strategy (`strategies.DirectStrategy` or `RecursiveStrategy`).
         runner: the compiled model (`BaseForecaster._runner()`).
         requests: `ForecastRequest`s, one per series.
-        chunk: windows per model call.
+        chunk: windows per model call (default the strategy's `chunk_size()`).
     """
+    chunk = strategy.chunk_size() if chunk is None else chunk
     counts = np.array([len(request.origins) for request in requests])
     owner = np.repeat(np.arange(len(requests)), counts)
     position = np.concatenate([np.arange(count) for count in counts]) if len(counts) else np.zeros(0, int)

@@ -42,9 +42,34 @@ def _fitted(name):
 
 
 class BaseForecaster(Estimator):
-    """Base of the window forecasters (see the module docstring)."""
+    """Base of the window forecasters (see the module docstring).
+
+    Its contract with a subclass: the constructor parameters declared below
+    (stored under their own names, as scikit-learn does), `_strategy()` and
+    `future_channels()`. Everything else it reads comes from the prepared
+    problem (`problem_`) or the trained network (`model_`).
+    """
+
+    # The subclass's constructor parameters that this base reads.
+    lookback: int
+    horizon: int
+    loss: str
+    strategy: str
+    stateful: bool
+    time_col: str | None
+    series_id: str | None
+    static_features: object
+    future_covariates: object
+    fill: object
+    # The prepared problem (`problem.ForecastProblem`), set by the subclass's `prepare` or by loading a bundle.
+    problem_: object
 
     def _strategy(self):
+        """The forecasting strategy (`strategies.DirectStrategy`, ...) of the subclass's parameters."""
+        raise NotImplementedError
+
+    def future_channels(self, model_config=None):
+        """Input channels a model also reads over the forecast steps (see `Forecaster.future_channels`)."""
         raise NotImplementedError
 
     @property
@@ -79,12 +104,6 @@ class BaseForecaster(Estimator):
             self._compiled = (self.model_, self._strategy().compile(self.model_, self.problem_))
         return self._compiled[1]
 
-    def _forecast(self, series, origins, future_times, covariates=None):
-        """Forecasts in original units (or their distribution's parameters) at each origin row of `series`."""
-        strategy = self._strategy()
-        scaled = strategy.forecast_at(self._runner(), self.problem_, series, origins, future_times, covariates)
-        return strategy.to_original(self.problem_, series, scaled)
-
     def _series(self, data, last_rows=None, problem=None):
         """`data` scaled for the model: one series, with `problem`'s scaler (default the fitted problem's)."""
         problem = self.problem_ if problem is None else problem
@@ -94,6 +113,30 @@ class BaseForecaster(Estimator):
         if last_rows is not None:
             frame = frame.iloc[-last_rows:]
         return WindowedSeries.from_frame(frame, problem.spec, scaler=problem.scaler, fill=self.fill, min_parts=())
+
+    def _parts(self, data, forecast=False):
+        """`{key: frame}` of the series in `data`: `{None: data}` for a model of one series, else `_split(data, forecast)`.
+
+        Everything after this treats one series as a collection of one; `_collect` gives back the user's form.
+        """
+        if not self.problem_.is_global:
+            return {None: data}
+        return self._split(data, forecast)
+
+    def _collect(self, results, kind="frame", by_series=False):
+        """The `{key: result}` of `_parts`' series in the form the user gets.
+
+        One series: its result. Many, by `kind`: "frame", the frames in one
+        long frame with the id column first; "table", the evaluation tables by
+        series (an index level) when `by_series`, else their mean over series;
+        "dict", the dict itself (sample paths by series).
+        """
+        if not self.problem_.is_global:
+            return results[None]
+        if kind == "table":
+            table = pd.concat(results, names=[self.series_id or "series"])
+            return table if by_series else table.groupby(level=list(range(1, table.index.nlevels)), sort=False).mean()
+        return many_series.with_id(results, self.series_id) if kind == "frame" else results
 
     def _split(self, data, forecast=False):
         """`{id: frame}` of many series; with `forecast`, the series left out of training are dropped with a warning."""
@@ -202,8 +245,7 @@ class BaseForecaster(Estimator):
         self._check_fitted()
         if engine not in ENGINES:
             raise ConfigError(f"`engine` must be one of {ENGINES}. Received: engine={engine!r}")
-        if self.problem_.is_global:
-            raise ConfigError("A model of many series streams one series at a time: fc.for_series(id).streamer().")
+        self.problem_.require_one_series("A model of many series streams one series at a time: fc.for_series(id).streamer().")
         if self.future_covariates:
             raise ConfigError(
                 "This Forecaster reads future covariates over the horizon, which a stream of past rows does "
@@ -248,8 +290,7 @@ class BaseForecaster(Estimator):
         self._check_fitted()
         from lstm_toolkit.serving import export
 
-        if self.problem_.is_global:
-            raise ConfigError("Export one series' view of a model of many series: fc.for_series(id).export(path).")
+        self.problem_.require_one_series("Export one series' view of a model of many series: fc.for_series(id).export(path).")
         return export.export(self, path, format=format)
 
     def stream_spec(self):
@@ -286,35 +327,29 @@ class BaseForecaster(Estimator):
         """
         self._check_fitted()
         form = self._strategy().output_form()
-        if self.problem_.is_global:
-            results = {key: backtest.backtest_frame(series, arrays, horizon=self.horizon, targets=self.spec_.targets,
-                                                    output_form=form)
-                       for key, (series, arrays) in self._panel_backtests(data, start, stride).items()}
-            return many_series.with_id(results, self.series_id).reset_index(drop=True)
-        series = self._series(data)
-        return backtest.backtest_frame(series, self._backtest_arrays(series, start, stride), horizon=self.horizon,
-                                       targets=self.spec_.targets, output_form=form)
+        results = {key: backtest.backtest_frame(series, arrays, horizon=self.horizon, targets=self.spec_.targets,
+                                                output_form=form)
+                   for key, (series, arrays) in self._backtests(data, start, stride).items()}
+        return self._collect(results).reset_index(drop=True)
 
-    def _backtest_arrays(self, series, start, stride, problem=None, forecast=None):
-        problem = self.problem_ if problem is None else problem
+    def _backtest_arrays(self, series, start, stride, problem, forecast):
         return backtest.backtest_arrays(
             series, start, stride, horizon=self.horizon, lookback=problem.spec.lookback, fit_end=problem.fit_end,
-            season_length=problem.season_length, targets=problem.spec.targets,
-            forecast=self._forecast if forecast is None else forecast,
+            season_length=problem.season_length, targets=problem.spec.targets, forecast=forecast,
         )
 
-    def _panel_backtests(self, data, start, stride):
-        """`{id: (series, backtest arrays)}` of a model of many series, every series' forecasts from one pass over the model."""
+    def _backtests(self, data, start, stride):
+        """`{key: (series, backtest arrays)}` of every series in `data` (`_parts`), all forecast in one pass over the model."""
         prepared, requests = {}, []
-        for key, frame in self._split(data, forecast=True).items():
-            problem = self.problem_.for_series(key)
+        for key, frame in self._parts(data, forecast=True).items():
+            problem = self.problem_.view(key)
             series = self._series(frame, problem=problem)
 
             def defer(series, origins, future_times, key=key, problem=problem):  # forecast later, with the others
                 requests.append(batched.ForecastRequest(key, problem, series, origins, future_times))
 
             prepared[key] = (series, self._backtest_arrays(series, start, stride, problem, defer))
-        forecasts = batched.forecast_requests(self._strategy(), self._runner(), requests)
+        forecasts = self._strategy().forecast_requests(self._runner(), requests)
         for key, (_, arrays) in prepared.items():
             arrays["forecast"] = forecasts[key]
         return prepared
@@ -343,15 +378,7 @@ class BaseForecaster(Estimator):
         """
         self._check_fitted()
         form = self._strategy().output_form()
-        if self.problem_.is_global:
-            tables = {key: backtest.evaluate_table(series, arrays, horizon=self.horizon, targets=self.spec_.targets,
-                                                   season_length=self.season_length_, output_form=form, by_target=by_target)
-                      for key, (series, arrays) in self._panel_backtests(data, start, stride).items()}
-            table = pd.concat(tables, names=[self.series_id or "series"])
-            if by_series:
-                return table
-            return table.groupby(level=list(range(1, table.index.nlevels)), sort=False).mean()
-        series = self._series(data)
-        return backtest.evaluate_table(series, self._backtest_arrays(series, start, stride), horizon=self.horizon,
-                                       targets=self.spec_.targets, season_length=self.season_length_,
-                                       output_form=form, by_target=by_target)
+        tables = {key: backtest.evaluate_table(series, arrays, horizon=self.horizon, targets=self.spec_.targets,
+                                               season_length=self.season_length_, output_form=form, by_target=by_target)
+                  for key, (series, arrays) in self._backtests(data, start, stride).items()}
+        return self._collect(tables, kind="table", by_series=by_series)

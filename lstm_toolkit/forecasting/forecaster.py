@@ -346,27 +346,21 @@ class Forecaster(BaseForecaster):
         """
         self._check_fitted()
         strategy = self._strategy()
-        if self.problem_.is_global:
-            futures = {} if future is None else self._split(future)
-            if num_samples is not None:
-                return {key: self.for_series(key).predict(frame, futures.get(key), num_samples, temperature, seed)
-                        for key, frame in self._split(history, forecast=True).items()}
-            requests = [self._predict_request(frame, futures.get(key), key)
-                        for key, frame in self._split(history, forecast=True).items()]
-            forecasts = batched.forecast_requests(strategy, self._runner(), requests)  # one pass for every series
-            results = {request.key: self._forecast_frame(forecasts[request.key][0], request) for request in requests}
-            return many_series.with_id(results, self.series_id)
-        request = self._predict_request(history, future)
+        futures = {} if future is None else self._parts(future)
+        requests = [self._predict_request(frame, futures.get(key), key)
+                    for key, frame in self._parts(history, forecast=True).items()]
         if num_samples is not None:
             check_sampling(strategy.likelihood, num_samples, temperature)
-            return strategy.sample(self._runner(), self.problem_, request.series, request.origins, request.future_times,
-                                   request.covariates, num_samples, temperature, seed)
-        forecast = self._forecast(request.series, request.origins, request.future_times, request.covariates)[0]
-        return self._forecast_frame(forecast, request)
+            return self._collect({request.key: strategy.sample(self._runner(), request.problem, request.series,
+                                                               request.origins, request.future_times, request.covariates,
+                                                               num_samples, temperature, seed)
+                                  for request in requests}, kind="dict")
+        forecasts = strategy.forecast_requests(self._runner(), requests)  # one pass for every series
+        return self._collect({request.key: self._forecast_frame(forecasts[request.key][0], request) for request in requests})
 
     def _predict_request(self, history, future=None, key=None):
         """What `predict` forecasts for one series (`key` of many): the origin after the last row of `history`."""
-        problem = self.problem_ if key is None else self.problem_.for_series(key)
+        problem = self.problem_.view(key)
         lookback = self.spec_.lookback
         series = self._series(history, last_rows=None if self.stateful else lookback, problem=problem)
         if len(series.index) < lookback:

@@ -181,6 +181,15 @@ class ForecastProblem:
         return dataclasses.replace(self, scaler=self.scalers[key], fit_end=self.fit_ends[key], scalers=None,
                                    fit_ends=None, series_key=key)
 
+    def view(self, key):
+        """The problem one series is forecast with: this one for a one-series problem (`key` None), else `for_series(key)`."""
+        return self if key is None and not self.is_global else self.for_series(key)
+
+    def require_one_series(self, message):
+        """Raises `ConfigError(message)` for a problem of many series: what only one series' view can do."""
+        if self.is_global:
+            raise ConfigError(message)
+
     # --- serving -------------------------------------------------------------------------------
 
     def stream_spec(self, horizon):

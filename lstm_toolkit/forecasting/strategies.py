@@ -28,7 +28,8 @@ import numbers
 import numpy as np
 import pandas as pd
 
-from lstm_toolkit.forecasting import probabilistic
+from lstm_toolkit.forecasting import batched, probabilistic
+from lstm_toolkit.forecasting.batched import BACKTEST_CHUNK
 from lstm_toolkit.training import tbptt
 from lstm_toolkit.backend import tf
 from lstm_toolkit.data import calendar_features
@@ -36,8 +37,6 @@ from lstm_toolkit.errors import ConfigError
 from lstm_toolkit.models import build_model, build_sequence_model
 from lstm_toolkit.training import compile_model, default_callbacks, fit
 
-# Origins forecast per model call in backtests: bounds memory to chunk x lookback x features.
-BACKTEST_CHUNK = 4096
 # Sample paths a recursive probabilistic model draws per origin to estimate its forecast quantiles.
 SAMPLE_PATHS = 200
 
@@ -124,6 +123,13 @@ class DirectStrategy:
             )
             for i in range(0, len(origins), chunk)
         ])
+
+    def forecast_requests(self, function, requests):
+        """Forecasts in original units for every `batched.ForecastRequest` (one per series): `{key: array}`.
+
+        Window models run the windows of every request through the model together (`batched.forecast_requests`).
+        """
+        return batched.forecast_requests(self, function, requests)
 
     def to_original(self, problem, series, scaled):
         """Scaled forecasts (or distribution parameters, or sampled quantiles) in original units."""
@@ -223,6 +229,13 @@ class StatefulStrategy(DirectStrategy):
 
     def compile(self, model, problem):
         return tbptt.SequenceRunner(model, problem.model_config)
+
+    def forecast_requests(self, function, requests):
+        """Each request's series on its own: a stateful model runs over a whole series (one, as it is fit on one)."""
+        return {request.key: self.to_original(request.problem, request.series,
+                                              self.forecast_at(function, request.problem, request.series, request.origins,
+                                                               request.future_times, request.covariates))
+                for request in requests}
 
     def forecast_at(self, function, problem, series, origins, future_times, covariates=None):
         """Runs once over the series from its first row and reads the forecast at each origin."""
