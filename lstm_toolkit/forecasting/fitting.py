@@ -1,9 +1,11 @@
 """How a window forecaster trains: its members' form for an ensemble, one machine or many, and the refit on all the data.
 
 `fit_window_model` is the training half of `Forecaster.fit` for window
-models (a stateful model trains through its strategy, `tbptt`). It uses the
-estimator's public seams only (`prepare`, `build_network`,
-`compile_network`, `future_channels`) and its constructor parameters.
+models (a stateful model trains through its strategy, `tbptt`). It takes
+explicit values, never the estimator: the prepared problem and series, a
+`WindowTraining` (the strategy, the likelihood, the training config and the
+training options) and, for the refit, a function that prepares all the data
+given to `fit` and returns the new problem.
 """
 
 from __future__ import annotations
@@ -13,77 +15,118 @@ import dataclasses
 import math
 import os
 import warnings
+from collections.abc import Callable
 
 import numpy as np
-import pandas as pd
 
-from lstm_toolkit.training import distributed
 from lstm_toolkit.backend import keras
 from lstm_toolkit.errors import ConfigError, ReferenceFallbackWarning
 from lstm_toolkit.forecasting import refit
-from lstm_toolkit.forecasting.likelihoods import likelihood_for
 from lstm_toolkit.models import REFERENCE_FORECASTS, REFERENCE_NORMS, forecast_reference_only
 from lstm_toolkit.models.ensemble import member_targets, members_model
-from lstm_toolkit.training import fit, replay_callbacks
+from lstm_toolkit.training import TrainingConfig, compile_model, distributed, fit, replay_callbacks
 
 
-def fit_window_model(estimator, data, validation, series, config):
-    """Trains a window model on the prepared `series`; then, when `estimator.refit` says so, refits on all of `data`.
+@dataclasses.dataclass(frozen=True)
+class WindowTraining:
+    """What training a window model takes besides the data (a Forecaster's `fit` makes one from its parameters).
 
-    With `estimator.reference_fallback`, a point-forecast network that does
+    Attributes:
+        strategy: the forecasting strategy, which builds the network of a problem (`strategies.strategy_for`).
+        likelihood: what the loss means (`likelihoods.likelihood_for`): its Keras loss and whether it is probabilistic.
+        config: the `TrainingConfig`.
+        series_embedding: the series embedding's size (many series), 0 for none.
+        seed: the seed of the weights and of the training windows' shuffling.
+        refit, reference_fallback: as the Forecaster's parameters of those names.
+        distribution, callbacks, checkpoint_dir, backup_dir: likewise.
+    """
+
+    strategy: object
+    likelihood: object
+    config: TrainingConfig
+    series_embedding: int = 0
+    seed: int | None = None
+    refit: object = "auto"
+    reference_fallback: bool = True
+    distribution: object = None
+    callbacks: tuple = ()
+    checkpoint_dir: str | None = None
+    backup_dir: str | None = None
+
+    def build(self, problem):
+        """A new, uncompiled network of `problem` (under the distribution strategy's scope when there is one)."""
+        with _scope(self.distribution):
+            return self.strategy.build(problem, problem.model_config, self.series_embedding)
+
+
+def compile_network(model, likelihood, config, n_samples=None):
+    """Compiles `model` with Adam, gradient clipping and the likelihood's loss; an ensemble's members' form
+    (one output per member) gets the loss on each output and no metric."""
+    arguments = likelihood.compile_args()
+    if len(model.outputs) > 1:
+        arguments["metrics"] = ()
+    return compile_model(model, config, n_samples=n_samples, **arguments)
+
+
+def fit_window_model(training, problem, series, prepare_all: Callable, separate_validation=False):
+    """Trains a window model on the prepared `series`; then, when `training.refit` says so, refits on all the data.
+
+    With `training.reference_fallback`, a point-forecast network that does
     not beat its window normalisation's reference forecast alone on the
     validation part, by more than one standard error, is replaced by that
     reference (`reference_check`), and no network is refit; where a refit was
-    due, the scaler and the "auto" reference are chosen again on all of `data`
-    (`reference_model`), as they would have been for the refit network.
+    due, the scaler and the "auto" reference are chosen again on all the data
+    (`prepare_all`), as they would have been for the refit network.
 
     Args:
-        estimator: the Forecaster, already `prepare`d on `data`.
-        data, validation: what `fit` was given.
-        series: the prepared training data (`estimator.prepare(data, validation)`).
-        config: the `TrainingConfig`.
+        training: a `WindowTraining`.
+        problem, series: the prepared problem and its training data.
+        prepare_all: `() -> (problem, series)` of all the data given to `fit`
+            (no validation part); called only for a refit.
+        separate_validation: the validation came as separate data (no refit then).
 
     Returns:
-        `(model, logs, fallback)`: the trained model, its per-epoch logs (after
-        a refit, the first run's logs follow as `selection_...`), and, when the
-        reference replaced the network (with a `ReferenceFallbackWarning`), the
-        normalisation and `reference_check`'s record (else None).
+        `(model, logs, fallback, problem)`: the trained model, its per-epoch
+        logs (after a refit, the first run's logs follow as `selection_...`),
+        when the reference replaced the network (with a
+        `ReferenceFallbackWarning`) the normalisation and `reference_check`'s
+        record (else None), and the problem the model goes with (a new one
+        after a refit).
     """
-    if not isinstance(estimator.reference_fallback, bool):
-        raise ConfigError(f"`reference_fallback` must be True or False. Received: reference_fallback={estimator.reference_fallback!r}")
-    refits = refit.wanted(estimator.refit, series.n_windows("train"), series.n_windows("validation"),
-                          multi_worker=distributed.is_multi_worker(estimator.distribution),
-                          separate_validation=isinstance(validation, (pd.DataFrame, pd.Series, np.ndarray, dict)))
-    backup_dir = estimator.backup_dir
+    if not isinstance(training.reference_fallback, bool):
+        raise ConfigError(f"`reference_fallback` must be True or False. Received: reference_fallback={training.reference_fallback!r}")
+    refits = refit.wanted(training.refit, series.n_windows("train"), series.n_windows("validation"),
+                          multi_worker=distributed.is_multi_worker(training.distribution),
+                          separate_validation=separate_validation)
+    backup_dir = training.backup_dir
     # A point forecast only: a reference has no spread of its own to put in a distribution's place.
-    check = (estimator.reference_fallback and estimator.model_config_.window_norm in REFERENCE_NORMS
-             and not likelihood_for(estimator.loss, estimator.quantiles).probabilistic)
-    model, history, fallback = train(estimator, series, config, check_reference=check,
+    check = (training.reference_fallback and problem.model_config.window_norm in REFERENCE_NORMS
+             and not training.likelihood.probabilistic)
+    model, history, fallback = train(training, problem, series, training.config, check_reference=check,
                                      backup_dir=os.path.join(backup_dir, "selection") if backup_dir and refits else backup_dir)
     if fallback is not None:
-        fallback = {"window_norm": estimator.model_config_.window_norm, **fallback}  # the reference it was compared with
+        fallback = {"window_norm": problem.model_config.window_norm, **fallback}  # the reference it was compared with
         if refits:  # as a refit would: the reference (it trains nothing) is chosen again on all the data
-            estimator.prepare(data, validation=0)
-            model = reference_model(estimator)
-        warnings.warn(fallback_message(fallback, estimator.model_config_.window_norm), ReferenceFallbackWarning,
+            problem, _ = prepare_all()
+            model = reference_model(training, problem)
+        warnings.warn(fallback_message(fallback, problem.model_config.window_norm), ReferenceFallbackWarning,
                       stacklevel=3)  # at the caller of `fit`
-        return model, history, fallback
+        return model, history, fallback, problem
     if not refits:
-        return model, history, None
+        return model, history, None, problem
     epochs = refit.best_epochs(history)  # the epochs are chosen; now train on everything given to `fit`
-    rates = refit.learning_rates(history, epochs) or [config.learning_rate]
-    series = estimator.prepare(data, validation=0)
-    if estimator.seed is not None:
-        keras.utils.set_random_seed(estimator.seed)
-    model, final, _ = train(estimator, series, dataclasses.replace(config, epochs=epochs),
-                            replay=replay_callbacks(rates, estimator.checkpoint_dir), backup_dir=backup_dir)
-    return model, refit.combined(history, final), None
+    rates = refit.learning_rates(history, epochs) or [training.config.learning_rate]
+    problem, series = prepare_all()
+    if training.seed is not None:
+        keras.utils.set_random_seed(training.seed)
+    model, final, _ = train(training, problem, series, dataclasses.replace(training.config, epochs=epochs),
+                            replay=replay_callbacks(rates, training.checkpoint_dir), backup_dir=backup_dir)
+    return model, refit.combined(history, final), None, problem
 
 
-def reference_model(estimator):
-    """A fresh window model of the prepared `estimator` that forecasts its window normalisation's reference alone."""
-    with _scope(estimator.distribution):
-        model = estimator.build_network()
+def reference_model(training, problem):
+    """A fresh window model of `problem` that forecasts its window normalisation's reference alone."""
+    model = training.build(problem)
     forecast_reference_only(model)
     return model
 
@@ -225,33 +268,33 @@ def _error_text(record):
     return f"standard error of the difference {standard_error:.2g}"
 
 
-def train(estimator, series, config, replay=None, backup_dir=None, check_reference=False):
-    """Builds, compiles and trains one window model on the prepared `series`; returns `(model, logs, fallback)`.
+def train(training, problem, series, config, replay=None, backup_dir=None, check_reference=False):
+    """Builds, compiles and trains one window model of `problem` on `series`; returns `(model, logs, fallback)`.
 
     An ensemble (`ensemble=k`) trains its members' form, each member on its
     own loss; `replay` (a refit's callbacks) replaces early stopping. With
     `check_reference` and a validation part, `reference_check` runs after
     training (`fallback` is its record, else None).
     """
-    strategy = estimator.distribution
+    strategy = training.distribution
+    model = training.build(problem)
     with _scope(strategy):
-        model = estimator.build_network()
-        trainable = estimator.compile_network(members_model(model), config)
-    k, future = len(trainable.outputs), estimator.future_channels()  # one output per ensemble member
+        trainable = compile_network(members_model(model), training.likelihood, config, problem.n_train_windows)
+    k, future = len(trainable.outputs), problem.future_channels()  # one output per ensemble member
 
     def make_dataset(part, batch_size, shard=None):
-        shuffle = {"seed": estimator.seed} if part == "train" else {}
+        shuffle = {"seed": training.seed} if part == "train" else {}
         return member_targets(series.dataset(part, batch_size=batch_size, future_channels=future, shard=shard, **shuffle), k)
 
     if distributed.is_multi_worker(strategy):
         has_validation = series.n_windows("validation") >= strategy.num_replicas_in_sync
-        history = distributed.fit_across_workers(trainable, strategy, make_dataset, config, estimator.callbacks,
-                                                 estimator.checkpoint_dir, backup_dir, has_validation)
+        history = distributed.fit_across_workers(trainable, strategy, make_dataset, config, training.callbacks,
+                                                 training.checkpoint_dir, backup_dir, has_validation)
         return model, history.history, None
     validation_data = make_dataset("validation", config.batch_size) if series.n_windows("validation") else None
     history = fit(trainable, make_dataset("train", config.batch_size), None if replay else validation_data,
-                  config=config, callbacks=(replay or []) + list(estimator.callbacks or []),
-                  replace_callbacks=replay is not None, checkpoint_dir=estimator.checkpoint_dir, backup_dir=backup_dir)
+                  config=config, callbacks=(replay or []) + list(training.callbacks or []),
+                  replace_callbacks=replay is not None, checkpoint_dir=training.checkpoint_dir, backup_dir=backup_dir)
     if check_reference and validation_data is not None and not replay:
         return model, history.history, reference_check(model, trainable, validation_data, series.starts("validation"),
                                                        series.spec.horizon)

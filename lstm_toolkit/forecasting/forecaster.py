@@ -12,13 +12,13 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pandas as pd
 
-from lstm_toolkit.forecasting import many_series
 from lstm_toolkit.backend import keras
 from lstm_toolkit.base import load as load_any
 from lstm_toolkit.data import future_index
 from lstm_toolkit.errors import ConfigError, DataError
-from lstm_toolkit.forecasting import backtest, batched, fitting, problem, refit
+from lstm_toolkit.forecasting import backtest, batched, fitting, many_series, problem, refit
 from lstm_toolkit.forecasting.estimator import BaseForecaster
 from lstm_toolkit.forecasting.likelihoods import likelihood_for
 from lstm_toolkit.forecasting.problem import ForecastProblem
@@ -26,7 +26,6 @@ from lstm_toolkit.forecasting.settings import ForecastSettings
 from lstm_toolkit.forecasting.strategies import check_sampling, strategy_for
 from lstm_toolkit.models import ModelConfig
 from lstm_toolkit.models.distribution import DEFAULT_QUANTILES
-from lstm_toolkit.training import compile_model
 
 DEFAULT_FORECASTER = ModelConfig(units=(64, 64), architecture="auto", highway="auto")
 
@@ -245,7 +244,13 @@ class Forecaster(BaseForecaster):
             model, history, runner = self._strategy().train(self.problem_, series, config, self.callbacks, self.checkpoint_dir)
             self._compiled = (model, runner)  # predict and backtest reuse the validation's compiled runner
             return self._adopt(model, history.history)
-        model, history, fallback = fitting.fit_window_model(self, data, validation, series, config)
+        training = fitting.WindowTraining(
+            strategy=self._strategy(), likelihood=self._likelihood(), config=config, series_embedding=self.series_embedding,
+            seed=self.seed, refit=self.refit, reference_fallback=self.reference_fallback, distribution=self.distribution,
+            callbacks=tuple(self.callbacks or ()), checkpoint_dir=self.checkpoint_dir, backup_dir=self.backup_dir)
+        model, history, fallback, self.problem_ = fitting.fit_window_model(
+            training, self.problem_, series, prepare_all=lambda: self._prepared(data, validation=0),
+            separate_validation=isinstance(validation, (pd.DataFrame, pd.Series, np.ndarray, dict)))
         return self._adopt(model, history, fallback)
 
     # --- the prepared problem: the seams the tuner (and any custom training loop) use ----------
@@ -273,11 +278,15 @@ class Forecaster(BaseForecaster):
                 f"loss={self.loss!r} is not built for stateful=True yet (its sequence model has a point "
                 "head); use a window model (stateful=False) for probabilistic forecasts."
             )
-        settings = ForecastSettings.from_params(self.get_params())
-        prepare = many_series.prepare if settings.many(data) else problem.prepare
-        self.problem_, series = prepare(settings, self._model_config(), data, validation)
+        self.problem_, series = self._prepared(data, validation)
         self.model_ = None  # a new problem: an earlier model no longer fits it
         return series
+
+    def _prepared(self, data, validation=None):
+        """`(problem, series)` of `data`, as `prepare` makes them, without adopting the problem."""
+        settings = ForecastSettings.from_params(self.get_params())
+        prepare = many_series.prepare if settings.many(data) else problem.prepare
+        return prepare(settings, self._model_config(), data, validation)
 
     def build_network(self, model_config=None, training_batch=None):
         """A new, uncompiled Keras model for the prepared problem (`prepare`), with `model_config` (default `model_config_`).
@@ -292,10 +301,7 @@ class Forecaster(BaseForecaster):
 
         An ensemble's members' form (`models.ensemble.members_model`, one output per member) gets the loss on each output.
         """
-        arguments = self._likelihood().compile_args()
-        if len(model.outputs) > 1:
-            arguments["metrics"] = ()
-        return compile_model(model, training_config, n_samples=self.n_train_windows_, **arguments)
+        return fitting.compile_network(model, self._likelihood(), training_config, self.n_train_windows_)
 
     def future_channels(self, model_config=None):
         """Input channels a model with `model_config` (default `model_config_`) also reads over the forecast steps.
