@@ -44,3 +44,20 @@ class CuDNNWarning(UserWarning):
 
 class SlowKernelsWarning(UserWarning):
     """TensorFlow was loaded before the toolkit and runs its slower matrix kernels (see `backend.onednn_advice`)."""
+
+
+def user_stacklevel():
+    """The `stacklevel` for a `warnings.warn` in the caller of this function that points at the first frame outside lstm_toolkit.
+
+    A warning raised a few calls deep in the package then names the user's line,
+    whatever path led there.
+    """
+    import os
+    import traceback
+
+    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    frames = traceback.extract_stack()[:-1]  # the caller of this function is last
+    level = 1  # frames[-level] is in the package; the first frame outside it is one level further out
+    while level < len(frames) and os.path.abspath(frames[-level - 1].filename).startswith(package):
+        level += 1
+    return level + 1

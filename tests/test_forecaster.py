@@ -331,8 +331,12 @@ def test_one_model_for_many_series(employment, tmp_path):
     assert nonfarm == pytest.approx(train.loc[train["sector"] == "nonfarm", "jobs"].iloc[:-12].mean())
     forecast = fc.predict(train)
     assert list(forecast.columns) == ["sector", "jobs"] and len(forecast) == 4 * 6
-    with pytest.warns(UserWarning, match=r"1 series were left out of training and get no forecast \(\['tiny'\]\)"):
+    with pytest.warns(UserWarning, match=r"1 series were left out of training and get no forecast \(\['tiny'\]\)") as record:
         pd.testing.assert_frame_equal(fc.predict(pd.concat([train, tiny])), forecast)
+    assert record[0].filename == __file__  # the warning names the caller's line, not the package's
+    with pytest.warns(UserWarning, match="get no forecast") as record:
+        fc.backtest(pd.concat([long, tiny]))
+    assert record[0].filename == __file__
     alone = fc.for_series("private").predict(train[train["sector"] == "private"].drop(columns="sector"))
     np.testing.assert_allclose(forecast.loc[forecast["sector"] == "private", "jobs"], alone["jobs"])
     per_series = fc.evaluate(long, by_series=True)

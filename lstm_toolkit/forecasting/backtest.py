@@ -18,7 +18,7 @@ import pandas as pd
 from lstm_toolkit import metrics
 from lstm_toolkit.forecasting import probabilistic
 from lstm_toolkit.forecasting.baselines import naive_forecast, seasonal_naive_forecast
-from lstm_toolkit.errors import ConfigError, DataError, LeakageWarning
+from lstm_toolkit.errors import ConfigError, DataError, LeakageWarning, user_stacklevel
 from lstm_toolkit.models import reference_forecast
 
 PROBABILISTIC_COLUMNS = ("CRPS", "coverage_80", "width_80", "coverage_95", "width_95")
@@ -118,7 +118,7 @@ def backtest_arrays(series, start, stride, *, horizon, lookback, fit_end, season
             f"The backtest starts at {index[first]}, inside the training data (which ends at "
             f"{fit_end}): its errors are in-sample and optimistic.",
             LeakageWarning,
-            stacklevel=5,  # the caller of Forecaster.backtest / evaluate (through _backtests and _backtest_arrays)
+            stacklevel=user_stacklevel(),  # the caller of Forecaster.backtest / evaluate
         )
     future_rows = origins[:, None] + np.arange(1, horizon + 1)[None, :]
     future_times = np.asarray(index)[future_rows]

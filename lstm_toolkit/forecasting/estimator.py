@@ -28,7 +28,7 @@ from lstm_toolkit.forecasting import many_series
 from lstm_toolkit.serving import streaming
 from lstm_toolkit.base import Estimator
 from lstm_toolkit.data import WindowedSeries, as_frame
-from lstm_toolkit.errors import ConfigError, DataError
+from lstm_toolkit.errors import ConfigError, DataError, user_stacklevel
 from lstm_toolkit.forecasting import backtest, batched
 from lstm_toolkit.serving.kernels import NumpyStepper
 from lstm_toolkit.models import check_streamable, state_sizes
@@ -119,9 +119,7 @@ class BaseForecaster(Estimator):
 
         Everything after this treats one series as a collection of one; `_collect` gives back the user's form.
         """
-        if not self.problem_.is_global:
-            return {None: data}
-        return self._split(data, forecast)
+        return self.problem_.parts(data, lambda many: self._split(many, forecast))
 
     def _collect(self, results, kind="frame", by_series=False):
         """The `{key: result}` of `_parts`' series in the form the user gets.
@@ -151,7 +149,7 @@ class BaseForecaster(Estimator):
                 f"{len(left_out)} series were left out of training and get no forecast ({left_out[:10]}): "
                 f"{self.skipped_series_[left_out[0]]} See `skipped_series_` for each reason.",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=user_stacklevel(),
             )
         return {key: frame for key, frame in parts.items() if key not in self.skipped_series_}
 

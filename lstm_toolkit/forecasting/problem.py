@@ -185,6 +185,10 @@ class ForecastProblem:
         """The problem one series is forecast with: this one for a one-series problem (`key` None), else `for_series(key)`."""
         return self if key is None and not self.is_global else self.for_series(key)
 
+    def parts(self, data, split):
+        """`{key: frame}` of the series in `data`: `{None: data}` for a one-series problem, else `split(data)` (by id)."""
+        return split(data) if self.is_global else {None: data}
+
     def require_one_series(self, message):
         """Raises `ConfigError(message)` for a problem of many series: what only one series' view can do."""
         if self.is_global:
