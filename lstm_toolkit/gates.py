@@ -20,8 +20,8 @@ import pandas as pd
 
 from lstm_toolkit.backend import keras
 from lstm_toolkit.errors import ConfigError
-from lstm_toolkit.serving.kernels import lstm_gates as _lstm_step_gates
 from lstm_toolkit.models import PeepholeLSTM
+from lstm_toolkit.serving.kernels import lstm_gates as _lstm_step_gates
 
 GATES = ("forget", "input", "candidate", "output", "cell", "hidden")
 SATURATION_TOLERANCE = 0.01

@@ -178,7 +178,7 @@ def plot_gates(gates, sample=0, units=16):
     """Heatmaps of the forget, input, candidate and output gates over time, for the busiest units.
 
     Args:
-        gates: the result of `inspect.lstm_gates`.
+        gates: the result of `gates.lstm_gates`.
         sample: which window of the batch.
         units: how many units (those whose hidden state varies most).
 
@@ -251,7 +251,7 @@ def plot_attention(weights, sample=0, ax=None):
     """Heatmap of a seq2seq model's attention: forecast step (rows) over input window step (columns).
 
     Args:
-        weights: `inspect.attention_weights(model, x)`, `(batch, horizon, lookback)`.
+        weights: `gates.attention_weights(model, x)`, `(batch, horizon, lookback)`.
         sample: which window of the batch.
 
     Example:

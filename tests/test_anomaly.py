@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from lstm_toolkit import ModelConfig
+from lstm_toolkit.errors import BundleError, ConfigError, DataError
 from lstm_toolkit.sequences.anomaly import (
     AnomalyDetector,
     anomaly_metrics,
@@ -13,7 +14,6 @@ from lstm_toolkit.sequences.anomaly import (
     rolling_zscore_scores,
     smooth_scores,
 )
-from lstm_toolkit.errors import BundleError, ConfigError, DataError
 
 TINY = ModelConfig(units=(8,))
 

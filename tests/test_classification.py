@@ -5,13 +5,13 @@ import pandas as pd
 import pytest
 
 from lstm_toolkit import ModelConfig
-from lstm_toolkit.sequences.classifier import SequenceClassifier
 from lstm_toolkit.data.sequences import as_sequences, pad
 from lstm_toolkit.datasets import load, speaker_turns
 from lstm_toolkit.errors import BundleError, ConfigError, DataError
+from lstm_toolkit.models import build_sequence_classifier
+from lstm_toolkit.sequences.classifier import SequenceClassifier
 from lstm_toolkit.sequences.estimator import LabelCodec
 from lstm_toolkit.sequences.labeller import SequenceLabeller, segment_scores, segments
-from lstm_toolkit.models import build_sequence_classifier
 
 TINY = ModelConfig(units=(8,), bidirectional=True, window_norm="none")
 

@@ -15,11 +15,11 @@ import pytest
 
 import lstm_toolkit
 from lstm_toolkit import Forecaster, ModelConfig
-from lstm_toolkit.training import distributed
 from lstm_toolkit.backend import keras
 from lstm_toolkit.data import WindowedSeries, WindowSpec
 from lstm_toolkit.data.series import shard_of
 from lstm_toolkit.errors import ConfigError
+from lstm_toolkit.training import distributed
 
 JOB = Path(__file__).parent / "jobs" / "multi_worker_fit.py"
 EPOCHS = 4

@@ -12,10 +12,10 @@ from ai_edge_litert.interpreter import Interpreter  # a test dependency: never s
 
 import lstm_toolkit
 from lstm_toolkit import Forecaster, ModelConfig
-from lstm_toolkit.training import tbptt
 from lstm_toolkit.cli import main
 from lstm_toolkit.errors import BundleError, ConfigError, DataError
 from lstm_toolkit.serving.streaming import load_litert, sidecar_path
+from lstm_toolkit.training import tbptt
 
 BUILTIN_ONLY = {"FLEX", "CUSTOM", "VAR_HANDLE", "READ_VARIABLE"}
 

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from lstm_toolkit import metrics
-from lstm_toolkit.forecasting.baselines import naive_forecast, seasonal_naive_forecast
 from lstm_toolkit.errors import DataError
+from lstm_toolkit.forecasting.baselines import naive_forecast, seasonal_naive_forecast
 
 
 def test_metrics_against_hand_computed_values():

@@ -7,9 +7,8 @@ from scipy import stats
 
 import lstm_toolkit
 from lstm_toolkit import Forecaster, ModelConfig
-from lstm_toolkit.forecasting import probabilistic
 from lstm_toolkit.errors import ConfigError
-from lstm_toolkit.forecasting import likelihoods
+from lstm_toolkit.forecasting import likelihoods, probabilistic
 from lstm_toolkit.models import build_model, distribution
 
 

@@ -8,10 +8,10 @@ import pytest
 
 import lstm_toolkit
 from lstm_toolkit import Forecaster, ModelConfig
-from lstm_toolkit.training import tbptt
 from lstm_toolkit.errors import ConfigError, CuDNNWarning, DataError
-from lstm_toolkit.serving.kernels import NumpyStepper
 from lstm_toolkit.models import build_model, build_sequence_model, state_sizes
+from lstm_toolkit.serving.kernels import NumpyStepper
+from lstm_toolkit.training import tbptt
 
 
 def small(**kwargs):

@@ -1,12 +1,12 @@
 """Data module: checked pandas/numpy series in, time-ordered windowed tf.data out."""
 
-from lstm_toolkit.data.time_features import CALENDAR_FEATURES, calendar_columns, calendar_features
 from lstm_toolkit.data.frame import as_frame, check_columns, fill_missing, future_index, infer_frequency, season_length_for
 from lstm_toolkit.data.panel import PanelData, read_panel
 from lstm_toolkit.data.scaling import SCALERS, Scaler
 from lstm_toolkit.data.series import SeriesCollection, WindowedSeries
 from lstm_toolkit.data.spec import WindowSpec
 from lstm_toolkit.data.split import split_points
+from lstm_toolkit.data.time_features import CALENDAR_FEATURES, calendar_columns, calendar_features
 from lstm_toolkit.data.windows import frame_windows, input_windows, make_window_dataset, window_starts
 
 __all__ = [

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from lstm_toolkit.data.time_features import calendar_features
 from lstm_toolkit.data.frame import as_frame, check_columns, fill_missing
 from lstm_toolkit.data.scaling import Scaler
 from lstm_toolkit.data.split import split_points
+from lstm_toolkit.data.time_features import calendar_features
 from lstm_toolkit.data.windows import input_windows, make_window_dataset, window_starts
 from lstm_toolkit.errors import ConfigError, DataError
 

@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 
 from lstm_toolkit import metrics
+from lstm_toolkit.errors import ConfigError, DataError, LeakageWarning, user_stacklevel
 from lstm_toolkit.forecasting import probabilistic
 from lstm_toolkit.forecasting.baselines import naive_forecast, seasonal_naive_forecast
-from lstm_toolkit.errors import ConfigError, DataError, LeakageWarning, user_stacklevel
 from lstm_toolkit.models import reference_forecast
 
 PROBABILISTIC_COLUMNS = ("CRPS", "coverage_80", "width_80", "coverage_95", "width_95")

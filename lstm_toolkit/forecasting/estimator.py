@@ -9,10 +9,9 @@ model of many series, the model's view of data (`windows`, `predict_windows`),
 serving (`streamer`, `export`, `stream_spec`, `scaling`), and rolling-origin backtests
 and their scores (`backtest`, `evaluate`, written in `forecasting.backtest`).
 
-A subclass (`Forecaster`) fits: it sets `problem_` and `model_` and defines
-`_strategy()`; its constructor takes `horizon`, `time_col`, `fill`,
-`series_id`, `static_features`, `future_covariates`, `loss`, `strategy` and
-`stateful`.
+A subclass (`Forecaster`) fits: it sets `problem_` and `model_`, defines
+`_strategy()` and `future_channels()`, and takes the constructor parameters
+the class declares (`lookback`, `horizon`, `loss`, ...).
 """
 
 from __future__ import annotations
@@ -24,14 +23,13 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from lstm_toolkit.forecasting import many_series
-from lstm_toolkit.serving import streaming
 from lstm_toolkit.base import Estimator
 from lstm_toolkit.data import WindowedSeries, as_frame
 from lstm_toolkit.errors import ConfigError, DataError, user_stacklevel
-from lstm_toolkit.forecasting import backtest, batched
-from lstm_toolkit.serving.kernels import NumpyStepper
+from lstm_toolkit.forecasting import backtest, batched, many_series
 from lstm_toolkit.models import check_streamable, state_sizes
+from lstm_toolkit.serving import streaming
+from lstm_toolkit.serving.kernels import NumpyStepper
 
 ENGINES = ("auto", "numpy", "tf")
 
@@ -194,7 +192,7 @@ class BaseForecaster(Estimator):
         """The model's inputs for `data`: scaled windows `(len(ends), lookback, n_features)`.
 
         What the trained model sees (scaled with the training scaler, calendar
-        channels added), e.g. for `inspect.lstm_gates(fc.model_, fc.windows(df))`.
+        channels added), e.g. for `gates.lstm_gates(fc.model_, fc.windows(df))`.
 
         Args:
             data: data like the training data.
@@ -330,12 +328,6 @@ class BaseForecaster(Estimator):
                    for key, (series, arrays) in self._backtests(data, start, stride).items()}
         return self._collect(results).reset_index(drop=True)
 
-    def _backtest_arrays(self, series, start, stride, problem, forecast):
-        return backtest.backtest_arrays(
-            series, start, stride, horizon=self.horizon, lookback=problem.spec.lookback, fit_end=problem.fit_end,
-            season_length=problem.season_length, targets=problem.spec.targets, forecast=forecast,
-        )
-
     def _backtests(self, data, start, stride):
         """`{key: (series, backtest arrays)}` of every series in `data` (`_parts`), all forecast in one pass over the model."""
         prepared, requests = {}, []
@@ -346,7 +338,9 @@ class BaseForecaster(Estimator):
             def defer(series, origins, future_times, key=key, problem=problem):  # forecast later, with the others
                 requests.append(batched.ForecastRequest(key, problem, series, origins, future_times))
 
-            prepared[key] = (series, self._backtest_arrays(series, start, stride, problem, defer))
+            prepared[key] = (series, backtest.backtest_arrays(
+                series, start, stride, horizon=self.horizon, lookback=problem.spec.lookback, fit_end=problem.fit_end,
+                season_length=problem.season_length, targets=problem.spec.targets, forecast=defer))
         forecasts = self._strategy().forecast_requests(self._runner(), requests)
         for key, (_, arrays) in prepared.items():
             arrays["forecast"] = forecasts[key]

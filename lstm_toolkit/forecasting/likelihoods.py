@@ -35,8 +35,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from lstm_toolkit.forecasting import probabilistic
 from lstm_toolkit.backend import keras, ops, tf
+from lstm_toolkit.forecasting import probabilistic
 from lstm_toolkit.forecasting.backtest import OutputForm
 from lstm_toolkit.models.distribution import DEFAULT_QUANTILES
 

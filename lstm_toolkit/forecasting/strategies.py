@@ -28,14 +28,13 @@ import numbers
 import numpy as np
 import pandas as pd
 
-from lstm_toolkit.forecasting import batched, probabilistic
-from lstm_toolkit.forecasting.batched import BACKTEST_CHUNK
-from lstm_toolkit.training import tbptt
 from lstm_toolkit.backend import tf
 from lstm_toolkit.data import calendar_features
 from lstm_toolkit.errors import ConfigError
+from lstm_toolkit.forecasting import batched, probabilistic
+from lstm_toolkit.forecasting.batched import BACKTEST_CHUNK
 from lstm_toolkit.models import build_model, build_sequence_model
-from lstm_toolkit.training import compile_model, default_callbacks, fit
+from lstm_toolkit.training import compile_model, default_callbacks, fit, tbptt
 
 # Sample paths a recursive probabilistic model draws per origin to estimate its forecast quantiles.
 SAMPLE_PATHS = 200

@@ -7,8 +7,8 @@ import pandas as pd
 
 from lstm_toolkit.data.windows import frame_windows
 from lstm_toolkit.errors import ConfigError, DataError
-from lstm_toolkit.sequences.estimator import SequenceEstimator
 from lstm_toolkit.models import build_convlstm_model
+from lstm_toolkit.sequences.estimator import SequenceEstimator
 
 
 def _as_frames(frames, name="frames"):

@@ -67,7 +67,7 @@ class ModelConfig:
             decoder output and attention context to its forecast.
         attention: the seq2seq attention: "dot" (Luong, `keras.layers.Attention`),
             "additive" (Bahdanau, `keras.layers.AdditiveAttention`) or "none".
-            `inspect.attention_weights` returns its weights.
+            `gates.attention_weights` returns its weights.
             For sequence classification (and per-step labelling) also
             "lstm_fcn" (LSTM-FCN: a fully convolutional branch beside an LSTM
             of `units[0]` over the dimension-shuffled sequence) or "fcn" (the

@@ -29,9 +29,9 @@ from lstm_toolkit.backend import keras, tf
 from lstm_toolkit.data.frame import first_non_finite
 from lstm_toolkit.data.scaling import Scaler
 from lstm_toolkit.errors import ConfigError, DataError, LeakageWarning
-from lstm_toolkit.sequences.estimator import SequenceEstimator
 from lstm_toolkit.metrics import anomaly_metrics
 from lstm_toolkit.models import ModelConfig, build_autoencoder
+from lstm_toolkit.sequences.estimator import SequenceEstimator
 
 METHODS = ("forecast", "autoencoder")
 DEFAULT_DETECTOR = ModelConfig(units=(32,))

@@ -12,9 +12,9 @@ from sklearn.model_selection import train_test_split
 from lstm_toolkit.backend import keras
 from lstm_toolkit.data.sequences import PAD_VALUE, as_sequences, bucket_length, check_channels, fit_scaler, pad
 from lstm_toolkit.errors import CollapsedClassifierWarning, ConfigError, DataError
-from lstm_toolkit.sequences.estimator import LabelCodec, SequenceEstimator, per_class_weights
 from lstm_toolkit.models import ModelConfig, build_sequence_classifier
 from lstm_toolkit.models.fcn import has_fixed_length_branch
+from lstm_toolkit.sequences.estimator import LabelCodec, SequenceEstimator, per_class_weights
 
 # LSTM-FCN (Karim et al. 2017): a convolutional branch beside an LSTM over the
 # dimension-shuffled sequence, as a seed ensemble of three (members averaged).

@@ -8,8 +8,8 @@ import pandas as pd
 from lstm_toolkit.backend import keras
 from lstm_toolkit.data.sequences import as_sequences, bucket_length, check_channels, fit_scaler, pad, step_mask
 from lstm_toolkit.errors import ConfigError, DataError
-from lstm_toolkit.sequences.estimator import LabelCodec, SequenceEstimator, per_class_weights
 from lstm_toolkit.models import ModelConfig, build_sequence_classifier
+from lstm_toolkit.sequences.estimator import LabelCodec, SequenceEstimator, per_class_weights
 
 # The whole sequence is known when it is labelled, so each step may look both ways.
 DEFAULT_LABELLER = ModelConfig(units=(64, 64), bidirectional=True, dropout=0.2, window_norm="none")

@@ -17,8 +17,8 @@ import numpy as np
 import tensorflow as tf
 
 import lstm_toolkit
-from lstm_toolkit.training import distributed
 from lstm_toolkit.backend import keras
+from lstm_toolkit.training import distributed
 
 
 class Slow(keras.callbacks.Callback):
