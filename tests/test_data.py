@@ -496,3 +496,30 @@ def test_scaler_transforms_exactly_as_scikit_learn(kind):
     np.testing.assert_array_equal(scaler.inverse_transform(new), reference.inverse_transform(new))
     np.testing.assert_array_equal(scaler.inverse_transform(new[:, [2, 0]], columns=["c", "a"]),
                                   reference.inverse_transform(new)[:, [2, 0]])
+
+
+# --- start padding of short series (panels of short series) -------------------------------------
+
+
+def test_start_padding_leaves_the_scaler_and_every_target_to_real_rows():
+    values = np.array([3.0, 5.0, 4.0, 8.0, 6.0, 9.0, 7.0, 10.0, 12.0, 11.0])
+    frame = pd.DataFrame({"y": values}, index=pd.date_range("2001-01-01", periods=10, freq="YS"))
+    spec = WindowSpec(lookback=8, targets="y", horizon=3)
+    with pytest.raises(DataError, match="lookback 8 \\+ horizon 3"):
+        WindowedSeries.from_frame(frame, spec, validation=3)
+    series = WindowedSeries.from_frame(frame, spec, validation=3, pad=True)
+    assert series.lead == 4  # 7 training rows + 4 = lookback + horizon
+    assert series.index[:4].year.tolist() == [1997, 1998, 1999, 2000] and series.index[4] == frame.index[0]
+    # the scaler saw the 7 real training rows only, never the copies of the first row
+    assert series.scaler.estimator_.mean_[0] == pytest.approx(values[:7].mean())
+    np.testing.assert_allclose(series.raw[:5, 0], values[0])
+    first_target = series.starts("train") + spec.lookback
+    assert first_target.min() >= series.lead + 1  # a target is always a real row after at least one real input
+    x, y = next(iter(series.dataset("train", batch_size=16, shuffle=False)))
+    np.testing.assert_allclose(series.inverse_targets(y.numpy())[0, :, 0], values[4:7])
+    assert series.n_windows("validation") == 1
+    # too short even padded: every window needs one real input row before horizon real targets
+    with pytest.raises(DataError, match="horizon 3 \\+ one row of input, the rest padded"):
+        WindowedSeries.from_frame(frame.iloc[:6], spec, validation=3, pad=True)
+    history = WindowedSeries.from_frame(frame.iloc[:5], spec, scaler=series.scaler, min_parts=(), pad=True)
+    assert history.lead == 3 and len(history.windows_ending_at([len(history.index) - 1])[0]) == 8

@@ -320,22 +320,26 @@ def employment():
 def test_one_model_for_many_series(employment, tmp_path):
     wide, long = employment
     train = long[long["month"] < wide.index[-12]]
-    tiny = long[(long["sector"] == "nonfarm") & (long["month"] < wide.index[20])].assign(sector="tiny")
-    with pytest.warns(UserWarning, match="1 of 5 series were left out"):
+    two = long[(long["sector"] == "nonfarm") & (long["month"] < wide.index[2])].assign(sector="two")
+    with pytest.warns(UserWarning, match=r"1 of 5 series were left out of training: 1 get the naive forecast \(\['two'\]\)"):
         fc = Forecaster(lookback=12, horizon=6, target="jobs", time_col="month", series_id="sector", validation=12,
-                        model=ModelConfig(units=(8,)), epochs=2, verbose=0, seed=0, refit=False).fit(pd.concat([train, tiny]))
-    assert list(fc.skipped_series_) == ["tiny"] and "rows" in fc.skipped_series_["tiny"]
+                        model=ModelConfig(units=(8,)), epochs=2, verbose=0, seed=0, refit=False).fit(pd.concat([train, two]))
+    assert list(fc.skipped_series_) == ["two"] and "row count" in fc.skipped_series_["two"]
     assert set(fc.scalers_) == set(wide.columns[:4])
     # each series is scaled on its own training part
     nonfarm = fc.scalers_["nonfarm"].estimator_.mean_[0]
     assert nonfarm == pytest.approx(train.loc[train["sector"] == "nonfarm", "jobs"].iloc[:-12].mean())
     forecast = fc.predict(train)
     assert list(forecast.columns) == ["sector", "jobs"] and len(forecast) == 4 * 6
-    with pytest.warns(UserWarning, match=r"1 series were left out of training and get no forecast \(\['tiny'\]\)") as record:
-        pd.testing.assert_frame_equal(fc.predict(pd.concat([train, tiny])), forecast)
+    with pytest.warns(UserWarning, match=r"1 series were left out of training and get the naive forecast.*\(\['two'\]\)") as record:
+        with_two = fc.predict(pd.concat([train, two]))
     assert record[0].filename == __file__  # the warning names the caller's line, not the package's
-    with pytest.warns(UserWarning, match="get no forecast") as record:
-        fc.backtest(pd.concat([long, tiny]))
+    pd.testing.assert_frame_equal(with_two[with_two["sector"] != "two"], forecast)
+    naive = with_two[with_two["sector"] == "two"]  # its last value, over the horizon's months
+    assert (naive["jobs"] == two["jobs"].iloc[-1]).all() and list(naive.index) == list(pd.date_range(
+        two["month"].iloc[-1], periods=7, freq="MS")[1:])
+    with pytest.warns(UserWarning, match="get no backtest") as record:
+        fc.backtest(pd.concat([long, two]))
     assert record[0].filename == __file__
     alone = fc.for_series("private").predict(train[train["sector"] == "private"].drop(columns="sector"))
     np.testing.assert_allclose(forecast.loc[forecast["sector"] == "private", "jobs"], alone["jobs"])
@@ -430,3 +434,30 @@ def test_many_series_forecast_in_one_pass_as_each_series_alone(employment, setti
         np.testing.assert_allclose(backtests[backtests["sector"] == key]["forecast"], alone.backtest(own_long)["forecast"],
                                    rtol=1e-5)
         np.testing.assert_allclose(per_series.loc[key], alone.evaluate(own_long), rtol=1e-5)
+
+
+def test_a_panel_of_short_series_forecasts_every_series(tmp_path):
+    """Series shorter than lookback + horizon are padded and trained on; shorter still, forecast; constant: naive."""
+    rng = np.random.default_rng(0)
+    frames = {f"s{k}": pd.DataFrame({"value": 100 + np.cumsum(rng.normal(1.0, 2.0, n))},
+                                    index=pd.date_range("1960-01-01", periods=n, freq="YS"))
+              for k, n in enumerate([40, 35, 30, 12, 7])}
+    frames["flat"] = pd.DataFrame({"value": np.full(20, 7.0)}, index=pd.date_range("1990-01-01", periods=20, freq="YS"))
+    with pytest.warns(UserWarning, match=r"2 of 6 series were left out of training: 1 get the naive forecast "
+                                         r"\(\['flat'\]\).*1 are too short for a training window even padded \(\['s4'\]\)"):
+        fc = Forecaster(lookback=8, horizon=4, target="value", validation=4, model=ModelConfig(units=(8,)), epochs=2,
+                        verbose=0, seed=0, refit=False).fit(frames)
+    assert "constant" in fc.skipped_series_["flat"] and "naive forecast" in fc.skipped_series_["flat"] and set(fc.scalers_) == {f"s{k}" for k in range(5)}
+    with pytest.warns(UserWarning, match="left out of training"):
+        train = Forecaster(**fc.get_params()).prepare(frames)  # s3 (12 rows: 8 for training) is padded and trains; s4 (3 for training) does not
+    starts = {key: member.n_windows("train") for key, member in train.members.items()}
+    assert starts["s3"] > 0 and starts["s4"] == 0 and train.members["s3"].lead == 4
+    short = {key: frame.iloc[:5] if key == "s0" else frame for key, frame in frames.items()}  # 5 rows < lookback 8
+    with pytest.warns(UserWarning, match="naive forecast"):
+        forecast = fc.predict(short)
+    assert forecast.groupby("series").size().to_dict() == {key: 4 for key in frames}
+    assert np.isfinite(forecast["value"]).all() and (forecast.loc[forecast["series"] == "flat", "value"] == 7.0).all()
+    loaded = lstm_toolkit.load(fc.save(tmp_path / "short"))
+    assert loaded.problem_.pad_short
+    with pytest.warns(UserWarning, match="naive forecast"):
+        pd.testing.assert_frame_equal(loaded.predict(short), forecast)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
-from lstm_toolkit.data.frame import as_frame, check_columns, fill_missing
+from lstm_toolkit.data.frame import as_frame, check_columns, fill_missing, infer_frequency
 from lstm_toolkit.data.scaling import Scaler
 from lstm_toolkit.data.split import split_points
 from lstm_toolkit.data.time_features import calendar_features
@@ -67,6 +68,7 @@ class WindowedSeries:
         scaler="standard",
         fill=None,
         min_parts=("train",),
+        pad=False,
     ):
         """Checks, splits and scales `data` for `spec`.
 
@@ -81,6 +83,12 @@ class WindowedSeries:
                 or an already fitted `Scaler` to apply as it is (for new data).
             fill: None to refuse NaN/inf, or "ffill" / "interpolate" / "zero".
             min_parts: parts that must hold at least one window.
+            pad: left-pad a series too short for `min_parts`' windows (or, with
+                no `min_parts`, for one input window) with copies of its first
+                row, as NeuralForecast's start padding does. The padded rows
+                come after the scaler's fit (they never count in it), only ever
+                reach a window's inputs (every target row is a real one), and
+                leave at least one real row in every window; `lead` counts them.
 
         Returns:
             A `WindowedSeries`.
@@ -98,8 +106,12 @@ class WindowedSeries:
             "validation": (train_end, validation_end),
             "test": (validation_end, len(frame)),
         }
+        lead = padding_rows(spec, len(frame), train_end, min_parts) if pad else 0
+        if lead:
+            bounds = {part: (start + lead, stop + lead) for part, (start, stop) in bounds.items()}
+            bounds["train"] = (0, bounds["train"][1])
         for part in min_parts:
-            cls._check_part_length(spec, part, *bounds[part], n_rows=len(frame))
+            cls._check_part_length(spec, part, *bounds[part], n_rows=len(frame) + lead, padded=pad)
         if not isinstance(scaler, Scaler):
             scaler = Scaler(scaler, columns=spec.data_columns).fit(raw[:train_end])
         elif scaler.columns != tuple(spec.data_columns):
@@ -108,19 +120,29 @@ class WindowedSeries:
                 f"{list(spec.data_columns)}."
             )
         scaled = scaler.transform(raw)
-        calendar = calendar_features(frame.index, spec.calendar)
-        return cls(spec, frame.index, raw, scaled, calendar, scaler, bounds)
+        index = frame.index
+        if lead:
+            index = padded_index(index, lead)
+            raw, scaled = (np.concatenate([np.repeat(a[:1], lead, axis=0), a]) for a in (raw, scaled))
+        calendar = calendar_features(index, spec.calendar)
+        series = cls(spec, index, raw, scaled, calendar, scaler, bounds)
+        series.lead = lead
+        return series
+
+    lead = 0  # rows of start padding (see `from_frame(pad=True)`)
 
     @staticmethod
-    def _check_part_length(spec, part, start, stop, n_rows):
+    def _check_part_length(spec, part, start, stop, n_rows, padded=False):
         # Targets must fit inside the part; inputs may use rows before it as context.
         needed = spec.horizon + max(0, spec.lookback - start)
         rows = stop - start
         if rows < needed:
             reach = "" if part == "train" else f" (with {start} rows of context before it)"
+            window = (f"horizon {spec.horizon} + one row of input, the rest padded" if padded
+                      else f"lookback {spec.lookback} + horizon {spec.horizon}")
             raise DataError(
                 f"The {part} part has {rows} rows{reach} but needs at least {needed} "
-                f"(lookback {spec.lookback} + horizon {spec.horizon} for one window). "
+                f"({window} for one window). "
                 f"The series has {n_rows} rows: give more data, or a shorter lookback or horizon."
             )
 
@@ -229,6 +251,41 @@ class SeriesCollection:
 
     def windows_ending_at(self, ends):
         return input_windows(self.inputs, ends, self.spec.lookback)
+
+
+def padding_rows(spec, n_rows, train_end, min_parts):
+    """Rows of start padding a series of `n_rows` needs for one window of each part in `min_parts`.
+
+    Never more than `lookback - 1`: every window keeps at least one real row.
+
+    >>> from lstm_toolkit.data import WindowSpec
+    >>> spec = WindowSpec(lookback=8, targets="y", horizon=6)
+    >>> padding_rows(spec, n_rows=20, train_end=10, min_parts=("train",))  # 10 + 4 = lookback + horizon
+    4
+    >>> padding_rows(spec, n_rows=5, train_end=5, min_parts=())  # one input window
+    3
+    """
+    needed = spec.lookback + spec.horizon - train_end if "train" in min_parts else spec.lookback - n_rows
+    return int(min(max(0, needed), spec.lookback - 1))
+
+
+def padded_index(index, lead):
+    """`index` extended `lead` steps back: by its frequency, else its first step (a row index: by rows).
+
+    >>> padded_index(pd.date_range("2024-01-01", periods=3, freq="MS"), 2).strftime("%Y-%m").tolist()
+    ['2023-11', '2023-12', '2024-01', '2024-02', '2024-03']
+    """
+    if isinstance(index, pd.DatetimeIndex):
+        freq = infer_frequency(index)
+        if freq is not None:
+            before = pd.date_range(end=index[0], periods=lead + 1, freq=freq)[:-1]
+        else:
+            step = index[1] - index[0] if len(index) > 1 else pd.Timedelta(1, "D")
+            before = pd.DatetimeIndex([index[0] - k * step for k in range(lead, 0, -1)])
+        return before.append(index)
+    if isinstance(index, pd.RangeIndex):
+        return pd.RangeIndex(index.start - lead * index.step, index.stop, index.step)
+    return pd.Index(np.arange(-lead, 0) + index[0]).append(index)
 
 
 def shard_of(starts, shard):

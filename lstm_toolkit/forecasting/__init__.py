@@ -3,7 +3,9 @@
 `forecaster` (`Forecaster`, the thin estimator that fits), `estimator`
 (`BaseForecaster`: what a fitted forecaster does whatever its network),
 `problem` (the prepared problem, `ForecastProblem`: the fitted state but the
-weights), `many_series` (splitting and preparing many series), `fitting` and
+weights), `preparing` (data in, the prepared
+problem out: one path for one series and many), `many_series` (series ids:
+splitting, static features, long frames), `fitting` and
 `refit` (training, the reference check, the refit on all the data),
 `likelihoods` (what a `loss` means: point, quantile, Gaussian, Student-t),
 `strategies` (direct, recursive and stateful forecasting), `backtest`

@@ -66,7 +66,8 @@ def auto_window_norm(series, lookback, horizon, season):
     modes = [mode for mode in REFERENCE_NORMS  # a season of 1 would make the seasonal ones naive again
              if reference_fits(mode, lookback, season) and (season > 1 or mode not in SEASONAL_NORMS)]
     members = series.members.values() if isinstance(series, SeriesCollection) else [series]
-    errors = [backtest.training_reference_errors(m, lookback, horizon, season, modes) for m in members]
+    errors = [backtest.training_reference_errors(m, lookback, horizon, season, modes) for m in members
+              if m.n_windows("train")]  # a series too short to train on has no training window to score
     return min(modes, key=lambda mode: np.mean([e[mode] for e in errors]))
 
 

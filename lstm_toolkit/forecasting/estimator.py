@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from lstm_toolkit.base import Estimator
-from lstm_toolkit.data import WindowedSeries, as_frame
+from lstm_toolkit.data import WindowedSeries, as_frame, future_index
 from lstm_toolkit.errors import ConfigError, DataError, user_stacklevel
 from lstm_toolkit.forecasting import backtest, batched, many_series
 from lstm_toolkit.models import check_streamable, state_sizes
@@ -110,7 +110,8 @@ class BaseForecaster(Estimator):
             raise DataError(f"The data has no rows; give the history to forecast from (at least lookback={self.lookback} rows).")
         if last_rows is not None:
             frame = frame.iloc[-last_rows:]
-        return WindowedSeries.from_frame(frame, problem.spec, scaler=problem.scaler, fill=self.fill, min_parts=())
+        return WindowedSeries.from_frame(frame, problem.spec, scaler=problem.scaler, fill=self.fill, min_parts=(),
+                                         pad=problem.pad_short)
 
     def _parts(self, data, forecast=False):
         """`{key: frame}` of the series in `data`: `{None: data}` for a model of one series, else `_split(data, forecast)`.
@@ -135,21 +136,47 @@ class BaseForecaster(Estimator):
         return many_series.with_id(results, self.series_id) if kind == "frame" else results
 
     def _split(self, data, forecast=False):
-        """`{id: frame}` of many series; with `forecast`, the series left out of training are dropped with a warning."""
+        """`{id: frame}` of many series; with `forecast`, less those the network does not forecast (`skipped_series_`)."""
         if not forecast:
             return many_series.split_series(data, self.series_id, self.static_features)
         if isinstance(data, pd.DataFrame) and self.time_col in data.columns:  # parsed once for all series
             data = many_series.indexed_by_time(data, self.time_col)
         parts = many_series.split_series(data, self.series_id, self.static_features)
-        left_out = [key for key in parts if key in self.skipped_series_]
+        return {key: frame for key, frame in parts.items() if key not in self.skipped_series_}
+
+    def _left_out(self, data, what):
+        """`{id: frame}` of the series in `data` that the network does not forecast, with a warning: they get `what`."""
+        if not self.problem_.is_global or not self.skipped_series_:
+            return {}
+        left_out = {key: frame for key, frame in self._split(data).items() if key in self.skipped_series_}
         if left_out:
+            first = next(iter(left_out))
             warnings.warn(
-                f"{len(left_out)} series were left out of training and get no forecast ({left_out[:10]}): "
-                f"{self.skipped_series_[left_out[0]]} See `skipped_series_` for each reason.",
+                f"{len(left_out)} series were left out of training and get {what} ({list(left_out)[:10]}): "
+                f"{self.skipped_series_[first]} See `skipped_series_` for each reason.",
                 UserWarning,
                 stacklevel=user_stacklevel(),
             )
-        return {key: frame for key, frame in parts.items() if key not in self.skipped_series_}
+        return left_out
+
+    def _naive_forecasts(self, history, num_samples=None, columns=None):
+        """The naive forecast (the last value over the horizon) of each series of `history` in `skipped_series_`.
+
+        Frames with `columns` (a quantile column `{target}_q{level}` takes its target's value), or sample paths.
+        """
+        forecasts = {}
+        for key, frame in self._left_out(history, "the naive forecast, their last value").items():
+            frame = as_frame(frame, time_col=self.time_col)
+            last = frame[list(self.spec_.targets)].iloc[-1].to_numpy(dtype="float64")
+            paths = np.broadcast_to(last, (self.horizon, len(last)))
+            if num_samples is not None:
+                forecasts[key] = np.broadcast_to(paths, (num_samples, *paths.shape)).copy()
+                continue
+            index = future_index(frame.index, self.freq_, self.horizon)
+            naive = pd.DataFrame(paths, index=index, columns=list(self.spec_.targets))
+            forecasts[key] = naive if columns is None else naive[[column.rsplit("_q", 1)[0] if column not in naive
+                                                                  else column for column in columns]].set_axis(columns, axis=1)
+        return forecasts
 
     def for_series(self, key):
         """A one-series view of a global Forecaster: the shared model with that series' scaler.
@@ -331,6 +358,7 @@ class BaseForecaster(Estimator):
     def _backtests(self, data, start, stride):
         """`{key: (series, backtest arrays)}` of every series in `data` (`_parts`), all forecast in one pass over the model."""
         prepared, requests = {}, []
+        self._left_out(data, "no backtest")
         for key, frame in self._parts(data, forecast=True).items():
             problem = self.problem_.view(key)
             series = self._series(frame, problem=problem)

@@ -18,7 +18,7 @@ from lstm_toolkit.backend import keras
 from lstm_toolkit.base import load as load_any
 from lstm_toolkit.data import future_index
 from lstm_toolkit.errors import ConfigError, DataError
-from lstm_toolkit.forecasting import backtest, batched, fitting, many_series, problem, refit
+from lstm_toolkit.forecasting import backtest, batched, fitting, preparing, refit
 from lstm_toolkit.forecasting.estimator import BaseForecaster
 from lstm_toolkit.forecasting.likelihoods import likelihood_for
 from lstm_toolkit.forecasting.problem import ForecastProblem
@@ -284,9 +284,7 @@ class Forecaster(BaseForecaster):
 
     def _prepared(self, data, validation=None):
         """`(problem, series)` of `data`, as `prepare` makes them, without adopting the problem."""
-        settings = ForecastSettings.from_params(self.get_params())
-        prepare = many_series.prepare if settings.many(data) else problem.prepare
-        return prepare(settings, self._model_config(), data, validation)
+        return preparing.prepare(ForecastSettings.from_params(self.get_params()), self._model_config(), data, validation)
 
     def build_network(self, model_config=None, training_batch=None):
         """A new, uncompiled Keras model for the prepared problem (`prepare`), with `model_config` (default `model_config_`).
@@ -357,12 +355,14 @@ class Forecaster(BaseForecaster):
                     for key, frame in self._parts(history, forecast=True).items()]
         if num_samples is not None:
             check_sampling(strategy.likelihood, num_samples, temperature)
-            return self._collect({request.key: strategy.sample(self._runner(), request.problem, request.series,
-                                                               request.origins, request.future_times, request.covariates,
-                                                               num_samples, temperature, seed)
-                                  for request in requests}, kind="dict")
+            return self._collect({**{request.key: strategy.sample(self._runner(), request.problem, request.series,
+                                                                  request.origins, request.future_times, request.covariates,
+                                                                  num_samples, temperature, seed)
+                                     for request in requests}, **self._naive_forecasts(history, num_samples)}, kind="dict")
         forecasts = strategy.forecast_requests(self._runner(), requests)  # one pass for every series
-        return self._collect({request.key: self._forecast_frame(forecasts[request.key][0], request) for request in requests})
+        frames = {request.key: self._forecast_frame(forecasts[request.key][0], request) for request in requests}
+        columns = [column for frame in list(frames.values())[:1] for column in frame.columns] or None
+        return self._collect({**frames, **self._naive_forecasts(history, columns=columns)})
 
     def _predict_request(self, history, future=None, key=None):
         """What `predict` forecasts for one series (`key` of many): the origin after the last row of `history`."""

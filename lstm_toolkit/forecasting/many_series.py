@@ -13,25 +13,22 @@ window comes from, as DeepAR and Darts do:
   the training series.
 
 Both reach the model as extra inputs ("series", "static") that are joined to
-every step of the window. Everything else in this module is bookkeeping:
-splitting the data by id, the per-series scalers (`prepare`, giving the
-prepared problem of `forecasting.problem`), and the long frames with the id
-that `predict`/`backtest`/`evaluate` return (`with_id`). Those forecast every
+every step of the window. This module is the bookkeeping of series ids:
+splitting the data by id (`split_series`), each series' static features
+(`static_values`), and the long frames with the id that
+`predict`/`backtest`/`evaluate` return (`with_id`). `forecasting.preparing`
+prepares one series and many on one path. Those forecast every
 series in one pass over the model (`forecasting.batched`).
 """
 
 from __future__ import annotations
 
-import numbers
-import warnings
-
 import numpy as np
 import pandas as pd
 
-from lstm_toolkit.data import SeriesCollection, WindowedSeries, as_frame
 from lstm_toolkit.data.frame import parse_times
-from lstm_toolkit.errors import ConfigError, DataError
-from lstm_toolkit.forecasting.problem import context_rows, make_spec, names, problem_of
+from lstm_toolkit.errors import DataError
+from lstm_toolkit.forecasting.problem import names
 
 
 def split_series(data, series_id, static_features=None):
@@ -81,64 +78,6 @@ def static_values(key, frame, static_features):
             )
         values.append(float(column.iloc[0]))
     return np.array(values)
-
-
-def prepare(settings, model_config, data, validation=None):
-    """`problem.prepare` for many series: one spec, a scaler and a split per series, one `SeriesCollection`.
-
-    Returns:
-        `(ForecastProblem, SeriesCollection)`. Series too short for a window
-        are left out with a warning and listed in the problem's `skipped_series`.
-    """
-    if settings.stateful:
-        raise ConfigError("A stateful model carries one series' state; fit many series with stateful=False.")
-    dim = settings.series_embedding
-    if isinstance(dim, bool) or not isinstance(dim, numbers.Integral) or dim < 0:
-        raise ConfigError(f"`series_embedding` must be an integer >= 0 (0: none). Received: {dim!r}")
-    static_names = names(settings.static_features)
-    frames, static = {}, {}
-    time_col = settings.time_col
-    if isinstance(data, pd.DataFrame) and time_col in data.columns:  # parsed once for all series, not per series
-        data, time_col = indexed_by_time(data, time_col), None
-    for key, frame in split_series(data, settings.series_id).items():
-        frame = as_frame(frame, time_col=time_col)
-        if static_names:
-            static[key] = static_values(key, frame, static_names)
-        frames[key] = frame.drop(columns=static_names) if static_names else frame
-    validation = settings.validation if validation is None else validation
-    spec = make_spec(settings, next(iter(frames.values())))
-    members, skipped = {}, {}
-    for key, frame in frames.items():
-        try:
-            members[key] = WindowedSeries.from_frame(frame, spec, validation=validation, scaler=settings.scaler, fill=settings.fill)
-        except DataError as error:
-            skipped[key] = str(error)
-    if skipped:
-        warnings.warn(
-            f"{len(skipped)} of {len(frames)} series were left out of training ({list(skipped)[:10]}): "
-            f"{next(iter(skipped.values()))} See `skipped_series_` for each reason.",
-            UserWarning,
-            stacklevel=4,
-        )
-    if not members:
-        raise DataError(f"No series is long enough to train on: {next(iter(skipped.values()))}")
-    codes = {key: code for code, key in enumerate(members)} if dim else None
-    standardised = None
-    if static_names:
-        trained = np.stack([static[key] for key in members])
-        mean, std = trained.mean(axis=0), trained.std(axis=0)
-        standardised = {
-            "mean": mean.tolist(),
-            "std": np.where(std > 0, std, 1.0).tolist(),
-            "values": {key: static[key].tolist() for key in members},
-        }
-    scalers = {key: member.scaler for key, member in members.items()}
-    fit_ends = {key: frames[key].index[-1] for key in members}
-    first = next(iter(members))
-    many = dict(scalers=scalers, fit_ends=fit_ends, skipped_series=skipped, series_codes=codes, static=standardised)
-    # the context rows (series code, static features) of each series reach the model beside its windows
-    collection = SeriesCollection(members, context={key: context_rows(key, codes, standardised) for key in members})
-    return problem_of(settings, model_config, collection, frames[first].index, scalers[first], **many), collection
 
 
 # --- per-series results -------------------------------------------------------------------------------

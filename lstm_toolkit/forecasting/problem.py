@@ -1,11 +1,11 @@
 """The prepared problem: everything a Forecaster learns from the data except the weights.
 
-`prepare(settings, model_config, data)` checks, splits and scales one series and returns a
-frozen `ForecastProblem` (the window spec, the scaler, frequency and season,
-the resolved model config, the window normalisation's scales, where training
-ended) with the windowed training data. Many series go through
-`many_series.prepare` and add each series' scaler and end, its code for a
-series embedding and its static features. The problem is the Forecaster's
+A frozen `ForecastProblem` holds the window spec, the scaler, frequency and
+season, the resolved model config, the window normalisation's scales and where
+training ended; with many series also each series' scaler and end, its code
+for a series embedding and its static features. `forecasting.preparing.prepare`
+makes it (with `make_spec` and `problem_of` from here), for one series and many
+on one path. The problem is the Forecaster's
 saved state (`to_state` / `from_state`, JSON-safe) and what the tuner and any
 custom training loop start from (`Forecaster.prepare`).
 
@@ -23,7 +23,6 @@ import pandas as pd
 
 from lstm_toolkit.data import (
     Scaler,
-    WindowedSeries,
     WindowSpec,
     as_frame,
     calendar_features,
@@ -61,6 +60,9 @@ class ForecastProblem:
         series_codes, static: with many series, each series' code for the
             embedding, and the static features with their standardisation.
         series_key: the series a one-series view (`for_series`) forecasts.
+        pad_short: left-pad a history shorter than the lookback with its
+            first row (`WindowedSeries.from_frame(pad=True)`): set for many
+            series (bundles saved before it have False and forecast as then).
     """
 
     spec: WindowSpec
@@ -78,6 +80,7 @@ class ForecastProblem:
     series_codes: dict | None = None
     static: dict | None = None
     series_key: object = None
+    pad_short: bool = False
 
     @property
     def is_global(self):
@@ -240,6 +243,8 @@ class ForecastProblem:
                 state["series_codes"] = [[key, code] for key, code in self.series_codes.items()]
             if self.static:
                 state["static"] = {**self.static, "values": [[key, v] for key, v in self.static["values"].items()]}
+        if self.pad_short:
+            state["pad_short"] = True
         return state
 
     @classmethod
@@ -264,6 +269,7 @@ class ForecastProblem:
             fit_end=decode_label(state["fit_end"]),
             n_train_windows=state["n_train_windows"],
             future_covariates=tuple(names(future_covariates)),
+            pad_short=state.get("pad_short", False),
             **many,
         )
 
@@ -340,28 +346,6 @@ def make_spec(settings, frame):
             f"received features={list(spec.input_columns)}. Use strategy='direct' for past covariates."
         )
     return spec
-
-
-def prepare(settings, model_config, data, validation=None):
-    """Checks, splits and scales one series: `(ForecastProblem, WindowedSeries)`.
-
-    Args:
-        settings: the Forecaster's `ForecastSettings`.
-        model_config: its `ModelConfig` as given ("auto" choices still open).
-        data, validation: as for `Forecaster.fit`.
-    """
-    frame = as_frame(data, time_col=settings.time_col)
-    if settings.series_embedding or names(settings.static_features):
-        raise ConfigError("series_embedding and static_features tell many series apart; fit with `series_id=` or a dict of frames.")
-    validation = settings.validation if validation is None else validation
-    if isinstance(validation, (pd.DataFrame, pd.Series, np.ndarray)):
-        extra = as_frame(validation, time_col=settings.time_col)
-        frame = as_frame(pd.concat([frame, extra]))
-        validation = len(extra)
-    spec = make_spec(settings, frame)
-    series = WindowedSeries.from_frame(frame, spec, validation=validation, scaler=settings.scaler, fill=settings.fill)
-    problem = problem_of(settings, model_config, series, frame.index, series.scaler)
-    return problem, series
 
 
 def problem_of(settings, model_config, series, index, scaler, **many):

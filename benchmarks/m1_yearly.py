@@ -1,0 +1,168 @@
+"""Issue 35's panel of short series: the public half of M1 yearly with one global Forecaster, next to the classics.
+
+`../shared/data/m1_yearly_odd.csv` holds 91 of M1's 181 yearly series (15-58 years). The protocol is the Monash
+forecasting archive's (Godahewa et al. 2021): the last 6 years of each series are held out, every method forecasts
+them from the years before, and MASE is scaled by the in-sample naive error of those years (season 1); the case's
+score is the mean over series. The Forecaster is built as a user would: `Forecaster(lookback=8, horizon=6,
+target="value", series_id="series", time_col="year", seed=s)` plus the configuration under test.
+
+Beside it, on the same series: naive, drift (the line through the first and last training value), damped-trend ETS
+(statsmodels `ETSModel`, additive) and Theta (statsmodels `ThetaModel`), and, when the peer venv has statsforecast
+(`peers/statsforecast_panel.py`, `--peer-python`), AutoETS, AutoTheta and AutoARIMA. Reported per seed: the
+model's mean MASE, the share of series it forecast, whether it kept its reference (`reference_fallback_`), the mean
+MASE of the network alone when it did not, and fit seconds. `--series even|odd|all` picks the half (the held-out
+check fits the defaults on one half of the file's series and scores the other, see `--split`).
+
+Run: python benchmarks/m1_yearly.py [--seeds 0 1 2] [--config '{"ensemble": 3}'] [--peer-python ../peers-venv/bin/python]
+"""
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from _common import machine
+
+import lstm_toolkit
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "m1_yearly_odd.csv"
+PEER_VENV = Path(__file__).resolve().parents[2] / "peers-venv" / "bin" / "python"
+HORIZON, LOOKBACK = 6, 8
+CLASSICS = ("naive", "drift", "ets_damped", "theta")
+
+
+def load(path=DATA, half="all"):
+    """The panel as a long frame (series, year as a timestamp, value); `half`: "all", or every other series."""
+    panel = pd.read_csv(path)
+    panel["year"] = pd.to_datetime(panel["year"].astype(str), format="%Y")
+    keys = list(dict.fromkeys(panel["series"]))
+    if half != "all":
+        keys = keys[0 if half == "first" else 1 :: 2]
+    return panel[panel["series"].isin(keys)].reset_index(drop=True)
+
+
+def split(panel):
+    """`(train, test)`: each series' last `HORIZON` years held out."""
+    last = panel.groupby("series")["year"].transform("max")
+    held = panel["year"] > last - pd.DateOffset(years=HORIZON)
+    return panel[~held], panel[held]
+
+
+def mase(actual, forecast, history):
+    """MASE with the in-sample naive (season 1) MAE of `history` as the scale."""
+    scale = np.mean(np.abs(np.diff(history)))
+    return float(np.mean(np.abs(np.asarray(actual) - np.asarray(forecast))) / scale)
+
+
+def classic_forecasts(history):
+    """Naive, drift, damped ETS and Theta forecasts of one series' training values."""
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+    from statsmodels.tsa.forecasting.theta import ThetaModel
+
+    steps = np.arange(1, HORIZON + 1)
+    slope = (history[-1] - history[0]) / (len(history) - 1)
+    forecasts = {"naive": np.repeat(history[-1], HORIZON), "drift": history[-1] + slope * steps}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            fitted = ETSModel(history, error="add", trend="add", damped_trend=True).fit(disp=False)
+            forecasts["ets_damped"] = np.asarray(fitted.forecast(HORIZON))
+        except Exception:  # a fit statsmodels refuses (too short): its naive forecast, as a user would fall back
+            forecasts["ets_damped"] = forecasts["naive"]
+        forecasts["theta"] = np.asarray(ThetaModel(history, period=1, deseasonalize=False).fit().forecast(HORIZON))
+    return forecasts
+
+
+def peer_forecasts(train, peer_python):
+    """statsforecast's forecasts `{method: {series: values}}` from the peer venv, or {} with a note when it is missing."""
+    if not peer_python or not Path(peer_python).exists():
+        print(f"(no statsforecast peer: {peer_python} not found)")
+        return {}
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "train.csv"
+        train.rename(columns={"series": "unique_id", "year": "ds", "value": "y"}).to_csv(path, index=False)
+        script = Path(__file__).resolve().parent / "peers" / "statsforecast_panel.py"
+        done = subprocess.run([str(peer_python), str(script), str(path), "--horizon", str(HORIZON)],
+                              capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        print(f"(statsforecast peer failed: {done.stderr.strip().splitlines()[-1:]})")
+        return {}
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    print(f"statsforecast {result['statsforecast']}: fit s {json.dumps(result['fit_s'])}")
+    return result["forecasts"]
+
+
+def baselines(train, test, peers):
+    """Mean MASE of each classic (and peer) over the series: `{method: mean}`."""
+    scores = {}
+    for key, history in train.groupby("series", sort=False)["value"]:
+        history = history.to_numpy(dtype="float64")
+        actual = test.loc[test["series"] == key, "value"].to_numpy()
+        forecasts = classic_forecasts(history)
+        forecasts.update({method: np.asarray(by_series[key]) for method, by_series in peers.items()})
+        for method, forecast in forecasts.items():
+            scores.setdefault(method, []).append(mase(actual, forecast, history))
+    return {method: float(np.mean(values)) for method, values in scores.items()}
+
+
+def run(train, test, config, seed):
+    """One seed of the default global Forecaster: its mean MASE over the series, share forecast, fallback, fit s."""
+    forecaster = lstm_toolkit.Forecaster(lookback=LOOKBACK, horizon=HORIZON, target="value", series_id="series",
+                                         time_col="year", seed=seed, verbose=0, **config)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        started = time.perf_counter()
+        forecaster.fit(train)
+        seconds = time.perf_counter() - started
+        forecast = forecaster.predict(train)
+    scores = []
+    for key, history in train.groupby("series", sort=False)["value"]:
+        predicted = forecast.loc[forecast["series"] == key, "value"].to_numpy()
+        if len(predicted) == HORIZON:
+            scores.append(mase(test.loc[test["series"] == key, "value"].to_numpy(), predicted,
+                               history.to_numpy(dtype="float64")))
+    n_series = train["series"].nunique()
+    return {"seed": seed, "model": float(np.mean(scores)), "forecast_share": len(scores) / n_series,
+            "fallback": bool(getattr(forecaster, "reference_fallback_", False)), "fit_s": seconds,
+            "epochs": len(forecaster.history_["loss"]), "naive_series": len(forecaster.skipped_series_)}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--config", default="{}", help="Forecaster keywords as JSON")
+    parser.add_argument("--half", default="all", choices=["all", "first", "second"],
+                        help="all series, or every other one (first / second) for a held-out check")
+    parser.add_argument("--peer-python", default=str(PEER_VENV))
+    parser.add_argument("--out", help="write the rows as JSON here")
+    args = parser.parse_args(argv)
+    config = json.loads(args.config)
+    train, test = split(load(half=args.half))
+    print(f"# M1 yearly, odd half ({train['series'].nunique()} series, {args.half}), {machine()}, "
+          f"config {json.dumps(config)}\n", flush=True)
+    classics = baselines(train, test, peer_forecasts(train, args.peer_python))
+    print("baselines (mean MASE over the series): " + ", ".join(f"{k} {v:.3f}" for k, v in classics.items()), flush=True)
+    rows = []
+    for seed in args.seeds:
+        rows.append(run(train, test, config, seed))
+        print("  " + ", ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in rows[-1].items()),
+              flush=True)
+        if args.out:
+            with open(args.out, "w") as handle:
+                json.dump({"config": config, "half": args.half, "machine": machine(), "baselines": classics,
+                           "rows": rows}, handle, indent=1)
+    models = [row["model"] for row in rows]
+    print(f"\nmodel mean MASE {np.mean(models):.3f} (spread {max(models) - min(models):.3f}), fit s "
+          f"{np.mean([row['fit_s'] for row in rows]):.1f}; damped ETS {classics['ets_damped']:.3f}, drift "
+          f"{classics['drift']:.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,178 @@
+"""`prepare`: a Forecaster's data in; the prepared problem and its windowed training data out.
+
+One path for one series and many. The data is first taken apart into
+`{key: frame}`: `{None: frame}` for one series, `{id: frame}` for many
+(`many_series.split_series`). Every series then goes through the same steps:
+one `WindowSpec`, a time split and a scaler fit on its own training part
+(`data.WindowedSeries`). What differs is bookkeeping kept in the problem: one
+series is its own `WindowedSeries`; many are a `SeriesCollection` with each
+series' scaler and end, its code for a series embedding and its static
+features. Many series are left-padded where they are too short for a window
+(`WindowedSeries.from_frame(pad=True)`); a series too short for a training
+window even then is forecast by the network trained on the others, and one
+with fewer than two training rows, or constant ones, gets the naive forecast
+(`skipped_series`), all named in one warning.
+
+Example:
+>>> import numpy as np, pandas as pd
+>>> from lstm_toolkit.forecasting.settings import ForecastSettings
+>>> from lstm_toolkit.models import ModelConfig
+>>> frame = pd.DataFrame({"y": np.sin(np.arange(120) / 4.0)})
+>>> problem, series = prepare(ForecastSettings(lookback=12, horizon=3), ModelConfig(), frame)
+>>> problem.spec.lookback, problem.is_global, series.n_windows("train") > 0
+(12, False, True)
+>>> panel = {"a": frame, "b": 2 * frame}
+>>> problem, collection = prepare(ForecastSettings(lookback=12, horizon=3), ModelConfig(), panel)
+>>> problem.is_global, sorted(problem.scalers)
+(True, ['a', 'b'])
+"""
+
+from __future__ import annotations
+
+import functools
+import numbers
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from lstm_toolkit.data import SeriesCollection, WindowedSeries, as_frame
+from lstm_toolkit.errors import ConfigError, DataError, user_stacklevel
+from lstm_toolkit.forecasting.many_series import indexed_by_time, split_series, static_values
+from lstm_toolkit.forecasting.problem import context_rows, make_spec, names, problem_of
+
+
+def prepare(settings, model_config, data, validation=None):
+    """Checks, splits and scales the series in `data`: `(ForecastProblem, WindowedSeries or SeriesCollection)`.
+
+    Args:
+        settings: the Forecaster's `ForecastSettings`.
+        model_config: its `ModelConfig` as given ("auto" choices still open).
+        data, validation: as for `Forecaster.fit`.
+
+    Many series (`settings.many(data)`): series too short for a window are left
+    out with a warning and listed in the problem's `skipped_series`.
+    """
+    many = settings.many(data)
+    check_settings(settings, many)
+    frames, static = series_frames(settings, data, many)
+    validation = settings.validation if validation is None else validation
+    if isinstance(validation, (pd.DataFrame, pd.Series, np.ndarray)):
+        if many:
+            raise ConfigError("A validation frame is for one series; with many series give `validation` as a "
+                              "fraction, a row count or a first timestamp, taken from the end of every series.")
+        extra = as_frame(validation, time_col=settings.time_col)
+        frames[None], validation = as_frame(pd.concat([frames[None], extra])), len(extra)
+    spec = make_spec(settings, next(iter(frames.values())))
+    members, skipped, untrained = {}, {}, []
+    for key, frame in frames.items():
+        make = functools.partial(WindowedSeries.from_frame, frame, spec, validation=validation, scaler=settings.scaler,
+                                 fill=settings.fill, pad=many)
+        if not many:
+            members[key] = make()
+            continue
+        member, trains, reason = panel_member(make)
+        if member is None:
+            skipped[key] = reason
+        else:
+            members[key] = member
+            if not trains:
+                untrained.append(key)
+    if not many:
+        series = members[None]
+        return problem_of(settings, model_config, series, frames[None].index, series.scaler), series
+    return many_problem(settings, model_config, frames, members, skipped, untrained, static)
+
+
+def check_settings(settings, many):
+    """The settings that only make sense for one series, or only for many."""
+    if not many:
+        if settings.series_embedding or names(settings.static_features):
+            raise ConfigError("series_embedding and static_features tell many series apart; fit with "
+                              "`series_id=` or a dict of frames.")
+        return
+    if settings.stateful:
+        raise ConfigError("A stateful model carries one series' state; fit many series with stateful=False.")
+    dim = settings.series_embedding
+    if isinstance(dim, bool) or not isinstance(dim, numbers.Integral) or dim < 0:
+        raise ConfigError(f"`series_embedding` must be an integer >= 0 (0: none). Received: {dim!r}")
+
+
+def series_frames(settings, data, many):
+    """`({key: frame}, {key: static feature vector})`: each series as a time-indexed frame, static columns taken out."""
+    if not many:
+        return {None: as_frame(data, time_col=settings.time_col)}, {}
+    static_names = names(settings.static_features)
+    frames, static = {}, {}
+    time_col = settings.time_col
+    if isinstance(data, pd.DataFrame) and time_col in data.columns:  # parsed once for all series, not per series
+        data, time_col = indexed_by_time(data, time_col), None
+    for key, frame in split_series(data, settings.series_id).items():
+        frame = as_frame(frame, time_col=time_col)
+        if static_names:
+            static[key] = static_values(key, frame, static_names)
+        frames[key] = frame.drop(columns=static_names) if static_names else frame
+    return frames, static
+
+
+def panel_member(make):
+    """`(member, trains, reason)` of one series of many (`make`: its `from_frame`, padded).
+
+    A series too short for a training window even padded is still a member
+    (its scaler fit on its training rows; `trains` False) when those rows are
+    at least two: the network trained on the others forecasts it. A series
+    with fewer, or whose training rows are all equal, is no member: it gets the
+    naive forecast, and `reason` says why.
+    """
+    try:
+        member, trains, error = make(), True, None
+    except DataError as too_short:
+        trains, error = False, too_short
+        try:
+            member = make(min_parts=())
+        except DataError as reason:  # fewer rows than the validation part, a constant column, ...
+            return None, False, f"{reason} It gets the naive forecast (its last value)."
+    train = member.targets[member.lead : member.bounds["train"][1]]
+    if len(train) < 2:
+        return None, False, f"{error} Its {len(train)} training row(s) are too few to scale; it gets the naive forecast."
+    if not np.ptp(train, axis=0).any():
+        return None, False, "Its training rows are constant; it gets the naive forecast (its last value)."
+    return member, trains, None
+
+
+def many_problem(settings, model_config, frames, members, skipped, untrained, static):
+    """The problem of many series: each one's scaler and end, codes, standardised static features."""
+    if skipped or untrained:
+        parts = []
+        if skipped:
+            parts.append(f"{len(skipped)} get the naive forecast ({list(skipped)[:10]}): {next(iter(skipped.values()))}")
+        if untrained:
+            parts.append(f"{len(untrained)} are too short for a training window even padded ({untrained[:10]}) "
+                         "and are forecast by the network trained on the others.")
+        warnings.warn(
+            f"{len(skipped) + len(untrained)} of {len(frames)} series were left out of training: {' '.join(parts)} "
+            "See `skipped_series_` for each series that gets the naive forecast and why.",
+            UserWarning,
+            stacklevel=user_stacklevel(),
+        )
+    if len(members) == len(untrained):
+        raise DataError("No series is long enough to train on: each needs at least horizon + 1 rows before its "
+                        f"validation part. {next(iter(skipped.values()), '')}".strip())
+    codes = {key: code for code, key in enumerate(members)} if settings.series_embedding else None
+    standardised = None
+    if static:
+        trained = np.stack([static[key] for key in members])
+        mean, std = trained.mean(axis=0), trained.std(axis=0)
+        standardised = {
+            "mean": mean.tolist(),
+            "std": np.where(std > 0, std, 1.0).tolist(),
+            "values": {key: static[key].tolist() for key in members},
+        }
+    scalers = {key: member.scaler for key, member in members.items()}
+    fit_ends = {key: frames[key].index[-1] for key in members}
+    first = max(members, key=lambda key: len(frames[key]))  # the frequency is read from the longest series
+    many = dict(scalers=scalers, fit_ends=fit_ends, skipped_series=skipped, series_codes=codes, static=standardised,
+                pad_short=True)
+    # the context rows (series code, static features) of each series reach the model beside its windows
+    collection = SeriesCollection(members, context={key: context_rows(key, codes, standardised) for key in members})
+    return problem_of(settings, model_config, collection, frames[first].index, scalers[first], **many), collection
