@@ -523,3 +523,17 @@ def test_start_padding_leaves_the_scaler_and_every_target_to_real_rows():
         WindowedSeries.from_frame(frame.iloc[:6], spec, validation=3, pad=True)
     history = WindowedSeries.from_frame(frame.iloc[:5], spec, scaler=series.scaler, min_parts=(), pad=True)
     assert history.lead == 3 and len(history.windows_ending_at([len(history.index) - 1])[0]) == 8
+
+
+def test_naive_scaler_divides_by_the_mean_absolute_change_and_round_trips():
+    values = np.array([[10.0, 1.0], [14.0, 1.0], [12.0, 2.0], [18.0, 2.0]])
+    scaler = Scaler("naive", columns=["level", "flag"]).fit(values)
+    step = np.abs(np.diff(values, axis=0)).mean(axis=0)  # 4.0 and 1/3
+    np.testing.assert_allclose(scaler.transform(values), (values - values.mean(axis=0)) / step)
+    np.testing.assert_allclose(scaler.inverse_transform(scaler.transform(values)), values)
+    multiplier, offset = scaler.coefficients()
+    np.testing.assert_allclose(values * multiplier + offset, scaler.transform(values))
+    restored = Scaler.from_dict(json.loads(json.dumps(scaler.to_dict())))
+    np.testing.assert_allclose(restored.transform(values), scaler.transform(values))
+    with pytest.raises(DataError, match="constant"):
+        Scaler("naive", columns=["a"]).fit(np.ones((3, 1)))

@@ -447,11 +447,17 @@ def test_a_panel_of_short_series_forecasts_every_series(tmp_path):
                                          r"\(\['flat'\]\).*1 are too short for a training window even padded \(\['s4'\]\)"):
         fc = Forecaster(lookback=8, horizon=4, target="value", validation=4, model=ModelConfig(units=(8,)), epochs=2,
                         verbose=0, seed=0, refit=False).fit(frames)
+    assert {scaler.kind for scaler in fc.scalers_.values()} == {"naive"}  # scaler="auto": each series as MASE weighs it
     assert "constant" in fc.skipped_series_["flat"] and "naive forecast" in fc.skipped_series_["flat"] and set(fc.scalers_) == {f"s{k}" for k in range(5)}
     with pytest.warns(UserWarning, match="left out of training"):
         train = Forecaster(**fc.get_params()).prepare(frames)  # s3 (12 rows: 8 for training) is padded and trains; s4 (3 for training) does not
     starts = {key: member.n_windows("train") for key, member in train.members.items()}
     assert starts["s3"] > 0 and starts["s4"] == 0 and train.members["s3"].lead == 4
+    with_feature = {key: frame.assign(x=np.arange(len(frame)) % 3) for key, frame in frames.items() if key != "flat"}
+    fc_feature = Forecaster(**{**fc.get_params(), "features": ["value", "x"]})
+    with pytest.warns(UserWarning, match="left out of training"):
+        fc_feature.prepare(with_feature)
+    assert {scaler.kind for scaler in fc_feature.scalers_.values()} == {"standard"}  # a feature seldom changes: standard
     short = {key: frame.iloc[:5] if key == "s0" else frame for key, frame in frames.items()}  # 5 rows < lookback 8
     with pytest.warns(UserWarning, match="naive forecast"):
         forecast = fc.predict(short)
@@ -461,3 +467,24 @@ def test_a_panel_of_short_series_forecasts_every_series(tmp_path):
     assert loaded.problem_.pad_short
     with pytest.warns(UserWarning, match="naive forecast"):
         pd.testing.assert_frame_equal(loaded.predict(short), forecast)
+
+
+def test_auto_window_norm_counts_every_series_alike_and_reads_the_validation_part():
+    from lstm_toolkit.data import SeriesCollection, WindowedSeries, WindowSpec
+    from lstm_toolkit.forecasting.choices import auto_window_norm
+
+    rng = np.random.default_rng(1)
+    spec = WindowSpec(lookback=8, targets="y", horizon=4)
+
+    def member(values, validation=0.2):
+        return WindowedSeries.from_frame(pd.DataFrame({"y": values}), spec, validation=validation, scaler="none")
+
+    walk = 1000 * np.cumsum(rng.normal(size=200))  # a large random walk: naive is best there, by a little
+    trends = [np.arange(200) * slope + rng.normal(0, 0.1, 200) for slope in (1.0, 2.0, 3.0)]  # drift is far better
+    assert auto_window_norm(member(walk), 8, 4, 1) == "last"
+    panel = SeriesCollection({"walk": member(walk), **{f"trend{k}": member(t) for k, t in enumerate(trends)}})
+    assert auto_window_norm(panel, 8, 4, 1) == "drift"  # in the walk's units alone, "last" would win
+    # a series flat while training and trending in its validation part: only the validation part shows the trend
+    turning = np.concatenate([rng.normal(0, 1.0, 160), 5.0 * np.arange(1, 41)])
+    assert auto_window_norm(member(turning, validation=40), 8, 4, 1) == "drift"
+    assert auto_window_norm(member(turning[:160], validation=0), 8, 4, 1) == "last"

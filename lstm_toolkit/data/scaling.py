@@ -11,6 +11,8 @@ from lstm_toolkit.errors import ConfigError, DataError
 SCALERS = {
     "standard": (StandardScaler, ("mean_", "var_", "scale_", "n_samples_seen_")),
     "minmax": (MinMaxScaler, ("min_", "scale_", "data_min_", "data_max_", "data_range_", "n_samples_seen_")),
+    # scikit-learn's StandardScaler for the mean, its scale replaced by the mean absolute one-step change (below)
+    "naive": (StandardScaler, ("mean_", "var_", "scale_", "n_samples_seen_")),
     "none": (None, ()),
 }
 
@@ -19,7 +21,12 @@ class Scaler:
     """A column-wise scaler (scikit-learn's) that is fit once, on training rows.
 
     Args:
-        kind: "standard" (zero mean, unit variance), "minmax" (to [0, 1]) or "none".
+        kind: "standard" (zero mean, unit variance), "minmax" (to [0, 1]),
+            "naive" (zero mean, divided by the mean absolute change from one
+            row to the next: the in-sample error of the naive forecast, the
+            denominator of MASE; a model of many series trained on it weighs
+            each series' errors as MASE does, whatever its level or trend) or
+            "none".
         columns: names of the columns, in order; `inverse_transform` can undo
             the scaling for any subset of them.
 
@@ -57,6 +64,9 @@ class Scaler:
                     )
         with _checked():
             self.estimator_.fit(values)
+        if self.kind == "naive":
+            step = np.abs(np.diff(values, axis=0)).mean(axis=0) if len(values) > 1 else np.zeros(values.shape[1])
+            self.estimator_.scale_ = np.where(step > 0, step, 1.0)  # a constant column: as StandardScaler, 1
         return self
 
     def transform(self, values):
@@ -65,7 +75,7 @@ class Scaler:
         estimator = self.estimator_
         # The same operations as `estimator.transform`, in the same order (so the same bits), without its
         # per-call input checks, which dominate with a scaler per series (10,000 series: `benchmarks/panel.py`).
-        if self.kind == "standard":
+        if self.kind in ("standard", "naive"):
             return (values - estimator.mean_) / estimator.scale_
         if self.kind == "minmax":
             return values * estimator.scale_ + estimator.min_
@@ -77,7 +87,7 @@ class Scaler:
         columns = self.columns if columns is None else tuple(columns)
         positions = [self.columns.index(column) for column in columns]
         estimator = self.estimator_
-        if self.kind == "standard":  # as `estimator.inverse_transform`, for the columns asked for
+        if self.kind in ("standard", "naive"):  # as `estimator.inverse_transform`, for the columns asked for
             return values * estimator.scale_[positions] + estimator.mean_[positions]
         if self.kind == "minmax":
             return (values - estimator.min_[positions]) / estimator.scale_[positions]
@@ -100,7 +110,7 @@ class Scaler:
         columns = self.columns if columns is None else tuple(columns)
         positions = [self.columns.index(column) for column in columns]
         estimator = self.estimator_
-        if self.kind == "standard":
+        if self.kind in ("standard", "naive"):
             multiplier, offset = 1.0 / estimator.scale_, -estimator.mean_ / estimator.scale_
         elif self.kind == "minmax":
             multiplier, offset = estimator.scale_, estimator.min_

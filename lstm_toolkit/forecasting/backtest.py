@@ -240,17 +240,20 @@ def probabilistic_rows(arrays, history, *, horizon, targets, season_length, outp
     return rows
 
 
-def training_reference_errors(series, lookback, horizon, season_length, modes, max_origins=2000):
-    """Mean absolute error of each window normalisation's reference forecast over the training part of `series`.
+def fit_reference_errors(series, lookback, horizon, season_length, modes, max_origins=2000):
+    """Mean absolute error of each window normalisation's reference forecast over the data given to `fit`.
 
     The references are the forecasts the network's output is added to
-    (`models.reference_forecast`), made from each training window of the
-    targets' own history: the smaller the error, the less the network has to learn.
+    (`models.reference_forecast`), made from each window of the targets' own
+    history whose targets lie in the training or validation part (never a test
+    part): the smaller the error, the less the network has to learn. The
+    validation part counts because it is the most recent, and because the
+    refit on all the data chooses on it too: one choice, before and after.
 
     Returns:
         {mode: MAE}, in the targets' scaled units, averaged over the targets.
     """
-    targets = series.targets[: series.bounds["train"][1]]
+    targets = series.targets[: series.bounds["validation"][1]]
     origins = np.arange(lookback - 1, len(targets) - horizon)
     origins = origins[:: max(1, len(origins) // max_origins)]
     windows = targets[origins[:, None] + np.arange(1 - lookback, 1)[None, :]]

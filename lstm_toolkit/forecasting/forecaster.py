@@ -59,11 +59,10 @@ class Forecaster(BaseForecaster):
             inputs, e.g. ("hour", "dayofweek").
         time_col: column holding the timestamps, when they are not the index.
         series_id: the id column of a long DataFrame holding many series (a
-            dict of DataFrames works without it): one global model trained on
-            all of them, each series split by time and scaled on its own
-            training part (see `many_series`). `predict`, `backtest` and
-            `evaluate(by_series=True)` then carry the id; `for_series(id)`
-            gives a one-series view (for `streamer`, `export`).
+            dict of DataFrames works without it): one global model of all, each
+            split by time and scaled on its own training part, short ones
+            left-padded (`preparing`). `predict`, `backtest`, `evaluate(by_series=True)`
+            carry the id; `for_series(id)` is a one-series view (`streamer`, `export`).
         series_embedding: with many series, the size of a learned embedding
             of each series' identity, joined to every step of its windows (as
             in DeepAR); 0 (the default) for none. Only trained series can then
@@ -72,10 +71,11 @@ class Forecaster(BaseForecaster):
             per series (its size, region code, ...). They are standardised
             across the training series and joined to every step of its
             windows; they are not forecast and need not change over time.
-        scaler: "standard", "minmax" or "none", fit on the training part.
+        scaler: "standard", "minmax", "naive" or "none" (`data.Scaler`), fit on the training part;
+            "auto": "naive" for many series of targets alone (`choices.resolve_scaler`), else "standard".
         model: a `ModelConfig` (or its dict); default two LSTM layers of 64
             units with window-relative normalisation, `architecture="auto"`
-            (the segment model for lookbacks of 240 rows or more) and
+            (the segment model for lookbacks of 168 rows or more) and
             `highway="auto"` (a linear map of the window added to the
             network's forecast; not for stateful models).
         strategy: "direct" (one output per future step) or "recursive" (a
@@ -183,7 +183,7 @@ class Forecaster(BaseForecaster):
         series_id=None,
         series_embedding=0,
         static_features=None,
-        scaler="standard",
+        scaler="auto",
         model=None,
         strategy="direct",
         stateful=False,

@@ -38,6 +38,7 @@ import pandas as pd
 
 from lstm_toolkit.data import SeriesCollection, WindowedSeries, as_frame
 from lstm_toolkit.errors import ConfigError, DataError, user_stacklevel
+from lstm_toolkit.forecasting.choices import resolve_scaler
 from lstm_toolkit.forecasting.many_series import indexed_by_time, split_series, static_values
 from lstm_toolkit.forecasting.problem import context_rows, make_spec, names, problem_of
 
@@ -64,9 +65,10 @@ def prepare(settings, model_config, data, validation=None):
         extra = as_frame(validation, time_col=settings.time_col)
         frames[None], validation = as_frame(pd.concat([frames[None], extra])), len(extra)
     spec = make_spec(settings, next(iter(frames.values())))
+    scaler = resolve_scaler(settings.scaler, many, spec)
     members, skipped, untrained = {}, {}, []
     for key, frame in frames.items():
-        make = functools.partial(WindowedSeries.from_frame, frame, spec, validation=validation, scaler=settings.scaler,
+        make = functools.partial(WindowedSeries.from_frame, frame, spec, validation=validation, scaler=scaler,
                                  fill=settings.fill, pad=many)
         if not many:
             members[key] = make()

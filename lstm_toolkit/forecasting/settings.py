@@ -32,7 +32,7 @@ class ForecastSettings:
     series_id: str | None = None
     series_embedding: int = 0
     static_features: Any = None
-    scaler: Any = "standard"
+    scaler: Any = "auto"
     strategy: str = "direct"
     stateful: bool = False
     ensemble: int = 1
