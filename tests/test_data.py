@@ -537,3 +537,8 @@ def test_naive_scaler_divides_by_the_mean_absolute_change_and_round_trips():
     np.testing.assert_allclose(restored.transform(values), scaler.transform(values))
     with pytest.raises(DataError, match="constant"):
         Scaler("naive", columns=["a"]).fit(np.ones((3, 1)))
+
+
+def test_a_scaler_without_training_rows_says_so():
+    with pytest.raises(DataError, match="no training rows"):
+        Scaler("standard", columns=["a"]).fit(np.zeros((0, 1)))

@@ -53,8 +53,11 @@ class Scaler:
         column is refused, since a scaler would divide by its zero range.
         """
         values = np.asarray(values, dtype="float64")
+        if not len(values):
+            raise DataError("There are no training rows to fit the scaler on: give more data, or a smaller "
+                            "validation part.")
         if self.kind != "none":
-            spread = values.max(axis=0) - values.min(axis=0) if len(values) else np.zeros(values.shape[1])
+            spread = values.max(axis=0) - values.min(axis=0)
             for position, column in enumerate(self.columns):
                 if spread[position] == 0 and column not in constant_ok:
                     raise DataError(

@@ -180,28 +180,55 @@ def backtest_frame(series, arrays, *, horizon, targets, output_form=None):
     return frame
 
 
-def evaluate_table(series, arrays, *, horizon, targets, season_length, output_form=None, by_target=False):
-    """Backtest metrics of the model and the baselines on the same forecasts (see `Forecaster.evaluate`)."""
-    results = backtest_frame(series, arrays, horizon=horizon, targets=targets, output_form=output_form)
-    history = actual_targets(series, targets)[: results.attrs["first_forecast_row"]]
+def evaluate_rows(series, arrays, *, horizon, targets, season_length, output_form=None):
+    """Backtest metrics of the model and the baselines on the same forecasts: `{(target, method): {metric: value}}`.
+
+    Read from the backtest arrays, with no frame built: a panel of 10,000 series is scored in seconds.
+    `metrics_table` makes the table `Forecaster.evaluate` returns.
+    """
+    forecast = arrays["forecast"] if output_form is None else output_form.point(arrays["forecast"])
+    history = actual_targets(series, targets)[: arrays["first"]]
     rows = {}
     for position, target in enumerate(targets):
-        group = results[results["target"] == target]
         scale = metrics.seasonal_naive_scale(history[:, position], season_length)
-        for method, column in (("model", "forecast"), ("naive", "naive"), ("seasonal_naive", "seasonal_naive")):
-            rows[(target, method)] = metrics.point_metrics(group["actual"], group[column], scale)
-    columns = list(metrics.METRICS)
+        actual = arrays["actual"][..., position].ravel()  # by origin, then step: the backtest frame's order
+        for method, values in (("model", forecast), *((name, arrays[name]) for name in BASELINES)):
+            rows[(target, method)] = metrics.point_metrics(actual, values[..., position].ravel(), scale)
     if output_form is not None:
         scores = probabilistic_rows(arrays, history, horizon=horizon, targets=targets, season_length=season_length,
                                     output_form=output_form)
         for key, values in scores.items():
             rows[key].update(values)
+    return rows
+
+
+def metric_columns(output_form=None):
+    """The columns of an evaluation table: the point metrics, then a probabilistic model's scores."""
+    columns = list(metrics.METRICS)
+    if output_form is not None:
         columns += list(PROBABILISTIC_COLUMNS) + [f"pinball_q{level:g}" for level in output_form.levels]
+    return columns
+
+
+def metrics_table(rows_by_series, columns, *, by_target=False, by_series=False, series_name=None):
+    """The table of `Forecaster.evaluate` from `evaluate_rows` of each series (`{key: rows}`), built once.
+
+    One series (`series_name` None, the key None): rows by method (by (target, method) when
+    `by_target`). Many: the same with the series id (`series_name`) first when `by_series`,
+    else the mean over series.
+    """
+    if series_name is None:
+        rows, names = rows_by_series[None], ["target", "method"]
+    else:
+        rows = {(key, *index): values for key, part in rows_by_series.items() for index, values in part.items()}
+        names = [series_name, "target", "method"]
     table = pd.DataFrame.from_dict(rows, orient="index")[columns]
-    table.index = pd.MultiIndex.from_tuples(table.index, names=["target", "method"])
-    if by_target:
+    table.index = pd.MultiIndex.from_tuples(table.index, names=names)
+    if not by_target:  # the mean over targets
+        table = table.groupby(level=[name for name in names if name != "target"], sort=False).mean()
+    if series_name is None or by_series:
         return table
-    return table.groupby(level="method", sort=False).mean()
+    return table.groupby(level=list(range(1, table.index.nlevels)), sort=False).mean()
 
 
 def probabilistic_rows(arrays, history, *, horizon, targets, season_length, output_form):
@@ -240,23 +267,40 @@ def probabilistic_rows(arrays, history, *, horizon, targets, season_length, outp
     return rows
 
 
-def fit_reference_errors(series, lookback, horizon, season_length, modes, max_origins=2000):
-    """Mean absolute error of each window normalisation's reference forecast over the data given to `fit`.
+def fit_reference_errors(members, lookback, horizon, season_length, modes, max_origins=2000, chunk=20_000):
+    """Mean absolute error of each window normalisation's reference forecast over the data given to `fit`, per series.
 
     The references are the forecasts the network's output is added to
     (`models.reference_forecast`), made from each window of the targets' own
     history whose targets lie in the training or validation part (never a test
-    part): the smaller the error, the less the network has to learn. The
-    validation part counts because it is the most recent, and because the
-    refit on all the data chooses on it too: one choice, before and after.
+    part), at most `max_origins` per series: the smaller the error, the less
+    the network has to learn. The validation part counts because it is the
+    most recent, and because the refit on all the data chooses on it too: one
+    choice, before and after. The windows of many series go through each
+    reference together, `chunk` windows at a time: a few calls for a panel of
+    10,000 series, not four per series.
 
     Returns:
-        {mode: MAE}, in the targets' scaled units, averaged over the targets.
+        One `{mode: MAE}` per series of `members` (`WindowedSeries`), in the targets' scaled units,
+        averaged over the targets.
     """
-    targets = series.targets[: series.bounds["validation"][1]]
-    origins = np.arange(lookback - 1, len(targets) - horizon)
-    origins = origins[:: max(1, len(origins) // max_origins)]
-    windows = targets[origins[:, None] + np.arange(1 - lookback, 1)[None, :]]
-    actual = targets[origins[:, None] + np.arange(1, horizon + 1)[None, :]]
-    return {mode: float(np.abs(actual - np.asarray(reference_forecast(windows, mode, horizon, season_length))).mean())
-            for mode in modes}
+    members = list(members)
+    ahead, behind = np.arange(1, horizon + 1)[None, :], np.arange(1 - lookback, 1)[None, :]
+    per_series = []
+    for series in members:
+        targets = series.targets[: series.bounds["validation"][1]]
+        origins = np.arange(lookback - 1, len(targets) - horizon)
+        per_series.append((targets, origins[:: max(1, len(origins) // max_origins)]))
+    sums = {mode: np.zeros(len(members)) for mode in modes}
+    counts = np.array([len(origins) for _, origins in per_series])
+    first = 0
+    while first < len(members):  # members whose windows together fit in a chunk (at least one member)
+        last = first + max(1, int(np.searchsorted(np.cumsum(counts[first:]), chunk, side="right")))
+        owner = np.repeat(np.arange(first, last), counts[first:last])
+        windows = np.concatenate([targets[origins[:, None] + behind] for targets, origins in per_series[first:last]])
+        actual = np.concatenate([targets[origins[:, None] + ahead] for targets, origins in per_series[first:last]])
+        for mode in modes:
+            error = np.abs(actual - np.asarray(reference_forecast(windows, mode, horizon, season_length)))
+            sums[mode] += np.bincount(owner, weights=error.mean(axis=(1, 2)), minlength=len(members))
+        first = last
+    return [{mode: float(sums[mode][k] / counts[k]) for mode in modes} for k in range(len(members))]

@@ -88,8 +88,8 @@ def auto_window_norm(series, lookback, horizon, season):
     modes = [mode for mode in REFERENCE_NORMS  # a season of 1 would make the seasonal ones naive again
              if reference_fits(mode, lookback, season) and (season > 1 or mode not in SEASONAL_NORMS)]
     members = series.members.values() if isinstance(series, SeriesCollection) else [series]
-    errors = [backtest.fit_reference_errors(m, lookback, horizon, season, modes) for m in members
-              if m.n_windows("train")]  # a series too short to train on has no training window to score
+    trained = [m for m in members if m.n_windows("train")]  # one too short to train on has no window to score
+    errors = backtest.fit_reference_errors(trained, lookback, horizon, season, modes)
     # Each series' errors relative to its own naive error, so that every series counts alike whatever its scale
     # (a series scaled on a short, flat training part would outweigh the rest); one series: the same choice.
     relative = [{mode: e[mode] / e["last"] if e["last"] > 0 else e[mode] for mode in modes} for e in errors]

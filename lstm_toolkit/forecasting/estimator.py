@@ -120,19 +120,22 @@ class BaseForecaster(Estimator):
         """
         return self.problem_.parts(data, lambda many: self._split(many, forecast))
 
-    def _collect(self, results, kind="frame", by_series=False):
+    def _collect(self, results, kind="frame", by_series=False, by_target=False):
         """The `{key: result}` of `_parts`' series in the form the user gets.
 
-        One series: its result. Many, by `kind`: "frame", the frames in one
-        long frame with the id column first; "table", the evaluation tables by
-        series (an index level) when `by_series`, else their mean over series;
-        "dict", the dict itself (sample paths by series).
+        "table": `backtest.evaluate_rows` of each series made into one table
+        (`backtest.metrics_table`: by series when `by_series`, else the mean
+        over series). Else one series: its result; many, by `kind`: "frame",
+        the frames in one long frame with the id column first; "dict", the
+        dict itself (sample paths by series).
         """
-        if not self.problem_.is_global:
-            return results[None]
+        one = not self.problem_.is_global
         if kind == "table":
-            table = pd.concat(results, names=[self.series_id or "series"])
-            return table if by_series else table.groupby(level=list(range(1, table.index.nlevels)), sort=False).mean()
+            return backtest.metrics_table(results, backtest.metric_columns(self._strategy().output_form()),
+                                          by_target=by_target, by_series=by_series,
+                                          series_name=None if one else self.series_id or "series")
+        if one:
+            return results[None]
         return many_series.with_id(results, self.series_id) if kind == "frame" else results
 
     def _split(self, data, forecast=False):
@@ -146,7 +149,7 @@ class BaseForecaster(Estimator):
 
     def _left_out(self, data, what):
         """`{id: frame}` of the series in `data` that the network does not forecast, with a warning: they get `what`."""
-        if not self.problem_.is_global or not self.skipped_series_:
+        if not self.skipped_series_:  # None for one series
             return {}
         left_out = {key: frame for key, frame in self._split(data).items() if key in self.skipped_series_}
         if left_out:
@@ -398,7 +401,7 @@ class BaseForecaster(Estimator):
         """
         self._check_fitted()
         form = self._strategy().output_form()
-        tables = {key: backtest.evaluate_table(series, arrays, horizon=self.horizon, targets=self.spec_.targets,
-                                               season_length=self.season_length_, output_form=form, by_target=by_target)
-                  for key, (series, arrays) in self._backtests(data, start, stride).items()}
-        return self._collect(tables, kind="table", by_series=by_series)
+        rows = {key: backtest.evaluate_rows(series, arrays, horizon=self.horizon, targets=self.spec_.targets,
+                                            season_length=self.season_length_, output_form=form)
+                for key, (series, arrays) in self._backtests(data, start, stride).items()}
+        return self._collect(rows, kind="table", by_series=by_series, by_target=by_target)

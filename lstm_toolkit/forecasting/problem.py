@@ -182,7 +182,7 @@ class ForecastProblem:
         if key not in self.scalers:
             raise DataError(f"Series {key!r} was not trained on (no scaler for it). Known series: {list(self.scalers)[:20]}.")
         return dataclasses.replace(self, scaler=self.scalers[key], fit_end=self.fit_ends[key], scalers=None,
-                                   fit_ends=None, series_key=key)
+                                   fit_ends=None, skipped_series=None, series_key=key)
 
     def view(self, key):
         """The problem one series is forecast with: this one for a one-series problem (`key` None), else `for_series(key)`."""
