@@ -16,7 +16,10 @@ The cases:
 - the euro-area electrical equipment index, monthly, 257 rows (lookback 24, horizon 12);
 - MSFT daily close (lookback 60, horizon 5);
 - the 22 US employment series one by one (lookback 24, horizon 12, the last 12 months as test; the case's MASE is
-  the mean over the 22 series), and the same 22 series with one global model (`series_id`).
+  the mean over the 22 series), and the same 22 series with one global model (`series_id`);
+- the public half of M1 yearly (91 series of 15-58 years) with one global model, the last 6 years held out
+  (lookback 8, horizon 6; `m1_yearly.py`, which adds drift and statsforecast's AutoETS/AutoTheta/AutoARIMA;
+  here "seasonal_naive" is the naive forecast, the season being 1).
 
 Configurations: `--config defaults` (the constructor's defaults), `--config v7` (the defaults before issue 21:
 stacked LSTM, no ensemble, no refit) or `--config '{"ensemble": 3}'` (any Forecaster keywords as JSON).
@@ -26,11 +29,13 @@ Run: python benchmarks/forecast_suite.py [--config defaults] [--seeds 0 1 2] [--
 """
 
 import argparse
+import functools
 import json
 import sys
 import time
 import warnings
 
+import m1_yearly
 import numpy as np
 import pandas as pd
 from _common import ets_backtest, machine
@@ -67,6 +72,7 @@ def _cases():
 
 CASES = _cases()
 EMPLOYMENT = ("us_employment_each", "us_employment_global")
+PANELS = ("m1_yearly_global",)
 LOOKBACK_EMP, HORIZON_EMP = 24, 12
 BASELINES = ("seasonal_naive", "ets_damped", "theta", "holt_winters")
 
@@ -195,6 +201,22 @@ def run_employment_global(config, seed):
             "model": by_series.xs("model", level="method")["MASE"].mean(), **references.to_dict(), **baselines.to_dict()}
 
 
+@functools.lru_cache(maxsize=1)
+def _m1():
+    """M1 yearly's public half, split (`m1_yearly.py`), and the classics' mean MASE on it (once for all seeds)."""
+    train, test = m1_yearly.split(m1_yearly.load())
+    return train, test, m1_yearly.baselines(train, test, {})
+
+
+def run_m1_global(config, seed):
+    """Issue 35's panel of short series: one global model of M1 yearly's public half (`m1_yearly.py`, with peers)."""
+    train, test, classics = _m1()
+    row = m1_yearly.run(train, test, config, seed)
+    return {"case": "m1_yearly_global", "seed": seed, "fit_s": row["fit_s"], "epochs": row["epochs"],
+            "model": row["model"], "fallback": float(row["fallback"]), "seasonal_naive": classics["naive"],
+            "ets_damped": classics["ets_damped"], "theta": classics["theta"]}
+
+
 def summary(rows):
     """Per case: mean MASE over seeds, seed spread (max - min), mean fit seconds, and the baselines."""
     frame = pd.DataFrame(rows)
@@ -243,7 +265,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default="defaults", help="defaults | v7 | a JSON dict of Forecaster keywords")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--cases", nargs="+", default=[*CASES, *EMPLOYMENT], choices=[*CASES, *EMPLOYMENT])
+    parser.add_argument("--cases", nargs="+", default=[*CASES, *EMPLOYMENT, *PANELS], choices=[*CASES, *EMPLOYMENT, *PANELS])
     parser.add_argument("--out", help="write the rows as JSON here")
     parser.add_argument("--compare", nargs="+", help="print the summaries of these result files side by side")
     parser.add_argument("--merge", nargs="+", metavar=("OUT", "IN"), help="join the rows of result files IN... into OUT")
@@ -278,6 +300,8 @@ def main(argv=None):
                     row = run_employment_each(config, seed)
                 elif name == "us_employment_global":
                     row = run_employment_global(config, seed)
+                elif name == "m1_yearly_global":
+                    row = run_m1_global(config, seed)
                 else:
                     row = run_case(name, config, seed)
             rows.append(row)

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lstm_toolkit import ModelConfig
+from lstm_toolkit import FCNConfig, ModelConfig
 from lstm_toolkit.data.sequences import as_sequences, pad
 from lstm_toolkit.datasets import load, speaker_turns
 from lstm_toolkit.errors import BundleError, ConfigError, DataError
@@ -275,7 +275,8 @@ def test_the_labeller_takes_class_weights_as_the_classifier_does():
 
 # --- LSTM-FCN ------------------------------------------------------------------------------
 
-FCN_TINY = ModelConfig(architecture="lstm_fcn", units=(4,), filters=(4, 8, 4), kernel_sizes=(5, 3, 3), window_norm="none")
+FCN_TINY = ModelConfig(architecture="lstm_fcn", units=(4,), fcn=FCNConfig(filters=(4, 8, 4), kernel_sizes=(5, 3, 3)),
+                       window_norm="none")
 
 
 @pytest.mark.parametrize("architecture, squeeze_excite", [("lstm_fcn", False), ("lstm_fcn", True), ("fcn", False)])
@@ -283,7 +284,8 @@ def test_fcn_classifiers_ignore_end_padding_in_training_and_inference(architectu
     """Padding is exact: zeroed after every block, left out of batch-norm moments and of the pooled mean."""
     import dataclasses
 
-    config = dataclasses.replace(FCN_TINY, architecture=architecture, squeeze_excite=squeeze_excite)
+    config = dataclasses.replace(FCN_TINY, architecture=architecture,
+                                 fcn=dataclasses.replace(FCN_TINY.fcn, squeeze_excite=squeeze_excite))
     model = build_sequence_classifier(config, n_features=2, n_classes=3, length=9)
     rng = np.random.default_rng(0)
     sequences = [rng.normal(size=(n, 2)) for n in (5, 9, 7)]
@@ -303,7 +305,8 @@ def test_lstm_fcn_needs_its_has_fixed_length_branch_and_forecasters_refuse_it():
     with pytest.raises(ConfigError, match="fixed length"):
         build_fcn_classifier(FCN_TINY, n_features=1, n_classes=2)
     with pytest.raises(ConfigError, match="same, non-zero length"):
-        build_fcn_classifier(ModelConfig(architecture="fcn", filters=(4, 4), kernel_sizes=(3,)), n_features=1, n_classes=2)
+        build_fcn_classifier(ModelConfig(architecture="fcn", fcn=FCNConfig(filters=(4, 4), kernel_sizes=(3,))), n_features=1,
+                             n_classes=2)
     with pytest.raises(ConfigError, match="classifies whole sequences"):
         build_model(FCN_TINY, lookback=8, n_features=1)
     with pytest.raises(ConfigError, match="architecture"):

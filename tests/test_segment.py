@@ -1,11 +1,13 @@
 """architecture="segment": SegRNN-style recurrence over segments of the window, through everything a window model does."""
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
 
 import lstm_toolkit
-from lstm_toolkit import Forecaster, ModelConfig
+from lstm_toolkit import FCNConfig, Forecaster, ModelConfig, SegmentConfig
 from lstm_toolkit.backend import keras_tuner
 from lstm_toolkit.errors import ConfigError
 from lstm_toolkit.models import build_model, resolve_segment_length
@@ -20,11 +22,11 @@ def test_segment_length_auto_takes_the_season_else_a_divisor_near_the_square_roo
     with pytest.raises(ConfigError, match=r"segment_length=7 does not divide lookback=96.*\[2, 3, 4, 6, 8, 12"):
         resolve_segment_length(96, 7)
     with pytest.raises(ConfigError, match="segment_length"):
-        ModelConfig(architecture="segment", segment_length=0)
+        ModelConfig(architecture="segment", segment=SegmentConfig(length=0))
     with pytest.raises(ConfigError, match="bidirectional"):
         ModelConfig(architecture="segment", bidirectional=True)
     with pytest.raises(ConfigError, match="segment_decoder"):
-        ModelConfig(architecture="segment", segment_decoder="sideways")
+        ModelConfig(architecture="segment", segment=SegmentConfig(decoder="sideways"))
 
 
 def test_architecture_auto_reads_long_windows_in_segments():
@@ -40,14 +42,14 @@ def test_architecture_auto_reads_long_windows_in_segments():
     assert resolve_architecture(ModelConfig(architecture="seq2seq"), 336, 24, False) == "seq2seq"
     fc = Forecaster(lookback=336, horizon=24, target="temp", epochs=1, verbose=0, seed=0)
     fc.prepare(lstm_toolkit.datasets.load("seattle_hourly_temperature").iloc[:600])
-    assert fc.model_config_.architecture == "segment" and fc.model_config_.segment_length == 24
+    assert fc.model_config_.architecture == "segment" and fc.model_config_.segment.length == 24
     assert Forecaster.DEFAULT_MODEL.architecture == "auto"
 
 
 @pytest.mark.parametrize("decoder", ["parallel", "dense"])
 @pytest.mark.parametrize("cell", ["lstm", "gru"])
 def test_the_recurrent_layers_run_over_segments_not_rows(decoder, cell):
-    config = ModelConfig(architecture="segment", segment_length=24, segment_decoder=decoder, cell=cell, units=(16, 8))
+    config = ModelConfig(architecture="segment", segment=SegmentConfig(length=24, decoder=decoder), cell=cell, units=(16, 8))
     model = build_model(config, lookback=336, n_features=2, horizon=30, n_future=3, loss="quantile")
     recurrent = [layer for layer in model.layers if layer.name.startswith(f"{cell}_")]
     assert [layer.input.shape[1] for layer in recurrent] == [336 // 24, 336 // 24]  # 14 steps, not 336
@@ -68,7 +70,7 @@ def fitted(hourly):
 
 
 def test_a_segment_forecaster_fits_predicts_backtests_and_round_trips(fitted, hourly, tmp_path):
-    assert fitted.model_config_.segment_length == 24  # "auto": the daily season divides the 96-hour window
+    assert fitted.model_config_.segment.length == 24  # "auto": the daily season divides the 96-hour window
     forecast = fitted.predict(hourly.iloc[:1150])
     assert forecast.shape == (24, 1) and np.isfinite(forecast.to_numpy()).all()
     table = fitted.evaluate(hourly)
@@ -98,7 +100,7 @@ def test_segment_models_for_many_series_with_probabilistic_loss_and_calendar():
     fc = Forecaster(lookback=48, horizon=12, target="value", time_col="timestamp", series_id="series",
                     series_embedding=2, loss="gaussian", calendar=["hour"],
                     model=ModelConfig(architecture="segment", units=(8,)), epochs=1, verbose=0, seed=0).fit(panel)
-    assert fc.model_config_.segment_length == 24
+    assert fc.model_config_.segment.length == 24
     forecast = fc.predict(panel)
     assert len(forecast) == 3 * 12 and {"value", "value_q0.1", "value_q0.9"} <= set(forecast.columns)
 
@@ -112,3 +114,22 @@ def test_the_search_space_varies_the_segment_length_of_segment_trials_only():
     assert SearchSpace.from_dict(space.to_dict()) == space
     with pytest.raises(ConfigError, match="segment_length"):
         SearchSpace(segment_length=("auto", 12))
+
+
+def test_architecture_options_live_with_their_architecture_and_the_flat_names_still_work():
+    config = ModelConfig(architecture="segment", segment=SegmentConfig(length=24, decoder="dense"))
+    assert ModelConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
+    assert ModelConfig(segment={"length": 24, "decoder": "dense"}, architecture="segment") == config  # a dict works too
+    flat = {key: value for key, value in config.to_dict().items() if key not in ("segment", "fcn")}
+    old_bundle = {**flat, "segment_length": 24, "segment_decoder": "dense", "filters": [4, 8, 4],
+                  "kernel_sizes": [5, 3, 3], "squeeze_excite": True}  # a ModelConfig saved before the split
+    loaded = ModelConfig.from_dict(old_bundle)
+    assert loaded.segment == config.segment and loaded.fcn == FCNConfig(filters=(4, 8, 4), kernel_sizes=(5, 3, 3),
+                                                                         squeeze_excite=True)
+    with pytest.warns(DeprecationWarning, match=r"segment_length -> segment.length"):
+        legacy = ModelConfig(architecture="segment", segment_length=24, segment_decoder="dense")
+    assert legacy == config
+    with pytest.warns(DeprecationWarning, match=r"ModelConfig.filters is now ModelConfig.fcn.filters"):
+        assert loaded.filters == (4, 8, 4)
+    with pytest.raises(ConfigError, match="SegmentConfig"):
+        ModelConfig(segment=24)

@@ -233,7 +233,7 @@ def test_tune_classifier_searches_lstm_fcn_filters_kernels_and_units(tmp_path, t
     assert {"filters_1", "filters_2", "filters_3", "kernel_sizes", "units"} <= set(result.trials.columns)
     best = result.estimator
     assert isinstance(best, SequenceClassifier) and best.model.architecture == "lstm_fcn"
-    assert best.model.filters[0] in (4, 8) and best.model.units[0] in (4, 8)
+    assert best.model.fcn.filters[0] in (4, 8) and best.model.units[0] in (4, 8)
     assert result.best_model_config == best.model
     best.save(tmp_path / "best")
     np.testing.assert_array_equal(SequenceClassifier.load(tmp_path / "best").predict(X), best.predict(X))

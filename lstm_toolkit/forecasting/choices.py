@@ -68,11 +68,11 @@ def resolve_model_config(settings, config, series, season):
             window_norm = "none" if None in series.spec.target_channels else "last"
     elif window_norm == "auto":
         window_norm = auto_window_norm(series, settings.lookback, settings.horizon, season)
-    segment_length = config.segment_length
+    segment = config.segment
     if architecture == "segment":  # "auto" becomes the segment length the model is built with
-        segment_length = resolve_segment_length(settings.lookback, segment_length, season)
+        segment = dataclasses.replace(segment, length=resolve_segment_length(settings.lookback, segment.length, season))
     members = resolve_members(settings.ensemble, config.members, settings.stateful)
-    return dataclasses.replace(config, window_norm=window_norm, season_length=season, segment_length=segment_length,
+    return dataclasses.replace(config, window_norm=window_norm, season_length=season, segment=segment,
                                members=members, architecture=architecture)
 
 
@@ -110,7 +110,7 @@ def resolve_architecture(config, lookback, season, stateful):
         return config.architecture
     if stateful or config.bidirectional or lookback < SEGMENT_FROM_LOOKBACK:
         return "stacked"
-    return "segment" if resolve_segment_length(lookback, config.segment_length, season) > 1 else "stacked"
+    return "segment" if resolve_segment_length(lookback, config.segment.length, season) > 1 else "stacked"
 
 
 def resolve_members(ensemble, members, stateful):

@@ -18,7 +18,9 @@ from lstm_toolkit.models.config import (
     CLASSIFIER_ARCHITECTURES,
     SEGMENT_FROM_LOOKBACK,
     STATE_PARTS,
+    FCNConfig,
     ModelConfig,
+    SegmentConfig,
 )
 from lstm_toolkit.models.ensemble import MemberMedian, ensemble_model, members_model
 from lstm_toolkit.models.fcn import build_fcn_classifier
@@ -69,7 +71,9 @@ __all__ = [
     "WINDOW_NORMS",
     "LastValueResidual",
     "LearnedQueries",
+    "FCNConfig",
     "ModelConfig",
+    "SegmentConfig",
     "PeepholeLSTM",
     "PeepholeLSTMCell",
     "WindowDenormalization",

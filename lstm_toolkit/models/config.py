@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
+import warnings
 
 from lstm_toolkit.backend import keras
 from lstm_toolkit.errors import ConfigError
@@ -24,6 +26,89 @@ SEGMENT_DECODERS = ("parallel", "dense")
 # Architectures of sequence classifiers (and labellers) only: a convolutional branch (see `models.fcn`).
 CLASSIFIER_ARCHITECTURES = ("lstm_fcn", "fcn")
 ATTENTIONS = {"dot": keras.layers.Attention, "additive": keras.layers.AdditiveAttention, "none": None}
+
+
+def _as_sequence(value):
+    return (value,) if isinstance(value, int) else tuple(value)
+
+
+# The flat keywords of before the split (issue 33) -> (the architecture's options, their name there).
+LEGACY_KEYWORDS = {
+    "segment_length": ("segment", "length"),
+    "segment_decoder": ("segment", "decoder"),
+    "filters": ("fcn", "filters"),
+    "kernel_sizes": ("fcn", "kernel_sizes"),
+    "squeeze_excite": ("fcn", "squeeze_excite"),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class SegmentConfig:
+    """The options of `architecture="segment"` (SegRNN, `models.segment`).
+
+    Args:
+        length: rows per segment of the window; it must divide the lookback.
+            "auto": the season when it divides the lookback, else the divisor
+            nearest the lookback's square root.
+        decoder: "parallel" (each output segment decoded from the encoder
+            state at once, with a learned position) or "dense" (a Dense head
+            over the final state).
+
+    Example:
+    >>> SegmentConfig.from_config(SegmentConfig(length=24).get_config())
+    SegmentConfig(length=24, decoder='parallel')
+    """
+
+    length: int | str = "auto"
+    decoder: str = "parallel"
+
+    def __post_init__(self):
+        if self.decoder not in SEGMENT_DECODERS:
+            raise ConfigError(f"`segment_decoder` must be one of {SEGMENT_DECODERS}. Received: {self.decoder!r}")
+        if self.length != "auto" and (isinstance(self.length, bool) or not isinstance(self.length, int) or self.length < 1):
+            raise ConfigError(f"`segment_length` must be a positive integer or 'auto'. Received: {self.length!r}")
+
+    def get_config(self):
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+@dataclasses.dataclass(frozen=True)
+class FCNConfig:
+    """The convolutional branch of `architecture="lstm_fcn"` / `"fcn"` (sequence classifiers, `models.fcn`).
+
+    Args:
+        filters, kernel_sizes: one value each per convolutional block
+            (Karim et al.: 128/256/128, 8/5/3).
+        squeeze_excite: squeeze-and-excitation after the first blocks (the
+            multivariate MLSTM-FCN).
+
+    Example:
+    >>> FCNConfig.from_config(FCNConfig(filters=(8, 16, 8)).get_config()).filters
+    (8, 16, 8)
+    """
+
+    filters: tuple = (128, 256, 128)
+    kernel_sizes: tuple = (8, 5, 3)
+    squeeze_excite: bool = False
+
+    def __post_init__(self):
+        for name in ("filters", "kernel_sizes"):
+            values = tuple(int(u) for u in _as_sequence(getattr(self, name)))
+            if any(u < 1 for u in values):
+                raise ConfigError(f"`{name}` must be positive integers. Received: {name}={values}")
+            object.__setattr__(self, name, values)
+
+    def get_config(self):
+        return {"filters": list(self.filters), "kernel_sizes": list(self.kernel_sizes),
+                "squeeze_excite": self.squeeze_excite}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,23 +157,14 @@ class ModelConfig:
             "lstm_fcn" (LSTM-FCN: a fully convolutional branch beside an LSTM
             of `units[0]` over the dimension-shuffled sequence) or "fcn" (the
             convolutional branch alone); see `models.fcn`.
-        filters, kernel_sizes: the convolutional blocks of "lstm_fcn" / "fcn",
-            one value each per block (Karim et al.: 128/256/128, 8/5/3).
-        squeeze_excite: squeeze-and-excitation after the first blocks (the
-            multivariate MLSTM-FCN).
+        fcn: the convolutional branch of "lstm_fcn" / "fcn" (`FCNConfig`, or its dict).
         members: a seed ensemble in one model: this many copies of the
             network, initialised differently and trained each on its own
             loss (`models.ensemble`). A classifier averages their class
             probabilities; a forecaster takes the median of their point
             forecasts, or the mean of their distribution parameters
             (`Forecaster(ensemble=k)` sets it).
-        segment_length: architecture="segment" (SegRNN, `models.segment`):
-            rows per segment of the window; it must divide the lookback.
-            "auto": the season when it divides the lookback, else the divisor
-            nearest the lookback's square root.
-        segment_decoder: architecture="segment": "parallel" (each output
-            segment decoded from the encoder state at once, with a learned
-            position) or "dense" (a Dense head over the final state).
+        segment: the options of architecture="segment" (`SegmentConfig`, or its dict).
         highway: add a linear map of the (normalised) window to the network's
             forecast: LSTNet's autoregressive "highway" (Lai et al. 2018). The
             network then learns what a linear autoregression misses; the
@@ -99,10 +175,17 @@ class ModelConfig:
             for stateful ones, which see one row at a time; `build_model`
             treats it as True.
 
+    The options of one architecture live with it: `segment` (`SegmentConfig`)
+    and `fcn` (`FCNConfig`). Their old flat keywords (`segment_length`,
+    `segment_decoder`, `filters`, `kernel_sizes`, `squeeze_excite`) still work
+    with a `DeprecationWarning`, and flat dicts (bundles saved before) load.
+
     Example:
     >>> config = ModelConfig(units=(128, 64), dropout=0.2, dense_units=(32,))
     >>> ModelConfig.from_dict(config.to_dict()) == config
     True
+    >>> ModelConfig(architecture="segment", segment=SegmentConfig(length=24)).segment
+    SegmentConfig(length=24, decoder='parallel')
     """
 
     units: tuple = (64,)
@@ -117,23 +200,24 @@ class ModelConfig:
     season_length: int | None = None
     architecture: str = "stacked"
     attention: str = "dot"
-    filters: tuple = (128, 256, 128)
-    kernel_sizes: tuple = (8, 5, 3)
-    squeeze_excite: bool = False
+    fcn: FCNConfig = FCNConfig()
     members: int = 1
-    segment_length: int | str = "auto"
-    segment_decoder: str = "parallel"
+    segment: SegmentConfig = SegmentConfig()
     highway: bool | str = False
 
     def __post_init__(self):
         object.__setattr__(self, "units", tuple(int(u) for u in _as_sequence(self.units)))
-        for name in ("dense_units", "filters", "kernel_sizes"):
-            object.__setattr__(self, name, tuple(int(u) for u in _as_sequence(getattr(self, name))))
+        object.__setattr__(self, "dense_units", tuple(int(u) for u in _as_sequence(self.dense_units)))
+        for name, kind in (("segment", SegmentConfig), ("fcn", FCNConfig)):
+            value = getattr(self, name)
+            if isinstance(value, dict):
+                object.__setattr__(self, name, kind.from_config(value))
+            elif not isinstance(value, kind):
+                raise ConfigError(f"`{name}` must be a {kind.__name__} or its dict. Received: {name}={value!r}")
         if not self.units or any(u < 1 for u in self.units):
             raise ConfigError(f"`units` must be one or more positive integers. Received: units={self.units}")
-        for name in ("dense_units", "filters", "kernel_sizes"):
-            if any(u < 1 for u in getattr(self, name)):
-                raise ConfigError(f"`{name}` must be positive integers. Received: {name}={getattr(self, name)}")
+        if any(u < 1 for u in self.dense_units):
+            raise ConfigError(f"`dense_units` must be positive integers. Received: dense_units={self.dense_units}")
         if self.cell not in CELLS:
             raise ConfigError(f"`cell` must be one of {list(CELLS)}. Received: cell={self.cell!r}")
         for name in ("dropout", "recurrent_dropout"):
@@ -155,11 +239,6 @@ class ModelConfig:
                 "which a bidirectional encoder does not have in one piece; use bidirectional=False "
                 "with seq2seq, or the stacked architecture with bidirectional=True."
             )
-        if self.segment_decoder not in SEGMENT_DECODERS:
-            raise ConfigError(f"`segment_decoder` must be one of {SEGMENT_DECODERS}. Received: {self.segment_decoder!r}")
-        if self.segment_length != "auto" and (isinstance(self.segment_length, bool) or not isinstance(self.segment_length, int)
-                                               or self.segment_length < 1):
-            raise ConfigError(f"`segment_length` must be a positive integer or 'auto'. Received: {self.segment_length!r}")
         if self.architecture == "segment" and self.bidirectional:
             raise ConfigError(
                 "architecture='segment' decodes the horizon from the encoder's final state, which a bidirectional "
@@ -173,16 +252,54 @@ class ModelConfig:
             raise ConfigError(f"`season_length` must be a positive integer or None. Received: season_length={self.season_length!r}")
 
     def to_dict(self):
-        config = dataclasses.asdict(self)
-        config["units"] = list(self.units)
-        for name in ("dense_units", "filters", "kernel_sizes"):
-            config[name] = list(getattr(self, name))
+        config = {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
+        config.update(units=list(self.units), dense_units=list(self.dense_units), segment=self.segment.get_config(),
+                      fcn=self.fcn.get_config())
         return config
 
     @classmethod
     def from_dict(cls, config):
+        """The config of `to_dict`; a flat dict of before the split (a bundle saved then) loads as well."""
+        config = dict(config)
+        for name, (part, key) in LEGACY_KEYWORDS.items():
+            if name in config:
+                config[part] = {**config.get(part, {}), key: config.pop(name)}
         return cls(**config)
 
+    get_config, from_config = to_dict, from_dict
 
-def _as_sequence(value):
-    return (value,) if isinstance(value, int) else tuple(value)
+    # The options of one architecture, read by their old flat names (deprecated).
+    segment_length = property(lambda self: _legacy(self, "segment_length"))
+    segment_decoder = property(lambda self: _legacy(self, "segment_decoder"))
+    filters = property(lambda self: _legacy(self, "filters"))
+    kernel_sizes = property(lambda self: _legacy(self, "kernel_sizes"))
+    squeeze_excite = property(lambda self: _legacy(self, "squeeze_excite"))
+
+
+def _legacy_init(init):
+    """`ModelConfig.__init__` that also takes the flat keywords of before the split, with a `DeprecationWarning`."""
+
+    @functools.wraps(init)
+    def __init__(self, *args, **kwargs):
+        flat = {name: kwargs.pop(name) for name in LEGACY_KEYWORDS if name in kwargs}
+        if flat:
+            moved = ", ".join(f"{name} -> {part}.{key}" for name, (part, key) in LEGACY_KEYWORDS.items() if name in flat)
+            warnings.warn(f"ModelConfig's {sorted(flat)} moved into the options of their architecture ({moved}): "
+                          "pass segment=SegmentConfig(...) or fcn=FCNConfig(...).", DeprecationWarning, stacklevel=2)
+            for name, value in flat.items():
+                part, key = LEGACY_KEYWORDS[name]
+                current = kwargs.get(part, SegmentConfig() if part == "segment" else FCNConfig())
+                current = current.get_config() if not isinstance(current, dict) else current
+                kwargs[part] = {**current, key: value}
+        init(self, *args, **kwargs)
+
+    return __init__
+
+
+ModelConfig.__init__ = _legacy_init(ModelConfig.__init__)
+
+
+def _legacy(config, name):
+    part, key = LEGACY_KEYWORDS[name]
+    warnings.warn(f"ModelConfig.{name} is now ModelConfig.{part}.{key}.", DeprecationWarning, stacklevel=3)
+    return getattr(getattr(config, part), key)

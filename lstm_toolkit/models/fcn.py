@@ -7,7 +7,7 @@ Classification" (2019):
 - the convolutional branch is three blocks of `Conv1D` -> `BatchNormalization`
   -> ReLU (filters 128/256/128, kernels 8/5/3 by default), with a
   squeeze-and-excitation block after the first two in the multivariate version
-  (`squeeze_excite=True`), then global average pooling over time;
+  (`FCNConfig(squeeze_excite=True)`), then global average pooling over time;
 - the LSTM branch reads the "dimension shuffled" sequence: the time axis and
   the channel axis swapped, so the LSTM takes one step per channel, each step
   the whole series of that channel (cheap for long univariate series: one
@@ -109,22 +109,24 @@ def has_fixed_length_branch(config, per_step=False):
 
 def check_fcn_config(config):
     """Validates the convolutional settings of a `ModelConfig` with an FCN architecture."""
-    if len(config.filters) != len(config.kernel_sizes) or not config.filters:
+    fcn = config.fcn
+    if len(fcn.filters) != len(fcn.kernel_sizes) or not fcn.filters:
         raise ConfigError(
             f"`filters` and `kernel_sizes` give one value per convolutional block and must have the same, non-zero "
-            f"length. Received: filters={config.filters}, kernel_sizes={config.kernel_sizes}"
+            f"length. Received: filters={fcn.filters}, kernel_sizes={fcn.kernel_sizes}"
         )
 
 
 def conv_blocks(config, x, mask, prefix=""):
     """The convolutional branch's blocks, exact under end padding; returns per-step features `(batch, time, filters)`."""
-    for depth, (filters, kernel) in enumerate(zip(config.filters, config.kernel_sizes), start=1):
+    fcn = config.fcn
+    for depth, (filters, kernel) in enumerate(zip(fcn.filters, fcn.kernel_sizes), start=1):
         name = f"{prefix}conv_{depth}"
         x = keras.layers.Conv1D(filters, kernel, padding="same", kernel_initializer="he_uniform", name=name)(x)
         x = keras.layers.BatchNormalization(name=f"{name}_bn")(x, mask=mask)
         x = keras.layers.Activation("relu", name=f"{name}_relu")(x)
         x = ZeroPadded(name=f"{name}_zero_padded")(x, mask)
-        if config.squeeze_excite and depth < len(config.filters):
+        if fcn.squeeze_excite and depth < len(fcn.filters):
             x = squeeze_excite(x, mask, filters, name=f"{name}_se")
     return x
 
@@ -142,8 +144,8 @@ def build_fcn_classifier(config, n_features, n_classes, length=None, per_step=Fa
     """An LSTM-FCN (`architecture="lstm_fcn"`) or FCN (`"fcn"`) classifier of whole sequences, or of every step.
 
     Args:
-        config: a `ModelConfig` with an FCN architecture: `filters`,
-            `kernel_sizes`, `squeeze_excite` for the convolutional branch;
+        config: a `ModelConfig` with an FCN architecture: its `fcn`
+            (`FCNConfig`) for the convolutional branch;
             `units[0]`, `cell` and `dropout` for the LSTM branch (lstm_fcn).
         n_features: channels per step.
         n_classes: classes; two give one sigmoid output (as the recurrent
@@ -156,8 +158,8 @@ def build_fcn_classifier(config, n_features, n_classes, length=None, per_step=Fa
 
     Example:
     >>> import numpy as np
-    >>> from lstm_toolkit.models import ModelConfig
-    >>> config = ModelConfig(architecture="lstm_fcn", units=(8,), filters=(8, 16, 8), kernel_sizes=(8, 5, 3))
+    >>> from lstm_toolkit.models import FCNConfig, ModelConfig
+    >>> config = ModelConfig(architecture="lstm_fcn", units=(8,), fcn=FCNConfig(filters=(8, 16, 8), kernel_sizes=(8, 5, 3)))
     >>> model = build_fcn_classifier(config, n_features=2, n_classes=3, length=20)
     >>> tuple(model(np.zeros((4, 20, 2), "float32")).shape)
     (4, 3)

@@ -6,15 +6,15 @@ window into `lookback / w` segments of `w` rows, embeds each segment with a
 Dense layer, and runs the recurrent stack over the segments: at lookback 336
 and w = 24 that is 14 steps instead of 336. The horizon is then decoded:
 
-- `segment_decoder="parallel"` (SegRNN's parallel multi-step decoding): one
+- `SegmentConfig(decoder="parallel")` (SegRNN's parallel multi-step decoding): one
   learned position vector per output segment (joined by that segment's
   known-future inputs) takes one recurrent step from the encoder's final
   state, every segment independently and at once (`ParallelSegmentDecoder`),
   and a Dense layer maps each step to the segment's `w` values;
-- `segment_decoder="dense"`: the encoder's final state feeds the Dense head
+- `SegmentConfig(decoder="dense")`: the encoder's final state feeds the Dense head
   that outputs every step at once, as in the stacked architecture.
 
-`segment_length="auto"` takes the season when it divides the lookback, else
+`SegmentConfig(length="auto")` takes the season when it divides the lookback, else
 the divisor of the lookback nearest its square root.
 """
 
@@ -53,12 +53,12 @@ def resolve_segment_length(lookback, segment_length="auto", season_length=None):
 
 def segment_forecaster(config, x, lookback, horizon, n_targets, n_params=0, future=None):
     """The segment architecture's output `(batch, horizon, n_targets[, n_params])` from the window tensor `x`."""
-    width = resolve_segment_length(lookback, config.segment_length, config.season_length)
+    width = resolve_segment_length(lookback, config.segment.length, config.season_length)
     n_segments, channels = lookback // width, x.shape[-1]
     segments = keras.layers.Reshape((n_segments, width * channels), name="segments")(x)
     embedded = keras.layers.Dense(config.units[0], activation="relu", name="segment_embedding")(segments)
     per_value = max(n_params, 1)
-    if config.segment_decoder == "dense":
+    if config.segment.decoder == "dense":
         encoded = recurrent_stack(config, embedded)
         if future is not None:
             encoded = keras.layers.Concatenate(name="with_future")([encoded, keras.layers.Flatten(name="future_flat")(future)])

@@ -12,7 +12,7 @@ from sklearn.model_selection import train_test_split
 from lstm_toolkit.backend import keras
 from lstm_toolkit.data.sequences import PAD_VALUE, as_sequences, bucket_length, check_channels, fit_scaler, pad
 from lstm_toolkit.errors import CollapsedClassifierWarning, ConfigError, DataError
-from lstm_toolkit.models import ModelConfig, build_sequence_classifier
+from lstm_toolkit.models import FCNConfig, ModelConfig, build_sequence_classifier
 from lstm_toolkit.models.fcn import has_fixed_length_branch
 from lstm_toolkit.sequences.estimator import LabelCodec, SequenceEstimator, per_class_weights
 
@@ -25,7 +25,7 @@ from lstm_toolkit.sequences.estimator import LabelCodec, SequenceEstimator, per_
 # Filters 32/64/32 (a quarter of the paper's 128/256/128) keep three members cheaper
 # than one network of 64/128/64.
 DEFAULT_CLASSIFIER = ModelConfig(
-    architecture="lstm_fcn", units=(8,), dropout=0.8, filters=(32, 64, 32), kernel_sizes=(8, 5, 3), members=3,
+    architecture="lstm_fcn", units=(8,), dropout=0.8, fcn=FCNConfig(filters=(32, 64, 32), kernel_sizes=(8, 5, 3)), members=3,
     window_norm="none",
 )
 # The recurrent alternative (the default before the suite): one bidirectional LSTM

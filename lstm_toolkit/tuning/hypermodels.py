@@ -7,6 +7,7 @@ import dataclasses
 import numpy as np
 
 from lstm_toolkit.backend import keras, keras_tuner
+from lstm_toolkit.models import FCNConfig, SegmentConfig
 from lstm_toolkit.training import TrainingConfig, build_training_state, compile_model
 
 
@@ -35,7 +36,7 @@ class ForecastHyperModel(keras_tuner.HyperModel):
             cell=values["cell"],
             bidirectional=values["bidirectional"],
             architecture=values["architecture"],
-            segment_length=values.get("segment_length", "auto"),
+            segment=SegmentConfig(length=values.get("segment_length", "auto")),
             attention=values["attention"],
             members=1,  # a trial is one network; fit the best configuration with `ensemble=k` afterwards
         )
@@ -130,11 +131,10 @@ class ClassifierHyperModel(PreparedHyperModel):
         return dataclasses.replace(
             self.estimator.DEFAULT_MODEL,
             architecture=values["architecture"],
-            filters=values["filters"],
-            kernel_sizes=values["kernel_sizes"],
+            fcn=FCNConfig(filters=values["filters"], kernel_sizes=values["kernel_sizes"],
+                          squeeze_excite=values["squeeze_excite"]),
             units=(values["units"],),
             dropout=values["dropout"],
-            squeeze_excite=values["squeeze_excite"],
         )
 
     def build(self, hp):
