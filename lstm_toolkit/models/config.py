@@ -42,8 +42,20 @@ LEGACY_KEYWORDS = {
 }
 
 
+class ArchitectureOptions:
+    """`get_config` / `from_config` of the options of one architecture: its fields, tuples as lists (JSON-safe)."""
+
+    def get_config(self):
+        values = {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
+        return {name: list(value) if isinstance(value, tuple) else value for name, value in values.items()}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
 @dataclasses.dataclass(frozen=True)
-class SegmentConfig:
+class SegmentConfig(ArchitectureOptions):
     """The options of `architecture="segment"` (SegRNN, `models.segment`).
 
     Args:
@@ -68,16 +80,10 @@ class SegmentConfig:
         if self.length != "auto" and (isinstance(self.length, bool) or not isinstance(self.length, int) or self.length < 1):
             raise ConfigError(f"`segment_length` must be a positive integer or 'auto'. Received: {self.length!r}")
 
-    def get_config(self):
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
 
 @dataclasses.dataclass(frozen=True)
-class FCNConfig:
+class FCNConfig(ArchitectureOptions):
     """The convolutional branch of `architecture="lstm_fcn"` / `"fcn"` (sequence classifiers, `models.fcn`).
 
     Args:
@@ -102,13 +108,6 @@ class FCNConfig:
                 raise ConfigError(f"`{name}` must be positive integers. Received: {name}={values}")
             object.__setattr__(self, name, values)
 
-    def get_config(self):
-        return {"filters": list(self.filters), "kernel_sizes": list(self.kernel_sizes),
-                "squeeze_excite": self.squeeze_excite}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
 
 @dataclasses.dataclass(frozen=True)
