@@ -79,7 +79,7 @@ class WindowedSeries:
             validation: validation part as a fraction, row count or first timestamp.
                 A fraction too small for one window takes `horizon` rows.
             test: test part, likewise (after validation).
-            scaler: "standard", "minmax" or "none" to fit on the training rows,
+            scaler: "standard", "minmax", "naive" or "none" (`Scaler`) to fit on the training rows,
                 or an already fitted `Scaler` to apply as it is (for new data).
             fill: None to refuse NaN/inf, or "ffill" / "interpolate" / "zero".
             min_parts: parts that must hold at least one window.
