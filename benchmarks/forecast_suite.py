@@ -17,6 +17,10 @@ The cases:
 - MSFT daily close (lookback 60, horizon 5);
 - the 22 US employment series one by one (lookback 24, horizon 12, the last 12 months as test; the case's MASE is
   the mean over the 22 series), and the same 22 series with one global model (`series_id`);
+- the series users bring (issue 34, `user_series.py`): lynx, shampoo, PBS scripts (with Croston SBA beside it),
+  US change (consumption with four past covariates, and each of the five alone), Seattle daily minimum
+  temperature, wind and precipitation, MSFT daily volume. The default run leaves out Seattle hourly at lookback
+  168 (`--cases` still takes it): one smooth series should not be six cases;
 - the public half of M1 yearly (91 series of 15-58 years) with one global model, the last 6 years held out
   (lookback 8, horizon 6; `m1_yearly.py`, which adds drift and statsforecast's AutoETS/AutoTheta/AutoARIMA;
   here "seasonal_naive" is the naive forecast, the season being 1).
@@ -38,6 +42,7 @@ import warnings
 import m1_yearly
 import numpy as np
 import pandas as pd
+import user_series
 from _common import ets_backtest, machine
 
 import lstm_toolkit
@@ -57,24 +62,28 @@ def _seattle_hourly():
 
 
 def _cases():
-    """name -> (loader, target, lookback, horizon, fit rows (None: 80%), stride)."""
+    """name -> (loader, target, lookback, horizon, fit rows (None: 80%), stride, Forecaster keywords)."""
     cases = {}
     for lookback in (72, 168, 336):
         for horizon in (24, 48):
-            cases[f"seattle_L{lookback}_H{horizon}"] = (_seattle_hourly, "temp", lookback, horizon, SEATTLE_FIT, 24)
+            cases[f"seattle_L{lookback}_H{horizon}"] = (_seattle_hourly, "temp", lookback, horizon, SEATTLE_FIT, 24, {})
     cases["seattle_daily_max"] = (lambda: lstm_toolkit.datasets.load("seattle_daily_weather")[["temp_max"]],
-                                  "temp_max", 60, 7, None, 7)
+                                  "temp_max", 60, 7, None, 7, {})
     cases["euro_equipment"] = (lambda: lstm_toolkit.datasets.load("euro_electrical_equipment_monthly"),
-                               "index_value", 24, 12, None, 1)
-    cases["msft_close"] = (lambda: lstm_toolkit.datasets.load("msft_daily_ohlcv")[["Close"]], "Close", 60, 5, None, 20)
-    return cases
+                               "index_value", 24, 12, None, 1, {})
+    cases["msft_close"] = (lambda: lstm_toolkit.datasets.load("msft_daily_ohlcv")[["Close"]], "Close", 60, 5, None, 20,
+                           {})
+    return {**cases, **user_series.cases()}
 
 
 CASES = _cases()
+# Issue 34: Seattle hourly (a smooth climate-normal year) is four cases of the default run, not six.
+DEFAULT_CASES = [name for name in CASES if not name.startswith("seattle_L168")]
 EMPLOYMENT = ("us_employment_each", "us_employment_global")
 PANELS = ("m1_yearly_global",)
 LOOKBACK_EMP, HORIZON_EMP = 24, 12
-BASELINES = ("seasonal_naive", "ets_damped", "theta", "holt_winters")
+BASELINES = ("seasonal_naive", "ets_damped", "theta", "holt_winters", "croston_sba")
+INTERMITTENT = ("pbs_scripts",)  # cases that also get Croston (SBA)
 
 
 def theta_backtest(values, origins, horizon, season_length):
@@ -102,11 +111,11 @@ def _baseline_mase(values, first, origins, actual, horizon, season):
 
 
 def run_case(name, config, seed):
-    load, target, lookback, horizon, fit_rows, stride = CASES[name]
+    load, target, lookback, horizon, fit_rows, stride, keywords = CASES[name]
     data = load()
     fit_rows = fit_rows or int(round(len(data) * 0.8))
     forecaster = lstm_toolkit.Forecaster(lookback=lookback, horizon=horizon, target=target, seed=seed, verbose=0,
-                                         **config)
+                                         **{**keywords, **config})
     start = time.perf_counter()
     forecaster.fit(data.iloc[:fit_rows])
     seconds = time.perf_counter() - start
@@ -121,6 +130,8 @@ def run_case(name, config, seed):
            "model": metrics.mase(actual, results["forecast"].to_numpy().reshape(actual.shape), scale),
            **_reference(forecaster, values, origins, actual, scale)}
     row.update(_baseline_mase(values, first, origins, actual, horizon, season))
+    if name in INTERMITTENT:
+        row["croston_sba"] = metrics.mase(actual, user_series.croston_backtest(values, origins, horizon), scale)
     return row
 
 
@@ -265,7 +276,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default="defaults", help="defaults | v7 | a JSON dict of Forecaster keywords")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--cases", nargs="+", default=[*CASES, *EMPLOYMENT, *PANELS], choices=[*CASES, *EMPLOYMENT, *PANELS])
+    parser.add_argument("--cases", nargs="+", default=[*DEFAULT_CASES, *EMPLOYMENT, *PANELS],
+                        choices=[*CASES, *EMPLOYMENT, *PANELS])
     parser.add_argument("--out", help="write the rows as JSON here")
     parser.add_argument("--compare", nargs="+", help="print the summaries of these result files side by side")
     parser.add_argument("--merge", nargs="+", metavar=("OUT", "IN"), help="join the rows of result files IN... into OUT")
