@@ -31,6 +31,7 @@ class WindowedSeries:
         targets: float32 array (rows, n_targets): scaled targets.
         scaler: the fitted `Scaler` over `spec.data_columns`.
         bounds: dict part -> (first row, stop row).
+        lead: rows of start padding before the first real row (`from_frame(pad=True)`).
 
     Example:
     >>> import pandas as pd
@@ -46,8 +47,9 @@ class WindowedSeries:
     ((8, 24, 1), (8, 6, 1))
     """
 
-    def __init__(self, spec, index, raw, scaled, calendar, scaler, bounds):
+    def __init__(self, spec, index, raw, scaled, calendar, scaler, bounds, lead=0):
         self.spec = spec
+        self.lead = lead
         self.index = index
         self.raw = raw
         self.scaler = scaler
@@ -125,11 +127,7 @@ class WindowedSeries:
             index = padded_index(index, lead)
             raw, scaled = (np.concatenate([np.repeat(a[:1], lead, axis=0), a]) for a in (raw, scaled))
         calendar = calendar_features(index, spec.calendar)
-        series = cls(spec, index, raw, scaled, calendar, scaler, bounds)
-        series.lead = lead
-        return series
-
-    lead = 0  # rows of start padding (see `from_frame(pad=True)`)
+        return cls(spec, index, raw, scaled, calendar, scaler, bounds, lead)
 
     @staticmethod
     def _check_part_length(spec, part, start, stop, n_rows, padded=False):

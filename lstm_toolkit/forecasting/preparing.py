@@ -51,8 +51,9 @@ def prepare(settings, model_config, data, validation=None):
         model_config: its `ModelConfig` as given ("auto" choices still open).
         data, validation: as for `Forecaster.fit`.
 
-    Many series (`settings.many(data)`): series too short for a window are left
-    out with a warning and listed in the problem's `skipped_series`.
+    Many series (`settings.many(data)`): short ones are padded, or forecast
+    untrained, or left to the naive forecast (`panel_member`), named in one
+    warning; the last are the problem's `skipped_series`.
     """
     many = settings.many(data)
     check_settings(settings, many)
@@ -136,7 +137,7 @@ def panel_member(make):
             return None, False, f"{reason} It gets the naive forecast (its last value)."
     train = member.targets[member.lead : member.bounds["train"][1]]
     if len(train) < 2:
-        return None, False, f"{error} Its {len(train)} training row(s) are too few to scale; it gets the naive forecast."
+        return None, False, f"Its {len(train)} training row(s) are too few to scale; it gets the naive forecast."
     if not np.ptp(train, axis=0).any():
         return None, False, "Its training rows are constant; it gets the naive forecast (its last value)."
     return member, trains, None
