@@ -35,9 +35,12 @@ Run: python benchmarks/forecast_suite.py [--config defaults] [--seeds 0 1 2] [--
 import argparse
 import functools
 import json
+import subprocess
 import sys
+import tempfile
 import time
 import warnings
+from pathlib import Path
 
 import m1_yearly
 import numpy as np
@@ -82,7 +85,8 @@ DEFAULT_CASES = [name for name in CASES if not name.startswith("seattle_L168")]
 EMPLOYMENT = ("us_employment_each", "us_employment_global")
 PANELS = ("m1_yearly_global",)
 LOOKBACK_EMP, HORIZON_EMP = 24, 12
-BASELINES = ("seasonal_naive", "ets_damped", "theta", "holt_winters", "croston_sba")
+BASELINES = ("seasonal_naive", "ets_damped", "theta", "holt_winters", "croston_sba", "AutoETS", "AutoTheta", "AutoARIMA")
+PEER_VENV = Path(__file__).resolve().parents[2] / "peers-venv" / "bin" / "python"
 INTERMITTENT = ("pbs_scripts",)  # cases that also get Croston (SBA)
 
 
@@ -110,7 +114,35 @@ def _baseline_mase(values, first, origins, actual, horizon, season):
     return out
 
 
-def run_case(name, config, seed):
+@functools.lru_cache(maxsize=None)
+def statsforecast_mase(name, peer_python):
+    """statsforecast's AutoETS / AutoTheta / AutoARIMA MASE at the case's own origins (`peers/statsforecast_origins.py`,
+    in the peer venv; the same for every seed, so run once); {} when the peer venv is missing."""
+    if not peer_python or not Path(peer_python).exists():
+        return {}
+    load, target, lookback, horizon, fit_rows, stride, _ = CASES[name]
+    values = load()[target].to_numpy(dtype="float64")
+    first = max(fit_rows or int(round(len(values) * 0.8)), lookback)
+    origins = np.arange(first - 1, len(values) - horizon, stride)
+    season = lstm_toolkit.data.season_length_for(lstm_toolkit.data.infer_frequency(load().index))
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "series.csv"
+        pd.DataFrame({"y": values[: origins[-1] + 1 + horizon]}).to_csv(path, index=False)
+        script = Path(__file__).resolve().parent / "peers" / "statsforecast_origins.py"
+        done = subprocess.run([str(peer_python), str(script), str(path), "--horizon", str(horizon), "--season",
+                               str(season), "--n-windows", str(len(origins)), "--step", str(stride)],
+                              capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        print(f"  (statsforecast failed on {name}: {done.stderr.strip().splitlines()[-1:]})", flush=True)
+        return {}
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    actual = values[origins[:, None] + np.arange(1, horizon + 1)[None, :]]
+    scale = metrics.seasonal_naive_scale(values[:first], season)
+    return {method: metrics.mase(actual, np.asarray(forecast), scale) if forecast is not None else float("nan")
+            for method, forecast in result["forecasts"].items()}
+
+
+def run_case(name, config, seed, peer_python=None):
     load, target, lookback, horizon, fit_rows, stride, keywords = CASES[name]
     data = load()
     fit_rows = fit_rows or int(round(len(data) * 0.8))
@@ -132,6 +164,7 @@ def run_case(name, config, seed):
     row.update(_baseline_mase(values, first, origins, actual, horizon, season))
     if name in INTERMITTENT:
         row["croston_sba"] = metrics.mase(actual, user_series.croston_backtest(values, origins, horizon), scale)
+    row.update(statsforecast_mase(name, peer_python))
     return row
 
 
@@ -279,6 +312,8 @@ def main(argv=None):
     parser.add_argument("--cases", nargs="+", default=[*DEFAULT_CASES, *EMPLOYMENT, *PANELS],
                         choices=[*CASES, *EMPLOYMENT, *PANELS])
     parser.add_argument("--out", help="write the rows as JSON here")
+    parser.add_argument("--peer-python", default=None,
+                        help=f"statsforecast's venv Python for the AutoETS/AutoTheta/AutoARIMA columns (e.g. {PEER_VENV})")
     parser.add_argument("--compare", nargs="+", help="print the summaries of these result files side by side")
     parser.add_argument("--merge", nargs="+", metavar=("OUT", "IN"), help="join the rows of result files IN... into OUT")
     args = parser.parse_args(argv)
@@ -315,7 +350,7 @@ def main(argv=None):
                 elif name == "m1_yearly_global":
                     row = run_m1_global(config, seed)
                 else:
-                    row = run_case(name, config, seed)
+                    row = run_case(name, config, seed, args.peer_python)
             rows.append(row)
             print("  " + ", ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()),
                   flush=True)
