@@ -488,3 +488,22 @@ def test_auto_window_norm_counts_every_series_alike_and_reads_the_validation_par
     turning = np.concatenate([rng.normal(0, 1.0, 160), 5.0 * np.arange(1, 41)])
     assert auto_window_norm(member(turning, validation=40), 8, 4, 1) == "drift"
     assert auto_window_norm(member(turning[:160], validation=0), 8, 4, 1) == "last"
+
+
+def test_a_probabilistic_panel_gives_its_constant_series_the_naive_forecast_in_every_form():
+    rng = np.random.default_rng(2)
+    index = pd.date_range("2000-01-01", periods=40, freq="MS")
+    frames = {f"s{k}": pd.DataFrame({"value": 50 + np.cumsum(rng.normal(0.5, 1.0, 40))}, index=index) for k in range(3)}
+    frames["flat"] = pd.DataFrame({"value": np.full(40, 7.0)}, index=index)
+    with pytest.warns(UserWarning, match=r"get the naive forecast \(\['flat'\]\)"):
+        fc = Forecaster(lookback=8, horizon=3, target="value", loss="quantile", quantiles=(0.1, 0.5, 0.9),
+                        model=ModelConfig(units=(4,)), epochs=1, verbose=0, seed=0, refit=False).fit(frames)
+    with pytest.warns(UserWarning, match="naive forecast"):
+        forecast = fc.predict(frames)
+    flat = forecast[forecast["series"] == "flat"]
+    assert list(forecast.columns) == ["series", "value", "value_q0.1", "value_q0.5", "value_q0.9"]
+    assert len(flat) == 3 and (flat.drop(columns="series") == 7.0).all().all()  # every quantile is the last value
+    with pytest.warns(UserWarning, match="naive forecast"):
+        paths = fc.predict(frames, num_samples=4, seed=0)
+    assert set(paths) == set(frames) and paths["flat"].shape == paths["s0"].shape == (4, 3, 1)
+    assert (paths["flat"] == 7.0).all()

@@ -110,6 +110,10 @@ class FCNConfig(ArchitectureOptions):
 
 
 
+# ModelConfig's fields that hold the options of one architecture, and their classes.
+OPTIONS = {"segment": SegmentConfig, "fcn": FCNConfig}
+
+
 @dataclasses.dataclass(frozen=True)
 class ModelConfig:
     """The architecture of a recurrent forecaster.
@@ -207,7 +211,7 @@ class ModelConfig:
     def __post_init__(self):
         object.__setattr__(self, "units", tuple(int(u) for u in _as_sequence(self.units)))
         object.__setattr__(self, "dense_units", tuple(int(u) for u in _as_sequence(self.dense_units)))
-        for name, kind in (("segment", SegmentConfig), ("fcn", FCNConfig)):
+        for name, kind in OPTIONS.items():
             value = getattr(self, name)
             if isinstance(value, dict):
                 object.__setattr__(self, name, kind.from_config(value))
@@ -252,8 +256,8 @@ class ModelConfig:
 
     def to_dict(self):
         config = {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
-        config.update(units=list(self.units), dense_units=list(self.dense_units), segment=self.segment.get_config(),
-                      fcn=self.fcn.get_config())
+        config.update(units=list(self.units), dense_units=list(self.dense_units),
+                      **{name: getattr(self, name).get_config() for name in OPTIONS})
         return config
 
     @classmethod
@@ -287,9 +291,8 @@ def _legacy_init(init):
                           "pass segment=SegmentConfig(...) or fcn=FCNConfig(...).", DeprecationWarning, stacklevel=2)
             for name, value in flat.items():
                 part, key = LEGACY_KEYWORDS[name]
-                current = kwargs.get(part, SegmentConfig() if part == "segment" else FCNConfig())
-                current = current.get_config() if not isinstance(current, dict) else current
-                kwargs[part] = {**current, key: value}
+                given = kwargs.get(part, {})  # the options' own defaults fill in the rest
+                kwargs[part] = {**(given if isinstance(given, dict) else given.get_config()), key: value}
         init(self, *args, **kwargs)
 
     return __init__
