@@ -8,7 +8,8 @@ archive's own train/test split; nothing is tuned on a test split. For each:
 the majority-class rate, 1-NN Euclidean and 1-NN DTW (full window, squared
 frame cost) on the same cases, the archive's published 1-NN accuracies, and
 `SequenceClassifier(seed=s, verbose=0).fit(X_train, y_train)` for 3 seeds:
-accuracy per seed, log loss, fit seconds and epochs. Beside them, aeon's
+accuracy per seed, log loss, fit seconds and epochs (none for the default,
+MiniRocket, fitted in closed form). Beside them, aeon's
 MiniRocketClassifier with the same seeds (`peers/minirocket.py`, run in aeon's
 own venv, `--peer-python`; its column is left out, with a note, when that venv
 is missing).
@@ -121,9 +122,10 @@ def run_set(name, data_dir, seeds, model, peer_python=None):
                         labels=np.arange(len(classifier.classes_)))
         collapsed = any(w.category.__name__ == "CollapsedClassifierWarning" for w in caught)
         rows.append({"seed": seed, "accuracy": accuracy, "log loss": loss, "fit s": seconds,
-                     "epochs": len(classifier.history_["loss"]), "collapse warning": collapsed})
-        print(f"  seed {seed}: accuracy {accuracy:.3f}, log loss {loss:.3f}, fit {seconds:.0f} s, "
-              f"{rows[-1]['epochs']} epochs{', COLLAPSE WARNING' if collapsed else ''}", flush=True)
+                     "epochs": len(classifier.history_.get("loss", [])), "collapse warning": collapsed})
+        trained = f"{rows[-1]['epochs']} epochs" if rows[-1]["epochs"] else "fitted in closed form (no epochs)"
+        print(f"  seed {seed}: accuracy {accuracy:.3f}, log loss {loss:.3f}, fit {seconds:.1f} s, "
+              f"{trained}{', COLLAPSE WARNING' if collapsed else ''}", flush=True)
     runs = pd.DataFrame(rows)
     summary = {
         "set": name, "majority": majority, "1-NN Euclidean": euclidean, "1-NN DTW": dtw,

@@ -9,12 +9,14 @@ from lstm_toolkit.cli.common import case_ids, positive_int, print_table, read_cs
 
 def architecture_config(architecture, per_step=False):
     """The `ModelConfig` the CLI's `--architecture` names, for a classifier or (`per_step`) a labeller."""
-    from lstm_toolkit.sequences.classifier import DEFAULT_CLASSIFIER, RECURRENT_CLASSIFIER
+    from lstm_toolkit.sequences.classifier import DEFAULT_CLASSIFIER, LSTM_FCN_CLASSIFIER, RECURRENT_CLASSIFIER
     from lstm_toolkit.sequences.labeller import DEFAULT_LABELLER
 
     if architecture == "stacked":
         return DEFAULT_LABELLER if per_step else RECURRENT_CLASSIFIER
-    return dataclasses.replace(DEFAULT_CLASSIFIER, architecture=architecture)
+    if architecture == "minirocket":
+        return DEFAULT_CLASSIFIER
+    return dataclasses.replace(LSTM_FCN_CLASSIFIER, architecture=architecture)
 
 
 def cmd_cases(args):
@@ -103,8 +105,9 @@ def add_commands(commands):
         train.add_argument("--time-col", help="frame-order column within each sequence")
         train.add_argument("--features", nargs="+", help="input columns (default: every other numeric column)")
         train.add_argument("--epochs", type=positive_int, help="the most epochs (default: the estimator's, 'auto' for classify)")
-        train.add_argument("--architecture", choices=["lstm_fcn", "fcn", "stacked"],
-                           help="lstm_fcn: convolutions beside an LSTM (classify's default); fcn: convolutions only; "
+        train.add_argument("--architecture", choices=["minirocket", "lstm_fcn", "fcn", "stacked"],
+                           help="minirocket: random convolutions and a ridge classifier (classify's default; not "
+                                "for label); lstm_fcn: convolutions beside an LSTM; fcn: convolutions only; "
                                 "stacked: bidirectional LSTMs (label's default)")
         train.add_argument("--seed", type=int, default=None, help="random seed")
         train.add_argument("--out", required=True, help="bundle folder to write")

@@ -5,7 +5,8 @@ One module per concern: `config` (ModelConfig), `cells` (the peephole LSTM),
 `recurrent` (the one recurrent-stack builder, the dense head and the decoders' learned queries), `distribution`
 (probabilistic heads), `forecasting` (window and stateful forecasting models), `segment`
 (segment-wise recurrence for long windows, SegRNN),
-`ensemble` (seed ensembles in one model), `fcn` (LSTM-FCN and FCN classifiers), `sequences` (recurrent classifiers and
+`ensemble` (seed ensembles in one model), `fcn` (LSTM-FCN and FCN classifiers), `rocket` (MiniRocket
+features and their ridge head), `sequences` (recurrent classifiers and
 labellers, autoencoders, ConvLSTM). Nothing here reads data: builders take shapes and
 fitted scales, and the estimators above feed them.
 """
@@ -16,6 +17,7 @@ from lstm_toolkit.models.config import (
     ATTENTIONS,
     CELLS,
     CLASSIFIER_ARCHITECTURES,
+    ROCKET_ARCHITECTURES,
     SEGMENT_FROM_LOOKBACK,
     STATE_PARTS,
     FCNConfig,
@@ -48,6 +50,7 @@ from lstm_toolkit.models.normalization import (
     reference_forecast,
     window_norm_scales,
 )
+from lstm_toolkit.models.rocket import MiniRocketFeatures, build_minirocket_classifier, fit_minirocket
 from lstm_toolkit.models.recurrent import dense_head, recurrent_stack, warn_if_not_cudnn
 from lstm_toolkit.models.segment import SEGMENT_DECODERS, resolve_segment_length
 from lstm_toolkit.models.sequences import build_autoencoder, build_convlstm_model, build_sequence_classifier
@@ -63,6 +66,10 @@ __all__ = [
     "ATTENTIONS",
     "CELLS",
     "CLASSIFIER_ARCHITECTURES",
+    "ROCKET_ARCHITECTURES",
+    "MiniRocketFeatures",
+    "build_minirocket_classifier",
+    "fit_minirocket",
     "STATE_PARTS",
     "REFERENCE_FORECASTS",
     "REFERENCE_NORMS",

@@ -25,6 +25,9 @@ SEGMENT_FROM_LOOKBACK = 168
 SEGMENT_DECODERS = ("parallel", "dense")
 # Architectures of sequence classifiers (and labellers) only: a convolutional branch (see `models.fcn`).
 CLASSIFIER_ARCHITECTURES = ("lstm_fcn", "fcn")
+# Whole-sequence classifiers fitted in closed form, without gradient training: random convolutions and a ridge
+# classifier (see `models.rocket`).
+ROCKET_ARCHITECTURES = ("minirocket",)
 ATTENTIONS = {"dot": keras.layers.Attention, "additive": keras.layers.AdditiveAttention, "none": None}
 
 
@@ -229,9 +232,10 @@ class ModelConfig:
                 raise ConfigError(f"`{name}` must lie in [0, 1). Received: {name}={rate}")
         if self.window_norm != "auto":
             check_window_norm(self.window_norm)
-        if self.architecture not in ("auto",) + ARCHITECTURES + CLASSIFIER_ARCHITECTURES:
+        known = ARCHITECTURES + CLASSIFIER_ARCHITECTURES + ROCKET_ARCHITECTURES
+        if self.architecture not in ("auto",) + known:
             raise ConfigError(
-                f"`architecture` must be 'auto' or one of {ARCHITECTURES + CLASSIFIER_ARCHITECTURES}. "
+                f"`architecture` must be 'auto' or one of {known}. "
                 f"Received: architecture={self.architecture!r}"
             )
         if self.attention not in ATTENTIONS:

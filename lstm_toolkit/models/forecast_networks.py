@@ -14,6 +14,7 @@ from lstm_toolkit.models.config import (  # noqa: F401 (the examples use ModelCo
     ATTENTIONS,
     CELLS,
     CLASSIFIER_ARCHITECTURES,
+    ROCKET_ARCHITECTURES,
     STATE_PARTS,
     ModelConfig,
 )
@@ -90,7 +91,7 @@ def build_model(
     >>> model.count_params()
     118081
     """
-    if config.architecture in CLASSIFIER_ARCHITECTURES:
+    if config.architecture in CLASSIFIER_ARCHITECTURES + ROCKET_ARCHITECTURES:
         raise ConfigError(
             f"architecture={config.architecture!r} classifies whole sequences (SequenceClassifier); a forecaster's "
             f"architecture is one of {ARCHITECTURES}."

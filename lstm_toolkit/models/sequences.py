@@ -6,8 +6,10 @@ import dataclasses
 
 from lstm_toolkit.backend import keras
 from lstm_toolkit.errors import ConfigError
+from lstm_toolkit.models.config import ROCKET_ARCHITECTURES
 from lstm_toolkit.models.fcn import FCN_ARCHITECTURES, build_fcn_classifier
 from lstm_toolkit.models.recurrent import dense_head, recurrent_stack, warn_if_not_cudnn
+from lstm_toolkit.models.rocket import build_minirocket_classifier, check_rocket_config
 
 # --- spatiotemporal grids ---------------------------------------------------------------
 
@@ -72,7 +74,9 @@ def build_sequence_classifier(config, n_features, n_classes, per_step=False, mas
 
     With `architecture="lstm_fcn"` or `"fcn"` the convolutional classifier of
     `models.fcn.build_fcn_classifier` instead (`length`: the padded length its
-    shuffled LSTM branch reads).
+    shuffled LSTM branch reads); with `"minirocket"` the untrained MiniRocket
+    classifier of `models.rocket` (`length`: the training length its dilations
+    span; `models.rocket.fit_minirocket` fits it).
 
     `Masking` skips the padded steps of shorter sequences (they are not
     truncated); the stacked recurrent layers follow `config` (LSTM, GRU,
@@ -90,6 +94,9 @@ def build_sequence_classifier(config, n_features, n_classes, per_step=False, mas
     """
     if config.architecture in FCN_ARCHITECTURES:
         return build_fcn_classifier(config, n_features, n_classes, length, per_step, mask_value, name)
+    if config.architecture in ROCKET_ARCHITECTURES:
+        check_rocket_config(config, per_step)
+        return build_minirocket_classifier(config, n_features, n_classes, length, mask_value, name)
     _check_sequence_config(config, "sequence classifier")
     warn_if_not_cudnn(config)
     inputs = keras.Input(shape=(None, n_features), name="sequences")

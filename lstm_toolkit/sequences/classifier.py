@@ -12,25 +12,28 @@ from sklearn.model_selection import train_test_split
 from lstm_toolkit.backend import keras
 from lstm_toolkit.data.sequences import PAD_VALUE, as_sequences, bucket_length, check_channels, fit_scaler, pad
 from lstm_toolkit.errors import CollapsedClassifierWarning, ConfigError, DataError
-from lstm_toolkit.models import FCNConfig, ModelConfig, build_sequence_classifier
-from lstm_toolkit.models.fcn import has_fixed_length_branch
+from lstm_toolkit.models import ROCKET_ARCHITECTURES, FCNConfig, ModelConfig, build_sequence_classifier, fit_minirocket
 from lstm_toolkit.sequences.estimator import LabelCodec, SequenceEstimator, per_class_weights
 
+# MiniRocket (Dempster et al. 2021; see `models.rocket`): about 10,000 fixed random-convolution features and a
+# ridge classifier, fitted in closed form. Chosen on the classification suite (benchmarks/classification_suite.py:
+# Japanese vowels and three UCR sets, 3 seeds, next to 1-NN Euclidean and DTW and aeon's MiniRocket; issue 32,
+# 2-core EPYC): 0.988, 0.863, 0.966 and 0.953 in 1-7 s a fit, where the LSTM-FCN ensemble below scored 0.992,
+# 0.840, 0.960 and 0.847 in 46-121 s. The LSTM-FCN stays one argument away (`model=LSTM_FCN_CLASSIFIER`), for
+# sets where a trained network pays (many cases, many channels) and for the tuner.
+DEFAULT_CLASSIFIER = ModelConfig(architecture="minirocket", window_norm="none")
 # LSTM-FCN (Karim et al. 2017): a convolutional branch beside an LSTM over the
-# dimension-shuffled sequence, as a seed ensemble of three (members averaged).
-# Chosen on the classification suite (benchmarks/classification_suite.py: Japanese
-# vowels and three UCR sets, 3 seeds, next to 1-NN Euclidean and DTW), where one
-# bidirectional LSTM(64) collapsed to one class on small sets of long univariate
-# series, and one LSTM-FCN's accuracy swung by 0.2 between seeds on 36 training cases.
-# Filters 32/64/32 (a quarter of the paper's 128/256/128) keep three members cheaper
-# than one network of 64/128/64.
-DEFAULT_CLASSIFIER = ModelConfig(
+# dimension-shuffled sequence, as a seed ensemble of three (members averaged): the
+# default before MiniRocket. On the suite, one bidirectional LSTM(64) collapsed to one
+# class on small sets of long univariate series, and one LSTM-FCN's accuracy swung by
+# 0.2 between seeds on 36 training cases. Filters 32/64/32 (a quarter of the paper's
+# 128/256/128) keep three members cheaper than one network of 64/128/64.
+LSTM_FCN_CLASSIFIER = ModelConfig(
     architecture="lstm_fcn", units=(8,), dropout=0.8, fcn=FCNConfig(filters=(32, 64, 32), kernel_sizes=(8, 5, 3)), members=3,
     window_norm="none",
 )
-# The recurrent alternative (the default before the suite): one bidirectional LSTM
-# reads each whole sequence both ways; 0.98 on Japanese vowels, but it collapsed to one
-# class on small sets of long univariate series.
+# The recurrent alternative: one bidirectional LSTM reads each whole sequence both ways;
+# 0.98 on Japanese vowels, but it collapsed to one class on small sets of long univariate series.
 RECURRENT_CLASSIFIER = ModelConfig(units=(64,), bidirectional=True, dropout=0.3, window_norm="none")
 # epochs="auto": about this many gradient steps, within these bounds: a few dozen
 # cases get hundreds of epochs, thousands of cases a few dozen. Long sequences are
@@ -60,20 +63,25 @@ def auto_epochs(n_cases, batch_size, n_frames=None):
 
 
 class SequenceClassifier(SequenceEstimator):
-    """Classifies whole sequences with a masked recurrent network.
+    """Classifies whole sequences: MiniRocket by default, or a trained LSTM-FCN, FCN or recurrent network.
 
-    Two classes give a sigmoid output with binary cross-entropy, more a
-    softmax with cross-entropy. Shorter sequences are padded and masked, never
+    Two classes give a sigmoid output (binary cross-entropy for the trained
+    networks), more a softmax. Shorter sequences are padded and masked, never
     truncated. Inputs are standardised per channel with a scaler fit on the
     training cases' frames only (not the validation cases').
 
     Args:
-        model: a `ModelConfig` (or its dict); default an LSTM-FCN
-            (`architecture="lstm_fcn"`: convolutional blocks of 32/64/32
-            filters beside an LSTM(8) over the dimension-shuffled sequence,
-            see `models.fcn`), three of them averaged (`members=3`). `architecture="fcn"` drops the LSTM branch;
-            the recurrent ("stacked") configs work too: LSTM, GRU, peephole,
-            bidirectional (`ModelConfig(units=(64,), bidirectional=True)`).
+        model: a `ModelConfig` (or its dict). The default,
+            `ModelConfig(architecture="minirocket")`, is MiniRocket (see
+            `models.rocket`): fixed random convolutions and a ridge classifier,
+            fitted in seconds with no gradient training, so `epochs`,
+            `batch_size`, `learning_rate`, `clipnorm`, `patience` and
+            `callbacks` do not apply to it. The trained networks:
+            `LSTM_FCN_CLASSIFIER` (convolutional blocks of 32/64/32 filters
+            beside an LSTM(8) over the dimension-shuffled sequence, three
+            averaged; see `models.fcn`), `architecture="fcn"` (the
+            convolutions alone), and the recurrent ("stacked") configs: LSTM,
+            GRU, peephole, bidirectional (`RECURRENT_CLASSIFIER`).
         scaler: "standard", "minmax" or "none", fit on the training frames.
         class_weight: None, "balanced" (weights inverse to class frequency,
             for imbalanced classes) or a dict label -> weight.
@@ -85,9 +93,10 @@ class SequenceClassifier(SequenceEstimator):
             restores the best weights; the learning rate halves after half
             as many); "auto" is a quarter of the epochs.
         validation: fraction of the training cases (stratified by class) held
-            out for early stopping. The default 0 trains on every case and
-            monitors the training loss: with a few dozen cases a held-out
-            handful says little and costs a tenth of the data. A classifier
+            out for early stopping (MiniRocket: scored into `history_`). The
+            default 0 trains on every case and monitors the training loss
+            (MiniRocket chooses its penalty by leave-one-out error): with a few
+            dozen cases a held-out handful says little and costs a tenth of the data. A classifier
             that ends up predicting one class for every training case warns
             (`CollapsedClassifierWarning`).
         seed: seed for the split, weights and shuffling.
@@ -99,8 +108,12 @@ class SequenceClassifier(SequenceEstimator):
         model_: the trained `keras.Model`.
         scaler_: the fitted `data.Scaler`.
         features_: the input channel names.
-        history_: per-epoch training logs.
-        length_: the longest training sequence (the LSTM-FCN branch reads that many steps).
+        history_: per-epoch training logs; for MiniRocket one entry each: the
+            ridge's `alpha`, the probabilities' `temperature`, the out-of-fold
+            `oof_accuracy` and `oof_log_loss` (and `val_accuracy`, `val_loss`
+            with validation cases).
+        length_: the longest training sequence (the LSTM-FCN branch reads that
+            many steps; MiniRocket's dilations span it).
         case_col_, time_col_: the case and frame-order columns of a long DataFrame
             given to fit (None otherwise); predict reads new frames with them.
 
@@ -109,7 +122,7 @@ class SequenceClassifier(SequenceEstimator):
     >>> rng = np.random.default_rng(0)
     >>> X = [rng.normal(size=(n, 2)) + label for n, label in zip(rng.integers(5, 12, 40), [0, 3] * 20)]
     >>> y = ["low", "high"] * 20
-    >>> clf = SequenceClassifier(epochs=3, verbose=0, seed=0).fit(X, y)
+    >>> clf = SequenceClassifier(seed=0).fit(X, y)
     >>> clf.classes_.tolist(), clf.predict_proba(X[:2]).shape
     (['high', 'low'], (2, 2))
     """
@@ -148,12 +161,15 @@ class SequenceClassifier(SequenceEstimator):
             self.
         """
         train, validation = self.prepare(X, y, case_col, time_col, features)
-        frames = int(np.any(train[0] != PAD_VALUE, axis=-1).sum())  # real (unpadded) training frames
-        config = self._training_config(loss=self.loss_, **self._schedule(len(train[0]), frames))
         if self.seed is not None:
             keras.utils.set_random_seed(self.seed)  # before the weights are drawn
         model = self.build_network()
-        history = self._train(model, config, train, validation, metrics=(self.metric_,))
+        if self._model_config().architecture in ROCKET_ARCHITECTURES:
+            history = self._fit_closed_form(model, train, validation)
+        else:
+            frames = int(np.any(train[0] != PAD_VALUE, axis=-1).sum())  # real (unpadded) training frames
+            config = self._training_config(loss=self.loss_, **self._schedule(len(train[0]), frames))
+            history = self._train(model, config, train, validation, metrics=(self.metric_,))
         self.use_trained_model(model, history)
         self._warn_if_collapsed(train[0])
         return self
@@ -205,8 +221,7 @@ class SequenceClassifier(SequenceEstimator):
     def build_network(self, model_config=None):
         """A new, uncompiled Keras model for the prepared problem, with `model_config` (default the `model` parameter)."""
         config = self._model_config() if model_config is None else model_config
-        length = self.length_ if has_fixed_length_branch(config) else None
-        return build_sequence_classifier(config, len(self.features_), len(self.classes_), length=length)
+        return build_sequence_classifier(config, len(self.features_), len(self.classes_), length=self.length_)
 
     def use_trained_model(self, model, history, model_config=None):
         """Adopts a model trained on the prepared problem (e.g. a tuner's best trial); returns self.
@@ -216,6 +231,20 @@ class SequenceClassifier(SequenceEstimator):
         if model_config is not None:
             self.model = model_config
         return self._adopt(model, history)
+
+    def _fit_closed_form(self, model, train, validation):
+        """Fits a MiniRocket `model` (biases, ridge head) on the training arrays; scores the validation cases if any."""
+        x, y, weights = train
+        weights = None if self.class_weight is None else weights
+        history = fit_minirocket(model, x, y, sample_weight=weights, seed=self.seed)
+        if validation is not None:
+            self.model_ = model
+            probabilities = self._padded_proba(validation[0])
+            expected = np.asarray(validation[1]).reshape(-1).astype(int)
+            picked = np.clip(probabilities[np.arange(len(expected)), expected], 1e-12, None)
+            history["val_accuracy"] = [float(np.mean(probabilities.argmax(axis=1) == expected))]
+            history["val_loss"] = [float(-np.mean(np.log(picked)))]
+        return history
 
     def _schedule(self, n_train, n_frames=None):
         """The epochs and patience of a fit on `n_train` cases of `n_frames` frames in all, with "auto" resolved."""

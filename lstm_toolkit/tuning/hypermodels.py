@@ -8,6 +8,7 @@ import numpy as np
 
 from lstm_toolkit.backend import keras, keras_tuner
 from lstm_toolkit.models import FCNConfig, SegmentConfig
+from lstm_toolkit.sequences.classifier import LSTM_FCN_CLASSIFIER
 from lstm_toolkit.training import TrainingConfig, build_training_state, compile_model
 
 
@@ -129,7 +130,7 @@ class ClassifierHyperModel(PreparedHyperModel):
     def model_config(self, values):
         """The `ModelConfig` of a trial's declared values."""
         return dataclasses.replace(
-            self.estimator.DEFAULT_MODEL,
+            LSTM_FCN_CLASSIFIER,
             architecture=values["architecture"],
             fcn=FCNConfig(filters=values["filters"], kernel_sizes=values["kernel_sizes"],
                           squeeze_excite=values["squeeze_excite"]),
