@@ -346,24 +346,42 @@ def test_validation_margin_has_no_error_without_two_windows_of_separate_rows():
     assert fitting.disjoint_windows([0, 1, 2, 3, 4], horizon=3) == 2 and fitting.disjoint_windows([], horizon=3) == 0
 
 
-def test_a_validation_part_of_one_window_keeps_the_reference():
-    # A short monthly series: the default validation part (10%) holds a single window; no standard error, no network.
+def test_a_validation_part_of_one_window_is_judged_at_rolling_origins():
+    # A short monthly series: the default validation part (10%) holds a single window, too few to estimate a
+    # standard error. The network is judged at the last five horizons instead, one refit network per origin.
     data = _walk(rows=120)
-    with pytest.warns(ReferenceFallbackWarning, match="fewer than two windows with separate forecast rows"):
-        fc = small(target="y", lookback=24, horizon=12, epochs=2, reference_fallback=True).fit(data)
+    with pytest.warns(ReferenceFallbackWarning, match="At the last 5 forecast origins of the data"):
+        fc = small(target="y", lookback=24, horizon=12, epochs=2, learning_rate=5.0, reference_fallback=True).fit(data)
     assert WindowedSeries.from_frame(data, fc.spec_, validation=0.1).n_windows("validation") == 1
-    assert fc.reference_fallback_["standard_error"] is None
+    record = fc.reference_fallback_
+    assert record["origins"] == 5 and np.isfinite(record["standard_error"])
+    assert record["network_val_loss"] - record["reference_val_loss"] >= -record["standard_error"]
+    np.testing.assert_allclose(fc.predict(data)["y"].to_numpy(), np.full(12, data["y"].iloc[-1]), rtol=1e-5)
     # Without a refit the reference keeps what the training part chose (and the scaler fit on it).
     with pytest.warns(ReferenceFallbackWarning):
-        kept = small(target="y", lookback=24, horizon=12, epochs=2, reference_fallback=True, refit=False).fit(data)
+        kept = small(target="y", lookback=24, horizon=12, epochs=2, learning_rate=5.0, reference_fallback=True,
+                     refit=False).fit(data)
     assert kept.scaler_.estimator_.n_samples_seen_ == len(data) - 12
-    np.testing.assert_allclose(fc.predict(data)["y"].to_numpy(), np.full(12, data["y"].iloc[-1]), rtol=1e-5)
-    # Two horizons of validation let the network compete: it may win or lose, but on a measured error.
-    fc = small(target="y", lookback=24, horizon=12, epochs=2, reference_fallback=True, validation=24)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ReferenceFallbackWarning)
-        fc.fit(data)
-    assert fc.reference_fallback_ is None or np.isfinite(fc.reference_fallback_["standard_error"])
+    np.testing.assert_allclose(kept.predict(data)["y"].to_numpy(), np.full(12, data["y"].iloc[-1]), rtol=1e-5)
+
+
+def test_rolling_origins_keep_a_network_that_wins_on_a_short_series():
+    # 96 hours of a daily cycle seen through a 12-hour window: the naive and drift references cannot follow it, a
+    # network can. The validation part (10%) holds one window of separate rows: before rolling origins, the
+    # reference was always kept here.
+    steps = np.arange(96)
+    data = pd.DataFrame({"y": np.sin(2 * np.pi * steps / 24)}, index=pd.date_range("2024-01-01", periods=96, freq="h"))
+    fc = small(target="y", lookback=12, horizon=6, epochs=30, learning_rate=0.01, reference_fallback=True).fit(data)
+    assert fitting.disjoint_windows(sorted(WindowedSeries.from_frame(data, fc.spec_, validation=0.1).starts("validation")),
+                                    6) < fitting.ROLLING_ORIGINS
+    assert fc.model_config_.window_norm in ("last", "drift") and fc.reference_fallback_ is None
+
+
+def test_a_series_too_short_for_two_origins_keeps_the_reference_and_says_why():
+    data = _walk(rows=34)
+    with pytest.warns(ReferenceFallbackWarning, match="too short to judge the trained network on"):
+        fc = small(target="y", lookback=12, horizon=6, epochs=2, validation=6, reference_fallback=True).fit(data)
+    assert fc.reference_fallback_["origins"] == 1 and fc.reference_fallback_["standard_error"] is None
 
 
 @pytest.mark.parametrize("advantage, kept", [(0.5, False), (1.5, True)])

@@ -20,11 +20,17 @@ from collections.abc import Callable
 import numpy as np
 
 from lstm_toolkit.backend import keras
-from lstm_toolkit.errors import ConfigError, ReferenceFallbackWarning
+from lstm_toolkit.errors import ConfigError, DataError, ReferenceFallbackWarning
 from lstm_toolkit.forecasting import refit
 from lstm_toolkit.models import REFERENCE_FORECASTS, REFERENCE_NORMS, forecast_reference_only
 from lstm_toolkit.models.ensemble import member_targets, members_model
 from lstm_toolkit.training import TrainingConfig, compile_model, distributed, fit, replay_callbacks
+
+# A validation part with fewer windows of separate forecast rows than this is judged at rolling origins instead
+# (`rolling_origin_check`), at this many of them.
+ROLLING_ORIGINS = 5
+# An origin is used only when the rows before it hold at least this many training windows.
+MIN_ORIGIN_WINDOWS = 8
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,7 +74,8 @@ def compile_network(model, likelihood, config, n_samples=None):
     return compile_model(model, config, n_samples=n_samples, **arguments)
 
 
-def fit_window_model(training, problem, series, prepare_all: Callable, separate_validation=False):
+def fit_window_model(training, problem, series, prepare_all: Callable, separate_validation=False,
+                     prepare_origin: Callable | None = None):
     """Trains a window model on the prepared `series`; then, when `training.refit` says so, refits on all the data.
 
     With `training.reference_fallback`, a point-forecast network that does
@@ -76,7 +83,10 @@ def fit_window_model(training, problem, series, prepare_all: Callable, separate_
     validation part, by more than one standard error, is replaced by that
     reference (`reference_check`), and no network is refit; where a refit was
     due, the scaler and the "auto" reference are chosen again on all the data
-    (`prepare_all`), as they would have been for the refit network.
+    (`prepare_all`), as they would have been for the refit network. Where the
+    validation part is too short to judge on (fewer than `ROLLING_ORIGINS`
+    windows with separate forecast rows) and `prepare_origin` is given, the
+    judgement is made at rolling origins instead (`rolling_origin_check`).
 
     Args:
         training: a `WindowTraining`.
@@ -84,6 +94,9 @@ def fit_window_model(training, problem, series, prepare_all: Callable, separate_
         prepare_all: `() -> (problem, series)` of all the data given to `fit`
             (no validation part); called only for a refit.
         separate_validation: the validation came as separate data (no refit then).
+        prepare_origin: `(rows dropped from the end, model config) -> (problem, series)` of the data given to
+            `fit` less its last rows, with the last `horizon` rows as validation; None where rolling origins do
+            not apply (many series, whose validation windows are many).
 
     Returns:
         `(model, logs, fallback, problem)`: the trained model, its per-epoch
@@ -102,8 +115,17 @@ def fit_window_model(training, problem, series, prepare_all: Callable, separate_
     # A point forecast only: a reference has no spread of its own to put in a distribution's place.
     check = (training.reference_fallback and problem.model_config.window_norm in REFERENCE_NORMS
              and not training.likelihood.probabilistic)
-    model, history, fallback = train(training, problem, series, training.config, check_reference=check,
+    horizon = series.spec.horizon
+    origins = (check and prepare_origin is not None and not separate_validation and series.n_windows("validation") > 0
+               and not distributed.is_multi_worker(training.distribution)
+               and disjoint_windows(sorted(series.starts("validation")), horizon) < ROLLING_ORIGINS)
+    model, history, fallback = train(training, problem, series, training.config, check_reference=check and not origins,
                                      backup_dir=os.path.join(backup_dir, "selection") if backup_dir and refits else backup_dir)
+    if origins:
+        fallback = rolling_origin_check(training, history, lambda drop: prepare_origin(drop, problem.model_config),
+                                        horizon)
+        if fallback is not None:
+            forecast_reference_only(model)
     if fallback is not None:
         fallback = {"window_norm": problem.model_config.window_norm, **fallback}  # the reference it was compared with
         if refits:  # as a refit would: the reference (it trains nothing) is chosen again on all the data
@@ -122,6 +144,62 @@ def fit_window_model(training, problem, series, prepare_all: Callable, separate_
     model, final, _ = train(training, problem, series, dataclasses.replace(training.config, epochs=epochs),
                             replay=replay_callbacks(rates, training.checkpoint_dir), backup_dir=backup_dir)
     return model, refit.combined(history, final), None, problem
+
+
+def rolling_origin_check(training, history, prepare_origin, horizon, origins=ROLLING_ORIGINS):
+    """Judges the network against its reference at the last `origins` forecast origins of the data given to `fit`.
+
+    A short series' validation part holds one or two horizons: too few
+    windows to tell a network's win from luck, so `reference_check` would
+    always keep the reference. Here, for each of the last `origins` horizons
+    of the data (the newest first), a network is trained as the refit trains
+    it (the epochs and learning rates the early-stopped run chose in
+    `history`, no early stopping) on the rows before that horizon, and it and
+    the reference forecast that horizon: one window each, with separate
+    forecast rows. The one-standard-error rule of `reference_check` is then
+    applied over those windows. Origins stop where a part before them holds
+    too few rows to train on.
+
+    Args:
+        training: the `WindowTraining`.
+        history: the early-stopped run's logs.
+        prepare_origin: `drop -> (problem, series)`: the data less its last `drop` rows, the last `horizon` as
+            validation (the network's config fixed to the early-stopped run's).
+        horizon: the forecast horizon.
+        origins: the most origins.
+
+    Returns:
+        None when the network is kept; else `reference_check`'s record, with `origins`.
+    """
+    epochs = refit.best_epochs(history)
+    config = dataclasses.replace(training.config, epochs=epochs)
+    rates = refit.learning_rates(history, epochs) or [training.config.learning_rate]
+    network, reference = [], []
+    for origin in range(origins):
+        try:
+            problem, series = prepare_origin(origin * horizon)
+        except DataError:  # too few rows before this origin
+            break
+        if series.n_windows("validation") != 1 or series.n_windows("train") < MIN_ORIGIN_WINDOWS:
+            break
+        if training.seed is not None:
+            keras.utils.set_random_seed(training.seed)
+        model, trainable, _, validation_data = _trained(training, problem, series, config,
+                                                        replay=replay_callbacks(rates, None))
+        losses = paired_losses(model, trainable, validation_data)
+        if losses is None:
+            return None  # no reference to give way to
+        network.append(losses[0])
+        reference.append(losses[1])
+    if not network:
+        return {"reference_val_loss": math.nan, "network_val_loss": math.nan, "standard_error": None, "origins": 0}
+    network, reference = np.concatenate(network), np.concatenate(reference)
+    starts = -horizon * np.arange(len(network))  # one window per origin, a horizon apart
+    difference, standard_error = validation_margin(network, reference, starts, horizon)
+    if difference < -standard_error:
+        return None
+    return {"reference_val_loss": float(reference.mean()), "network_val_loss": float(network.mean()),
+            "standard_error": None if standard_error == math.inf else standard_error, "origins": len(network)}
 
 
 def reference_model(training, problem):
@@ -161,17 +239,31 @@ def reference_check(model, trainable, validation_data, starts, horizon):
         None when the network is kept; else `{"reference_val_loss", "network_val_loss", "standard_error"}`
         (the standard error None where it could not be estimated).
     """
-    network = window_losses(trainable, validation_data)  # early stopping restored the best epoch's weights
+    losses = paired_losses(model, trainable, validation_data)  # early stopping restored the best epoch's weights
+    if losses is None:
+        return None
+    network, reference = losses
+    difference, standard_error = validation_margin(network, reference, starts, horizon)
+    if difference < -standard_error:  # False for NaN and for an infinite error: the network gives way
+        return None
+    forecast_reference_only(model)
+    return {"reference_val_loss": float(reference.mean()), "network_val_loss": float(network.mean()),
+            "standard_error": None if standard_error == math.inf else standard_error}
+
+
+def paired_losses(model, trainable, data):
+    """`(network, reference)` window losses (`window_losses`) of the trained `model` and of its reference alone on `data`.
+
+    The model's weights are left as trained. None when the model has no
+    reference to forecast alone (`forecast_reference_only` is False).
+    """
+    network = window_losses(trainable, data)
     weights = model.get_weights()
     if not forecast_reference_only(model):
         return None
-    reference = window_losses(trainable, validation_data)
-    difference, standard_error = validation_margin(network, reference, starts, horizon)
-    if difference < -standard_error:  # False for NaN and for an infinite error: the network gives way
-        model.set_weights(weights)
-        return None
-    return {"reference_val_loss": float(reference.mean()), "network_val_loss": float(network.mean()),
-            "standard_error": None if standard_error == math.inf else standard_error}
+    reference = window_losses(trainable, data)
+    model.set_weights(weights)
+    return network, reference
 
 
 def window_losses(trainable, data):
@@ -248,8 +340,19 @@ def fallback_message(record, window_norm):
     """
     again = "" if window_norm == record["window_norm"] else (
         f" Chosen again on all the data, that reference is now {REFERENCE_FORECASTS[window_norm]} (window_norm={window_norm!r}).")
+    origins = record.get("origins")
+    if origins is not None and origins < 2:
+        return (
+            f"The validation part is too short to judge the trained network on, and the data too short to judge it "
+            f"at two forecast origins or more (each needs {MIN_ORIGIN_WINDOWS} training windows before it): the "
+            f"Forecaster forecasts the reference alone, {REFERENCE_FORECASTS[record['window_norm']]} "
+            f"(window_norm={record['window_norm']!r}; `reference_fallback_`).{again} With more history, or to keep "
+            "the network anyway (reference_fallback=False), fit again."
+        )
+    where = "On the validation part" if origins is None else (
+        f"At the last {origins} forecast origins of the data (a network trained on the rows before each)")
     return (
-        f"On the validation part the trained network did not beat the forecast it corrects, "
+        f"{where} the trained network did not beat the forecast it corrects, "
         f"{REFERENCE_FORECASTS[record['window_norm']]} (window_norm={record['window_norm']!r}), by more than one "
         f"standard error: validation loss {record['network_val_loss']:.4g} against {record['reference_val_loss']:.4g} "
         f"({_error_text(record)}). The Forecaster forecasts "
@@ -276,6 +379,15 @@ def train(training, problem, series, config, replay=None, backup_dir=None, check
     `check_reference` and a validation part, `reference_check` runs after
     training (`fallback` is its record, else None).
     """
+    model, trainable, history, validation_data = _trained(training, problem, series, config, replay, backup_dir)
+    if check_reference and validation_data is not None and not replay:
+        return model, history, reference_check(model, trainable, validation_data, series.starts("validation"),
+                                               series.spec.horizon)
+    return model, history, None
+
+
+def _trained(training, problem, series, config, replay=None, backup_dir=None):
+    """`train`'s work: `(model, its compiled training form, logs, the validation dataset or None)`."""
     strategy = training.distribution
     model = training.build(problem)
     with _scope(strategy):
@@ -290,12 +402,9 @@ def train(training, problem, series, config, replay=None, backup_dir=None, check
         has_validation = series.n_windows("validation") >= strategy.num_replicas_in_sync
         history = distributed.fit_across_workers(trainable, strategy, make_dataset, config, training.callbacks,
                                                  training.checkpoint_dir, backup_dir, has_validation)
-        return model, history.history, None
+        return model, trainable, history.history, None
     validation_data = make_dataset("validation", config.batch_size) if series.n_windows("validation") else None
     history = fit(trainable, make_dataset("train", config.batch_size), None if replay else validation_data,
                   config=config, callbacks=(replay or []) + list(training.callbacks or []),
                   replace_callbacks=replay is not None, checkpoint_dir=training.checkpoint_dir, backup_dir=backup_dir)
-    if check_reference and validation_data is not None and not replay:
-        return model, history.history, reference_check(model, trainable, validation_data, series.starts("validation"),
-                                                       series.spec.horizon)
-    return model, history.history, None
+    return model, trainable, history.history, validation_data

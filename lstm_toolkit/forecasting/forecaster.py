@@ -250,7 +250,8 @@ class Forecaster(BaseForecaster):
             callbacks=tuple(self.callbacks or ()), checkpoint_dir=self.checkpoint_dir, backup_dir=self.backup_dir)
         model, history, fallback, self.problem_ = fitting.fit_window_model(
             training, self.problem_, series, prepare_all=lambda: self._prepared(data, validation=0),
-            separate_validation=isinstance(validation, (pd.DataFrame, pd.Series, np.ndarray, dict)))
+            separate_validation=isinstance(validation, (pd.DataFrame, pd.Series, np.ndarray, dict)),
+            prepare_origin=preparing.origin_preparer(ForecastSettings.from_params(self.get_params()), data))
         return self._adopt(model, history, fallback)
 
     # --- the prepared problem: the seams the tuner (and any custom training loop) use ----------

@@ -87,6 +87,20 @@ def prepare(settings, model_config, data, validation=None):
     return many_problem(settings, model_config, frames, members, skipped, untrained, static)
 
 
+def origin_preparer(settings, data):
+    """`(drop, model_config) -> (problem, series)`: one series' `data` less its last `drop` rows, its last `horizon` the
+    validation part (the rolling origins of `fitting.rolling_origin_check`); None for many series, whose
+    validation windows are many."""
+    if settings.many(data):
+        return None
+    frame = as_frame(data, time_col=settings.time_col)
+
+    def prepare_origin(drop, model_config):
+        return prepare(settings, model_config, frame.iloc[: len(frame) - drop], validation=settings.horizon)
+
+    return prepare_origin
+
+
 def check_settings(settings, many):
     """The settings that only make sense for one series, or only for many."""
     if not many:
