@@ -26,8 +26,8 @@ from lstm_toolkit.models import REFERENCE_FORECASTS, REFERENCE_NORMS, forecast_r
 from lstm_toolkit.models.ensemble import member_targets, members_model
 from lstm_toolkit.training import TrainingConfig, compile_model, distributed, fit, replay_callbacks
 
-# A validation part with fewer windows of separate forecast rows than this is judged at rolling origins instead
-# (`rolling_origin_check`), at this many of them.
+# A validation part with fewer windows of separate forecast rows than this is joined by the windows of earlier
+# forecast origins (`origin_evidence`), up to this many windows of separate rows in all.
 ROLLING_ORIGINS = 5
 # An origin is used only when the rows before it hold at least this many training windows.
 MIN_ORIGIN_WINDOWS = 8
@@ -74,8 +74,28 @@ def compile_network(model, likelihood, config, n_samples=None):
     return compile_model(model, config, n_samples=n_samples, **arguments)
 
 
-def fit_window_model(training, problem, series, prepare_all: Callable, separate_validation=False,
-                     prepare_origin: Callable | None = None):
+@dataclasses.dataclass(frozen=True)
+class Preparers:
+    """How `fit_window_model` prepares the data given to `fit` again (each returns `(problem, series)`).
+
+    Attributes:
+        all: `(model_config or None) -> ...`: all the data, no validation part (the refit); None: the
+            Forecaster's own config, its "auto" choices made again on all the data.
+        split: `model_config -> ...`: the first run's split, with another config; None for none.
+        origin: `(drop, model_config) -> ...`: the data less its last `drop` rows, the last `horizon` of them as
+            validation (`origin_evidence`); None where rolling origins do not apply (many series, whose
+            validation windows are many).
+        alternatives: window normalisations a short series' "auto" reference network competes with (its
+            `window_norm` was "auto"); empty for none.
+    """
+
+    all: Callable
+    split: Callable | None = None
+    origin: Callable | None = None
+    alternatives: tuple = ()
+
+
+def fit_window_model(training, problem, series, prepare: Preparers, separate_validation=False):
     """Trains a window model on the prepared `series`; then, when `training.refit` says so, refits on all the data.
 
     With `training.reference_fallback`, a point-forecast network that does
@@ -83,20 +103,21 @@ def fit_window_model(training, problem, series, prepare_all: Callable, separate_
     validation part, by more than one standard error, is replaced by that
     reference (`reference_check`), and no network is refit; where a refit was
     due, the scaler and the "auto" reference are chosen again on all the data
-    (`prepare_all`), as they would have been for the refit network. Where the
-    validation part is too short to judge on (fewer than `ROLLING_ORIGINS`
-    windows with separate forecast rows) and `prepare_origin` is given, the
-    judgement is made at rolling origins instead (`rolling_origin_check`).
+    (`prepare.all`), as they would have been for the refit network.
+
+    A short series (one series whose validation part holds fewer than
+    `ROLLING_ORIGINS` windows with separate forecast rows) is judged at
+    rolling origins too: the windows of earlier forecast origins join the
+    validation part's (`origin_evidence`), under the same rule. There the
+    network also competes, on the same windows, with networks of the
+    `prepare.alternatives` normalisations (`compete`): one replaces it when
+    its loss is lower by more than one standard error.
 
     Args:
         training: a `WindowTraining`.
         problem, series: the prepared problem and its training data.
-        prepare_all: `() -> (problem, series)` of all the data given to `fit`
-            (no validation part); called only for a refit.
+        prepare: the `Preparers` of the data given to `fit`.
         separate_validation: the validation came as separate data (no refit then).
-        prepare_origin: `(rows dropped from the end, model config) -> (problem, series)` of the data given to
-            `fit` less its last rows, with the last `horizon` rows as validation; None where rolling origins do
-            not apply (many series, whose validation windows are many).
 
     Returns:
         `(model, logs, fallback, problem)`: the trained model, its per-epoch
@@ -116,20 +137,28 @@ def fit_window_model(training, problem, series, prepare_all: Callable, separate_
     check = (training.reference_fallback and problem.model_config.window_norm in REFERENCE_NORMS
              and not training.likelihood.probabilistic)
     horizon = series.spec.horizon
-    origins = (check and prepare_origin is not None and not separate_validation and series.n_windows("validation") > 0
-               and not distributed.is_multi_worker(training.distribution)
-               and disjoint_windows(sorted(series.starts("validation")), horizon) < ROLLING_ORIGINS)
-    model, history, fallback = train(training, problem, series, training.config, check_reference=check and not origins,
+    model, history, evidence = train(training, problem, series, training.config, check_reference=check,
                                      backup_dir=os.path.join(backup_dir, "selection") if backup_dir and refits else backup_dir)
-    if origins:
-        fallback = rolling_origin_check(training, history, lambda drop: prepare_origin(drop, problem.model_config),
-                                        horizon)
-        if fallback is not None:
-            forecast_reference_only(model)
+    fallback, alternative = None, None
+    if evidence is not None:
+        origins = 0
+        if (prepare.origin is not None and not separate_validation
+                and disjoint_windows(sorted(evidence[2]), horizon) < ROLLING_ORIGINS):
+            more = origin_evidence(training, history, lambda drop: prepare.origin(drop, problem.model_config), horizon)
+            origins = len(more[2])
+            evidence = tuple(np.concatenate([a, b]) for a, b in zip(evidence, more))
+            if prepare.split is not None and prepare.alternatives:
+                alternative = compete(training, evidence, prepare, problem.model_config, horizon)
+        network = evidence[0] if alternative is None else alternative[4]
+        fallback = judge(model, network, *evidence[1:], horizon)
+        if fallback is not None and origins:
+            fallback["origins"] = origins
+        if fallback is None and alternative is not None:  # the alternative network, kept: it goes on from here
+            model, history, problem, series = alternative[:4]
     if fallback is not None:
         fallback = {"window_norm": problem.model_config.window_norm, **fallback}  # the reference it was compared with
         if refits:  # as a refit would: the reference (it trains nothing) is chosen again on all the data
-            problem, _ = prepare_all()
+            problem, _ = prepare.all(None)
             model = reference_model(training, problem)
         warnings.warn(fallback_message(fallback, problem.model_config.window_norm), ReferenceFallbackWarning,
                       stacklevel=3)  # at the caller of `fit`
@@ -138,7 +167,7 @@ def fit_window_model(training, problem, series, prepare_all: Callable, separate_
         return model, history, None, problem
     epochs = refit.best_epochs(history)  # the epochs are chosen; now train on everything given to `fit`
     rates = refit.learning_rates(history, epochs) or [training.config.learning_rate]
-    problem, series = prepare_all()
+    problem, series = prepare.all(None if alternative is None else problem.model_config)
     if training.seed is not None:
         keras.utils.set_random_seed(training.seed)
     model, final, _ = train(training, problem, series, dataclasses.replace(training.config, epochs=epochs),
@@ -146,36 +175,69 @@ def fit_window_model(training, problem, series, prepare_all: Callable, separate_
     return model, refit.combined(history, final), None, problem
 
 
-def rolling_origin_check(training, history, prepare_origin, horizon, origins=ROLLING_ORIGINS):
-    """Judges the network against its reference at the last `origins` forecast origins of the data given to `fit`.
+def compete(training, evidence, prepare, config, horizon):
+    """The best of the `prepare.alternatives` networks on a short series, when it beats the first run's clearly.
+
+    Each alternative (the first run's config with another `window_norm`) is
+    trained as the first run was, on the same split, with early stopping;
+    then at the same earlier origins as `origin_evidence` trained them. Its
+    losses on the very windows of `evidence` are compared with the first
+    network's: it wins when lower by more than one standard error
+    (`validation_margin`). Of several winners, the lowest loss.
+
+    Returns:
+        None, or the winner's `(model, logs, problem, series, window losses)`.
+    """
+    network, _, starts = evidence
+    best = None
+    for norm in prepare.alternatives:
+        alternative = dataclasses.replace(config, window_norm=norm)
+        problem, series = prepare.split(alternative)
+        if training.seed is not None:
+            keras.utils.set_random_seed(training.seed)
+        model, trainable, history, validation_data = _trained(training, problem, series, training.config)
+        if validation_data is None:
+            continue
+        more = origin_evidence(training, history, lambda drop, c=alternative: prepare.origin(drop, c), horizon)
+        losses = np.concatenate([window_losses(trainable, validation_data), more[0]])
+        if losses.shape != network.shape:  # not the same windows: no comparison
+            continue
+        difference, standard_error = validation_margin(losses, network, starts, horizon)
+        if difference < -standard_error and (best is None or losses.mean() < best[4].mean()):
+            best = (model, history, problem, series, losses)
+    return best
+
+
+def origin_evidence(training, history, prepare_origin, horizon, origins=None):
+    """More evidence for `judge` on a short series: the network against its reference at earlier forecast origins.
 
     A short series' validation part holds one or two horizons: too few
-    windows to tell a network's win from luck, so `reference_check` would
-    always keep the reference. Here, for each of the last `origins` horizons
-    of the data (the newest first), a network is trained as the refit trains
-    it (the epochs and learning rates the early-stopped run chose in
-    `history`, no early stopping) on the rows before that horizon, and it and
-    the reference forecast that horizon: one window each, with separate
-    forecast rows. The one-standard-error rule of `reference_check` is then
-    applied over those windows. Origins stop where a part before them holds
-    too few rows to train on.
+    windows with separate forecast rows to tell a network's win from luck.
+    Here, for each of the `origins` horizons before the validation part's
+    last one (the newest first), a network is trained as the refit trains it
+    (the epochs and learning rates the early-stopped run chose in `history`,
+    no early stopping) on the rows before that horizon, and it and the
+    reference forecast that horizon: one window each. Origins stop where the
+    rows before them hold fewer than `MIN_ORIGIN_WINDOWS` training windows.
 
     Args:
         training: the `WindowTraining`.
         history: the early-stopped run's logs.
-        prepare_origin: `drop -> (problem, series)`: the data less its last `drop` rows, the last `horizon` as
-            validation (the network's config fixed to the early-stopped run's).
+        prepare_origin: `drop -> (problem, series)`: the data given to `fit` less its last `drop` rows, the last
+            `horizon` of them as validation (the network's config fixed to the early-stopped run's).
         horizon: the forecast horizon.
-        origins: the most origins.
+        origins: how many (default `ROLLING_ORIGINS - 1`: with the validation part's last window, that many).
 
     Returns:
-        None when the network is kept; else `reference_check`'s record, with `origins`.
+        `(network, reference, starts)`: `(windows, horizon)` losses and the windows' start rows, as
+        `paired_losses` and `series.starts` give them; no windows where no origin had rows enough.
     """
+    origins = ROLLING_ORIGINS - 1 if origins is None else origins
     epochs = refit.best_epochs(history)
     config = dataclasses.replace(training.config, epochs=epochs)
     rates = refit.learning_rates(history, epochs) or [training.config.learning_rate]
-    network, reference = [], []
-    for origin in range(origins):
+    network, reference, starts = [], [], []
+    for origin in range(1, origins + 1):
         try:
             problem, series = prepare_origin(origin * horizon)
         except DataError:  # too few rows before this origin
@@ -187,19 +249,14 @@ def rolling_origin_check(training, history, prepare_origin, horizon, origins=ROL
         model, trainable, _, validation_data = _trained(training, problem, series, config,
                                                         replay=replay_callbacks(rates, None))
         losses = paired_losses(model, trainable, validation_data)
-        if losses is None:
-            return None  # no reference to give way to
+        if losses is None:  # a network with no reference (another normalisation, in `compete`)
+            losses = window_losses(trainable, validation_data), np.full((1, horizon), np.nan)
         network.append(losses[0])
         reference.append(losses[1])
+        starts.extend(series.starts("validation"))
     if not network:
-        return {"reference_val_loss": math.nan, "network_val_loss": math.nan, "standard_error": None, "origins": 0}
-    network, reference = np.concatenate(network), np.concatenate(reference)
-    starts = -horizon * np.arange(len(network))  # one window per origin, a horizon apart
-    difference, standard_error = validation_margin(network, reference, starts, horizon)
-    if difference < -standard_error:
-        return None
-    return {"reference_val_loss": float(reference.mean()), "network_val_loss": float(network.mean()),
-            "standard_error": None if standard_error == math.inf else standard_error, "origins": len(network)}
+        return np.zeros((0, horizon)), np.zeros((0, horizon)), np.zeros(0)
+    return np.concatenate(network), np.concatenate(reference), np.asarray(starts, dtype="float64")
 
 
 def reference_model(training, problem):
@@ -240,9 +297,21 @@ def reference_check(model, trainable, validation_data, starts, horizon):
         (the standard error None where it could not be estimated).
     """
     losses = paired_losses(model, trainable, validation_data)  # early stopping restored the best epoch's weights
-    if losses is None:
-        return None
-    network, reference = losses
+    return None if losses is None else judge(model, *losses, starts, horizon)
+
+
+def judge(model, network, reference, starts, horizon):
+    """The one-standard-error rule on window losses: None keeps the network; else the model forecasts its reference.
+
+    Args:
+        model: the trained model; zeroed (`forecast_reference_only`) when the reference wins.
+        network, reference: `(windows, horizon)` losses of the network and of its reference alone.
+        starts, horizon: the windows' start rows and the horizon (`validation_margin`).
+
+    Returns:
+        None, or `{"reference_val_loss", "network_val_loss", "standard_error"}` (the standard error None where
+        it could not be estimated).
+    """
     difference, standard_error = validation_margin(network, reference, starts, horizon)
     if difference < -standard_error:  # False for NaN and for an infinite error: the network gives way
         return None
@@ -341,16 +410,9 @@ def fallback_message(record, window_norm):
     again = "" if window_norm == record["window_norm"] else (
         f" Chosen again on all the data, that reference is now {REFERENCE_FORECASTS[window_norm]} (window_norm={window_norm!r}).")
     origins = record.get("origins")
-    if origins is not None and origins < 2:
-        return (
-            f"The validation part is too short to judge the trained network on, and the data too short to judge it "
-            f"at two forecast origins or more (each needs {MIN_ORIGIN_WINDOWS} training windows before it): the "
-            f"Forecaster forecasts the reference alone, {REFERENCE_FORECASTS[record['window_norm']]} "
-            f"(window_norm={record['window_norm']!r}; `reference_fallback_`).{again} With more history, or to keep "
-            "the network anyway (reference_fallback=False), fit again."
-        )
-    where = "On the validation part" if origins is None else (
-        f"At the last {origins} forecast origins of the data (a network trained on the rows before each)")
+    where = "On the validation part" + (
+        f" and at {origins} earlier forecast origin{'s' if origins > 1 else ''} (a network trained on the rows before "
+        "each)" if origins else "")
     return (
         f"{where} the trained network did not beat the forecast it corrects, "
         f"{REFERENCE_FORECASTS[record['window_norm']]} (window_norm={record['window_norm']!r}), by more than one "
@@ -372,17 +434,20 @@ def _error_text(record):
 
 
 def train(training, problem, series, config, replay=None, backup_dir=None, check_reference=False):
-    """Builds, compiles and trains one window model of `problem` on `series`; returns `(model, logs, fallback)`.
+    """Builds, compiles and trains one window model of `problem` on `series`; returns `(model, logs, evidence)`.
 
     An ensemble (`ensemble=k`) trains its members' form, each member on its
     own loss; `replay` (a refit's callbacks) replaces early stopping. With
-    `check_reference` and a validation part, `reference_check` runs after
-    training (`fallback` is its record, else None).
+    `check_reference` and a validation part, `evidence` is what `judge`
+    decides on: `(network, reference, starts)`, the validation windows' losses
+    of the trained network and of its reference alone (`paired_losses`) and
+    their start rows; else (or for a model with no reference) None.
     """
     model, trainable, history, validation_data = _trained(training, problem, series, config, replay, backup_dir)
     if check_reference and validation_data is not None and not replay:
-        return model, history, reference_check(model, trainable, validation_data, series.starts("validation"),
-                                               series.spec.horizon)
+        losses = paired_losses(model, trainable, validation_data)
+        if losses is not None:
+            return model, history, (*losses, np.asarray(series.starts("validation"), dtype="float64"))
     return model, history, None
 
 
