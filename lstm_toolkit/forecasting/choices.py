@@ -76,14 +76,6 @@ def resolve_model_config(settings, config, series, season):
                                members=members, architecture=architecture)
 
 
-# window_norm="auto" on a short series (`fitting.compete`): the reference network also competes with networks of
-# these normalisations, on its validation windows and rolling origins. "none" (the scaled series itself, no
-# reference): on the forecast suite's stationary quarterly series it scored 0.70-0.99 where the reference networks
-# scored 0.81-1.11 (issue 34), and it is far worse where the series wanders (lynx, PBS, euro equipment: 1.3-3x), so
-# it is chosen on the data, never by default.
-SHORT_SERIES_NORMS = ("none",)
-
-
 def auto_window_norm(series, lookback, horizon, season):
     """"auto": the window normalisation whose reference forecast errs least on the data given to `fit` (mean over the series).
 

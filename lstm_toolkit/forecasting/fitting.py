@@ -79,20 +79,14 @@ class Preparers:
     """How `fit_window_model` prepares the data given to `fit` again (each returns `(problem, series)`).
 
     Attributes:
-        all: `(model_config or None) -> ...`: all the data, no validation part (the refit); None: the
-            Forecaster's own config, its "auto" choices made again on all the data.
-        split: `model_config -> ...`: the first run's split, with another config; None for none.
+        all: `() -> ...`: all the data, no validation part (the refit), the "auto" choices made again on it.
         origin: `(drop, model_config) -> ...`: the data less its last `drop` rows, the last `horizon` of them as
             validation (`origin_evidence`); None where rolling origins do not apply (many series, whose
             validation windows are many).
-        alternatives: window normalisations a short series' "auto" reference network competes with (its
-            `window_norm` was "auto"); empty for none.
     """
 
     all: Callable
-    split: Callable | None = None
     origin: Callable | None = None
-    alternatives: tuple = ()
 
 
 def fit_window_model(training, problem, series, prepare: Preparers, separate_validation=False):
@@ -108,10 +102,7 @@ def fit_window_model(training, problem, series, prepare: Preparers, separate_val
     A short series (one series whose validation part holds fewer than
     `ROLLING_ORIGINS` windows with separate forecast rows) is judged at
     rolling origins too: the windows of earlier forecast origins join the
-    validation part's (`origin_evidence`), under the same rule. There the
-    network also competes, on the same windows, with networks of the
-    `prepare.alternatives` normalisations (`compete`): one replaces it when
-    its loss is lower by more than one standard error.
+    validation part's (`origin_evidence`), under the same rule.
 
     Args:
         training: a `WindowTraining`.
@@ -139,7 +130,7 @@ def fit_window_model(training, problem, series, prepare: Preparers, separate_val
     horizon = series.spec.horizon
     model, history, evidence = train(training, problem, series, training.config, check_reference=check,
                                      backup_dir=os.path.join(backup_dir, "selection") if backup_dir and refits else backup_dir)
-    fallback, alternative = None, None
+    fallback = None
     if evidence is not None:
         origins = 0
         if (prepare.origin is not None and not separate_validation
@@ -147,18 +138,13 @@ def fit_window_model(training, problem, series, prepare: Preparers, separate_val
             more = origin_evidence(training, history, lambda drop: prepare.origin(drop, problem.model_config), horizon)
             origins = len(more[2])
             evidence = tuple(np.concatenate([a, b]) for a, b in zip(evidence, more))
-            if prepare.split is not None and prepare.alternatives:
-                alternative = compete(training, evidence, prepare, problem.model_config, horizon)
-        network = evidence[0] if alternative is None else alternative[4]
-        fallback = judge(model, network, *evidence[1:], horizon)
+        fallback = judge(model, *evidence, horizon)
         if fallback is not None and origins:
             fallback["origins"] = origins
-        if fallback is None and alternative is not None:  # the alternative network, kept: it goes on from here
-            model, history, problem, series = alternative[:4]
     if fallback is not None:
         fallback = {"window_norm": problem.model_config.window_norm, **fallback}  # the reference it was compared with
         if refits:  # as a refit would: the reference (it trains nothing) is chosen again on all the data
-            problem, _ = prepare.all(None)
+            problem, _ = prepare.all()
             model = reference_model(training, problem)
         warnings.warn(fallback_message(fallback, problem.model_config.window_norm), ReferenceFallbackWarning,
                       stacklevel=3)  # at the caller of `fit`
@@ -167,45 +153,12 @@ def fit_window_model(training, problem, series, prepare: Preparers, separate_val
         return model, history, None, problem
     epochs = refit.best_epochs(history)  # the epochs are chosen; now train on everything given to `fit`
     rates = refit.learning_rates(history, epochs) or [training.config.learning_rate]
-    problem, series = prepare.all(None if alternative is None else problem.model_config)
+    problem, series = prepare.all()
     if training.seed is not None:
         keras.utils.set_random_seed(training.seed)
     model, final, _ = train(training, problem, series, dataclasses.replace(training.config, epochs=epochs),
                             replay=replay_callbacks(rates, training.checkpoint_dir), backup_dir=backup_dir)
     return model, refit.combined(history, final), None, problem
-
-
-def compete(training, evidence, prepare, config, horizon):
-    """The best of the `prepare.alternatives` networks on a short series, when it beats the first run's clearly.
-
-    Each alternative (the first run's config with another `window_norm`) is
-    trained as the first run was, on the same split, with early stopping;
-    then at the same earlier origins as `origin_evidence` trained them. Its
-    losses on the very windows of `evidence` are compared with the first
-    network's: it wins when lower by more than one standard error
-    (`validation_margin`). Of several winners, the lowest loss.
-
-    Returns:
-        None, or the winner's `(model, logs, problem, series, window losses)`.
-    """
-    network, _, starts = evidence
-    best = None
-    for norm in prepare.alternatives:
-        alternative = dataclasses.replace(config, window_norm=norm)
-        problem, series = prepare.split(alternative)
-        if training.seed is not None:
-            keras.utils.set_random_seed(training.seed)
-        model, trainable, history, validation_data = _trained(training, problem, series, training.config)
-        if validation_data is None:
-            continue
-        more = origin_evidence(training, history, lambda drop, c=alternative: prepare.origin(drop, c), horizon)
-        losses = np.concatenate([window_losses(trainable, validation_data), more[0]])
-        if losses.shape != network.shape:  # not the same windows: no comparison
-            continue
-        difference, standard_error = validation_margin(losses, network, starts, horizon)
-        if difference < -standard_error and (best is None or losses.mean() < best[4].mean()):
-            best = (model, history, problem, series, losses)
-    return best
 
 
 def origin_evidence(training, history, prepare_origin, horizon, origins=None):
@@ -249,8 +202,6 @@ def origin_evidence(training, history, prepare_origin, horizon, origins=None):
         model, trainable, _, validation_data = _trained(training, problem, series, config,
                                                         replay=replay_callbacks(rates, None))
         losses = paired_losses(model, trainable, validation_data)
-        if losses is None:  # a network with no reference (another normalisation, in `compete`)
-            losses = window_losses(trainable, validation_data), np.full((1, horizon), np.nan)
         network.append(losses[0])
         reference.append(losses[1])
         starts.extend(series.starts("validation"))

@@ -19,7 +19,6 @@ from lstm_toolkit.base import load as load_any
 from lstm_toolkit.data import future_index
 from lstm_toolkit.errors import ConfigError, DataError
 from lstm_toolkit.forecasting import backtest, batched, fitting, preparing, refit
-from lstm_toolkit.forecasting.choices import SHORT_SERIES_NORMS
 from lstm_toolkit.forecasting.estimator import BaseForecaster
 from lstm_toolkit.forecasting.likelihoods import likelihood_for
 from lstm_toolkit.forecasting.problem import ForecastProblem
@@ -250,10 +249,8 @@ class Forecaster(BaseForecaster):
             seed=self.seed, refit=self.refit, reference_fallback=self.reference_fallback, distribution=self.distribution,
             callbacks=tuple(self.callbacks or ()), checkpoint_dir=self.checkpoint_dir, backup_dir=self.backup_dir)
         prepare = fitting.Preparers(
-            all=lambda config: self._prepared(data, validation=0, model_config=config),
-            split=lambda config: self._prepared(data, validation, model_config=config),
-            origin=preparing.origin_preparer(ForecastSettings.from_params(self.get_params()), data),
-            alternatives=SHORT_SERIES_NORMS if self._model_config().window_norm == "auto" else ())
+            all=lambda: self._prepared(data, validation=0),
+            origin=preparing.origin_preparer(ForecastSettings.from_params(self.get_params()), data))
         model, history, fallback, self.problem_ = fitting.fit_window_model(
             training, self.problem_, series, prepare,
             separate_validation=isinstance(validation, (pd.DataFrame, pd.Series, np.ndarray, dict)))
@@ -288,13 +285,9 @@ class Forecaster(BaseForecaster):
         self.model_ = None  # a new problem: an earlier model no longer fits it
         return series
 
-    def _prepared(self, data, validation=None, model_config=None):
-        """`(problem, series)` of `data`, as `prepare` makes them, without adopting the problem.
-
-        `model_config`: another config than the Forecaster's (e.g. a window normalisation chosen in `fit`).
-        """
-        config = self._model_config() if model_config is None else model_config
-        return preparing.prepare(ForecastSettings.from_params(self.get_params()), config, data, validation)
+    def _prepared(self, data, validation=None):
+        """`(problem, series)` of `data`, as `prepare` makes them, without adopting the problem."""
+        return preparing.prepare(ForecastSettings.from_params(self.get_params()), self._model_config(), data, validation)
 
     def build_network(self, model_config=None, training_batch=None):
         """A new, uncompiled Keras model for the prepared problem (`prepare`), with `model_config` (default `model_config_`).
