@@ -4,16 +4,16 @@ The default Forecaster judges a short series' network at rolling origins, where 
 no reference (`fitting.origin_evidence`, `fitting.compete`). This runs it next to the single split it replaced
 (`fitting.ROLLING_ORIGINS = 0`: no origins, no competition), with `forecast_suite.py`'s protocol (fit on the first
 80%, backtest from every `stride`-th origin after it, MASE scaled by the training part's seasonal-naive MAE,
-naive / damped ETS / Theta at the same origins), on short series none of the suite's cases is:
-
+naive / damped ETS / Theta at the same origins),
 - `us_change_early`: the five quarterly US change series, cut at 80% of their length first, so the test
-  quarters are ones the suite never scored (lookback 12, horizon 4);
+  quarters are ones the suite never scored (lookback 12, horizon 8; short: 4);
 - `seattle_weekly`: weekly means of Seattle's daily maximum and minimum temperature, wind and precipitation
-  (208 weeks; lookback 26, horizon 4, every second origin);
-- `msft_monthly`: MSFT's month-end close and monthly volume (about 380 months; lookback 24, horizon 12, every
-  third origin).
+  (208 weeks; lookback 26, horizon 13; short: 4; every second origin);
+- `msft_monthly`: MSFT's month-end close and monthly volume (about 380 months; lookback 24, horizon 24; short:
+  12; every third origin).
 
-Run: python benchmarks/rolling_origins.py [--sets us_change_early seattle_weekly msft_monthly] [--seeds 0 1] [--out F]
+Run: python benchmarks/rolling_origins.py [--sets us_change_early seattle_weekly msft_monthly] [--horizon long|short]
+         [--seeds 0 1] [--out F]
 """
 
 import argparse
@@ -29,8 +29,13 @@ import lstm_toolkit
 from lstm_toolkit.forecasting import fitting
 
 
-def held_out_cases():
+HORIZONS = {"long": {"us_change_early": 8, "seattle_weekly": 13, "msft_monthly": 24},
+            "short": {"us_change_early": 4, "seattle_weekly": 4, "msft_monthly": 12}}
+
+
+def held_out_cases(horizon="long"):
     """set -> {case name: forecast_suite case tuple}."""
+    h = HORIZONS[horizon]
     def early(column):
         def load():
             frame = user_series.us_change()[[column]]
@@ -44,21 +49,22 @@ def held_out_cases():
         return lambda: getattr(lstm_toolkit.datasets.load("msft_daily_ohlcv")[[column]].resample("MS"), how)()
 
     return {
-        "us_change_early": {f"early_{c.lower()}": (early(c), c, 12, 4, None, 1, {}) for c in user_series.US_CHANGE},
-        "seattle_weekly": {f"weekly_{c}": (weekly(c), c, 26, 4, None, 2, {})
+        "us_change_early": {f"early_{c.lower()}": (early(c), c, 12, h["us_change_early"], None, 1, {}) for c in user_series.US_CHANGE},
+        "seattle_weekly": {f"weekly_{c}": (weekly(c), c, 26, h["seattle_weekly"], None, 2, {})
                            for c in ("temp_max", "temp_min", "wind", "precipitation")},
-        "msft_monthly": {"monthly_close": (monthly("Close", "last"), "Close", 24, 12, None, 3, {}),
-                         "monthly_volume": (monthly("Volume", "sum"), "Volume", 24, 12, None, 3, {})},
+        "msft_monthly": {"monthly_close": (monthly("Close", "last"), "Close", 24, h["msft_monthly"], None, 3, {}),
+                         "monthly_volume": (monthly("Volume", "sum"), "Volume", 24, h["msft_monthly"], None, 3, {})},
     }
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    sets = held_out_cases()
-    parser.add_argument("--sets", nargs="+", default=list(sets), choices=list(sets))
+    parser.add_argument("--sets", nargs="+", default=list(HORIZONS["long"]), choices=list(HORIZONS["long"]))
+    parser.add_argument("--horizon", default="long", choices=list(HORIZONS))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--out", help="write the rows as JSON here")
     args = parser.parse_args(argv)
+    sets = held_out_cases(args.horizon)
     default = fitting.ROLLING_ORIGINS
     print(f"# Short-series selection, held out ({machine()}): the single split (origins 0) against {default} origins")
     rows = []

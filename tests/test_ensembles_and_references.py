@@ -15,10 +15,12 @@ from lstm_toolkit.cli.forecasting import forecaster_name
 from lstm_toolkit.data import WindowedSeries
 from lstm_toolkit.errors import ConfigError, ReferenceFallbackWarning
 from lstm_toolkit.forecasting import fitting, refit
+from lstm_toolkit.forecasting.likelihoods import likelihood_for
+from lstm_toolkit.forecasting.strategies import strategy_for
 from lstm_toolkit.models import build_model
 from lstm_toolkit.models.ensemble import MemberMedian, members_model, n_members
 from lstm_toolkit.models.normalization import ES_INITIAL, WindowDenormalization, WindowNormalization, window_norm_scales
-from lstm_toolkit.training import compile_model
+from lstm_toolkit.training import TrainingConfig, compile_model
 
 TINY = ModelConfig(units=(8,))
 
@@ -382,8 +384,9 @@ def test_origin_evidence_adds_one_window_per_earlier_horizon_in_the_validation_p
     data = _walk(rows=120)
     fc = small(target="y", lookback=24, horizon=12, epochs=2, reference_fallback=True)
     series = fc.prepare(data)
-    training = fitting.WindowTraining(strategy=fc._strategy(), likelihood=fc._likelihood(), config=fc._training_config(),
-                                      seed=0)
+    likelihood = likelihood_for("mse")
+    training = fitting.WindowTraining(strategy=strategy_for("direct", False, 12, likelihood, seed=0),
+                                      likelihood=likelihood, config=TrainingConfig(epochs=2, verbose=0), seed=0)
     prepare_origin = lstm_toolkit.forecasting.preparing.origin_preparer(
         lstm_toolkit.forecasting.settings.ForecastSettings.from_params(fc.get_params()), data)
     network, reference, starts = fitting.origin_evidence(

@@ -248,11 +248,8 @@ class Forecaster(BaseForecaster):
             strategy=self._strategy(), likelihood=self._likelihood(), config=config, series_embedding=self.series_embedding,
             seed=self.seed, refit=self.refit, reference_fallback=self.reference_fallback, distribution=self.distribution,
             callbacks=tuple(self.callbacks or ()), checkpoint_dir=self.checkpoint_dir, backup_dir=self.backup_dir)
-        prepare = fitting.Preparers(
-            all=lambda: self._prepared(data, validation=0),
-            origin=preparing.origin_preparer(ForecastSettings.from_params(self.get_params()), data))
         model, history, fallback, self.problem_ = fitting.fit_window_model(
-            training, self.problem_, series, prepare,
+            training, self.problem_, series, preparing.preparers(self.get_params(), self._model_config(), data),
             separate_validation=isinstance(validation, (pd.DataFrame, pd.Series, np.ndarray, dict)))
         return self._adopt(model, history, fallback)
 

@@ -39,8 +39,10 @@ import pandas as pd
 from lstm_toolkit.data import SeriesCollection, WindowedSeries, as_frame
 from lstm_toolkit.errors import ConfigError, DataError, user_stacklevel
 from lstm_toolkit.forecasting.choices import resolve_scaler
+from lstm_toolkit.forecasting.fitting import Preparers
 from lstm_toolkit.forecasting.many_series import indexed_by_time, split_series, static_values
 from lstm_toolkit.forecasting.problem import context_rows, make_spec, names, problem_of
+from lstm_toolkit.forecasting.settings import ForecastSettings
 
 
 def prepare(settings, model_config, data, validation=None):
@@ -85,6 +87,14 @@ def prepare(settings, model_config, data, validation=None):
         series = members[None]
         return problem_of(settings, model_config, series, frames[None].index, series.scaler), series
     return many_problem(settings, model_config, frames, members, skipped, untrained, static)
+
+
+def preparers(params, model_config, data):
+    """The `fitting.Preparers` of the data given to a Forecaster's `fit` (`params`: its `get_params()`): all of it
+    (the refit), and for one series its earlier forecast origins."""
+    settings = ForecastSettings.from_params(params)
+    return Preparers(all=lambda: prepare(settings, model_config, data, validation=0),
+                     origin=origin_preparer(settings, data))
 
 
 def origin_preparer(settings, data):
