@@ -27,7 +27,8 @@ from lstm_toolkit.models.ensemble import member_targets, members_model
 from lstm_toolkit.training import TrainingConfig, compile_model, distributed, fit, replay_callbacks
 
 # A validation part with fewer than two windows of separate forecast rows (too few to estimate a standard error)
-# is joined by the windows of earlier forecast origins (`origin_evidence`), up to this many such windows in all.
+# is joined by the windows of earlier forecast origins (`origin_evidence`), up to this many such windows in all
+# (0 or 1: no origins).
 # Triggered whenever the validation part holds fewer than five (issue 34), it also changed series the single split
 # could judge, for the worse on a held-out period (`benchmarks/rolling_origins.py`), at 2.7x the fit time.
 ROLLING_ORIGINS = 5
@@ -166,8 +167,8 @@ def fit_window_model(training, problem, series, prepare: Preparers, separate_val
 def origin_evidence(training, history, prepare_origin, horizon, origins=None):
     """More evidence for `judge` on a short series: the network against its reference at earlier forecast origins.
 
-    A short series' validation part holds one or two horizons: too few
-    windows with separate forecast rows to tell a network's win from luck.
+    A short series' validation part may hold less than two horizons: too
+    few windows with separate forecast rows to tell a network's win from luck.
     Here, for each of the `origins` horizons before the validation part's
     last one (the newest first), a network is trained as the refit trains it
     (the epochs and learning rates the early-stopped run chose in `history`,

@@ -99,7 +99,7 @@ def preparers(params, model_config, data):
 
 def origin_preparer(settings, data):
     """`(drop, model_config) -> (problem, series)`: one series' `data` less its last `drop` rows, its last `horizon` the
-    validation part (the rolling origins of `fitting.rolling_origin_check`); None for many series, whose
+    validation part (the rolling origins of `fitting.origin_evidence`); None for many series, whose
     validation windows are many."""
     if settings.many(data):
         return None

@@ -229,13 +229,10 @@ def build_minirocket_classifier(config, n_features, n_classes, length, mask_valu
 
 def rocket_features(model, x, batch_size=64):
     """The `MiniRocketFeatures` of `model` on sequences `x`, batch by batch: `(cases, features)` float32."""
-    layer = model.get_layer("minirocket")
-    function = getattr(layer, "_batched", None)
-    if function is None:
-        import tensorflow as tf
+    import tensorflow as tf
 
-        spec = tf.TensorSpec((None, None, layer.n_channels), tf.float32)
-        function = layer._batched = tf.function(layer.call, input_signature=[spec])
+    layer = model.get_layer("minirocket")
+    function = tf.function(layer.call, input_signature=[tf.TensorSpec((None, None, layer.n_channels), tf.float32)])
     return np.concatenate([function(np.ascontiguousarray(x[i : i + batch_size], "float32")).numpy() for i in range(0, len(x), batch_size)])
 
 
