@@ -122,6 +122,22 @@ def test_a_minirocket_bundle_round_trips_and_reads_longer_sequences(tmp_path):
     assert loaded.predict_proba(longer).shape == (4, 2)
 
 
+def test_long_sequences_are_predicted_in_small_batches_with_the_same_result():
+    from lstm_toolkit.models.rocket import rocket_features
+    from lstm_toolkit.sequences.estimator import predict_batch_size
+
+    assert predict_batch_size(20_000) == 1 and predict_batch_size(128) == 256 and predict_batch_size(0) == 256
+    X, y = shapes(20, seed=9)
+    clf = SequenceClassifier(seed=0).fit(X, y)
+    long = [np.tile(x, (40, 1)) for x in X[:3]]  # 1,600-3,200 steps
+    padded = np.zeros((3, max(map(len, long)), 1), "float32")
+    for k, x in enumerate(long):
+        padded[k, : len(x)] = x
+    np.testing.assert_allclose(rocket_features(clf.model_, padded), rocket_features(clf.model_, padded, batch_size=3),
+                               atol=1e-6)
+    assert clf.predict_proba(long).shape == (3, 2)
+
+
 def test_minirocket_is_refused_where_it_cannot_work():
     with pytest.raises(ConfigError, match="label every step"):
         X = [np.random.default_rng(k).normal(size=(12, 1)) for k in range(4)]

@@ -43,6 +43,8 @@ N_KERNELS = len(COMBINATIONS)
 FEATURES = 10_000
 MAX_DILATIONS = 32
 RIDGE_ALPHAS = np.logspace(-3, 3, 10)
+# Frames (cases x steps) per batch when `fit_minirocket` computes the training features.
+FEATURE_FRAMES = 32_768
 # The range of the probabilities' temperature (see `_temperature`); the suite's sets chose 3-6.5.
 TEMPERATURES = (0.01, 20.0)
 
@@ -227,10 +229,14 @@ def build_minirocket_classifier(config, n_features, n_classes, length, mask_valu
     return keras.Model(inputs, output, name=name)
 
 
-def rocket_features(model, x, batch_size=64):
-    """The `MiniRocketFeatures` of `model` on sequences `x`, batch by batch: `(cases, features)` float32."""
+def rocket_features(model, x, batch_size=None):
+    """The `MiniRocketFeatures` of `model` on sequences `x`, batch by batch: `(cases, features)` float32.
+
+    The default batch holds about `FEATURE_FRAMES` frames (at most 64 sequences).
+    """
     import tensorflow as tf
 
+    batch_size = batch_size or max(1, min(64, FEATURE_FRAMES // max(x.shape[1], 1)))
     layer = model.get_layer("minirocket")
     function = tf.function(layer.call, input_signature=[tf.TensorSpec((None, None, layer.n_channels), tf.float32)])
     return np.concatenate([function(np.ascontiguousarray(x[i : i + batch_size], "float32")).numpy() for i in range(0, len(x), batch_size)])

@@ -105,6 +105,20 @@ def _label_array(labels):
     return labels
 
 
+# The frames (sequences x steps) of one inference batch by default: a MiniRocket batch of 256 sequences of 128 steps
+# holds about 11 MB per convolution, and sequences of 10,000 steps get batches of 3.
+PREDICT_FRAMES = 32_768
+
+
+def predict_batch_size(length, frames=PREDICT_FRAMES, most=256):
+    """Sequences per inference batch for sequences of `length` steps: about `frames` frames, 1 to `most`.
+
+    >>> predict_batch_size(29), predict_batch_size(427), predict_batch_size(100_000)
+    (256, 76, 1)
+    """
+    return int(max(1, min(most, frames // max(int(length), 1))))
+
+
 class SequenceEstimator(Estimator):
     """Base of the sequence estimators: the cached predict function, training with the defaults, label state.
 
@@ -115,12 +129,15 @@ class SequenceEstimator(Estimator):
     features, history, case and time columns).
     """
 
-    def _predict(self, x, batch_size=256):
+    def _predict(self, x, batch_size=None):
         """The trained model on `x` in inference mode, through one cached `tf.function`.
 
         Unlike `model.predict`, new batch sizes and sequence lengths reuse the
-        same trace (no retracing warnings, no per-call Keras loop).
+        same trace (no retracing warnings, no per-call Keras loop). The default
+        batch holds about `PREDICT_FRAMES` frames (at most 256 sequences), so
+        that long sequences do not take a batch's activations past memory.
         """
+        batch_size = batch_size or predict_batch_size(x.shape[1])
         cached = getattr(self, "_compiled", None)
         if cached is None or cached[0] is not self.model_:
             model = self.model_
