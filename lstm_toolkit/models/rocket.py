@@ -301,7 +301,7 @@ def _temperature(alpha, z, y, sample_weight):
     folds = min(5, int(np.bincount(y).min()))
     if folds < 2:
         return 1.0, float("nan"), float("nan")
-    params = None if sample_weight is None else {"sample_weight": sample_weight}
+    params = None if sample_weight is None else {"sample_weight": sample_weight}  # `params`: scikit-learn 1.4+
     scores = cross_val_predict(
         RidgeClassifier(alpha=alpha), z, y, cv=StratifiedKFold(folds, shuffle=True, random_state=0),
         method="decision_function", params=params,
