@@ -395,6 +395,10 @@ def test_origin_evidence_adds_one_window_per_earlier_horizon_in_the_validation_p
     last = series.starts("validation")[-1]  # the validation part's one window
     np.testing.assert_array_equal(starts, last - 12 * np.arange(1, 5))  # the four horizons before it, newest first
     assert fitting.disjoint_windows(sorted([*starts, last]), 12) == 5
+    # Many series have no rolling origins: their validation windows are many.
+    panel = {"a": data, "b": data.assign(y=data["y"] + 5)}
+    settings = lstm_toolkit.forecasting.settings.ForecastSettings.from_params({**fc.get_params(), "series_id": "id"})
+    assert lstm_toolkit.forecasting.preparing.origin_preparer(settings, panel) is None
 
 
 def test_a_series_too_short_for_an_earlier_origin_keeps_the_reference_and_says_why():

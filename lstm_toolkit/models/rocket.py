@@ -257,13 +257,13 @@ def fit_minirocket(model, x, y, sample_weight=None, seed=None):
         out-of-fold accuracy and log loss the temperature was fitted on.
     """
     from sklearn.linear_model import RidgeClassifierCV
+    from sklearn.preprocessing import StandardScaler
 
     rng = np.random.default_rng(seed)
     model.get_layer("minirocket").fit_biases(x, rng)
     features = rocket_features(model, x).astype("float64")
     y = np.asarray(y).reshape(-1).astype(int)
-    scale = features.std(axis=0)
-    scale[scale == 0] = 1.0
+    scale = StandardScaler(with_mean=False).fit(features).scale_  # as aeon's MiniRocket pipeline; 1 for constant features
     z = features / scale
     ridge = RidgeClassifierCV(alphas=RIDGE_ALPHAS).fit(z, y, sample_weight=sample_weight)
     temperature, oof_accuracy, oof_loss = _temperature(ridge.alpha_, z, y, sample_weight)

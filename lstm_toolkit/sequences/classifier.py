@@ -164,13 +164,17 @@ class SequenceClassifier(SequenceEstimator):
         if self.seed is not None:
             keras.utils.set_random_seed(self.seed)  # before the weights are drawn
         model = self.build_network()
-        if self._model_config().architecture in ROCKET_ARCHITECTURES:
-            history = self._fit_closed_form(model, train, validation)
+        closed_form = self._model_config().architecture in ROCKET_ARCHITECTURES
+        if closed_form:
+            x, y, weights = train
+            history = fit_minirocket(model, x, y, sample_weight=None if self.class_weight is None else weights, seed=self.seed)
         else:
             frames = int(np.any(train[0] != PAD_VALUE, axis=-1).sum())  # real (unpadded) training frames
             config = self._training_config(loss=self.loss_, **self._schedule(len(train[0]), frames))
             history = self._train(model, config, train, validation, metrics=(self.metric_,))
         self.use_trained_model(model, history)
+        if closed_form and validation is not None:  # no epochs to monitor: the validation cases are scored once
+            self.history_.update(self._validation_scores(validation))
         self._warn_if_collapsed(train[0])
         return self
 
@@ -232,19 +236,16 @@ class SequenceClassifier(SequenceEstimator):
             self.model = model_config
         return self._adopt(model, history)
 
-    def _fit_closed_form(self, model, train, validation):
-        """Fits a MiniRocket `model` (biases, ridge head) on the training arrays; scores the validation cases if any."""
-        x, y, weights = train
-        weights = None if self.class_weight is None else weights
-        history = fit_minirocket(model, x, y, sample_weight=weights, seed=self.seed)
-        if validation is not None:
-            self.model_ = model
-            probabilities = self._padded_proba(validation[0])
-            expected = np.asarray(validation[1]).reshape(-1).astype(int)
-            picked = np.clip(probabilities[np.arange(len(expected)), expected], 1e-12, None)
-            history["val_accuracy"] = [float(np.mean(probabilities.argmax(axis=1) == expected))]
-            history["val_loss"] = [float(-np.mean(np.log(picked)))]
-        return history
+    def _validation_scores(self, validation):
+        """`{"val_accuracy": [..], "val_loss": [..]}` of the fitted model on the validation arrays."""
+        from sklearn.metrics import accuracy_score, log_loss
+
+        probabilities = self._padded_proba(validation[0])
+        probabilities /= probabilities.sum(axis=1, keepdims=True)  # float32 softmax rows, summed in float64
+        expected = np.asarray(validation[1]).reshape(-1).astype(int)
+        labels = np.arange(len(self.classes_))
+        return {"val_accuracy": [float(accuracy_score(expected, probabilities.argmax(axis=1)))],
+                "val_loss": [float(log_loss(expected, probabilities, labels=labels))]}
 
     def _schedule(self, n_train, n_frames=None):
         """The epochs and patience of a fit on `n_train` cases of `n_frames` frames in all, with "auto" resolved."""
