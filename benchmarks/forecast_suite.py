@@ -176,7 +176,8 @@ def _reference(forecaster, values, origins, actual, scale):
     if config.window_norm not in REFERENCE_NORMS:
         return {"reference": float("nan"), "fallback": fallback}
     windows = values[origins[:, None] + np.arange(1 - lookback, 1)[None, :]][..., None]
-    forecast = np.asarray(reference_forecast(windows, config.window_norm, actual.shape[1], config.season_length))[..., 0]
+    forecast = np.asarray(reference_forecast(windows, config.window_norm, actual.shape[1], config.season_length,
+                                             config.smoothing))[..., 0]
     return {"reference": metrics.mase(actual, np.broadcast_to(forecast, actual.shape), scale), "fallback": fallback}
 
 

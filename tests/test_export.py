@@ -79,6 +79,16 @@ def test_litert_export_runs_in_the_interpreter_and_matches_keras(fitted, data, t
             np.testing.assert_allclose(out, fitted.model_(window[None]).numpy(), atol=1e-5)
 
 
+def test_a_damped_reference_exports_with_builtin_ops(data, tmp_path):
+    fc = make(False, model=ModelConfig(units=(8,), window_norm="damped", smoothing=(0.3, 0.1, 0.9))).fit(data.iloc[:600])
+    path = fc.export(tmp_path / "damped.tflite", format="litert")
+    ops = litert_ops(path)
+    assert "FULLY_CONNECTED" in ops and not ops & BUILTIN_ONLY and not any(op.startswith("Flex") for op in ops), ops
+    runner = Interpreter(model_path=str(path)).get_signature_runner()
+    for window in fc.windows(data.iloc[600:700], ends=np.arange(23, 100, 19)):
+        np.testing.assert_allclose(runner(window=window[None])["forecast"], fc.model_(window[None]).numpy(), atol=1e-5)
+
+
 def test_litert_streamer_equals_the_in_process_streamer(fitted, data, tmp_path):
     path = fitted.export(tmp_path / "model.tflite")
     device, local = load_litert(path), fitted.streamer()

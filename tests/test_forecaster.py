@@ -481,13 +481,17 @@ def test_auto_window_norm_counts_every_series_alike_and_reads_the_validation_par
 
     walk = 1000 * np.cumsum(rng.normal(size=200))  # a large random walk: naive is best there, by a little
     trends = [np.arange(200) * slope + rng.normal(0, 0.1, 200) for slope in (1.0, 2.0, 3.0)]  # drift is far better
-    assert auto_window_norm(member(walk), 8, 4, 1) == "last"
+    assert auto_window_norm(member(walk), 8, 4, 1) == ("last", None)
     panel = SeriesCollection({"walk": member(walk), **{f"trend{k}": member(t) for k, t in enumerate(trends)}})
-    assert auto_window_norm(panel, 8, 4, 1) == "drift"  # in the walk's units alone, "last" would win
+    assert auto_window_norm(panel, 8, 4, 1) == ("drift", None)  # in the walk's units alone, "last" would win
     # a series flat while training and trending in its validation part: only the validation part shows the trend
     turning = np.concatenate([rng.normal(0, 1.0, 160), 5.0 * np.arange(1, 41)])
-    assert auto_window_norm(member(turning, validation=40), 8, 4, 1) == "drift"
-    assert auto_window_norm(member(turning[:160], validation=0), 8, 4, 1) == "last"
+    assert auto_window_norm(member(turning, validation=40), 8, 4, 1) == ("drift", None)
+    assert auto_window_norm(member(turning[:160], validation=0), 8, 4, 1) == ("last", None)
+    # "damped" is not among "auto"'s candidates; asked for, its coefficients are chosen the same way: noise around a
+    # level wants a slow level
+    mode, smoothing = auto_window_norm(member(turning[:160], validation=0), 8, 4, 1, modes=("damped",))
+    assert mode == "damped" and smoothing[0] <= 0.2
 
 
 def test_a_probabilistic_panel_gives_its_constant_series_the_naive_forecast_in_every_form():

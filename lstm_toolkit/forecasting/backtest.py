@@ -267,7 +267,7 @@ def probabilistic_rows(arrays, history, *, horizon, targets, season_length, outp
     return rows
 
 
-def fit_reference_errors(members, lookback, horizon, season_length, modes, max_origins=2000, chunk=20_000):
+def fit_reference_errors(members, lookback, horizon, season_length, references, max_origins=2000, chunk=20_000):
     """Mean absolute error of each window normalisation's reference forecast over the data given to `fit`, per series.
 
     The references are the forecasts the network's output is added to
@@ -280,9 +280,13 @@ def fit_reference_errors(members, lookback, horizon, season_length, modes, max_o
     reference together, `chunk` windows at a time: a few calls for a panel of
     10,000 series, not four per series.
 
+    Args:
+        references: `(mode, smoothing)` pairs (`models.reference_forecast`'s
+            arguments; smoothing None but for "damped").
+
     Returns:
-        One `{mode: MAE}` per series of `members` (`WindowedSeries`), in the targets' scaled units,
-        averaged over the targets.
+        One `{(mode, smoothing): MAE}` per series of `members` (`WindowedSeries`), in the targets' scaled
+        units, averaged over the targets.
     """
     members = list(members)
     ahead, behind = np.arange(1, horizon + 1)[None, :], np.arange(1 - lookback, 1)[None, :]
@@ -291,7 +295,7 @@ def fit_reference_errors(members, lookback, horizon, season_length, modes, max_o
         targets = series.targets[: series.bounds["validation"][1]]
         origins = np.arange(lookback - 1, len(targets) - horizon)
         per_series.append((targets, origins[:: max(1, len(origins) // max_origins)]))
-    sums = {mode: np.zeros(len(members)) for mode in modes}
+    sums = {reference: np.zeros(len(members)) for reference in references}
     counts = np.array([len(origins) for _, origins in per_series])
     first = 0
     while first < len(members):  # members whose windows together fit in a chunk (at least one member)
@@ -299,8 +303,8 @@ def fit_reference_errors(members, lookback, horizon, season_length, modes, max_o
         owner = np.repeat(np.arange(first, last), counts[first:last])
         windows = np.concatenate([targets[origins[:, None] + behind] for targets, origins in per_series[first:last]])
         actual = np.concatenate([targets[origins[:, None] + ahead] for targets, origins in per_series[first:last]])
-        for mode in modes:
-            error = np.abs(actual - np.asarray(reference_forecast(windows, mode, horizon, season_length)))
-            sums[mode] += np.bincount(owner, weights=error.mean(axis=(1, 2)), minlength=len(members))
+        for mode, smoothing in references:
+            error = np.abs(actual - np.asarray(reference_forecast(windows, mode, horizon, season_length, smoothing)))
+            sums[mode, smoothing] += np.bincount(owner, weights=error.mean(axis=(1, 2)), minlength=len(members))
         first = last
-    return [{mode: float(sums[mode][k] / counts[k]) for mode in modes} for k in range(len(members))]
+    return [{reference: float(sums[reference][k] / counts[k]) for reference in references} for k in range(len(members))]

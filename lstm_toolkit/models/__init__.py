@@ -53,9 +53,13 @@ from lstm_toolkit.models.normalization import (
 from lstm_toolkit.models.rocket import MiniRocketFeatures, build_minirocket_classifier, fit_minirocket
 from lstm_toolkit.models.recurrent import dense_head, recurrent_stack, warn_if_not_cudnn
 from lstm_toolkit.models.segment import SEGMENT_DECODERS, resolve_segment_length
+from lstm_toolkit.models.smoothing import DEFAULT_SMOOTHING, SMOOTHING_GRID, damped_weights
 from lstm_toolkit.models.sequences import build_autoencoder, build_convlstm_model, build_sequence_classifier
 
 __all__ = [
+    "DEFAULT_SMOOTHING",
+    "SMOOTHING_GRID",
+    "damped_weights",
     "MemberMedian",
     "SEGMENT_DECODERS",
     "SEGMENT_FROM_LOOKBACK",

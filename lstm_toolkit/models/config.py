@@ -10,6 +10,7 @@ from lstm_toolkit.backend import keras
 from lstm_toolkit.errors import ConfigError
 from lstm_toolkit.models.cells import PeepholeLSTM
 from lstm_toolkit.models.normalization import check_window_norm
+from lstm_toolkit.models.smoothing import check_smoothing
 
 CELLS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU, "peephole": PeepholeLSTM}
 # The recurrent states each cell carries, in Keras' order.
@@ -134,15 +135,22 @@ class ModelConfig:
         dense_activation: activation of those hidden Dense layers.
         output_activation: activation of the output layer ("linear" for regression).
         window_norm: "none", "last", "drift", "seasonal", "seasonal_drift",
-            "mean" or "es": window-relative normalisation done inside the model
-            (see `models.WindowNormalization`). "last", "drift", "seasonal" and
-            "seasonal_drift" reference the forecast to a simple one made from the
+            "damped", "mean" or "es": window-relative normalisation done inside the model
+            (see `models.WindowNormalization`). "last", "drift", "seasonal",
+            "seasonal_drift" and "damped" reference the forecast to a simple one made from the
             window (naive, naive + drift, seasonal naive, seasonal naive + the
-            last season's change; `models.reference_forecast`). "auto" (the
+            last season's change, damped-trend exponential smoothing;
+            `models.reference_forecast`). "auto" (the
             default) lets the Forecaster pick the one of those whose forecast is
-            best on the training data; `build_model` alone treats it as "last".
+            best on the training data, "damped" aside (on the forecast suite it
+            helped as many series as it hurt: `forecasting.choices.AUTO_REFERENCES`);
+            `build_model` alone treats it as "last".
         season_length: the season of the seasonal modes (and the span of the
             drift), in steps (the Forecaster fills it in from the data's frequency).
+        smoothing: "damped"'s coefficients `(alpha, beta, phi)`: the level's
+            and the trend's smoothing and the trend's damping (`models.smoothing`).
+            The Forecaster fits them on the training windows; None in
+            `build_model` is `DEFAULT_SMOOTHING`.
         architecture: "auto" lets the Forecaster pick "segment" for long
             windows (a lookback of `SEGMENT_FROM_LOOKBACK` rows or more, cut into
             segments of more than one row) and "stacked" otherwise;
@@ -204,6 +212,7 @@ class ModelConfig:
     output_activation: str = "linear"
     window_norm: str = "auto"
     season_length: int | None = None
+    smoothing: tuple | None = None
     architecture: str = "stacked"
     attention: str = "dot"
     fcn: FCNConfig = FCNConfig()
@@ -255,12 +264,18 @@ class ModelConfig:
             raise ConfigError(f"`highway` must be True, False or 'auto'. Received: highway={self.highway!r}")
         if isinstance(self.members, bool) or not isinstance(self.members, int) or self.members < 1:
             raise ConfigError(f"`members` must be a positive integer. Received: members={self.members!r}")
+        if self.smoothing is not None:
+            object.__setattr__(self, "smoothing", check_smoothing(self.smoothing))
+            if self.window_norm != "damped":
+                raise ConfigError("`smoothing` sets the coefficients of window_norm='damped'; "
+                                  f"with window_norm={self.window_norm!r} drop it, or use window_norm='damped'.")
         if self.season_length is not None and (isinstance(self.season_length, bool) or self.season_length < 1):
             raise ConfigError(f"`season_length` must be a positive integer or None. Received: season_length={self.season_length!r}")
 
     def to_dict(self):
         config = {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
         config.update(units=list(self.units), dense_units=list(self.dense_units),
+                      smoothing=None if self.smoothing is None else list(self.smoothing),
                       **{name: getattr(self, name).get_config() for name in OPTIONS})
         return config
 

@@ -117,6 +117,7 @@ def build_model(
             channels=normalized_channels,
             horizon=horizon,
             season_length=config.season_length or 1,
+            smoothing=config.smoothing,
             input_scale=norm_scales[0],
             delta_scale=norm_scales[1],
             name="window_norm",

@@ -6,15 +6,17 @@ import numpy as np
 
 from lstm_toolkit.backend import keras, ops
 from lstm_toolkit.errors import ConfigError
+from lstm_toolkit.models.smoothing import DEFAULT_SMOOTHING, check_smoothing, damped_weights
 
 # "none": windows as scaled. "last": relative to the window's last value; the model
 # predicts the change from the naive forecast. "drift": the same inputs, forecasts relative
 # to the naive forecast plus the window's recent drift. "seasonal": inputs relative to the
 # last value, forecasts relative to the last season (the seasonal-naive forecast).
 # "seasonal_drift": forecasts relative to the last season plus the change over the last season.
+# "damped": forecasts relative to damped-trend exponential smoothing over the window (`models.smoothing`).
 # "mean": the window's own mean and standard deviation (RevIN-style). "es": the window's
 # exponentially smoothed level and seasonality, with learned smoothing coefficients (ES-RNN).
-WINDOW_NORMS = ("none", "last", "drift", "seasonal", "seasonal_drift", "mean", "es")
+WINDOW_NORMS = ("none", "last", "drift", "seasonal", "seasonal_drift", "damped", "mean", "es")
 # The modes whose forecasts are referenced to a simple forecast made from the window
 # (`reference_forecast`), with what that forecast is (warnings and the CLI say it in these
 # words), and those among them that also see the seasonal differences.
@@ -23,6 +25,7 @@ REFERENCE_FORECASTS = {
     "drift": "the last value plus the recent drift",
     "seasonal": "the value one season earlier (seasonal naive)",
     "seasonal_drift": "the value one season earlier plus the last season's change",
+    "damped": "damped-trend exponential smoothing over the window",
 }
 REFERENCE_NORMS = tuple(REFERENCE_FORECASTS)
 SEASONAL_NORMS = ("seasonal", "seasonal_drift")
@@ -52,7 +55,7 @@ def reference_fits(mode, lookback, season_length):
         return season_length <= lookback
     if mode == "seasonal_drift":
         return season_length < lookback
-    return mode != "drift" or lookback >= 2
+    return mode not in ("drift", "damped") or lookback >= 2
 
 
 def check_reference_fits(mode, lookback, season_length):
@@ -63,24 +66,28 @@ def check_reference_fits(mode, lookback, season_length):
         "seasonal": ("a lookback of at least one season", "Raise the lookback or use window_norm='last'."),
         "seasonal_drift": ("a lookback longer than one season", "Raise the lookback or use window_norm='seasonal'."),
         "drift": ("a lookback of at least 2 rows to measure a drift", "Raise the lookback or use window_norm='last'."),
+        "damped": ("a lookback of at least 2 rows to smooth", "Raise the lookback or use window_norm='last'."),
     }[mode]
     raise ConfigError(f"window_norm={mode!r} needs {needs}: lookback={lookback}, season_length={season_length}. {instead}")
 
 
-def reference_forecast(windows, mode, horizon, season_length=1):
+def reference_forecast(windows, mode, horizon, season_length=1, smoothing=None):
     """The simple forecast that `mode` references the network's output to, from each window alone.
 
     "last": the last value (naive); "drift": the last value plus, at step h,
     h times the mean change per row over the last `drift_span` rows;
     "seasonal": the value one season before (seasonal naive);
     "seasonal_drift": that value plus the change over the last season, once
-    per season ahead. Works on numpy arrays and on tensors.
+    per season ahead; "damped": damped-trend exponential smoothing over the
+    window with the coefficients `smoothing` (`models.smoothing`). Works on
+    numpy arrays and on tensors.
 
     Args:
         windows: (batch, lookback, channels).
         mode: one of `REFERENCE_NORMS`.
         horizon: forecast steps.
         season_length: the season of the seasonal modes (and the drift's span).
+        smoothing: "damped"'s `(alpha, beta, phi)`; None for `DEFAULT_SMOOTHING`.
 
     Returns:
         (batch, steps, channels): steps is 1 for "last" (the same value at
@@ -99,6 +106,9 @@ def reference_forecast(windows, mode, horizon, season_length=1):
     last = windows[:, -1:, :]
     if mode == "last":
         return last
+    if mode == "damped":
+        weights = damped_weights(lookback, horizon, DEFAULT_SMOOTHING if smoothing is None else smoothing)
+        return ops.einsum("blc,lh->bhc", windows, ops.convert_to_tensor(weights, dtype=keras.backend.standardize_dtype(windows.dtype)))
     if mode in SEASONAL_NORMS:
         base = ops.take(windows, reference_rows(lookback, horizon, season_length), axis=1)
     else:
@@ -115,7 +125,7 @@ def reference_forecast(windows, mode, horizon, season_length=1):
     return base + change * multiples
 
 
-def window_norm_scales(windows, targets, mode, target_channels, channels=None, season_length=1):
+def window_norm_scales(windows, targets, mode, target_channels, channels=None, season_length=1, smoothing=None):
     """Fits the two scale vectors of `WindowNormalization` on training windows.
 
     `input_scale` is the spread of the window-relative inputs and `delta_scale`
@@ -131,6 +141,7 @@ def window_norm_scales(windows, targets, mode, target_channels, channels=None, s
         target_channels: input channel of each target.
         channels: the normalised channels (default: all).
         season_length: season of the seasonal modes (and the span of the drift).
+        smoothing: "damped"'s coefficients (see `reference_forecast`).
 
     Returns:
         `(input_scale, delta_scale)` as lists of floats, one per input channel.
@@ -154,7 +165,7 @@ def window_norm_scales(windows, targets, mode, target_channels, channels=None, s
     delta_scale = np.ones(n_features)
     for channel in channels:
         input_scale[channel] = _spread(relative[:, :-1, channel])
-    reference = np.asarray(reference_forecast(windows, mode, targets.shape[1], season_length), dtype="float64")
+    reference = np.asarray(reference_forecast(windows, mode, targets.shape[1], season_length, smoothing), dtype="float64")
     for position, channel in enumerate(target_channels):
         delta_scale[channel] = _spread(targets[:, :, position] - reference[:, :, channel])
     return input_scale.tolist(), delta_scale.tolist()
@@ -201,7 +212,9 @@ class WindowNormalization(keras.layers.Layer):
             forecast of step h to the value one season earlier (seasonal naive
             + learned change); "seasonal_drift" is "seasonal" with the change
             over the last season added to the reference, once per season
-            ahead; "mean" subtracts the window mean and divides by
+            ahead; "damped" normalises the inputs as "last" and references
+            the forecast to damped-trend exponential smoothing over the window
+            with the fixed coefficients `smoothing` (`models.smoothing`); "mean" subtracts the window mean and divides by
             the window's standard deviation; "es" (after Smyl's ES-RNN)
             removes the window's exponentially smoothed level and additive
             seasonality, and references the forecast of step h to the level
@@ -212,6 +225,7 @@ class WindowNormalization(keras.layers.Layer):
         channels: input channels to normalise (others, e.g. calendar
             channels, pass through); None means all.
         horizon: forecast steps (used by "seasonal").
+        smoothing: "damped"'s `(alpha, beta, phi)`; None for `DEFAULT_SMOOTHING`.
         season_length: season in steps (used by "seasonal" (at most the
             lookback) and "es" (seasonality when two seasons fit in the window)).
         input_scale: per-channel divisor of the relative inputs (see
@@ -245,6 +259,7 @@ class WindowNormalization(keras.layers.Layer):
         input_scale=None,
         delta_scale=None,
         epsilon=1e-5,
+        smoothing=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -258,6 +273,7 @@ class WindowNormalization(keras.layers.Layer):
         self.input_scale = None if input_scale is None else [float(v) for v in input_scale]
         self.delta_scale = None if delta_scale is None else [float(v) for v in delta_scale]
         self.epsilon = float(epsilon)
+        self.smoothing = None if smoothing is None else list(check_smoothing(smoothing))
 
     def build(self, input_shape):
         lookback, n_features = input_shape[1], input_shape[-1]
@@ -290,7 +306,7 @@ class WindowNormalization(keras.layers.Layer):
             return (inputs - shift) / scale, shift, scale
         normalised = (inputs - last * self._mask) / self._input_scale
         scale = ops.ones_like(last) * self._delta_scale
-        shift = reference_forecast(inputs, self.mode, self.horizon, self.season_length) * self._mask
+        shift = reference_forecast(inputs, self.mode, self.horizon, self.season_length, self.smoothing) * self._mask
         if self.mode not in SEASONAL_NORMS:
             return normalised, shift, scale
         season = self.season_length
@@ -345,6 +361,7 @@ class WindowNormalization(keras.layers.Layer):
             "input_scale": self.input_scale,
             "delta_scale": self.delta_scale,
             "epsilon": self.epsilon,
+            "smoothing": self.smoothing,
         }
 
 

@@ -187,19 +187,25 @@ class MiniRocketFeatures(keras.layers.Layer):
 
         For each dilation and kernel: the quantiles (`quantiles`) of that
         kernel's convolution of one random training case, over its real steps.
+        The cases are convolved about `FEATURE_FRAMES` frames at a time, so
+        that long sequences do not hold 84 cases' convolutions at once.
         """
         self.channels.assign(channel_choices(self.n_channels, len(self.dilations), rng))
         lengths = np.any(x != self.mask_value, axis=-1).sum(axis=1)
         levels = quantiles(N_KERNELS * sum(self.features_per_dilation))
+        group = max(1, FEATURE_FRAMES // max(x.shape[1], 1))
         start = 0
         for index, f in enumerate(self.features_per_dilation):
             cases = rng.integers(len(x), size=N_KERNELS)
-            convolved = ops.convert_to_numpy(self.convolve(ops.convert_to_tensor(x[cases], "float32"), index))
             biases = np.empty((N_KERNELS, f), "float32")
-            for k, case in enumerate(cases):
-                real = convolved[k, : max(lengths[case], 1), k]
-                biases[k] = np.quantile(real, levels[start : start + f])
-                start += f
+            for first in range(0, N_KERNELS, group):
+                kernels = range(first, min(first + group, N_KERNELS))
+                batch = ops.convert_to_tensor(x[cases[first : kernels.stop]], "float32")
+                convolved = ops.convert_to_numpy(self.convolve(batch, index))
+                for row, k in enumerate(kernels):
+                    real = convolved[row, : max(lengths[cases[k]], 1), k]
+                    biases[k] = np.quantile(real, levels[start + k * f : start + (k + 1) * f])
+            start += N_KERNELS * f
             self.biases[index].assign(biases)
         return self
 
