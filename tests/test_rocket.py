@@ -1,5 +1,7 @@
 """MiniRocket: the features layer, its fit, and the default SequenceClassifier built on it."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -75,7 +77,9 @@ def test_biases_lie_within_the_convolutions_they_were_drawn_from():
 
 def test_the_default_classifier_is_minirocket_and_tells_shapes_apart_in_closed_form():
     X, y = shapes(80)
-    clf = SequenceClassifier(seed=0).fit(X[:60], y[:60])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the defaults fit without a warning
+        clf = SequenceClassifier(seed=0).fit(X[:60], y[:60])
     assert SequenceClassifier.DEFAULT_MODEL == DEFAULT_CLASSIFIER and DEFAULT_CLASSIFIER.architecture == "minirocket"
     assert isinstance(clf.model_.get_layer("minirocket"), MiniRocketFeatures)
     assert set(clf.history_) == {"alpha", "temperature", "oof_accuracy", "oof_log_loss"}
@@ -84,6 +88,13 @@ def test_the_default_classifier_is_minirocket_and_tells_shapes_apart_in_closed_f
     probabilities = clf.predict_proba(X[60:])
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-6)
     assert 0.0 < clf.history_["temperature"][0] <= 20.0
+
+
+def test_training_settings_that_minirocket_cannot_use_warn_by_name():
+    X, y = shapes(20)
+    with pytest.warns(UserWarning, match=r"epochs, learning_rate do not apply.*LSTM_FCN_CLASSIFIER") as caught:
+        SequenceClassifier(seed=0, epochs=5, learning_rate=0.01).fit(X, y)
+    assert not any("batch_size" in str(w.message) for w in caught)
 
 
 def test_minirocket_multiclass_multichannel_short_sequences_and_validation():
@@ -120,6 +131,17 @@ def test_a_minirocket_bundle_round_trips_and_reads_longer_sequences(tmp_path):
     np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
     longer = [np.tile(x, (3, 1)) for x in X[:4]]
     assert loaded.predict_proba(longer).shape == (4, 2)
+
+
+def test_biases_of_long_sequences_are_drawn_a_few_cases_at_a_time_with_the_same_result(monkeypatch):
+    from lstm_toolkit.models import rocket
+
+    x = np.random.default_rng(3).normal(size=(6, 50, 2)).astype("float32")
+    at_once = MiniRocketFeatures(2, *fit_dilations(50)).fit_biases(x, np.random.default_rng(0))
+    monkeypatch.setattr(rocket, "FEATURE_FRAMES", 120)  # two cases of 50 steps per convolution
+    in_groups = MiniRocketFeatures(2, *fit_dilations(50)).fit_biases(x, np.random.default_rng(0))
+    for whole, grouped in zip(at_once.biases, in_groups.biases):
+        np.testing.assert_allclose(np.asarray(grouped), np.asarray(whole), atol=1e-6)
 
 
 def test_long_sequences_are_predicted_in_small_batches_with_the_same_result():

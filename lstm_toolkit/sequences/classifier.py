@@ -76,7 +76,7 @@ class SequenceClassifier(SequenceEstimator):
             `models.rocket`): fixed random convolutions and a ridge classifier,
             fitted in seconds with no gradient training, so `epochs`,
             `batch_size`, `learning_rate`, `clipnorm`, `patience` and
-            `callbacks` do not apply to it. The trained networks:
+            `callbacks` do not apply to it (setting them warns). The trained networks:
             `LSTM_FCN_CLASSIFIER` (convolutional blocks of 32/64/32 filters
             beside an LSTM(8) over the dimension-shuffled sequence, three
             averaged; see `models.fcn`), `architecture="fcn"` (the
@@ -166,6 +166,7 @@ class SequenceClassifier(SequenceEstimator):
         model = self.build_network()
         closed_form = self._model_config().architecture in ROCKET_ARCHITECTURES
         if closed_form:
+            self._warn_unused_training_settings()
             x, y, weights = train
             history = fit_minirocket(model, x, y, sample_weight=None if self.class_weight is None else weights, seed=self.seed)
         else:
@@ -177,6 +178,20 @@ class SequenceClassifier(SequenceEstimator):
             self.history_.update(self._validation_scores(validation))
         self._warn_if_collapsed(train[0])
         return self
+
+    def _warn_unused_training_settings(self):
+        """MiniRocket is fitted in closed form: training settings changed from their defaults would silently do nothing."""
+        defaults = {"epochs": "auto", "batch_size": 16, "learning_rate": 1e-3, "clipnorm": 1.0, "patience": "auto",
+                    "callbacks": None}
+        changed = [name for name, default in defaults.items() if getattr(self, name) != default]
+        if changed:
+            warnings.warn(
+                f"architecture='minirocket' is fitted in closed form (no gradient training): {', '.join(changed)} "
+                "do not apply to it. Leave them at their defaults, or pass a trained network "
+                "(model=LSTM_FCN_CLASSIFIER) to use them.",
+                UserWarning,
+                stacklevel=3,
+            )
 
     # --- the prepared problem: the seams the tuner (and any custom training loop) use ----------
 
