@@ -511,3 +511,26 @@ def test_a_probabilistic_panel_gives_its_constant_series_the_naive_forecast_in_e
         paths = fc.predict(frames, num_samples=4, seed=0)
     assert set(paths) == set(frames) and paths["flat"].shape == paths["s0"].shape == (4, 3, 1)
     assert (paths["flat"] == 7.0).all()
+
+
+def test_batch_size_auto_doubles_the_batch_of_long_trainings(monkeypatch):
+    import keras
+
+    from lstm_toolkit.forecasting import choices
+
+    monkeypatch.setattr(choices, "LARGE_BATCH_FROM", 300)  # a long training, at a test's size
+
+    class Steps(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            seen.append(self.params["steps"])
+
+    values = pd.DataFrame({"y": np.sin(np.arange(500) / 7.0)}, index=pd.date_range("2024-01-01", periods=500, freq="D"))
+    for batch_size, expected in (("auto", 128), (64, 64)):
+        seen = []
+        fc = Forecaster(lookback=8, horizon=2, target="y", model=TINY, epochs=1, verbose=0, seed=0, refit=False,
+                        reference_fallback=False, batch_size=batch_size, callbacks=[Steps()]).fit(values)
+        assert fc.problem_.n_train_windows >= 300
+        assert seen == [int(np.ceil(fc.problem_.n_train_windows / expected))]
+    assert choices.resolve_batch_size("auto", 299) == 64
+    with pytest.raises(ConfigError, match="batch_size.*positive integer or 'auto'.*'large'"):
+        Forecaster(lookback=8, horizon=2, target="y", model=TINY, epochs=1, verbose=0, batch_size="large").fit(values)

@@ -18,7 +18,7 @@ from lstm_toolkit.backend import keras
 from lstm_toolkit.base import load as load_any
 from lstm_toolkit.data import future_index
 from lstm_toolkit.errors import ConfigError, DataError
-from lstm_toolkit.forecasting import backtest, batched, fitting, preparing, refit
+from lstm_toolkit.forecasting import backtest, batched, choices, fitting, preparing, refit
 from lstm_toolkit.forecasting.estimator import BaseForecaster
 from lstm_toolkit.forecasting.likelihoods import likelihood_for
 from lstm_toolkit.forecasting.problem import ForecastProblem
@@ -98,9 +98,9 @@ class Forecaster(BaseForecaster):
             probabilistic model: the mean of their distribution parameters,
             i.e. averaged quantiles); see `models.ensemble`. Sets the model
             config's `members`.
-        epochs, batch_size, learning_rate, clipnorm, patience: training settings
-            (see `TrainingConfig`). With `stateful=True`, `batch_size` is the
-            most parallel segments of the series per batch.
+        epochs, batch_size, learning_rate, clipnorm, patience: training settings (see
+            `TrainingConfig`); batch_size "auto" is 64, or 128 from 4,096 training windows
+            (`choices.resolve_batch_size`). Stateful: the most parallel segments per batch.
         validation: the validation part for early stopping, as a fraction or
             row count of the end of the data given to `fit`, or a timestamp.
             A fraction too small for one window takes `horizon` rows (one
@@ -191,7 +191,7 @@ class Forecaster(BaseForecaster):
         quantiles=DEFAULT_QUANTILES,
         ensemble=1,
         epochs=50,
-        batch_size=64,
+        batch_size="auto",
         learning_rate=1e-3,
         clipnorm=1.0,
         patience=8,
@@ -230,7 +230,7 @@ class Forecaster(BaseForecaster):
             self.
         """
         series = self.prepare(data, validation)
-        config = self._training_config()
+        config = self._training_config(batch_size=choices.resolve_batch_size(self.batch_size, self.problem_.n_train_windows, self.stateful))
         if self.seed is not None:
             keras.utils.set_random_seed(self.seed)
         if self.stateful:

@@ -7,6 +7,7 @@ import dataclasses
 import numpy as np
 
 from lstm_toolkit.backend import keras, keras_tuner
+from lstm_toolkit.forecasting.choices import resolve_batch_size
 from lstm_toolkit.models import FCNConfig, SegmentConfig
 from lstm_toolkit.sequences.classifier import LSTM_FCN_CLASSIFIER
 from lstm_toolkit.training import TrainingConfig, build_training_state, compile_model
@@ -55,7 +56,7 @@ class ForecastHyperModel(keras_tuner.HyperModel):
         return self.forecaster.compile_network(model, config)
 
     def fit(self, hp, model, *args, epochs=None, callbacks=None, verbose=0, **kwargs):
-        batch_size = self.forecaster.batch_size
+        batch_size = resolve_batch_size(self.forecaster.batch_size, self.forecaster.problem_.n_train_windows)
         future = self.forecaster.future_channels(self.model_config(self.space.declare(hp)))  # known ahead
         train = self.series.dataset("train", batch_size=batch_size, seed=self.seed, future_channels=future)
         build_training_state(model, train)
