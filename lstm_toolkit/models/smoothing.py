@@ -5,10 +5,11 @@ the rows of one window with fixed coefficients, is linear in the window: its
 forecast of step h is `window @ weights[:, h]`. So the reference is one matrix
 product inside the model (saved with it, exported to LiteRT as a built-in op)
 and the network learns what the smoothing misses: an ES-RNN-style hybrid
-(Smyl 2020) whose statistical part is fitted, not learned. `fit_smoothing`
-(`forecasting.choices`) chooses the coefficients on the training windows from
-`SMOOTHING_GRID`, by the same error the reference is judged on: the forecast
-of the horizon from a window.
+(Smyl 2020) whose statistical part is fitted, not learned. The Forecaster
+chooses the coefficients on the training windows from `SMOOTHING_GRID`
+(`forecasting.choices.auto_window_norm(..., modes=("damped",))`), by the error
+the references are chosen by: the forecast of the horizon from a window.
+`window_norm="auto"` does not choose "damped" (see `choices.AUTO_REFERENCES`).
 """
 
 from __future__ import annotations
