@@ -1,8 +1,7 @@
 """Held-out check of issue 34's short-series selection: series and periods the defaults were not chosen on.
 
-The default Forecaster judges a short series' network at rolling origins, where it also competes with a network of
-no reference (`fitting.origin_evidence`, `fitting.compete`). This runs it next to the single split it replaced
-(`fitting.ROLLING_ORIGINS = 0`: no origins, no competition), with `forecast_suite.py`'s protocol (fit on the first
+The default Forecaster judges a short series' network at rolling origins too (`fitting.origin_evidence`). This runs
+it next to the single split it replaced (`fitting.ROLLING_ORIGINS = 0`: no origins), with `forecast_suite.py`'s protocol (fit on the first
 80%, backtest from every `stride`-th origin after it, MASE scaled by the training part's seasonal-naive MAE,
 naive / damped ETS / Theta at the same origins),
 - `us_change_early`: the five quarterly US change series, cut at 80% of their length first, so the test

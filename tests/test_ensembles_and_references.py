@@ -418,7 +418,7 @@ def test_the_network_is_kept_only_when_it_wins_by_more_than_one_standard_error(m
     monkeypatch.setattr(fitting, "window_losses", lambda trainable, data: next(losses))
     model = build_model(ModelConfig(units=(4,), window_norm="last"), lookback=6, n_features=1, horizon=1)
     before = [w.copy() for w in model.get_weights()]
-    record = fitting.reference_check(model, model, validation_data=None, starts=[0, 1, 2, 3], horizon=1)
+    record = fitting.judge(model, *fitting.paired_losses(model, model, data=None), starts=[0, 1, 2, 3], horizon=1)
     error = np.std([1.0, -1.0, 1.0, -1.0], ddof=1) / 2
     if kept:
         assert record is None
@@ -453,6 +453,6 @@ def test_a_diverged_network_gives_way_to_its_reference(monkeypatch):
     losses = iter([np.full((4, 1), np.nan), np.ones((4, 1))])  # NaN weights forecast NaN
     monkeypatch.setattr(fitting, "window_losses", lambda trainable, data: next(losses))
     model = build_model(ModelConfig(units=(4,), window_norm="last"), lookback=6, n_features=1, horizon=1)
-    record = fitting.reference_check(model, model, validation_data=None, starts=[0, 1, 2, 3], horizon=1)
+    record = fitting.judge(model, *fitting.paired_losses(model, model, data=None), starts=[0, 1, 2, 3], horizon=1)
     assert record["reference_val_loss"] == 1.0 and np.isnan(record["network_val_loss"])
     assert "its training diverged" in fitting.fallback_message({"window_norm": "last", **record}, "last")

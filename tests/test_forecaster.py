@@ -532,5 +532,6 @@ def test_batch_size_auto_doubles_the_batch_of_long_trainings(monkeypatch):
         assert fc.problem_.n_train_windows >= 300
         assert seen == [int(np.ceil(fc.problem_.n_train_windows / expected))]
     assert choices.resolve_batch_size("auto", 299) == 64
+    assert choices.resolve_batch_size("auto", 10**6, stateful=True) == 64  # a stateful batch is parallel segments
     with pytest.raises(ConfigError, match="batch_size.*positive integer or 'auto'.*'large'"):
         Forecaster(lookback=8, horizon=2, target="y", model=TINY, epochs=1, verbose=0, batch_size="large").fit(values)

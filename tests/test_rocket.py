@@ -146,9 +146,9 @@ def test_biases_of_long_sequences_are_drawn_a_few_cases_at_a_time_with_the_same_
 
 def test_long_sequences_are_predicted_in_small_batches_with_the_same_result():
     from lstm_toolkit.models.rocket import rocket_features
-    from lstm_toolkit.sequences.estimator import predict_batch_size
+    from lstm_toolkit.data.sequences import frames_batch_size
 
-    assert predict_batch_size(20_000) == 1 and predict_batch_size(128) == 256 and predict_batch_size(0) == 256
+    assert frames_batch_size(20_000, 256) == 1 and frames_batch_size(128, 256) == 256 and frames_batch_size(0, 256) == 256
     X, y = shapes(20, seed=9)
     clf = SequenceClassifier(seed=0).fit(X, y)
     long = [np.tile(x, (40, 1)) for x in X[:3]]  # 1,600-3,200 steps

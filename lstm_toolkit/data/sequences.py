@@ -185,6 +185,22 @@ def pad(sequences, scaler=None, length=None, dtype="float32"):
     return padded, lengths
 
 
+# The frames (sequences x steps) of one batch of padded sequences by default: a MiniRocket convolution of 256
+# sequences of 128 steps holds about 11 MB, and sequences of 10,000 steps get batches of 3.
+BATCH_FRAMES = 32_768
+
+
+def frames_batch_size(length, most, frames=BATCH_FRAMES):
+    """Sequences of `length` steps per batch: about `frames` frames, from 1 to `most`.
+
+    Long sequences then never take one batch's activations past memory.
+
+    >>> frames_batch_size(29, 256), frames_batch_size(427, 256), frames_batch_size(100_000, 256)
+    (256, 76, 1)
+    """
+    return int(max(1, min(most, frames // max(int(length), 1))))
+
+
 def bucket_length(sequences, smallest=8):
     """The padded length for prediction: the next power of two (at least `smallest`) that fits every sequence.
 

@@ -98,7 +98,7 @@ def fit_window_model(training, problem, series, prepare: Preparers, separate_val
     With `training.reference_fallback`, a point-forecast network that does
     not beat its window normalisation's reference forecast alone on the
     validation part, by more than one standard error, is replaced by that
-    reference (`reference_check`), and no network is refit; where a refit was
+    reference (`judge`), and no network is refit; where a refit was
     due, the scaler and the "auto" reference are chosen again on all the data
     (`prepare.all`), as they would have been for the refit network.
 
@@ -117,7 +117,7 @@ def fit_window_model(training, problem, series, prepare: Preparers, separate_val
         `(model, logs, fallback, problem)`: the trained model, its per-epoch
         logs (after a refit, the first run's logs follow as `selection_...`),
         when the reference replaced the network (with a
-        `ReferenceFallbackWarning`) the normalisation and `reference_check`'s
+        `ReferenceFallbackWarning`) the normalisation and `judge`'s
         record (else None), and the problem the model goes with (a new one
         after a refit).
     """
@@ -225,8 +225,8 @@ def _scope(strategy):
     return strategy.scope() if strategy is not None else contextlib.nullcontext()
 
 
-def reference_check(model, trainable, validation_data, starts, horizon):
-    """Keeps the reference forecast alone unless the trained network beats it on the validation part, clearly.
+def judge(model, network, reference, starts, horizon):
+    """Keeps the reference forecast alone unless the trained network beats it on the validation windows, clearly.
 
     A window model with a reference normalisation forecasts the reference
     (naive, naive + drift, seasonal naive, ...) plus a learned correction. On
@@ -236,26 +236,10 @@ def reference_check(model, trainable, validation_data, starts, horizon):
 
     The rule is the one-standard-error rule (Hastie, Tibshirani and Friedman,
     "The Elements of Statistical Learning", 7.10): the network, the more complex
-    model, is kept only when its validation loss is lower than the reference's by
-    more than one standard error of the difference (`validation_margin`, which
-    counts the overlap of neighbouring windows). A validation part too short to
-    estimate that error, or a network that diverged (non-finite losses), never keeps the network.
-
-    Args:
-        model, trainable: the trained model and its compiled training form (an ensemble's members).
-        validation_data: the validation windows, in the order of `starts`.
-        starts, horizon: the windows' start rows (`series.starts("validation")`) and the forecast horizon.
-
-    Returns:
-        None when the network is kept; else `{"reference_val_loss", "network_val_loss", "standard_error"}`
-        (the standard error None where it could not be estimated).
-    """
-    losses = paired_losses(model, trainable, validation_data)  # early stopping restored the best epoch's weights
-    return None if losses is None else judge(model, *losses, starts, horizon)
-
-
-def judge(model, network, reference, starts, horizon):
-    """The one-standard-error rule on window losses: None keeps the network; else the model forecasts its reference.
+    model, is kept only when its loss is lower than the reference's by more than
+    one standard error of the difference (`validation_margin`, which counts the
+    overlap of neighbouring windows). Too few windows to estimate that error, or
+    a network that diverged (non-finite losses), never keep the network.
 
     Args:
         model: the trained model; zeroed (`forecast_reference_only`) when the reference wins.
@@ -357,7 +341,7 @@ def disjoint_windows(starts, horizon):
 def fallback_message(record, window_norm):
     """The warning for a fit whose reference forecast replaced the network.
 
-    `record` is `reference_check`'s record with the `window_norm` the network was
+    `record` is `judge`'s record with the `window_norm` the network was
     compared with; `window_norm` is the reference the model forecasts with (chosen
     again on all the data where a refit was due).
     """

@@ -35,6 +35,7 @@ import math
 import numpy as np
 
 from lstm_toolkit.backend import keras, ops
+from lstm_toolkit.data.sequences import BATCH_FRAMES, frames_batch_size
 from lstm_toolkit.errors import ConfigError
 KERNEL_LENGTH = 9
 # The 84 kernels: taps 0..8; the three of each combination weigh +2, the others -1.
@@ -43,8 +44,8 @@ N_KERNELS = len(COMBINATIONS)
 FEATURES = 10_000
 MAX_DILATIONS = 32
 RIDGE_ALPHAS = np.logspace(-3, 3, 10)
-# Frames (cases x steps) per batch when `fit_minirocket` computes the training features.
-FEATURE_FRAMES = 32_768
+# Frames (cases x steps) per convolution batch while fitting (`fit_biases`, `rocket_features`).
+FEATURE_FRAMES = BATCH_FRAMES
 # The range of the probabilities' temperature (see `_temperature`); the suite's sets chose 3-6.5.
 TEMPERATURES = (0.01, 20.0)
 
@@ -193,7 +194,7 @@ class MiniRocketFeatures(keras.layers.Layer):
         self.channels.assign(channel_choices(self.n_channels, len(self.dilations), rng))
         lengths = np.any(x != self.mask_value, axis=-1).sum(axis=1)
         levels = quantiles(N_KERNELS * sum(self.features_per_dilation))
-        group = max(1, FEATURE_FRAMES // max(x.shape[1], 1))
+        group = frames_batch_size(x.shape[1], most=N_KERNELS, frames=FEATURE_FRAMES)
         start = 0
         for index, f in enumerate(self.features_per_dilation):
             cases = rng.integers(len(x), size=N_KERNELS)
@@ -242,7 +243,7 @@ def rocket_features(model, x, batch_size=None):
     """
     import tensorflow as tf
 
-    batch_size = batch_size or max(1, min(64, FEATURE_FRAMES // max(x.shape[1], 1)))
+    batch_size = batch_size or frames_batch_size(x.shape[1], most=64, frames=FEATURE_FRAMES)
     layer = model.get_layer("minirocket")
     function = tf.function(layer.call, input_signature=[tf.TensorSpec((None, None, layer.n_channels), tf.float32)])
     return np.concatenate([function(np.ascontiguousarray(x[i : i + batch_size], "float32")).numpy() for i in range(0, len(x), batch_size)])

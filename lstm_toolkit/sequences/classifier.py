@@ -35,6 +35,8 @@ LSTM_FCN_CLASSIFIER = ModelConfig(
 # The recurrent alternative: one bidirectional LSTM reads each whole sequence both ways;
 # 0.98 on Japanese vowels, but it collapsed to one class on small sets of long univariate series.
 RECURRENT_CLASSIFIER = ModelConfig(units=(64,), bidirectional=True, dropout=0.3, window_norm="none")
+# The parameters of gradient training, which a closed-form fit (MiniRocket) does not use.
+GRADIENT_SETTINGS = ("epochs", "batch_size", "learning_rate", "clipnorm", "patience", "callbacks")
 # epochs="auto": about this many gradient steps, within these bounds: a few dozen
 # cases get hundreds of epochs, thousands of cases a few dozen. Long sequences are
 # capped at about FRAME_BUDGET frames read in all (cases x frames x epochs), which
@@ -181,9 +183,8 @@ class SequenceClassifier(SequenceEstimator):
 
     def _warn_unused_training_settings(self):
         """MiniRocket is fitted in closed form: training settings changed from their defaults would silently do nothing."""
-        defaults = {"epochs": "auto", "batch_size": 16, "learning_rate": 1e-3, "clipnorm": 1.0, "patience": "auto",
-                    "callbacks": None}
-        changed = [name for name, default in defaults.items() if getattr(self, name) != default]
+        defaults = self._param_defaults()
+        changed = [name for name in GRADIENT_SETTINGS if getattr(self, name) != defaults[name]]
         if changed:
             warnings.warn(
                 f"architecture='minirocket' is fitted in closed form (no gradient training): {', '.join(changed)} "

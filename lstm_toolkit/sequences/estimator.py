@@ -15,6 +15,7 @@ from sklearn.utils.class_weight import compute_class_weight
 from lstm_toolkit.backend import keras, tf
 from lstm_toolkit.base import Estimator
 from lstm_toolkit.data.scaling import Scaler
+from lstm_toolkit.data.sequences import frames_batch_size
 from lstm_toolkit.errors import ConfigError, DataError
 from lstm_toolkit.models.ensemble import member_targets, members_model
 from lstm_toolkit.training import compile_model, default_callbacks, fit
@@ -105,20 +106,6 @@ def _label_array(labels):
     return labels
 
 
-# The frames (sequences x steps) of one inference batch by default: a MiniRocket batch of 256 sequences of 128 steps
-# holds about 11 MB per convolution, and sequences of 10,000 steps get batches of 3.
-PREDICT_FRAMES = 32_768
-
-
-def predict_batch_size(length, frames=PREDICT_FRAMES, most=256):
-    """Sequences per inference batch for sequences of `length` steps: about `frames` frames, 1 to `most`.
-
-    >>> predict_batch_size(29), predict_batch_size(427), predict_batch_size(100_000)
-    (256, 76, 1)
-    """
-    return int(max(1, min(most, frames // max(int(length), 1))))
-
-
 class SequenceEstimator(Estimator):
     """Base of the sequence estimators: the cached predict function, training with the defaults, label state.
 
@@ -134,10 +121,10 @@ class SequenceEstimator(Estimator):
 
         Unlike `model.predict`, new batch sizes and sequence lengths reuse the
         same trace (no retracing warnings, no per-call Keras loop). The default
-        batch holds about `PREDICT_FRAMES` frames (at most 256 sequences), so
-        that long sequences do not take a batch's activations past memory.
+        batch holds about `data.sequences.BATCH_FRAMES` frames (at most 256
+        sequences), so that long sequences do not take a batch's activations past memory.
         """
-        batch_size = batch_size or predict_batch_size(x.shape[1])
+        batch_size = batch_size or frames_batch_size(x.shape[1], most=256)
         cached = getattr(self, "_compiled", None)
         if cached is None or cached[0] is not self.model_:
             model = self.model_
