@@ -61,7 +61,10 @@ def test_detector_scores_flags_and_beats_chance(fitted):
     assert scores.shape == (len(frame),)
     assert np.nanargmax(scores) in range(880, 925)  # the spike
     flags = detector.predict(frame)
-    assert set(np.unique(flags)) <= {0, 1} and flags[900:903].all()
+    # The spike is flagged, and nothing far from it: the smoothing spreads its score over the next steps (whose
+    # windows hold it), so which of its first steps cross the threshold depends on the seed.
+    assert set(np.unique(flags)) <= {0, 1} and flags[900:903].sum() >= 2
+    assert set(np.flatnonzero(flags)) <= set(range(880, 930))
     assert flags.mean() < 0.1  # the threshold is near the contamination quantile
     table = detector.evaluate(frame, labels)
     assert list(table.index) == ["detector", "rolling_zscore", "isolation_forest"]

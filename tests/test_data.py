@@ -4,6 +4,7 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
+import tensorflow as tf
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -221,11 +222,13 @@ def test_window_starts_property(lookback, horizon, stride, first, length):
         assert set(np.diff(starts)) == {stride}
 
 
-def test_dataset_matches_keras_timeseries_dataset_from_array():
+@pytest.mark.parametrize("in_memory", [True, False])
+def test_dataset_matches_keras_timeseries_dataset_from_array(in_memory):
     series = np.random.default_rng(0).normal(size=(120, 2)).astype("float32")
     lookback, horizon = 10, 1
     starts = window_starts(lookback, horizon, 0, len(series))
-    x, y = collect(make_window_dataset(series, series[:, :1], starts, lookback, horizon, batch_size=16))
+    x, y = collect(make_window_dataset(series, series[:, :1], starts, lookback, horizon, batch_size=16,
+                                       in_memory=in_memory))
     reference = keras.utils.timeseries_dataset_from_array(
         series[:-horizon], series[lookback:, :1], sequence_length=lookback, batch_size=16
     )
@@ -234,22 +237,52 @@ def test_dataset_matches_keras_timeseries_dataset_from_array():
     np.testing.assert_array_equal(y[:, 0, :], ry)
 
 
-def test_input_windows_match_the_dataset():
+@pytest.mark.parametrize("in_memory", [True, False])
+def test_input_windows_match_the_dataset(in_memory):
     series = np.random.default_rng(1).normal(size=(50, 3)).astype("float32")
     starts = window_starts(7, 2, 0, 50)
-    x, _ = collect(make_window_dataset(series, series, starts, 7, 2, batch_size=8))
+    x, _ = collect(make_window_dataset(series, series, starts, 7, 2, batch_size=8, in_memory=in_memory))
     np.testing.assert_array_equal(input_windows(series, starts + 6, 7), x)
 
 
-def test_dataset_without_targets_yields_inputs_only():
+@pytest.mark.parametrize("in_memory", [True, False])
+def test_dataset_without_targets_yields_inputs_only(in_memory):
     series = np.arange(10, dtype="float32")[:, None]
-    batch = next(iter(make_window_dataset(series, None, [0, 1], 3, 1, batch_size=2)))
+    batch = next(iter(make_window_dataset(series, None, [0, 1], 3, 1, batch_size=2, in_memory=in_memory)))
     assert tuple(batch.shape) == (2, 3, 1)
 
 
-def test_batch_size_must_be_positive():
+@pytest.mark.parametrize("in_memory", [True, False])
+def test_future_and_context_parts_are_the_same_in_memory_or_lazy(in_memory):
+    series = np.arange(40, dtype="float32").reshape(20, 2)
+    codes = np.arange(20, dtype="int32")
+    dataset = make_window_dataset(series, series[:, :1], [0, 3, 5], 4, 2, batch_size=2, future=series[:, 1:],
+                                  context=[codes], in_memory=in_memory)
+    (window, future, code), target = next(iter(dataset))
+    np.testing.assert_array_equal(window.numpy(), series[[[0, 1, 2, 3], [3, 4, 5, 6]]])
+    np.testing.assert_array_equal(future.numpy(), series[[[4, 5], [7, 8]]][:, :, 1:])
+    np.testing.assert_array_equal(code.numpy(), [0, 3])
+    assert code.dtype == tf.int32
+    np.testing.assert_array_equal(target.numpy(), series[[[4, 5], [7, 8]]][:, :, :1])
+
+
+def test_few_windows_are_gathered_once_and_many_lazily(monkeypatch):
+    from lstm_toolkit.data import windows
+
+    series = np.arange(100, dtype="float32")[:, None]
+    starts = window_starts(3, 1, 0, 100)  # 97 windows of 4 float32 rows: 1,552 bytes
+    assert type(make_window_dataset(series, series, starts, 3, 1)).__name__ == "_BatchDataset"  # tensors in memory
+    monkeypatch.setattr(windows, "IN_MEMORY_BYTES", 97 * 16 - 1)
+    lazy = make_window_dataset(series, series, starts, 3, 1, prefetch=False)
+    assert type(lazy).__name__ == "_ParallelMapDataset"  # gathered batch by batch
+    np.testing.assert_array_equal(collect(lazy)[1], collect(make_window_dataset(series, series, starts, 3, 1))[1])
+
+
+def test_batch_size_and_in_memory_must_be_valid():
     with pytest.raises(ConfigError, match="batch_size=0"):
         make_window_dataset(np.zeros((5, 1)), None, [0], 2, 1, batch_size=0)
+    with pytest.raises(ConfigError, match="in_memory='yes'"):
+        make_window_dataset(np.zeros((5, 1)), None, [0], 2, 1, in_memory="yes")
 
 
 # --- the windowed series ------------------------------------------------------
@@ -411,13 +444,15 @@ def test_window_normalisation_makes_level_shifts_invisible():
     np.testing.assert_allclose(np.asarray(low), np.asarray(high), atol=1e-3)
 
 
+@pytest.mark.parametrize("in_memory", [True, False])
 @pytest.mark.parametrize("shuffle", [True, 7])
-def test_shuffle_is_new_each_epoch_and_reproducible_with_a_seed(shuffle):
+def test_shuffle_is_new_each_epoch_and_reproducible_with_a_seed(shuffle, in_memory):
     series = np.arange(100, dtype="float32")[:, None]
     starts = window_starts(3, 1, 0, 100)
 
     def epochs(seed):
-        dataset = make_window_dataset(series, series, starts, 3, 1, batch_size=8, shuffle=shuffle, seed=seed)
+        dataset = make_window_dataset(series, series, starts, 3, 1, batch_size=8, shuffle=shuffle, seed=seed,
+                                      in_memory=in_memory)
         return [collect(dataset)[1][:, 0, 0].tolist() for _ in range(2)]
 
     first, second = epochs(seed=5)
@@ -426,10 +461,12 @@ def test_shuffle_is_new_each_epoch_and_reproducible_with_a_seed(shuffle):
     assert epochs(seed=5) == [first, second]
 
 
+@pytest.mark.parametrize("in_memory", [True, False])
 @pytest.mark.parametrize("shuffle", [False, True, 7])
-def test_datasets_know_their_length(shuffle):
+def test_datasets_know_their_length(shuffle, in_memory):
     series = np.arange(100, dtype="float32")[:, None]
-    dataset = make_window_dataset(series, series, window_starts(3, 1, 0, 100), 3, 1, batch_size=8, shuffle=shuffle)
+    dataset = make_window_dataset(series, series, window_starts(3, 1, 0, 100), 3, 1, batch_size=8, shuffle=shuffle,
+                                  in_memory=in_memory)
     assert int(dataset.cardinality()) == 13  # Keras sizes its progress bar and epochs from it
 
 

@@ -14,7 +14,7 @@ from lstm_toolkit import Forecaster, ModelConfig
 from lstm_toolkit.cli.forecasting import forecaster_name
 from lstm_toolkit.data import WindowedSeries
 from lstm_toolkit.errors import ConfigError, ReferenceFallbackWarning
-from lstm_toolkit.forecasting import fitting, refit
+from lstm_toolkit.forecasting import fitting, judging, refit
 from lstm_toolkit.forecasting.likelihoods import likelihood_for
 from lstm_toolkit.forecasting.strategies import strategy_for
 from lstm_toolkit.models import build_model
@@ -55,9 +55,11 @@ def test_an_ensemble_forecasts_the_median_of_differently_initialised_members(mon
     outputs = np.stack([np.asarray(o) for o in members(x)])
     assert not np.allclose(outputs[0], outputs[1])  # initialised (and so trained) differently
     np.testing.assert_allclose(np.asarray(fc.model_(x)), np.median(outputs, axis=0), rtol=1e-5, atol=1e-6)
-    # every member trained on its own loss: each one's loss is logged and falls
+    # every member trained on its own loss: each one's loss is logged, and falls on the validation windows (the
+    # training figure is Keras' mean over batches, whose last, small one changes with the shuffled order)
     for m in (1, 2, 3):
-        losses = fc.history_[f"member_{m}_loss"]
+        assert len(fc.history_[f"member_{m}_loss"]) == 3
+        losses = fc.history_[f"val_member_{m}_loss"]
         assert losses[-1] < losses[0]
     fc.save(tmp_path / "ensemble")
     loaded = Forecaster.load(tmp_path / "ensemble")
@@ -308,7 +310,7 @@ def test_window_losses_average_to_the_keras_validation_loss(members):
     trainable = compile_model(members_model(model), metrics=())
     x, y = rng.normal(size=(10, 6, 1)).astype("float32"), rng.normal(size=(10, 3, 1)).astype("float32")
     data = tf.data.Dataset.from_tensor_slices((x, tuple([y] * members) if members > 1 else y)).batch(4)
-    losses = fitting.window_losses(trainable, data)
+    losses = judging.window_losses(trainable, data)
     assert losses.shape == (10, 3)
     np.testing.assert_allclose(losses.mean(), trainable.evaluate(data, verbose=0, return_dict=True)["loss"], rtol=1e-5)
 
@@ -316,8 +318,8 @@ def test_window_losses_average_to_the_keras_validation_loss(members):
 def test_validation_margin_of_windows_that_do_not_overlap_is_the_usual_standard_error():
     network = np.array([[1.0, 3.0], [2.0, 2.0], [3.0, 1.0]])
     starts = [0, 2, 4]  # horizon 2: three windows with disjoint forecast rows
-    assert fitting.validation_margin(network, np.zeros_like(network), starts, horizon=2) == (2.0, 0.0)  # every mean is 2
-    mean, error = fitting.validation_margin(network[:, :1], np.zeros((3, 1)), starts, horizon=2)
+    assert judging.validation_margin(network, np.zeros_like(network), starts, horizon=2) == (2.0, 0.0)  # every mean is 2
+    mean, error = judging.validation_margin(network[:, :1], np.zeros((3, 1)), starts, horizon=2)
     assert mean == 2.0 and error == pytest.approx(np.std([1.0, 2.0, 3.0], ddof=1) / np.sqrt(3))
 
 
@@ -325,28 +327,28 @@ def test_validation_margin_weights_overlapping_windows_by_the_rows_they_share():
     rng = np.random.default_rng(0)
     horizon, starts = 6, np.concatenate([np.arange(20), 100 + np.arange(15)])  # two series' windows, one row apart
     samples = rng.normal(size=len(starts))
-    mean, error = fitting.validation_margin(samples[:, None], np.zeros((len(starts), 1)), starts, horizon)
+    mean, error = judging.validation_margin(samples[:, None], np.zeros((len(starts), 1)), starts, horizon)
     # The same variance written out: every pair weighted by the share of its forecast rows in common.
     shared = np.clip(1 - np.abs(starts[:, None] - starts[None, :]) / horizon, 0, None)
     centred = samples - samples.mean()
     assert mean == pytest.approx(samples.mean())
     assert error == pytest.approx(np.sqrt(centred @ shared @ centred / (len(starts) * (len(starts) - 1))))
     shuffled = rng.permutation(len(starts))  # the windows' order does not matter, their starts do
-    assert fitting.validation_margin(samples[shuffled, None], np.zeros((len(starts), 1)), starts[shuffled], horizon) \
+    assert judging.validation_margin(samples[shuffled, None], np.zeros((len(starts), 1)), starts[shuffled], horizon) \
         == pytest.approx((mean, error))
     # Positively correlated neighbours (a slow drift in the errors) carry less evidence than independent windows.
     drift = np.repeat(rng.normal(size=7), 5)
-    _, independent = fitting.validation_margin(drift[:, None], np.zeros((35, 1)), np.arange(35) * horizon, horizon)
-    _, overlapping = fitting.validation_margin(drift[:, None], np.zeros((35, 1)), np.arange(35), horizon)
+    _, independent = judging.validation_margin(drift[:, None], np.zeros((35, 1)), np.arange(35) * horizon, horizon)
+    _, overlapping = judging.validation_margin(drift[:, None], np.zeros((35, 1)), np.arange(35), horizon)
     assert overlapping > 1.5 * independent
 
 
 def test_validation_margin_has_no_error_without_two_windows_of_separate_rows():
-    assert fitting.validation_margin(np.array([[1.0, 3.0, 2.0]]), np.zeros((1, 3)), [0], horizon=3) == (2.0, np.inf)
+    assert judging.validation_margin(np.array([[1.0, 3.0, 2.0]]), np.zeros((1, 3)), [0], horizon=3) == (2.0, np.inf)
     overlapping = np.array([[1.0], [2.0], [3.0]])
-    assert fitting.validation_margin(overlapping, np.zeros((3, 1)), [10, 11, 12], horizon=3)[1] == np.inf
-    assert np.isfinite(fitting.validation_margin(overlapping, np.zeros((3, 1)), [10, 11, 13], horizon=3)[1])
-    assert fitting.disjoint_windows([0, 1, 2, 3, 4], horizon=3) == 2 and fitting.disjoint_windows([], horizon=3) == 0
+    assert judging.validation_margin(overlapping, np.zeros((3, 1)), [10, 11, 12], horizon=3)[1] == np.inf
+    assert np.isfinite(judging.validation_margin(overlapping, np.zeros((3, 1)), [10, 11, 13], horizon=3)[1])
+    assert judging.disjoint_windows([0, 1, 2, 3, 4], horizon=3) == 2 and judging.disjoint_windows([], horizon=3) == 0
 
 
 def test_a_validation_part_of_one_window_is_judged_at_rolling_origins():
@@ -375,7 +377,7 @@ def test_rolling_origins_keep_a_network_that_wins_on_a_short_series():
     steps = np.arange(96)
     data = pd.DataFrame({"y": np.sin(2 * np.pi * steps / 24)}, index=pd.date_range("2024-01-01", periods=96, freq="h"))
     fc = small(target="y", lookback=12, horizon=6, epochs=30, learning_rate=0.01, reference_fallback=True).fit(data)
-    assert fitting.disjoint_windows(sorted(WindowedSeries.from_frame(data, fc.spec_, validation=0.1).starts("validation")),
+    assert judging.disjoint_windows(sorted(WindowedSeries.from_frame(data, fc.spec_, validation=0.1).starts("validation")),
                                     6) < fitting.ROLLING_ORIGINS
     assert fc.model_config_.window_norm in ("last", "drift") and fc.reference_fallback_ is None
 
@@ -394,7 +396,7 @@ def test_origin_evidence_adds_one_window_per_earlier_horizon_in_the_validation_p
     assert network.shape == reference.shape == (4, 12) and np.isfinite(network).all()
     last = series.starts("validation")[-1]  # the validation part's one window
     np.testing.assert_array_equal(starts, last - 12 * np.arange(1, 5))  # the four horizons before it, newest first
-    assert fitting.disjoint_windows(sorted([*starts, last]), 12) == 5
+    assert judging.disjoint_windows(sorted([*starts, last]), 12) == 5
     # Many series have no rolling origins: their validation windows are many.
     panel = {"a": data, "b": data.assign(y=data["y"] + 5)}
     settings = lstm_toolkit.forecasting.settings.ForecastSettings.from_params({**fc.get_params(), "series_id": "id"})
@@ -415,10 +417,10 @@ def test_the_network_is_kept_only_when_it_wins_by_more_than_one_standard_error(m
     reference = np.array([[1.0], [3.0], [1.0], [3.0]])
     network = reference - advantage + np.array([[1.0], [-1.0], [1.0], [-1.0]])
     losses = iter([network, reference])
-    monkeypatch.setattr(fitting, "window_losses", lambda trainable, data: next(losses))
+    monkeypatch.setattr(judging, "window_losses", lambda trainable, data: next(losses))
     model = build_model(ModelConfig(units=(4,), window_norm="last"), lookback=6, n_features=1, horizon=1)
     before = [w.copy() for w in model.get_weights()]
-    record = fitting.judge(model, *fitting.paired_losses(model, model, data=None), starts=[0, 1, 2, 3], horizon=1)
+    record = judging.judge(model, *judging.paired_losses(model, model, data=None), starts=[0, 1, 2, 3], horizon=1)
     error = np.std([1.0, -1.0, 1.0, -1.0], ddof=1) / 2
     if kept:
         assert record is None
@@ -443,16 +445,16 @@ def test_a_global_model_falls_back_on_the_windows_of_all_its_series():
 
 def test_the_fallback_warning_names_a_reference_chosen_again_on_all_the_data():
     record = {"window_norm": "last", "network_val_loss": 2.0, "reference_val_loss": 1.0, "standard_error": 0.1}
-    assert "Chosen again" not in fitting.fallback_message(record, "last")
-    message = fitting.fallback_message(record, "drift")
+    assert "Chosen again" not in judging.fallback_message(record, "last")
+    message = judging.fallback_message(record, "drift")
     assert "the last value (naive) (window_norm='last')" in message
     assert "Chosen again on all the data, that reference is now" in message and "window_norm='drift'" in message
 
 
 def test_a_diverged_network_gives_way_to_its_reference(monkeypatch):
     losses = iter([np.full((4, 1), np.nan), np.ones((4, 1))])  # NaN weights forecast NaN
-    monkeypatch.setattr(fitting, "window_losses", lambda trainable, data: next(losses))
+    monkeypatch.setattr(judging, "window_losses", lambda trainable, data: next(losses))
     model = build_model(ModelConfig(units=(4,), window_norm="last"), lookback=6, n_features=1, horizon=1)
-    record = fitting.judge(model, *fitting.paired_losses(model, model, data=None), starts=[0, 1, 2, 3], horizon=1)
+    record = judging.judge(model, *judging.paired_losses(model, model, data=None), starts=[0, 1, 2, 3], horizon=1)
     assert record["reference_val_loss"] == 1.0 and np.isnan(record["network_val_loss"])
-    assert "its training diverged" in fitting.fallback_message({"window_norm": "last", **record}, "last")
+    assert "its training diverged" in judging.fallback_message({"window_norm": "last", **record}, "last")
