@@ -10,15 +10,29 @@ import numpy as np
 
 
 def cpu_model():
-    """The CPU's model name (from /proc/cpuinfo on Linux), e.g. "AMD EPYC" or "Intel(R) Xeon(R) ..."."""
+    """The CPU's model name, family/model numbers and widest vector instructions (from /proc/cpuinfo on Linux).
+
+    A cloud VM often reports only "AMD EPYC", which covers CPUs with and without AVX-512 VNNI; TensorFlow turns
+    oneDNN on by itself only on those with it (or AMX), so timings on the two are not comparable. Example:
+    "AMD EPYC (family 25 model 17; AVX-512 VNNI)".
+    """
+    fields = {}
     try:
         with open("/proc/cpuinfo") as info:
             for line in info:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
+                key, _, value = line.partition(":")
+                key = key.strip()
+                if key in ("model name", "cpu family", "model", "flags") and key not in fields:
+                    fields[key] = value.strip()
     except OSError:
         pass
-    return platform.processor() or platform.machine()
+    if "model name" not in fields:
+        return platform.processor() or platform.machine()
+    flags = set(fields.get("flags", "").split())
+    vectors = ("AMX" if "amx_tile" in flags else "AVX-512 VNNI" if "avx512_vnni" in flags
+               else "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2")
+    numbers = f"family {fields['cpu family']} model {fields['model']}; " if "cpu family" in fields else ""
+    return f"{fields['model name']} ({numbers}{vectors})"
 
 
 def machine():
