@@ -535,3 +535,44 @@ def test_batch_size_auto_doubles_the_batch_of_long_trainings(monkeypatch):
     assert choices.resolve_batch_size("auto", 10**6, stateful=True) == 64  # a stateful batch is parallel segments
     with pytest.raises(ConfigError, match="batch_size.*positive integer or 'auto'.*'large'"):
         Forecaster(lookback=8, horizon=2, target="y", model=TINY, epochs=1, verbose=0, batch_size="large").fit(values)
+
+
+# --- units="auto": the default network's size from the training windows ------------------------------------
+
+
+def _noisy_sine(rows):
+    steps = np.arange(rows)
+    values = np.sin(2 * np.pi * steps / 12) + np.random.default_rng(0).normal(scale=0.1, size=rows)
+    return pd.DataFrame({"y": values}, index=pd.date_range("2000-01-01", periods=rows, freq="D"))
+
+
+def test_default_units_are_one_small_layer_for_a_short_series_and_two_of_64_otherwise():
+    from lstm_toolkit.forecasting.choices import DEFAULT_UNITS, SMALL_NETWORK_WINDOWS, SMALL_UNITS
+
+    short, long = Forecaster(lookback=4, target="y"), Forecaster(lookback=4, target="y")
+    assert short.prepare(_noisy_sine(200)).n_windows("train") < SMALL_NETWORK_WINDOWS
+    assert short.model_config_.units == SMALL_UNITS == (32,)
+    assert long.prepare(_noisy_sine(800)).n_windows("train") >= SMALL_NETWORK_WINDOWS
+    assert long.model_config_.units == DEFAULT_UNITS == (64, 64)
+    given = Forecaster(lookback=4, target="y", model=ModelConfig(units=(16, 8)))
+    given.prepare(_noisy_sine(200))
+    assert given.model_config_.units == (16, 8)  # units given are kept
+
+
+def test_the_refit_keeps_the_units_its_epochs_were_chosen_for():
+    # 540 rows, lookback 4: 482 training windows for the first run (one layer of 32), 536 for the refit on all of
+    # them, which alone would choose two layers of 64.
+    fc = Forecaster(lookback=4, target="y", epochs=1, verbose=0, seed=0, reference_fallback=False).fit(_noisy_sine(540))
+    assert "selection_loss" in fc.history_  # it refit
+    assert fc.model_config_.units == (32,)
+    lstm_layers = [layer for layer in fc.model_.layers if isinstance(layer, lstm_toolkit.backend.keras.layers.LSTM)]
+    assert [layer.units for layer in lstm_layers] == [32]
+
+
+def test_units_auto_round_trips_and_is_refused_where_a_model_is_built_directly():
+    config = ModelConfig(units="auto")
+    assert ModelConfig.from_dict(config.to_dict()) == config and config.to_dict()["units"] == "auto"
+    with pytest.raises(ConfigError, match=r"units='auto' is chosen by the Forecaster.*ModelConfig\(units=\(64, 64\)\)"):
+        lstm_toolkit.models.build_model(config, lookback=4, n_features=1)
+    with pytest.raises(ConfigError, match="positive integers or 'auto'"):
+        ModelConfig(units="big")

@@ -83,7 +83,8 @@ class Preparers:
     """How `fit_window_model` prepares the data given to `fit` again (each returns `(problem, series)`).
 
     Attributes:
-        all: `() -> ...`: all the data, no validation part (the refit), the "auto" choices made again on it.
+        all: `(units) -> ...`: all the data, no validation part (the refit), the "auto" choices made again on it
+            but the units: the refit trains the network whose epochs the first run chose.
         origin: `(drop, model_config) -> ...`: the data less its last `drop` rows, the last `horizon` of them as
             validation (`origin_evidence`); None where rolling origins do not apply (many series, whose
             validation windows are many).
@@ -148,7 +149,7 @@ def fit_window_model(training, problem, series, prepare: Preparers, separate_val
     if fallback is not None:
         fallback = {"window_norm": problem.model_config.window_norm, **fallback}  # the reference it was compared with
         if refits:  # as a refit would: the reference (it trains nothing) is chosen again on all the data
-            problem, _ = prepare.all()
+            problem, _ = prepare.all(problem.model_config.units)
             model = reference_model(training, problem)
         warnings.warn(fallback_message(fallback, problem.model_config.window_norm), ReferenceFallbackWarning,
                       stacklevel=3)  # at the caller of `fit`
@@ -157,7 +158,7 @@ def fit_window_model(training, problem, series, prepare: Preparers, separate_val
         return model, history, None, problem
     epochs = refit.best_epochs(history)  # the epochs are chosen; now train on everything given to `fit`
     rates = refit.learning_rates(history, epochs) or [training.config.learning_rate]
-    problem, series = prepare.all()
+    problem, series = prepare.all(problem.model_config.units)
     if training.seed is not None:
         keras.utils.set_random_seed(training.seed)
     model, final, _ = train(training, problem, series, dataclasses.replace(training.config, epochs=epochs),

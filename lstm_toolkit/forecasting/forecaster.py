@@ -27,7 +27,7 @@ from lstm_toolkit.forecasting.strategies import check_sampling, strategy_for
 from lstm_toolkit.models import ModelConfig
 from lstm_toolkit.models.distribution import DEFAULT_QUANTILES
 
-DEFAULT_FORECASTER = ModelConfig(units=(64, 64), architecture="auto", highway="auto")
+DEFAULT_FORECASTER = ModelConfig(units="auto", architecture="auto", highway="auto")
 
 
 class Forecaster(BaseForecaster):
@@ -36,9 +36,9 @@ class Forecaster(BaseForecaster):
     The defaults follow the practitioner rules: windows split by time, a scaler
     fit on the training part only, each window expressed relative to its last
     value (so a series that leaves its training range does not saturate the
-    model), two LSTM layers of 64 units (run over segments of the window from
-    a lookback of 240 rows, `architecture="auto"`) beside a linear map of the
-    window (LSTNet's highway, `highway="auto"`), Adam with gradient clipping,
+    model), two LSTM layers of 64 units (one of 32 for a short series; run over segments
+    of the window from a lookback of 168 rows, `architecture="auto"`) beside a linear map of
+    the window (LSTNet's highway, `highway="auto"`), Adam with gradient clipping,
     early stopping on a validation part at the end of the training data, and
     for small trainings a refit on all the data for the epochs chosen there.
 
@@ -73,8 +73,8 @@ class Forecaster(BaseForecaster):
             windows; they are not forecast and need not change over time.
         scaler: "standard", "minmax", "naive" or "none" (`data.Scaler`), fit on the training part;
             "auto": "naive" for many series of targets alone (`choices.resolve_scaler`), else "standard".
-        model: a `ModelConfig` (or its dict); default two LSTM layers of 64
-            units with window-relative normalisation, `architecture="auto"`
+        model: a `ModelConfig` (or its dict); default two LSTM layers of 64 units (one
+            of 32 below 500 training windows, `units="auto"`), window-relative normalisation, `architecture="auto"`
             (the segment model for lookbacks of 168 rows or more) and
             `highway="auto"` (a linear map of the window added to the
             network's forecast; not for stateful models).

@@ -29,6 +29,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import numbers
 import warnings
@@ -93,8 +94,11 @@ def preparers(params, model_config, data):
     """The `fitting.Preparers` of the data given to a Forecaster's `fit` (`params`: its `get_params()`): all of it
     (the refit), and for one series its earlier forecast origins."""
     settings = ForecastSettings.from_params(params)
-    return Preparers(all=lambda: prepare(settings, model_config, data, validation=0),
-                     origin=origin_preparer(settings, data))
+
+    def all_data(units):  # the refit keeps the units the first run chose its epochs for
+        return prepare(settings, dataclasses.replace(model_config, units=units), data, validation=0)
+
+    return Preparers(all=all_data, origin=origin_preparer(settings, data))
 
 
 def origin_preparer(settings, data):

@@ -32,6 +32,18 @@ ROCKET_ARCHITECTURES = ("minirocket",)
 ATTENTIONS = {"dot": keras.layers.Attention, "additive": keras.layers.AdditiveAttention, "none": None}
 
 
+# `units="auto"`: chosen by the Forecaster from its training data before a model is built.
+AUTO = "auto"
+
+
+def require_units(config):
+    """`config.units`, refused by name while still "auto" (a model is built with units given)."""
+    if config.units == AUTO:
+        raise ConfigError("units='auto' is chosen by the Forecaster from the size of its training data when it fits; "
+                          "to build a model directly, give the units, e.g. ModelConfig(units=(64, 64)).")
+    return config.units
+
+
 def _as_sequence(value):
     return (value,) if isinstance(value, int) else tuple(value)
 
@@ -124,7 +136,10 @@ class ModelConfig:
 
     Args:
         units: units of each stacked recurrent layer, first to last. The
-            practitioner's start is 1-2 layers of 64-128 units.
+            practitioner's start is 1-2 layers of 64-128 units. "auto" (the
+            Forecaster's default) lets the Forecaster choose from the size of
+            its training data (`forecasting.choices.resolve_units`); a model
+            is built only with units given.
         cell: "lstm", "gru" or "peephole" (an LSTM whose gates also see the
             cell state, `cells.PeepholeLSTMCell`; no cuDNN kernel).
         bidirectional: wrap each recurrent layer in `Bidirectional` (fine over
@@ -221,7 +236,10 @@ class ModelConfig:
     highway: bool | str = False
 
     def __post_init__(self):
-        object.__setattr__(self, "units", tuple(int(u) for u in _as_sequence(self.units)))
+        if isinstance(self.units, str) and self.units != AUTO:
+            raise ConfigError(f"`units` must be one or more positive integers or 'auto'. Received: units={self.units!r}")
+        if self.units != AUTO:
+            object.__setattr__(self, "units", tuple(int(u) for u in _as_sequence(self.units)))
         object.__setattr__(self, "dense_units", tuple(int(u) for u in _as_sequence(self.dense_units)))
         for name, kind in OPTIONS.items():
             value = getattr(self, name)
@@ -229,8 +247,8 @@ class ModelConfig:
                 object.__setattr__(self, name, kind.from_config(value))
             elif not isinstance(value, kind):
                 raise ConfigError(f"`{name}` must be a {kind.__name__} or its dict. Received: {name}={value!r}")
-        if not self.units or any(u < 1 for u in self.units):
-            raise ConfigError(f"`units` must be one or more positive integers. Received: units={self.units}")
+        if self.units != AUTO and (not self.units or any(u < 1 for u in self.units)):
+            raise ConfigError(f"`units` must be one or more positive integers or 'auto'. Received: units={self.units}")
         if any(u < 1 for u in self.dense_units):
             raise ConfigError(f"`dense_units` must be positive integers. Received: dense_units={self.dense_units}")
         if self.cell not in CELLS:
@@ -274,7 +292,7 @@ class ModelConfig:
 
     def to_dict(self):
         config = {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
-        config.update(units=list(self.units), dense_units=list(self.dense_units),
+        config.update(units=self.units if self.units == AUTO else list(self.units), dense_units=list(self.dense_units),
                       smoothing=None if self.smoothing is None else list(self.smoothing),
                       **{name: getattr(self, name).get_config() for name in OPTIONS})
         return config

@@ -17,6 +17,7 @@ from lstm_toolkit.models.config import (  # noqa: F401 (the examples use ModelCo
     ROCKET_ARCHITECTURES,
     STATE_PARTS,
     ModelConfig,
+    require_units,
 )
 from lstm_toolkit.models.distribution import DEFAULT_QUANTILES
 from lstm_toolkit.models.ensemble import ensemble_model
@@ -96,6 +97,7 @@ def build_model(
             f"architecture={config.architecture!r} classifies whole sequences (SequenceClassifier); a forecaster's "
             f"architecture is one of {ARCHITECTURES}."
         )
+    require_units(config)
     if config.members > 1:  # a seed ensemble: k networks side by side in one model (see `models.ensemble`)
         arguments = {k: v for k, v in locals().items() if k not in ("config", "name")}
         single = dataclasses.replace(config, members=1)

@@ -6,7 +6,7 @@ import warnings
 
 from lstm_toolkit.backend import keras, ops
 from lstm_toolkit.errors import CuDNNWarning
-from lstm_toolkit.models.config import CELLS
+from lstm_toolkit.models.config import CELLS, require_units
 
 
 def recurrent_stack(config, x, return_sequences=False, prefix="", return_state=False, initial_states=None, stateful=False):
@@ -40,8 +40,9 @@ def recurrent_stack(config, x, return_sequences=False, prefix="", return_state=F
     """
     recurrent = CELLS[config.cell]
     final_states = []
-    for depth, units in enumerate(config.units, start=1):
-        last = depth == len(config.units)
+    stack = require_units(config)
+    for depth, units in enumerate(stack, start=1):
+        last = depth == len(stack)
         layer = recurrent(
             units,
             return_sequences=return_sequences or not last,
