@@ -80,14 +80,23 @@ def main(argv=None):
                           flush=True)
                     rows.append(row)
     fitting.ROLLING_ORIGINS = default
+    report(rows, "origins", args.out)
+
+
+def report(rows, variant, out=None, spread=False):
+    """Prints the held-out rows' means per case and `variant` (the column told apart), over the cases, and with
+    `spread` the seed spread per case; writes the rows to `out` as JSON."""
     table = pd.DataFrame(rows)
     columns = ["model", "fit_s", "fallback", "ets_damped", "theta", "seasonal_naive"]
-    per_case = table.groupby(["set", "case", "origins"])[columns].mean().unstack("origins")
+    per_case = table.groupby(["set", "case", variant])[columns].mean().unstack(variant)
     print("\n" + per_case.to_string(float_format=lambda v: f"{v:.3f}"))
+    if spread:
+        spreads = table.groupby(["case", variant])["model"].agg(lambda v: v.max() - v.min()).unstack(variant)
+        print("\nseed spread (max - min MASE) per case:\n" + spreads.to_string(float_format=lambda v: f"{v:.3f}"))
     print("\nmean over the cases (MASE; fit s):")
-    print(table.groupby("origins")[columns].mean().to_string(float_format=lambda v: f"{v:.3f}"))
-    if args.out:
-        with open(args.out, "w") as handle:
+    print(table.groupby(variant)[columns].mean().to_string(float_format=lambda v: f"{v:.3f}"))
+    if out:
+        with open(out, "w") as handle:
             json.dump({"machine": machine(), "rows": rows}, handle, indent=1)
 
 

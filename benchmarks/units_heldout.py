@@ -11,11 +11,9 @@ Run: python benchmarks/units_heldout.py [--seeds 0 1] [--out F]
 """
 
 import argparse
-import json
 import warnings
 
 import forecast_suite as suite
-import pandas as pd
 import rolling_origins
 from _common import machine
 
@@ -42,17 +40,7 @@ def main(argv=None):
                     print("  " + ", ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()),
                           flush=True)
                     rows.append(row)
-    table = pd.DataFrame(rows)
-    columns = ["model", "fit_s", "fallback", "ets_damped", "theta", "seasonal_naive"]
-    per_case = table.groupby(["set", "case", "units"])[columns].mean().unstack("units")
-    print("\n" + per_case.to_string(float_format=lambda v: f"{v:.3f}"))
-    spread = table.groupby(["case", "units"])["model"].agg(lambda v: v.max() - v.min()).unstack("units")
-    print("\nseed spread (max - min MASE) per case:\n" + spread.to_string(float_format=lambda v: f"{v:.3f}"))
-    print("\nmean over the cases (MASE; fit s):")
-    print(table.groupby("units")[columns].mean().to_string(float_format=lambda v: f"{v:.3f}"))
-    if args.out:
-        with open(args.out, "w") as handle:
-            json.dump({"machine": machine(), "rows": rows}, handle, indent=1)
+    rolling_origins.report(rows, "units", args.out, spread=True)
 
 
 if __name__ == "__main__":
