@@ -217,7 +217,7 @@ class ModelConfig:
     SegmentConfig(length=24, decoder='parallel')
     """
 
-    units: tuple = (64,)
+    units: tuple | str = (64,)
     cell: str = "lstm"
     bidirectional: bool = False
     dropout: float = 0.0
