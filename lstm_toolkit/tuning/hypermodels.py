@@ -58,7 +58,7 @@ class ForecastHyperModel(keras_tuner.HyperModel):
     def fit(self, hp, model, *args, epochs=None, callbacks=None, verbose=0, **kwargs):
         forecaster = self.forecaster
         batch_size = resolve_batch_size(forecaster.batch_size, forecaster.problem_.n_train_windows, forecaster.stateful)
-        future = self.forecaster.future_channels(self.model_config(self.space.declare(hp)))  # known ahead
+        future = forecaster.future_channels(self.model_config(self.space.declare(hp)))  # known ahead
         train = self.series.dataset("train", batch_size=batch_size, seed=self.seed, future_channels=future)
         build_training_state(model, train)
         history = model.fit(
