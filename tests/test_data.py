@@ -266,16 +266,40 @@ def test_future_and_context_parts_are_the_same_in_memory_or_lazy(in_memory):
     np.testing.assert_array_equal(target.numpy(), series[[[4, 5], [7, 8]]][:, :, :1])
 
 
+def _first_epoch_order(**kwargs):
+    """The first training targets of a seeded, shuffled window dataset: which path made it shows in this order."""
+    batches = make_window_dataset(shuffle=True, seed=3, batch_size=8, **kwargs)
+    return np.concatenate([y.numpy() for _, y in batches])[:, 0, 0].tolist()
+
+
 def test_few_windows_are_gathered_once_and_many_lazily(monkeypatch):
     from lstm_toolkit.data import windows
 
     series = np.arange(100, dtype="float32")[:, None]
-    starts = window_starts(3, 1, 0, 100)  # 97 windows of 4 float32 rows: 1,552 bytes
-    assert type(make_window_dataset(series, series, starts, 3, 1)).__name__ == "_BatchDataset"  # tensors in memory
+    part = dict(inputs=series, targets=series, starts=window_starts(3, 1, 0, 100), lookback=3, horizon=1)
+    # 97 windows of 3 input rows and 1 target row, float32: 97 * 16 bytes
+    in_memory, lazy = _first_epoch_order(**part, in_memory=True), _first_epoch_order(**part, in_memory=False)
+    assert in_memory != lazy and sorted(in_memory) == sorted(lazy)  # the same windows, in each path's own order
+    monkeypatch.setattr(windows, "IN_MEMORY_BYTES", 97 * 16)
+    assert _first_epoch_order(**part) == in_memory  # at the cap: gathered once
     monkeypatch.setattr(windows, "IN_MEMORY_BYTES", 97 * 16 - 1)
-    lazy = make_window_dataset(series, series, starts, 3, 1, prefetch=False)
-    assert type(lazy).__name__ == "_ParallelMapDataset"  # gathered batch by batch
-    np.testing.assert_array_equal(collect(lazy)[1], collect(make_window_dataset(series, series, starts, 3, 1))[1])
+    assert _first_epoch_order(**part) == lazy  # one byte over: batch by batch
+
+
+def test_the_in_memory_cap_counts_future_rows_and_context_values(monkeypatch):
+    from lstm_toolkit.data import windows
+
+    series = np.arange(60, dtype="float32")[:, None]
+    part = dict(inputs=np.hstack([series, series]), targets=series, starts=window_starts(4, 2, 0, 60), lookback=4,
+                horizon=2, future=np.zeros((60, 3), dtype="float32"), context=[np.zeros(60, dtype="int32")])
+    # 55 windows: 4 rows x 2 inputs + 2 target rows + 2 future rows x 3 channels + 1 code, 4 bytes each
+    window = 4 * (4 * 2 + 2 + 2 * 3 + 1)
+    lazy = _first_epoch_order(**part, in_memory=False)
+    assert _first_epoch_order(**part, in_memory=True) != lazy
+    monkeypatch.setattr(windows, "IN_MEMORY_BYTES", 55 * window)
+    assert _first_epoch_order(**part) == _first_epoch_order(**part, in_memory=True)
+    monkeypatch.setattr(windows, "IN_MEMORY_BYTES", 55 * window - 1)
+    assert _first_epoch_order(**part) == lazy
 
 
 def test_batch_size_and_in_memory_must_be_valid():
