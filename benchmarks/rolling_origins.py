@@ -83,6 +83,34 @@ def main(argv=None):
     report(rows, "origins", args.out)
 
 
+def compare_held_out(configs, variant, seeds, out=None):
+    """Runs each of `configs` (`{label: Forecaster keywords}`) on every held-out case ("long" horizons) and seed,
+    printing each row, then `report`s them with the labels in the column `variant`."""
+    rows = []
+    for name, cases in held_out_cases("long").items():
+        suite.CASES.update(cases)
+        for case in cases:
+            for label, config in configs.items():
+                for seed in seeds:
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        row = {"set": name, variant: label, **suite.run_case(case, config, seed)}
+                    print("  " + ", ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()),
+                          flush=True)
+                    rows.append(row)
+    report(rows, variant, out, spread=True)
+
+
+def held_out_main(doc, configs, variant, title, argv=None):
+    """A held-out check's command line: `--seeds` (default 0 1) and `--out`, then `compare_held_out`."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    parser.add_argument("--out", help="write the rows as JSON here")
+    args = parser.parse_args(argv)
+    print(f"# {title}, held out ({machine()}), seeds {args.seeds}")
+    compare_held_out(configs, variant, args.seeds, args.out)
+
+
 def report(rows, variant, out=None, spread=False):
     """Prints the held-out rows' means per case and `variant` (the column told apart), over the cases, and with
     `spread` the seed spread per case; writes the rows to `out` as JSON."""

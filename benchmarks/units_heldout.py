@@ -10,12 +10,7 @@ series (horizon 13) and MSFT's month-end close and monthly volume (horizon 24). 
 Run: python benchmarks/units_heldout.py [--seeds 0 1] [--out F]
 """
 
-import argparse
-import warnings
-
-import forecast_suite as suite
 import rolling_origins
-from _common import machine
 
 # The default's network before `units="auto"`: the same config with the units given.
 CONFIGS = {"two of 64 (before)": {"model": {"units": [64, 64], "architecture": "auto", "highway": "auto"}},
@@ -23,24 +18,7 @@ CONFIGS = {"two of 64 (before)": {"model": {"units": [64, 64], "architecture": "
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
-    parser.add_argument("--out", help="write the rows as JSON here")
-    args = parser.parse_args(argv)
-    print(f"# units='auto', held out ({machine()}), seeds {args.seeds}")
-    rows = []
-    for name, cases in rolling_origins.held_out_cases("long").items():
-        suite.CASES.update(cases)
-        for case in cases:
-            for label, config in CONFIGS.items():
-                for seed in args.seeds:
-                    with warnings.catch_warnings():
-                        warnings.simplefilter("ignore")
-                        row = {"set": name, "units": label, **suite.run_case(case, config, seed)}
-                    print("  " + ", ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()),
-                          flush=True)
-                    rows.append(row)
-    rolling_origins.report(rows, "units", args.out, spread=True)
+    rolling_origins.held_out_main(__doc__, CONFIGS, "units", "units='auto'", argv)
 
 
 if __name__ == "__main__":

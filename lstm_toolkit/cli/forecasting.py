@@ -48,13 +48,16 @@ def cmd_demo(args):
 
 
 def forecaster_name(forecaster):
-    """What a fitted Forecaster forecasts with: the LSTM, or the reference forecast it kept (`reference_fallback_`)."""
+    """What a fitted Forecaster forecasts with: the LSTM, or the reference forecast it kept (`reference_fallback_`),
+    and the ridge regression averaged with it (`linear_`)."""
     from lstm_toolkit.models import REFERENCE_FORECASTS
 
+    linear = getattr(forecaster, "linear_", None)
+    ridge = "" if not linear else f" ({1 - linear['share']:.0%}; {linear['share']:.0%} a ridge regression on its windows)"
     if forecaster.reference_fallback_ is None:
-        return "The LSTM"
-    return (f"The reference forecast ({REFERENCE_FORECASTS[forecaster.model_config_.window_norm]}), kept because the LSTM did "
-            "not beat it on validation,")
+        return f"The LSTM{ridge}"
+    return (f"The reference forecast ({REFERENCE_FORECASTS[forecaster.model_config_.window_norm]}){ridge}, kept because "
+            "the LSTM did not beat it on validation,")
 
 
 def problem_args(args, time_col):

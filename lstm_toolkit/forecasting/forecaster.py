@@ -39,8 +39,9 @@ class Forecaster(BaseForecaster):
     model), two LSTM layers of 64 units (one of 32 for a short series; run over segments
     of the window from a lookback of 168 rows, `architecture="auto"`) beside a linear map of
     the window (LSTNet's highway, `highway="auto"`), Adam with gradient clipping,
-    early stopping on a validation part at the end of the training data, and
-    for small trainings a refit on all the data for the epochs chosen there.
+    early stopping on a validation part at the end of the training data, for small
+    trainings a refit on all the data for the epochs chosen there, and a forecast
+    that is the mean of the network's and a ridge regression's on the same windows.
 
     Args:
         lookback: past rows the model sees per forecast.
@@ -63,14 +64,10 @@ class Forecaster(BaseForecaster):
             split by time and scaled on its own training part, short ones
             left-padded (`preparing`). `predict`, `backtest`, `evaluate(by_series=True)`
             carry the id; `for_series(id)` is a one-series view (`streamer`, `export`).
-        series_embedding: with many series, the size of a learned embedding
-            of each series' identity, joined to every step of its windows (as
-            in DeepAR); 0 (the default) for none. Only trained series can then
-            be forecast.
-        static_features: with many series, numeric columns holding one value
-            per series (its size, region code, ...). They are standardised
-            across the training series and joined to every step of its
-            windows; they are not forecast and need not change over time.
+        series_embedding: with many series, the size of a learned embedding of each series' identity, joined
+            to every step of its windows (as in DeepAR); 0 (the default) for none. Only trained series can then be forecast.
+        static_features: with many series, numeric columns holding one value per series (its size, region
+            code, ...), standardised across the training series and joined to every step of its windows.
         scaler: "standard", "minmax", "naive" or "none" (`data.Scaler`), fit on the training part;
             "auto": "naive" for many series of targets alone (`choices.resolve_scaler`), else "standard".
         model: a `ModelConfig` (or its dict); default two LSTM layers of 64 units (one
@@ -78,9 +75,8 @@ class Forecaster(BaseForecaster):
             (the segment model for lookbacks of 168 rows or more) and
             `highway="auto"` (a linear map of the window added to the
             network's forecast; not for stateful models).
-        strategy: "direct" (one output per future step) or "recursive" (a
-            one-step model fed its own forecasts; inputs must be the targets
-            and calendar features only).
+        strategy: "direct" (one output per future step) or "recursive" (a one-step model fed its own forecasts;
+            inputs must be the targets and calendar features only).
         stateful: True trains one model that carries its LSTM state through
             the whole series (truncated back-propagation through time over
             chunks of `lookback` rows): its `streamer()` costs O(1) per row and
@@ -93,11 +89,9 @@ class Forecaster(BaseForecaster):
             (`num_samples=`); `evaluate` adds CRPS and interval scores.
         quantiles: the levels of a "quantile" model, and the quantile columns
             of every probabilistic model's forecasts.
-        ensemble: train this many members (different initialisations, one
-            Keras model, one training loop) and forecast their median (a
-            probabilistic model: the mean of their distribution parameters,
-            i.e. averaged quantiles); see `models.ensemble`. Sets the model
-            config's `members`.
+        ensemble: train this many members (different initialisations, one Keras model, one training loop) and
+            forecast their median (a probabilistic model: the mean of their distribution parameters, i.e. averaged
+            quantiles); see `models.ensemble`. Sets the model config's `members`.
         epochs, batch_size, learning_rate, clipnorm, patience: training settings (see
             `TrainingConfig`); batch_size "auto" is 64, or 128 from 4,096 training windows
             (`choices.resolve_batch_size`). Stateful: the most parallel segments per batch.
@@ -116,8 +110,10 @@ class Forecaster(BaseForecaster):
             the reference alone unless the trained network beats it on the validation part by
             more than one standard error (a validation part under two horizons cannot show it),
             and warn (`ReferenceFallbackWarning`, `reference_fallback_`). False keeps the network.
-        season_length: the seasonal period of the seasonal-naive baseline and
-            of MASE; None infers it from the frequency (24 for hourly, ...).
+        linear_share: a point forecast's share given to a ridge regression on the same windows, fit in closed
+            form after training (`forecasting.linear`; `linear_`): 0.5 averages the two unless the validation part
+            shows the mean clearly worse; 0 keeps the network alone. Needs the model's highway (the default).
+        season_length: the seasonal period of the seasonal-naive baseline and of MASE (None: from the frequency).
         fill: None refuses NaN/inf; "ffill", "interpolate" or "zero" fill them.
         seed: seed for reproducible runs.
         verbose: Keras' verbosity during training ("auto" shows progress, 0 is quiet).
@@ -146,13 +142,13 @@ class Forecaster(BaseForecaster):
         history_: dict of per-epoch training logs (loss, val_loss, learning_rate, ...).
         reference_fallback_: None when the trained network forecasts; when a reference replaced it, the one it was
             compared with, both validation losses and the standard error (`model_config_` names the one forecast with).
+        linear_: `{"share", "alpha"}` of the ridge regression combined with the forecast (`linear_share`), or None.
         fit_end_: the last timestamp (or row) of the training data.
         model_config_: the `ModelConfig` actually built ("auto" resolved, season filled in).
         norm_scales_: the input and delta scales of the window normalisation.
         n_train_windows_: how many training windows there were.
-        scalers_, fit_ends_, skipped_series_: with many series, each series'
-            scaler and last training timestamp, and the series left out (None
-            for one series).
+        scalers_, fit_ends_, skipped_series_: with many series, each series' scaler and last training timestamp,
+            and the series left out (None for one series).
         series_codes_, static_: with many series, each series' code for the
             embedding and the static features with their standardisation.
 
@@ -198,6 +194,7 @@ class Forecaster(BaseForecaster):
         validation=0.1,
         refit="auto",
         reference_fallback=True,
+        linear_share=0.5,
         season_length=None,
         fill=None,
         seed=None,
@@ -246,12 +243,13 @@ class Forecaster(BaseForecaster):
             return self._adopt(model, history.history)
         training = fitting.WindowTraining(
             strategy=self._strategy(), likelihood=self._likelihood(), config=config, series_embedding=self.series_embedding,
-            seed=self.seed, refit=self.refit, reference_fallback=self.reference_fallback, distribution=self.distribution,
+            seed=self.seed, refit=self.refit, reference_fallback=self.reference_fallback, linear_share=self.linear_share,
+            distribution=self.distribution,
             callbacks=tuple(self.callbacks or ()), checkpoint_dir=self.checkpoint_dir, backup_dir=self.backup_dir)
-        model, history, fallback, self.problem_ = fitting.fit_window_model(
+        model, history, fallback, linear, self.problem_ = fitting.fit_window_model(
             training, self.problem_, series, preparing.preparers(self.get_params(), self._model_config(), data),
             separate_validation=isinstance(validation, (pd.DataFrame, pd.Series, np.ndarray, dict)))
-        return self._adopt(model, history, fallback)
+        return self._adopt(model, history, fallback, linear)
 
     # --- the prepared problem: the seams the tuner (and any custom training loop) use ----------
 
@@ -382,17 +380,19 @@ class Forecaster(BaseForecaster):
 
     # --- persistence ------------------------------------------------------------
 
-    def _adopt(self, model, history, fallback=None):
-        self.reference_fallback_ = fallback
+    def _adopt(self, model, history, fallback=None, linear=None):
+        self.reference_fallback_, self.linear_ = fallback, linear
         return super()._adopt(model, history)
 
     def _state(self):
-        return {**self.problem_.to_state(), "history": self.history_, "reference_fallback": self.reference_fallback_}
+        return {**self.problem_.to_state(), "history": self.history_, "reference_fallback": self.reference_fallback_,
+                "linear": self.linear_}
 
     def _set_state(self, state):
         self.problem_ = ForecastProblem.from_state(state, self.future_covariates)
         self.history_ = state["history"]
         self.reference_fallback_ = state.get("reference_fallback")  # bundles before it: the network forecasts
+        self.linear_ = state.get("linear")  # bundles before it: no linear model
 
 
 def load(path):

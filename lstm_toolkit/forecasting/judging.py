@@ -66,13 +66,13 @@ def paired_losses(model, trainable, data):
     return network, reference
 
 
-def window_losses(trainable, data):
-    """`(windows, horizon)`: the compiled loss of `trainable` on each window and forecast step of `data`.
+def window_losses(trainable, data, loss=None):
+    """`(windows, horizon)`: the compiled loss of `trainable` (or `loss`) on each window and forecast step of `data`.
 
     Summed over the model's outputs (an ensemble's members), as Keras sums
     them; the mean over all of it is Keras' `evaluate` loss.
     """
-    loss = keras.losses.get(trainable.loss)
+    loss = keras.losses.get(loss or trainable.loss)
     batches = [(keras.tree.flatten(trainable(x, training=False)), keras.tree.flatten(y)) for x, y in data]
     predictions = [np.concatenate(part) for part in zip(*(outputs for outputs, _ in batches))]
     targets = [np.concatenate(part) for part in zip(*(y for _, y in batches))]

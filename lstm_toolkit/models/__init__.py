@@ -24,6 +24,7 @@ from lstm_toolkit.models.config import (
     ModelConfig,
     SegmentConfig,
 )
+from lstm_toolkit.models.corrections import blend_correction, correction_inputs, forecast_reference_only
 from lstm_toolkit.models.ensemble import MemberMedian, ensemble_model, members_model
 from lstm_toolkit.models.fcn import build_fcn_classifier
 from lstm_toolkit.models.forecast_networks import (
@@ -32,7 +33,6 @@ from lstm_toolkit.models.forecast_networks import (
     build_model,
     build_sequence_model,
     check_streamable,
-    forecast_reference_only,
     state_names,
     state_sizes,
 )
@@ -100,6 +100,8 @@ __all__ = [
     "check_window_norm",
     "dense_head",
     "forecast_reference_only",
+    "blend_correction",
+    "correction_inputs",
     "recurrent_stack",
     "reference_fits",
     "reference_forecast",

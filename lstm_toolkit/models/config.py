@@ -202,7 +202,8 @@ class ModelConfig:
             temperatures, say) does not. Its weights start at zero. "auto" (the
             Forecaster's default model) is True for window models and False
             for stateful ones, which see one row at a time; `build_model`
-            treats it as True.
+            treats it as True. The Forecaster's `linear_share` (a ridge
+            regression averaged with the forecast) needs it.
 
     The options of one architecture live with it: `segment` (`SegmentConfig`)
     and `fcn` (`FCNConfig`). Their old flat keywords (`segment_length`,

@@ -150,48 +150,17 @@ def build_model(
     if n_params:
         outputs = distribution.DistributionParameters(loss, name="distribution")(outputs)
         if window_norm != "none":
-            outputs = distribution.DistributionDenormalization(target_channels, loss, n_params, name="window_denorm")(
+            outputs = distribution.DistributionDenormalization(target_channels, loss, n_params, name=DENORMALIZATION_LAYER)(
                 [outputs, shift, scale]
             )
     elif window_norm != "none":
-        outputs = WindowDenormalization(target_channels, name="window_denorm")([outputs, shift, scale])
+        outputs = WindowDenormalization(target_channels, name=DENORMALIZATION_LAYER)([outputs, shift, scale])
     all_inputs = [inputs] + ([] if future is None else [future]) + context_inputs
     return keras.Model(all_inputs if len(all_inputs) > 1 else inputs, outputs, name=name)
 
 
 HIGHWAY_LAYER = "highway"
-
-
-def forecast_reference_only(model):
-    """Makes a window forecaster built by `build_model` forecast its window normalisation's reference alone.
-
-    With a reference normalisation ("last", "drift", "seasonal",
-    "seasonal_drift") the model's forecast is the reference forecast plus what
-    the output layer and the linear highway add; this zeroes both (in every
-    member of an ensemble), in place. Undo it with `model.set_weights` of
-    weights taken before.
-
-    Returns:
-        The number of layers zeroed: 0 when there is nothing to zero, or when an
-        output activation is not 0 at 0 (e.g. "sigmoid"), which no weights can make
-        add nothing (then nothing is changed).
-    """
-    layers = list(_correction_layers(model))
-    for layer in layers:
-        if layer.name == OUTPUT_LAYER and float(ops.max(ops.abs(layer.activation(ops.zeros((1,)))))) != 0.0:
-            return 0
-    for layer in layers:
-        layer.set_weights([np.zeros_like(weight) for weight in layer.get_weights()])
-    return len(layers)
-
-
-def _correction_layers(model):
-    """The output layers and highways of `model` and of the models inside it (an ensemble's members)."""
-    for layer in model.layers:
-        if isinstance(layer, keras.Model):
-            yield from _correction_layers(layer)
-        elif layer.name in (OUTPUT_LAYER, HIGHWAY_LAYER):
-            yield layer
+DENORMALIZATION_LAYER = "window_denorm"  # (forecast, reference, scale) -> the forecast in levels
 
 
 def _highway(window, horizon, n_targets):

@@ -1,0 +1,173 @@
+"""The forecast combined with a ridge regression on the same windows (`linear_share`, `forecasting.linear`)."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import keras
+from sklearn.linear_model import Ridge
+
+from lstm_toolkit import Forecaster, ModelConfig, load
+from lstm_toolkit.data import make_window_dataset, window_starts
+from lstm_toolkit.errors import ConfigError, ReferenceFallbackWarning
+from lstm_toolkit.forecasting import linear
+from lstm_toolkit.models import blend_correction, build_model, correction_inputs
+
+TINY = ModelConfig(units=(8,), highway=True)
+
+
+def randomised(model, seed=0):
+    """`model` with every weight drawn at random (the output layer and highway start at zero otherwise)."""
+    rng = np.random.default_rng(seed)
+    model.set_weights([rng.normal(scale=0.3, size=w.shape).astype("float32") for w in model.get_weights()])
+    return model
+
+
+def windows(n=40, lookback=5, seed=0):
+    return np.random.default_rng(seed).normal(size=(n, lookback, 1)).cumsum(axis=1).astype("float32")
+
+
+@pytest.mark.parametrize("members", [1, 2])
+def test_blend_correction_makes_the_forecast_a_weighted_mean_with_the_linear_model(members):
+    config = ModelConfig(units=(4,), window_norm="drift", highway=True, members=members)
+    model = randomised(build_model(config, lookback=5, n_features=1, horizon=2))
+    x = windows()
+    own = np.asarray(model(x))
+    features, reference, scale = (np.asarray(part) for part in correction_inputs(model)(x))
+    coefficients = np.random.default_rng(1).normal(size=(5, 2))
+    by_linear = reference + scale * (features @ coefficients)[:, :, None]
+    assert blend_correction(model, coefficients, 0.3)
+    np.testing.assert_allclose(np.asarray(model(x)), 0.7 * own + 0.3 * by_linear, rtol=1e-4, atol=1e-4)
+
+
+def test_blend_correction_leaves_models_it_cannot_blend_unchanged():
+    x = windows()
+    no_highway = randomised(build_model(ModelConfig(units=(4,), highway=False), lookback=5, n_features=1))
+    squashed = randomised(build_model(ModelConfig(units=(4,), highway=True, output_activation="sigmoid"),
+                                      lookback=5, n_features=1))
+    for model, features in ((no_highway, None), (squashed, 5)):
+        before = np.asarray(model(x))
+        assert (correction_inputs(model) is None) == (features is None)
+        assert not blend_correction(model, np.ones((5, 1)), 0.5)
+        np.testing.assert_array_equal(np.asarray(model(x)), before)
+
+
+def test_without_window_norm_the_linear_model_reads_the_scaled_window_itself():
+    model = build_model(ModelConfig(units=(4,), window_norm="none", highway=True), lookback=5, n_features=1)
+    x = windows(3)
+    features, reference, scale = (np.asarray(part) for part in correction_inputs(model)(x))
+    np.testing.assert_array_equal(features, x[:, :, 0])
+    assert not reference.any() and (scale == 1).all()
+
+
+@pytest.mark.parametrize("horizon", [1, 2])  # one target column: scikit-learn's coef_ is 1-D
+def test_fit_ridge_is_scikit_learns_ridge_with_the_leave_one_out_penalty(monkeypatch, horizon):
+    series = np.random.default_rng(2).normal(size=(120, 1)).cumsum(axis=0).astype("float32")
+    starts = window_starts(5, horizon, 0, 120)  # 115 or 114 windows
+    model = build_model(ModelConfig(units=(4,), window_norm="last", highway=True), lookback=5, n_features=1,
+                        horizon=horizon)
+
+    def ridge_on(batches):
+        x = np.concatenate([b[0] for b in batches])
+        y = np.concatenate([b[1] for b in batches])[:, :, 0]
+        features, last = x[:, :, 0] - x[:, -1:, 0], x[:, -1:, 0]  # "last": relative to the window's last value
+        return features, y - last
+
+    dataset = make_window_dataset(series, series, starts, 5, horizon, batch_size=10)
+    coefficients, alpha = linear.fit_ridge(correction_inputs(model), dataset)
+    assert alpha in linear.RIDGE_ALPHAS and coefficients.shape == (5, horizon)
+    features, targets = ridge_on([(x.numpy(), y.numpy()) for x, y in dataset])
+    np.testing.assert_allclose(coefficients, Ridge(alpha=alpha, fit_intercept=False).fit(features, targets).coef_.reshape(horizon, 5).T,
+                               rtol=1e-4, atol=1e-5)
+    # Beyond LINEAR_SAMPLE windows, every k-th batch: here about 115 windows, at most 30 -> every 4th batch of 10
+    monkeypatch.setattr(linear, "LINEAR_SAMPLE", 3)
+    sampled, alpha = linear.fit_ridge(correction_inputs(model), dataset, n_windows=len(starts))
+    features, targets = ridge_on([(x.numpy(), y.numpy()) for x, y in list(dataset)[::4]])
+    np.testing.assert_allclose(sampled, Ridge(alpha=alpha, fit_intercept=False).fit(features, targets).coef_.reshape(horizon, 5).T,
+                               rtol=1e-4, atol=1e-5)
+    # and the coefficients fit the model's highway
+    assert blend_correction(model, sampled, 0.5)
+
+
+@pytest.fixture(scope="module")
+def frame():
+    rng = np.random.default_rng(3)
+    index = pd.date_range("2020-01-01", periods=260, freq="D")
+    steps = np.arange(260)
+    return pd.DataFrame({"y": 10 + 3 * np.sin(2 * np.pi * steps / 7) + rng.normal(scale=0.5, size=260).cumsum()},
+                        index=index)
+
+
+def fit(frame, **kwargs):
+    settings = dict(lookback=14, horizon=3, target="y", model=TINY, epochs=2, verbose=0, seed=0,
+                    reference_fallback=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ReferenceFallbackWarning)
+        return Forecaster(**{**settings, **kwargs}).fit(frame)
+
+
+def test_the_default_forecast_is_the_mean_of_the_network_and_the_ridge_regression(frame):
+    # The ridge is fit after training: with one seed the network is the same, so the shares mix linearly.
+    network, half, ridge = (fit(frame, linear_share=share) for share in (0.0, 0.5, 1.0))
+    assert network.linear_ is None and ridge.linear_["share"] == 1.0
+    assert half.linear_ == {"share": 0.5, "alpha": ridge.linear_["alpha"]} and half.linear_["alpha"] in linear.RIDGE_ALPHAS
+    assert Forecaster(lookback=14, horizon=3).linear_share == 0.5  # the default
+    forecasts = [model.predict(frame)["y"].to_numpy() for model in (network, half, ridge)]
+    assert np.abs(forecasts[0] - forecasts[2]).max() > 1e-3
+    np.testing.assert_allclose(forecasts[1], (forecasts[0] + forecasts[2]) / 2, rtol=1e-4, atol=1e-4)
+    # linear_share=1: the forecast no longer reads the recurrent layers
+    lstm = next(layer for layer in ridge.model_.layers if isinstance(layer, keras.layers.RNN))
+    lstm.set_weights([w + 1.0 for w in lstm.get_weights()])
+    np.testing.assert_allclose(ridge.predict(frame)["y"].to_numpy(), forecasts[2], rtol=1e-5)
+
+
+def test_the_combination_is_saved_and_loaded_with_the_forecaster(frame, tmp_path):
+    fitted = fit(frame)
+    fitted.save(tmp_path / "combined")
+    loaded = load(tmp_path / "combined")
+    assert loaded.linear_ == fitted.linear_
+    np.testing.assert_allclose(loaded.predict(frame)["y"], fitted.predict(frame)["y"], rtol=1e-6)
+
+
+def test_a_kept_reference_is_combined_with_the_ridge_too():
+    walk = pd.DataFrame({"y": np.random.default_rng(4).normal(size=200).cumsum()},
+                        index=pd.date_range("2020-01-01", periods=200, freq="D"))
+    plain = fit(walk, reference_fallback=True, linear_share=0.0)
+    combined = fit(walk, reference_fallback=True)
+    assert plain.reference_fallback_ is not None and combined.reference_fallback_ is not None
+    assert combined.linear_["share"] == 0.5
+    assert np.abs(combined.predict(walk)["y"].to_numpy() - plain.predict(walk)["y"].to_numpy()).max() > 0
+
+
+def test_a_probabilistic_forecast_keeps_its_network_alone(frame):
+    assert fit(frame, loss="gaussian", epochs=1).linear_ is None
+
+
+@pytest.mark.parametrize("share", [1.5, -0.1, "half", True])
+def test_a_share_outside_zero_to_one_is_refused_by_name(frame, share):
+    with pytest.raises(ConfigError, match=r"linear_share.*from 0 \(the network alone\) to 1"):
+        fit(frame, linear_share=share)
+
+
+def test_the_combination_gives_way_only_to_a_clear_loss_on_the_validation_part(frame, monkeypatch):
+    from lstm_toolkit.forecasting import fitting
+
+    seen = []
+
+    def margin(combined, alone, starts, horizon, ratio):
+        seen.append((combined.shape, alone.shape, not np.allclose(combined, alone)))
+        return ratio * 0.1, 0.1
+
+    for ratio, kept in ((fitting.RIDGE_DROP_ERRORS + 0.1, False), (fitting.RIDGE_DROP_ERRORS - 0.1, True), (-5.0, True)):
+        monkeypatch.setattr(fitting, "validation_margin", lambda *args, ratio=ratio: margin(*args, ratio=ratio))
+        assert (fit(frame).linear_ is not None) == kept
+    # the validation windows' losses (24 windows of 3 steps), with and without the ridge, which differ
+    assert seen == [((24, 3), (24, 3), True)] * 3
+
+
+def test_the_command_line_names_the_combination(frame):
+    from lstm_toolkit.cli.forecasting import forecaster_name
+
+    assert forecaster_name(fit(frame)) == "The LSTM (50%; 50% a ridge regression on its windows)"
+    assert forecaster_name(fit(frame, linear_share=0.0)) == "The LSTM"
