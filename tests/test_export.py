@@ -89,6 +89,17 @@ def test_a_damped_reference_exports_with_builtin_ops(data, tmp_path):
         np.testing.assert_allclose(runner(window=window[None])["forecast"], fc.model_(window[None]).numpy(), atol=1e-5)
 
 
+def test_a_forecast_combined_with_its_ridge_regression_exports_as_it_forecasts(data, tmp_path):
+    fc = make(False, model=ModelConfig(units=(8,), highway=True), linear_share=0.5).fit(data.iloc[:600])
+    assert fc.linear_ is not None  # the weights hold the combination (`linear_share`)
+    runner = Interpreter(model_path=str(fc.export(tmp_path / "combined.tflite", format="litert"))).get_signature_runner()
+    frame = data.iloc[600:700]
+    for end, window in zip(np.arange(23, 100, 19), fc.windows(frame, ends=np.arange(23, 100, 19))):
+        expected = fc.predict(frame.iloc[: end + 1])["temp"].to_numpy()
+        forecast = fc.scaler_.inverse_transform(runner(window=window[None])["forecast"][0])[:, 0]
+        np.testing.assert_allclose(forecast, expected, rtol=1e-4)
+
+
 def test_litert_streamer_equals_the_in_process_streamer(fitted, data, tmp_path):
     path = fitted.export(tmp_path / "model.tflite")
     device, local = load_litert(path), fitted.streamer()
