@@ -61,33 +61,41 @@ def test_without_window_norm_the_linear_model_reads_the_scaled_window_itself():
     assert not reference.any() and (scale == 1).all()
 
 
+def as_ridge_data(batches):
+    """Features and targets of "last"-normalised windows (relative to their last value), as the ridge sees them."""
+    x = np.concatenate([np.asarray(b[0]) for b in batches])
+    y = np.concatenate([np.asarray(b[1]) for b in batches])[:, :, 0]
+    return x[:, :, 0] - x[:, -1:, 0], y - x[:, -1:, 0]
+
+
 @pytest.mark.parametrize("horizon", [1, 2])  # one target column: scikit-learn's coef_ is 1-D
-def test_fit_ridge_is_scikit_learns_ridge_with_the_leave_one_out_penalty(monkeypatch, horizon):
+def test_fit_ridge_is_scikit_learns_ridge_with_the_leave_one_out_penalty(horizon):
     series = np.random.default_rng(2).normal(size=(120, 1)).cumsum(axis=0).astype("float32")
-    starts = window_starts(5, horizon, 0, 120)  # 115 or 114 windows
     model = build_model(ModelConfig(units=(4,), window_norm="last", highway=True), lookback=5, n_features=1,
                         horizon=horizon)
-
-    def ridge_on(batches):
-        x = np.concatenate([b[0] for b in batches])
-        y = np.concatenate([b[1] for b in batches])[:, :, 0]
-        features, last = x[:, :, 0] - x[:, -1:, 0], x[:, -1:, 0]  # "last": relative to the window's last value
-        return features, y - last
-
-    dataset = make_window_dataset(series, series, starts, 5, horizon, batch_size=10)
+    dataset = make_window_dataset(series, series, window_starts(5, horizon, 0, 120), 5, horizon, batch_size=10)
     coefficients, alpha = linear.fit_ridge(correction_inputs(model), dataset)
     assert alpha in linear.RIDGE_ALPHAS and coefficients.shape == (5, horizon)
-    features, targets = ridge_on([(x.numpy(), y.numpy()) for x, y in dataset])
-    np.testing.assert_allclose(coefficients, Ridge(alpha=alpha, fit_intercept=False).fit(features, targets).coef_.reshape(horizon, 5).T,
-                               rtol=1e-4, atol=1e-5)
-    # Beyond LINEAR_SAMPLE windows, every k-th batch: here about 115 windows, at most 30 -> every 4th batch of 10
-    monkeypatch.setattr(linear, "LINEAR_SAMPLE", 3)
-    sampled, alpha = linear.fit_ridge(correction_inputs(model), dataset, n_windows=len(starts))
-    features, targets = ridge_on([(x.numpy(), y.numpy()) for x, y in list(dataset)[::4]])
-    np.testing.assert_allclose(sampled, Ridge(alpha=alpha, fit_intercept=False).fit(features, targets).coef_.reshape(horizon, 5).T,
-                               rtol=1e-4, atol=1e-5)
-    # and the coefficients fit the model's highway
-    assert blend_correction(model, sampled, 0.5)
+    features, targets = as_ridge_data(list(dataset))
+    expected = Ridge(alpha=alpha, fit_intercept=False).fit(features, targets).coef_.reshape(horizon, 5).T
+    np.testing.assert_allclose(coefficients, expected, rtol=1e-4, atol=1e-5)
+    assert blend_correction(model, coefficients, 0.5)  # the coefficients fit the model's highway
+
+
+def test_the_ridge_reads_a_seeded_random_sample_of_many_training_windows(monkeypatch):
+    from lstm_toolkit.data import WindowedSeries, WindowSpec
+
+    frame = pd.DataFrame({"y": np.arange(300, dtype="float64")})
+    series = WindowedSeries.from_frame(frame, WindowSpec(lookback=5, targets="y", horizon=1), validation=0.2,
+                                       scaler="none")
+    every = [y.numpy()[:, 0, 0] for _, y in linear.training_sample(series, batch_size=10)]
+    assert sorted(np.concatenate(every)) == list(range(5, 240))  # all of them when they are few
+    monkeypatch.setattr(linear, "LINEAR_SAMPLE", 25)  # at most 25 windows: three batches of 10
+    drawn = [np.concatenate([y.numpy()[:, 0, 0] for _, y in linear.training_sample(series, 10, seed=seed)])
+             for seed in (0, 0, 1)]
+    assert len(drawn[0]) == 30 and len(set(drawn[0])) == 30 and set(drawn[0]) <= set(range(5, 240))
+    assert list(drawn[0]) == list(drawn[1]) and list(drawn[0]) != list(drawn[2])  # seeded
+    assert max(drawn[0]) - min(drawn[0]) > 100  # drawn from the whole training part, not its start
 
 
 @pytest.fixture(scope="module")

@@ -30,7 +30,7 @@ from lstm_toolkit.forecasting.judging import (
     validation_margin,
     window_losses,
 )
-from lstm_toolkit.forecasting.linear import DEFAULT_LINEAR_SHARE, check_linear_share, combine_with_ridge
+from lstm_toolkit.forecasting.linear import DEFAULT_LINEAR_SHARE, check_linear_share, combine_with_ridge, training_sample
 from lstm_toolkit.models import REFERENCE_NORMS, forecast_reference_only
 from lstm_toolkit.models.ensemble import member_targets, members_model
 from lstm_toolkit.training import TrainingConfig, compile_model, distributed, fit, replay_callbacks
@@ -124,7 +124,8 @@ def fit_window_model(training, problem, series, prepare: Preparers, separate_val
 
     Last, a point forecast is combined with a ridge regression on the windows the
     final model trained on (`training.linear_share` of it; `linear.combine_with_ridge`),
-    whether the network or its reference was kept.
+    whether the network or its reference was kept, unless the validation part
+    shows that combination clearly worse (`ridge_holds`).
 
     Args:
         training: a `WindowTraining`.
@@ -198,8 +199,8 @@ def with_ridge(training, model, problem, series, combine=True):
     """
     if not combine or not _combines(training, series):
         return None
-    windows = series.dataset("train", batch_size=training.config.batch_size, future_channels=problem.future_channels())
-    return combine_with_ridge(model, windows, training.linear_share, series.n_windows("train"))
+    windows = training_sample(series, training.config.batch_size, problem.future_channels(), training.seed)
+    return combine_with_ridge(model, windows, training.linear_share)
 
 
 def ridge_holds(training, model, problem, series):

@@ -29,7 +29,7 @@ from lstm_toolkit.models import blend_correction, correction_inputs
 DEFAULT_LINEAR_SHARE = 0.5
 # The penalties `RidgeCV` chooses from (on features and targets at unit scale).
 RIDGE_ALPHAS = tuple(np.logspace(-3, 5, 33))
-# At most about this many training windows are read to fit the ridge (every k-th batch beyond it).
+# At most about this many training windows, drawn at random, are read to fit the ridge (`training_sample`).
 LINEAR_SAMPLE = 20_000
 
 
@@ -40,27 +40,32 @@ def check_linear_share(share):
                           f"alone). Received: linear_share={share!r}")
 
 
-def fit_ridge(features_model, dataset, n_windows=None):
+def training_sample(series, batch_size, future_channels=None, seed=None):
+    """The training windows of `series` the ridge is fit on: all of them, or a seeded random `LINEAR_SAMPLE` of them.
+
+    The windows are shuffled (all of them, lazily: only the batches taken are gathered) and the first
+    `LINEAR_SAMPLE` taken, in batches of `batch_size`.
+    """
+    dataset = series.dataset("train", batch_size=batch_size, shuffle=True, seed=0 if seed is None else seed,
+                             prefetch=False, future_channels=future_channels)
+    return dataset.take(-(-LINEAR_SAMPLE // batch_size))
+
+
+def fit_ridge(features_model, dataset):
     """Fits the ridge regression on `dataset`'s `(x, y)` batches; returns `(coefficients, alpha)`.
 
     Args:
         features_model: `models.correction_inputs(model)`.
-        dataset: batches of `(x, y)` (more elements after them are ignored), y (batch, horizon, n_targets).
-        n_windows: the dataset's windows; above `LINEAR_SAMPLE`, every k-th batch is read.
+        dataset: batches of `(x, y)` (more elements after them are ignored), y (batch, horizon, n_targets);
+            `training_sample` makes them.
 
     Returns:
         `(coefficients (n_features, horizon * n_targets), alpha)`.
     """
     from sklearn.linear_model import RidgeCV
 
-    every = 1
-    if n_windows:
-        batch = next(iter(dataset))[1].shape[0]
-        every = max(1, -(-int(n_windows) // (LINEAR_SAMPLE * max(int(batch), 1))))
     features, targets = [], []
-    for number, (x, y, *_) in enumerate(dataset):
-        if number % every:
-            continue
+    for x, y, *_ in dataset:
         window_features, reference, scale = (np.asarray(part, dtype="float64") for part in features_model(x, training=False))
         features.append(window_features)
         relative = (np.asarray(y, dtype="float64") - reference) / scale
@@ -70,7 +75,7 @@ def fit_ridge(features_model, dataset, n_windows=None):
     return np.reshape(ridge.coef_, (targets.shape[1], -1)).T, float(ridge.alpha_)  # one target: coef_ is 1-D
 
 
-def combine_with_ridge(model, dataset, share, n_windows=None):
+def combine_with_ridge(model, dataset, share):
     """Blends `model`'s forecast with a ridge regression fit on `dataset` (`linear_share` of it), in place.
 
     Returns:
@@ -81,7 +86,7 @@ def combine_with_ridge(model, dataset, share, n_windows=None):
     features_model = correction_inputs(model) if share else None
     if features_model is None:
         return None
-    coefficients, alpha = fit_ridge(features_model, dataset, n_windows)
+    coefficients, alpha = fit_ridge(features_model, dataset)
     if not blend_correction(model, coefficients, float(share)):
         return None
     return {"share": float(share), "alpha": alpha}
