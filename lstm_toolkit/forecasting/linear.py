@@ -7,7 +7,9 @@ layer and highway predict (the target relative to the reference, in the
 window normalisation's scale), with scikit-learn's `RidgeCV`: its penalty is
 chosen by the efficient leave-one-out error. The forecast becomes the weighted
 mean of the model's and that linear model's (`models.blend_correction`): the
-same layers with new weights, so it saves, loads and exports as before.
+same layers with new weights, so it saves, loads and exports as before. The
+combination is dropped only where the validation part shows it clearly worse
+(`fitting.ridge_holds`).
 
 Why: forecast combination is the steadiest gain in the forecasting
 competitions, and here the two members err differently. On the forecast suite
@@ -34,7 +36,14 @@ LINEAR_SAMPLE = 20_000
 
 
 def check_linear_share(share):
-    """Raises a ConfigError unless `share` is a number in [0, 1]."""
+    """Raises a ConfigError unless `share` is a number in [0, 1].
+
+    >>> check_linear_share(0.5)
+    >>> check_linear_share(2)
+    Traceback (most recent call last):
+    ...
+    lstm_toolkit.errors.ConfigError: `linear_share` must be a number from 0 (the network alone) to 1 (the linear model alone). Received: linear_share=2
+    """
     if isinstance(share, bool) or not isinstance(share, numbers.Real) or not 0.0 <= float(share) <= 1.0:
         raise ConfigError(f"`linear_share` must be a number from 0 (the network alone) to 1 (the linear model "
                           f"alone). Received: linear_share={share!r}")

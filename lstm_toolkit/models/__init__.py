@@ -3,7 +3,8 @@
 One module per concern: `config` (ModelConfig), `cells` (the peephole LSTM),
 `normalization` (window-relative normalisation layers and their scales),
 `recurrent` (the one recurrent-stack builder, the dense head and the decoders' learned queries), `distribution`
-(probabilistic heads), `forecasting` (window and stateful forecasting models), `segment`
+(probabilistic heads), `forecast_networks` (window and stateful forecasting models), `corrections` (what a
+window forecaster adds to its reference: zeroed, or blended with a linear model), `segment`
 (segment-wise recurrence for long windows, SegRNN),
 `ensemble` (seed ensembles in one model), `fcn` (LSTM-FCN and FCN classifiers), `rocket` (MiniRocket
 features and their ridge head), `sequences` (recurrent classifiers and
