@@ -6,7 +6,7 @@ import dataclasses
 
 import numpy as np
 
-from lstm_toolkit.backend import keras, ops
+from lstm_toolkit.backend import keras
 from lstm_toolkit.errors import ConfigError
 from lstm_toolkit.models import distribution
 from lstm_toolkit.models.config import (  # noqa: F401 (the examples use ModelConfig)
@@ -22,7 +22,7 @@ from lstm_toolkit.models.config import (  # noqa: F401 (the examples use ModelCo
 from lstm_toolkit.models.distribution import DEFAULT_QUANTILES
 from lstm_toolkit.models.ensemble import ensemble_model
 from lstm_toolkit.models.normalization import SEASONAL_NORMS, LastValueResidual, WindowDenormalization, WindowNormalization
-from lstm_toolkit.models.recurrent import OUTPUT_LAYER, LearnedQueries, dense_head, recurrent_stack, warn_if_not_cudnn
+from lstm_toolkit.models.recurrent import LearnedQueries, dense_head, recurrent_stack, warn_if_not_cudnn
 from lstm_toolkit.models.segment import segment_forecaster
 
 
