@@ -179,3 +179,15 @@ def test_the_command_line_names_the_combination(frame):
 
     assert forecaster_name(fit(frame)) == "The LSTM (50%; 50% a ridge regression on its windows)"
     assert forecaster_name(fit(frame, linear_share=0.0)) == "The LSTM"
+
+
+@pytest.mark.parametrize("ensemble", [1, 2])
+@pytest.mark.parametrize("reference_fallback", [False, True])  # True: `alone` comes from the judge's evidence
+def test_the_validation_check_compares_like_with_like(frame, monkeypatch, ensemble, reference_fallback):
+    from lstm_toolkit.forecasting import fitting
+
+    seen = []
+    monkeypatch.setattr(fitting, "validation_margin", lambda combined, alone, *rest: seen.append((combined, alone)) or (0.0, 1.0))
+    fit(frame, ensemble=ensemble, reference_fallback=reference_fallback, linear_share=1e-9)
+    (combined, alone), = seen
+    np.testing.assert_allclose(combined, alone, rtol=1e-3, atol=1e-7)  # a vanishing share changes nothing: every member, same loss

@@ -165,7 +165,10 @@ def fit_window_model(training, problem, series, prepare: Preparers, separate_val
         fallback = judge(model, *evidence, horizon)
         if fallback is not None and origins:
             fallback["origins"] = origins
-    combine = ridge_holds(training, model, problem, series)
+    alone = None  # the validation windows' losses of what `judge` kept, where it measured them (origins follow them)
+    if evidence is not None:
+        alone = evidence[0 if fallback is None else 1][: series.n_windows("validation")]
+    combine = ridge_holds(training, model, problem, series, alone)
     if fallback is not None:
         fallback = {"window_norm": problem.model_config.window_norm, **fallback}  # the reference it was compared with
         if refits:  # as a refit would: the reference (it trains nothing) is chosen again on all the data
@@ -203,7 +206,7 @@ def with_ridge(training, model, problem, series, combine=True):
     return combine_with_ridge(model, windows, training.linear_share)
 
 
-def ridge_holds(training, model, problem, series):
+def ridge_holds(training, model, problem, series, alone=None):
     """Whether the combination with a ridge regression (`with_ridge`) stands on the validation part.
 
     The combination is the default, so it gives way only to clear evidence: it
@@ -212,13 +215,15 @@ def ridge_holds(training, model, problem, series):
     windows by more than `RIDGE_DROP_ERRORS` standard errors of the difference
     (`judging.validation_margin`): a Diebold-Mariano test at the 5% level. Too
     few validation windows to tell keep it. `model`'s weights are left as they were.
+    `alone`: `model`'s validation window losses where they are known (`judge`'s evidence).
     """
     if not series.n_windows("validation") or not _combines(training, series):
         return True
-    data = series.dataset("validation", batch_size=training.config.batch_size, future_channels=problem.future_channels())
-    trainable, loss = members_model(model), training.likelihood.keras_loss()
+    trainable, loss = members_model(model), training.config.loss  # the loss the model was compiled with
+    data = member_targets(series.dataset("validation", batch_size=training.config.batch_size,
+                                         future_channels=problem.future_channels()), len(trainable.outputs))
     weights = model.get_weights()
-    alone = window_losses(trainable, data, loss)
+    alone = window_losses(trainable, data, loss) if alone is None else alone
     if with_ridge(training, model, problem, series) is None:
         return True  # nothing to combine: `with_ridge` says so again at the end
     combined = window_losses(trainable, data, loss)

@@ -18,7 +18,7 @@ from lstm_toolkit.backend import keras
 from lstm_toolkit.base import load as load_any
 from lstm_toolkit.data import future_index
 from lstm_toolkit.errors import ConfigError, DataError
-from lstm_toolkit.forecasting import backtest, batched, choices, fitting, preparing, refit
+from lstm_toolkit.forecasting import backtest, batched, choices, fitting, linear, preparing, refit
 from lstm_toolkit.forecasting.estimator import BaseForecaster
 from lstm_toolkit.forecasting.likelihoods import likelihood_for
 from lstm_toolkit.forecasting.problem import ForecastProblem
@@ -194,7 +194,7 @@ class Forecaster(BaseForecaster):
         validation=0.1,
         refit="auto",
         reference_fallback=True,
-        linear_share=0.5,
+        linear_share=linear.DEFAULT_LINEAR_SHARE,
         season_length=None,
         fill=None,
         seed=None,
@@ -246,10 +246,10 @@ class Forecaster(BaseForecaster):
             seed=self.seed, refit=self.refit, reference_fallback=self.reference_fallback, linear_share=self.linear_share,
             distribution=self.distribution,
             callbacks=tuple(self.callbacks or ()), checkpoint_dir=self.checkpoint_dir, backup_dir=self.backup_dir)
-        model, history, fallback, linear, self.problem_ = fitting.fit_window_model(
+        model, history, fallback, combined, self.problem_ = fitting.fit_window_model(
             training, self.problem_, series, preparing.preparers(self.get_params(), self._model_config(), data),
             separate_validation=isinstance(validation, (pd.DataFrame, pd.Series, np.ndarray, dict)))
-        return self._adopt(model, history, fallback, linear)
+        return self._adopt(model, history, fallback, combined)
 
     # --- the prepared problem: the seams the tuner (and any custom training loop) use ----------
 
@@ -380,8 +380,8 @@ class Forecaster(BaseForecaster):
 
     # --- persistence ------------------------------------------------------------
 
-    def _adopt(self, model, history, fallback=None, linear=None):
-        self.reference_fallback_, self.linear_ = fallback, linear
+    def _adopt(self, model, history, fallback=None, combined=None):
+        self.reference_fallback_, self.linear_ = fallback, combined
         return super()._adopt(model, history)
 
     def _state(self):
