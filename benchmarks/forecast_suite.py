@@ -171,7 +171,7 @@ def run_case(name, config, seed, peer_python=None):
 def _reference(forecaster, values, origins, actual, scale):
     """The MASE of the model's reference forecast alone (its window normalisation's, `models.reference_forecast`) and
     whether the fit kept that reference instead of the network (`reference_fallback_`: 1, else 0)."""
-    config, lookback = forecaster.model_config_, forecaster.lookback
+    config, lookback = forecaster.model_config_, forecaster.spec_.lookback
     fallback = float(forecaster.reference_fallback_ is not None)
     if config.window_norm not in REFERENCE_NORMS:
         return {"reference": float("nan"), "fallback": fallback}

@@ -16,6 +16,7 @@ from lstm_toolkit.errors import (
     LeakageWarning,
     NotFittedError,
     ReferenceFallbackWarning,
+    ShortLookbackWarning,
     SlowKernelsWarning,
 )
 
@@ -146,6 +147,7 @@ __all__ = [
     "ModelConfig",
     "NotFittedError",
     "ReferenceFallbackWarning",
+    "ShortLookbackWarning",
     "SearchSpace",
     "SegmentConfig",
     "SequenceClassifier",

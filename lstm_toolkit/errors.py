@@ -38,6 +38,10 @@ class ReferenceFallbackWarning(UserWarning):
     """A trained forecaster did not clearly beat its reference forecast on validation, and keeps the reference instead."""
 
 
+class ShortLookbackWarning(UserWarning):
+    """The lookback is shorter than one season: a window cannot hold the value one season before the forecast."""
+
+
 class CuDNNWarning(UserWarning):
     """A model config that cannot use the fused cuDNN kernel on GPU (shown once per call site)."""
 

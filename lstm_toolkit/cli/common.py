@@ -62,6 +62,11 @@ def parse_start(text):
     return text
 
 
+def lookback_arg(text):
+    """A `--lookback`: "auto" or a positive integer."""
+    return "auto" if text == "auto" else positive_int(text)
+
+
 def positive_int(text):
     try:
         value = int(text)

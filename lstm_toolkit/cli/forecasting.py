@@ -6,7 +6,7 @@ import sys
 import time
 from pathlib import Path
 
-from lstm_toolkit.cli.common import parse_start, positive_int, print_table, read_csv
+from lstm_toolkit.cli.common import lookback_arg, parse_start, positive_int, print_table, read_csv
 
 DEMO_DATASET = "seattle_hourly_temperature"
 
@@ -196,7 +196,8 @@ def add_commands(commands):
     fit.add_argument("--target", required=True, nargs="+", help="column(s) to forecast")
     fit.add_argument("--features", nargs="+", help="input columns (default: the targets)")
     fit.add_argument("--time-col", help="timestamp column (default: the first column if it is not numeric)")
-    fit.add_argument("--lookback", type=positive_int, default=48, help="past rows per forecast (default: 48)")
+    fit.add_argument("--lookback", type=lookback_arg, default="auto",
+                     help="past rows per forecast (default: auto, 48 or one season when longer)")
     fit.add_argument("--horizon", type=positive_int, default=1, help="future rows per forecast (default: 1)")
     fit.add_argument("--epochs", type=positive_int, default=50, help="maximum epochs (default: 50)")
     fit.add_argument("--seed", type=int, default=None, help="random seed")
@@ -252,7 +253,8 @@ def add_commands(commands):
     tune.add_argument("--csv", required=True, help="training CSV file (its end is the validation part)")
     tune.add_argument("--target", required=True, nargs="+", help="column(s) to forecast")
     tune.add_argument("--time-col", help="timestamp column (default: the first column if it is not numeric)")
-    tune.add_argument("--lookback", type=positive_int, default=48, help="past rows per forecast (default: 48)")
+    tune.add_argument("--lookback", type=lookback_arg, default="auto",
+                     help="past rows per forecast (default: auto, 48 or one season when longer)")
     tune.add_argument("--horizon", type=positive_int, default=1, help="future rows per forecast (default: 1)")
     tune.add_argument("--tuner", choices=["random", "bayesian", "hyperband"], default="bayesian")
     tune.add_argument("--max-trials", type=positive_int, default=20, help="trials in all (default: 20)")

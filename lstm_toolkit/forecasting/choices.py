@@ -9,11 +9,12 @@ windows. Both read the prepared training data, never the part after it.
 from __future__ import annotations
 
 import dataclasses
+import warnings
 
 import numpy as np
 
 from lstm_toolkit.data import SeriesCollection
-from lstm_toolkit.errors import ConfigError
+from lstm_toolkit.errors import ConfigError, ShortLookbackWarning, user_stacklevel
 from lstm_toolkit.forecasting import backtest
 from lstm_toolkit.models import (
     REFERENCE_NORMS,
@@ -46,6 +47,9 @@ LARGE_BATCH_FROM = 4096
 # unemployment, PBS, Seattle precipitation and MSFT volume (`results/forecast_suite_damped_reference_epyc.txt`).
 # A network reading windows relative to their last value learns the smoothing itself.
 AUTO_REFERENCES = tuple(mode for mode in REFERENCE_NORMS if mode != "damped")
+# lookback="auto" (the Forecaster's default): this many rows, or one season when the season is longer
+# (`resolve_lookback`).
+DEFAULT_LOOKBACK = 48
 
 
 def resolve_scaler(scaler, many, spec):
@@ -67,6 +71,38 @@ def resolve_scaler(scaler, many, spec):
     if scaler != "auto":
         return scaler
     return "naive" if many and set(spec.data_columns) == set(spec.targets) else "standard"
+
+
+def resolve_lookback(lookback, season):
+    """"auto": `DEFAULT_LOOKBACK` (48) rows, or one season when the season is longer; a given lookback is kept.
+
+    A window shorter than the season cannot hold the value one season before
+    the forecast, so no seasonal reference can be chosen and the network cannot
+    see the yearly pattern: on weekly data (a season of 52 weeks) 48 rows fell
+    short of it (`benchmarks/lookback_season.py`). The rule reads the season
+    alone (the frequency, or `season_length=`), never the series' length, so
+    every training of one `fit` (the rolling origins, the refit) windows alike.
+
+    >>> resolve_lookback("auto", 24), resolve_lookback("auto", 52), resolve_lookback(26, 52)
+    (48, 52, 26)
+    """
+    if isinstance(lookback, str) and lookback != "auto":
+        raise ConfigError(f"`lookback` must be a positive integer or 'auto'. Received: lookback={lookback!r}")
+    return max(DEFAULT_LOOKBACK, season) if lookback == "auto" else lookback
+
+
+def warn_short_lookback(settings, season, n_rows):
+    """Warns (`ShortLookbackWarning`) when a window model's lookback is shorter than the season and the data given
+    to `fit` (`n_rows`, its longest series) could hold windows of a season; calendar features or a stateful model
+    (whose state spans the series) see the season another way."""
+    lookback, horizon = settings.lookback, settings.horizon
+    if season <= 1 or lookback >= season or settings.stateful or settings.calendar or n_rows < season + horizon:
+        return
+    warnings.warn(
+        f"lookback={lookback} is shorter than one season ({season} rows): a window cannot hold the value one season "
+        "before the forecast, so no seasonal reference (seasonal naive) can be chosen and the network cannot see "
+        f"the seasonal pattern. Use lookback={season} or more (lookback='auto' does), add `calendar=` features, or "
+        "set `season_length=` if the season is not that.", ShortLookbackWarning, stacklevel=user_stacklevel())
 
 
 def resolve_batch_size(batch_size, n_train_windows, stateful=False):

@@ -107,7 +107,7 @@ class BaseForecaster(Estimator):
         problem = self.problem_ if problem is None else problem
         frame = as_frame(data, time_col=self.time_col)
         if len(frame) == 0:
-            raise DataError(f"The data has no rows; give the history to forecast from (at least lookback={self.lookback} rows).")
+            raise DataError(f"The data has no rows; give the history to forecast from (at least lookback={problem.spec.lookback} rows).")
         if last_rows is not None:
             frame = frame.iloc[-last_rows:]
         return WindowedSeries.from_frame(frame, problem.spec, scaler=problem.scaler, fill=self.fill, min_parts=(),

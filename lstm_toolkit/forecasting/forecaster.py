@@ -44,7 +44,7 @@ class Forecaster(BaseForecaster):
     that is the mean of the network's and a ridge regression's on the same windows.
 
     Args:
-        lookback: past rows the model sees per forecast.
+        lookback: past rows the model sees per forecast; "auto": 48, or one season when longer (weekly: 52).
         horizon: future rows forecast at once.
         target: the column (or list of columns) to forecast; None takes the
             only numeric column.
@@ -169,7 +169,7 @@ class Forecaster(BaseForecaster):
 
     def __init__(
         self,
-        lookback=48,
+        lookback="auto",
         horizon=1,
         target=None,
         features=None,

@@ -39,10 +39,10 @@ import pandas as pd
 
 from lstm_toolkit.data import SeriesCollection, WindowedSeries, as_frame
 from lstm_toolkit.errors import ConfigError, DataError, user_stacklevel
-from lstm_toolkit.forecasting.choices import resolve_scaler
+from lstm_toolkit.forecasting.choices import resolve_lookback, resolve_scaler, warn_short_lookback
 from lstm_toolkit.forecasting.fitting import Preparers
 from lstm_toolkit.forecasting.many_series import indexed_by_time, split_series, static_values
-from lstm_toolkit.forecasting.problem import context_rows, make_spec, names, problem_of
+from lstm_toolkit.forecasting.problem import context_rows, make_spec, names, problem_of, season_of
 from lstm_toolkit.forecasting.settings import ForecastSettings
 
 
@@ -68,7 +68,11 @@ def prepare(settings, model_config, data, validation=None):
                               "fraction, a row count or a first timestamp, taken from the end of every series.")
         extra = as_frame(validation, time_col=settings.time_col)
         frames[None], validation = as_frame(pd.concat([frames[None], extra])), len(extra)
-    spec = make_spec(settings, next(iter(frames.values())))
+    first = next(iter(frames.values()))
+    season = season_of(settings, first.index)
+    settings = dataclasses.replace(settings, lookback=resolve_lookback(settings.lookback, season))
+    warn_short_lookback(settings, season, max(len(frame) for frame in frames.values()))
+    spec = make_spec(settings, first)
     scaler = resolve_scaler(settings.scaler, many, spec)
     members, skipped, untrained = {}, {}, []
     for key, frame in frames.items():

@@ -22,7 +22,7 @@ class ForecastSettings:
     (24, 6, 'direct')
     """
 
-    lookback: int = 48
+    lookback: Any = "auto"
     horizon: int = 1
     target: Any = None
     features: Any = None

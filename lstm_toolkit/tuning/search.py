@@ -114,7 +114,7 @@ class TuneResult:
 def tune(
     data,
     target=None,
-    lookback=48,
+    lookback="auto",
     horizon=1,
     tuner="bayesian",
     max_trials=20,
