@@ -45,6 +45,7 @@ class Scaler:
         self.columns = tuple(columns)
         factory = SCALERS[kind][0]
         self.estimator_ = factory() if factory else FunctionTransformer()
+        self.data_min_ = None  # each column's smallest training value (None: a scaler saved before it was kept)
 
     def fit(self, values, constant_ok=()):
         """Fits on `values` (rows, columns): the training rows and nothing else.
@@ -67,6 +68,7 @@ class Scaler:
                     )
         with _checked():
             self.estimator_.fit(values)
+        self.data_min_ = values.min(axis=0)
         if self.kind == "naive":
             step = np.abs(np.diff(values, axis=0)).mean(axis=0) if len(values) > 1 else np.zeros(values.shape[1])
             self.estimator_.scale_ = np.where(step > 0, step, 1.0)  # a constant column: as StandardScaler, 1
@@ -121,12 +123,26 @@ class Scaler:
             multiplier, offset = np.ones(len(self.columns)), np.zeros(len(self.columns))
         return np.asarray(multiplier, dtype="float64")[positions], np.asarray(offset, dtype="float64")[positions]
 
+    def minimum(self, columns=None):
+        """Each of `columns`' (default: all) smallest training value, or None for a scaler saved before it was kept.
+
+        >>> Scaler("standard", columns=["a", "b"]).fit(np.array([[1.0, -2.0], [3.0, 5.0]])).minimum(["b"]).tolist()
+        [-2.0]
+        """
+        if self.data_min_ is None:
+            return None
+        columns = self.columns if columns is None else tuple(columns)
+        return np.asarray(self.data_min_, dtype="float64")[[self.columns.index(column) for column in columns]]
+
     def to_dict(self):
         """The fitted parameters as JSON-safe numbers."""
         params = {
             name: np.asarray(getattr(self.estimator_, name)).tolist() for name in SCALERS[self.kind][1]
         }
-        return {"kind": self.kind, "columns": list(self.columns), "params": params}
+        saved = {"kind": self.kind, "columns": list(self.columns), "params": params}
+        if self.data_min_ is not None:
+            saved["data_min"] = np.asarray(self.data_min_, dtype="float64").tolist()
+        return saved
 
     @classmethod
     def from_dict(cls, config):
@@ -137,6 +153,8 @@ class Scaler:
         scaler.estimator_.n_features_in_ = n_columns
         if config["kind"] == "none":
             scaler.estimator_.fit(np.zeros((1, n_columns)))
+        if "data_min" in config:
+            scaler.data_min_ = np.asarray(config["data_min"], dtype="float64")
         return scaler
 
 

@@ -49,7 +49,6 @@ class BaseForecaster(Estimator):
     """
 
     # The subclass's constructor parameters that this base reads.
-    lookback: int
     horizon: int
     loss: str
     strategy: str

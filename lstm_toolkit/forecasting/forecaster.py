@@ -50,12 +50,10 @@ class Forecaster(BaseForecaster):
             only numeric column.
         features: input columns (default: the targets). Extra columns are past
             covariates: seen over the lookback window only.
-        future_covariates: columns known in advance (planned promotions,
-            holidays, a weather forecast). They are inputs over the window
-            and also over the forecast horizon: the seq2seq decoder reads them
-            step by step, a stacked model joins them to its last state. The
-            calendar features then count as known ahead too. `predict` needs
-            their future values (`future=`); backtests read them from the data.
+        future_covariates: columns known in advance (planned promotions, holidays, a weather forecast). They are
+            inputs over the window and also over the forecast horizon: the seq2seq decoder reads them step by step,
+            a stacked model joins them to its last state. The calendar features then count as known ahead too.
+            `predict` needs their future values (`future=`); backtests read them from the data.
         calendar: calendar fields derived from the timestamps and used as
             inputs, e.g. ("hour", "dayofweek").
         time_col: column holding the timestamps, when they are not the index.
@@ -70,11 +68,10 @@ class Forecaster(BaseForecaster):
             code, ...), standardised across the training series and joined to every step of its windows.
         scaler: "standard", "minmax", "naive" or "none" (`data.Scaler`), fit on the training part;
             "auto": "naive" for many series of targets alone (`choices.resolve_scaler`), else "standard".
-        model: a `ModelConfig` (or its dict); default two LSTM layers of 64 units (one
-            of 32 below 500 training windows, `units="auto"`), window-relative normalisation, `architecture="auto"`
-            (the segment model for lookbacks of 168 rows or more) and
-            `highway="auto"` (a linear map of the window added to the
-            network's forecast; not for stateful models).
+        model: a `ModelConfig` (or its dict); default two LSTM layers of 64 units (one of 32 below 500 training
+            windows, `units="auto"`), window-relative normalisation, `architecture="auto"` (the segment model for
+            lookbacks of 168 rows or more) and `highway="auto"` (a linear map of the window added to the network's
+            forecast; not for stateful models).
         strategy: "direct" (one output per future step) or "recursive" (a one-step model fed its own forecasts;
             inputs must be the targets and calendar features only).
         stateful: True trains one model that carries its LSTM state through
@@ -113,6 +110,8 @@ class Forecaster(BaseForecaster):
         linear_share: a point forecast's share given to a ridge regression on the same windows, fit in closed
             form after training (`forecasting.linear`; `linear_`): 0.5 averages the two unless the validation part
             shows the mean clearly worse; 0 keeps the network alone. Needs the model's highway (the default).
+        nonnegative: floor point forecasts at 0: True, False, or "auto" for each target (and series) whose smallest
+            training value was 0 (counts, intermittent demand, rainfall); `ForecastProblem.target_floor`.
         season_length: the seasonal period of the seasonal-naive baseline and of MASE (None: from the frequency).
         fill: None refuses NaN/inf; "ffill", "interpolate" or "zero" fill them.
         seed: seed for reproducible runs.
@@ -195,6 +194,7 @@ class Forecaster(BaseForecaster):
         refit="auto",
         reference_fallback=True,
         linear_share=linear.DEFAULT_LINEAR_SHARE,
+        nonnegative="auto",
         season_length=None,
         fill=None,
         seed=None,

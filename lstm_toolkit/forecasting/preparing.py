@@ -120,7 +120,9 @@ def origin_preparer(settings, data):
 
 
 def check_settings(settings, many):
-    """The settings that only make sense for one series, or only for many."""
+    """The settings that only make sense for one series, or only for many; `nonnegative`'s value."""
+    if not (settings.nonnegative is True or settings.nonnegative is False or settings.nonnegative == "auto"):
+        raise ConfigError(f"`nonnegative` must be True, False or 'auto'. Received: nonnegative={settings.nonnegative!r}")
     if not many:
         if settings.series_embedding or names(settings.static_features):
             raise ConfigError("series_embedding and static_features tell many series apart; fit with "

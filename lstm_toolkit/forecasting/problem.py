@@ -63,6 +63,8 @@ class ForecastProblem:
         pad_short: left-pad a history shorter than the lookback with its
             first row (`WindowedSeries.from_frame(pad=True)`): set for many
             series (bundles saved before it have False and forecast as then).
+        nonnegative: the Forecaster's `nonnegative`: whether point forecasts are floored at 0 (`target_floor`).
+            Bundles saved before it have False and forecast as then.
     """
 
     spec: WindowSpec
@@ -81,6 +83,7 @@ class ForecastProblem:
     static: dict | None = None
     series_key: object = None
     pad_short: bool = False
+    nonnegative: object = False
 
     @property
     def is_global(self):
@@ -199,6 +202,23 @@ class ForecastProblem:
 
     # --- serving -------------------------------------------------------------------------------
 
+    def target_floor(self):
+        """Per target, the lower bound of its point forecasts in original units: 0, or -inf for none.
+
+        0 where `nonnegative` is True, or "auto" and the target's smallest
+        training value was 0: never negative, and down to 0 (counts,
+        intermittent demand, rainfall). A forecast below 0 is never right
+        there, and flooring it never moves a forecast away from an actual of 0
+        or more. A series that stayed above 0 (a summer of temperatures in
+        degrees Celsius) is not floored. With many series, each series' own.
+        """
+        minimum = self.scaler.minimum(self.spec.targets)
+        if self.nonnegative == "auto" and minimum is not None:
+            floored = minimum == 0
+        else:  # True or False (or "auto" with a scaler saved before it kept its minimum: no floor, as then)
+            floored = np.full(len(self.spec.targets), self.nonnegative is True)
+        return np.where(floored, 0.0, -np.inf)
+
     def stream_spec(self, horizon):
         """What a streamer or an exported model needs of the window spec, JSON-safe."""
         spec = self.spec
@@ -219,6 +239,7 @@ class ForecastProblem:
             "input_offset": in_add.tolist(),
             "target_multiplier": out_mul.tolist(),
             "target_offset": out_add.tolist(),
+            "target_floor": [None if np.isinf(floor) else float(floor) for floor in self.target_floor()],
         }
 
     # --- the saved state -------------------------------------------------------------------------
@@ -245,6 +266,7 @@ class ForecastProblem:
                 state["static"] = {**self.static, "values": [[key, v] for key, v in self.static["values"].items()]}
         if self.pad_short:
             state["pad_short"] = True
+        state["nonnegative"] = self.nonnegative
         return state
 
     @classmethod
@@ -270,6 +292,7 @@ class ForecastProblem:
             n_train_windows=state["n_train_windows"],
             future_covariates=tuple(names(future_covariates)),
             pad_short=state.get("pad_short", False),
+            nonnegative=state.get("nonnegative", False),
             **many,
         )
 
@@ -368,5 +391,6 @@ def problem_of(settings, model_config, series, index, scaler, **many):
         fit_end=index[-1],
         n_train_windows=series.n_windows("train"),
         future_covariates=tuple(names(settings.future_covariates)),
+        nonnegative=settings.nonnegative,
         **many,
     )

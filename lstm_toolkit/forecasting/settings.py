@@ -39,6 +39,7 @@ class ForecastSettings:
     validation: Any = 0.1
     season_length: int | None = None
     fill: Any = None
+    nonnegative: Any = "auto"
 
     @classmethod
     def from_params(cls, params):

@@ -133,8 +133,8 @@ class DirectStrategy:
     def to_original(self, problem, series, scaled):
         """Scaled forecasts (or distribution parameters, or sampled quantiles) in original units."""
         form = self.output_form()
-        if form is None:
-            return series.inverse_targets(scaled)
+        if form is None:  # a point forecast, floored where the problem says (`ForecastProblem.target_floor`)
+            return np.maximum(series.inverse_targets(scaled), problem.target_floor())
         multiplier, offset = problem.scaler.coefficients(problem.spec.targets)
         return probabilistic.to_original(scaled, form.array_loss, multiplier, offset)
 

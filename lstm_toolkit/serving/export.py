@@ -11,6 +11,7 @@ from lstm_toolkit import atomic, bundle
 from lstm_toolkit.backend import tf
 from lstm_toolkit.errors import BundleError, ConfigError
 from lstm_toolkit.models import state_names, state_sizes
+from lstm_toolkit.serving import streaming
 from lstm_toolkit.serving.streaming import SIDECAR_SUFFIX, sidecar_path
 from lstm_toolkit.training.tbptt import step_function
 
@@ -151,12 +152,13 @@ class _Serving(tf.Module):
         self.in_add = tf.constant(np.concatenate([scaling["input_offset"], np.zeros(n_calendar)]), tf.float32)
         self.out_mul = tf.constant(scaling["target_multiplier"], tf.float32)
         self.out_add = tf.constant(scaling["target_offset"], tf.float32)
+        self.floor = tf.constant(streaming.floor_of(scaling), tf.float32)
 
     def scale(self, values):
         return values * self.in_mul + self.in_add
 
     def unscale(self, forecast):
-        return (forecast - self.out_add) / self.out_mul
+        return tf.maximum((forecast - self.out_add) / self.out_mul, self.floor)
 
 
 def export_saved_model(forecaster, path):

@@ -34,6 +34,13 @@ from lstm_toolkit.errors import ConfigError, DataError
 SIDECAR_SUFFIX = ".json"
 
 
+
+def floor_of(scaling):
+    """Each target's lower bound (`ForecastProblem.target_floor`: 0, or -inf for none) from a `scaling()` dict;
+    a sidecar or model saved before it had none."""
+    floors = scaling.get("target_floor") or [None] * len(scaling["target_multiplier"])
+    return np.array([-np.inf if floor is None else floor for floor in floors], dtype="float64")
+
 class _Streamer:
     """Row checking, scaling, calendar channels and the stream bookkeeping of both streamers."""
 
@@ -52,6 +59,7 @@ class _Streamer:
         self._in_add = np.asarray(scaling["input_offset"], dtype="float64")
         self._out_mul = np.asarray(scaling["target_multiplier"], dtype="float64")
         self._out_add = np.asarray(scaling["target_offset"], dtype="float64")
+        self._floor = floor_of(scaling)
         self.n_seen = np.zeros(self._batch, dtype="int64")
 
     # --- public -----------------------------------------------------------------
@@ -78,7 +86,7 @@ class _Streamer:
         scaled = values * self._in_mul + self._in_add
         if self.calendar:
             scaled = np.concatenate([scaled, self._calendar_row(timestamp)], axis=1)
-        forecast = (self._advance(scaled, timestamp) - self._out_add) / self._out_mul
+        forecast = np.maximum((self._advance(scaled, timestamp) - self._out_add) / self._out_mul, self._floor)
         self.n_seen += 1
         if self.n_streams is None:
             return forecast[0] if self.n_seen[0] >= self._min_seen else None
