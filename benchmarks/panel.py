@@ -25,6 +25,7 @@ from _common import machine
 
 import lstm_toolkit
 from lstm_toolkit import Forecaster
+from lstm_toolkit.forecasting import choices
 
 LOOKBACK, HORIZON, LENGTH, BATCHES = 48, 24, 500, 200
 
@@ -41,7 +42,8 @@ def timed(function):
 
 def throughput(fc, series, batches=BATCHES):
     """Windows per second of `batches` training steps (after one warm-up step) of a fresh model on `series`."""
-    config = lstm_toolkit.TrainingConfig(epochs=1, batch_size=fc.batch_size, learning_rate=fc.learning_rate, seed=0)
+    batch_size = choices.resolve_batch_size(fc.batch_size, series.n_windows("train"))  # as `fit` resolves "auto"
+    config = lstm_toolkit.TrainingConfig(epochs=1, batch_size=batch_size, learning_rate=fc.learning_rate, seed=0)
     model = fc.compile_network(fc.build_network(), config)
     data = series.dataset("train", batch_size=config.batch_size, seed=0).repeat()
     model.fit(data, steps_per_epoch=1, epochs=1, verbose=0)

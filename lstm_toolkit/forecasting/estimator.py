@@ -326,7 +326,9 @@ class BaseForecaster(Estimator):
         """The fitted scaling as JSON-safe vectors: `scaled = value * multiplier + offset`.
 
         Per input column (`input_multiplier`, `input_offset`) and per target
-        (`target_*`): what a model exported for serving applies around the network.
+        (`target_*`): what a model exported for serving applies around the network;
+        `target_floor` is each target's lower bound in original units (0, or None
+        for none: `ForecastProblem.target_floor`).
         """
         return self.problem_.scaling()
 
