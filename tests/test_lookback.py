@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lstm_toolkit import ConfigError, Forecaster, ShortLookbackWarning
+from lstm_toolkit import ConfigError, DataError, Forecaster, ShortLookbackWarning
 from lstm_toolkit.cli import main
 from lstm_toolkit.forecasting.choices import DEFAULT_LOOKBACK, resolve_lookback
 
@@ -91,3 +91,10 @@ def test_cli_lookback_takes_auto_and_refuses_other_words(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["fit", "--csv", str(csv), "--target", "y", "--lookback", "long", "--out", str(out)])
     assert exit_info.value.code == 2 and "expected a positive integer, got 'long'" in capsys.readouterr().err
+
+
+def test_a_series_too_short_for_the_season_long_auto_lookback_is_told_what_auto_chose():
+    with pytest.raises(DataError, match=r"lookback 52 \+ horizon 4.*lookback='auto' took one season \(52 rows\)"):
+        Forecaster(horizon=4, target="y").prepare(_weekly(60))
+    with pytest.warns(ShortLookbackWarning):  # the fix it names: a shorter window, which then warns
+        Forecaster(lookback=40, horizon=4, target="y").prepare(_weekly(60))

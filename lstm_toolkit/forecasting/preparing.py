@@ -70,6 +70,7 @@ def prepare(settings, model_config, data, validation=None):
         frames[None], validation = as_frame(pd.concat([frames[None], extra])), len(extra)
     first = next(iter(frames.values()))
     season = season_of(settings, first.index)
+    chosen = settings.lookback == "auto"
     settings = dataclasses.replace(settings, lookback=resolve_lookback(settings.lookback, season))
     warn_short_lookback(settings, season, max(len(frame) for frame in frames.values()))
     spec = make_spec(settings, first)
@@ -79,7 +80,7 @@ def prepare(settings, model_config, data, validation=None):
         make = functools.partial(WindowedSeries.from_frame, frame, spec, validation=validation, scaler=scaler,
                                  fill=settings.fill, pad=many)
         if not many:
-            members[key] = make()
+            members[key] = one_series(make, settings.lookback if chosen and settings.lookback == season else None)
             continue
         member, trains, reason = panel_member(make)
         if member is None:
@@ -92,6 +93,18 @@ def prepare(settings, model_config, data, validation=None):
         series = members[None]
         return problem_of(settings, model_config, series, frames[None].index, series.scaler), series
     return many_problem(settings, model_config, frames, members, skipped, untrained, static)
+
+
+def one_series(make, season=None):
+    """`make()` (a `WindowedSeries.from_frame`); `season`: the lookback "auto" took, one season, which a series too
+    short for it is told about."""
+    try:
+        return make()
+    except DataError as error:
+        if season is None:
+            raise
+        raise DataError(f"{error} lookback='auto' took one season ({season} rows); a shorter lookback fits this "
+                        "series, though its window then misses the value one season before the forecast.") from None
 
 
 def preparers(params, model_config, data):
