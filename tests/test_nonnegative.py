@@ -101,3 +101,23 @@ def test_exported_models_floor_their_forecasts_as_predict_does(tmp_path):
     serving = tf.saved_model.load(str(fc.export(tmp_path / "served", format="saved_model"))).signatures["serving_default"]
     window = data[["y"]].to_numpy()[-14:][None].astype("float32")
     np.testing.assert_allclose(serving(window=tf.constant(window))["forecast"].numpy()[0, :, 0], expected, atol=1e-4)
+
+
+def test_a_probabilistic_models_median_quantiles_and_sample_paths_are_floored_too():
+    data = _falling()
+    later = pd.concat([data, pd.DataFrame({"y": np.zeros(12)}, index=pd.date_range(data.index[-1], periods=13,
+                                                                                   freq="D")[1:])])
+    free, floored = (_fit(data, loss="gaussian", nonnegative=flag) for flag in (False, "auto"))
+    assert free.predict(data).to_numpy().min() < -1  # the median and the quantiles go below zero
+    frame = floored.predict(data)
+    np.testing.assert_allclose(frame.to_numpy(), np.maximum(free.predict(data).to_numpy(), 0.0))
+    assert frame.to_numpy().min() == 0.0 and frame.columns[0] == "y" and all(c.startswith("y_q") for c in frame.columns[1:])
+    paths = floored.predict(data, num_samples=50, seed=0)
+    assert paths.shape == (50, 6, 1) and paths.min() == 0.0
+    np.testing.assert_allclose(paths, np.maximum(free.predict(data, num_samples=50, seed=0), 0.0))
+    backtest = floored.backtest(later)
+    quantile_columns = [column for column in backtest if column.startswith("forecast")]
+    assert backtest[quantile_columns].to_numpy().min() == 0.0
+    assert free.backtest(later)[quantile_columns].to_numpy().min() < -1
+    scores, free_scores = floored.evaluate(later), free.evaluate(later)
+    assert scores.loc["model", "CRPS"] < free_scores.loc["model", "CRPS"]  # a censored forecast of actuals >= 0

@@ -35,6 +35,9 @@ class OutputForm:
         array_loss, array_levels: how the arrays are parameterised: the model's
             own distribution parameters, or (a recursive model's sampled paths)
             quantiles at `array_levels`, read as a "quantile" forecast.
+        floor: each target's lower bound in original units (`ForecastProblem.target_floor`), or None: the
+            median and quantiles are raised to it (the distribution censored there). The forecaster sets it
+            per series (`BaseForecaster._output_form`).
 
     Example:
     >>> form = OutputForm("quantile", (0.1, 0.5, 0.9), "quantile", (0.1, 0.5, 0.9))
@@ -46,14 +49,18 @@ class OutputForm:
     levels: tuple
     array_loss: str
     array_levels: tuple
+    floor: tuple | None = None
 
     def point(self, arrays):
-        """The point forecast (median) of forecast arrays."""
-        return probabilistic.point_of(arrays, self.array_loss, self.array_levels)
+        """The point forecast (median) of forecast arrays `(..., n_targets)`."""
+        point = probabilistic.point_of(arrays, self.array_loss, self.array_levels)
+        return point if self.floor is None else np.maximum(point, np.asarray(self.floor))
 
     def quantiles(self, arrays, levels=None):
-        """Quantiles `(..., len(levels))` of forecast arrays at `levels` (default: the reported levels)."""
-        return probabilistic.quantiles_of(arrays, self.array_loss, self.levels if levels is None else levels, self.array_levels)
+        """Quantiles `(..., n_targets, len(levels))` of forecast arrays at `levels` (default: the reported levels)."""
+        quantiles = probabilistic.quantiles_of(arrays, self.array_loss, self.levels if levels is None else levels,
+                                               self.array_levels)
+        return quantiles if self.floor is None else np.maximum(quantiles, np.asarray(self.floor)[:, None])
 
 
 def first_forecast_row(index, start, fit_end):

@@ -17,6 +17,7 @@ the class declares (`lookback`, `horizon`, `loss`, ...).
 from __future__ import annotations
 
 import copy
+import dataclasses
 import functools
 import warnings
 
@@ -118,6 +119,12 @@ class BaseForecaster(Estimator):
         Everything after this treats one series as a collection of one; `_collect` gives back the user's form.
         """
         return self.problem_.parts(data, lambda many: self._split(many, forecast))
+
+    def _output_form(self, problem):
+        """How to read a probabilistic model's forecasts of `problem`'s series (`backtest.OutputForm`, with its
+        `target_floor`), or None for point forecasts (floored in `strategies.DirectStrategy.to_original`)."""
+        form = self._strategy().output_form()
+        return None if form is None else dataclasses.replace(form, floor=tuple(problem.target_floor()))
 
     def _collect(self, results, kind="frame", by_series=False, by_target=False):
         """The `{key: result}` of `_parts`' series in the form the user gets.
@@ -353,9 +360,8 @@ class BaseForecaster(Estimator):
             a target's `{target}_q{level}`).
         """
         self._check_fitted()
-        form = self._strategy().output_form()
         results = {key: backtest.backtest_frame(series, arrays, horizon=self.horizon, targets=self.spec_.targets,
-                                                output_form=form)
+                                                output_form=self._output_form(self.problem_.view(key)))
                    for key, (series, arrays) in self._backtests(data, start, stride).items()}
         return self._collect(results).reset_index(drop=True)
 
@@ -401,8 +407,8 @@ class BaseForecaster(Estimator):
             (target, method) MultiIndex when `by_target`).
         """
         self._check_fitted()
-        form = self._strategy().output_form()
         rows = {key: backtest.evaluate_rows(series, arrays, horizon=self.horizon, targets=self.spec_.targets,
-                                            season_length=self.season_length_, output_form=form)
+                                            season_length=self.season_length_,
+                                            output_form=self._output_form(self.problem_.view(key)))
                 for key, (series, arrays) in self._backtests(data, start, stride).items()}
         return self._collect(rows, kind="table", by_series=by_series, by_target=by_target)

@@ -110,8 +110,8 @@ class Forecaster(BaseForecaster):
         linear_share: a point forecast's share given to a ridge regression on the same windows, fit in closed
             form after training (`forecasting.linear`; `linear_`): 0.5 averages the two unless the validation part
             shows the mean clearly worse; 0 keeps the network alone. Needs the model's highway (the default).
-        nonnegative: floor point forecasts at 0: True, False, or "auto" for each target (and series) whose smallest
-            training value was 0 (counts, intermittent demand, rainfall); `ForecastProblem.target_floor`.
+        nonnegative: floor forecasts (and quantiles, samples) at 0: True, False, or "auto" for each target (and
+            series) whose smallest training value was 0 (counts, intermittent demand, rainfall); `target_floor`.
         season_length: the seasonal period of the seasonal-naive baseline and of MASE (None: from the frequency).
         fill: None refuses NaN/inf; "ffill", "interpolate" or "zero" fill them.
         seed: seed for reproducible runs.
@@ -353,10 +353,10 @@ class Forecaster(BaseForecaster):
                     for key, frame in self._parts(history, forecast=True).items()]
         if num_samples is not None:
             check_sampling(strategy.likelihood, num_samples, temperature)
-            return self._collect({**{request.key: strategy.sample(self._runner(), request.problem, request.series,
-                                                                  request.origins, request.future_times, request.covariates,
-                                                                  num_samples, temperature, seed)
-                                     for request in requests}, **self._naive_forecasts(history, num_samples)}, kind="dict")
+            return self._collect({**{request.key: np.maximum(request.problem.target_floor(), strategy.sample(
+                self._runner(), request.problem, request.series, request.origins, request.future_times, request.covariates,
+                num_samples, temperature, seed)) for request in requests}, **self._naive_forecasts(history, num_samples)},
+                kind="dict")
         forecasts = strategy.forecast_requests(self._runner(), requests)  # one pass for every series
         frames = {request.key: self._forecast_frame(forecasts[request.key][0], request) for request in requests}
         columns = [column for frame in list(frames.values())[:1] for column in frame.columns] or None
@@ -376,7 +376,7 @@ class Forecaster(BaseForecaster):
                                        covariates, index)
 
     def _forecast_frame(self, forecast, request):
-        return backtest.forecast_frame(forecast, request.index, self.spec_.targets, self._strategy().output_form())
+        return backtest.forecast_frame(forecast, request.index, self.spec_.targets, self._output_form(request.problem))
 
     # --- persistence ------------------------------------------------------------
 

@@ -63,7 +63,7 @@ class ForecastProblem:
         pad_short: left-pad a history shorter than the lookback with its
             first row (`WindowedSeries.from_frame(pad=True)`): set for many
             series (bundles saved before it have False and forecast as then).
-        nonnegative: the Forecaster's `nonnegative`: whether point forecasts are floored at 0 (`target_floor`).
+        nonnegative: the Forecaster's `nonnegative`: whether forecasts are floored at 0 (`target_floor`).
             Bundles saved before it have False and forecast as then.
     """
 
@@ -203,7 +203,7 @@ class ForecastProblem:
     # --- serving -------------------------------------------------------------------------------
 
     def target_floor(self):
-        """Per target, the lower bound of its point forecasts in original units: 0, or -inf for none.
+        """Per target, the lower bound of its forecasts (and quantiles, samples) in original units: 0, or -inf for none.
 
         0 where `nonnegative` is True, or "auto" and the target's smallest
         training value was 0: never negative, and down to 0 (counts,
