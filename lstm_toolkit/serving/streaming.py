@@ -34,12 +34,12 @@ from lstm_toolkit.errors import ConfigError, DataError
 SIDECAR_SUFFIX = ".json"
 
 
-
 def floor_of(scaling):
     """Each target's lower bound (`ForecastProblem.target_floor`: 0, or -inf for none) from a `scaling()` dict;
     a sidecar or model saved before it had none."""
     floors = scaling.get("target_floor") or [None] * len(scaling["target_multiplier"])
     return np.array([-np.inf if floor is None else floor for floor in floors], dtype="float64")
+
 
 class _Streamer:
     """Row checking, scaling, calendar channels and the stream bookkeeping of both streamers."""
