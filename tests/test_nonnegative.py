@@ -1,4 +1,5 @@
-"""nonnegative="auto": point forecasts of a target that never went below 0, and reached it, are floored at 0."""
+"""nonnegative="auto": forecasts (points, quantiles, sample paths) of a target that never went below 0, and reached
+it, are floored at 0."""
 
 import warnings
 
@@ -47,7 +48,8 @@ def test_auto_leaves_a_series_that_went_negative_or_stayed_above_zero_and_true_f
     below = _falling(level=-0.5)  # its zeros are -0.5: it went below zero in training
     assert _fit(below).predict(below)["y"].min() < -1
     above = _falling(level=0.5)  # it never reached zero (a summer of temperatures in degrees Celsius)
-    assert _fit(above).predict(above)["y"].min() < -1 and _fit(above).scaling()["target_floor"] == [None]
+    stayed_above = _fit(above)
+    assert stayed_above.predict(above)["y"].min() < -1 and stayed_above.scaling()["target_floor"] == [None]
     assert _fit(below, nonnegative=True).predict(below)["y"].min() == 0.0
 
 
