@@ -191,3 +191,20 @@ def test_the_validation_check_compares_like_with_like(frame, monkeypatch, ensemb
     fit(frame, ensemble=ensemble, reference_fallback=reference_fallback, linear_share=1e-9)
     (combined, alone), = seen
     np.testing.assert_allclose(combined, alone, rtol=1e-3, atol=1e-7)  # a vanishing share changes nothing: every member, same loss
+
+
+@pytest.mark.parametrize("reference_fallback", [False, True])  # True on a random walk: the reference is kept
+def test_without_a_refit_the_ridge_checked_on_validation_is_the_one_kept_and_fit_once(frame, monkeypatch,
+                                                                                       reference_fallback):
+    walk = pd.DataFrame({"y": np.random.default_rng(4).normal(size=200).cumsum()},
+                        index=pd.date_range("2020-01-01", periods=200, freq="D"))
+    data = walk if reference_fallback else frame
+    calls = []
+    fit_ridge = linear.fit_ridge
+    monkeypatch.setattr(linear, "fit_ridge", lambda *args: calls.append(1) or fit_ridge(*args))
+    settings = dict(refit=False, reference_fallback=reference_fallback)
+    network, half, ridge = (fit(data, linear_share=share, **settings) for share in (0.0, 0.5, 1.0))
+    assert len(calls) == 2  # one fit each for shares 0.5 and 1: `ridge_holds` measured it, the model keeps it
+    assert (half.reference_fallback_ is not None) == reference_fallback
+    forecasts = [model.predict(data)["y"].to_numpy() for model in (network, half, ridge)]
+    np.testing.assert_allclose(forecasts[1], (forecasts[0] + forecasts[2]) / 2, rtol=1e-4, atol=1e-4)

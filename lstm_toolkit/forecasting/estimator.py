@@ -120,10 +120,11 @@ class BaseForecaster(Estimator):
         """
         return self.problem_.parts(data, lambda many: self._split(many, forecast))
 
-    def _output_form(self, problem):
+    def _output_form(self, problem, form=None):
         """How to read a probabilistic model's forecasts of `problem`'s series (`backtest.OutputForm`, with its
-        `target_floor`), or None for point forecasts (floored in `strategies.DirectStrategy.to_original`)."""
-        form = self._strategy().output_form()
+        `target_floor`), or None for point forecasts (floored in `strategies.DirectStrategy.to_original`).
+        `form`: the strategy's `output_form()`, when the caller has it already."""
+        form = self._strategy().output_form() if form is None else form
         return None if form is None else dataclasses.replace(form, floor=tuple(problem.target_floor()))
 
     def _collect(self, results, kind="frame", by_series=False, by_target=False):
@@ -361,14 +362,16 @@ class BaseForecaster(Estimator):
         """
         self._check_fitted()
         results = {key: backtest.backtest_frame(series, arrays, horizon=self.horizon, targets=self.spec_.targets,
-                                                output_form=self._output_form(self.problem_.view(key)))
-                   for key, (series, arrays) in self._backtests(data, start, stride).items()}
+                                                output_form=form)
+                   for key, (series, arrays, form) in self._backtests(data, start, stride).items()}
         return self._collect(results).reset_index(drop=True)
 
     def _backtests(self, data, start, stride):
-        """`{key: (series, backtest arrays)}` of every series in `data` (`_parts`), all forecast in one pass over the model."""
+        """`{key: (series, backtest arrays, output form)}` of every series in `data` (`_parts`), all forecast in one
+        pass over the model; the output form (`_output_form`) is None for point forecasts."""
         prepared, requests = {}, []
         self._left_out(data, "no backtest")
+        form = self._strategy().output_form()
         for key, frame in self._parts(data, forecast=True).items():
             problem = self.problem_.view(key)
             series = self._series(frame, problem=problem)
@@ -378,9 +381,10 @@ class BaseForecaster(Estimator):
 
             prepared[key] = (series, backtest.backtest_arrays(
                 series, start, stride, horizon=self.horizon, lookback=problem.spec.lookback, fit_end=problem.fit_end,
-                season_length=problem.season_length, targets=problem.spec.targets, forecast=defer))
+                season_length=problem.season_length, targets=problem.spec.targets, forecast=defer),
+                None if form is None else self._output_form(problem, form))
         forecasts = self._strategy().forecast_requests(self._runner(), requests)
-        for key, (_, arrays) in prepared.items():
+        for key, (_, arrays, _) in prepared.items():
             arrays["forecast"] = forecasts[key]
         return prepared
 
@@ -408,7 +412,6 @@ class BaseForecaster(Estimator):
         """
         self._check_fitted()
         rows = {key: backtest.evaluate_rows(series, arrays, horizon=self.horizon, targets=self.spec_.targets,
-                                            season_length=self.season_length_,
-                                            output_form=self._output_form(self.problem_.view(key)))
-                for key, (series, arrays) in self._backtests(data, start, stride).items()}
+                                            season_length=self.season_length_, output_form=form)
+                for key, (series, arrays, form) in self._backtests(data, start, stride).items()}
         return self._collect(rows, kind="table", by_series=by_series, by_target=by_target)

@@ -168,17 +168,17 @@ def fit_window_model(training, problem, series, prepare: Preparers, separate_val
     alone = None  # the validation windows' losses of what `judge` kept, where it measured them (origins follow them)
     if evidence is not None:
         alone = evidence[0 if fallback is None else 1][: series.n_windows("validation")]
-    combine = ridge_holds(training, model, problem, series, alone)
+    combine, measured = ridge_holds(training, model, problem, series, alone)
     if fallback is not None:
         fallback = {"window_norm": problem.model_config.window_norm, **fallback}  # the reference it was compared with
         if refits:  # as a refit would: the reference (it trains nothing) is chosen again on all the data
             problem, series = prepare.all(problem.model_config.units)
-            model = reference_model(training, problem)
+            model, measured = reference_model(training, problem), None  # new windows: the ridge is fit again
         warnings.warn(fallback_message(fallback, problem.model_config.window_norm), ReferenceFallbackWarning,
                       stacklevel=3)  # at the caller of `fit`
-        return model, history, fallback, with_ridge(training, model, problem, series, combine), problem
+        return model, history, fallback, _combined(training, model, problem, series, combine, measured), problem
     if not refits:
-        return model, history, None, with_ridge(training, model, problem, series, combine), problem
+        return model, history, None, _combined(training, model, problem, series, combine, measured), problem
     epochs = refit.best_epochs(history)  # the epochs are chosen; now train on everything given to `fit`
     rates = refit.learning_rates(history, epochs) or [training.config.learning_rate]
     problem, series = prepare.all(problem.model_config.units)
@@ -216,20 +216,37 @@ def ridge_holds(training, model, problem, series, alone=None):
     (`judging.validation_margin`): a Diebold-Mariano test at the 5% level. Too
     few validation windows to tell keep it. `model`'s weights are left as they were.
     `alone`: `model`'s validation window losses where they are known (`judge`'s evidence).
+
+    Returns:
+        `(holds, measured)`: `measured` is `(combined weights, combine_with_ridge's record)` when the combination
+        was fit here and holds, for `_combined` to put back on this model and these windows; else None.
     """
     if not series.n_windows("validation") or not _combines(training, series):
-        return True
+        return True, None
     trainable, loss = members_model(model), training.config.loss  # the loss the model was compiled with
     data = member_targets(series.dataset("validation", batch_size=training.config.batch_size,
                                          future_channels=problem.future_channels()), len(trainable.outputs))
     weights = model.get_weights()
     alone = window_losses(trainable, data, loss) if alone is None else alone
-    if with_ridge(training, model, problem, series) is None:
-        return True  # nothing to combine: `with_ridge` says so again at the end
+    record = with_ridge(training, model, problem, series)
+    if record is None:
+        return True, None  # nothing to combine: `with_ridge` says so again at the end
     combined = window_losses(trainable, data, loss)
+    measured = (model.get_weights(), record)
     model.set_weights(weights)
     difference, standard_error = validation_margin(combined, alone, series.starts("validation"), series.spec.horizon)
-    return not difference > RIDGE_DROP_ERRORS * standard_error
+    holds = not difference > RIDGE_DROP_ERRORS * standard_error
+    return holds, measured if holds else None
+
+
+def _combined(training, model, problem, series, combine, measured):
+    """`with_ridge`, or where `ridge_holds` already fit the combination on this model and these windows
+    (`measured`), that combination put back: the ridge is not fit twice."""
+    if measured is None:
+        return with_ridge(training, model, problem, series, combine)
+    weights, record = measured
+    model.set_weights(weights)
+    return record
 
 
 def _combines(training, series):

@@ -353,10 +353,10 @@ class Forecaster(BaseForecaster):
                     for key, frame in self._parts(history, forecast=True).items()]
         if num_samples is not None:
             check_sampling(strategy.likelihood, num_samples, temperature)
-            return self._collect({**{request.key: np.maximum(request.problem.target_floor(), strategy.sample(
-                self._runner(), request.problem, request.series, request.origins, request.future_times, request.covariates,
-                num_samples, temperature, seed)) for request in requests}, **self._naive_forecasts(history, num_samples)},
-                kind="dict")
+            return self._collect({**{request.key: strategy.sample(self._runner(), request.problem, request.series,
+                                                                  request.origins, request.future_times, request.covariates,
+                                                                  num_samples, temperature, seed)
+                                     for request in requests}, **self._naive_forecasts(history, num_samples)}, kind="dict")
         forecasts = strategy.forecast_requests(self._runner(), requests)  # one pass for every series
         frames = {request.key: self._forecast_frame(forecasts[request.key][0], request) for request in requests}
         columns = [column for frame in list(frames.values())[:1] for column in frame.columns] or None

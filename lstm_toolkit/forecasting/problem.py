@@ -219,6 +219,10 @@ class ForecastProblem:
             floored = np.full(len(self.spec.targets), self.nonnegative is True)
         return np.where(floored, 0.0, -np.inf)
 
+    def floored(self, values):
+        """`values` (..., n_targets) in original units, each target raised to its `target_floor`."""
+        return np.maximum(values, self.target_floor())
+
     def stream_spec(self, horizon):
         """What a streamer or an exported model needs of the window spec, JSON-safe."""
         spec = self.spec

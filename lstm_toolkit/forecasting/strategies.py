@@ -134,14 +134,15 @@ class DirectStrategy:
         """Scaled forecasts (or distribution parameters, or sampled quantiles) in original units."""
         form = self.output_form()
         if form is None:  # a point forecast, floored where the problem says (`ForecastProblem.target_floor`)
-            return np.maximum(series.inverse_targets(scaled), problem.target_floor())
+            return problem.floored(series.inverse_targets(scaled))
         multiplier, offset = problem.scaler.coefficients(problem.spec.targets)
         return probabilistic.to_original(scaled, form.array_loss, multiplier, offset)
 
     def sample(self, function, problem, series, origins, future_times, covariates, num_samples, temperature, seed):
-        """`num_samples` paths `(num_samples, horizon, n_targets)` in original units from the last origin."""
+        """`num_samples` paths `(num_samples, horizon, n_targets)` in original units from the last origin, floored
+        where the problem says (`ForecastProblem.target_floor`)."""
         forecast = self.to_original(problem, series, self.forecast_at(function, problem, series, origins, future_times, covariates))
-        return self.likelihood.sample(forecast[0], int(num_samples), temperature, seed)
+        return problem.floored(self.likelihood.sample(forecast[0], int(num_samples), temperature, seed))
 
 
 class RecursiveStrategy(DirectStrategy):
@@ -208,7 +209,7 @@ class RecursiveStrategy(DirectStrategy):
     def sample(self, function, problem, series, origins, future_times, covariates, num_samples, temperature, seed):
         paths = self.sample_paths(function, problem, series.windows_ending_at(origins), future_times, num_samples,
                                   temperature, np.random.default_rng(seed))
-        return series.inverse_targets(paths[0])
+        return problem.floored(series.inverse_targets(paths[0]))
 
 
 class StatefulStrategy(DirectStrategy):
