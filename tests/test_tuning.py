@@ -14,6 +14,7 @@ import pytest
 
 import lstm_toolkit
 from lstm_toolkit.errors import ConfigError
+from lstm_toolkit.forecasting.choices import DEFAULT_LOOKBACK
 from lstm_toolkit.tuning import RECORD_FILE, ForecastHyperModel, SearchSpace, tune
 
 TINY_SPACE = SearchSpace(units=(8, 16), units_step=8, depth=(1, 2), dropout=(0.0, 0.2))
@@ -78,6 +79,15 @@ def test_best_forecaster_predicts_and_saves(data, tmp_path):
     assert forecast.shape == (3, 1)
     path = forecaster.save(tmp_path / "best")
     pd.testing.assert_frame_equal(lstm_toolkit.load(path).predict(data), forecast)
+
+
+def test_tune_without_a_lookback_searches_at_the_forecasters_auto_lookback(data, tmp_path):
+    settings = {key: value for key, value in SETTINGS.items() if key not in ("lookback", "epochs")}
+    result = tune(data, tuner="random", max_trials=1, epochs=1, directory=tmp_path, **settings)
+    assert (result.trials["status"] == "COMPLETED").all()
+    # hourly data: a season of 24 rows, shorter than the default window, so "auto" reads 48 rows
+    assert result.forecaster.spec_.lookback == DEFAULT_LOOKBACK == 48
+    assert result.forecaster.predict(data).shape == (3, 1)
 
 
 def test_a_probabilistic_search_optimises_the_validation_pinball_loss(data, tmp_path):

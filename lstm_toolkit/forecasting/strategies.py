@@ -28,7 +28,7 @@ import numbers
 import numpy as np
 import pandas as pd
 
-from lstm_toolkit.backend import tf
+from lstm_toolkit.backend import compiled, tf
 from lstm_toolkit.data import calendar_features
 from lstm_toolkit.errors import ConfigError
 from lstm_toolkit.forecasting import batched, probabilistic
@@ -89,7 +89,7 @@ class DirectStrategy:
         def forecast(*inputs):
             return model(list(inputs) if len(inputs) > 1 else inputs[0], training=False)
 
-        return tf.function(forecast, input_signature=signature)
+        return compiled(forecast, signature)
 
     def forecast_windows(self, function, problem, windows, future_times=None, future=None, context=None):
         """Scaled forecasts `(n, horizon, n_targets)` of scaled windows `(n, lookback, n_features)`.

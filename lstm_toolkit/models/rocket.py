@@ -34,7 +34,7 @@ import math
 
 import numpy as np
 
-from lstm_toolkit.backend import keras, ops
+from lstm_toolkit.backend import compiled, keras, ops, tf
 from lstm_toolkit.data.sequences import BATCH_FRAMES, frames_batch_size
 from lstm_toolkit.errors import ConfigError
 KERNEL_LENGTH = 9
@@ -241,11 +241,9 @@ def rocket_features(model, x, batch_size=None):
 
     The default batch holds about `FEATURE_FRAMES` frames (at most 64 sequences).
     """
-    import tensorflow as tf
-
     batch_size = batch_size or frames_batch_size(x.shape[1], most=64, frames=FEATURE_FRAMES)
     layer = model.get_layer("minirocket")
-    function = tf.function(layer.call, input_signature=[tf.TensorSpec((None, None, layer.n_channels), tf.float32)])
+    function = compiled(layer.call, [tf.TensorSpec((None, None, layer.n_channels), tf.float32)])
     return np.concatenate([function(np.ascontiguousarray(x[i : i + batch_size], "float32")).numpy() for i in range(0, len(x), batch_size)])
 
 

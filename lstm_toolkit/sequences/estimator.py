@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.class_weight import compute_class_weight
 
-from lstm_toolkit.backend import keras, tf
+from lstm_toolkit.backend import compiled, keras, tf
 from lstm_toolkit.base import Estimator
 from lstm_toolkit.data.scaling import Scaler
 from lstm_toolkit.data.sequences import frames_batch_size
@@ -129,7 +129,7 @@ class SequenceEstimator(Estimator):
         if cached is None or cached[0] is not self.model_:
             model = self.model_
             spec = tf.TensorSpec((None, *model.inputs[0].shape[1:]), tf.float32)
-            self._compiled = (model, tf.function(lambda batch: model(batch, training=False), input_signature=[spec]))
+            self._compiled = (model, compiled(lambda batch: model(batch, training=False), [spec]))
         function = self._compiled[1]
         return np.concatenate(
             [function(np.ascontiguousarray(x[i : i + batch_size], dtype="float32")).numpy() for i in range(0, len(x), batch_size)]

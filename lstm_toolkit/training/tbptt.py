@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lstm_toolkit.backend import keras, tf
+from lstm_toolkit.backend import compiled, keras, tf
 from lstm_toolkit.errors import DataError
 from lstm_toolkit.models import STATE_PARTS, state_sizes
 
@@ -105,13 +105,11 @@ class SequenceRunner:
         self.state_sizes = state_sizes(config)
         n_features = model.inputs[0].shape[-1]
         states = [tf.TensorSpec((None, size), tf.float32) for size in self.state_sizes]
-        self._function = tf.function(
+        self._function = compiled(
             lambda x, *states: model([x, *states], training=False),
-            input_signature=[tf.TensorSpec((None, None, n_features), tf.float32), *states],
+            [tf.TensorSpec((None, None, n_features), tf.float32), *states],
         )
-        self.step_function = tf.function(
-            step_function(model, config), input_signature=[tf.TensorSpec((None, n_features), tf.float32), *states]
-        )
+        self.step_function = compiled(step_function(model, config), [tf.TensorSpec((None, n_features), tf.float32), *states])
 
     def zero_states(self, batch):
         return [np.zeros((batch, size), dtype="float32") for size in self.state_sizes]
