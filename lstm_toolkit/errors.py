@@ -42,6 +42,10 @@ class ShortLookbackWarning(UserWarning):
     """The lookback is shorter than one season: a window cannot hold the value one season before the forecast."""
 
 
+class MissingTimestampsWarning(UserWarning):
+    """The time index skips steps of its frequency: windows read the rows on either side of a gap as consecutive."""
+
+
 class CuDNNWarning(UserWarning):
     """A model config that cannot use the fused cuDNN kernel on GPU (shown once per call site)."""
 

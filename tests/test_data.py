@@ -15,11 +15,13 @@ from lstm_toolkit.data import (
     WindowSpec,
     as_frame,
     calendar_features,
+    check_columns,
     fill_missing,
     future_index,
     infer_frequency,
     input_windows,
     make_window_dataset,
+    missing_steps,
     read_panel,
     season_length_for,
     split_points,
@@ -138,6 +140,44 @@ def test_unknown_fill_policy():
 def test_frequency_and_season(index, freq, season):
     assert infer_frequency(index) == freq
     assert season_length_for(freq) == season
+
+
+@pytest.mark.parametrize(
+    "full, dropped, freq, season",
+    [
+        (pd.date_range("2000-01-01", periods=60, freq="MS"), [40], "MS", 12),  # "744h" and no season before
+        (pd.date_range("2000-01-01", periods=40, freq="QS"), [10, 20, 21], "QS-JAN", 4),
+        (pd.date_range("1950-01-01", periods=40, freq="YS"), [3], "YS-JAN", 1),
+        (pd.date_range("2024-01-01", periods=500, freq="h"), [2, 3, 300], "h", 24),
+        (pd.date_range("2024-01-07", periods=80, freq="W-SUN"), [1], "W-SUN", 52),
+    ],
+)
+def test_an_index_with_missing_steps_keeps_its_frequency_and_names_them(full, dropped, freq, season):
+    index = full.delete(dropped)
+    assert infer_frequency(index) == freq
+    assert season_length_for(freq) == season
+    pd.testing.assert_index_equal(missing_steps(index, freq), full[dropped], check_names=False, exact=False)
+    assert len(missing_steps(full, infer_frequency(full))) == 0
+
+
+def test_irregular_times_and_trading_days_have_no_missing_steps():
+    irregular = pd.DatetimeIndex(["2024-01-01", "2024-01-02", "2024-01-05 13:00", "2024-01-09"])
+    assert len(missing_steps(irregular, infer_frequency(irregular))) == 0  # not a grid with holes: nothing to name
+    trading = pd.bdate_range("2024-01-01", periods=30).delete([5, 17])
+    assert len(missing_steps(trading, infer_frequency(trading))) == 0  # holidays are meant to be missing
+    assert len(missing_steps(pd.RangeIndex(5), None)) == 0
+
+
+def test_periods_bools_and_multilevel_columns():
+    periods = pd.period_range("2020-01", periods=4, freq="M")
+    frame = as_frame(pd.DataFrame({"y": [1.0, 2.0, 3.0, 4.0]}, index=periods))
+    starts = list(periods.to_timestamp())  # each period's start
+    assert list(frame.index) == starts and infer_frequency(frame.index) == "MS"
+    column = as_frame(pd.DataFrame({"t": periods, "y": [1.0, 2.0, 3.0, 4.0]}), time_col="t")
+    assert list(column.index) == starts and column.index.name == "t"
+    check_columns(pd.DataFrame({"holiday": [True, False]}), ["holiday"], role="feature")  # bools are 0 and 1
+    with pytest.raises(DataError, match="MultiIndex.*Flatten"):
+        as_frame(pd.DataFrame({("a", "y"): [1.0, 2.0]}))
 
 
 def test_trading_days_with_holidays_are_business_days():

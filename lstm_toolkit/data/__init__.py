@@ -1,6 +1,14 @@
 """Data module: checked pandas/numpy series in, time-ordered windowed tf.data out."""
 
-from lstm_toolkit.data.frame import as_frame, check_columns, fill_missing, future_index, infer_frequency, season_length_for
+from lstm_toolkit.data.frame import (
+    as_frame,
+    check_columns,
+    fill_missing,
+    future_index,
+    infer_frequency,
+    missing_steps,
+    season_length_for,
+)
 from lstm_toolkit.data.panel import PanelData, read_panel
 from lstm_toolkit.data.scaling import SCALERS, Scaler
 from lstm_toolkit.data.series import SeriesCollection, WindowedSeries
@@ -26,6 +34,7 @@ __all__ = [
     "frame_windows",
     "future_index",
     "infer_frequency",
+    "missing_steps",
     "input_windows",
     "make_window_dataset",
     "season_length_for",

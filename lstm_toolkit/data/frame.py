@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import warnings
 
 import numpy as np
@@ -10,6 +11,8 @@ import pandas as pd
 from lstm_toolkit.errors import DataError
 
 FILL_POLICIES = ("ffill", "interpolate", "zero")
+# `infer_frequency` looks for a grid with missing steps only where it would have at most this many rows.
+MAX_GRID_ROWS = 10_000_000
 
 
 def as_frame(data, time_col=None):
@@ -45,6 +48,13 @@ def as_frame(data, time_col=None):
             f"Expected a pandas DataFrame, Series or numpy array. Received {type(data).__name__}."
         )
     frame = data.copy()
+    if isinstance(frame.columns, pd.MultiIndex):
+        raise DataError(
+            f"The columns have {frame.columns.nlevels} levels (a MultiIndex), and lstm_toolkit names each column "
+            "by one label. Flatten them first, e.g. df.columns = ['_'.join(map(str, c)) for c in df.columns]."
+        )
+    if isinstance(frame.index, pd.PeriodIndex):  # monthly or quarterly periods: each period's start
+        frame.index = frame.index.to_timestamp()
     if time_col is not None and time_col not in frame.columns and frame.index.name == time_col:
         time_col = None  # the time column is the index already (a frame that went through here once)
     if time_col is not None:
@@ -78,8 +88,11 @@ def parse_times(frame, time_col):
     >>> times[0], times.name
     (Timestamp('2024-01-01 00:00:00'), 't')
     """
+    column = frame[time_col]
+    if isinstance(column.dtype, pd.PeriodDtype):  # periods: each period's start
+        return pd.DatetimeIndex(column.dt.to_timestamp(), name=time_col)
     try:
-        times = pd.to_datetime(frame[time_col])
+        times = pd.to_datetime(column)
     except (ValueError, TypeError) as error:
         raise DataError(
             f"Time column {time_col!r} could not be parsed as timestamps ({error}). "
@@ -123,7 +136,7 @@ def check_columns(frame, columns, role="column"):
                 f"{role.capitalize()} column {column!r} not found. "
                 f"Available columns: {list(frame.columns)}."
             )
-        if not pd.api.types.is_numeric_dtype(frame[column]) or pd.api.types.is_bool_dtype(frame[column]):
+        if not pd.api.types.is_numeric_dtype(frame[column]):  # bool columns count, as 0 and 1
             raise DataError(
                 f"{role.capitalize()} column {column!r} is not numeric (dtype {frame[column].dtype}). "
                 "Convert it (pd.to_numeric(df[col], errors='coerce')) or leave it out."
@@ -215,8 +228,60 @@ def infer_frequency(index):
         return pd.tseries.frequencies.to_offset(freq).freqstr
     if (index.day_of_week < 5).all() and (index.normalize() == index).all():
         return "B"
+    with_gaps = _grid_frequency(index)
+    if with_gaps is not None:
+        return with_gaps
     step = pd.Series(index).diff().median()
     return pd.tseries.frequencies.to_offset(step).freqstr
+
+
+def _grid_frequency(index):
+    """The frequency of a regular grid that holds every timestamp of `index`, some of its steps missing; else None.
+
+    Read by `pd.infer_freq` on the longest stretch without a gap (a step over 1.5 times the median), and kept only
+    if every timestamp lies on that grid: monthly data with a missing month stays monthly (not "744h").
+    """
+    steps = np.diff(index.as_unit("ns").asi8)
+    stretches = np.split(np.arange(len(index)), np.flatnonzero(steps > 1.5 * np.median(steps)) + 1)
+    longest = max(stretches, key=len)
+    if len(longest) < 3 or (index[-1] - index[0]).value > MAX_GRID_ROWS * int(steps.min()):
+        return None
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*from infer_freq")
+        freq = pd.infer_freq(index[longest])
+    if freq is None or not index.isin(pd.date_range(index[0], index[-1], freq=freq)).all():
+        return None
+    return pd.tseries.frequencies.to_offset(freq).freqstr
+
+
+def missing_steps(index, freq):
+    """The timestamps a regular index of frequency `freq` would hold between the first and last of `index`, and lacks.
+
+    Empty for a row index, no frequency, business days (holidays are meant
+    to be missing), or an index whose steps are not steps of `freq`.
+
+    Example:
+    >>> index = pd.date_range("2024-01-01", periods=8, freq="MS").delete([2, 3])
+    >>> missing_steps(index, infer_frequency(index)).strftime("%Y-%m").tolist()
+    ['2024-03', '2024-04']
+    """
+    empty = pd.DatetimeIndex([])
+    if freq is None or not isinstance(index, pd.DatetimeIndex) or len(index) < 2 or freq.startswith(("B", "C")):
+        return empty
+    longest = _longest_step(freq)
+    if longest is None or np.diff(index.as_unit("ns").asi8).max() <= longest:  # no step longer than one of `freq`: nothing skipped
+        return empty
+    grid = pd.date_range(index[0], index[-1], freq=freq)
+    return grid.difference(index) if index.isin(grid).all() else empty
+
+
+@functools.lru_cache(maxsize=64)
+def _longest_step(freq):
+    """The longest step of frequency `freq` in nanoseconds (31 days for monthly); None when pandas cannot lay it out."""
+    try:
+        return int(np.diff(pd.date_range("1900-01-01", periods=25, freq=freq).as_unit("ns").asi8).max())
+    except (ValueError, OverflowError, pd.errors.OutOfBoundsDatetime):
+        return None
 
 
 def season_length_for(freq):

@@ -37,8 +37,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from lstm_toolkit.data import SeriesCollection, WindowedSeries, as_frame
-from lstm_toolkit.errors import ConfigError, DataError, user_stacklevel
+from lstm_toolkit.data import SeriesCollection, WindowedSeries, as_frame, infer_frequency, missing_steps
+from lstm_toolkit.errors import ConfigError, DataError, MissingTimestampsWarning, user_stacklevel
 from lstm_toolkit.forecasting.choices import resolve_lookback, resolve_scaler, warn_short_lookback
 from lstm_toolkit.forecasting.fitting import Preparers
 from lstm_toolkit.forecasting.many_series import indexed_by_time, split_series, static_values
@@ -69,6 +69,7 @@ def prepare(settings, model_config, data, validation=None):
         extra = as_frame(validation, time_col=settings.time_col)
         frames[None], validation = as_frame(pd.concat([frames[None], extra])), len(extra)
     first = next(iter(frames.values()))
+    warn_missing_steps(frames, infer_frequency(first.index))
     season = season_of(settings, first.index)
     chosen = settings.lookback == "auto"
     settings = dataclasses.replace(settings, lookback=resolve_lookback(settings.lookback, season))
@@ -93,6 +94,22 @@ def prepare(settings, model_config, data, validation=None):
         series = members[None]
         return problem_of(settings, model_config, series, frames[None].index, series.scaler), series
     return many_problem(settings, model_config, frames, members, skipped, untrained, static)
+
+
+def warn_missing_steps(frames, freq):
+    """Warns (`MissingTimestampsWarning`) when a series' time index skips steps of the data's frequency `freq`."""
+    gaps = {key: steps for key, frame in frames.items() if len(steps := missing_steps(frame.index, freq))}
+    if not gaps:
+        return
+    key, steps = next(iter(gaps.items()))
+    shown = ", ".join(str(step) for step in steps[:3]) + (", ..." if len(steps) > 3 else "")
+    where = "The time index" if key is None else f"{len(gaps)} of {len(frames)} series (the first: {key!r})"
+    warnings.warn(
+        f"{where} skips steps of its frequency {freq!r}: {len(steps)} missing ({shown}). Windows read the rows on "
+        f"either side of a gap as consecutive steps, and a season as that many rows. Reindex to every step and fill "
+        f"the new rows: df.asfreq({freq!r}){'' if key is None else ' per series'} with fill='interpolate' or 'ffill'. "
+        "If the gaps are meant "
+        "(market hours, say), this warning can be ignored.", MissingTimestampsWarning, stacklevel=user_stacklevel())
 
 
 def one_series(make, season=None):

@@ -1,0 +1,82 @@
+"""Time indexes as pandas users bring them: periods, missing timestamps, flag columns (`data.frame`, `Forecaster.fit`)."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lstm_toolkit import DataError, Forecaster, MissingTimestampsWarning, ModelConfig
+from lstm_toolkit.forecasting.preparing import prepare
+from lstm_toolkit.forecasting.settings import ForecastSettings
+
+TINY = ModelConfig(units=(4,))
+
+
+def _monthly(periods=96, seed=0):
+    rng = np.random.default_rng(seed)
+    steps = np.arange(periods)
+    values = 100 + steps + 10 * np.sin(2 * np.pi * steps / 12) + rng.normal(0, 1, periods)
+    return pd.DataFrame({"sales": values}, index=pd.date_range("2015-01-01", periods=periods, freq="MS"))
+
+
+def _gap_warnings(call):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = call()
+    return result, [str(w.message) for w in caught if issubclass(w.category, MissingTimestampsWarning)]
+
+
+def test_a_missing_month_is_named_and_the_series_stays_monthly():
+    data = _monthly().drop(pd.Timestamp("2019-03-01"))
+    forecaster = Forecaster(lookback=24, horizon=3, target="sales", model=TINY, epochs=1, verbose=0, seed=0)
+    _, messages = _gap_warnings(lambda: forecaster.fit(data))
+    assert messages and "2019-03-01" in messages[0] and "df.asfreq('MS')" in messages[0] and "fill=" in messages[0]
+    # before, the index read as steps of "744h": no season, no seasonal reference
+    assert (forecaster.freq_, forecaster.season_length_) == ("MS", 12)
+    assert list(forecaster.predict(data).index.strftime("%Y-%m")) == ["2023-01", "2023-02", "2023-03"]
+
+
+def test_the_fix_it_names_silences_it():
+    data = _monthly().drop(pd.Timestamp("2019-03-01")).asfreq("MS")  # the gap becomes a NaN row
+    settings = ForecastSettings(lookback=24, horizon=3, target="sales", fill="interpolate")
+    (problem, series), messages = _gap_warnings(lambda: prepare(settings, TINY, data))
+    assert messages == [] and series.n_windows("train") > 0
+
+
+def test_a_regular_index_and_trading_days_do_not_warn():
+    _, messages = _gap_warnings(lambda: prepare(ForecastSettings(lookback=24, horizon=3, target="sales"), TINY, _monthly()))
+    assert messages == []
+    days = pd.bdate_range("2024-01-01", periods=120).delete([10, 50])  # holidays
+    trading = pd.DataFrame({"close": np.linspace(1.0, 2.0, len(days))}, index=days)
+    _, messages = _gap_warnings(lambda: prepare(ForecastSettings(lookback=20, horizon=2, target="close"), TINY, trading))
+    assert messages == []
+
+
+def test_a_panel_names_how_many_series_skip_steps_and_the_first():
+    frames = [_monthly(seed=s).assign(shop=name) for s, name in enumerate(["a", "b", "c"])]
+    frames[1] = frames[1].drop(pd.Timestamp("2018-06-01"))
+    panel = pd.concat(frames).rename_axis("month").reset_index()
+    settings = ForecastSettings(lookback=24, horizon=3, target="sales", series_id="shop", time_col="month")
+    _, messages = _gap_warnings(lambda: prepare(settings, TINY, panel))
+    assert len(messages) == 1 and "1 of 3 series (the first: 'b')" in messages[0] and "2018-06-01" in messages[0]
+    assert "per series" in messages[0]
+
+
+def test_a_period_index_and_a_flag_column_are_read_as_given():
+    data = _monthly()
+    data.index = data.index.to_period("M")
+    data["promotion"] = np.arange(len(data)) % 6 == 0  # a bool column: 0 and 1
+    forecaster = Forecaster(lookback=24, horizon=3, target="sales", features=["sales", "promotion"], model=TINY,
+                            epochs=1, verbose=0, seed=0).fit(data)
+    assert (forecaster.freq_, forecaster.season_length_) == ("MS", 12)
+    forecast = forecaster.predict(data)
+    assert list(forecast.index.strftime("%Y-%m")) == ["2023-01", "2023-02", "2023-03"]
+    assert np.isfinite(forecast["sales"]).all()
+
+
+def test_multilevel_columns_are_refused_with_the_fix():
+    data = _monthly()
+    data.columns = pd.MultiIndex.from_tuples([("shop_a", "sales")])
+    with pytest.raises(DataError, match=r"MultiIndex.*Flatten them first"):
+        Forecaster(lookback=24, horizon=3, target="sales", model=TINY, epochs=1, verbose=0).fit(data)
