@@ -541,6 +541,19 @@ def test_unknown_dataset_lists_the_shipped_ones():
         load("nope")
 
 
+
+def test_every_shipped_series_has_a_regular_index():
+    from lstm_toolkit.datasets import DATASETS, load
+
+    for name, (_, time_col) in DATASETS.items():
+        if time_col is None:
+            continue
+        index = load(name).index
+        freq = infer_frequency(index)
+        assert freq is not None and len(missing_steps(index, freq)) == 0, name  # the Seattle normals lacked an hour
+    seattle = load("seattle_hourly_temperature")
+    assert len(seattle) == 24 * 365 and seattle.loc["2010-03-14 03:00", "temp"] == pytest.approx(42.6)
+
 # --- panels of many series from files ----------------------------------------------------------
 
 

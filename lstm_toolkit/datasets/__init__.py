@@ -25,6 +25,11 @@ DATASETS = {
     "yahoo_anomaly_labeled": ("yahoo_anomaly_labeled.csv", None),
 }
 
+# Datasets whose source skips steps of its frequency, and that frequency: `load` fills the missing steps by
+# interpolation. The Seattle hourly normals are stamped in local time and lack one hour at the spring change of
+# clocks (2010-03-14 03:00).
+FILLED_STEPS = {"seattle_hourly_temperature": "h"}
+
 
 def list_datasets():
     """Names of the shipped datasets.
@@ -43,8 +48,8 @@ def load(name):
 
     Example:
     >>> df = load("seattle_hourly_temperature")
-    >>> df.shape, df.index.freq is None
-    ((8759, 1), True)
+    >>> df.shape, df.index.freq
+    ((8760, 1), <Hour>)
     >>> load("ecg_mitdb_labeled").columns.tolist()
     ['data', 'label']
     """
@@ -53,4 +58,9 @@ def load(name):
     filename, time_col = DATASETS[name]
     with resources.files(__name__).joinpath(filename).open("r") as handle:
         frame = pd.read_csv(handle, parse_dates=[time_col] if time_col else False)
-    return frame.set_index(time_col) if time_col else frame
+    if not time_col:
+        return frame
+    frame = frame.set_index(time_col)
+    if name in FILLED_STEPS:  # a regular index, as the Forecaster wants (`MissingTimestampsWarning`)
+        frame = frame.asfreq(FILLED_STEPS[name]).interpolate("time")
+    return frame
