@@ -16,6 +16,7 @@ from lstm_toolkit.data import (
     as_frame,
     calendar_features,
     check_columns,
+    check_frequency,
     fill_missing,
     future_index,
     infer_frequency,
@@ -163,6 +164,8 @@ def test_an_index_with_missing_steps_keeps_its_frequency_and_names_them(full, dr
 def test_irregular_times_and_trading_days_have_no_missing_steps():
     irregular = pd.DatetimeIndex(["2024-01-01", "2024-01-02", "2024-01-05 13:00", "2024-01-09"])
     assert len(missing_steps(irregular, infer_frequency(irregular))) == 0  # not a grid with holes: nothing to name
+    check_frequency(irregular, infer_frequency(irregular))  # its median step is no frequency to hold new data to
+    check_frequency(irregular[:2], "D")  # a step of 1 day among them
     trading = pd.bdate_range("2024-01-01", periods=30).delete([5, 17])
     assert len(missing_steps(trading, infer_frequency(trading))) == 0  # holidays are meant to be missing
     assert len(missing_steps(pd.RangeIndex(5), None)) == 0

@@ -80,3 +80,19 @@ def test_multilevel_columns_are_refused_with_the_fix():
     data.columns = pd.MultiIndex.from_tuples([("shop_a", "sales")])
     with pytest.raises(DataError, match=r"MultiIndex.*Flatten them first"):
         Forecaster(lookback=24, horizon=3, target="sales", model=TINY, epochs=1, verbose=0).fit(data)
+
+
+def test_predict_refuses_data_of_another_frequency_and_takes_gaps_and_other_anchors():
+    data = _monthly()
+    forecaster = Forecaster(lookback=24, horizon=3, target="sales", model=TINY, epochs=1, verbose=0, seed=0,
+                            reference_fallback=False).fit(data)
+    weekly = data.iloc[-40:].set_axis(pd.date_range("2022-01-02", periods=40, freq="W-SUN"))
+    with pytest.raises(DataError, match=r"not steps of the frequency the model was trained on \('MS'\).*aggregate it: "
+                                        r"df.resample\('MS'\).mean\(\)"):
+        forecaster.predict(weekly)
+    yearly = data.iloc[-30:].set_axis(pd.date_range("1990-01-01", periods=30, freq="YS"))
+    with pytest.raises(DataError, match=r"not steps of the frequency.*fit a model on data of this one"):
+        forecaster.backtest(yearly)
+    month_ends = data.set_axis(data.index + pd.offsets.MonthEnd(0))  # the same frequency, anchored otherwise
+    assert len(forecaster.predict(month_ends)) == 3
+    assert len(forecaster.predict(data.drop(data.index[-5]))) == 3  # a missing month is not another frequency

@@ -3,6 +3,7 @@
 from lstm_toolkit.data.frame import (
     as_frame,
     check_columns,
+    check_frequency,
     fill_missing,
     future_index,
     infer_frequency,
@@ -30,6 +31,7 @@ __all__ = [
     "calendar_columns",
     "calendar_features",
     "check_columns",
+    "check_frequency",
     "fill_missing",
     "frame_windows",
     "future_index",

@@ -275,13 +275,48 @@ def missing_steps(index, freq):
     return grid.difference(index) if index.isin(grid).all() else empty
 
 
-@functools.lru_cache(maxsize=64)
+def check_frequency(index, freq):
+    """Raises a DataError when `index` holds data of another frequency than `freq` (the training data's).
+
+    Another frequency: every step shorter than any step of `freq` (hourly
+    data for a daily model), or every step longer than one of it (daily data
+    for an hourly model). Missing steps, the steps of the same frequency (a
+    month of 28 or 31 days, a weekend in trading days) and irregular times pass.
+
+    Example:
+    >>> check_frequency(pd.date_range("2024-01-01", periods=5, freq="D"), "h")
+    Traceback (most recent call last):
+    ...
+    lstm_toolkit.errors.DataError: The data's time steps (1 day, 0:00:00 typically) are not steps of the frequency the model was trained on ('h'). Give data of that frequency, or fit a model on data of this one.
+    """
+    if freq is None or not isinstance(index, pd.DatetimeIndex) or len(index) < 2:
+        return
+    shortest, longest = _step_range(freq) or (None, None)
+    steps = np.diff(index.as_unit("ns").asi8)
+    if shortest is not None and (steps.max() < shortest or steps.min() > longest):
+        raise DataError(
+            f"The data's time steps ({pd.Timedelta(int(np.median(steps)), 'ns').to_pytimedelta()} typically) are not "
+            f"steps of the frequency the model was trained on ({freq!r}). Give data of that frequency"
+            + (f" (aggregate it: df.resample({freq!r}).mean())" if steps.max() < shortest else "")
+            + ", or fit a model on data of this one."
+        )
+
+
 def _longest_step(freq):
     """The longest step of frequency `freq` in nanoseconds (31 days for monthly); None when pandas cannot lay it out."""
+    steps = _step_range(freq)
+    return None if steps is None else steps[1]
+
+
+@functools.lru_cache(maxsize=64)
+def _step_range(freq):
+    """`(shortest, longest)` step of frequency `freq` in nanoseconds (28 and 31 days for monthly); None when pandas
+    cannot lay it out."""
     try:
-        return int(np.diff(pd.date_range("1900-01-01", periods=25, freq=freq).as_unit("ns").asi8).max())
+        steps = np.diff(pd.date_range("1900-01-01", periods=25, freq=freq).as_unit("ns").asi8)
     except (ValueError, OverflowError, pd.errors.OutOfBoundsDatetime):
         return None
+    return int(steps.min()), int(steps.max())
 
 
 def season_length_for(freq):

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from lstm_toolkit.base import Estimator
-from lstm_toolkit.data import WindowedSeries, as_frame, future_index
+from lstm_toolkit.data import WindowedSeries, as_frame, check_frequency, future_index
 from lstm_toolkit.errors import ConfigError, DataError, user_stacklevel
 from lstm_toolkit.forecasting import backtest, batched, many_series
 from lstm_toolkit.models import check_streamable, state_sizes
@@ -108,6 +108,7 @@ class BaseForecaster(Estimator):
         frame = as_frame(data, time_col=self.time_col)
         if len(frame) == 0:
             raise DataError(f"The data has no rows; give the history to forecast from (at least lookback={problem.spec.lookback} rows).")
+        check_frequency(frame.index, problem.freq)
         if last_rows is not None:
             frame = frame.iloc[-last_rows:]
         return WindowedSeries.from_frame(frame, problem.spec, scaler=problem.scaler, fill=self.fill, min_parts=(),
