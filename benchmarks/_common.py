@@ -3,6 +3,7 @@
 import os
 import platform
 import time
+import warnings
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -47,6 +48,14 @@ class Timer:
     def __exit__(self, *exc):
         self.seconds = time.perf_counter() - self.start
 
+
+def quiet_fit(forecaster, data):
+    """`forecaster.fit(data)` with its warnings silenced (a benchmark reports its own numbers): the fit's seconds."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        started = time.perf_counter()
+        forecaster.fit(data)
+        return time.perf_counter() - started
 
 def ets_backtest(values, first, horizon, season_length):
     """Damped additive ETS (statsmodels, state space) fit on values[:first], then h-step

@@ -23,11 +23,9 @@ Run: python benchmarks/missing_steps.py [--seeds 0 1] [--cases euro_equipment pb
 
 import argparse
 import sys
-import time
-import warnings
 
 import numpy as np
-from _common import machine
+from _common import machine, quiet_fit
 from forecast_suite import CASES
 
 import lstm_toolkit
@@ -59,12 +57,8 @@ def score(name, seed):
     for variant, (train, full, fill) in found.items():
         forecaster = lstm_toolkit.Forecaster(lookback=lookback, horizon=horizon, target=target, seed=seed, verbose=0,
                                              fill=fill, **keywords)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            started = time.perf_counter()
-            forecaster.fit(train)
-            seconds = time.perf_counter() - started
-            rows = forecaster.backtest(full)
+        seconds = quiet_fit(forecaster, train)
+        rows = forecaster.backtest(full)
         error = float(np.mean(np.abs(rows["forecast"] - rows["actual"])))
         out[variant] = (error / scale, forecaster.season_length_, forecaster.freq_, seconds)
     return out, dropped
