@@ -166,6 +166,8 @@ def test_irregular_times_and_trading_days_have_no_missing_steps():
     assert len(missing_steps(irregular, infer_frequency(irregular))) == 0  # not a grid with holes: nothing to name
     check_frequency(irregular, infer_frequency(irregular))  # its median step is no frequency to hold new data to
     check_frequency(irregular[:2], "D")  # a step of 1 day among them
+    far = pd.DatetimeIndex(["2000-01-01 00:00", "2000-01-01 00:01", "2000-01-01 00:02", "2040-01-01 00:00"])
+    assert len(missing_steps(far, "min")) == 0  # 21 million minutes between: no grid is laid out
     trading = pd.bdate_range("2024-01-01", periods=30).delete([5, 17])
     assert len(missing_steps(trading, infer_frequency(trading))) == 0  # holidays are meant to be missing
     assert len(missing_steps(pd.RangeIndex(5), None)) == 0

@@ -11,7 +11,7 @@ import pandas as pd
 from lstm_toolkit.errors import DataError
 
 FILL_POLICIES = ("ffill", "interpolate", "zero")
-# `infer_frequency` looks for a grid with missing steps only where it would have at most this many rows.
+# `infer_frequency` and `missing_steps` lay out a grid of timestamps only where it would have at most this many rows.
 MAX_GRID_ROWS = 10_000_000
 
 
@@ -268,8 +268,10 @@ def missing_steps(index, freq):
     empty = pd.DatetimeIndex([])
     if freq is None or not isinstance(index, pd.DatetimeIndex) or len(index) < 2 or freq.startswith(("B", "C")):
         return empty
-    longest = _longest_step(freq)
-    if longest is None or np.diff(index.as_unit("ns").asi8).max() <= longest:  # no step longer than one of `freq`: nothing skipped
+    steps = _step_range(freq)
+    if steps is None or np.diff(index.as_unit("ns").asi8).max() <= steps[1]:  # no step longer than one of `freq`: nothing skipped
+        return empty
+    if (index[-1] - index[0]).value > MAX_GRID_ROWS * steps[0]:  # a grid too large to lay out
         return empty
     grid = pd.date_range(index[0], index[-1], freq=freq)
     return grid.difference(index) if index.isin(grid).all() else empty
@@ -300,12 +302,6 @@ def check_frequency(index, freq):
             + (f" (aggregate it: df.resample({freq!r}).mean())" if steps.max() < shortest else "")
             + ", or fit a model on data of this one."
         )
-
-
-def _longest_step(freq):
-    """The longest step of frequency `freq` in nanoseconds (31 days for monthly); None when pandas cannot lay it out."""
-    steps = _step_range(freq)
-    return None if steps is None else steps[1]
 
 
 @functools.lru_cache(maxsize=64)

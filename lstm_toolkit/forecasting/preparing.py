@@ -108,8 +108,8 @@ def warn_missing_steps(frames, freq):
         f"{where} skips steps of its frequency {freq!r}: {len(steps)} missing ({shown}). Windows read the rows on "
         f"either side of a gap as consecutive steps, and a season as that many rows. Reindex to every step and fill "
         f"the new rows: df.asfreq({freq!r}){'' if key is None else ' per series'} with fill='interpolate' or 'ffill'. "
-        "If the gaps are meant "
-        "(market hours, say), this warning can be ignored.", MissingTimestampsWarning, stacklevel=user_stacklevel())
+        "If the gaps are meant (market hours, say), this warning can be ignored.",
+        MissingTimestampsWarning, stacklevel=user_stacklevel())
 
 
 def one_series(make, season=None):
