@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+import keras
 import pytest
 import tensorflow as tf
 
@@ -20,7 +21,7 @@ from lstm_toolkit.forecasting.strategies import strategy_for
 from lstm_toolkit.models import build_model
 from lstm_toolkit.models.ensemble import MemberMedian, members_model, n_members
 from lstm_toolkit.models.normalization import ES_INITIAL, WindowDenormalization, WindowNormalization, window_norm_scales
-from lstm_toolkit.training import TrainingConfig, compile_model
+from lstm_toolkit.training import TrainingConfig, compile_model, default_callbacks
 
 TINY = ModelConfig(units=(8,))
 
@@ -280,6 +281,23 @@ def test_a_network_worse_than_its_reference_on_validation_gives_way_to_it(tmp_pa
     restored = Forecaster.load(fc.save(tmp_path / "bundle"))
     assert restored.reference_fallback_ == record
     np.testing.assert_allclose(restored.predict(data)["y"].to_numpy(), expected, rtol=1e-5)
+
+
+def test_early_stopping_takes_the_references_validation_loss_as_its_baseline(monkeypatch):
+    # The network must beat its reference to be kept, so the run's patience restarts only below the reference's
+    # validation loss (Keras' EarlyStopping baseline), measured before training: the judge's after it.
+    passed, fit_of = [], fitting.fit
+    monkeypatch.setattr(fitting, "fit", lambda *args, **kwargs: passed.append(kwargs["baseline"]) or fit_of(*args, **kwargs))
+    with pytest.warns(ReferenceFallbackWarning):
+        fc = small(target="y", epochs=2, learning_rate=5.0, reference_fallback=True).fit(_walk())
+    assert passed[0] == pytest.approx(fc.reference_fallback_["reference_val_loss"], rel=1e-5)
+    stopping = [c for c in default_callbacks(TrainingConfig(patience=3), baseline=passed[0])
+                if isinstance(c, keras.callbacks.EarlyStopping)]
+    assert stopping[0].baseline == passed[0] and stopping[0].patience == 3
+    # Without the fallback the network is kept whatever it does: no baseline.
+    passed.clear()
+    small(target="y", epochs=2, learning_rate=5.0, refit=False, reference_fallback=False).fit(_walk())
+    assert passed == [None]
 
 
 def test_reference_fallback_false_or_a_distribution_keeps_the_network():

@@ -159,12 +159,14 @@ def resolve_steps_per_execution(steps_per_execution, work=None):
     return STEPS_PER_EXECUTION if work is not None and work >= XLA_MIN_WORK else 1
 
 
-def default_callbacks(config=None, checkpoint_dir=None, monitor="val_loss"):
+def default_callbacks(config=None, checkpoint_dir=None, monitor="val_loss", baseline=None):
     """The callbacks every training run gets unless told otherwise.
 
     EarlyStopping (restoring the best weights), ReduceLROnPlateau,
     TerminateOnNaN, and, when `checkpoint_dir` is given, a ModelCheckpoint of
-    the best model to `checkpoint_dir/best.keras`.
+    the best model to `checkpoint_dir/best.keras`. With a `baseline`, the run
+    stops after `patience` epochs unless `monitor` has gone below it (Keras'
+    `EarlyStopping(baseline=...)`).
 
     Example:
     >>> [type(c).__name__ for c in default_callbacks()]
@@ -173,7 +175,7 @@ def default_callbacks(config=None, checkpoint_dir=None, monitor="val_loss"):
     config = config or TrainingConfig()
     callbacks = [
         keras.callbacks.EarlyStopping(
-            monitor=monitor, patience=config.patience, restore_best_weights=True
+            monitor=monitor, patience=config.patience, restore_best_weights=True, baseline=baseline
         ),
         keras.callbacks.ReduceLROnPlateau(
             monitor=monitor,
@@ -225,6 +227,7 @@ def fit(
     replace_callbacks=False,
     checkpoint_dir=None,
     backup_dir=None,
+    baseline=None,
 ):
     """Trains `model` on a dataset of `(x, y)` batches with the default callbacks.
 
@@ -239,6 +242,8 @@ def fit(
         checkpoint_dir: folder for the best-model checkpoint.
         backup_dir: folder of a `keras.callbacks.BackupAndRestore`: a run
             killed midway and started again resumes from its last epoch.
+        baseline: a validation loss to go below within `patience` epochs, or
+            stop (`default_callbacks`); None for none.
 
     Returns:
         The `keras.callbacks.History` of the run (of the resumed epochs only, after a restart).
@@ -263,7 +268,7 @@ def fit(
     monitor = "val_loss" if validation is not None else "loss"
     chosen = list(callbacks or [])
     if not replace_callbacks:
-        chosen = default_callbacks(config, checkpoint_dir=checkpoint_dir, monitor=monitor) + chosen
+        chosen = default_callbacks(config, checkpoint_dir=checkpoint_dir, monitor=monitor, baseline=baseline) + chosen
     if backup_dir is not None:
         chosen.insert(0, keras.callbacks.BackupAndRestore(os.fspath(backup_dir)))
     if isinstance(train, tuple):  # numpy (x, y): Keras batches and shuffles them
