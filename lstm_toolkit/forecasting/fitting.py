@@ -27,6 +27,7 @@ from lstm_toolkit.forecasting.judging import (
     fallback_message,
     judge,
     paired_losses,
+    reference_losses,
     validation_margin,
     window_losses,
 )
@@ -292,7 +293,7 @@ def origin_evidence(training, history, prepare_origin, horizon, origins=None):
             break
         if training.seed is not None:
             keras.utils.set_random_seed(training.seed)
-        model, trainable, _, validation_data = _trained(training, problem, series, config,
+        model, trainable, _, validation_data, _ = _trained(training, problem, series, config,
                                                         replay=replay_callbacks(rates, None))
         losses = paired_losses(model, trainable, validation_data)
         network.append(losses[0])
@@ -310,19 +311,6 @@ def reference_model(training, problem):
     return model
 
 
-def reference_loss(model, trainable, data):
-    """The validation loss (Keras' `evaluate` loss) of `model`'s reference alone on `data`; None without validation
-    data or a reference. The model's weights are left as they were."""
-    if data is None:
-        return None
-    weights = model.get_weights()
-    if not forecast_reference_only(model):
-        return None
-    loss = float(np.mean(window_losses(trainable, data)))
-    model.set_weights(weights)
-    return loss
-
-
 def _scope(strategy):
     """The distribution strategy's scope to build (and compile) a model under; none without a strategy."""
     return strategy.scope() if strategy is not None else contextlib.nullcontext()
@@ -338,20 +326,20 @@ def train(training, problem, series, config, replay=None, backup_dir=None, check
     of the trained network and of its reference alone (`paired_losses`) and
     their start rows; else (or for a model with no reference) None.
     """
-    model, trainable, history, validation_data = _trained(training, problem, series, config, replay, backup_dir,
-                                                          reference_baseline=check_reference)
-    if check_reference and validation_data is not None and not replay:
-        losses = paired_losses(model, trainable, validation_data)
-        if losses is not None:
-            return model, history, (*losses, np.asarray(series.starts("validation"), dtype="float64"))
+    model, trainable, history, validation_data, reference = _trained(training, problem, series, config, replay,
+                                                                     backup_dir, reference_baseline=check_reference)
+    if reference is not None:  # measured before training, as early stopping's baseline
+        losses = paired_losses(model, trainable, validation_data, reference)
+        return model, history, (*losses, np.asarray(series.starts("validation"), dtype="float64"))
     return model, history, None
 
 
 def _trained(training, problem, series, config, replay=None, backup_dir=None, reference_baseline=False):
-    """`train`'s work: `(model, its compiled training form, logs, the validation dataset or None)`.
+    """`train`'s work: `(model, its compiled training form, logs, the validation dataset or None, the reference's
+    validation window losses or None)`.
 
     `reference_baseline`: the network is to beat its reference (the fallback is on), so early stopping takes
-    the reference's validation loss (`reference_loss`) as its baseline: its patience restarts only where the
+    the reference's validation loss (`judging.reference_losses`) as its baseline: its patience restarts only where the
     network goes below it (Keras' `EarlyStopping(baseline=...)`). A network still above its reference gives way
     to it anyway; before, such fits trained on to the end of their patience (Seattle hourly at lookback 72: 27-33
     s instead of 38-82, the same forecasts; `benchmarks/results/early_stop_reference_baseline_epyc.txt`).
@@ -370,11 +358,14 @@ def _trained(training, problem, series, config, replay=None, backup_dir=None, re
         has_validation = series.n_windows("validation") >= strategy.num_replicas_in_sync
         history = distributed.fit_across_workers(trainable, strategy, make_dataset, config, training.callbacks,
                                                  training.checkpoint_dir, backup_dir, has_validation)
-        return model, trainable, history.history, None
+        return model, trainable, history.history, None, None
     validation_data = make_dataset("validation", config.batch_size) if series.n_windows("validation") else None
-    baseline = reference_loss(model, trainable, validation_data) if reference_baseline and not replay else None
+    reference = None
+    if reference_baseline and validation_data is not None and not replay:
+        reference = reference_losses(model, trainable, validation_data)
+    baseline = None if reference is None else float(reference.mean())
     history = fit(trainable, make_dataset("train", config.batch_size), None if replay else validation_data,
                   config=config, callbacks=(replay or []) + list(training.callbacks or []),
                   replace_callbacks=replay is not None, checkpoint_dir=training.checkpoint_dir, backup_dir=backup_dir,
                   baseline=baseline)
-    return model, trainable, history.history, validation_data
+    return model, trainable, history.history, validation_data, reference

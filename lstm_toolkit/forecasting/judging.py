@@ -51,19 +51,32 @@ def judge(model, network, reference, starts, horizon):
             "standard_error": None if standard_error == math.inf else standard_error}
 
 
-def paired_losses(model, trainable, data):
+def paired_losses(model, trainable, data, reference=None):
     """`(network, reference)` window losses (`window_losses`) of the trained `model` and of its reference alone on `data`.
 
     The model's weights are left as trained. None when the model has no
     reference to forecast alone (`forecast_reference_only` is False).
+    `reference`: the reference's losses, where `reference_losses` measured them already.
     """
     network = window_losses(trainable, data)
+    reference = reference_losses(model, trainable, data) if reference is None else reference
+    return None if reference is None else (network, reference)
+
+
+def reference_losses(model, trainable, data):
+    """The window losses (`window_losses`) of `model`'s reference alone on `data`; None when it has none.
+
+    The reference is made from the window by the normalisation layer (output
+    layer and highway zeroed), so training does not change them: measured
+    before training, they serve as early stopping's baseline and the judge's
+    evidence. The model's weights are left as they were.
+    """
     weights = model.get_weights()
     if not forecast_reference_only(model):
         return None
     reference = window_losses(trainable, data)
     model.set_weights(weights)
-    return network, reference
+    return reference
 
 
 def window_losses(trainable, data, loss=None):

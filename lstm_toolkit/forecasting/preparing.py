@@ -69,8 +69,9 @@ def prepare(settings, model_config, data, validation=None):
         extra = as_frame(validation, time_col=settings.time_col)
         frames[None], validation = as_frame(pd.concat([frames[None], extra])), len(extra)
     first = next(iter(frames.values()))
-    warn_missing_steps(frames, infer_frequency(first.index))
-    season = season_of(settings, first.index)
+    freq = infer_frequency(first.index)
+    warn_missing_steps(frames, freq)
+    season = season_of(settings, freq)
     chosen = settings.lookback == "auto"
     settings = dataclasses.replace(settings, lookback=resolve_lookback(settings.lookback, season))
     warn_short_lookback(settings, season, max(len(frame) for frame in frames.values()))

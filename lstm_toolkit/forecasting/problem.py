@@ -375,15 +375,15 @@ def make_spec(settings, frame):
     return spec
 
 
-def season_of(settings, index):
-    """The season of data indexed by `index`: `season_length` when given, else the one of its frequency."""
-    return settings.season_length or season_length_for(infer_frequency(index))
+def season_of(settings, freq):
+    """The season of data of frequency `freq` (`infer_frequency`): `season_length` when given, else the frequency's."""
+    return settings.season_length or season_length_for(freq)
 
 
 def problem_of(settings, model_config, series, index, scaler, **many):
     """The `ForecastProblem` of prepared training data (`series`: one series or a `SeriesCollection`)."""
     freq = infer_frequency(index)
-    season = season_of(settings, index)
+    season = season_of(settings, freq)
     config = resolve_model_config(settings, model_config, series, season)
     return ForecastProblem(
         spec=series.spec,

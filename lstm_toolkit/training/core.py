@@ -164,9 +164,10 @@ def default_callbacks(config=None, checkpoint_dir=None, monitor="val_loss", base
 
     EarlyStopping (restoring the best weights), ReduceLROnPlateau,
     TerminateOnNaN, and, when `checkpoint_dir` is given, a ModelCheckpoint of
-    the best model to `checkpoint_dir/best.keras`. With a `baseline`, the run
-    stops after `patience` epochs unless `monitor` has gone below it (Keras'
-    `EarlyStopping(baseline=...)`).
+    the best model to `checkpoint_dir/best.keras`. With a `baseline`, early
+    stopping's patience restarts only at an epoch that takes `monitor` below it
+    (Keras' `EarlyStopping(baseline=...)`: an epoch that improves on the best
+    so far still does not stop the run).
 
     Example:
     >>> [type(c).__name__ for c in default_callbacks()]
@@ -242,8 +243,8 @@ def fit(
         checkpoint_dir: folder for the best-model checkpoint.
         backup_dir: folder of a `keras.callbacks.BackupAndRestore`: a run
             killed midway and started again resumes from its last epoch.
-        baseline: a validation loss to go below within `patience` epochs, or
-            stop (`default_callbacks`); None for none.
+        baseline: a value of the monitored loss that early stopping's patience
+            restarts only below (`default_callbacks`); None for none.
 
     Returns:
         The `keras.callbacks.History` of the run (of the resumed epochs only, after a restart).
