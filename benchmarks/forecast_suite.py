@@ -67,15 +67,21 @@ def _seattle_hourly():
     return lstm_toolkit.datasets.load("seattle_hourly_temperature").loc[:SEATTLE_END]
 
 
-SEATTLE_FIT = len(_seattle_hourly().loc[:SEATTLE_FIT_END])
+def fit_rows_of(data, fit_rows):
+    """The rows a case fits on: `fit_rows` rows, up to and with the timestamp `fit_rows`, or (None) 80% of `data`."""
+    if isinstance(fit_rows, str):
+        return len(data.loc[:fit_rows])
+    return fit_rows or int(round(len(data) * 0.8))
 
 
 def _cases():
-    """name -> (loader, target, lookback, horizon, fit rows (None: 80%), stride, Forecaster keywords)."""
+    """name -> (loader, target, lookback, horizon, fit rows (a count, the last timestamp, or None: 80%), stride,
+    Forecaster keywords)."""
     cases = {}
     for lookback in (72, 168, 336):
         for horizon in (24, 48):
-            cases[f"seattle_L{lookback}_H{horizon}"] = (_seattle_hourly, "temp", lookback, horizon, SEATTLE_FIT, 24, {})
+            cases[f"seattle_L{lookback}_H{horizon}"] = (_seattle_hourly, "temp", lookback, horizon, SEATTLE_FIT_END, 24,
+                                                           {})
     cases["seattle_daily_max"] = (lambda: lstm_toolkit.datasets.load("seattle_daily_weather")[["temp_max"]],
                                   "temp_max", 60, 7, None, 7, {})
     cases["euro_equipment"] = (lambda: lstm_toolkit.datasets.load("euro_electrical_equipment_monthly"),
@@ -127,10 +133,11 @@ def statsforecast_mase(name, peer_python):
     if not peer_python or not Path(peer_python).exists():
         return {}
     load, target, lookback, horizon, fit_rows, stride, _ = CASES[name]
-    values = load()[target].to_numpy(dtype="float64")
-    first = max(fit_rows or int(round(len(values) * 0.8)), lookback)
+    data = load()
+    values = data[target].to_numpy(dtype="float64")
+    first = max(fit_rows_of(data, fit_rows), lookback)
     origins = np.arange(first - 1, len(values) - horizon, stride)
-    season = lstm_toolkit.data.season_length_for(lstm_toolkit.data.infer_frequency(load().index))
+    season = lstm_toolkit.data.season_length_for(lstm_toolkit.data.infer_frequency(data.index))
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "series.csv"
         pd.DataFrame({"y": values[: origins[-1] + 1 + horizon]}).to_csv(path, index=False)
@@ -151,7 +158,7 @@ def statsforecast_mase(name, peer_python):
 def run_case(name, config, seed, peer_python=None):
     load, target, lookback, horizon, fit_rows, stride, keywords = CASES[name]
     data = load()
-    fit_rows = fit_rows or int(round(len(data) * 0.8))
+    fit_rows = fit_rows_of(data, fit_rows)
     forecaster = lstm_toolkit.Forecaster(lookback=lookback, horizon=horizon, target=target, seed=seed, verbose=0,
                                          **{**keywords, **config})
     start = time.perf_counter()

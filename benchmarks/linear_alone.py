@@ -30,7 +30,7 @@ def ridge_mase(name):
     load, target, lookback, horizon, fit_rows, stride, keywords = suite.CASES[name]
     data = load()
     values = data[target].to_numpy(dtype="float64")
-    first = max(fit_rows or int(round(len(values) * 0.8)), lookback)
+    first = max(suite.fit_rows_of(data, fit_rows), lookback)
     steps = np.arange(1, horizon + 1)
     origins = np.arange(first - 1, len(values) - horizon, stride)
     train = np.arange(lookback - 1, first - horizon)

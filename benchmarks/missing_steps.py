@@ -26,7 +26,7 @@ import sys
 
 import numpy as np
 from _common import machine, quiet_fit
-from forecast_suite import CASES
+from forecast_suite import CASES, fit_rows_of
 
 import lstm_toolkit
 from lstm_toolkit import metrics
@@ -50,7 +50,7 @@ def score(name, seed):
     """`{variant: (MASE, season the model used, fit s)}` of one case and seed."""
     load, target, lookback, horizon, fit_rows, _, keywords = CASES[name]
     frame = load()[[target]]
-    fit_rows = fit_rows or int(round(len(frame) * 0.8))
+    fit_rows = fit_rows_of(frame, fit_rows)
     scale = metrics.seasonal_naive_scale(frame[target].to_numpy("float64")[:fit_rows], 12)
     found, dropped = variants(frame, fit_rows, lookback)
     out = {}

@@ -46,6 +46,10 @@ class MissingTimestampsWarning(UserWarning):
     """The time index skips steps of its frequency: windows read the rows on either side of a gap as consecutive."""
 
 
+class IrregularTimestampsWarning(UserWarning):
+    """The time index is on no regular grid (jittered or event times): windows read its rows as equally spaced."""
+
+
 class CuDNNWarning(UserWarning):
     """A model config that cannot use the fused cuDNN kernel on GPU (shown once per call site)."""
 

@@ -22,6 +22,7 @@ from lstm_toolkit.data import (
     infer_frequency,
     input_windows,
     make_window_dataset,
+    irregular_steps,
     missing_steps,
     read_panel,
     season_length_for,
@@ -171,6 +172,9 @@ def test_irregular_times_and_trading_days_have_no_missing_steps():
     trading = pd.bdate_range("2024-01-01", periods=30).delete([5, 17])
     assert len(missing_steps(trading, infer_frequency(trading))) == 0  # holidays are meant to be missing
     assert len(missing_steps(pd.RangeIndex(5), None)) == 0
+    # its "frequency" is its median step (83 hours): the steps of 24 and 85 hours are no whole number of it
+    assert list(irregular_steps(irregular, infer_frequency(irregular))) == list(irregular[1:3])
+    assert len(irregular_steps(trading, infer_frequency(trading))) == 0 and len(irregular_steps(far, "min")) == 0
 
 
 def test_periods_bools_and_multilevel_columns():
@@ -556,6 +560,7 @@ def test_every_shipped_series_has_a_regular_index():
         index = load(name).index
         freq = infer_frequency(index)
         assert freq is not None and len(missing_steps(index, freq)) == 0, name  # the Seattle normals lacked an hour
+        assert len(irregular_steps(index, freq)) == 0, name
     seattle = load("seattle_hourly_temperature")
     assert len(seattle) == 24 * 365 and seattle.loc["2010-03-14 03:00", "temp"] == pytest.approx(42.6)
 

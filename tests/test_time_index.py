@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lstm_toolkit import DataError, Forecaster, MissingTimestampsWarning, ModelConfig
+from lstm_toolkit import DataError, Forecaster, IrregularTimestampsWarning, MissingTimestampsWarning, ModelConfig
 from lstm_toolkit.forecasting.preparing import prepare
 from lstm_toolkit.forecasting.settings import ForecastSettings
 
@@ -20,11 +20,28 @@ def _monthly(periods=96, seed=0):
     return pd.DataFrame({"sales": values}, index=pd.date_range("2015-01-01", periods=periods, freq="MS"))
 
 
-def _gap_warnings(call):
+def _gap_warnings(call, category=MissingTimestampsWarning):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = call()
-    return result, [str(w.message) for w in caught if issubclass(w.category, MissingTimestampsWarning)]
+    return result, [str(w.message) for w in caught if issubclass(w.category, category)]
+
+
+def _time_warnings(call):
+    """Both time-index warnings' messages, as (missing steps, irregular steps)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        call()
+    return tuple([str(w.message) for w in caught if w.category is category]
+                 for category in (MissingTimestampsWarning, IrregularTimestampsWarning))
+
+
+def _prepare(data, **settings):
+    return lambda: prepare(ForecastSettings(**{"lookback": 24, "horizon": 3, "target": "y", **settings}), TINY, data)
+
+
+def _wave(index):
+    return pd.DataFrame({"y": np.sin(np.arange(len(index)) / 5.0)}, index=index)
 
 
 def test_a_missing_month_is_named_and_the_series_stays_monthly():
@@ -96,3 +113,49 @@ def test_predict_refuses_data_of_another_frequency_and_takes_gaps_and_other_anch
     month_ends = data.set_axis(data.index + pd.offsets.MonthEnd(0))  # the same frequency, anchored otherwise
     assert len(forecaster.predict(month_ends)) == 3
     assert len(forecaster.predict(data.drop(data.index[-5]))) == 3  # a missing month is not another frequency
+
+
+def test_jittered_readings_warn_and_name_the_grid_to_resample_to():
+    rng = np.random.default_rng(0)
+    hours = pd.date_range("2024-01-01", periods=300, freq="h")
+    data = _wave(hours + pd.to_timedelta(rng.integers(1, 50, len(hours)), "s"))  # logged a few seconds past the hour
+    missing, irregular = _time_warnings(_prepare(data))
+    assert missing == [] and len(irregular) == 1
+    assert "on no regular grid" in irregular[0] and "df.resample('h').mean()" in irregular[0]
+    assert "df.index.round('h')" in irregular[0]
+    assert _time_warnings(_prepare(data.resample("h").mean())) == ([], [])  # the fix it names silences it
+
+
+def test_mid_month_readings_warn_and_name_month_starts():
+    data = _wave(pd.date_range("2010-01-01", periods=120, freq="MS") + pd.Timedelta(days=14))
+    _, irregular = _time_warnings(_prepare(data))
+    # no pandas frequency holds the 15th of every month: the steps read as 744 hours, with no season
+    assert len(irregular) == 1 and "'744h'" in irregular[0] and "df.resample('MS').mean()" in irregular[0]
+    assert "round" not in irregular[0]  # month starts are not a fixed step to round to
+
+
+def test_regular_data_and_missing_steps_are_not_called_irregular():
+    for index in (pd.date_range("2020-01-01", periods=200, freq="W-WED"), pd.date_range("2000-01-01", periods=120, freq="ME"),
+                  pd.date_range("2024-01-01", periods=500, freq="15min").delete([40, 41])):
+        _, irregular = _time_warnings(_prepare(_wave(index)))
+        assert irregular == [], index.freqstr
+
+
+def test_a_time_zone_keeps_days_on_the_wall_clock_and_hours_on_utc():
+    days = pd.date_range("2023-01-01", periods=500, freq="D", tz="Europe/Berlin")  # two changes of clocks a year
+    data = _wave(days)
+    assert _time_warnings(_prepare(data)) == ([], [])
+    forecaster = Forecaster(lookback=14, horizon=3, target="y", model=TINY, epochs=1, verbose=0, seed=0,
+                            reference_fallback=False).fit(data)
+    assert (forecaster.freq_, forecaster.season_length_) == ("D", 7)  # in UTC the steps were 23, 24 and 25 hours
+    assert list(forecaster.predict(data).index) == list(pd.date_range("2024-05-15", periods=3, freq="D"))
+    hours = _wave(pd.date_range("2023-03-20", periods=24 * 300, freq="h", tz="Europe/Berlin"))  # an hour repeated in October
+    assert _time_warnings(_prepare(hours)) == ([], [])
+
+
+def test_a_panel_names_how_many_series_are_off_the_grid():
+    frames = [_wave(pd.date_range("2024-01-01", periods=200, freq="h")).assign(sensor=name) for name in "abc"]
+    frames[2].index = frames[2].index + pd.to_timedelta(np.arange(200) % 7, "s")
+    panel = pd.concat(frames).rename_axis("time").reset_index()
+    _, irregular = _time_warnings(_prepare(panel, series_id="sensor", time_col="time"))
+    assert len(irregular) == 1 and "1 of 3 series (the first: 'c')" in irregular[0] and "per series" in irregular[0]

@@ -7,7 +7,9 @@ from lstm_toolkit.data.frame import (
     fill_missing,
     future_index,
     infer_frequency,
+    irregular_steps,
     missing_steps,
+    nearest_frequency,
     season_length_for,
 )
 from lstm_toolkit.data.panel import PanelData, read_panel
@@ -36,7 +38,9 @@ __all__ = [
     "frame_windows",
     "future_index",
     "infer_frequency",
+    "irregular_steps",
     "missing_steps",
+    "nearest_frequency",
     "input_windows",
     "make_window_dataset",
     "season_length_for",

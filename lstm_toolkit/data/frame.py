@@ -13,6 +13,13 @@ from lstm_toolkit.errors import DataError
 FILL_POLICIES = ("ffill", "interpolate", "zero")
 # `infer_frequency` and `missing_steps` lay out a grid of timestamps only where it would have at most this many rows.
 MAX_GRID_ROWS = 10_000_000
+DAY_NS = 86_400 * 10**9
+_NO_TIMES = pd.DatetimeIndex([])  # what `missing_steps` and `irregular_steps` find in regular data (immutable: shared)
+# `nearest_frequency`'s candidates: (alias, one step, a calendar frequency whose steps vary).
+_NEAREST = (("YS", pd.Timedelta(days=365.2425), True), ("QS", pd.Timedelta(days=91.31), True),
+            ("MS", pd.Timedelta(days=30.44), True), ("W", pd.Timedelta(days=7), False), ("D", pd.Timedelta(days=1), False),
+            ("h", pd.Timedelta(hours=1), False), ("min", pd.Timedelta(minutes=1), False),
+            ("s", pd.Timedelta(seconds=1), False))
 
 
 def as_frame(data, time_col=None):
@@ -67,8 +74,10 @@ def as_frame(data, time_col=None):
         frame = frame.drop(columns=[time_col])
         frame.index = times
     if isinstance(frame.index, pd.DatetimeIndex):
-        if frame.index.tz is not None:
-            frame.index = frame.index.tz_convert("UTC").tz_localize(None)
+        if frame.index.tz is not None:  # steps under a day on the UTC clock (no hour repeated or skipped); a day or
+            wall = frame.index.tz_localize(None)  # longer on the wall clock: midnight stays midnight when clocks change
+            daily = len(wall) > 1 and np.diff(wall.as_unit("ns").asi8).min() >= DAY_NS
+            frame.index = wall if daily else frame.index.tz_convert("UTC").tz_localize(None)
         frame.index = frame.index.as_unit("ns")
         _check_time_order(frame.index)
     elif not pd.api.types.is_integer_dtype(frame.index):
@@ -265,16 +274,65 @@ def missing_steps(index, freq):
     >>> missing_steps(index, infer_frequency(index)).strftime("%Y-%m").tolist()
     ['2024-03', '2024-04']
     """
-    empty = pd.DatetimeIndex([])
     if freq is None or not isinstance(index, pd.DatetimeIndex) or len(index) < 2 or freq.startswith(("B", "C")):
-        return empty
+        return _NO_TIMES
     steps = _step_range(freq)
     if steps is None or np.diff(index.as_unit("ns").asi8).max() <= steps[1]:  # no step longer than one of `freq`: nothing skipped
-        return empty
+        return _NO_TIMES
     if (index[-1] - index[0]).value > MAX_GRID_ROWS * steps[0]:  # a grid too large to lay out
-        return empty
+        return _NO_TIMES
     grid = pd.date_range(index[0], index[-1], freq=freq)
-    return grid.difference(index) if index.isin(grid).all() else empty
+    return grid.difference(index) if index.isin(grid).all() else _NO_TIMES
+
+
+def irregular_steps(index, freq):
+    """The timestamps of `index` reached by a step that is not a whole number of steps of `freq`: data on no grid.
+
+    Jittered readings (hourly, a few seconds off each hour) and event times
+    have no frequency; `infer_frequency` then gives their median step, and
+    every other step is off it. Empty for a row index, no frequency, business
+    days, and regular data, missing steps included (`missing_steps` names those).
+    Steps of a day or longer are read on the wall clock, so a daily index with a
+    time zone is regular across the changes of clocks.
+
+    Example:
+    >>> hours = pd.date_range("2024-01-01", periods=5, freq="h")
+    >>> len(irregular_steps(hours.delete(2), "h")), len(irregular_steps(hours + pd.to_timedelta([0, 7, 0, 3, 0], "s"), "h"))
+    (0, 4)
+    """
+    steps = _step_range(freq) if isinstance(freq, str) and not freq.startswith(("B", "C")) else None
+    if steps is None or not isinstance(index, pd.DatetimeIndex) or len(index) < 2:
+        return _NO_TIMES
+    shortest, longest = steps
+    wall = index.tz_localize(None) if index.tz is not None and shortest >= DAY_NS else index
+    gaps = np.diff(wall.as_unit("ns").asi8)
+    if shortest == longest:  # a fixed step
+        off = gaps % shortest != 0
+    else:
+        off = gaps < shortest
+        if not off.any() and gaps.max() > longest and (wall[-1] - wall[0]).value <= MAX_GRID_ROWS * shortest:
+            off = ~wall[1:].isin(pd.date_range(wall[0], wall[-1], freq=freq))  # a calendar step skipped: on its grid?
+    return index[1:][off] if off.any() else _NO_TIMES
+
+
+def nearest_frequency(step):
+    """A regular frequency near `step` (a Timedelta): what data with steps of about that length can be resampled to.
+
+    Calendar frequencies (yearly, quarterly, monthly starts) are taken within
+    10% of one of their steps; otherwise the largest unit of which `step` is
+    within 5% of a whole number: weeks, days, hours, minutes or seconds.
+
+    Example:
+    >>> [nearest_frequency(pd.Timedelta(t)) for t in ("59min 58s", "90min", "31D", "7D 2h", "1.3s")]
+    ['h', '90min', 'MS', 'W', 's']
+    """
+    for alias, unit, calendar in _NEAREST:
+        count = step / unit
+        if calendar and 0.9 <= count <= 1.1:
+            return alias
+        if not calendar and count >= 0.95 and abs(count - round(count)) <= 0.05 * count:
+            return alias if round(count) == 1 else f"{round(count)}{alias}"
+    return "s"
 
 
 def check_frequency(index, freq):

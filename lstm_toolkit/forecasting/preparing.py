@@ -37,8 +37,9 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from lstm_toolkit.data import SeriesCollection, WindowedSeries, as_frame, infer_frequency, missing_steps
-from lstm_toolkit.errors import ConfigError, DataError, MissingTimestampsWarning, user_stacklevel
+from lstm_toolkit.data import (SeriesCollection, WindowedSeries, as_frame, infer_frequency, irregular_steps, missing_steps,
+                               nearest_frequency)
+from lstm_toolkit.errors import ConfigError, DataError, IrregularTimestampsWarning, MissingTimestampsWarning, user_stacklevel
 from lstm_toolkit.forecasting.choices import resolve_lookback, resolve_scaler, warn_short_lookback
 from lstm_toolkit.forecasting.fitting import Preparers
 from lstm_toolkit.forecasting.many_series import indexed_by_time, split_series, static_values
@@ -70,7 +71,7 @@ def prepare(settings, model_config, data, validation=None):
         frames[None], validation = as_frame(pd.concat([frames[None], extra])), len(extra)
     first = next(iter(frames.values()))
     freq = infer_frequency(first.index)
-    warn_missing_steps(frames, freq)
+    warn_time_steps(frames, freq)
     season = season_of(settings, freq)
     chosen = settings.lookback == "auto"
     settings = dataclasses.replace(settings, lookback=resolve_lookback(settings.lookback, season))
@@ -97,20 +98,45 @@ def prepare(settings, model_config, data, validation=None):
     return many_problem(settings, model_config, frames, members, skipped, untrained, static)
 
 
-def warn_missing_steps(frames, freq):
-    """Warns (`MissingTimestampsWarning`) when a series' time index skips steps of the data's frequency `freq`."""
-    gaps = {key: steps for key, frame in frames.items() if len(steps := missing_steps(frame.index, freq))}
-    if not gaps:
-        return
-    key, steps = next(iter(gaps.items()))
-    shown = ", ".join(str(step) for step in steps[:3]) + (", ..." if len(steps) > 3 else "")
-    where = "The time index" if key is None else f"{len(gaps)} of {len(frames)} series (the first: {key!r})"
-    warnings.warn(
-        f"{where} skips steps of its frequency {freq!r}: {len(steps)} missing ({shown}). Windows read the rows on "
-        f"either side of a gap as consecutive steps, and a season as that many rows. Reindex to every step and fill "
-        f"the new rows: df.asfreq({freq!r}){'' if key is None else ' per series'} with fill='interpolate' or 'ffill'. "
-        "If the gaps are meant (market hours, say), this warning can be ignored.",
-        MissingTimestampsWarning, stacklevel=user_stacklevel())
+def warn_time_steps(frames, freq):
+    """Warns when a series' time index is not a regular one of the data's frequency `freq`.
+
+    `MissingTimestampsWarning`: it skips steps (`data.missing_steps`).
+    `IrregularTimestampsWarning`: its steps are not whole steps of `freq` (`data.irregular_steps`): jittered readings
+    or event times, which have no frequency. Each names the first such series of a panel and the fix.
+    """
+    gaps, off = {}, {}
+    for key, frame in frames.items():
+        if len(steps := missing_steps(frame.index, freq)):
+            gaps[key] = steps
+        elif len(steps := irregular_steps(frame.index, freq)):
+            off[key] = steps
+    if gaps:
+        key, steps = next(iter(gaps.items()))
+        shown = ", ".join(str(step) for step in steps[:3]) + (", ..." if len(steps) > 3 else "")
+        warnings.warn(
+            f"{_which(key, gaps, frames)} skips steps of its frequency {freq!r}: {len(steps)} missing ({shown}). Windows "
+            "read the rows on either side of a gap as consecutive steps, and a season as that many rows. Reindex to "
+            f"every step and fill the new rows: df.asfreq({freq!r}){'' if key is None else ' per series'} with "
+            "fill='interpolate' or 'ffill'. If the gaps are meant (market hours, say), this warning can be ignored.",
+            MissingTimestampsWarning, stacklevel=user_stacklevel())
+    if off:
+        key, steps = next(iter(off.items()))
+        index = frames[key].index
+        regular = nearest_frequency(pd.Timedelta(int(np.median(np.diff(index.as_unit("ns").asi8))), "ns"))
+        rounded = "" if regular in ("MS", "QS", "YS") else f" (or, with one reading per step, df.index = df.index.round({regular!r}))"
+        warnings.warn(
+            f"{_which(key, off, frames)} is on no regular grid: {len(steps)} of its {len(index) - 1} steps are not "
+            f"whole steps of its typical one ({freq!r}; the first ends at {steps[0]}). Windows read the rows as "
+            f"equally spaced steps, the season is counted in rows, and forecasts are stamped {freq!r} apart. Put the "
+            f"data on a grid first{'' if key is None else ', per series'}: df.resample({regular!r}).mean(){rounded}, then "
+            "fill what is missing with fill='interpolate'.",
+            IrregularTimestampsWarning, stacklevel=user_stacklevel())
+
+
+def _which(key, found, frames):
+    """How a time-index warning names the series it is about: one series', or how many of a panel's and the first."""
+    return "The time index" if key is None else f"{len(found)} of {len(frames)} series (the first: {key!r})"
 
 
 def one_series(make, season=None):
