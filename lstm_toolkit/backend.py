@@ -205,6 +205,36 @@ def compiled(function, input_signature):
     return tf.function(_OwnCallable(function), input_signature=input_signature)
 
 
+def count_traces_apart(model):
+    """Has TensorFlow's retracing detector count `model`'s Keras train and test functions by themselves.
+
+    Keras compiles new `tf.function`s of the same Python code for every model
+    it trains, and TensorFlow counts traces per code object: models trained one
+    after another (a loop over series, rolling origins, tuner trials) read to it
+    as one function retraced again and again, and it logs "triggered
+    tf.function retracing". This builds the two functions as `fit` would
+    (`make_train_function`, `make_test_function`) and keys every `tf.function`
+    inside them to itself, as `compiled` does: a genuine retrace of one still
+    warns. Call it after `compile` and before `fit`. Where Keras lays the
+    functions out otherwise, nothing changes but the warnings.
+    """
+    model.make_train_function()
+    model.make_test_function()
+    for function in _traced_functions((model.train_function, model.test_function)):
+        function._key_for_call_stats = function
+
+
+def _traced_functions(functions, depth=3):
+    """The `tf.function`s among `functions` and the Python functions they close over, `depth` closures deep."""
+    for function in functions:
+        if isinstance(function, tf.types.experimental.PolymorphicFunction):
+            if hasattr(function, "_key_for_call_stats"):
+                yield function
+        elif depth and callable(function):
+            cells = getattr(function, "__closure__", None) or ()
+            yield from _traced_functions([cell.cell_contents for cell in cells], depth - 1)
+
+
 def __getattr__(name):
     # Keras Tuner imports TensorFlow too, and is slow to import: loaded on first use, after TensorFlow.
     if name == "keras_tuner":

@@ -238,3 +238,33 @@ def test_build_training_state_leaves_inputs_without_targets_to_keras():
     x, _ = tiny_data()
     build_training_state(model, tf.data.Dataset.from_tensor_slices(x).batch(8))  # no targets: nothing to build them on
     assert model.optimizer.built
+
+
+FIT_IN_A_LOOP = """
+import sys
+import numpy as np, tensorflow as tf
+from lstm_toolkit.models import ModelConfig, build_model
+from lstm_toolkit.training import TrainingConfig, fit
+if sys.argv[1] == "keras-keys":  # as Keras keys them: the check below must see the warning then
+    import lstm_toolkit.training.core as core
+    core.count_traces_apart = lambda model: None
+x = np.random.default_rng(0).normal(size=(20, 3, 1)).astype("float32")
+data = tf.data.Dataset.from_tensor_slices((x, x[:, -1:] * 0.5)).batch(8)
+for seed in range(12):  # a model per series, origin or trial
+    model = build_model(ModelConfig(units=(4,)), lookback=3, n_features=1)
+    fit(model, data, validation=data, config=TrainingConfig(epochs=1, verbose=0, seed=seed))
+"""
+
+
+@pytest.mark.parametrize("keys", ["ours", "keras-keys"])
+def test_models_trained_one_after_another_are_not_called_retracing(keys):
+    # Keras compiles each model's step from the same code, and TensorFlow counts traces per code object: twelve small
+    # fits in a row logged "triggered tf.function retracing". `fit` keys each model's functions to themselves.
+    import subprocess
+    import sys
+    import textwrap
+
+    result = subprocess.run([sys.executable, "-c", textwrap.dedent(FIT_IN_A_LOOP), keys], capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert ("triggered tf.function retracing" in result.stderr) == (keys == "keras-keys"), result.stderr[-2000:]

@@ -7,7 +7,7 @@ import os
 import time
 import warnings
 
-from lstm_toolkit.backend import keras, onednn_advice
+from lstm_toolkit.backend import count_traces_apart, keras, onednn_advice
 from lstm_toolkit.errors import ConfigError, SlowKernelsWarning
 
 
@@ -276,6 +276,7 @@ def fit(
         inputs, batching = train, {"batch_size": config.batch_size}
     else:  # a dataset carries its own batches and order (the data module shuffles training windows)
         inputs, batching = (train,), {"shuffle": False}
+    count_traces_apart(model)  # a loop of fits is no retracing
     return model.fit(
         *inputs,
         validation_data=validation,

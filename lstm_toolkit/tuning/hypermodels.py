@@ -6,7 +6,7 @@ import dataclasses
 
 import numpy as np
 
-from lstm_toolkit.backend import keras, keras_tuner
+from lstm_toolkit.backend import count_traces_apart, keras, keras_tuner
 from lstm_toolkit.forecasting.choices import resolve_batch_size
 from lstm_toolkit.models import FCNConfig, SegmentConfig
 from lstm_toolkit.sequences.classifier import LSTM_FCN_CLASSIFIER
@@ -61,6 +61,7 @@ class ForecastHyperModel(keras_tuner.HyperModel):
         future = forecaster.future_channels(self.model_config(self.space.declare(hp)))  # known ahead
         train = self.series.dataset("train", batch_size=batch_size, seed=self.seed, future_channels=future)
         build_training_state(model, train)
+        count_traces_apart(model)  # trials one after another are no retracing
         history = model.fit(
             train,
             validation_data=self.series.dataset("validation", batch_size=batch_size, future_channels=future),
@@ -118,6 +119,7 @@ class FrameHyperModel(PreparedHyperModel):
     def fit(self, hp, model, *args, epochs=None, callbacks=None, verbose=0, **kwargs):
         train = self.estimator.windows(self.train, shuffle=True)
         build_training_state(model, train)
+        count_traces_apart(model)  # trials one after another are no retracing
         history = model.fit(train, validation_data=self.estimator.windows(self.val), epochs=epochs or self.epochs,
                             callbacks=callbacks, verbose=verbose, shuffle=False, **kwargs)
         return failed_unless_finite(history)
