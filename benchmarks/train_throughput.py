@@ -16,6 +16,7 @@ The CPU model and the compilation the toolkit chose are printed.
   (`lstm_toolkit.backend`), which is most of its lead on other CPUs;
 - plain Keras in this process, with the toolkit's kernel setting (what the toolkit's own fit adds);
 - plain Keras with `jit_compile=True`;
+- plain Keras under the `mixed_bfloat16` policy (bf16 matrix products, on AMX tiles where the CPU has them);
 - the toolkit: `training.compile_model` + `training.fit` on the lazy `tf.data`
   windows, with `TrainingConfig` defaults, and with single levers switched
   off/on (XLA off, on; with XLA on, steps per execution 1 instead of "auto") to show what each brings;
@@ -53,7 +54,7 @@ from lstm_toolkit.training import TrainingConfig, compile_model, fit, resolve_ji
 
 BATCH = 32
 LOOKBACK = 60  # set by --lookback
-CASES = ("plain_user", "plain", "plain_xla", "default", "spe1", "xla_off", "xla_on", "segment", "torch")
+CASES = ("plain_user", "plain", "plain_xla", "plain_bf16", "default", "spe1", "xla_off", "xla_on", "segment", "torch")
 TUTORIAL = lt.ModelConfig(units=(128, 64), dense_units=(32,), window_norm="none")
 SEGMENT = lt.ModelConfig(units=(128, 64), dense_units=(32,), window_norm="none", architecture="segment")
 
@@ -89,8 +90,12 @@ def tutorial_model(config=TUTORIAL):
     return lt.build_model(config, LOOKBACK, 1)
 
 
-def plain_keras(x, y, epochs, jit):
-    model = tutorial_model()
+def plain_keras(x, y, epochs, jit, policy="float32"):
+    keras.mixed_precision.set_dtype_policy(policy)  # the layers take it when they are made
+    try:
+        model = tutorial_model()
+    finally:
+        keras.mixed_precision.set_dtype_policy("float32")
     model.compile(optimizer="adam", loss="mse", **({"jit_compile": True} if jit else {}))
     timer = EpochTimer()
     model.fit(x, y, batch_size=BATCH, epochs=epochs, verbose=0, callbacks=[timer])
@@ -175,6 +180,8 @@ def main():
          lambda: plain_keras_as_users_run_it(args)),
         ("plain Keras model.fit in this process (the toolkit's oneDNN setting)", lambda: plain_keras(x, y, args.epochs, jit=False)),
         ("plain Keras, jit_compile=True", lambda: plain_keras(x, y, args.epochs, jit=True)),
+        ("plain Keras, mixed_bfloat16 (bf16 matrix products: AMX where the CPU has it)",
+         lambda: plain_keras(x, y, args.epochs, jit=False, policy="mixed_bfloat16")),
         (f"toolkit fit, defaults (jit_compile={defaults.jit_compile!r} -> {chosen!r})", lambda: toolkit(series, args.epochs)),
         ("toolkit fit, XLA on, steps per execution 1",
          lambda: toolkit(series, args.epochs, jit_compile=True, steps_per_execution=1)),
@@ -214,6 +221,9 @@ def main():
     if plain and ours:
         print(f"Toolkit default / plain Keras in this process (same kernels), median of per-round ratios: "
               f"{statistics.median(o / p for o, p in zip(ours, plain)):.2f}x")
+    if plain and rates("plain_bf16"):
+        print(f"Plain Keras mixed_bfloat16 / float32, median of per-round ratios: "
+              f"{statistics.median(b / p for b, p in zip(rates('plain_bf16'), plain)):.2f}x")
     if segment and ours:
         print(f"Segment model / toolkit default, median of per-round ratios: "
               f"{statistics.median(s / o for s, o in zip(segment, ours)):.1f}x")
