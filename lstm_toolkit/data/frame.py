@@ -19,7 +19,7 @@ _NO_TIMES = pd.DatetimeIndex([])  # what `missing_steps` and `irregular_steps` f
 _NEAREST = (("YS", pd.Timedelta(days=365.2425), True), ("QS", pd.Timedelta(days=91.31), True),
             ("MS", pd.Timedelta(days=30.44), True), ("W", pd.Timedelta(days=7), False), ("D", pd.Timedelta(days=1), False),
             ("h", pd.Timedelta(hours=1), False), ("min", pd.Timedelta(minutes=1), False),
-            ("s", pd.Timedelta(seconds=1), False))
+            ("s", pd.Timedelta(seconds=1), False), ("ms", pd.Timedelta(milliseconds=1), False))
 
 
 def as_frame(data, time_col=None):
@@ -320,11 +320,11 @@ def nearest_frequency(step):
 
     Calendar frequencies (yearly, quarterly, monthly starts) are taken within
     10% of one of their steps; otherwise the largest unit of which `step` is
-    within 5% of a whole number: weeks, days, hours, minutes or seconds.
+    within 5% of a whole number: weeks, days, hours, minutes, seconds or milliseconds.
 
     Example:
-    >>> [nearest_frequency(pd.Timedelta(t)) for t in ("59min 58s", "90min", "31D", "7D 2h", "1.3s")]
-    ['h', '90min', 'MS', 'W', 's']
+    >>> [nearest_frequency(pd.Timedelta(t)) for t in ("59min 58s", "90min", "31D", "7D 2h", "1.3s", "99ms")]
+    ['h', '90min', 'MS', 'W', '1300ms', '99ms']
     """
     for alias, unit, calendar in _NEAREST:
         count = step / unit
@@ -332,7 +332,7 @@ def nearest_frequency(step):
             return alias
         if not calendar and count >= 0.95 and abs(count - round(count)) <= 0.05 * count:
             return alias if round(count) == 1 else f"{round(count)}{alias}"
-    return "s"
+    return "ms"
 
 
 def check_frequency(index, freq):
