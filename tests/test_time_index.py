@@ -159,3 +159,20 @@ def test_a_panel_names_how_many_series_are_off_the_grid():
     panel = pd.concat(frames).rename_axis("time").reset_index()
     _, irregular = _time_warnings(_prepare(panel, series_id="sensor", time_col="time"))
     assert len(irregular) == 1 and "1 of 3 series (the first: 'c')" in irregular[0] and "per series" in irregular[0]
+
+
+def test_fit_tells_each_time_index_problem_once():
+    # The refit and the earlier forecast origins prepare the data again: they must not warn about it again.
+    data = _monthly(periods=72).drop(pd.Timestamp("2017-03-01"))
+    forecaster = Forecaster(lookback=12, horizon=3, target="sales", model=TINY, epochs=2, verbose=0, seed=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        forecaster.fit(data)
+    gaps = [w for w in caught if w.category is MissingTimestampsWarning]
+    assert len(gaps) == 1, [str(w.message)[:80] for w in caught]
+    jittered = _wave(pd.date_range("2024-01-01", periods=300, freq="h") + pd.to_timedelta(np.arange(300) % 5, "s"))
+    forecaster = Forecaster(lookback=24, horizon=3, target="y", model=TINY, epochs=2, verbose=0, seed=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        forecaster.fit(jittered)
+    assert len([w for w in caught if w.category is IrregularTimestampsWarning]) == 1

@@ -47,13 +47,16 @@ from lstm_toolkit.forecasting.problem import context_rows, make_spec, names, pro
 from lstm_toolkit.forecasting.settings import ForecastSettings
 
 
-def prepare(settings, model_config, data, validation=None):
+def prepare(settings, model_config, data, validation=None, warn=True):
     """Checks, splits and scales the series in `data`: `(ForecastProblem, WindowedSeries or SeriesCollection)`.
 
     Args:
         settings: the Forecaster's `ForecastSettings`.
         model_config: its `ModelConfig` as given ("auto" choices still open).
         data, validation: as for `Forecaster.fit`.
+        warn: False where the data was prepared, and warned about, once already
+            (`preparers`: the refit, earlier origins): gaps, a short lookback and
+            series left out are then not told again.
 
     Many series (`settings.many(data)`): short ones are padded, or forecast
     untrained, or left to the naive forecast (`panel_member`), named in one
@@ -71,11 +74,13 @@ def prepare(settings, model_config, data, validation=None):
         frames[None], validation = as_frame(pd.concat([frames[None], extra])), len(extra)
     first = next(iter(frames.values()))
     freq = infer_frequency(first.index)
-    warn_time_steps(frames, freq)
+    if warn:
+        warn_time_steps(frames, freq)
     season = season_of(settings, freq)
     chosen = settings.lookback == "auto"
     settings = dataclasses.replace(settings, lookback=resolve_lookback(settings.lookback, season))
-    warn_short_lookback(settings, season, max(len(frame) for frame in frames.values()))
+    if warn:
+        warn_short_lookback(settings, season, max(len(frame) for frame in frames.values()))
     spec = make_spec(settings, first)
     scaler = resolve_scaler(settings.scaler, many, spec)
     members, skipped, untrained = {}, {}, []
@@ -95,7 +100,7 @@ def prepare(settings, model_config, data, validation=None):
     if not many:
         series = members[None]
         return problem_of(settings, model_config, series, frames[None].index, series.scaler), series
-    return many_problem(settings, model_config, frames, members, skipped, untrained, static)
+    return many_problem(settings, model_config, frames, members, skipped, untrained, static, warn)
 
 
 def warn_time_steps(frames, freq):
@@ -157,7 +162,7 @@ def preparers(params, model_config, data):
     settings = ForecastSettings.from_params(params)
 
     def all_data(units):  # the refit keeps the units the first run chose its epochs for
-        return prepare(settings, dataclasses.replace(model_config, units=units), data, validation=0)
+        return prepare(settings, dataclasses.replace(model_config, units=units), data, validation=0, warn=False)
 
     return Preparers(all=all_data, origin=origin_preparer(settings, data))
 
@@ -171,7 +176,7 @@ def origin_preparer(settings, data):
     frame = as_frame(data, time_col=settings.time_col)
 
     def prepare_origin(drop, model_config):
-        return prepare(settings, model_config, frame.iloc[: len(frame) - drop], validation=settings.horizon)
+        return prepare(settings, model_config, frame.iloc[: len(frame) - drop], validation=settings.horizon, warn=False)
 
     return prepare_origin
 
@@ -234,9 +239,9 @@ def panel_member(make):
     return member, trains, None
 
 
-def many_problem(settings, model_config, frames, members, skipped, untrained, static):
+def many_problem(settings, model_config, frames, members, skipped, untrained, static, warn=True):
     """The problem of many series: each one's scaler and end, codes, standardised static features."""
-    if skipped or untrained:
+    if warn and (skipped or untrained):
         parts = []
         if skipped:
             parts.append(f"{len(skipped)} get the naive forecast ({list(skipped)[:10]}): {next(iter(skipped.values()))}")
