@@ -176,3 +176,15 @@ def test_fit_tells_each_time_index_problem_once():
         warnings.simplefilter("always")
         forecaster.fit(jittered)
     assert len([w for w in caught if w.category is IrregularTimestampsWarning]) == 1
+
+
+def test_a_panels_frequency_is_read_from_its_longest_series():
+    # Its first series may be too short to have a frequency (2 rows): the gap checks and the season must not go with it.
+    frames = [_monthly(periods=2).assign(shop="tiny")] + [_monthly(seed=s).assign(shop=name) for s, name in
+                                                          enumerate(["a", "b"], start=1)]
+    frames[2] = frames[2].drop(pd.Timestamp("2018-06-01"))
+    panel = pd.concat(frames).rename_axis("month").reset_index()
+    settings = ForecastSettings(lookback=24, horizon=3, target="sales", series_id="shop", time_col="month")
+    (problem, _), messages = _gap_warnings(lambda: prepare(settings, TINY, panel))
+    assert len(messages) == 1 and "1 of 3 series (the first: 'b')" in messages[0]
+    assert (problem.freq, problem.season_length) == ("MS", 12)

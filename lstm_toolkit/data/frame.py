@@ -274,15 +274,15 @@ def missing_steps(index, freq):
     >>> missing_steps(index, infer_frequency(index)).strftime("%Y-%m").tolist()
     ['2024-03', '2024-04']
     """
-    if freq is None or not isinstance(index, pd.DatetimeIndex) or len(index) < 2 or freq.startswith(("B", "C")):
+    found = _steps_of(index, freq)
+    if found is None:
         return _NO_TIMES
-    steps = _step_range(freq)
-    if steps is None or np.diff(index.as_unit("ns").asi8).max() <= steps[1]:  # no step longer than one of `freq`: nothing skipped
+    wall, gaps, (shortest, longest) = found
+    grid = _grid(wall, freq, shortest) if gaps.max() > longest else None  # no longer step: nothing skipped
+    if grid is None or not wall.isin(grid).all():
         return _NO_TIMES
-    if (index[-1] - index[0]).value > MAX_GRID_ROWS * steps[0]:  # a grid too large to lay out
-        return _NO_TIMES
-    grid = pd.date_range(index[0], index[-1], freq=freq)
-    return grid.difference(index) if index.isin(grid).all() else _NO_TIMES
+    missing = grid.difference(wall)
+    return missing if wall is index else missing.tz_localize(index.tz)  # in the index's own time zone
 
 
 def irregular_steps(index, freq):
@@ -292,27 +292,47 @@ def irregular_steps(index, freq):
     have no frequency; `infer_frequency` then gives their median step, and
     every other step is off it. Empty for a row index, no frequency, business
     days, and regular data, missing steps included (`missing_steps` names those).
-    Steps of a day or longer are read on the wall clock, so a daily index with a
-    time zone is regular across the changes of clocks.
+    Steps of a day or longer are read on the wall clock (`_steps_of`).
 
     Example:
     >>> hours = pd.date_range("2024-01-01", periods=5, freq="h")
     >>> len(irregular_steps(hours.delete(2), "h")), len(irregular_steps(hours + pd.to_timedelta([0, 7, 0, 3, 0], "s"), "h"))
     (0, 4)
     """
-    steps = _step_range(freq) if isinstance(freq, str) and not freq.startswith(("B", "C")) else None
-    if steps is None or not isinstance(index, pd.DatetimeIndex) or len(index) < 2:
+    found = _steps_of(index, freq)
+    if found is None:
         return _NO_TIMES
-    shortest, longest = steps
-    wall = index.tz_localize(None) if index.tz is not None and shortest >= DAY_NS else index
-    gaps = np.diff(wall.as_unit("ns").asi8)
+    wall, gaps, (shortest, longest) = found
     if shortest == longest:  # a fixed step
         off = gaps % shortest != 0
     else:
         off = gaps < shortest
-        if not off.any() and gaps.max() > longest and (wall[-1] - wall[0]).value <= MAX_GRID_ROWS * shortest:
-            off = ~wall[1:].isin(pd.date_range(wall[0], wall[-1], freq=freq))  # a calendar step skipped: on its grid?
+        if not off.any() and gaps.max() > longest and (grid := _grid(wall, freq, shortest)) is not None:
+            off = ~wall[1:].isin(grid)  # a calendar step skipped: is every timestamp on its grid?
     return index[1:][off] if off.any() else _NO_TIMES
+
+
+def _steps_of(index, freq):
+    """What `missing_steps` and `irregular_steps` read: `(index, its steps in ns, (shortest, longest) step of freq)`.
+
+    None where there is nothing to check: a row index, fewer than two rows, no frequency, business days (holidays
+    are meant to be missing), or a frequency pandas cannot lay out. Steps of a day or longer are read on the wall
+    clock, so a daily index with a time zone is regular across the changes of clocks.
+    """
+    if not isinstance(freq, str) or freq.startswith(("B", "C")) or not isinstance(index, pd.DatetimeIndex) or len(index) < 2:
+        return None
+    steps = _step_range(freq)
+    if steps is None:
+        return None
+    wall = index.tz_localize(None) if index.tz is not None and steps[0] >= DAY_NS else index
+    return wall, np.diff(wall.as_unit("ns").asi8), steps
+
+
+def _grid(index, freq, shortest):
+    """Every timestamp of frequency `freq` from the first of `index` to its last; None past `MAX_GRID_ROWS`."""
+    if (index[-1] - index[0]).value > MAX_GRID_ROWS * shortest:
+        return None
+    return pd.date_range(index[0], index[-1], freq=freq)
 
 
 def nearest_frequency(step):

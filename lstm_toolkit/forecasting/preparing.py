@@ -73,7 +73,7 @@ def prepare(settings, model_config, data, validation=None, warn=True):
         extra = as_frame(validation, time_col=settings.time_col)
         frames[None], validation = as_frame(pd.concat([frames[None], extra])), len(extra)
     first = next(iter(frames.values()))
-    freq = infer_frequency(first.index)
+    freq = infer_frequency(max(frames.values(), key=len).index)  # a panel's: its longest series'
     if warn:
         warn_time_steps(frames, freq)
     season = season_of(settings, freq)
@@ -99,8 +99,8 @@ def prepare(settings, model_config, data, validation=None, warn=True):
                 untrained.append(key)
     if not many:
         series = members[None]
-        return problem_of(settings, model_config, series, frames[None].index, series.scaler), series
-    return many_problem(settings, model_config, frames, members, skipped, untrained, static, warn)
+        return problem_of(settings, model_config, series, frames[None].index, series.scaler, freq), series
+    return many_problem(settings, model_config, frames, members, skipped, untrained, static, freq, warn)
 
 
 def warn_time_steps(frames, freq):
@@ -239,8 +239,8 @@ def panel_member(make):
     return member, trains, None
 
 
-def many_problem(settings, model_config, frames, members, skipped, untrained, static, warn=True):
-    """The problem of many series: each one's scaler and end, codes, standardised static features."""
+def many_problem(settings, model_config, frames, members, skipped, untrained, static, freq, warn=True):
+    """The problem of many series (of frequency `freq`): each one's scaler and end, codes, standardised static features."""
     if warn and (skipped or untrained):
         parts = []
         if skipped:
@@ -269,9 +269,9 @@ def many_problem(settings, model_config, frames, members, skipped, untrained, st
         }
     scalers = {key: member.scaler for key, member in members.items()}
     fit_ends = {key: frames[key].index[-1] for key in members}
-    first = max(members, key=lambda key: len(frames[key]))  # the frequency is read from the longest series
+    first = max(members, key=lambda key: len(frames[key]))
     many = dict(scalers=scalers, fit_ends=fit_ends, skipped_series=skipped, series_codes=codes, static=standardised,
                 pad_short=True)
     # the context rows (series code, static features) of each series reach the model beside its windows
     collection = SeriesCollection(members, context={key: context_rows(key, codes, standardised) for key in members})
-    return problem_of(settings, model_config, collection, frames[first].index, scalers[first], **many), collection
+    return problem_of(settings, model_config, collection, frames[first].index, scalers[first], freq, **many), collection

@@ -26,7 +26,6 @@ from lstm_toolkit.data import (
     WindowSpec,
     as_frame,
     calendar_features,
-    infer_frequency,
     season_length_for,
 )
 from lstm_toolkit.errors import ConfigError, DataError
@@ -380,9 +379,9 @@ def season_of(settings, freq):
     return settings.season_length or season_length_for(freq)
 
 
-def problem_of(settings, model_config, series, index, scaler, **many):
-    """The `ForecastProblem` of prepared training data (`series`: one series or a `SeriesCollection`)."""
-    freq = infer_frequency(index)
+def problem_of(settings, model_config, series, index, scaler, freq, **many):
+    """The `ForecastProblem` of prepared training data (`series`: one series or a `SeriesCollection`) of frequency
+    `freq` (`infer_frequency`; a panel's is its longest series')."""
     season = season_of(settings, freq)
     config = resolve_model_config(settings, model_config, series, season)
     return ForecastProblem(
