@@ -112,7 +112,36 @@ def test_predict_refuses_data_of_another_frequency_and_takes_gaps_and_other_anch
         forecaster.backtest(yearly)
     month_ends = data.set_axis(data.index + pd.offsets.MonthEnd(0))  # the same frequency, anchored otherwise
     assert len(forecaster.predict(month_ends)) == 3
-    assert len(forecaster.predict(data.drop(data.index[-5]))) == 3  # a missing month is not another frequency
+    with pytest.warns(MissingTimestampsWarning):  # a missing month is not another frequency: a warning, no error
+        assert len(forecaster.predict(data.drop(data.index[-5]))) == 3
+
+
+def test_predict_and_evaluate_warn_about_the_rows_they_read():
+    data = _monthly()
+    forecaster = Forecaster(lookback=24, horizon=3, target="sales", model=TINY, epochs=1, verbose=0, seed=0,
+                            reference_fallback=False).fit(data)
+    assert _time_warnings(lambda: forecaster.predict(data)) == ([], [])
+    # A month missing from the last 24 rows: the window reads the months on either side as consecutive.
+    (missing, irregular) = _time_warnings(lambda: forecaster.predict(data.drop(data.index[-5])))
+    assert len(missing) == 1 and irregular == [] and "skips steps of its frequency 'MS': 1 missing" in missing[0]
+    # Further back than the window reaches, a gap does not change the forecast: no warning.
+    assert _time_warnings(lambda: forecaster.predict(data.drop(data.index[10]))) == ([], [])
+    missing, _ = _time_warnings(lambda: forecaster.evaluate(data.drop(data.index[10]), start=60))  # it reads every row
+    assert len(missing) == 1
+    mid_month = data.set_axis(data.index + pd.to_timedelta(np.arange(len(data)) % 3, "D"))
+    _, irregular = _time_warnings(lambda: forecaster.predict(mid_month))
+    assert len(irregular) == 1 and "df.resample('MS').mean()" in irregular[0]
+
+
+def test_a_panels_predict_names_the_series_whose_rows_skip_steps():
+    frames = [_monthly(seed=s).assign(shop=name) for s, name in enumerate("abc")]
+    panel = pd.concat(frames).rename_axis("month").reset_index()
+    forecaster = Forecaster(lookback=12, horizon=3, target="sales", series_id="shop", time_col="month", model=TINY,
+                            epochs=1, verbose=0, seed=0, reference_fallback=False).fit(panel)
+    last = panel["month"].max()
+    gappy = panel.drop(panel.index[(panel["shop"] == "b") & (panel["month"] == last - pd.DateOffset(months=2))])
+    missing, irregular = _time_warnings(lambda: forecaster.predict(gappy))
+    assert len(missing) == 1 and "1 of 3 series (the first: 'b')" in missing[0] and irregular == []
 
 
 def test_jittered_readings_warn_and_name_the_grid_to_resample_to():

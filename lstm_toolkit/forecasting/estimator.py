@@ -28,6 +28,7 @@ from lstm_toolkit.base import Estimator
 from lstm_toolkit.data import WindowedSeries, as_frame, check_frequency, future_index
 from lstm_toolkit.errors import ConfigError, DataError, user_stacklevel
 from lstm_toolkit.forecasting import backtest, batched, many_series
+from lstm_toolkit.forecasting.preparing import warn_time_steps
 from lstm_toolkit.models import check_streamable, state_sizes
 from lstm_toolkit.serving import streaming
 from lstm_toolkit.serving.kernels import NumpyStepper
@@ -113,6 +114,12 @@ class BaseForecaster(Estimator):
             frame = frame.iloc[-last_rows:]
         return WindowedSeries.from_frame(frame, problem.spec, scaler=problem.scaler, fill=self.fill, min_parts=(),
                                          pad=problem.pad_short)
+
+    def _told_steps(self, requests):
+        """`requests` (`batched.ForecastRequest`s), after a warning when the rows they read skip steps of the model's
+        frequency or lie on no grid (`preparing.warn_time_steps`): a window reads its rows as consecutive steps."""
+        warn_time_steps({request.key: request.series.index for request in requests}, self.freq_)
+        return requests
 
     def _parts(self, data, forecast=False):
         """`{key: frame}` of the series in `data`: `{None: data}` for a model of one series, else `_split(data, forecast)`.
@@ -384,7 +391,7 @@ class BaseForecaster(Estimator):
                 series, start, stride, horizon=self.horizon, lookback=problem.spec.lookback, fit_end=problem.fit_end,
                 season_length=problem.season_length, targets=problem.spec.targets, forecast=defer),
                 None if form is None else self._output_form(problem, form))
-        forecasts = self._strategy().forecast_requests(self._runner(), requests)
+        forecasts = self._strategy().forecast_requests(self._runner(), self._told_steps(requests))
         for key, (_, arrays, _) in prepared.items():
             arrays["forecast"] = forecasts[key]
         return prepared

@@ -349,8 +349,8 @@ class Forecaster(BaseForecaster):
         self._check_fitted()
         strategy = self._strategy()
         futures = {} if future is None else self._parts(future)
-        requests = [self._predict_request(frame, futures.get(key), key)
-                    for key, frame in self._parts(history, forecast=True).items()]
+        requests = self._told_steps([self._predict_request(frame, futures.get(key), key)
+                                     for key, frame in self._parts(history, forecast=True).items()])
         if num_samples is not None:
             check_sampling(strategy.likelihood, num_samples, temperature)
             return self._collect({**{request.key: strategy.sample(self._runner(), request.problem, request.series,

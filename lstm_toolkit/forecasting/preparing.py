@@ -75,7 +75,7 @@ def prepare(settings, model_config, data, validation=None, warn=True):
     first = next(iter(frames.values()))
     freq = infer_frequency(max(frames.values(), key=len).index)  # a panel's: its longest series'
     if warn:
-        warn_time_steps(frames, freq)
+        warn_time_steps({key: frame.index for key, frame in frames.items()}, freq)
     season = season_of(settings, freq)
     chosen = settings.lookback == "auto"
     settings = dataclasses.replace(settings, lookback=resolve_lookback(settings.lookback, season))
@@ -103,35 +103,37 @@ def prepare(settings, model_config, data, validation=None, warn=True):
     return many_problem(settings, model_config, frames, members, skipped, untrained, static, freq, warn)
 
 
-def warn_time_steps(frames, freq):
+def warn_time_steps(indexes, freq):
     """Warns when a series' time index is not a regular one of the data's frequency `freq`.
 
+    `indexes`: `{key: time index}` of the series (key None for one series),
+    the rows `fit` trains on or those `predict` and `evaluate` read.
     `MissingTimestampsWarning`: it skips steps (`data.missing_steps`).
     `IrregularTimestampsWarning`: its steps are not whole steps of `freq` (`data.irregular_steps`): jittered readings
     or event times, which have no frequency. Each names the first such series of a panel and the fix.
     """
     gaps, off = {}, {}
-    for key, frame in frames.items():
-        if len(steps := missing_steps(frame.index, freq)):
+    for key, index in indexes.items():
+        if len(steps := missing_steps(index, freq)):
             gaps[key] = steps
-        elif len(steps := irregular_steps(frame.index, freq)):
+        elif len(steps := irregular_steps(index, freq)):
             off[key] = steps
     if gaps:
         key, steps = next(iter(gaps.items()))
         shown = ", ".join(str(step) for step in steps[:3]) + (", ..." if len(steps) > 3 else "")
         warnings.warn(
-            f"{_which(key, gaps, frames)} skips steps of its frequency {freq!r}: {len(steps)} missing ({shown}). Windows "
+            f"{_which(key, gaps, indexes)} skips steps of its frequency {freq!r}: {len(steps)} missing ({shown}). Windows "
             "read the rows on either side of a gap as consecutive steps, and a season as that many rows. Reindex to "
             f"every step and fill the new rows: df.asfreq({freq!r}){'' if key is None else ' per series'} with "
             "fill='interpolate' or 'ffill'. If the gaps are meant (market hours, say), this warning can be ignored.",
             MissingTimestampsWarning, stacklevel=user_stacklevel())
     if off:
         key, steps = next(iter(off.items()))
-        index = frames[key].index
+        index = indexes[key]
         regular = nearest_frequency(pd.Timedelta(int(np.median(np.diff(index.as_unit("ns").asi8))), "ns"))
         rounded = "" if regular in ("MS", "QS", "YS") else f" (or, with one reading per step, df.index = df.index.round({regular!r}))"
         warnings.warn(
-            f"{_which(key, off, frames)} is on no regular grid: {len(steps)} of its {len(index) - 1} steps are not "
+            f"{_which(key, off, indexes)} is on no regular grid: {len(steps)} of its {len(index) - 1} steps are not "
             f"whole steps of its typical one ({freq!r}; the first ends at {steps[0]}). Windows read the rows as "
             f"equally spaced steps, the season is counted in rows, and forecasts are stamped {freq!r} apart. Put the "
             f"data on a grid first{'' if key is None else ', per series'}: df.resample({regular!r}).mean(){rounded}, then "
@@ -139,9 +141,9 @@ def warn_time_steps(frames, freq):
             IrregularTimestampsWarning, stacklevel=user_stacklevel())
 
 
-def _which(key, found, frames):
+def _which(key, found, indexes):
     """How a time-index warning names the series it is about: one series', or how many of a panel's and the first."""
-    return "The time index" if key is None else f"{len(found)} of {len(frames)} series (the first: {key!r})"
+    return "The time index" if key is None else f"{len(found)} of {len(indexes)} series (the first: {key!r})"
 
 
 def one_series(make, season=None):
