@@ -7,7 +7,8 @@ model, parameters fit on the training part) and the Theta method (statsmodels' `
 MASE is scaled by the in-sample seasonal-naive MAE of the training part, as `Forecaster.evaluate` does. Each case
 runs with 3 seeds by default; fit seconds on this machine are reported next to the accuracy. "reference" is the MASE
 of the model's reference forecast alone (the forecast its window normalisation corrects: naive, naive + drift,
-seasonal naive, seasonal naive + change), "fallback" the share of fits (of series, for the 22 fit one by one) that
+seasonal naive, seasonal naive + change), "level" the share of fits (of series) whose level network joined the forecast
+(`Forecaster(level_member="auto")`), "fallback" the share of fits (of series, for the 22 fit one by one) that
 kept that reference because the network did worse on validation (`Forecaster(reference_fallback=True)`).
 
 The cases:
@@ -187,11 +188,17 @@ def _reference(forecaster, values, origins, actual, scale):
     config, lookback = forecaster.model_config_, forecaster.spec_.lookback
     fallback = float(forecaster.reference_fallback_ is not None)
     if config.window_norm not in REFERENCE_NORMS:
-        return {"reference": float("nan"), "fallback": fallback}
+        return {"reference": float("nan"), "fallback": fallback, "level": _level_joined(forecaster)}
     windows = values[origins[:, None] + np.arange(1 - lookback, 1)[None, :]][..., None]
     forecast = np.asarray(reference_forecast(windows, config.window_norm, actual.shape[1], config.season_length,
                                              config.smoothing))[..., 0]
-    return {"reference": metrics.mase(actual, np.broadcast_to(forecast, actual.shape), scale), "fallback": fallback}
+    return {"reference": metrics.mase(actual, np.broadcast_to(forecast, actual.shape), scale), "fallback": fallback,
+            "level": _level_joined(forecaster)}
+
+
+def _level_joined(forecaster):
+    """1 when the level network joined the forecast (`level_member_`), else 0."""
+    return float(bool((getattr(forecaster, "level_member_", None) or {}).get("joined")))
 
 
 def _employment():
@@ -284,7 +291,7 @@ def summary(rows):
         "spread": grouped["model"].max() - grouped["model"].min(),
         "fit_s": grouped["fit_s"].mean(),
         "epochs": grouped["epochs"].mean(),
-        **{name: grouped[name].mean() for name in ("reference", "fallback", *BASELINES) if name in frame},
+        **{name: grouped[name].mean() for name in ("reference", "fallback", "level", *BASELINES) if name in frame},
     })
     table.loc["mean (cases)"] = table.mean(numeric_only=True)
     return table

@@ -83,11 +83,11 @@ def main(argv=None):
     report(rows, "origins", args.out)
 
 
-def compare_held_out(configs, variant, seeds, out=None):
-    """Runs each of `configs` (`{label: Forecaster keywords}`) on every held-out case ("long" horizons) and seed,
-    printing each row, then `report`s them with the labels in the column `variant`."""
+def compare_held_out(configs, variant, seeds, out=None, horizon="long"):
+    """Runs each of `configs` (`{label: Forecaster keywords}`) on every held-out case (at the `horizon`s of
+    `HORIZONS`) and seed, printing each row, then `report`s them with the labels in the column `variant`."""
     rows = []
-    for name, cases in held_out_cases("long").items():
+    for name, cases in held_out_cases(horizon).items():
         suite.CASES.update(cases)
         for case in cases:
             for label, config in configs.items():
@@ -105,17 +105,18 @@ def held_out_main(doc, configs, variant, title, argv=None):
     """A held-out check's command line: `--seeds` (default 0 1) and `--out`, then `compare_held_out`."""
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    parser.add_argument("--horizon", default="long", choices=list(HORIZONS))
     parser.add_argument("--out", help="write the rows as JSON here")
     args = parser.parse_args(argv)
-    print(f"# {title}, held out ({machine()}), seeds {args.seeds}")
-    compare_held_out(configs, variant, args.seeds, args.out)
+    print(f"# {title}, held out ({machine()}), {args.horizon} horizons {HORIZONS[args.horizon]}, seeds {args.seeds}")
+    compare_held_out(configs, variant, args.seeds, args.out, args.horizon)
 
 
 def report(rows, variant, out=None, spread=False):
     """Prints the held-out rows' means per case and `variant` (the column told apart), over the cases, and with
     `spread` the seed spread per case; writes the rows to `out` as JSON."""
     table = pd.DataFrame(rows)
-    columns = ["model", "fit_s", "fallback", "ets_damped", "theta", "seasonal_naive"]
+    columns = [c for c in ("model", "fit_s", "fallback", "level", "ets_damped", "theta", "seasonal_naive") if c in table]
     per_case = table.groupby(["set", "case", variant])[columns].mean().unstack(variant)
     print("\n" + per_case.to_string(float_format=lambda v: f"{v:.3f}"))
     if spread:

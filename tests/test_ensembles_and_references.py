@@ -32,7 +32,8 @@ def monthly():
 
 
 def small(**kwargs):
-    settings = dict(lookback=24, horizon=6, model=TINY, epochs=3, verbose=0, seed=0, reference_fallback=False)
+    settings = dict(lookback=24, horizon=6, model=TINY, epochs=3, verbose=0, seed=0, reference_fallback=False,
+                    level_member=False)  # one network and its reference (test_level.py: a second network beside it)
     return Forecaster(**{**settings, **kwargs})
 
 

@@ -528,7 +528,7 @@ def test_batch_size_auto_doubles_the_batch_of_long_trainings(monkeypatch):
     for batch_size, expected in (("auto", 128), (64, 64)):
         seen = []
         fc = Forecaster(lookback=8, horizon=2, target="y", model=TINY, epochs=1, verbose=0, seed=0, refit=False,
-                        reference_fallback=False, batch_size=batch_size, callbacks=[Steps()]).fit(values)
+                        reference_fallback=False, level_member=False, batch_size=batch_size, callbacks=[Steps()]).fit(values)
         assert fc.problem_.n_train_windows >= 300
         assert seen == [int(np.ceil(fc.problem_.n_train_windows / expected))]
     assert choices.resolve_batch_size("auto", 299) == 64

@@ -109,7 +109,7 @@ def frame():
 
 def fit(frame, **kwargs):
     settings = dict(lookback=14, horizon=3, target="y", model=TINY, epochs=2, verbose=0, seed=0,
-                    reference_fallback=False)
+                    reference_fallback=False, level_member=False)  # the ridge beside one network (test_level.py: two)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ReferenceFallbackWarning)
         return Forecaster(**{**settings, **kwargs}).fit(frame)

@@ -49,15 +49,17 @@ def cmd_demo(args):
 
 def forecaster_name(forecaster):
     """What a fitted Forecaster forecasts with: the LSTM, or the reference forecast it kept (`reference_fallback_`),
-    and the ridge regression averaged with it (`linear_`)."""
+    the ridge regression averaged with it (`linear_`), and the level network averaged in (`level_member_`)."""
     from lstm_toolkit.models import REFERENCE_FORECASTS
 
     linear = getattr(forecaster, "linear_", None)
     ridge = "" if not linear else f" ({1 - linear['share']:.0%}; {linear['share']:.0%} a ridge regression on its windows)"
+    joined = (getattr(forecaster, "level_member_", None) or {}).get("joined")
+    level = ", averaged with a second LSTM that reads the window's levels" if joined else ""
     if forecaster.reference_fallback_ is None:
-        return f"The LSTM{ridge}"
+        return f"The LSTM{ridge}{level}"
     return (f"The reference forecast ({REFERENCE_FORECASTS[forecaster.model_config_.window_norm]}){ridge}, kept because "
-            "the LSTM did not beat it on validation,")
+            f"the LSTM did not beat it on validation{level},")
 
 
 def problem_args(args, time_col):

@@ -20,7 +20,7 @@ from collections.abc import Callable
 import numpy as np
 
 from lstm_toolkit.backend import keras
-from lstm_toolkit.errors import ConfigError, DataError, ReferenceFallbackWarning
+from lstm_toolkit.errors import ConfigError, DataError, ReferenceFallbackWarning, user_stacklevel
 from lstm_toolkit.forecasting import refit
 from lstm_toolkit.forecasting.judging import (
     disjoint_windows,
@@ -93,6 +93,48 @@ def compile_network(model, likelihood, config, n_samples=None):
 
 
 @dataclasses.dataclass(frozen=True)
+class WindowFit:
+    """What `fit_window_model` returns.
+
+    Attributes:
+        model: the trained model (after a refit, the refit one).
+        history: its per-epoch logs (after a refit, the first run's logs follow as `selection_...`).
+        fallback: when the reference replaced the network, the normalisation it was compared with and `judge`'s
+            record; else None. Not yet told: `warn_fallback` tells it where it stands in the final forecast.
+        linear: `combine_with_ridge`'s record, or None.
+        problem: the problem the model goes with (a new one after a refit).
+        validation_losses: `(windows, horizon)` validation losses of what the fit kept (the network, or the
+            reference that replaced it) before the ridge, on the validation part the epochs were chosen on;
+            None without a validation part.
+    """
+
+    model: object
+    history: dict
+    fallback: dict | None
+    linear: dict | None
+    problem: object
+    validation_losses: np.ndarray | None = None
+
+
+def warn_fallback(fallback, window_norm):
+    """Tells the user (`ReferenceFallbackWarning`, at the caller of `fit`) that the reference replaced the network;
+    `window_norm`: the reference the model forecasts with."""
+    warnings.warn(fallback_message(fallback, window_norm), ReferenceFallbackWarning, stacklevel=user_stacklevel())
+
+
+def check_stateful_training(training_refit, distribution, backup_dir):
+    """Raises a ConfigError for what a stateful model's training does not take: a distribution strategy, a
+    per-epoch backup, `refit=True`."""
+    if distribution is not None or backup_dir is not None:
+        raise ConfigError(
+            "stateful=True trains on one ordered stream of chunks and cannot be split by a "
+            "distribution strategy or resumed from a per-epoch backup; drop `distribution=` / `backup_dir=` "
+            "or use stateful=False."
+        )
+    refit.wanted(training_refit, 0, 0, stateful=True)  # refit=True is refused for a stateful model
+
+
+@dataclasses.dataclass(frozen=True)
 class Preparers:
     """How `fit_window_model` prepares the data given to `fit` again (each returns `(problem, series)`).
 
@@ -135,12 +177,7 @@ def fit_window_model(training, problem, series, prepare: Preparers, separate_val
         separate_validation: the validation came as separate data (no refit then).
 
     Returns:
-        `(model, logs, fallback, linear, problem)`: the trained model, its per-epoch
-        logs (after a refit, the first run's logs follow as `selection_...`),
-        when the reference replaced the network (with a
-        `ReferenceFallbackWarning`) the normalisation and `judge`'s
-        record (else None), `combine_with_ridge`'s record (or None), and the
-        problem the model goes with (a new one after a refit).
+        A `WindowFit`. A fallback is recorded there, not yet told (`warn_fallback`).
     """
     if not isinstance(training.reference_fallback, bool):
         raise ConfigError(f"`reference_fallback` must be True or False. Received: reference_fallback={training.reference_fallback!r}")
@@ -166,28 +203,53 @@ def fit_window_model(training, problem, series, prepare: Preparers, separate_val
         fallback = judge(model, *evidence, horizon)
         if fallback is not None and origins:
             fallback["origins"] = origins
-    alone = None  # the validation windows' losses of what `judge` kept, where it measured them (origins follow them)
-    if evidence is not None:
-        alone = evidence[0 if fallback is None else 1][: series.n_windows("validation")]
+    # The validation windows' losses of what `judge` kept (where it measured them: origins follow them), or of the model.
+    alone = validation_losses(training, model, problem, series) if evidence is None else (
+        evidence[0 if fallback is None else 1][: series.n_windows("validation")])
     combine, measured = ridge_holds(training, model, problem, series, alone)
     if fallback is not None:
         fallback = {"window_norm": problem.model_config.window_norm, **fallback}  # the reference it was compared with
         if refits:  # as a refit would: the reference (it trains nothing) is chosen again on all the data
             problem, series = prepare.all(problem.model_config.units)
             model, measured = reference_model(training, problem), None  # new windows: the ridge is fit again
-        warnings.warn(fallback_message(fallback, problem.model_config.window_norm), ReferenceFallbackWarning,
-                      stacklevel=3)  # at the caller of `fit`
-        return model, history, fallback, _combined(training, model, problem, series, combine, measured), problem
+        return WindowFit(model, history, fallback, _combined(training, model, problem, series, combine, measured),
+                         problem, alone)
     if not refits:
-        return model, history, None, _combined(training, model, problem, series, combine, measured), problem
+        return WindowFit(model, history, None, _combined(training, model, problem, series, combine, measured), problem,
+                         alone)
+    return refitted(training, history, problem.model_config.units, prepare, combine, alone)
+
+
+def refitted(training, history, units, prepare, combine=True, validation_losses=None):
+    """The refit: a fresh network of `units` trained on everything given to `fit` (`prepare.all`) for the epochs and
+    learning rates the early-stopped run chose (its logs `history`), combined with a ridge regression where `combine`.
+
+    Returns:
+        A `WindowFit` whose logs are the refit's, the early-stopped run's following as `selection_...`, and whose
+        `validation_losses` are the given ones (the early-stopped run's).
+    """
     epochs = refit.best_epochs(history)  # the epochs are chosen; now train on everything given to `fit`
     rates = refit.learning_rates(history, epochs) or [training.config.learning_rate]
-    problem, series = prepare.all(problem.model_config.units)
+    problem, series = prepare.all(units)
     if training.seed is not None:
         keras.utils.set_random_seed(training.seed)
     model, final, _ = train(training, problem, series, dataclasses.replace(training.config, epochs=epochs),
-                            replay=replay_callbacks(rates, training.checkpoint_dir), backup_dir=backup_dir)
-    return model, refit.combined(history, final), None, with_ridge(training, model, problem, series, combine), problem
+                            replay=replay_callbacks(rates, training.checkpoint_dir), backup_dir=training.backup_dir)
+    return WindowFit(model, refit.combined(history, final), None, with_ridge(training, model, problem, series, combine),
+                     problem, validation_losses)
+
+
+def validation_losses(training, model, problem, series):
+    """`(windows, horizon)`: the compiled loss of the point forecaster `model` on each window of `series`' validation
+    part (an ensemble: summed over its members, as Keras sums them); None without a validation part, for a
+    probabilistic model, or across workers (each holds a shard of the windows)."""
+    if (not series.n_windows("validation") or training.likelihood.probabilistic
+            or distributed.is_multi_worker(training.distribution)):
+        return None
+    trainable = members_model(model)
+    data = member_targets(series.dataset("validation", batch_size=training.config.batch_size,
+                                         future_channels=problem.future_channels()), len(trainable.outputs))
+    return window_losses(trainable, data, training.config.loss)
 
 
 def with_ridge(training, model, problem, series, combine=True):
@@ -224,15 +286,12 @@ def ridge_holds(training, model, problem, series, alone=None):
     """
     if not series.n_windows("validation") or not _combines(training, series):
         return True, None
-    trainable, loss = members_model(model), training.config.loss  # the loss the model was compiled with
-    data = member_targets(series.dataset("validation", batch_size=training.config.batch_size,
-                                         future_channels=problem.future_channels()), len(trainable.outputs))
     weights = model.get_weights()
-    alone = window_losses(trainable, data, loss) if alone is None else alone
+    alone = validation_losses(training, model, problem, series) if alone is None else alone
     record = with_ridge(training, model, problem, series)
     if record is None:
         return True, None  # nothing to combine: `with_ridge` says so again at the end
-    combined = window_losses(trainable, data, loss)
+    combined = validation_losses(training, model, problem, series)
     measured = (model.get_weights(), record)
     model.set_weights(weights)
     difference, standard_error = validation_margin(combined, alone, series.starts("validation"), series.spec.horizon)

@@ -10,6 +10,7 @@ many series in `many_series`, and the networks in `models`.
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import numpy as np
 import pandas as pd
@@ -17,8 +18,8 @@ import pandas as pd
 from lstm_toolkit.backend import keras
 from lstm_toolkit.base import load as load_any
 from lstm_toolkit.data import future_index
-from lstm_toolkit.errors import ConfigError, DataError
-from lstm_toolkit.forecasting import backtest, batched, choices, fitting, linear, preparing, refit
+from lstm_toolkit.errors import DataError
+from lstm_toolkit.forecasting import backtest, batched, choices, fitting, level, linear, preparing
 from lstm_toolkit.forecasting.estimator import BaseForecaster
 from lstm_toolkit.forecasting.likelihoods import likelihood_for
 from lstm_toolkit.forecasting.problem import ForecastProblem
@@ -39,9 +40,9 @@ class Forecaster(BaseForecaster):
     model), two LSTM layers of 64 units (one of 32 for a short series; run over segments
     of the window from a lookback of 168 rows, `architecture="auto"`) beside a linear map of
     the window (LSTNet's highway, `highway="auto"`), Adam with gradient clipping,
-    early stopping on a validation part at the end of the training data, for small
-    trainings a refit on all the data for the epochs chosen there, and a forecast
-    that is the mean of the network's and a ridge regression's on the same windows.
+    early stopping on a validation part at the end of the training data, for small trainings a refit on all
+    the data for the epochs chosen there, a forecast that is the mean of the network's and a ridge regression's
+    on the same windows, and for a short series a second network on the window's levels where it clearly helps.
 
     Args:
         lookback: past rows the model sees per forecast; "auto": 48, or one season when longer (weekly: 52).
@@ -110,6 +111,10 @@ class Forecaster(BaseForecaster):
         linear_share: a point forecast's share given to a ridge regression on the same windows, fit in closed
             form after training (`forecasting.linear`; `linear_`): 0.5 averages the two unless the validation part
             shows the mean clearly worse; 0 keeps the network alone. Needs the model's highway (the default).
+        level_member: train a second network on the windows as they are (no window normalisation: it sees where
+            the series stands against its training mean) and average the two forecasts where its validation loss is
+            no higher (`forecasting.level`; `level_member_`). "auto": point forecasts of one series under 500
+            training windows; True: any one series; False: never.
         nonnegative: floor forecasts (and quantiles, samples) at 0: True, False, or "auto" for each target (and
             series) whose smallest training value was 0 (counts, intermittent demand, rainfall); `target_floor`.
         season_length: the seasonal period of the seasonal-naive baseline and of MASE (None: from the frequency).
@@ -142,6 +147,7 @@ class Forecaster(BaseForecaster):
         reference_fallback_: None when the trained network forecasts; when a reference replaced it, the one it was
             compared with, both validation losses and the standard error (`model_config_` names the one forecast with).
         linear_: `{"share", "alpha"}` of the ridge regression combined with the forecast (`linear_share`), or None.
+        level_member_: None, or whether the level network `joined` the forecast, both validation losses, its epochs.
         fit_end_: the last timestamp (or row) of the training data.
         model_config_: the `ModelConfig` actually built ("auto" resolved, season filled in).
         norm_scales_: the input and delta scales of the window normalisation.
@@ -194,6 +200,7 @@ class Forecaster(BaseForecaster):
         refit="auto",
         reference_fallback=True,
         linear_share=linear.DEFAULT_LINEAR_SHARE,
+        level_member="auto",
         nonnegative="auto",
         season_length=None,
         fill=None,
@@ -231,25 +238,22 @@ class Forecaster(BaseForecaster):
         if self.seed is not None:
             keras.utils.set_random_seed(self.seed)
         if self.stateful:
-            if self.distribution is not None or self.backup_dir is not None:
-                raise ConfigError(
-                    "stateful=True trains on one ordered stream of chunks and cannot be split by a "
-                    "distribution strategy or resumed from a per-epoch backup; drop `distribution=` / `backup_dir=` "
-                    "or use stateful=False."
-                )
-            refit.wanted(self.refit, 0, 0, stateful=True)  # refit=True is refused for a stateful model
+            fitting.check_stateful_training(self.refit, self.distribution, self.backup_dir)
             model, history, runner = self._strategy().train(self.problem_, series, config, self.callbacks, self.checkpoint_dir)
             self._compiled = (model, runner)  # predict and backtest reuse the validation's compiled runner
             return self._adopt(model, history.history)
         training = fitting.WindowTraining(
             strategy=self._strategy(), likelihood=self._likelihood(), config=config, series_embedding=self.series_embedding,
             seed=self.seed, refit=self.refit, reference_fallback=self.reference_fallback, linear_share=self.linear_share,
-            distribution=self.distribution,
-            callbacks=tuple(self.callbacks or ()), checkpoint_dir=self.checkpoint_dir, backup_dir=self.backup_dir)
-        model, history, fallback, combined, self.problem_ = fitting.fit_window_model(
-            training, self.problem_, series, preparing.preparers(self.get_params(), self._model_config(), data),
-            separate_validation=isinstance(validation, (pd.DataFrame, pd.Series, np.ndarray, dict)))
-        return self._adopt(model, history, fallback, combined)
+            distribution=self.distribution, callbacks=tuple(self.callbacks or ()), checkpoint_dir=self.checkpoint_dir,
+            backup_dir=self.backup_dir)
+        params, given = self.get_params(), self._model_config()
+        fitted, self.level_member_ = level.fit(
+            training, self.problem_, series, preparing.preparers(params, given, data), self.level_member,
+            functools.partial(preparing.prepared_with, params, level.level_config(given), data, validation),
+            self.strategy, separate_validation=isinstance(validation, (pd.DataFrame, pd.Series, np.ndarray, dict)))
+        self.problem_ = fitted.problem
+        return self._adopt(fitted.model, fitted.history, fitted.fallback, fitted.linear)
 
     # --- the prepared problem: the seams the tuner (and any custom training loop) use ----------
 
@@ -270,14 +274,9 @@ class Forecaster(BaseForecaster):
         Returns:
             A `data.WindowedSeries` (one series) or `data.SeriesCollection`.
         """
-        self._likelihood()  # checks `loss` and `quantiles`
-        if self.loss != "mse" and self.stateful:
-            raise ConfigError(
-                f"loss={self.loss!r} is not built for stateful=True yet (its sequence model has a point "
-                "head); use a window model (stateful=False) for probabilistic forecasts."
-            )
+        self._strategy()  # checks `loss`, `quantiles` and a probabilistic stateful model
         self.problem_, series = self._prepared(data, validation)
-        self.model_ = None  # a new problem: an earlier model no longer fits it
+        self.model_ = self.level_member_ = None  # a new problem: an earlier model no longer fits it
         return series
 
     def _prepared(self, data, validation=None):
@@ -386,13 +385,14 @@ class Forecaster(BaseForecaster):
 
     def _state(self):
         return {**self.problem_.to_state(), "history": self.history_, "reference_fallback": self.reference_fallback_,
-                "linear": self.linear_}
+                "linear": self.linear_, "level_member": self.level_member_}
 
     def _set_state(self, state):
         self.problem_ = ForecastProblem.from_state(state, self.future_covariates)
         self.history_ = state["history"]
         self.reference_fallback_ = state.get("reference_fallback")  # bundles before it: the network forecasts
         self.linear_ = state.get("linear")  # bundles before it: no linear model
+        self.level_member_ = state.get("level_member")  # bundles before it: no level network
 
 
 def load(path):

@@ -276,10 +276,19 @@ def output_shape(spec):
 
 
 def strategy_for(strategy, stateful, horizon, likelihood, seed=None):
-    """The strategy object of a Forecaster's `strategy` and `stateful` parameters."""
+    """The strategy object of a Forecaster's `strategy` and `stateful` parameters (a ConfigError for a probabilistic
+    stateful model)."""
     if stateful:
+        if likelihood.probabilistic:
+            raise ConfigError(
+                f"loss={likelihood.name!r} is not built for stateful=True yet (its sequence model has a point "
+                "head); use a window model (stateful=False) for probabilistic forecasts."
+            )
         return StatefulStrategy(horizon, likelihood, seed)
-    return {"direct": DirectStrategy, "recursive": RecursiveStrategy}[strategy](horizon, likelihood, seed)
+    window_strategies = {"direct": DirectStrategy, "recursive": RecursiveStrategy}
+    if strategy not in window_strategies:
+        raise ConfigError(f"`strategy` must be one of {tuple(window_strategies)}. Received: strategy={strategy!r}")
+    return window_strategies[strategy](horizon, likelihood, seed)
 
 
 def check_sampling(likelihood, num_samples, temperature):
