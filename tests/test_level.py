@@ -9,7 +9,7 @@ import pytest
 from lstm_toolkit import Forecaster, ModelConfig, load
 from lstm_toolkit.cli.forecasting import forecaster_name
 from lstm_toolkit.errors import ConfigError, ReferenceFallbackWarning
-from lstm_toolkit.forecasting import level
+from lstm_toolkit.forecasting import fitting, level
 from lstm_toolkit.forecasting.level import LEVEL_NETWORK, joins, level_informs
 
 SMALL = ModelConfig(units=(8,))
@@ -93,6 +93,14 @@ def test_the_level_informs_a_mean_reverting_series_not_a_trend_or_a_season():
     season = pd.DataFrame({"rate": 10 * np.sin(np.arange(160) * np.pi / 2) + np.random.default_rng(0).normal(size=160)},
                           index=pd.date_range("1980-01-01", periods=160, freq="QS"))  # a seasonal naive forecast wins
     assert not informs(season)
+
+
+def test_early_stopping_takes_the_first_fits_validation_loss_as_the_level_networks_baseline(monkeypatch):
+    # It joins only below the first fit's validation loss, so its patience restarts only below it.
+    passed, fit_of = [], fitting.fit
+    monkeypatch.setattr(fitting, "fit", lambda *args, **kwargs: passed.append(kwargs["baseline"]) or fit_of(*args, **kwargs))
+    record = fit(mean_reverting(), epochs=3).level_member_
+    assert len(passed) == 2 and passed[1] == pytest.approx(record["first_validation_loss"], rel=1e-6)
 
 
 def test_level_member_false_trains_one_network_and_auto_skips_long_series_and_short_validation():

@@ -61,6 +61,8 @@ class WindowTraining:
         series_embedding: the series embedding's size (many series), 0 for none.
         seed: the seed of the weights and of the training windows' shuffling.
         refit, reference_fallback, linear_share: as the Forecaster's parameters of those names.
+        baseline: a validation loss the network is to beat, early stopping's baseline (its patience restarts only
+            below it); None for none, or the reference's where the fallback judges the network against it.
         distribution, callbacks, checkpoint_dir, backup_dir: likewise.
     """
 
@@ -72,6 +74,7 @@ class WindowTraining:
     refit: object = "auto"
     reference_fallback: bool = True
     linear_share: float = DEFAULT_LINEAR_SHARE
+    baseline: float | None = None
     distribution: object = None
     callbacks: tuple = ()
     checkpoint_dir: str | None = None
@@ -422,7 +425,8 @@ def _trained(training, problem, series, config, replay=None, backup_dir=None, re
     reference = None
     if reference_baseline and validation_data is not None and not replay:
         reference = reference_losses(model, trainable, validation_data)
-    baseline = None if reference is None else float(reference.mean())
+    baseline = training.baseline if reference is None else float(reference.mean())
+    baseline = None if replay or validation_data is None else baseline  # a refit replays the chosen epochs
     history = fit(trainable, make_dataset("train", config.batch_size), None if replay else validation_data,
                   config=config, callbacks=(replay or []) + list(training.callbacks or []),
                   replace_callbacks=replay is not None, checkpoint_dir=training.checkpoint_dir, backup_dir=backup_dir,

@@ -14,7 +14,8 @@ The level network (`LEVEL_NORM`: no window normalisation) reads the scaled
 window as it is. With the standard scaler zero is the training part's mean,
 where its weights and its ridge (`linear_share`) shrink to. It trains on the
 same windows as the first network (`fitting.fit_window_model`: early
-stopping, refit and ridge alike), and the forecast becomes the mean of the
+stopping, with the first fit's validation loss as its baseline, and refit and
+ridge alike), and the forecast becomes the mean of the
 two (one Keras model, `models.ensemble`, which saves, loads, streams and
 exports as any other) where the level network's validation loss is lower
 than that of what the first fit kept (its network, or the reference that
@@ -196,9 +197,11 @@ def fit(training, problem, series, prepare, level_member, prepare_level, strateg
         if training.seed is not None:
             keras.utils.set_random_seed(training.seed)
         level_problem, level_series, level_prepare = prepare_level()
-        # Its own backup and checkpoint folders; refit only once it has joined.
+        # Its own backup and checkpoint folders; refit only once it has joined. It is to beat the first fit's
+        # validation loss, so that is early stopping's baseline: one that stays above it stops after `patience` epochs.
         level_training = dataclasses.replace(training, refit=False, backup_dir=_inside(training.backup_dir),
-                                             checkpoint_dir=_inside(training.checkpoint_dir))
+                                             checkpoint_dir=_inside(training.checkpoint_dir),
+                                             baseline=_mean(first.validation_losses))
         second = fit_window_model(level_training, level_problem, level_series, level_prepare, separate_validation)
         joined, _, error = joins(first.validation_losses, second.validation_losses, starts, horizon)
         if joined and refit.wanted(training.refit, level_series.n_windows("train"), level_series.n_windows("validation"),
