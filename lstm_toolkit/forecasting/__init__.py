@@ -8,7 +8,8 @@ problem out: one path for one series and many), `many_series` (series ids:
 splitting, static features, long frames), `fitting` and
 `refit` (training, the reference check, the refit on all the data),
 `judging` (the one-standard-error rule), `linear` (the forecast averaged
-with a ridge regression on the same windows),
+with a ridge regression on the same windows), `level` (a second network on
+the window's levels, averaged in where it clearly helps),
 `likelihoods` (what a `loss` means: point, quantile, Gaussian, Student-t),
 `strategies` (direct, recursive and stateful forecasting), `backtest`
 (rolling-origin backtests and their scores, written once), `baselines`

@@ -111,10 +111,10 @@ class Forecaster(BaseForecaster):
         linear_share: a point forecast's share given to a ridge regression on the same windows, fit in closed
             form after training (`forecasting.linear`; `linear_`): 0.5 averages the two unless the validation part
             shows the mean clearly worse; 0 keeps the network alone. Needs the model's highway (the default).
-        level_member: train a second network on the windows as they are (no window normalisation: it sees where
-            the series stands against its training mean) and average the two forecasts where its validation loss is
-            no higher (`forecasting.level`; `level_member_`). "auto": point forecasts of one series under 500
-            training windows; True: any one series; False: never.
+        level_member: train a second network on the windows as they are (it sees where the series stands against its
+            training mean) and average the two forecasts where its validation loss is lower by more than one standard
+            error (`forecasting.level`; `level_member_`). "auto": one series under 500 training windows, a validation
+            part of two horizons or more and a level its mean forecasts (`level_informs`); True: any one series.
         nonnegative: floor forecasts (and quantiles, samples) at 0: True, False, or "auto" for each target (and
             series) whose smallest training value was 0 (counts, intermittent demand, rainfall); `target_floor`.
         season_length: the seasonal period of the seasonal-naive baseline and of MASE (None: from the frequency).
@@ -147,7 +147,7 @@ class Forecaster(BaseForecaster):
         reference_fallback_: None when the trained network forecasts; when a reference replaced it, the one it was
             compared with, both validation losses and the standard error (`model_config_` names the one forecast with).
         linear_: `{"share", "alpha"}` of the ridge regression combined with the forecast (`linear_share`), or None.
-        level_member_: None, or whether the level network `joined` the forecast, both validation losses, its epochs.
+        level_member_: None (not trained), or whether the level network `joined`, both validation losses, epochs.
         fit_end_: the last timestamp (or row) of the training data.
         model_config_: the `ModelConfig` actually built ("auto" resolved, season filled in).
         norm_scales_: the input and delta scales of the window normalisation.
