@@ -198,7 +198,7 @@ def _reference(forecaster, values, origins, actual, scale):
 
 def _level_joined(forecaster):
     """1 when the level network joined the forecast (`level_member_`), else 0."""
-    return float(bool((getattr(forecaster, "level_member_", None) or {}).get("joined")))
+    return float(bool((forecaster.level_member_ or {}).get("joined")))
 
 
 def _employment():

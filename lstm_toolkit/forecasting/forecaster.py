@@ -10,7 +10,6 @@ many series in `many_series`, and the networks in `models`.
 from __future__ import annotations
 
 import dataclasses
-import functools
 
 import numpy as np
 import pandas as pd
@@ -114,7 +113,7 @@ class Forecaster(BaseForecaster):
         level_member: train a second network on the windows as they are (it sees where the series stands against its
             training mean) and average the two forecasts where its validation loss is lower by more than one standard
             error (`forecasting.level`; `level_member_`). "auto": one series under 500 training windows, a validation
-            part of two horizons or more and a level its mean forecasts (`level_informs`); True: any one series.
+            part of two horizons or more and a level its mean forecasts (`level.level_informs`); True: any one series.
         nonnegative: floor forecasts (and quantiles, samples) at 0: True, False, or "auto" for each target (and
             series) whose smallest training value was 0 (counts, intermittent demand, rainfall); `target_floor`.
         season_length: the seasonal period of the seasonal-naive baseline and of MASE (None: from the frequency).
@@ -250,7 +249,7 @@ class Forecaster(BaseForecaster):
         params, given = self.get_params(), self._model_config()
         fitted, self.level_member_ = level.fit(
             training, self.problem_, series, preparing.preparers(params, given, data), self.level_member,
-            functools.partial(preparing.prepared_with, params, level.level_config(given), data, validation),
+            preparing.preparers(params, level.level_config(given), data),
             self.strategy, separate_validation=isinstance(validation, (pd.DataFrame, pd.Series, np.ndarray, dict)))
         self.problem_ = fitted.problem
         return self._adopt(fitted.model, fitted.history, fitted.fallback, fitted.linear)

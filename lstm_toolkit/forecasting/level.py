@@ -128,8 +128,15 @@ def level_informs(problem, series, max_windows=NORM_SAMPLE):
 
 
 def level_config(model_config):
-    """The level network's `ModelConfig`: `model_config` (the one given, "auto" choices open) reading the window as it is."""
+    """The level network's `ModelConfig`: `model_config` reading the window as it is (the one given, "auto" choices
+    open, for the refit's preparers; or a resolved one)."""
     return dataclasses.replace(model_config, window_norm=LEVEL_NORM, smoothing=None)
+
+
+def level_problem(problem):
+    """The level network's problem: the first network's (the same windows, scaler and resolved choices) with
+    `level_config`, which has no window normalisation and so no normalisation scales."""
+    return dataclasses.replace(problem, model_config=level_config(problem.model_config), norm_scales=(None, None))
 
 
 def joins(first, level, starts, horizon):
@@ -179,8 +186,8 @@ def fit(training, problem, series, prepare, level_member, prepare_level, strateg
     Args:
         training, problem, series, prepare, separate_validation: as for `fit_window_model`.
         level_member: the Forecaster's `level_member`.
-        prepare_level: `() -> (problem, series, preparers)` of the level network (the data given to `fit` prepared
-            with `level_config`).
+        prepare_level: the level network's `fitting.Preparers` (of the data given to `fit`, with `level_config`),
+            for its refit; it trains on `series` with `level_problem(problem)`.
         strategy_name: the Forecaster's `strategy`.
 
     Returns:
@@ -196,17 +203,16 @@ def fit(training, problem, series, prepare, level_member, prepare_level, strateg
               informs=lambda: level_informs(problem, series)):
         if training.seed is not None:
             keras.utils.set_random_seed(training.seed)
-        level_problem, level_series, level_prepare = prepare_level()
         # Its own backup and checkpoint folders; refit only once it has joined. It is to beat the first fit's
         # validation loss, so that is early stopping's baseline: one that stays above it stops after `patience` epochs.
         level_training = dataclasses.replace(training, refit=False, backup_dir=_inside(training.backup_dir),
                                              checkpoint_dir=_inside(training.checkpoint_dir),
                                              baseline=_mean(first.validation_losses))
-        second = fit_window_model(level_training, level_problem, level_series, level_prepare, separate_validation)
+        second = fit_window_model(level_training, level_problem(problem), series, prepare_level, separate_validation)
         joined, _, error = joins(first.validation_losses, second.validation_losses, starts, horizon)
-        if joined and refit.wanted(training.refit, level_series.n_windows("train"), level_series.n_windows("validation"),
+        if joined and refit.wanted(training.refit, series.n_windows("train"), series.n_windows("validation"),
                                    separate_validation=separate_validation):
-            second = refitted(level_training, second.history, second.problem.model_config.units, level_prepare,
+            second = refitted(level_training, second.history, second.problem.model_config.units, prepare_level,
                               combine=second.linear is not None, validation_losses=second.validation_losses)
         _remove_if_empty(training.backup_dir)  # each training removed its backup once done; so goes the folder
         record = {"joined": joined, "epochs": len(second.history.get("loss", ())), "linear": second.linear,

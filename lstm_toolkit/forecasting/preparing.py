@@ -169,13 +169,6 @@ def preparers(params, model_config, data):
     return Preparers(all=all_data, origin=origin_preparer(settings, data))
 
 
-def prepared_with(params, model_config, data, validation=None):
-    """`(problem, series, preparers)` of the data given to a Forecaster's `fit`, with another `model_config` (the
-    level network's, `level.level_config`): prepared as `fit` prepares it, its time index not told about again."""
-    problem, series = prepare(ForecastSettings.from_params(params), model_config, data, validation, warn=False)
-    return problem, series, preparers(params, model_config, data)
-
-
 def origin_preparer(settings, data):
     """`(drop, model_config) -> (problem, series)`: one series' `data` less its last `drop` rows, its last `horizon` the
     validation part (the rolling origins of `fitting.origin_evidence`); None for many series, whose
