@@ -134,6 +134,26 @@ def test_auto_xla_only_for_trainings_large_enough_to_repay_compiling():
         TrainingConfig(jit_compile="yes")
 
 
+def test_auto_xla_is_probed_only_where_the_epochs_certain_to_run_are_work_enough(monkeypatch):
+    # 100 windows x 200 epochs is a large plan, but early stopping may end it after patience + 1 = 9 epochs: the probe
+    # (compiling the step both ways, seconds) would cost more than such a training. A replayed schedule runs them all.
+    from lstm_toolkit.training import XLA_MIN_WORK, core
+
+    probed = []
+    monkeypatch.setattr(core, "choose_jit_compile", lambda model, train: probed.append(model))
+    x, y = tiny_data(n=100)
+    train = tf.data.Dataset.from_tensor_slices((x, y)).batch(50)
+    config = TrainingConfig(epochs=200, patience=8, verbose=0)
+    assert 100 * 200 >= XLA_MIN_WORK > 100 * 9
+    for replayed in (False, True):
+        model = compile_model(tiny_model(), config, n_samples=100)
+        assert model.jit_compile is True  # the plan's choice
+        model.fit = lambda *args, **kwargs: "trained"  # the choice is made before Keras trains: stop there
+        assert fit(model, train, config=config, callbacks=[], replace_callbacks=replayed) == "trained"
+        assert probed == ([model] if replayed else []) and model.jit_compile is replayed
+        probed.clear()
+
+
 def test_auto_steps_per_execution_for_large_trainings():
     from lstm_toolkit.training import STEPS_PER_EXECUTION, XLA_MIN_WORK
 

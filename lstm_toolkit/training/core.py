@@ -40,7 +40,8 @@ class TrainingConfig:
             callbacks act per epoch and are unaffected.
         jit_compile: XLA compilation of the training step. "auto", where no
             GPU is visible and the training is large enough (see
-            `compile_model`), times a few training steps with and without XLA
+            `compile_model`; with early stopping, in the epochs certain to
+            run: `xla_pays`), times a few training steps with and without XLA
             at the start of `fit` and keeps the faster (`choose_jit_compile`):
             XLA fuses the recurrent loop's many small ops, 1.2-1.4x the samples
             per second on one CPU and 0.66-1.19x on another
@@ -265,7 +266,13 @@ def fit(
         compile_model(model, config, n_samples=_n_samples(train, config.batch_size))
     build_training_state(model, train)
     if config.jit_compile == "auto" and model.jit_compile is True and not isinstance(train, tuple):
-        choose_jit_compile(model, train)  # "auto" chose XLA for a large training: keep it only if it is faster here
+        # "auto" chose XLA for a large planned training: keep it only if it is faster here, and only probe where
+        # the probe can pay (`xla_pays`)
+        if xla_pays(_n_samples(train, config.batch_size), config, early_stopping=not replace_callbacks):
+            choose_jit_compile(model, train)
+        else:
+            model.jit_compile = False
+            model.make_train_function(force=True)
     monitor = "val_loss" if validation is not None else "loss"
     chosen = list(callbacks or [])
     if not replace_callbacks:
@@ -367,6 +374,29 @@ def choose_jit_compile(model, train, steps=PROBE_STEPS):
     model.jit_compile = seconds[True] < seconds[False]
     model.make_train_function(force=True)
     return model.jit_compile
+
+
+def xla_pays(n_samples, config, early_stopping=True):
+    """Whether a training planned to be large enough for XLA (`resolve_jit_compile`) is worth probing
+    (`choose_jit_compile`): the epochs certain to run must read `XLA_MIN_WORK` windows.
+
+    The plan counts every epoch of `config.epochs`, but with early stopping only
+    `patience + 1` are certain, and the probe alone (compiling the training step
+    with and without XLA) costs seconds: 3-6 s on 2 cores, more than a small
+    fit's training (US income at `epochs=200`: 2.5 s a fit grew to 8.7, with
+    23 epochs run and XLA slower anyway; Seattle daily wind's default fit, 9
+    epochs certain of 50 planned, 12.2 s against 8.4 without the probe;
+    `benchmarks/results/xla_probe_xeon.txt`). A replayed schedule (no early
+    stopping) runs all its epochs. Unknown `n_samples`: the plan stands.
+
+    >>> config = TrainingConfig(epochs=200, patience=8)
+    >>> xla_pays(150, config), xla_pays(150, config, early_stopping=False), xla_pays(5_000, config)
+    (False, True, True)
+    """
+    if n_samples is None:
+        return True
+    certain = config.epochs if not early_stopping else min(config.epochs, config.patience + 1)
+    return n_samples * certain >= XLA_MIN_WORK
 
 
 def _n_samples(train, batch_size):
