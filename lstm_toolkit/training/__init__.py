@@ -19,6 +19,7 @@ from lstm_toolkit.training.core import (
     replay_callbacks,
     resolve_jit_compile,
     resolve_steps_per_execution,
+    xla_pays,
 )
 
 __all__ = [
@@ -34,4 +35,5 @@ __all__ = [
     "replay_callbacks",
     "resolve_jit_compile",
     "resolve_steps_per_execution",
+    "xla_pays",
 ]

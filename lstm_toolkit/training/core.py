@@ -382,12 +382,12 @@ def xla_pays(n_samples, config, early_stopping=True):
 
     The plan counts every epoch of `config.epochs`, but with early stopping only
     `patience + 1` are certain, and the probe alone (compiling the training step
-    with and without XLA) costs seconds: 3-6 s on 2 cores, more than a small
-    fit's training (US income at `epochs=200`: 2.5 s a fit grew to 8.7, with
-    23 epochs run and XLA slower anyway; Seattle daily wind's default fit, 9
-    epochs certain of 50 planned, 12.2 s against 8.4 without the probe;
-    `benchmarks/results/xla_probe_xeon.txt`). A replayed schedule (no early
-    stopping) runs all its epochs. Unknown `n_samples`: the plan stands.
+    with and without XLA) costs seconds: 3-10 s on 2 cores, more than a small
+    fit's training (US income at `epochs=200`, 23 epochs run: 8.1 s a fit
+    against 3.2 without the probe; Seattle daily wind's default fit, 9 epochs
+    certain of 50 planned: 18.0 s against 9.4; `benchmarks/xla_probe.py`). A
+    replayed schedule (no early stopping) runs all its epochs. Unknown
+    `n_samples`: the plan stands.
 
     >>> config = TrainingConfig(epochs=200, patience=8)
     >>> xla_pays(150, config), xla_pays(150, config, early_stopping=False), xla_pays(5_000, config)
