@@ -120,9 +120,12 @@ def test_level_member_false_trains_one_network_and_auto_skips_long_series_and_sh
     ({"level_member": True, "loss": "quantile"}, "averaged into point forecasts"),
     ({"level_member": True, "model": ModelConfig(units=(8,), window_norm="none")}, "already reads the window's levels"),
 ])
-def test_level_member_refuses_what_it_cannot_train(settings, match):
+def test_level_member_refuses_what_it_cannot_train(settings, match, monkeypatch):
+    trained = []
+    monkeypatch.setattr(level, "fit_window_model", lambda *args, **kwargs: trained.append(1))
     with pytest.raises(ConfigError, match=match):
         fit(mean_reverting(), epochs=1, **settings)
+    assert trained == []  # refused before the first network trains, not after it
 
 
 def test_a_panel_refuses_level_member_true():

@@ -196,11 +196,13 @@ def fit(training, problem, series, prepare, level_member, prepare_level, strateg
         losses and its epochs. A reference that replaced the first network is told (`ReferenceFallbackWarning`)
         where it forecasts alone.
     """
+    starts, horizon = series.starts("validation"), series.spec.horizon
+    # Decided before any training: a `level_member` that cannot be trained is refused at once, not a fit later.
+    trains = wanted(level_member, problem, training, strategy_name, disjoint_windows(sorted(starts), horizon),
+                    informs=lambda: level_informs(problem, series))
     first = fit_window_model(training, problem, series, prepare, separate_validation)
     record = None
-    starts, horizon = series.starts("validation"), series.spec.horizon
-    if wanted(level_member, problem, training, strategy_name, disjoint_windows(sorted(starts), horizon),
-              informs=lambda: level_informs(problem, series)):
+    if trains:
         if training.seed is not None:
             keras.utils.set_random_seed(training.seed)
         # Its own backup and checkpoint folders; refit only once it has joined. It is to beat the first fit's
