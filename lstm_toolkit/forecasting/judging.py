@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from lstm_toolkit.backend import keras
+from lstm_toolkit.backend import in_inference_mode, keras
 from lstm_toolkit.models import REFERENCE_FORECASTS, forecast_reference_only
 
 
@@ -86,7 +86,7 @@ def window_losses(trainable, data, loss=None):
     them; the mean over all of it is Keras' `evaluate` loss.
     """
     loss = keras.losses.get(loss or trainable.loss)
-    batches = [(keras.tree.flatten(trainable(x, training=False)), keras.tree.flatten(y)) for x, y in data]
+    batches = [(keras.tree.flatten(outputs), keras.tree.flatten(y)) for outputs, (_, y) in in_inference_mode(trainable, data)]
     predictions = [np.concatenate(part) for part in zip(*(outputs for outputs, _ in batches))]
     targets = [np.concatenate(part) for part in zip(*(y for _, y in batches))]
     per_step = [np.reshape(keras.ops.convert_to_numpy(loss(target, prediction)), (len(prediction), -1))

@@ -24,6 +24,7 @@ import numbers
 
 import numpy as np
 
+from lstm_toolkit.backend import in_inference_mode
 from lstm_toolkit.errors import ConfigError
 from lstm_toolkit.models import blend_correction, correction_inputs
 
@@ -74,8 +75,8 @@ def fit_ridge(features_model, dataset):
     from sklearn.linear_model import RidgeCV
 
     features, targets = [], []
-    for x, y, *_ in dataset:
-        window_features, reference, scale = (np.asarray(part, dtype="float64") for part in features_model(x, training=False))
+    for outputs, (_, y, *_) in in_inference_mode(features_model, dataset):
+        window_features, reference, scale = (np.asarray(part, dtype="float64") for part in outputs)
         features.append(window_features)
         relative = (np.asarray(y, dtype="float64") - reference) / scale
         targets.append(relative.reshape(len(relative), -1))
