@@ -57,6 +57,39 @@ def quiet_fit(forecaster, data):
         forecaster.fit(data)
         return time.perf_counter() - started
 
+
+def compare_ways(title, cases, ways, fit_once, argv=None):
+    """A benchmark's command line: fits each `(case, keywords)` of `cases` every way of `ways`, one after the other
+    on the same data in `--rounds` interleaved rounds, and prints each fit, whether the ways' forecasts agree, and a
+    table of median fit seconds. `fit_once(case, keywords, way, seed) -> (seconds, forecast values, note)`."""
+    import argparse
+    import json
+
+    parser = argparse.ArgumentParser(description=title)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    print(f"# {title} ({machine()}), seed {args.seed}, {args.rounds} interleaved rounds")
+    table = {}
+    for case, keywords in cases:
+        forecasts = {}
+        for round_ in range(args.rounds):
+            for way in ways:
+                seconds, forecast, note = fit_once(case, keywords, way, args.seed)
+                forecasts.setdefault(way, forecast)
+                table.setdefault((case, way), []).append(seconds)
+                print(f"  round {round_}, {case} {json.dumps(keywords)}, {way}: fit {seconds:.2f} s{note}", flush=True)
+        before, now = forecasts.values()
+        print(f"  {case}: forecasts equal: {bool(np.allclose(before, now, rtol=1e-5))} "
+              f"(largest relative difference {float(np.max(np.abs(before - now) / np.maximum(np.abs(before), 1e-12))):.1e})")
+    print("\n| case | settings | " + " | ".join(f"{way}, median fit s" for way in ways) + " |")
+    print("|---|---|" + "---|" * len(ways))
+    for case, keywords in cases:
+        medians = [float(np.median(table[(case, way)])) for way in ways]
+        print(f"| {case} | {json.dumps(keywords) if keywords else 'defaults'} | "
+              + " | ".join(f"{m:.1f}" for m in medians) + " |")
+
+
 def ets_backtest(values, first, horizon, season_length):
     """Damped additive ETS (statsmodels, state space) fit on values[:first], then h-step
     forecasts from every origin first-1 .. n-horizon-1 with the parameters held fixed.

@@ -156,15 +156,34 @@ def statsforecast_mase(name, peer_python):
             for method, forecast in result["forecasts"].items()}
 
 
-def run_case(name, config, seed, peer_python=None):
-    load, target, lookback, horizon, fit_rows, stride, keywords = CASES[name]
+def training_part(name, data):
+    """The rows of case `name`'s series `data` its Forecaster is fit on (`fit_rows_of`)."""
+    return data.iloc[: fit_rows_of(data, CASES[name][4])]
+
+
+def fit_case(name, config, seed):
+    """`(forecaster, data, fit seconds)`: the default Forecaster of case `name` with `config` on top of the case's
+    settings, fit as a user would on the case's `training_part`; `data` is the whole series."""
+    load, target, lookback, horizon, _, _, keywords = CASES[name]
     data = load()
-    fit_rows = fit_rows_of(data, fit_rows)
     forecaster = lstm_toolkit.Forecaster(lookback=lookback, horizon=horizon, target=target, seed=seed, verbose=0,
                                          **{**keywords, **config})
     start = time.perf_counter()
-    forecaster.fit(data.iloc[:fit_rows])
-    seconds = time.perf_counter() - start
+    forecaster.fit(training_part(name, data))
+    return forecaster, data, time.perf_counter() - start
+
+
+def fit_and_forecast(name, config, seed):
+    """`(fit seconds, the forecast from the end of the training part, flat)` of `fit_case`, its warnings silenced."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        forecaster, data, seconds = fit_case(name, config, seed)
+        return seconds, forecaster.predict(training_part(name, data)).to_numpy().ravel()
+
+
+def run_case(name, config, seed, peer_python=None):
+    _, target, _, horizon, _, stride, _ = CASES[name]
+    forecaster, data, seconds = fit_case(name, config, seed)
     results = forecaster.backtest(data, stride=stride)
     first = results.attrs["first_forecast_row"]
     values = data[target].to_numpy(dtype="float64")

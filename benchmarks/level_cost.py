@@ -9,13 +9,11 @@ Run: python benchmarks/level_cost.py [--cases us_income ...] [--seed 0]
 """
 
 import argparse
-import time
 import warnings
 
 import forecast_suite as suite
 from _common import machine
 
-import lstm_toolkit
 
 CASES = ("lynx", "shampoo", "pbs_scripts", "us_consumption_covariates", "us_consumption", "us_income", "us_production",
          "us_savings", "us_unemployment", "euro_equipment")
@@ -23,15 +21,10 @@ CASES = ("lynx", "shampoo", "pbs_scripts", "us_consumption_covariates", "us_cons
 
 def fit_seconds(case, config, seed):
     """`(seconds, level_member_)` of one fit of `case` on its training part."""
-    load, target, lookback, horizon, fit_rows, _, keywords = suite.CASES[case]
-    data = load()
-    forecaster = lstm_toolkit.Forecaster(lookback=lookback, horizon=horizon, target=target, seed=seed, verbose=0,
-                                         **{**keywords, **config})
-    start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        forecaster.fit(data.iloc[: suite.fit_rows_of(data, fit_rows)])
-    return time.perf_counter() - start, forecaster.level_member_
+        forecaster, _, seconds = suite.fit_case(case, config, seed)
+    return seconds, forecaster.level_member_
 
 
 def main(argv=None):

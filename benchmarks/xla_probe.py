@@ -10,16 +10,11 @@ interleaved rounds: the fit seconds, how many probes ran and what they chose, an
 Run: python benchmarks/xla_probe.py [--rounds 2] [--seed 0]
 """
 
-import argparse
-import json
 import time
-import warnings
 
 import forecast_suite as suite
-import numpy as np
-from _common import machine
+from _common import compare_ways
 
-import lstm_toolkit
 from lstm_toolkit.training import core
 
 # (case, Forecaster keywords on top of the case's): the default fits whose plan passes XLA_MIN_WORK but whose
@@ -31,11 +26,8 @@ WAYS = {"probe wherever the plan is large (before)": lambda n_samples, config, e
         "probe where the certain epochs are large (now)": core.xla_pays}
 
 
-def fit_once(case, keywords, seed, way):
-    """`(seconds, probes [(seconds, chose XLA)], first forecast values)` of one fit of `case` on its training part."""
-    load, target, lookback, horizon, fit_rows, _, case_keywords = suite.CASES[case]
-    data = load()
-    train = data.iloc[: suite.fit_rows_of(data, fit_rows)]
+def fit_once(case, keywords, way, seed):
+    """`(seconds, first forecast values, probes [(seconds, chose XLA)])` of one fit of `case` on its training part."""
     probes, choose = [], core.choose_jit_compile
 
     def timed_probe(model, dataset):
@@ -46,45 +38,11 @@ def fit_once(case, keywords, seed, way):
 
     core.choose_jit_compile, core.xla_pays = timed_probe, WAYS[way]
     try:
-        forecaster = lstm_toolkit.Forecaster(lookback=lookback, horizon=horizon, target=target, seed=seed, verbose=0,
-                                             **{**case_keywords, **keywords})
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            start = time.perf_counter()
-            forecaster.fit(train)
-            seconds = time.perf_counter() - start
-            forecast = forecaster.predict(train).to_numpy().ravel()
+        seconds, forecast = suite.fit_and_forecast(case, keywords, seed)
     finally:
         core.choose_jit_compile, core.xla_pays = choose, WAYS["probe where the certain epochs are large (now)"]
-    return seconds, probes, forecast
-
-
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
-    print(f"# XLA probe cost ({machine()}), seed {args.seed}, {args.rounds} interleaved rounds")
-    table = {}
-    for case, keywords in CASES:
-        forecasts = {}
-        for round_ in range(args.rounds):
-            for way in WAYS:
-                seconds, probes, forecast = fit_once(case, keywords, args.seed, way)
-                forecasts.setdefault(way, forecast)
-                table.setdefault((case, way), []).append(seconds)
-                print(f"  round {round_}, {case} {json.dumps(keywords)}, {way}: fit {seconds:.2f} s, probes "
-                      f"(s, chose XLA) {probes}", flush=True)
-        before, now = forecasts.values()
-        print(f"  {case}: forecasts equal: {bool(np.allclose(before, now, rtol=1e-5))} "
-              f"(largest relative difference {float(np.max(np.abs(before - now) / np.maximum(np.abs(before), 1e-12))):.1e})")
-    print("\n| case | settings | " + " | ".join(f"{way}, median fit s" for way in WAYS) + " |")
-    print("|---|---|" + "---|" * len(WAYS))
-    for case, keywords in CASES:
-        medians = [float(np.median(table[(case, way)])) for way in WAYS]
-        print(f"| {case} | {json.dumps(keywords) if keywords else 'defaults'} | "
-              + " | ".join(f"{m:.1f}" for m in medians) + " |")
+    return seconds, forecast, f", probes (s, chose XLA) {probes}"
 
 
 if __name__ == "__main__":
-    main()
+    compare_ways("XLA probe cost", CASES, WAYS, fit_once)
