@@ -1,3 +1,5 @@
+import time
+
 import keras
 import numpy as np
 import pytest
@@ -198,6 +200,34 @@ def test_choose_jit_compile_keeps_the_faster_way_and_trains_nothing():
     for before, variable in zip(state, model.optimizer.variables):
         np.testing.assert_array_equal(before, variable.numpy())
     assert model.fit(train, epochs=1, verbose=0).history["loss"]  # still trains, the chosen way
+
+
+@pytest.mark.parametrize("slow", [True, False], ids=["xla-slow", "xla-fast"])
+def test_choose_jit_compile_keeps_the_way_whose_steps_are_faster(slow, monkeypatch):
+    # One way's steps are made 30 ms slower: the probe keeps the other, and it times the two ways in turn.
+    model = compile_model(build_model(ModelConfig(units=(4,)), lookback=6, n_features=1), TrainingConfig(seed=0))
+    x = np.random.default_rng(0).normal(size=(64, 6, 1)).astype("float32")
+    train = tf.data.Dataset.from_tensor_slices((x, x[:, -1:])).batch(4)
+    make, order = model.make_train_function, []
+
+    def made(force=False):
+        before = model.train_function
+        make(force=force)
+        if model.train_function is before:  # train_on_batch asks for the function it already has
+            return
+        function, jit = model.train_function, model.jit_compile
+
+        def step(data):
+            order.append(jit)
+            if jit is slow:
+                time.sleep(0.03)
+            return function(data)
+
+        model.train_function = step
+
+    monkeypatch.setattr(model, "make_train_function", made)
+    assert choose_jit_compile(model, train, steps=3) is (not slow)
+    assert order == [True, False] + [True, False] * 3  # compiled once each, then timed in turn
 
 
 def test_choose_jit_compile_reads_a_short_dataset_in_a_loop():

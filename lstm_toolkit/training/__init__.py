@@ -19,6 +19,7 @@ from lstm_toolkit.training.core import (
     replay_callbacks,
     resolve_jit_compile,
     resolve_steps_per_execution,
+    step_seconds_in_turn,
     xla_pays,
 )
 
@@ -35,5 +36,6 @@ __all__ = [
     "replay_callbacks",
     "resolve_jit_compile",
     "resolve_steps_per_execution",
+    "step_seconds_in_turn",
     "xla_pays",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import statistics
 import time
 import warnings
 
@@ -344,13 +345,17 @@ PROBE_STEPS = 10
 def choose_jit_compile(model, train, steps=PROBE_STEPS):
     """Times `steps` training steps of `model` with and without XLA and keeps the faster; returns the choice.
 
-    Each way is compiled and run once before it is timed. The weights and the
-    optimizer's state are put back afterwards, so the probe trains nothing.
+    Each way is compiled and run once before any step is timed; then the
+    steps alternate between the two ways, and the way with the lower median
+    step time is kept. Timed in turn, a burst of other work on the machine
+    slows both ways alike, and the median ignores a step it caught, where
+    timing one way's steps after the other's let one such burst decide. The
+    weights and the optimizer's state are put back afterwards, so the probe trains nothing.
 
     Args:
         model: a compiled Keras model.
         train: a `tf.data.Dataset` of `(x, y)` training batches; read in a loop
-            when it has fewer than `steps + 1` (a small training of many epochs).
+            when it has fewer than `2 * steps + 2` (a small training of many epochs).
         steps: timed steps per way.
 
     Returns:
@@ -358,22 +363,36 @@ def choose_jit_compile(model, train, steps=PROBE_STEPS):
     """
     weights = model.get_weights()
     optimizer_state = [variable.numpy() for variable in model.optimizer.variables]
-    seconds = {}
-    for jit in (True, False):
-        model.jit_compile = jit
-        model.make_train_function(force=True)
-        batches = iter(train.repeat())
-        model.train_on_batch(*next(batches))  # traced and compiled here, not timed
-        started = time.perf_counter()
-        for _ in range(steps):
-            model.train_on_batch(*next(batches))
-        seconds[jit] = time.perf_counter() - started
+    seconds = step_seconds_in_turn(model, train, steps)
     model.set_weights(weights)
     for variable, value in zip(model.optimizer.variables, optimizer_state):
         variable.assign(value)
-    model.jit_compile = seconds[True] < seconds[False]
+    model.jit_compile = statistics.median(seconds[True]) < statistics.median(seconds[False])
     model.make_train_function(force=True)
     return model.jit_compile
+
+
+def step_seconds_in_turn(model, train, steps):
+    """`{True: [seconds], False: [seconds]}`: `steps` training steps of `model` with XLA and without, in turn.
+
+    Each way's step is compiled and run once first, untimed. The steps train
+    `model`: `choose_jit_compile` puts the weights back. `model.train_function`
+    is left as the one without XLA.
+    """
+    batches, functions = iter(train.repeat()), {}
+    for jit in (True, False):
+        model.jit_compile = jit
+        model.make_train_function(force=True)
+        functions[jit] = model.train_function
+        model.train_on_batch(*next(batches))  # traced and compiled here, not timed
+    seconds = {True: [], False: []}
+    for _ in range(steps):
+        for jit in (True, False):
+            model.train_function, batch = functions[jit], next(batches)  # train_on_batch runs the function it finds
+            started = time.perf_counter()
+            model.train_on_batch(*batch)
+            seconds[jit].append(time.perf_counter() - started)
+    return seconds
 
 
 def xla_pays(n_samples, config, early_stopping=True):
