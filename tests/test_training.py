@@ -230,6 +230,33 @@ def test_choose_jit_compile_keeps_the_way_whose_steps_are_faster(slow, monkeypat
     assert order == [True, False] + [True, False] * 3  # compiled once each, then timed in turn
 
 
+PROBE_IN_A_SCRIPT = """
+import numpy as np, tensorflow as tf
+from lstm_toolkit.models import ModelConfig, build_model
+from lstm_toolkit.training import TrainingConfig, choose_jit_compile, compile_model
+model = compile_model(build_model(ModelConfig(units=(4,)), lookback=6, n_features=1), TrainingConfig(seed=0))
+x = np.random.default_rng(0).normal(size=(16, 6, 1)).astype("float32")
+print(choose_jit_compile(model, tf.data.Dataset.from_tensor_slices((x, x[:, -1:])).batch(4), steps=2))
+"""
+
+
+@pytest.mark.parametrize("level", [None, "0"], ids=["default", "TF_CPP_MIN_LOG_LEVEL=0"])
+def test_the_xla_probe_keeps_tensorflows_native_log_off_stderr(level):
+    # A user's default fit may probe XLA; its first compile logs "XLA service ... initialized" and
+    # "Compiled cluster using XLA!" lines to stderr unless TF_CPP_MIN_LOG_LEVEL is set.
+    import os
+    import subprocess
+    import sys
+
+    env = {key: value for key, value in os.environ.items() if key != "TF_CPP_MIN_LOG_LEVEL"}
+    if level is not None:
+        env["TF_CPP_MIN_LOG_LEVEL"] = level
+    result = subprocess.run([sys.executable, "-c", PROBE_IN_A_SCRIPT], capture_output=True, text=True, timeout=300,
+                            env=env)
+    assert result.returncode == 0 and result.stdout.strip() in ("True", "False"), result.stderr[-2000:]
+    assert ("Compiled cluster using XLA" in result.stderr) == (level == "0"), result.stderr[-2000:]
+
+
 def test_choose_jit_compile_reads_a_short_dataset_in_a_loop():
     # 2 batches, 10 timed steps: a small training of many epochs ("auto" counts windows x epochs)
     model = compile_model(build_model(ModelConfig(units=(4,)), lookback=6, n_features=1), TrainingConfig(seed=0))

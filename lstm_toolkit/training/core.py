@@ -8,7 +8,7 @@ import statistics
 import time
 import warnings
 
-from lstm_toolkit.backend import count_traces_apart, keras, onednn_advice
+from lstm_toolkit.backend import count_traces_apart, keras, native_log_filtered, onednn_advice
 from lstm_toolkit.errors import ConfigError, SlowKernelsWarning
 
 
@@ -351,6 +351,8 @@ def choose_jit_compile(model, train, steps=PROBE_STEPS):
     slows both ways alike, and the median ignores a step it caught, where
     timing one way's steps after the other's let one such burst decide. The
     weights and the optimizer's state are put back afterwards, so the probe trains nothing.
+    TensorFlow's native log of XLA's start-up is kept off standard error, as at
+    import (`backend.native_log_filtered`; `TF_CPP_MIN_LOG_LEVEL=0` shows it).
 
     Args:
         model: a compiled Keras model.
@@ -363,7 +365,8 @@ def choose_jit_compile(model, train, steps=PROBE_STEPS):
     """
     weights = model.get_weights()
     optimizer_state = [variable.numpy() for variable in model.optimizer.variables]
-    seconds = step_seconds_in_turn(model, train, steps)
+    with native_log_filtered():  # XLA's first compile logs its start-up to stderr: the user did not ask for XLA
+        seconds = step_seconds_in_turn(model, train, steps)
     model.set_weights(weights)
     for variable, value in zip(model.optimizer.variables, optimizer_state):
         variable.assign(value)
