@@ -205,9 +205,9 @@ def compiled(function, input_signature):
     return tf.function(_OwnCallable(function), input_signature=input_signature)
 
 
-# A pass of fewer recurrent steps than this in all (batches x window length) runs eagerly: tracing a model costs
-# about 0.2-0.3 s on 2 cores, an eager batch about 4-5 ms per step of its windows (`in_inference_mode`).
-EAGER_MAX_STEPS = 64
+# A pass of fewer window rows than this in all (batches x window length) runs eagerly: tracing a model costs
+# about 0.2-0.3 s on 2 cores, an eager batch of a recurrent model about 4-5 ms per row of its windows.
+EAGER_MAX_ROWS = 64
 
 
 def in_inference_mode(model, dataset):
@@ -217,9 +217,10 @@ def in_inference_mode(model, dataset):
     the batch sizes) instead of run eagerly, which steps a recurrent layer's
     loop from Python: on a forecaster's validation windows at lookback 72 the
     eager pass is several times slower (`benchmarks/validation_pass.py`). A pass
-    of fewer than `EAGER_MAX_STEPS` window steps in all (one batch of short
-    windows) runs eagerly, where the trace would cost more than it saves. The
-    outputs are tensors, as the model returns them; both ways give the same numbers.
+    of fewer than `EAGER_MAX_ROWS` window rows in all (batches x the length of
+    the first input's second axis; one batch of short windows) runs eagerly,
+    where the trace would cost more than it saves. The outputs are tensors, as
+    the model returns them; both ways give the same numbers.
 
     Example:
 
@@ -227,6 +228,9 @@ def in_inference_mode(model, dataset):
     >>> data = tf.data.Dataset.from_tensor_slices((tf.ones((5, 3)), tf.zeros(5))).batch(2)
     >>> [outputs.numpy().ravel().tolist() for outputs, _ in in_inference_mode(model, data)]
     [[3.0, 3.0], [3.0, 3.0], [3.0]]
+    >>> scalar = keras.Sequential([keras.Input(()), keras.layers.Reshape((1,)), keras.layers.Dense(1)])
+    >>> [tuple(outputs.shape) for outputs, _ in in_inference_mode(scalar, data.map(lambda x, y: (y, x)))]
+    [(2, 1), (2, 1), (1, 1)]
     """
     spec = dataset.element_spec[0]
     parts = tf.nest.flatten(spec)
@@ -234,8 +238,10 @@ def in_inference_mode(model, dataset):
     def function(*flat):
         return model(tf.nest.pack_sequence_as(spec, list(flat)), training=False)
 
-    batches, length = int(dataset.cardinality()), (parts[0].shape[1:2] or [1])[0]
-    if batches < 0 or length is None or batches * length >= EAGER_MAX_STEPS:  # an unknown size compiles too
+    batches, first = int(dataset.cardinality()), parts[0].shape
+    rows = first[1] if (first.rank or 0) > 1 else 1  # None where the windows' length varies: compiled too
+    ranked = all(part.shape.rank is not None for part in parts)  # else no signature: eager
+    if ranked and (batches < 0 or rows is None or batches * rows >= EAGER_MAX_ROWS):
         function = compiled(function, [tf.TensorSpec((None, *part.shape[1:]), part.dtype) for part in parts])
     for element in dataset:
         yield function(*tf.nest.flatten(element[0])), element

@@ -322,11 +322,11 @@ def test_a_network_that_beats_its_reference_is_kept():
     assert fc.model_config_.window_norm in ("last", "drift") and fc.reference_fallback_ is None
 
 
-@pytest.mark.parametrize("eager_max_steps", [10**9, 0], ids=["eager", "compiled"])
+@pytest.mark.parametrize("eager_max_rows", [10**9, 0], ids=["eager", "compiled"])
 @pytest.mark.parametrize("members", [1, 2])
-def test_window_losses_average_to_the_keras_validation_loss(members, eager_max_steps, monkeypatch):
+def test_window_losses_average_to_the_keras_validation_loss(members, eager_max_rows, monkeypatch):
     # The pass runs eagerly when it is small (3 batches x 6 steps), else through one compiled function.
-    monkeypatch.setattr(lstm_toolkit.backend, "EAGER_MAX_STEPS", eager_max_steps)
+    monkeypatch.setattr(lstm_toolkit.backend, "EAGER_MAX_ROWS", eager_max_rows)
     functions = []
     compiled = lstm_toolkit.backend.compiled
     monkeypatch.setattr(lstm_toolkit.backend, "compiled", lambda *args: functions.append(compiled(*args)) or functions[-1])
@@ -338,7 +338,7 @@ def test_window_losses_average_to_the_keras_validation_loss(members, eager_max_s
     losses = judging.window_losses(trainable, data)
     assert losses.shape == (10, 3)
     np.testing.assert_allclose(losses.mean(), trainable.evaluate(data, verbose=0, return_dict=True)["loss"], rtol=1e-5)
-    assert len(functions) == (eager_max_steps == 0)
+    assert len(functions) == (eager_max_rows == 0)
     if functions:  # one trace for the three batches of 4, 4 and 2 windows
         assert functions[0].experimental_get_tracing_count() == 1
 

@@ -86,7 +86,8 @@ def window_losses(trainable, data, loss=None):
     them; the mean over all of it is Keras' `evaluate` loss.
     """
     loss = keras.losses.get(loss or trainable.loss)
-    batches = [(keras.tree.flatten(outputs), keras.tree.flatten(y)) for outputs, (_, y) in in_inference_mode(trainable, data)]
+    batches = [(keras.tree.flatten(outputs), keras.tree.flatten(y))
+               for outputs, (_, y) in in_inference_mode(trainable, data)]
     predictions = [np.concatenate(part) for part in zip(*(outputs for outputs, _ in batches))]
     targets = [np.concatenate(part) for part in zip(*(y for _, y in batches))]
     per_step = [np.reshape(keras.ops.convert_to_numpy(loss(target, prediction)), (len(prediction), -1))
