@@ -1,5 +1,7 @@
 """Helpers shared by the benchmark scripts (not part of the package)."""
 
+import argparse
+import json
 import os
 import platform
 import time
@@ -62,9 +64,6 @@ def compare_ways(title, cases, ways, fit_once, argv=None):
     """A benchmark's command line: fits each `(case, keywords)` of `cases` every way of `ways`, one after the other
     on the same data in `--rounds` interleaved rounds, and prints each fit, whether the ways' forecasts agree, and a
     table of median fit seconds. `fit_once(case, keywords, way, seed) -> (seconds, forecast values, note)`."""
-    import argparse
-    import json
-
     parser = argparse.ArgumentParser(description=title)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
