@@ -61,9 +61,9 @@ def quiet_fit(forecaster, data):
 
 
 def compare_ways(title, cases, ways, fit_once, argv=None):
-    """A benchmark's command line: fits each `(case, keywords)` of `cases` every way of `ways`, one after the other
-    on the same data in `--rounds` interleaved rounds, and prints each fit, whether the ways' forecasts agree, and a
-    table of median fit seconds. `fit_once(case, keywords, way, seed) -> (seconds, forecast values, note)`."""
+    """A benchmark's command line: fits each `(case, keywords)` of `cases` both ways of `ways` (two), one after
+    the other on the same data in `--rounds` interleaved rounds, and prints each fit, whether the two ways' forecasts
+    agree, and a table of median fit seconds. `fit_once(case, keywords, way, seed) -> (seconds, forecast values, note)`."""
     parser = argparse.ArgumentParser(description=title)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)

@@ -48,7 +48,7 @@ import m1_yearly
 import numpy as np
 import pandas as pd
 import user_series
-from _common import ets_backtest, machine
+from _common import ets_backtest, machine, quiet_fit
 
 import lstm_toolkit
 from lstm_toolkit import metrics
@@ -163,21 +163,19 @@ def training_part(name, data):
 
 def fit_case(name, config, seed):
     """`(forecaster, data, fit seconds)`: the default Forecaster of case `name` with `config` on top of the case's
-    settings, fit as a user would on the case's `training_part`; `data` is the whole series."""
+    settings, fit as a user would on the case's `training_part` (`quiet_fit`); `data` is the whole series."""
     load, target, lookback, horizon, _, _, keywords = CASES[name]
     data = load()
     forecaster = lstm_toolkit.Forecaster(lookback=lookback, horizon=horizon, target=target, seed=seed, verbose=0,
                                          **{**keywords, **config})
-    start = time.perf_counter()
-    forecaster.fit(training_part(name, data))
-    return forecaster, data, time.perf_counter() - start
+    return forecaster, data, quiet_fit(forecaster, training_part(name, data))
 
 
 def fit_and_forecast(name, config, seed):
     """`(fit seconds, the forecast from the end of the training part, flat)` of `fit_case`, its warnings silenced."""
+    forecaster, data, seconds = fit_case(name, config, seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        forecaster, data, seconds = fit_case(name, config, seed)
         return seconds, forecaster.predict(training_part(name, data)).to_numpy().ravel()
 
 

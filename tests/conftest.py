@@ -75,6 +75,25 @@ def traced_models(monkeypatch):
 
 
 @pytest.fixture
+def compiled_passes(monkeypatch):
+    """The functions `backend.in_inference_mode` compiled, one per pass that did not run eagerly.
+
+    Counted where the backend makes them (`backend.compiled`, looked up on the module at each pass); the forecast
+    functions of `predict` are compiled from the name their own module imported, and are not counted.
+    """
+    from lstm_toolkit import backend
+
+    made, compiled = [], backend.compiled
+
+    def counted(*args):
+        made.append(compiled(*args))
+        return made[-1]
+
+    monkeypatch.setattr(backend, "compiled", counted)
+    return made
+
+
+@pytest.fixture
 def litert_forecast():
     """Runs a `.tflite` export on one batch of windows with the LiteRT interpreter: `run(path, windows) -> outputs`."""
 

@@ -324,12 +324,9 @@ def test_a_network_that_beats_its_reference_is_kept():
 
 @pytest.mark.parametrize("eager_max_rows", [10**9, 0], ids=["eager", "compiled"])
 @pytest.mark.parametrize("members", [1, 2])
-def test_window_losses_average_to_the_keras_validation_loss(members, eager_max_rows, monkeypatch):
+def test_window_losses_average_to_the_keras_validation_loss(members, eager_max_rows, monkeypatch, compiled_passes):
     # The pass runs eagerly when it is small (3 batches x 6 steps), else through one compiled function.
     monkeypatch.setattr(lstm_toolkit.backend, "EAGER_MAX_ROWS", eager_max_rows)
-    functions = []
-    compiled = lstm_toolkit.backend.compiled
-    monkeypatch.setattr(lstm_toolkit.backend, "compiled", lambda *args: functions.append(compiled(*args)) or functions[-1])
     rng = np.random.default_rng(0)
     model = build_model(ModelConfig(units=(4,), window_norm="last", members=members), lookback=6, n_features=1, horizon=3)
     trainable = compile_model(members_model(model), metrics=())
@@ -338,9 +335,9 @@ def test_window_losses_average_to_the_keras_validation_loss(members, eager_max_r
     losses = judging.window_losses(trainable, data)
     assert losses.shape == (10, 3)
     np.testing.assert_allclose(losses.mean(), trainable.evaluate(data, verbose=0, return_dict=True)["loss"], rtol=1e-5)
-    assert len(functions) == (eager_max_rows == 0)
-    if functions:  # one trace for the three batches of 4, 4 and 2 windows
-        assert functions[0].experimental_get_tracing_count() == 1
+    assert len(compiled_passes) == (eager_max_rows == 0)
+    if compiled_passes:  # one trace for the three batches of 4, 4 and 2 windows
+        assert compiled_passes[0].experimental_get_tracing_count() == 1
 
 
 def test_validation_margin_of_windows_that_do_not_overlap_is_the_usual_standard_error():

@@ -293,22 +293,20 @@ def test_future_covariates_are_read_over_the_horizon(promo_frame, architecture):
         fc.streamer()
 
 
-def test_fit_judges_on_the_same_numbers_with_its_passes_compiled_or_eager(promo_frame, monkeypatch):
+def test_fit_judges_on_the_same_numbers_with_its_passes_compiled_or_eager(promo_frame, monkeypatch, compiled_passes):
     # `fit` reads the validation windows (the judge, the ridge's check) and the ridge's sample through
     # `backend.in_inference_mode`, compiled for many window rows, eager for few: the same fit either way, here on a
     # model of two inputs (the windows and the future covariates over the horizon).
-    functions, compiled = [], lstm_toolkit.backend.compiled
-    monkeypatch.setattr(lstm_toolkit.backend, "compiled", lambda *args: functions.append(compiled(*args)) or functions[-1])
     index = pd.date_range("2023-02-05", periods=3, freq="D")
     forecasts, counts = [], []
     for rows in (0, 10**9):  # every pass compiled, then every pass eager
         monkeypatch.setattr(lstm_toolkit.backend, "EAGER_MAX_ROWS", rows)
-        before = len(functions)
+        before = len(compiled_passes)
         fc = Forecaster(lookback=14, horizon=3, target="sales", features=["sales", "temperature"],
                         future_covariates=["promo"], model=ModelConfig(units=(8,)), epochs=2, verbose=0,
                         seed=0).fit(promo_frame.iloc[:400])
         forecasts.append(fc.predict(promo_frame.iloc[:400], future=pd.DataFrame({"promo": [1.0] * 3}, index=index)))
-        counts.append(len(functions) - before)
+        counts.append(len(compiled_passes) - before)
     assert counts[0] >= 3 and counts[1] == 0  # the network's and the reference's losses, the ridge's sample, ...
     pd.testing.assert_frame_equal(forecasts[0], forecasts[1], rtol=1e-6)
 

@@ -263,13 +263,14 @@ def fit(
     config = config or TrainingConfig()
     if config.seed is not None:
         keras.utils.set_random_seed(config.seed)
+    n_samples = _n_samples(train, config.batch_size)
     if not model.compiled:
-        compile_model(model, config, n_samples=_n_samples(train, config.batch_size))
+        compile_model(model, config, n_samples=n_samples)
     build_training_state(model, train)
     if config.jit_compile == "auto" and model.jit_compile is True and not isinstance(train, tuple):
         # "auto" chose XLA for a large planned training: keep it only if it is faster here, and only probe where
         # the probe can pay (`xla_pays`)
-        if xla_pays(_n_samples(train, config.batch_size), config, early_stopping=not replace_callbacks):
+        if xla_pays(n_samples, config, early_stopping=not replace_callbacks):
             choose_jit_compile(model, train)
         else:
             model.jit_compile = False
