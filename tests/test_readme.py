@@ -54,3 +54,35 @@ def test_the_defaults_table_matches_the_estimators():
             checked += 1
     assert checked == 30
     assert table["lookback"][0].startswith(str(Forecaster().lookback)) and table["lookback"][4].startswith(str(AnomalyDetector().lookback))
+
+
+BENCHMARKS = README.parent / "benchmarks"
+
+
+def anchor(heading):
+    """GitHub's anchor of a markdown heading: lower case, punctuation dropped, spaces as hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_links_to_the_benchmarks_readme_name_its_headings():
+    headings = {anchor(line.lstrip("#")) for line in (BENCHMARKS / "README.md").read_text().splitlines()
+                if line.startswith("#")}
+    links = re.findall(r"\(benchmarks/README\.md#([^)]+)\)", README.read_text())
+    assert links, "the README points to the measurements behind its defaults"
+    assert [link for link in links if link not in headings] == []
+
+
+@pytest.mark.parametrize("doc, base", [(README, README.parent), (BENCHMARKS / "README.md", BENCHMARKS)], ids=["README", "benchmarks"])
+def test_every_result_file_the_docs_quote_is_in_the_repository(doc, base):
+    quoted = set(re.findall(r"`((?:benchmarks/)?results/[^`\s]+)`", doc.read_text()))
+    assert quoted
+    missing = [name for name in sorted(quoted)
+               if not list((README.parent if name.startswith("benchmarks/") else base).glob(name))]
+    assert missing == []
+
+
+def test_every_benchmark_script_is_listed_in_the_benchmarks_readme():
+    listed = (BENCHMARKS / "README.md").read_text()
+    scripts = [path.name for path in BENCHMARKS.glob("*.py") if not path.name.startswith("_")]
+    assert len(scripts) > 20
+    assert [name for name in scripts if f"`{name}`" not in listed] == []
