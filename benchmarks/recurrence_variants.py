@@ -6,6 +6,7 @@ own, with TensorFlow's oneDNN kernels off and on (TensorFlow reads `TF_ENABLE_ON
 
 - `keras`: `keras.layers.LSTM` (on CPU, Keras' generic loop: per step the input and recurrent products);
 - `unroll`: the same with `unroll=True` (no loop: one graph node per step and gate);
+- `unroll_xla`: that with `jit_compile=True` (XLA fuses the unrolled steps' element-wise ops);
 - `projected`: an LSTM subclass with a hand-written gradient (`tf.custom_gradient`): the input
   projection of every step in one product before the loop (as cuDNN does), the gates kept for the
   backward loop, whose only product is `dz @ R^T`; the weight gradients are two products after it;
@@ -15,7 +16,7 @@ The variants agree with Keras' layer (forward and gradients, checked here to 1e-
 weights. None is adopted: once oneDNN is on, all end at the same rate (`README.md`, "Where training
 time goes on a CPU").
 
-Run: python benchmarks/recurrence_variants.py [--rounds 2]
+Run: python benchmarks/recurrence_variants.py [--rounds 2] [--variants keras unroll_xla]
 """
 
 import argparse
@@ -26,7 +27,7 @@ import subprocess
 import sys
 import time
 
-VARIANTS = ("keras", "unroll", "projected", "projected_xla")
+VARIANTS = ("keras", "unroll", "unroll_xla", "projected", "projected_xla")
 
 
 def projected_lstm(x, h0, c0, kernel, recurrent_kernel, bias):
@@ -80,7 +81,7 @@ def projected_lstm(x, h0, c0, kernel, recurrent_kernel, bias):
 def layer_class(variant):
     import keras
 
-    if variant == "unroll":
+    if variant.startswith("unroll"):
         return functools.partial(keras.layers.LSTM, unroll=True)
     if variant.startswith("projected"):
         import tensorflow as tf
@@ -140,6 +141,7 @@ def child(variant, lookback=60, n=1024, epochs=2, batch=32):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--variants", nargs="+", choices=VARIANTS, default=list(VARIANTS))
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -148,10 +150,11 @@ def main():
     from _common import machine
 
     print(f"# LSTM recurrence variants, tutorial model, lookback 60, batch 32 ({machine()})\n")
-    rates = {(variant, flag): [] for variant in VARIANTS for flag in ("0", "1")}
+    variants = args.variants
+    rates = {(variant, flag): [] for variant in variants for flag in ("0", "1")}
     differences = {}
     for _ in range(args.rounds):
-        for variant in VARIANTS:
+        for variant in variants:
             for flag in ("0", "1"):
                 env = {**os.environ, "TF_ENABLE_ONEDNN_OPTS": flag, "TF_CPP_MIN_LOG_LEVEL": "2"}
                 result = subprocess.run([sys.executable, __file__, "--child", variant], capture_output=True, text=True,
@@ -163,7 +166,7 @@ def main():
                 differences[variant] = max(differences.get(variant, 0.0), answer["difference"])
     print("| variant | windows/s, oneDNN off | windows/s, oneDNN on | largest difference to Keras' LSTM |")
     print("|---|---|---|---|")
-    for variant in VARIANTS:
+    for variant in variants:
         cells = [", ".join(f"{r:,.0f}" for r in rates[variant, flag]) for flag in ("0", "1")]
         print(f"| {variant} | {cells[0]} | {cells[1]} | {differences[variant]:.1e} |")
     return None
