@@ -5,8 +5,8 @@ part's one-step changes; the targets likewise; scikit-learn's `RidgeCV` (leave-o
 other, fit on the training part (the suite's first 80%, or its fit rows). Backtest from the suite's origins, MASE
 scaled as the suite scales it (the training part's seasonal-naive MAE, with the season the Forecaster infers). It
 fits in milliseconds. This is the evidence behind `Forecaster(linear_share=0.5)`: a linear model of the same windows
-errs differently from the LSTM, so their mean does better than either (README, "Long windows, ensembles and short
-series").
+errs differently from the LSTM, so their mean does better than either (`README.md` here, "The Forecaster's defaults,
+chosen on the forecast suite").
 
 Run: python benchmarks/linear_alone.py [case ...]
 """

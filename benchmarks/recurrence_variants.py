@@ -13,8 +13,8 @@ own, with TensorFlow's oneDNN kernels off and on (TensorFlow reads `TF_ENABLE_ON
 - `projected_xla`: the same with `jit_compile=True`.
 
 The variants agree with Keras' layer (forward and gradients, checked here to 1e-5) and keep its
-weights. None is adopted: once oneDNN is on, all end at the same rate (`README.md`, "Where training
-time goes on a CPU").
+weights. None is adopted: once oneDNN is on, all end at the same rate (`README.md` here, "Where
+training time goes on a CPU").
 
 Run: python benchmarks/recurrence_variants.py [--rounds 2] [--variants keras unroll_xla]
 """

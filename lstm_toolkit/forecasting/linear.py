@@ -15,7 +15,8 @@ Why: forecast combination is the steadiest gain in the forecasting
 competitions, and here the two members err differently. On the forecast suite
 a linear model of the same windows matched the LSTM on most series and lost
 on lynx; their mean beat both on average, on series and periods the share was
-not chosen on too (README, "Long windows, ensembles and short series").
+not chosen on too (`benchmarks/README.md`, "The Forecaster's defaults, chosen on the
+forecast suite").
 """
 
 from __future__ import annotations
