@@ -136,6 +136,29 @@ def test_clone_gives_an_unfitted_equal(name, fitted):
         copy.set_params(no_such_parameter=1)
 
 
+# name: what `score` takes (data the estimator was not fit on, where it needs some)
+SCORE_INPUTS = {
+    "Forecaster": lambda: (lstm_toolkit.datasets.load("seattle_hourly_temperature").iloc[:460],),
+    "FrameForecaster": lambda: (_frames(),),
+    "SequenceClassifier": lambda: _sequences(seed=1),
+    "SequenceLabeller": lambda: _steps(seed=1),
+    "AnomalyDetector": lambda: _labelled_signal(),
+}
+
+
+def _labelled_signal():
+    part = lstm_toolkit.datasets.load("ecg_mitdb_labeled").iloc[6600:7200]  # normal and anomalous steps
+    return part[["data"]], part["label"].to_numpy()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_score_is_one_number(name, fitted):
+    score = fitted[name].score(*SCORE_INPUTS[name]())
+    assert type(score) is float and np.isfinite(score)
+    with pytest.raises(NotFittedError):
+        CASES[name][0]().score(*SCORE_INPUTS[name]())
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_bad_input_raises_the_toolkits_error(name, fitted):
     estimator = fitted[name]

@@ -140,6 +140,15 @@ def test_evaluate_matches_hand_computed_metrics(fitted, data):
     assert list(table.columns) == ["MAE", "RMSE", "MAPE", "sMAPE", "MASE"]
 
 
+def test_score_is_the_negative_mase_of_the_backtest(fitted, data):
+    score = fitted.score(data, stride=7)
+    assert isinstance(score, float) and score < 0  # higher is better, as scikit-learn's error scorers
+    assert score == pytest.approx(-fitted.evaluate(data, stride=7).loc["model", "MASE"])
+    assert fitted.score(data, start=1100, stride=50) == pytest.approx(-fitted.evaluate(data, start=1100, stride=50).loc["model", "MASE"])
+    with pytest.raises(DataError, match="no rows after the training data"):
+        fitted.score(data.iloc[:1000])
+
+
 def test_multiple_targets_and_a_past_covariate():
     rng = np.random.default_rng(0)
     index = pd.date_range("2024-01-01", periods=600, freq="h")
@@ -365,6 +374,7 @@ def test_one_model_for_many_series(employment, tmp_path):
     assert per_series.index.names == ["sector", "method"] and len(per_series) == 4 * 3
     overall = fc.evaluate(long)
     np.testing.assert_allclose(overall.loc["model", "MASE"], per_series.xs("model", level="method")["MASE"].mean())
+    assert fc.score(long) == pytest.approx(-overall.loc["model", "MASE"])  # one number: the mean over series
     assert set(fc.backtest(long)["sector"]) == set(wide.columns[:4])
     loaded = lstm_toolkit.load(fc.save(tmp_path / "global"))
     pd.testing.assert_frame_equal(loaded.predict(train), forecast)

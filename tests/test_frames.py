@@ -101,6 +101,7 @@ def test_frame_forecaster_predicts_and_compares_with_baselines(frame_forecaster,
     last = digits[-4:, 3:7]
     expected = np.mean((digits[-4:, 4:8] - last) ** 2)  # persistence: each window's last frame, every window
     assert table.loc["persistence", "mse"] == pytest.approx(expected, rel=1e-5)
+    assert frame_forecaster.score(digits[-4:]) == pytest.approx(-table.loc["model", "mse"])  # higher is better
 
 
 def test_frame_forecaster_standardises_other_values_and_round_trips(tmp_path):

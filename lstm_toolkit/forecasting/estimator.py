@@ -396,6 +396,17 @@ class BaseForecaster(Estimator):
             arrays["forecast"] = forecasts[key]
         return prepared
 
+    def score(self, data, start=None, stride=1):
+        """The negative MASE of the model's out-of-sample backtest (`evaluate`): one number, higher is better.
+
+        Negated as scikit-learn's error scorers are (`neg_mean_absolute_error`),
+        so that whatever maximises `score` picks the better model: 0 is a perfect
+        forecast, -1 errs as much as the seasonal-naive forecast did in sample.
+        The mean over targets and, for a model of many series, over series.
+        `data`, `start`, `stride`: as for `backtest`.
+        """
+        return -float(self.evaluate(data, start=start, stride=stride).loc["model", "MASE"])
+
     def evaluate(self, data, start=None, stride=1, by_target=False, by_series=False):
         """Backtest metrics in original units for the model and the naive baselines.
 

@@ -185,6 +185,10 @@ class FrameForecaster(SequenceEstimator):
                      "linear_extrapolation": linear}
         return pd.DataFrame({"mse": {name: float(np.mean((values - actual) ** 2)) for name, values in forecasts.items()}})
 
+    def score(self, frames):
+        """The negative mean squared error per pixel of the model on `frames` (`evaluate`): one number, higher is better."""
+        return -float(self.evaluate(frames).loc["model", "mse"])
+
     def _state(self):
         return {"frame_shape": list(self.frame_shape_), "loss": self.loss_, "shift": self.shift_, "spread": self.spread_,
                 "history": self.history_}
