@@ -20,7 +20,8 @@ from lstm_toolkit.forecasting.likelihoods import likelihood_for
 from lstm_toolkit.forecasting.strategies import strategy_for
 from lstm_toolkit.models import build_model
 from lstm_toolkit.models.ensemble import MemberMedian, members_model, n_members
-from lstm_toolkit.models.normalization import ES_INITIAL, WindowDenormalization, WindowNormalization, window_norm_scales
+from lstm_toolkit.models.denormalization import WindowDenormalization
+from lstm_toolkit.models.normalization import ES_INITIAL, WindowNormalization, window_norm_scales
 from lstm_toolkit.training import TrainingConfig, compile_model, default_callbacks
 
 TINY = ModelConfig(units=(8,))

@@ -18,9 +18,11 @@ TINY = ModelConfig(units=(8,), highway=True)
 
 
 def randomised(model, seed=0):
-    """`model` with every weight drawn at random (the output layer and highway start at zero otherwise)."""
+    """`model` with every trainable weight drawn at random (the output layer and highway start at zero otherwise);
+    the window normalisation's scales, fit on data and not trained, stay as they are."""
     rng = np.random.default_rng(seed)
-    model.set_weights([rng.normal(scale=0.3, size=w.shape).astype("float32") for w in model.get_weights()])
+    for weight in model.trainable_weights:
+        weight.assign(rng.normal(scale=0.3, size=weight.shape).astype("float32"))
     return model
 
 

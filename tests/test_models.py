@@ -20,7 +20,9 @@ def recurrent_layers(model):
 def test_the_tutorial_model_is_one_config_away():
     config = ModelConfig(units=(128, 64), dropout=0.2, dense_units=(32,))
     model = build_model(config, lookback=60, n_features=1, horizon=1, n_targets=1)
-    assert model.count_params() == 118_081
+    trained = sum(int(np.prod(weight.shape)) for weight in model.trainable_weights)
+    assert trained == 118_081  # the tutorial's weights; beside them, the window normalisation's two scale vectors
+    assert [weight.name for weight in model.non_trainable_weights] == ["input_scale", "delta_scale"]
     assert model.input_shape == (None, 60, 1)
     assert model.output_shape == (None, 1, 1)
 

@@ -22,6 +22,7 @@ import numpy as np
 from lstm_toolkit.backend import keras
 from lstm_toolkit.errors import ConfigError, DataError, ReferenceFallbackWarning, user_stacklevel
 from lstm_toolkit.forecasting import refit
+from lstm_toolkit.forecasting.compiled import CompiledModels
 from lstm_toolkit.forecasting.judging import (
     disjoint_windows,
     fallback_message,
@@ -64,6 +65,7 @@ class WindowTraining:
         baseline: a validation loss the network is to beat, early stopping's baseline (its patience restarts only
             below it); None for none, or the reference's where the fallback judges the network against it.
         distribution, callbacks, checkpoint_dir, backup_dir: likewise.
+        compiled: the compiled models of this `fit`, for its later trainings of the same form (`CompiledModels`).
     """
 
     strategy: object
@@ -79,6 +81,7 @@ class WindowTraining:
     callbacks: tuple = ()
     checkpoint_dir: str | None = None
     backup_dir: str | None = None
+    compiled: CompiledModels = dataclasses.field(default_factory=CompiledModels, compare=False, repr=False)
 
     def build(self, problem):
         """A new, uncompiled network of `problem` (under the distribution strategy's scope when there is one)."""
@@ -213,6 +216,7 @@ def fit_window_model(training, problem, series, prepare: Preparers, separate_val
     if fallback is not None:
         fallback = {"window_norm": problem.model_config.window_norm, **fallback}  # the reference it was compared with
         if refits:  # as a refit would: the reference (it trains nothing) is chosen again on all the data
+            training.compiled.release(model)
             problem, series = prepare.all(problem.model_config.units)
             model, measured = reference_model(training, problem), None  # new windows: the ridge is fit again
         return WindowFit(model, history, fallback, _combined(training, model, problem, series, combine, measured),
@@ -220,6 +224,7 @@ def fit_window_model(training, problem, series, prepare: Preparers, separate_val
     if not refits:
         return WindowFit(model, history, None, _combined(training, model, problem, series, combine, measured), problem,
                          alone)
+    training.compiled.release(model)  # the refit trains a new network: this one is no longer read
     return refitted(training, history, problem.model_config.units, prepare, combine, alone)
 
 
@@ -358,6 +363,7 @@ def origin_evidence(training, history, prepare_origin, horizon, origins=None):
         model, trainable, _, validation_data, _ = _trained(training, problem, series, config,
                                                         replay=replay_callbacks(rates, None))
         losses = paired_losses(model, trainable, validation_data)
+        training.compiled.release(model)  # read: the next origin's network may train in it
         network.append(losses[0])
         reference.append(losses[1])
         starts.extend(series.starts("validation"))
@@ -408,8 +414,16 @@ def _trained(training, problem, series, config, replay=None, backup_dir=None, re
     """
     strategy = training.distribution
     model = training.build(problem)
-    with _scope(strategy):
-        trainable = compile_network(members_model(model), training.likelihood, config, problem.n_train_windows)
+    # A point forecaster on one machine, without a backup (a model restored from one keeps Keras' resumed epoch).
+    reusable = not (strategy or training.likelihood.probabilistic or backup_dir or training.backup_dir)
+    kept = training.compiled.take(model, config, problem.n_train_windows) if reusable else None
+    if kept is not None:  # a model of this form, compiled earlier in this `fit` and no longer read: no new trace
+        model, trainable = kept
+    else:
+        with _scope(strategy):
+            trainable = compile_network(members_model(model), training.likelihood, config, problem.n_train_windows)
+        if reusable:
+            training.compiled.adopt(model, trainable, config, problem.n_train_windows)
     k, future = len(trainable.outputs), problem.future_channels()  # one output per ensemble member
 
     def make_dataset(part, batch_size, shard=None):

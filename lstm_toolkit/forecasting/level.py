@@ -214,6 +214,7 @@ def fit(training, problem, series, prepare, level_member, prepare_level, strateg
         joined, _, error = joins(first.validation_losses, second.validation_losses, starts, horizon)
         if joined and refit.wanted(training.refit, series.n_windows("train"), series.n_windows("validation"),
                                    separate_validation=separate_validation):
+            training.compiled.release(second.model)  # its refit trains a new one
             second = refitted(level_training, second.history, second.problem.model_config.units, prepare_level,
                               combine=second.linear is not None, validation_losses=second.validation_losses)
         _remove_if_empty(training.backup_dir)  # each training removed its backup once done; so goes the folder

@@ -37,13 +37,12 @@ from lstm_toolkit.models.forecast_networks import (
     state_names,
     state_sizes,
 )
+from lstm_toolkit.models.denormalization import LastValueResidual, WindowDenormalization
 from lstm_toolkit.models.normalization import (
     REFERENCE_FORECASTS,
     REFERENCE_NORMS,
     SEASONAL_NORMS,
     WINDOW_NORMS,
-    LastValueResidual,
-    WindowDenormalization,
     WindowNormalization,
     check_reference_fits,
     check_window_norm,

@@ -21,7 +21,8 @@ from lstm_toolkit.models.config import (  # noqa: F401 (the examples use ModelCo
 )
 from lstm_toolkit.models.distribution import DEFAULT_QUANTILES
 from lstm_toolkit.models.ensemble import ensemble_model
-from lstm_toolkit.models.normalization import SEASONAL_NORMS, LastValueResidual, WindowDenormalization, WindowNormalization
+from lstm_toolkit.models.denormalization import LastValueResidual, WindowDenormalization
+from lstm_toolkit.models.normalization import SEASONAL_NORMS, WindowNormalization
 from lstm_toolkit.models.recurrent import LearnedQueries, dense_head, recurrent_stack, warn_if_not_cudnn
 from lstm_toolkit.models.segment import segment_forecaster
 
@@ -89,7 +90,7 @@ def build_model(
     Example:
     >>> model = build_model(ModelConfig(units=(128, 64), dropout=0.2, dense_units=(32,)),
     ...                     lookback=60, n_features=1)
-    >>> model.count_params()
+    >>> sum(int(np.prod(weight.shape)) for weight in model.trainable_weights)  # the tutorial's weights
     118081
     """
     if config.architecture in CLASSIFIER_ARCHITECTURES + ROCKET_ARCHITECTURES:

@@ -1,4 +1,7 @@
-"""Window-relative normalisation: the Keras layers that carry it inside the model, and their scales fit on training windows."""
+"""Window-relative normalisation: the Keras layer that carries it inside the model, and its scales fit on training windows.
+
+The way back to levels (`WindowDenormalization`, `LastValueResidual`) is `models.denormalization`.
+"""
 
 from __future__ import annotations
 
@@ -29,6 +32,8 @@ REFERENCE_FORECASTS = {
 }
 REFERENCE_NORMS = tuple(REFERENCE_FORECASTS)
 SEASONAL_NORMS = ("seasonal", "seasonal_drift")
+# The modes that divide by `WindowNormalization`'s scales (non-trainable variables of the layer).
+SCALED_NORMS = REFERENCE_NORMS + ("es",)
 # The smoothing coefficients "es" starts from (learned from there): level alpha, seasonality gamma.
 ES_INITIAL = (0.3, 0.3)
 
@@ -270,8 +275,7 @@ class WindowNormalization(keras.layers.Layer):
         self.channels = None if channels is None else [int(c) for c in channels]
         self.horizon = int(horizon)
         self.season_length = int(season_length)
-        self.input_scale = None if input_scale is None else [float(v) for v in input_scale]
-        self.delta_scale = None if delta_scale is None else [float(v) for v in delta_scale]
+        self._scales = [None if values is None else [float(v) for v in values] for values in (input_scale, delta_scale)]
         self.epsilon = float(epsilon)
         self.smoothing = None if smoothing is None else list(check_smoothing(smoothing))
 
@@ -283,8 +287,12 @@ class WindowNormalization(keras.layers.Layer):
         self._mask = ops.convert_to_tensor(
             [1.0 if c in self._channel_list else 0.0 for c in range(n_features)], dtype=self.compute_dtype
         )
-        self._input_scale = ops.convert_to_tensor(self.input_scale or [1.0] * n_features, dtype=self.compute_dtype)
-        self._delta_scale = ops.convert_to_tensor(self.delta_scale or [1.0] * n_features, dtype=self.compute_dtype)
+        if self.mode in SCALED_NORMS:  # variables, not constants: a new origin's scales need no new trace
+            self._scale_variables = [self.add_weight(name=name, shape=(n_features,), initializer="ones", trainable=False)
+                                     for name in ("input_scale", "delta_scale")]
+            for variable, values in zip(self._scale_variables, self._scales):
+                if values is not None:
+                    variable.assign(np.asarray(values, dtype=variable.dtype))
         self._lookback = lookback
         if self.mode == "es":
             initial = [float(np.log(c / (1.0 - c))) for c in ES_INITIAL]
@@ -304,13 +312,14 @@ class WindowNormalization(keras.layers.Layer):
             spread = ops.sqrt(ops.var(inputs, axis=1, keepdims=True) + self.epsilon)
             scale = spread * self._mask + (1.0 - self._mask)
             return (inputs - shift) / scale, shift, scale
-        normalised = (inputs - last * self._mask) / self._input_scale
-        scale = ops.ones_like(last) * self._delta_scale
+        input_scale, delta_scale = self._scale_tensors()
+        normalised = (inputs - last * self._mask) / input_scale
+        scale = ops.ones_like(last) * delta_scale
         shift = reference_forecast(inputs, self.mode, self.horizon, self.season_length, self.smoothing) * self._mask
         if self.mode not in SEASONAL_NORMS:
             return normalised, shift, scale
         season = self.season_length
-        differences = (inputs[:, season:, :] - inputs[:, :-season, :]) / self._delta_scale
+        differences = (inputs[:, season:, :] - inputs[:, :-season, :]) / delta_scale
         differences = ops.pad(differences, [[0, 0], [season, 0], [0, 0]])
         differences = ops.take(differences, self._channel_list, axis=-1)
         return ops.concatenate([normalised, differences], axis=-1), shift, scale
@@ -336,8 +345,9 @@ class WindowNormalization(keras.layers.Layer):
         else:
             seasonal, ahead = ops.zeros_like(inputs), ops.repeat(ops.zeros_like(inputs[:, :1, :]), self.horizon, axis=1)
         level = ops.sum((inputs - seasonal) * _decay_weights(self.alpha_logit, lookback)[None], axis=1, keepdims=True)
-        normalised = (inputs - (seasonal + level) * self._mask) / self._input_scale
-        scale = ops.ones_like(level) * self._delta_scale
+        input_scale, delta_scale = self._scale_tensors()
+        normalised = (inputs - (seasonal + level) * self._mask) / input_scale
+        scale = ops.ones_like(level) * delta_scale
         return normalised, (level + ahead) * self._mask, scale
 
     def compute_output_spec(self, inputs):
@@ -350,6 +360,32 @@ class WindowNormalization(keras.layers.Layer):
             keras.KerasTensor((batch, steps, n_features), dtype=inputs.dtype),
             keras.KerasTensor((batch, 1, n_features), dtype=inputs.dtype),
         )
+
+    @property
+    def input_scale(self):
+        """Per-channel divisor of the relative inputs (a list; None where it was never set): the variable's values once built."""
+        return self._scale_values(0)
+
+    @property
+    def delta_scale(self):
+        """Per-channel divisor of the change the network predicts, as `input_scale`."""
+        return self._scale_values(1)
+
+    def _scale_values(self, index):
+        if getattr(self, "_scale_variables", None):
+            return [float(v) for v in keras.ops.convert_to_numpy(self._scale_variables[index])]
+        return self._scales[index]
+
+    def _scale_tensors(self):
+        return tuple(ops.cast(variable, self.compute_dtype) for variable in self._scale_variables)
+
+    def load_own_variables(self, store):
+        """Loads the layer's variables; a bundle saved before the scales were variables keeps them from its config."""
+        if getattr(self, "_scale_variables", None) and len(store.keys()) == len(self._trainable_variables):
+            for index, variable in enumerate(self._trainable_variables):
+                variable.assign(store[f"{index}"])
+            return
+        super().load_own_variables(store)
 
     def get_config(self):
         return {
@@ -370,79 +406,3 @@ def _decay_weights(logit, steps):
     ages = ops.convert_to_tensor(np.arange(steps - 1, -1, -1, dtype="float32"))
     log_weights = ages[:, None] * ops.log_sigmoid(-logit)[None, :]
     return ops.softmax(log_weights, axis=0)
-
-
-@keras.saving.register_keras_serializable(package="lstm_toolkit")
-class WindowDenormalization(keras.layers.Layer):
-    """Maps forecasts made in a window's relative terms back to levels.
-
-    Args:
-        target_channels: for each target, the input channel whose `shift` and
-            `scale` apply to it.
-
-    Example:
-    >>> import numpy as np
-    >>> y = np.array([[[0.5]]], dtype="float32")
-    >>> shift, scale = np.array([[[4.0]]], "float32"), np.array([[[2.0]]], "float32")
-    >>> np.asarray(WindowDenormalization([0])([y, shift, scale])).tolist()
-    [[[5.0]]]
-    """
-
-    def __init__(self, target_channels, **kwargs):
-        super().__init__(**kwargs)
-        self.target_channels = [int(c) for c in target_channels]
-
-    def call(self, inputs):
-        forecast, shift, scale = inputs
-        shift = ops.take(shift, self.target_channels, axis=-1)
-        scale = ops.take(scale, self.target_channels, axis=-1)
-        return forecast * scale + shift
-
-    def compute_output_shape(self, input_shape):
-        return input_shape[0]
-
-    def get_config(self):
-        return {**super().get_config(), "target_channels": self.target_channels}
-
-
-@keras.saving.register_keras_serializable(package="lstm_toolkit")
-class LastValueResidual(keras.layers.Layer):
-    """Step-wise "last" normalisation: each forecast is the current value plus a scaled change.
-
-    The counterpart of `WindowNormalization("last")` for models that carry
-    their state from step to step instead of reading a window: at every time
-    step t, the forecast of each target is its value at t plus the network's
-    output times `delta_scale`. It needs nothing but the current row, so it
-    streams in O(1).
-
-    Args:
-        target_channels: input channel of each target.
-        delta_scale: per input channel, the typical size of the change to
-            predict (fit on training data, see `window_norm_scales`); None for 1.
-
-    Example:
-    >>> import numpy as np
-    >>> out = np.full((1, 2, 1, 1), 0.5, "float32")          # (batch, time, horizon, targets)
-    >>> x = np.array([[[3.0], [4.0]]], "float32")             # (batch, time, features)
-    >>> np.asarray(LastValueResidual([0], delta_scale=[2.0])([out, x])).ravel().tolist()
-    [4.0, 5.0]
-    """
-
-    def __init__(self, target_channels, delta_scale=None, **kwargs):
-        super().__init__(**kwargs)
-        self.target_channels = [int(c) for c in target_channels]
-        self.delta_scale = None if delta_scale is None else [float(s) for s in delta_scale]
-
-    def call(self, inputs):
-        forecast, rows = inputs
-        last = ops.take(rows, self.target_channels, axis=-1)[:, :, None, :]
-        if self.delta_scale is not None:
-            scale = np.asarray(self.delta_scale, dtype="float32")[self.target_channels]
-            forecast = forecast * ops.convert_to_tensor(scale, dtype=forecast.dtype)
-        return forecast + ops.cast(last, forecast.dtype)
-
-    def compute_output_shape(self, input_shape):
-        return input_shape[0]
-
-    def get_config(self):
-        return {**super().get_config(), "target_channels": self.target_channels, "delta_scale": self.delta_scale}

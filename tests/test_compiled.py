@@ -1,0 +1,87 @@
+"""The trainings of one `fit` reuse a compiled model of the same form (`forecasting.compiled`): one trace, same forecast."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import lstm_toolkit
+from lstm_toolkit import Forecaster, ModelConfig
+from lstm_toolkit.forecasting import compiled
+from lstm_toolkit.models import WindowNormalization
+
+
+def _daily_cycle():
+    # 96 hours of a daily cycle through a 12-hour window: a network beats the naive reference, so the fit trains the
+    # selection run, a network at each of four rolling origins (the validation part holds one window) and the refit.
+    steps = np.arange(96)
+    return pd.DataFrame({"y": np.sin(2 * np.pi * steps / 24)}, index=pd.date_range("2024-01-01", periods=96, freq="h"))
+
+
+def _fit(data):
+    return Forecaster(target="y", lookback=12, horizon=6, model=ModelConfig(units=(8,)), epochs=30, learning_rate=0.01,
+                      verbose=0, seed=0, level_member=False).fit(data)
+
+
+def _normalization(model):
+    return next(layer for layer in model.layers if isinstance(layer, WindowNormalization))
+
+
+@pytest.mark.filterwarnings("ignore::lstm_toolkit.errors.ShortLookbackWarning")  # a 12-hour window of a daily cycle
+def test_a_short_fit_traces_a_training_step_per_model_in_use_and_forecasts_as_fresh_models_do(
+        traced_models, monkeypatch, tmp_path):
+    data = _daily_cycle()
+    reused = _fit(data)
+    assert reused.reference_fallback_ is None  # the network was kept: selection run, 4 origins and the refit trained
+    # The selection run's model is still read while the origins train: they share a second one, the refit a first.
+    assert len(traced_models) == len({id(model) for model in traced_models}) == 2
+    # The refit's normalisation holds the scales fit on all the data, not those of an earlier training in that model.
+    layer = _normalization(reused.model_)
+    np.testing.assert_allclose(layer.input_scale, reused.problem_.norm_scales[0], rtol=1e-6)
+    np.testing.assert_allclose(layer.delta_scale, reused.problem_.norm_scales[1], rtol=1e-6)
+
+    traced_models.clear()
+    monkeypatch.setattr(compiled.CompiledModels, "take", lambda self, fresh, config, n_samples: None)
+    fresh = _fit(data)
+    assert len(traced_models) == 6  # every training traced its own model
+    pd.testing.assert_frame_equal(reused.predict(data), fresh.predict(data))
+    loaded = lstm_toolkit.load(reused.save(tmp_path / "reused"))
+    pd.testing.assert_frame_equal(loaded.predict(data), reused.predict(data))
+
+
+def test_a_model_in_use_is_not_handed_out_and_another_form_is_not_taken():
+    from lstm_toolkit.models import build_model
+    from lstm_toolkit.training import TrainingConfig, compile_model
+
+    models, config = compiled.CompiledModels(), TrainingConfig(epochs=2, verbose=0)
+    first = build_model(ModelConfig(units=(4,), window_norm="last"), lookback=6, n_features=1)
+    models.adopt(first, compile_model(first, config), config, n_samples=10)
+    again = build_model(ModelConfig(units=(4,), window_norm="last"), lookback=6, n_features=1)
+    assert models.take(again, config, n_samples=10) is None  # in use
+    models.release(first)
+    wider = build_model(ModelConfig(units=(5,), window_norm="last"), lookback=6, n_features=1)
+    assert models.take(wider, config, n_samples=10) is None  # another form
+    faster = TrainingConfig(epochs=2, verbose=0, learning_rate=0.01)
+    assert models.take(again, faster, n_samples=10) is None  # another compile
+    first.optimizer.iterations.assign(7)
+    taken, _ = models.take(again, config, n_samples=10)
+    assert taken is first and int(first.optimizer.iterations) == 0
+    for kept, source in zip(first.variables, again.variables):  # the fresh model's initial weights and scales
+        np.testing.assert_array_equal(np.asarray(kept), np.asarray(source))
+    assert models.take(again, config, n_samples=10) is None  # handed out: in use again
+
+
+@pytest.mark.parametrize("mode", ["drift", "es"])
+def test_the_scales_are_variables_that_a_bundle_saves(mode, tmp_path):
+    import keras
+
+    layer = WindowNormalization(mode, horizon=2, input_scale=[2.0], delta_scale=[3.0])
+    inputs = keras.Input((4, 1))
+    model = keras.Model(inputs, layer(inputs)[0])
+    assert layer.input_scale == [2.0] and layer.delta_scale == [3.0]
+    layer.non_trainable_weights[0].assign([5.0])  # as a reused model takes a new training's scales
+    assert layer.get_config()["input_scale"] == [5.0]
+    model.save(tmp_path / "m.keras")
+    loaded = keras.models.load_model(tmp_path / "m.keras")
+    assert loaded.layers[1].input_scale == [5.0]
+    x = np.arange(4, dtype="float32").reshape(1, 4, 1)
+    np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(model(x)))
