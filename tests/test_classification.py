@@ -180,12 +180,38 @@ def test_classifier_bundle_round_trip(fitted_classifier, tmp_path):
     loaded = SequenceClassifier.load(tmp_path / "clf")
     np.testing.assert_allclose(loaded.predict_proba(X), clf.predict_proba(X), atol=1e-6)
     assert loaded.classes_.tolist() == clf.classes_.tolist()
+    assert loaded.class_counts_ == clf.class_counts_  # the training prior `evaluate` compares with
     (tmp_path / "clf" / "estimator.json").write_text("{}")
     with pytest.raises(BundleError, match="checksum"):
         SequenceClassifier.load(tmp_path / "clf")
     with pytest.raises(BundleError, match="not a SequenceLabeller"):
         clf.save(tmp_path / "again")
         SequenceLabeller.load(tmp_path / "again")
+
+
+def test_evaluate_puts_the_model_beside_the_training_prior(fitted_classifier):
+    clf, _, _ = fitted_classifier
+    rng = np.random.default_rng(3)
+    y = np.array(["low"] * 20 + ["high"] * 10, dtype=object)  # unlike the training cases' 30 and 30
+    X = [rng.normal(size=(int(rng.integers(4, 15)), 2)) + 2.0 * (label == "high") for label in y]
+    table = clf.evaluate(X, y)
+    assert list(table.index) == ["model", "prior"]
+    assert list(table.columns) == ["accuracy", "balanced_accuracy", "macro_f1", "log_loss", "n_sequences"]
+    assert table.loc["model", "accuracy"] == pytest.approx(clf.score(X, y))
+    assert table.loc["model", "accuracy"] > 0.9 and table.loc["model", "log_loss"] < table.loc["prior", "log_loss"]
+    # The prior forecasts the training cases' shares: one label for every sequence (the first of a tie), so its
+    # balanced accuracy is one half, and its log loss is that of those shares.
+    assert dict(zip(clf.classes_.tolist(), clf.class_counts_)) == {"high": 30, "low": 30}
+    majority = clf.classes_[int(np.argmax(clf.class_counts_))]
+    assert table.loc["prior", "accuracy"] == pytest.approx(np.mean(y == majority))
+    assert table.loc["prior", "balanced_accuracy"] == pytest.approx(0.5)
+    assert table.loc["prior", "log_loss"] == pytest.approx(np.log(2.0))
+    counts = clf.class_counts_
+    del clf.class_counts_  # as a bundle saved before the shares were kept
+    try:
+        assert clf.evaluate(X, y).loc["prior"].isna().all()
+    finally:
+        clf.class_counts_ = counts
 
 
 # --- SequenceLabeller ------------------------------------------------------------------------
@@ -224,9 +250,16 @@ def test_labeller_labels_every_step_and_ignores_padding():
     probabilities = labeller.predict_proba(X[:5])
     np.testing.assert_allclose(probabilities[0].sum(axis=1), 1.0, atol=1e-6)
     report = labeller.evaluate(X, Y)
-    assert list(report.index) == ["model"] and list(report.columns) == ["accuracy", "precision", "recall", "f1", "true_segments",
-                                                                  "predicted_segments"]
+    assert list(report.index) == ["model", "prior"] and list(report.columns) == [
+        "accuracy", "precision", "recall", "f1", "true_segments", "predicted_segments"]
     assert report.loc["model", "accuracy"] >= 0.9 and 0.0 <= report.loc["model", "f1"] <= 1.0
+    # The prior labels every step with the training steps' most frequent label ("rest" here): one segment a sequence.
+    # Its counts are the training sequences' (the validation tenth left out).
+    steps = np.concatenate(Y)
+    assert labeller.classes_[int(np.argmax(labeller.class_counts_))] == "rest"
+    assert 0.8 * len(steps) < sum(labeller.class_counts_) < len(steps)
+    assert report.loc["prior", "accuracy"] == pytest.approx(np.mean(steps == "rest"))
+    assert report.loc["prior", "predicted_segments"] == len(Y) and report.loc["prior", "precision"] == 0.0
     assert labeller.score(X, Y) == report.loc["model", "accuracy"] and isinstance(labeller.score(X, Y), float)
     table = labeller.predict_segments(X[:2])
     assert list(table.columns) == ["sequence", "start", "end", "label"]

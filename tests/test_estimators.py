@@ -152,9 +152,12 @@ def _labelled_signal():
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_score_is_one_number(name, fitted):
+def test_score_is_one_number_and_evaluate_a_table_with_the_model_first(name, fitted):
     score = fitted[name].score(*SCORE_INPUTS[name]())
     assert type(score) is float and np.isfinite(score)
+    table = fitted[name].evaluate(*SCORE_INPUTS[name]())
+    assert isinstance(table, pd.DataFrame) and len(table) >= 2  # the model beside at least one baseline
+    assert table.index[0] in ("model", "detector")
     with pytest.raises(NotFittedError):
         CASES[name][0]().score(*SCORE_INPUTS[name]())
 

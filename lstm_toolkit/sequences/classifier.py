@@ -216,6 +216,7 @@ class SequenceClassifier(SequenceEstimator):
         self.classes_ = self.codec_.classes_
         encoded = self.codec_.encode(labels)
         train, val = self._split(encoded)
+        self.class_counts_ = np.bincount(encoded[train], minlength=len(self.classes_)).tolist()  # `evaluate`'s prior
         self.scaler_ = fit_scaler([sequences[k] for k in train], self.scaler, self.features_)
         self.length_ = max(len(s) for s in sequences)
         weights = self._weights(encoded, self.codec_)
@@ -344,10 +345,42 @@ class SequenceClassifier(SequenceEstimator):
 
     def score(self, X, y):
         """Accuracy on `(X, y)` (a label column name for a long DataFrame); unseen labels raise a `DataError`."""
+        expected, probabilities = self._scored(X, y)
+        return float(np.mean(probabilities.argmax(axis=1) == expected))
+
+    def evaluate(self, X, y):
+        """Accuracy, balanced accuracy, macro F1 and log loss on `(X, y)`, for the model and the training prior.
+
+        The "prior" row forecasts every sequence with the class shares of the
+        training cases (its label: the most frequent class): the floor a
+        classifier has to clear. It is NaN for a bundle saved before those
+        shares were kept.
+
+        Returns:
+            A DataFrame indexed by model, prior, with the columns accuracy,
+            balanced_accuracy, macro_f1, log_loss and n_sequences.
+        """
+        from sklearn import metrics
+
+        expected, probabilities = self._scored(X, y)
+        counts = getattr(self, "class_counts_", None)
+        rows = {"model": probabilities}
+        if counts:
+            rows["prior"] = np.tile(np.asarray(counts, dtype="float64") / sum(counts), (len(expected), 1))
+        labels = list(range(len(self.classes_)))
+        table = {name: {"accuracy": metrics.accuracy_score(expected, p.argmax(axis=1)),
+                        "balanced_accuracy": metrics.balanced_accuracy_score(expected, p.argmax(axis=1)),
+                        "macro_f1": metrics.f1_score(expected, p.argmax(axis=1), labels=labels, average="macro",
+                                                     zero_division=0),
+                        "log_loss": metrics.log_loss(expected, np.clip(p, 1e-15, 1.0), labels=labels),
+                        "n_sequences": len(expected)} for name, p in rows.items()}
+        return pd.DataFrame.from_dict(table, orient="index").reindex(["model", "prior"])
+
+    def _scored(self, X, y):
+        """`(encoded labels, class probabilities)` of `(X, y)`."""
         self._check_fitted()
         sequences, labels = self._read(X, y, self.case_col_, self.time_col_, None, fitting=False)
-        expected = self.codec_.encode(labels)
-        return float(np.mean(self._proba(sequences).argmax(axis=1) == expected))
+        return self.codec_.encode(labels), self._proba(sequences)
 
 
 def _case_labels(frame, case_col, label_col, case_ids):

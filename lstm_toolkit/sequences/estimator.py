@@ -171,6 +171,7 @@ class SequenceEstimator(Estimator):
             "history": self.history_,
             "case_col": self.case_col_,
             "time_col": self.time_col_,
+            "class_counts": getattr(self, "class_counts_", None),
         }
 
     def _set_state(self, state):
@@ -180,6 +181,7 @@ class SequenceEstimator(Estimator):
         self.features_ = tuple(state["features"])
         self.history_ = state["history"]
         self.case_col_, self.time_col_ = state["case_col"], state["time_col"]
+        self.class_counts_ = state.get("class_counts")  # the training labels' counts; None in older bundles
 
 
 def _batches(arrays, batch_size, shuffle=False, seed=None):

@@ -150,6 +150,8 @@ class SequenceLabeller(SequenceEstimator):
         )
         self.model_, self.scaler_, self.codec_, self.history_ = model, scaler, codec, history
         self.classes_ = codec.classes_
+        self.class_counts_ = np.bincount(np.concatenate([encoded[k] for k in train]),  # `evaluate`'s prior
+                                         minlength=len(codec.classes_)).tolist()
         return self
 
     def _read(self, X, Y, case_col, time_col, features, fitting):
@@ -207,10 +209,14 @@ class SequenceLabeller(SequenceEstimator):
         return float(self.evaluate(X, Y).loc["model", "accuracy"])
 
     def evaluate(self, X, Y):
-        """Per-step accuracy and segment precision / recall / F1 (exact boundaries and label).
+        """Per-step accuracy and segment precision / recall / F1 (exact boundaries and label), beside the prior.
+
+        The "prior" row labels every step with the label most frequent in the
+        training steps: the floor a labeller has to clear (NaN for a bundle
+        saved before those counts were kept).
 
         Returns:
-            A DataFrame with one row, "model", and the columns accuracy,
+            A DataFrame indexed by model, prior, with the columns accuracy,
             precision, recall, f1, true_segments and predicted_segments (a
             DataFrame, as every estimator's `evaluate`).
         """
@@ -218,10 +224,15 @@ class SequenceLabeller(SequenceEstimator):
         sequences, labels = self._read(X, Y, self.case_col_, self.time_col_, None, fitting=False)
         for step_labels in labels:
             self.codec_.encode(step_labels)  # unseen labels raise here, naming them
-        predicted = [self.codec_.decode(p.argmax(axis=1)) for p in self._proba(sequences)]
-        correct = sum(int(np.sum(p == np.asarray(t))) for p, t in zip(predicted, labels))
+        rows = {"model": [self.codec_.decode(p.argmax(axis=1)) for p in self._proba(sequences)]}
+        counts = getattr(self, "class_counts_", None)
+        if counts:
+            majority = self.classes_[int(np.argmax(counts))]
+            rows["prior"] = [np.full(len(t), majority, dtype=np.asarray(self.classes_).dtype) for t in labels]
         total = sum(len(t) for t in labels)
-        return pd.DataFrame([{"accuracy": correct / total, **segment_scores(labels, predicted)}], index=["model"])
+        table = {name: {"accuracy": sum(int(np.sum(p == np.asarray(t))) for p, t in zip(predicted, labels)) / total,
+                        **segment_scores(labels, predicted)} for name, predicted in rows.items()}
+        return pd.DataFrame.from_dict(table, orient="index").reindex(["model", "prior"])
 
 
 def _frame_labels(frame, case_col, time_col, label_col):
