@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+from sklearn import metrics
 from sklearn.model_selection import train_test_split
 
 from lstm_toolkit.backend import keras
@@ -360,8 +361,6 @@ class SequenceClassifier(SequenceEstimator):
             A DataFrame indexed by model, prior, with the columns accuracy,
             balanced_accuracy, macro_f1, log_loss and n_sequences.
         """
-        from sklearn import metrics
-
         expected, probabilities = self._scored(X, y)
         counts = getattr(self, "class_counts_", None)
         rows = {"model": probabilities}
