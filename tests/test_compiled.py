@@ -58,6 +58,7 @@ def test_a_model_in_use_is_not_handed_out_and_another_form_is_not_taken():
     again = build_model(ModelConfig(units=(4,), window_norm="last"), lookback=6, n_features=1)
     assert models.take(again, config, n_samples=10) is None  # in use
     models.release(first)
+    models.release(first)  # twice: still one free model, handed out once
     wider = build_model(ModelConfig(units=(5,), window_norm="last"), lookback=6, n_features=1)
     assert models.take(wider, config, n_samples=10) is None  # another form
     faster = TrainingConfig(epochs=2, verbose=0, learning_rate=0.01)

@@ -59,7 +59,9 @@ class CompiledModels:
         """`model` is no longer read: a later training of its form may take it. A model not adopted here is ignored."""
         kept = self._forms.get(id(model))
         if kept is not None and kept[0] is model:
-            self._free.setdefault(kept[2], []).append(kept[:2])
+            free = self._free.setdefault(kept[2], [])
+            if all(other is not model for other, _ in free):  # released twice: still one free model
+                free.append(kept[:2])
 
     def take(self, fresh, config, n_samples):
         """`(model, trainable)`: a released compiled model of `fresh`'s form, now in use again, holding `fresh`'s
