@@ -144,7 +144,8 @@ def test_bad_value_is_a_usage_error(csv_file, capsys):
 
 def test_evaluate_without_new_data_suggests_start(model_dir, csv_file, capsys):
     assert main(["evaluate", "--model", str(model_dir), "--csv", str(csv_file)]) == 2
-    assert "no rows after the training data" in capsys.readouterr().err
+    error = capsys.readouterr().err
+    assert "no rows after the training data" in error and "--start" in error  # the flag, not only the keyword
 
 
 def test_tune_runs_a_search_and_saves_the_best(csv_file, tmp_path, capsys):

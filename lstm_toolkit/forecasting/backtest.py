@@ -75,7 +75,8 @@ def first_forecast_row(index, start, fit_end):
             raise DataError(
                 f"The data has no rows after the training data (which ends at {fit_end}), so "
                 "there is nothing out-of-sample to backtest. Pass data that goes on past the "
-                "training period, or an explicit `start=` (an in-sample backtest is optimistic)."
+                "training period, or an explicit `start=` (`--start` on the command line; an in-sample backtest "
+                "is optimistic)."
             )
         return first
     if isinstance(start, numbers.Real) and not isinstance(start, numbers.Integral):
