@@ -65,7 +65,8 @@ class WindowTraining:
         baseline: a validation loss the network is to beat, early stopping's baseline (its patience restarts only
             below it); None for none, or the reference's where the fallback judges the network against it.
         distribution, callbacks, checkpoint_dir, backup_dir: likewise.
-        compiled: the compiled models of this `fit`, for its later trainings of the same form (`CompiledModels`).
+        compiled: the compiled models of this `fit`, for its later trainings of the same form (`CompiledModels`);
+            `dataclasses.replace` keeps it, so the level network's training shares it.
     """
 
     strategy: object
@@ -415,7 +416,7 @@ def _trained(training, problem, series, config, replay=None, backup_dir=None, re
     strategy = training.distribution
     model = training.build(problem)
     # A point forecaster on one machine, without a backup (a model restored from one keeps Keras' resumed epoch).
-    reusable = not (strategy or training.likelihood.probabilistic or backup_dir or training.backup_dir)
+    reusable = strategy is None and not training.likelihood.probabilistic and training.backup_dir is None
     kept = training.compiled.take(model, config, problem.n_train_windows) if reusable else None
     if kept is not None:  # a model of this form, compiled earlier in this `fit` and no longer read: no new trace
         model, trainable = kept

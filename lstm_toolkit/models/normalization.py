@@ -276,6 +276,7 @@ class WindowNormalization(keras.layers.Layer):
         self.horizon = int(horizon)
         self.season_length = int(season_length)
         self._scales = [None if values is None else [float(v) for v in values] for values in (input_scale, delta_scale)]
+        self._scale_variables = ()  # built for the modes that divide by the scales (`SCALED_NORMS`)
         self.epsilon = float(epsilon)
         self.smoothing = None if smoothing is None else list(check_smoothing(smoothing))
 
@@ -288,8 +289,8 @@ class WindowNormalization(keras.layers.Layer):
             [1.0 if c in self._channel_list else 0.0 for c in range(n_features)], dtype=self.compute_dtype
         )
         if self.mode in SCALED_NORMS:  # variables, not constants: a new origin's scales need no new trace
-            self._scale_variables = [self.add_weight(name=name, shape=(n_features,), initializer="ones", trainable=False)
-                                     for name in ("input_scale", "delta_scale")]
+            self._scale_variables = tuple(self.add_weight(name=name, shape=(n_features,), initializer="ones",
+                                                          trainable=False) for name in ("input_scale", "delta_scale"))
             for variable, values in zip(self._scale_variables, self._scales):
                 if values is not None:
                     variable.assign(np.asarray(values, dtype=variable.dtype))
@@ -372,7 +373,7 @@ class WindowNormalization(keras.layers.Layer):
         return self._scale_values(1)
 
     def _scale_values(self, index):
-        if getattr(self, "_scale_variables", None):
+        if self._scale_variables:
             return [float(v) for v in keras.ops.convert_to_numpy(self._scale_variables[index])]
         return self._scales[index]
 
@@ -381,7 +382,7 @@ class WindowNormalization(keras.layers.Layer):
 
     def load_own_variables(self, store):
         """Loads the layer's variables; a bundle saved before the scales were variables keeps them from its config."""
-        if getattr(self, "_scale_variables", None) and len(store.keys()) == len(self._trainable_variables):
+        if self._scale_variables and len(store.keys()) == len(self._trainable_variables):
             for index, variable in enumerate(self._trainable_variables):
                 variable.assign(store[f"{index}"])
             return

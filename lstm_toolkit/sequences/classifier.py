@@ -367,12 +367,16 @@ class SequenceClassifier(SequenceEstimator):
         if counts:
             rows["prior"] = np.tile(np.asarray(counts, dtype="float64") / sum(counts), (len(expected), 1))
         labels = list(range(len(self.classes_)))
-        table = {name: {"accuracy": metrics.accuracy_score(expected, p.argmax(axis=1)),
-                        "balanced_accuracy": metrics.balanced_accuracy_score(expected, p.argmax(axis=1)),
-                        "macro_f1": metrics.f1_score(expected, p.argmax(axis=1), labels=labels, average="macro",
-                                                     zero_division=0),
-                        "log_loss": metrics.log_loss(expected, np.clip(p, 1e-15, 1.0), labels=labels),
-                        "n_sequences": len(expected)} for name, p in rows.items()}
+
+        def scores(probabilities):  # scikit-learn's log loss clips probabilities of 0 and 1 itself
+            predicted = probabilities.argmax(axis=1)
+            return {"accuracy": metrics.accuracy_score(expected, predicted),
+                    "balanced_accuracy": metrics.balanced_accuracy_score(expected, predicted),
+                    "macro_f1": metrics.f1_score(expected, predicted, labels=labels, average="macro", zero_division=0),
+                    "log_loss": metrics.log_loss(expected, probabilities, labels=labels),
+                    "n_sequences": len(expected)}
+
+        table = {name: scores(probabilities) for name, probabilities in rows.items()}
         return pd.DataFrame.from_dict(table, orient="index").reindex(["model", "prior"])
 
     def _scored(self, X, y):
