@@ -161,16 +161,14 @@ def test_a_share_outside_zero_to_one_is_refused_by_name(frame, share):
 
 
 def test_the_combination_gives_way_only_to_a_clear_loss_on_the_validation_part(frame, monkeypatch):
-    from lstm_toolkit.forecasting import fitting
-
     seen = []
 
     def margin(combined, alone, starts, horizon, ratio):
         seen.append((combined.shape, alone.shape, not np.allclose(combined, alone)))
         return ratio * 0.1, 0.1
 
-    for ratio, kept in ((fitting.RIDGE_DROP_ERRORS + 0.1, False), (fitting.RIDGE_DROP_ERRORS - 0.1, True), (-5.0, True)):
-        monkeypatch.setattr(fitting, "validation_margin", lambda *args, ratio=ratio: margin(*args, ratio=ratio))
+    for ratio, kept in ((linear.RIDGE_DROP_ERRORS + 0.1, False), (linear.RIDGE_DROP_ERRORS - 0.1, True), (-5.0, True)):
+        monkeypatch.setattr(linear, "validation_margin", lambda *args, ratio=ratio: margin(*args, ratio=ratio))
         assert (fit(frame).linear_ is not None) == kept
     # the validation windows' losses (24 windows of 3 steps), with and without the ridge, which differ
     assert seen == [((24, 3), (24, 3), True)] * 3
@@ -186,10 +184,8 @@ def test_the_command_line_names_the_combination(frame):
 @pytest.mark.parametrize("ensemble", [1, 2])
 @pytest.mark.parametrize("reference_fallback", [False, True])  # True: `alone` comes from the judge's evidence
 def test_the_validation_check_compares_like_with_like(frame, monkeypatch, ensemble, reference_fallback):
-    from lstm_toolkit.forecasting import fitting
-
     seen = []
-    monkeypatch.setattr(fitting, "validation_margin", lambda combined, alone, *rest: seen.append((combined, alone)) or (0.0, 1.0))
+    monkeypatch.setattr(linear, "validation_margin", lambda combined, alone, *rest: seen.append((combined, alone)) or (0.0, 1.0))
     fit(frame, ensemble=ensemble, reference_fallback=reference_fallback, linear_share=1e-9)
     (combined, alone), = seen
     np.testing.assert_allclose(combined, alone, rtol=1e-3, atol=1e-7)  # a vanishing share changes nothing: every member, same loss

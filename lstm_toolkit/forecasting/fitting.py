@@ -6,7 +6,7 @@ explicit values, never the estimator: the prepared problem and series, a
 `WindowTraining` (the strategy, the likelihood, the training config and the
 training options) and, for the refit, a function that prepares all the data
 given to `fit` and returns the new problem. Whether the trained network keeps
-its place against its reference is `judging`'s rule.
+its place against its reference is `judging`'s rule, and whether the ridge joins it `linear`'s.
 """
 
 from __future__ import annotations
@@ -29,10 +29,15 @@ from lstm_toolkit.forecasting.judging import (
     judge,
     paired_losses,
     reference_losses,
-    validation_margin,
-    window_losses,
+    validation_losses,
 )
-from lstm_toolkit.forecasting.linear import DEFAULT_LINEAR_SHARE, check_linear_share, combine_with_ridge, training_sample
+from lstm_toolkit.forecasting.linear import (
+    DEFAULT_LINEAR_SHARE,
+    check_linear_share,
+    kept_combination,
+    ridge_holds,
+    with_ridge,
+)
 from lstm_toolkit.models import REFERENCE_NORMS, forecast_reference_only
 from lstm_toolkit.models.ensemble import member_targets, members_model
 from lstm_toolkit.training import TrainingConfig, compile_model, distributed, fit, replay_callbacks
@@ -45,10 +50,6 @@ from lstm_toolkit.training import TrainingConfig, compile_model, distributed, fi
 ROLLING_ORIGINS = 5
 # An origin is used only when the rows before it hold at least this many training windows.
 MIN_ORIGIN_WINDOWS = 8
-# The combination with a ridge regression (`with_ridge`) is dropped only when it does worse on the validation
-# part by more than this many standard errors (`ridge_holds`). At one, as the network's rule, it was dropped on
-# US income and savings, whose test years it helped (1.65 and 1.73 errors); M1's panel, which it hurt, showed 3.0.
-RIDGE_DROP_ERRORS = 1.96
 
 
 @dataclasses.dataclass(frozen=True)
@@ -175,7 +176,7 @@ def fit_window_model(training, problem, series, prepare: Preparers, separate_val
     Last, a point forecast is combined with a ridge regression on the windows the
     final model trained on (`training.linear_share` of it; `linear.combine_with_ridge`),
     whether the network or its reference was kept, unless the validation part
-    shows that combination clearly worse (`ridge_holds`).
+    shows that combination clearly worse (`linear.ridge_holds`).
 
     Args:
         training: a `WindowTraining`.
@@ -220,10 +221,10 @@ def fit_window_model(training, problem, series, prepare: Preparers, separate_val
             training.compiled.release(model)
             problem, series = prepare.all(problem.model_config.units)
             model, measured = reference_model(training, problem), None  # new windows: the ridge is fit again
-        return WindowFit(model, history, fallback, _combined(training, model, problem, series, combine, measured),
+        return WindowFit(model, history, fallback, kept_combination(training, model, problem, series, combine, measured),
                          problem, alone)
     if not refits:
-        return WindowFit(model, history, None, _combined(training, model, problem, series, combine, measured), problem,
+        return WindowFit(model, history, None, kept_combination(training, model, problem, series, combine, measured), problem,
                          alone)
     training.compiled.release(model)  # the refit trains a new network: this one is no longer read
     return refitted(training, history, problem.model_config.units, prepare, combine, alone)
@@ -246,81 +247,6 @@ def refitted(training, history, units, prepare, combine=True, validation_losses=
                             replay=replay_callbacks(rates, training.checkpoint_dir), backup_dir=training.backup_dir)
     return WindowFit(model, refit.combined(history, final), None, with_ridge(training, model, problem, series, combine),
                      problem, validation_losses)
-
-
-def validation_losses(training, model, problem, series):
-    """`(windows, horizon)`: the compiled loss of the point forecaster `model` on each window of `series`' validation
-    part (an ensemble: summed over its members, as Keras sums them); None without a validation part, for a
-    probabilistic model, or across workers (each holds a shard of the windows)."""
-    if (not series.n_windows("validation") or training.likelihood.probabilistic
-            or distributed.is_multi_worker(training.distribution)):
-        return None
-    trainable = members_model(model)
-    data = member_targets(series.dataset("validation", batch_size=training.config.batch_size,
-                                         future_channels=problem.future_channels()), len(trainable.outputs))
-    return window_losses(trainable, data, training.config.loss)
-
-
-def with_ridge(training, model, problem, series, combine=True):
-    """Combines a point forecaster's `model` with a ridge regression on `series`' training windows, in place.
-
-    `training.linear_share` of the forecast is the linear model's
-    (`linear.combine_with_ridge`). Not for a probabilistic forecast (a ridge has
-    no spread to mix in), nor across workers (each holds a shard of the windows),
-    nor where `combine` is False (`ridge_holds`).
-
-    Returns:
-        `combine_with_ridge`'s record, or None.
-    """
-    if not combine or not _combines(training, series):
-        return None
-    windows = training_sample(series, training.config.batch_size, problem.future_channels(), training.seed)
-    return combine_with_ridge(model, windows, training.linear_share)
-
-
-def ridge_holds(training, model, problem, series, alone=None):
-    """Whether the combination with a ridge regression (`with_ridge`) stands on the validation part.
-
-    The combination is the default, so it gives way only to clear evidence: it
-    is dropped when, combined on the training part's windows, it does worse than
-    `model` (the network, or the reference `judge` kept) on the validation
-    windows by more than `RIDGE_DROP_ERRORS` standard errors of the difference
-    (`judging.validation_margin`): a Diebold-Mariano test at the 5% level. Too
-    few validation windows to tell keep it. `model`'s weights are left as they were.
-    `alone`: `model`'s validation window losses where they are known (`judge`'s evidence).
-
-    Returns:
-        `(holds, measured)`: `measured` is `(combined weights, combine_with_ridge's record)` when the combination
-        was fit here and holds, for `_combined` to put back on this model and these windows; else None.
-    """
-    if not series.n_windows("validation") or not _combines(training, series):
-        return True, None
-    weights = model.get_weights()
-    alone = validation_losses(training, model, problem, series) if alone is None else alone
-    record = with_ridge(training, model, problem, series)
-    if record is None:
-        return True, None  # nothing to combine: `with_ridge` says so again at the end
-    combined = validation_losses(training, model, problem, series)
-    measured = (model.get_weights(), record)
-    model.set_weights(weights)
-    difference, standard_error = validation_margin(combined, alone, series.starts("validation"), series.spec.horizon)
-    holds = not difference > RIDGE_DROP_ERRORS * standard_error
-    return holds, measured if holds else None
-
-
-def _combined(training, model, problem, series, combine, measured):
-    """`with_ridge`, or where `ridge_holds` already fit the combination on this model and these windows
-    (`measured`), that combination put back: the ridge is not fit twice."""
-    if measured is None:
-        return with_ridge(training, model, problem, series, combine)
-    weights, record = measured
-    model.set_weights(weights)
-    return record
-
-
-def _combines(training, series):
-    return bool(training.linear_share and not training.likelihood.probabilistic and series.n_windows("train")
-                and not distributed.is_multi_worker(training.distribution))
 
 
 def origin_evidence(training, history, prepare_origin, horizon, origins=None):

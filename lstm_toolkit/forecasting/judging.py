@@ -16,6 +16,8 @@ import numpy as np
 
 from lstm_toolkit.backend import in_inference_mode, keras
 from lstm_toolkit.models import REFERENCE_FORECASTS, forecast_reference_only
+from lstm_toolkit.models.ensemble import member_targets, members_model
+from lstm_toolkit.training import distributed
 
 
 def judge(model, network, reference, starts, horizon):
@@ -93,6 +95,19 @@ def window_losses(trainable, data, loss=None):
     per_step = [np.reshape(keras.ops.convert_to_numpy(loss(target, prediction)), (len(prediction), -1))
                 for target, prediction in zip(targets, predictions)]
     return np.sum(per_step, axis=0).astype("float64")
+
+
+def validation_losses(training, model, problem, series):
+    """`(windows, horizon)`: the compiled loss of the point forecaster `model` on each window of `series`' validation
+    part (an ensemble: summed over its members, as Keras sums them); None without a validation part, for a
+    probabilistic model, or across workers (each holds a shard of the windows)."""
+    if (not series.n_windows("validation") or training.likelihood.probabilistic
+            or distributed.is_multi_worker(training.distribution)):
+        return None
+    trainable = members_model(model)
+    data = member_targets(series.dataset("validation", batch_size=training.config.batch_size,
+                                         future_channels=problem.future_channels()), len(trainable.outputs))
+    return window_losses(trainable, data, training.config.loss)
 
 
 def validation_margin(network, reference, starts, horizon):
