@@ -32,8 +32,8 @@ def test_a_short_fit_traces_a_training_step_per_model_in_use_and_forecasts_as_fr
     data = _daily_cycle()
     reused = _fit(data)
     assert reused.reference_fallback_ is None  # the network was kept: selection run, 4 origins and the refit trained
-    # The selection run's model is still read while the origins train: they share a second one, the refit a first.
-    assert len(traced_models) == len({id(model) for model in traced_models}) == 2
+    # The origins train in the selection run's model, lent and put back; the refit trains in it too: one trace.
+    assert len(traced_models) == 1
     # The refit's normalisation holds the scales fit on all the data, not those of an earlier training in that model.
     layer = _normalization(reused.model_)
     np.testing.assert_allclose(layer.input_scale, reused.problem_.norm_scales[0], rtol=1e-6)
@@ -69,6 +69,30 @@ def test_a_model_in_use_is_not_handed_out_and_another_form_is_not_taken():
     for kept, source in zip(first.variables, again.variables):  # the fresh model's initial weights and scales
         np.testing.assert_array_equal(np.asarray(kept), np.asarray(source))
     assert models.take(again, config, n_samples=10) is None  # handed out: in use again
+
+
+def test_a_lent_model_comes_back_as_it_was_and_in_use():
+    from lstm_toolkit.models import build_model
+    from lstm_toolkit.training import TrainingConfig, compile_model
+
+    models, config = compiled.CompiledModels(), TrainingConfig(epochs=2, verbose=0)
+    first = build_model(ModelConfig(units=(4,), window_norm="last"), lookback=6, n_features=1)
+    trainable = compile_model(first, config)
+    models.adopt(first, trainable, config, n_samples=10)
+    trainable.optimizer.build(trainable.trainable_variables)
+    trainable.optimizer.iterations.assign(5)
+    before = [np.asarray(variable).copy() for variable in first.variables]
+    with models.lent(first):
+        other = build_model(ModelConfig(units=(4,), window_norm="last"), lookback=6, n_features=1)
+        taken, _ = models.take(other, config, n_samples=10)  # a training in the block takes it, with new weights
+        assert taken is first and int(trainable.optimizer.iterations) == 0
+        models.release(taken)
+    for variable, value in zip(first.variables, before):
+        np.testing.assert_array_equal(np.asarray(variable), value)
+    assert int(trainable.optimizer.iterations) == 5
+    assert models.take(other, config, n_samples=10) is None  # the lender's again: not handed out
+    with models.lent(other):  # never adopted: nothing is lent
+        assert models.take(other, config, n_samples=10) is None
 
 
 @pytest.mark.parametrize("mode", ["drift", "es"])

@@ -2,7 +2,7 @@
 
 A short series' `fit` trains up to six networks of the same form: the
 early-stopped selection run, a network at each rolling origin and the refit
-(and the level network's own). Keras traces a new model's training step
+(and the level network's own). All of them train in one compiled model. Keras traces a new model's training step
 before its first batch, about 0.6 s on 2 CPU cores, which was over a third of
 such a fit. The networks differ only in their weights and in the window
 normalisation's scales, fit on each one's rows, which are non-trainable
@@ -17,6 +17,7 @@ fewer traces.
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 from lstm_toolkit.backend import keras
@@ -32,7 +33,8 @@ class CompiledModels:
 
     A model `take` hands out is the caller's until it `release`s it: a model
     whose weights are still read (the selection run's, until the refit starts)
-    is never handed out again. `adopt` records a newly compiled model as in use.
+    is never handed out again, unless it is `lent` for a while and put back as
+    it was. `adopt` records a newly compiled model as in use.
 
     Example:
     >>> from lstm_toolkit.models import ModelConfig, build_model
@@ -62,6 +64,31 @@ class CompiledModels:
             free = self._free.setdefault(kept[2], [])
             if all(other is not model for other, _ in free):  # released twice: still one free model
                 free.append(kept[:2])
+
+    @contextlib.contextmanager
+    def lent(self, model):
+        """Lends `model`, which is read again afterwards, to the trainings of the block; gives it back as it was.
+
+        The selection run's model is read once the rolling origins have
+        trained (its verdict, its ridge check), so the origins train in it:
+        its variables and its optimizer's are kept aside for the block,
+        then put back, and it is in use again. A model not adopted here is
+        not lent.
+        """
+        kept = self._forms.get(id(model))
+        if kept is None or kept[0] is not model:
+            yield
+            return
+        variables = [*model.variables, *kept[1].optimizer.variables]
+        values = [keras.ops.convert_to_numpy(variable) for variable in variables]
+        self.release(model)
+        try:
+            yield
+        finally:
+            free = self._free.get(kept[2], [])
+            free[:] = [entry for entry in free if entry[0] is not model]  # the caller's again
+            for variable, value in zip(variables, values):
+                variable.assign(value)
 
     def take(self, fresh, config, n_samples):
         """`(model, trainable)`: a released compiled model of `fresh`'s form, now in use again, holding `fresh`'s

@@ -205,7 +205,9 @@ def fit_window_model(training, problem, series, prepare: Preparers, separate_val
         origins = 0
         if (prepare.origin is not None and not separate_validation and ROLLING_ORIGINS > 1
                 and disjoint_windows(sorted(evidence[2]), horizon) < 2):
-            more = origin_evidence(training, history, lambda drop: prepare.origin(drop, problem.model_config), horizon)
+            with training.compiled.lent(model):  # the origins train in the selection run's model, then it is back
+                more = origin_evidence(training, history, lambda drop: prepare.origin(drop, problem.model_config),
+                                       horizon)
             origins = len(more[2])
             evidence = tuple(np.concatenate([a, b]) for a, b in zip(evidence, more))
         fallback = judge(model, *evidence, horizon)
