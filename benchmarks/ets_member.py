@@ -8,7 +8,12 @@ at ETS shares 0.25 and 0.5; and the same for M1 yearly's public half (`m1_yearly
 years before the test years; `m1` forecasts the last 6 years, `m1_6` the 6 before them, a period no default was
 chosen on).
 
-Run: python benchmarks/ets_member.py [--cases shampoo lynx ... m1 m1_6] [--seeds 0 1 2]
+`--rule` instead screens a rule that would choose where to combine from the training part alone: damped ETS
+against the best of the naive family (last value, drift over 8 rows, seasonal naive) at every origin of the
+training part's last five horizons (at most its last 40%), ETS fit on the rows before them. It prints their MAE
+ratio per single series.
+
+Run: python benchmarks/ets_member.py [--cases shampoo lynx ... m1 m1_6] [--seeds 0 1 2] [--rule]
 """
 
 import argparse
@@ -72,11 +77,46 @@ def m1_case(seed, drop_last):
             "fallback": forecaster.reference_fallback_ is not None}
 
 
+def naive_family(values, origins, horizon, season):
+    """The naive family's forecasts from `origins` (rows): `{name: (origins, horizon)}`."""
+    steps = np.arange(1, horizon + 1)
+    last = values[origins][:, None]
+    forecasts = {"last": np.repeat(last, horizon, axis=1),
+                 "drift": last + (last - values[origins - 7][:, None]) / 7 * steps}
+    if season > 1:
+        forecasts["seasonal"] = values[origins[:, None] + steps - season * ((steps - 1) // season + 1)]
+    return forecasts
+
+
+def training_rule(name):
+    """`(ETS's MAE / the best naive family member's, that member, origins)` on case `name`'s training part alone."""
+    load, target, _, horizon, fit_rows, _, _ = forecast_suite.CASES[name]
+    data = load()
+    values = data[target].to_numpy(dtype="float64")[: forecast_suite.fit_rows_of(data, fit_rows)]
+    season = lstm_toolkit.data.season_length_for(lstm_toolkit.data.infer_frequency(data.index))
+    inner = max(len(values) - 5 * horizon, int(len(values) * 0.6))
+    origins = np.arange(inner - 1, len(values) - horizon)
+    actual = values[origins[:, None] + np.arange(1, horizon + 1)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ets = ets_backtest(values, inner, horizon, season)
+    family = {key: np.abs(actual - forecast).mean()
+              for key, forecast in naive_family(values, origins, horizon, season).items()}
+    best = min(family, key=family.get)
+    return np.abs(actual - ets).mean() / family[best], best, len(origins)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", nargs="+", default=list(CASES), choices=CASES)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--rule", action="store_true", help="screen the training-part rule instead (no fits)")
     args = parser.parse_args(argv)
+    if args.rule:
+        for name in (name for name in args.cases if not name.startswith("m1")):
+            ratio, best, origins = training_rule(name)
+            print(f"{name}: damped ETS / {best} (MAE, {origins} origins of the training part) {ratio:.3f}")
+        return 0
     print(f"# The default averaged with damped ETS ({machine()})", flush=True)
     table = {}
     for seed in args.seeds:
