@@ -2,7 +2,7 @@
 
 A short series' `fit` trains up to six networks of the same form: the
 early-stopped selection run, a network at each rolling origin and the refit
-(and the level network's own). All of them train in one compiled model. Keras traces a new model's training step
+(and the level network's own). Keras traces a new model's training step
 before its first batch, about 0.6 s on 2 CPU cores, which was over a third of
 such a fit. The networks differ only in their weights and in the window
 normalisation's scales, fit on each one's rows, which are non-trainable
@@ -12,7 +12,8 @@ architecture with its layers' names and scales left out, and the compile
 arguments). Once a model is no longer read, a later training of the same form
 takes the fresh model's variables (its initial weights and scales, drawn as
 before) into it, starts its optimizer afresh and trains it: the same forecasts,
-fewer traces.
+fewer traces. The selection run's model, read again after the rolling origins,
+is `lent` to them: all of a short fit's trainings of one form trace one step.
 """
 
 from __future__ import annotations

@@ -223,11 +223,11 @@ def fit_window_model(training, problem, series, prepare: Preparers, separate_val
             training.compiled.release(model)
             problem, series = prepare.all(problem.model_config.units)
             model, measured = reference_model(training, problem), None  # new windows: the ridge is fit again
-        return WindowFit(model, history, fallback, kept_combination(training, model, problem, series, combine, measured),
-                         problem, alone)
+        return WindowFit(model, history, fallback,
+                         kept_combination(training, model, problem, series, combine, measured), problem, alone)
     if not refits:
-        return WindowFit(model, history, None, kept_combination(training, model, problem, series, combine, measured), problem,
-                         alone)
+        return WindowFit(model, history, None, kept_combination(training, model, problem, series, combine, measured),
+                         problem, alone)
     training.compiled.release(model)  # the refit trains a new network: this one is no longer read
     return refitted(training, history, problem.model_config.units, prepare, combine, alone)
 

@@ -37,11 +37,11 @@ DEFAULT_LINEAR_SHARE = 0.5
 RIDGE_ALPHAS = tuple(np.logspace(-3, 5, 33))
 # At most about this many training windows, drawn at random, are read to fit the ridge (`training_sample`).
 LINEAR_SAMPLE = 20_000
-
 # The combination with a ridge regression (`with_ridge`) is dropped only when it does worse on the validation
 # part by more than this many standard errors (`ridge_holds`). At one, as the network's rule, it was dropped on
 # US income and savings, whose test years it helped (1.65 and 1.73 errors); M1's panel, which it hurt, showed 3.0.
 RIDGE_DROP_ERRORS = 1.96
+
 
 def check_linear_share(share):
     """Raises a ConfigError unless `share` is a number in [0, 1].
@@ -113,7 +113,7 @@ def with_ridge(training, model, problem, series, combine=True):
     """Combines a point forecaster's `model` with a ridge regression on `series`' training windows, in place.
 
     `training.linear_share` of the forecast is the linear model's
-    (`linear.combine_with_ridge`). Not for a probabilistic forecast (a ridge has
+    (`combine_with_ridge`). Not for a probabilistic forecast (a ridge has
     no spread to mix in), nor across workers (each holds a shard of the windows),
     nor where `combine` is False (`ridge_holds`).
 
@@ -139,7 +139,7 @@ def ridge_holds(training, model, problem, series, alone=None):
 
     Returns:
         `(holds, measured)`: `measured` is `(combined weights, combine_with_ridge's record)` when the combination
-        was fit here and holds, for `_combined` to put back on this model and these windows; else None.
+        was fit here and holds, for `kept_combination` to put back on this model and these windows; else None.
     """
     if not series.n_windows("validation") or not _combines(training, series):
         return True, None
@@ -157,8 +157,9 @@ def ridge_holds(training, model, problem, series, alone=None):
 
 
 def kept_combination(training, model, problem, series, combine, measured):
-    """The combination the fit keeps: `with_ridge`, or where `ridge_holds` already fit the combination on this model and these windows
-    (`measured`), that combination put back: the ridge is not fit twice."""
+    """The combination the fit keeps, in place: `with_ridge`, or where `ridge_holds` already fit the combination on
+    this model and these windows (`measured`), that combination put back (the ridge is not fit twice). Returns
+    `combine_with_ridge`'s record, or None."""
     if measured is None:
         return with_ridge(training, model, problem, series, combine)
     weights, record = measured
