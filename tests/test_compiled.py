@@ -48,13 +48,37 @@ def test_a_short_fit_traces_a_training_step_per_model_in_use_and_forecasts_as_fr
     pd.testing.assert_frame_equal(loaded.predict(data), reused.predict(data))
 
 
+def test_the_refit_trains_as_the_selection_run_settled_in_its_model_and_probes_xla_no_more(traced_models, monkeypatch):
+    from lstm_toolkit.training import STEPS_PER_EXECUTION, core
+
+    probed = []
+
+    def probe(model, train):  # XLA's probe, decided without timing: not faster here
+        probed.append(model)
+        model.jit_compile = False
+        return False
+
+    monkeypatch.setattr(core, "xla_pays", lambda *args, **kwargs: True)
+    monkeypatch.setattr(core, "choose_jit_compile", probe)
+    # 594 training windows x 50 planned epochs: the selection run plans XLA and 16 steps per execution. Noise stops
+    # it early, so the refit replays a few epochs.
+    noise = np.random.default_rng(0).normal(size=864)
+    data = pd.DataFrame({"y": noise}, index=pd.date_range("2024-01-01", periods=864, freq="h"))
+    fitted = Forecaster(target="y", lookback=24, horizon=6, model=ModelConfig(units=(8,)), verbose=0, seed=0,
+                        level_member=False, reference_fallback=False).fit(data)
+    assert len(fitted.history_["loss"]) < 50  # the refit replays fewer epochs: alone it would plan neither
+    assert len(probed) == 1  # the selection run's probe; the refit keeps its choice
+    assert len(traced_models) == 1 and fitted.model_ is traced_models[0]  # and trains in its compiled model
+    assert fitted.model_.steps_per_execution == STEPS_PER_EXECUTION and fitted.model_.jit_compile is False
+
+
 def test_a_model_in_use_is_not_handed_out_and_another_form_is_not_taken():
     from lstm_toolkit.models import build_model
     from lstm_toolkit.training import TrainingConfig, compile_model
 
     models, config = compiled.CompiledModels(), TrainingConfig(epochs=2, verbose=0)
     first = build_model(ModelConfig(units=(4,), window_norm="last"), lookback=6, n_features=1)
-    models.adopt(first, compile_model(first, config), config, n_samples=10)
+    models.adopt(first, compile_model(first, config), config)
     again = build_model(ModelConfig(units=(4,), window_norm="last"), lookback=6, n_features=1)
     assert models.take(again, config, n_samples=10) is None  # in use
     models.release(first)
@@ -78,7 +102,7 @@ def test_a_lent_model_comes_back_as_it_was_and_in_use():
     models, config = compiled.CompiledModels(), TrainingConfig(epochs=2, verbose=0)
     first = build_model(ModelConfig(units=(4,), window_norm="last"), lookback=6, n_features=1)
     trainable = compile_model(first, config)
-    models.adopt(first, trainable, config, n_samples=10)
+    models.adopt(first, trainable, config)
     trainable.optimizer.build(trainable.trainable_variables)
     trainable.optimizer.iterations.assign(5)
     before = [np.asarray(variable).copy() for variable in first.variables]

@@ -13,19 +13,23 @@ arguments). Once a model is no longer read, a later training of the same form
 takes the fresh model's variables (its initial weights and scales, drawn as
 before) into it, starts its optimizer afresh and trains it: the same forecasts,
 fewer traces. The selection run's model, read again after the rolling origins,
-is `lent` to them: all of a short fit's trainings of one form trace one step.
+is `lent` to them; and the later trainings take the compile choices the
+selection run `settled` on (XLA or not, steps per execution), where their own
+smaller trainings would have planned others. So all of a fit's trainings of one
+form trace one step, and XLA is probed once.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 
 from lstm_toolkit.backend import keras
 from lstm_toolkit.training import resolve_jit_compile, resolve_steps_per_execution
 
 # Left out of a form: the window normalisation's scales (variables) and, once compiled, the compile arguments
-# (`form_key` takes those from the training config).
+# (`form_key` takes those apart).
 LEFT_OUT = ("input_scale", "delta_scale", "compile_config")
 
 
@@ -42,7 +46,7 @@ class CompiledModels:
     >>> from lstm_toolkit.training import TrainingConfig, compile_model
     >>> compiled, config = CompiledModels(), TrainingConfig()
     >>> first = build_model(ModelConfig(units=(4,)), lookback=3, n_features=1)
-    >>> compiled.adopt(first, compile_model(first, config), config, n_samples=8)
+    >>> compiled.adopt(first, compile_model(first, config), config)
     >>> compiled.take(build_model(ModelConfig(units=(4,)), lookback=3, n_features=1), config, n_samples=8) is None  # in use
     True
     >>> compiled.release(first)
@@ -51,20 +55,36 @@ class CompiledModels:
     """
 
     def __init__(self):
-        self._forms = {}  # id(model) -> (model, trainable, form)
+        self._forms = {}  # id(model) -> (model, trainable, the config it was compiled with)
         self._free = {}  # form -> [(model, trainable)]
 
-    def adopt(self, model, trainable, config, n_samples):
-        """Records the newly compiled `trainable` (the training form of `model`) as in use."""
-        self._forms[id(model)] = (model, trainable, form_key(model, config, n_samples))
+    def adopt(self, model, trainable, config):
+        """Records the newly compiled `trainable` (the training form of `model`, compiled from `config`) as in use.
+        What its compile arguments resolved to is read from `trainable` itself when it is released, after any XLA
+        probe of its training changed them."""
+        self._forms[id(model)] = (model, trainable, config)
 
     def release(self, model):
-        """`model` is no longer read: a later training of its form may take it. A model not adopted here is ignored."""
+        """`model` is no longer read: a later training of its form may take it. A model not adopted here is ignored.
+
+        Its form is taken now: the compile choices its training settled on (`settled`), not those first planned."""
         kept = self._forms.get(id(model))
         if kept is not None and kept[0] is model:
-            free = self._free.setdefault(kept[2], [])
+            free = self._free.setdefault(self._form(kept), [])
             if all(other is not model for other, _ in free):  # released twice: still one free model
                 free.append(kept[:2])
+
+    def settled(self, model, config):
+        """`config` with the compile choices `model`'s training settled on: whether XLA compiles its step (after
+        `jit_compile="auto"`'s probe) and its steps per execution. A fit's later trainings (the rolling origins,
+        the refit) take them, so they train in its compiled model and probe XLA no more. `config` as it is for a
+        model not adopted here."""
+        kept = self._forms.get(id(model))
+        if kept is None or kept[0] is not model:
+            return config
+        trainable = kept[1]
+        return dataclasses.replace(config, jit_compile=bool(trainable.jit_compile),
+                                   steps_per_execution=int(trainable.steps_per_execution))
 
     @contextlib.contextmanager
     def lent(self, model):
@@ -82,11 +102,12 @@ class CompiledModels:
             return
         variables = [*model.variables, *kept[1].optimizer.variables]
         values = [keras.ops.convert_to_numpy(variable) for variable in variables]
+        form = self._form(kept)
         self.release(model)
         try:
             yield
         finally:
-            free = self._free.get(kept[2], [])
+            free = self._free.get(form, [])
             free[:] = [entry for entry in free if entry[0] is not model]  # the caller's again
             for variable, value in zip(variables, values):
                 variable.assign(value)
@@ -94,7 +115,9 @@ class CompiledModels:
     def take(self, fresh, config, n_samples):
         """`(model, trainable)`: a released compiled model of `fresh`'s form, now in use again, holding `fresh`'s
         variables (its initial weights and scales) and a new optimizer state; None where none is free."""
-        free = self._free.get(form_key(fresh, config, n_samples))
+        work = None if n_samples is None else n_samples * config.epochs
+        free = self._free.get(form_key(fresh, config, resolve_jit_compile(config.jit_compile, work),
+                                       resolve_steps_per_execution(config.steps_per_execution, work)))
         while free:
             model, trainable = free.pop()
             targets, sources = model.variables, fresh.variables
@@ -103,8 +126,14 @@ class CompiledModels:
             for target, source in zip(targets, sources):
                 target.assign(source)
             restart_optimizer(trainable.optimizer, config.learning_rate)
+            self._forms[id(model)] = (model, trainable, config)
             return model, trainable
         return None
+
+    @staticmethod
+    def _form(kept):
+        model, trainable, config = kept
+        return form_key(model, config, trainable.jit_compile, trainable.steps_per_execution)
 
 
 def restart_optimizer(optimizer, learning_rate):
@@ -114,16 +143,15 @@ def restart_optimizer(optimizer, learning_rate):
     optimizer.learning_rate = learning_rate
 
 
-def form_key(model, config, n_samples):
+def form_key(model, config, jit_compile, steps_per_execution):
     """What a compiled training step depends on: `model`'s architecture (its layers' names, which Keras numbers per
-    process, and the window normalisation's scales left out) and the compile arguments `config` resolves to."""
+    process, and the window normalisation's scales left out), `config`'s optimizer and loss, and the compile
+    choices it is to train with (a compiled model's own, or a new one's `config` resolved)."""
     architecture = json.loads(model.to_json())
     layers = architecture["config"]["layers"]
     names = {layer["config"]["name"]: f"layer{index}" for index, layer in enumerate(layers)}
     names[architecture["config"]["name"]] = "model"
-    work = None if n_samples is None else n_samples * config.epochs
-    compiled = [config.learning_rate, config.clipnorm, config.loss, str(resolve_jit_compile(config.jit_compile, work)),
-                resolve_steps_per_execution(config.steps_per_execution, work)]
+    compiled = [config.learning_rate, config.clipnorm, config.loss, str(jit_compile), int(steps_per_execution)]
     return json.dumps([_canonical(architecture, names), compiled], sort_keys=True)
 
 

@@ -200,6 +200,7 @@ def fit_window_model(training, problem, series, prepare: Preparers, separate_val
     horizon = series.spec.horizon
     model, history, evidence = train(training, problem, series, training.config, check_reference=check,
                                      backup_dir=os.path.join(backup_dir, "selection") if backup_dir and refits else backup_dir)
+    training = settled(training, model)  # the origins and the refit train as the selection run settled
     fallback = None
     if evidence is not None:
         origins = 0
@@ -230,6 +231,13 @@ def fit_window_model(training, problem, series, prepare: Preparers, separate_val
                          problem, alone)
     training.compiled.release(model)  # the refit trains a new network: this one is no longer read
     return refitted(training, history, problem.model_config.units, prepare, combine, alone)
+
+
+def settled(training, model):
+    """`training` for a fit's later trainings (its rolling origins, its refit): the compile choices the training of
+    `model` settled on (`CompiledModels.settled`: XLA or not, after its probe; steps per execution), so that they
+    train in its compiled model once it is released, and do not probe XLA again."""
+    return dataclasses.replace(training, config=training.compiled.settled(model, training.config))
 
 
 def refitted(training, history, units, prepare, combine=True, validation_losses=None):
@@ -352,7 +360,7 @@ def _trained(training, problem, series, config, replay=None, backup_dir=None, re
         with _scope(strategy):
             trainable = compile_network(members_model(model), training.likelihood, config, problem.n_train_windows)
         if reusable:
-            training.compiled.adopt(model, trainable, config, problem.n_train_windows)
+            training.compiled.adopt(model, trainable, config)
     k, future = len(trainable.outputs), problem.future_channels()  # one output per ensemble member
 
     def make_dataset(part, batch_size, shard=None):

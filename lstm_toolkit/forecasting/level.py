@@ -43,7 +43,7 @@ from lstm_toolkit.backend import keras
 from lstm_toolkit.errors import ConfigError
 from lstm_toolkit.forecasting import refit
 from lstm_toolkit.forecasting.choices import NORM_SAMPLE, SMALL_NETWORK_WINDOWS
-from lstm_toolkit.forecasting.fitting import fit_window_model, refitted, warn_fallback
+from lstm_toolkit.forecasting.fitting import fit_window_model, refitted, settled, warn_fallback
 from lstm_toolkit.forecasting.judging import disjoint_windows, validation_margin
 from lstm_toolkit.models import REFERENCE_NORMS, reference_forecast
 from lstm_toolkit.models.ensemble import ensemble_model
@@ -214,6 +214,7 @@ def fit(training, problem, series, prepare, level_member, prepare_level, strateg
         joined, _, error = joins(first.validation_losses, second.validation_losses, starts, horizon)
         if joined and refit.wanted(training.refit, series.n_windows("train"), series.n_windows("validation"),
                                    separate_validation=separate_validation):
+            level_training = settled(level_training, second.model)
             training.compiled.release(second.model)  # its refit trains a new one
             second = refitted(level_training, second.history, second.problem.model_config.units, prepare_level,
                               combine=second.linear is not None, validation_losses=second.validation_losses)
