@@ -10,6 +10,7 @@ Run: python benchmarks/against_commit.py --before ../before [--cases seattle_dai
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -34,7 +35,7 @@ print(json.dumps({{"seconds": seconds, "forecast": [float(value) for value in fo
 def fit_in(root, case):
     """`{"seconds", "forecast", "xla"}` of case `case`'s default fit by the code of checkout `root`."""
     done = subprocess.run([sys.executable, "-c", CODE.format(benchmarks=str(Path(root) / "benchmarks"), case=case)],
-                          capture_output=True, text=True, check=True, env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"})
+                          capture_output=True, text=True, check=True, env={**os.environ, "PYTHONPATH": str(root)})
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 

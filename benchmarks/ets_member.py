@@ -9,7 +9,7 @@ years before the test years; `m1` forecasts the last 6 years, `m1_6` the 6 befor
 chosen on).
 
 `--rule` instead screens a rule that would choose where to combine from the training part alone: damped ETS
-against the best of the naive family (last value, drift over 8 rows, seasonal naive) at every origin of the
+against the best of the naive family ("auto"'s references over the case's lookback) at every origin of the
 training part's last five horizons (at most its last 40%), ETS fit on the rows before them. It prints their MAE
 ratio per single series.
 
@@ -28,6 +28,8 @@ from _common import ets_backtest, machine
 
 import lstm_toolkit
 from lstm_toolkit import metrics
+from lstm_toolkit.forecasting.choices import reference_candidates
+from lstm_toolkit.models import reference_forecast
 
 SHARES = (0.25, 0.5)
 CASES = ("lynx", "shampoo", "pbs_scripts", "us_consumption", "us_income", "us_production", "us_savings",
@@ -42,20 +44,13 @@ def _scores(actual, model, ets, score):
 
 def suite_case(name, seed):
     """The default's backtest on `forecast_suite` case `name`, alone and averaged with damped ETS at its origins."""
-    _, target, _, horizon, _, stride, _ = forecast_suite.CASES[name]
-    forecaster, data, _ = forecast_suite.fit_case(name, {}, seed)
+    horizon = forecast_suite.CASES[name][3]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        results = forecaster.backtest(data, stride=stride)
-    first = results.attrs["first_forecast_row"]
-    values = data[target].to_numpy(dtype="float64")
-    origins = np.arange(first - 1, len(values) - horizon, stride)
-    actual = results["actual"].to_numpy().reshape(len(origins), horizon)
-    model = results["forecast"].to_numpy().reshape(actual.shape)
-    scale = metrics.seasonal_naive_scale(values[:first], forecaster.season_length_)
-    ets = ets_backtest(values, first, horizon, forecaster.season_length_)[origins - (first - 1)]
-    return {**_scores(actual, model, ets, lambda a, f: metrics.mase(a, f, scale)),
-            "fallback": forecaster.reference_fallback_ is not None}
+        case = forecast_suite.backtest_case(name, {}, seed)
+    ets = ets_backtest(case.values, case.first, horizon, case.forecaster.season_length_)[case.origins - (case.first - 1)]
+    return {**_scores(case.actual, case.forecast, ets, lambda a, f: metrics.mase(a, f, case.scale)),
+            "fallback": case.forecaster.reference_fallback_ is not None}
 
 
 def m1_case(seed, drop_last):
@@ -77,31 +72,28 @@ def m1_case(seed, drop_last):
             "fallback": forecaster.reference_fallback_ is not None}
 
 
-def naive_family(values, origins, horizon, season):
-    """The naive family's forecasts from `origins` (rows): `{name: (origins, horizon)}`."""
-    steps = np.arange(1, horizon + 1)
-    last = values[origins][:, None]
-    forecasts = {"last": np.repeat(last, horizon, axis=1),
-                 "drift": last + (last - values[origins - 7][:, None]) / 7 * steps}
-    if season > 1:
-        forecasts["seasonal"] = values[origins[:, None] + steps - season * ((steps - 1) // season + 1)]
-    return forecasts
+def naive_family(values, origins, lookback, horizon, season):
+    """The naive family's forecasts (`models.reference_forecast` of "auto"'s candidates,
+    `choices.reference_candidates`) from `origins` (rows), with windows of `lookback` rows: `{mode: (origins, horizon)}`."""
+    windows = values[origins[:, None] + np.arange(1 - lookback, 1)][..., None]
+    return {mode: np.broadcast_to(np.asarray(reference_forecast(windows, mode, horizon, season))[..., 0],
+                                  (len(origins), horizon)) for mode in reference_candidates(lookback, season)}
 
 
 def training_rule(name):
     """`(ETS's MAE / the best naive family member's, that member, origins)` on case `name`'s training part alone."""
-    load, target, _, horizon, fit_rows, _, _ = forecast_suite.CASES[name]
+    load, target, lookback, horizon, fit_rows, _, _ = forecast_suite.CASES[name]
     data = load()
     values = data[target].to_numpy(dtype="float64")[: forecast_suite.fit_rows_of(data, fit_rows)]
     season = lstm_toolkit.data.season_length_for(lstm_toolkit.data.infer_frequency(data.index))
-    inner = max(len(values) - 5 * horizon, int(len(values) * 0.6))
+    inner = max(len(values) - 5 * horizon, int(len(values) * 0.6), lookback)
     origins = np.arange(inner - 1, len(values) - horizon)
     actual = values[origins[:, None] + np.arange(1, horizon + 1)]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ets = ets_backtest(values, inner, horizon, season)
     family = {key: np.abs(actual - forecast).mean()
-              for key, forecast in naive_family(values, origins, horizon, season).items()}
+              for key, forecast in naive_family(values, origins, lookback, horizon, season).items()}
     best = min(family, key=family.get)
     return np.abs(actual - ets).mean() / family[best], best, len(origins)
 

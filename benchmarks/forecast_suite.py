@@ -35,6 +35,7 @@ Run: python benchmarks/forecast_suite.py [--config defaults] [--seeds 0 1 2] [--
 """
 
 import argparse
+import dataclasses
 import functools
 import json
 import subprocess
@@ -179,7 +180,23 @@ def fit_and_forecast(name, config, seed):
         return seconds, forecaster.predict(training_part(name, data)).to_numpy().ravel()
 
 
-def run_case(name, config, seed, peer_python=None):
+@dataclasses.dataclass(frozen=True)
+class CaseBacktest:
+    """`fit_case` and its backtest from the case's origins: the fit, the whole series' `values`, the first forecast
+    row, the origins (rows), the actual and forecast values `(origins, horizon)` and the MASE scale."""
+
+    forecaster: object
+    seconds: float
+    values: np.ndarray
+    first: int
+    origins: np.ndarray
+    actual: np.ndarray
+    forecast: np.ndarray
+    scale: float
+
+
+def backtest_case(name, config, seed):
+    """The `CaseBacktest` of case `name` with `config` on top of its settings, at `seed`."""
     _, target, _, horizon, _, stride, _ = CASES[name]
     forecaster, data, seconds = fit_case(name, config, seed)
     results = forecaster.backtest(data, stride=stride)
@@ -187,12 +204,18 @@ def run_case(name, config, seed, peer_python=None):
     values = data[target].to_numpy(dtype="float64")
     origins = np.arange(first - 1, len(values) - horizon, stride)
     actual = results["actual"].to_numpy().reshape(len(origins), horizon)
-    season = forecaster.season_length_
-    scale = metrics.seasonal_naive_scale(values[:first], season)
-    row = {"case": name, "seed": seed, "fit_s": seconds, "epochs": len(forecaster.history_["loss"]),
-           "model": metrics.mase(actual, results["forecast"].to_numpy().reshape(actual.shape), scale),
-           **_reference(forecaster, values, origins, actual, scale)}
-    row.update(_baseline_mase(values, first, origins, actual, horizon, season))
+    return CaseBacktest(forecaster, seconds, values, first, origins, actual,
+                        results["forecast"].to_numpy().reshape(actual.shape),
+                        metrics.seasonal_naive_scale(values[:first], forecaster.season_length_))
+
+
+def run_case(name, config, seed, peer_python=None):
+    horizon = CASES[name][3]
+    case = backtest_case(name, config, seed)
+    forecaster, values, origins, actual, scale = case.forecaster, case.values, case.origins, case.actual, case.scale
+    row = {"case": name, "seed": seed, "fit_s": case.seconds, "epochs": len(forecaster.history_["loss"]),
+           "model": metrics.mase(actual, case.forecast, scale), **_reference(forecaster, values, origins, actual, scale)}
+    row.update(_baseline_mase(values, case.first, origins, actual, horizon, forecaster.season_length_))
     if name in INTERMITTENT:
         row["croston_sba"] = metrics.mase(actual, user_series.croston_backtest(values, origins, horizon), scale)
     row.update(statsforecast_mase(name, peer_python))

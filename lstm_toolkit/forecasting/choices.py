@@ -172,6 +172,17 @@ def resolve_units(units, n_train_windows):
     return SMALL_UNITS if n_train_windows < SMALL_NETWORK_WINDOWS else DEFAULT_UNITS
 
 
+def reference_candidates(lookback, season, modes=AUTO_REFERENCES):
+    """The references of `modes` that a window of `lookback` rows and `season` admit: those whose forecast fits in
+    the window, and no seasonal one for a season of 1 (it would be naive again).
+
+    >>> reference_candidates(12, 4), reference_candidates(12, 1)
+    (['last', 'drift', 'seasonal', 'seasonal_drift'], ['last', 'drift'])
+    """
+    return [mode for mode in modes
+            if reference_fits(mode, lookback, season) and (season > 1 or mode not in SEASONAL_NORMS)]
+
+
 def auto_window_norm(series, lookback, horizon, season, modes=AUTO_REFERENCES):
     """"auto": the window normalisation whose reference forecast errs least on the data given to `fit` (mean over the series).
 
@@ -187,8 +198,7 @@ def auto_window_norm(series, lookback, horizon, season, modes=AUTO_REFERENCES):
     Returns:
         `(mode, smoothing)`: smoothing is the chosen `(alpha, beta, phi)` for "damped", else None.
     """
-    modes = [mode for mode in modes  # a season of 1 would make the seasonal ones naive again
-             if reference_fits(mode, lookback, season) and (season > 1 or mode not in SEASONAL_NORMS)]
+    modes = reference_candidates(lookback, season, modes)
     references = [(mode, None) for mode in modes if mode != "damped"]
     references += [("damped", smoothing) for smoothing in SMOOTHING_GRID if "damped" in modes]
     members = series.members.values() if isinstance(series, SeriesCollection) else [series]

@@ -362,7 +362,7 @@ class SequenceClassifier(SequenceEstimator):
             balanced_accuracy, macro_f1, log_loss and n_sequences.
         """
         expected, probabilities = self._scored(X, y)
-        counts = getattr(self, "class_counts_", None)
+        counts = self.class_counts_  # None for a bundle saved before they were kept
         rows = {"model": probabilities}
         if counts:
             rows["prior"] = np.tile(np.asarray(counts, dtype="float64") / sum(counts), (len(expected), 1))

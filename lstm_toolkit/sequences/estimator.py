@@ -171,7 +171,7 @@ class SequenceEstimator(Estimator):
             "history": self.history_,
             "case_col": self.case_col_,
             "time_col": self.time_col_,
-            "class_counts": getattr(self, "class_counts_", None),
+            "class_counts": self.class_counts_,
         }
 
     def _set_state(self, state):

@@ -225,7 +225,7 @@ class SequenceLabeller(SequenceEstimator):
         for step_labels in labels:
             self.codec_.encode(step_labels)  # unseen labels raise here, naming them
         rows = {"model": [self.codec_.decode(p.argmax(axis=1)) for p in self._proba(sequences)]}
-        counts = getattr(self, "class_counts_", None)
+        counts = self.class_counts_  # None for a bundle saved before they were kept
         if counts:
             majority = self.classes_[int(np.argmax(counts))]
             rows["prior"] = [np.full(len(t), majority, dtype=np.asarray(self.classes_).dtype) for t in labels]
