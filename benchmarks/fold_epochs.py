@@ -9,7 +9,7 @@ score 0.74-0.78.
 
 This emulates the other design before building it. For each fit, K fold networks (`--folds`) are trained first,
 each a `Forecaster` with the case's settings on the data given to `fit` less its last `f` horizons (f = 0..K-1),
-validated on the horizon after that, for `--max-epochs` epochs with no early stopping and no learning-rate
+validated on the horizon after that (or `--validation-horizons` of them), for `--max-epochs` epochs with no early stopping and no learning-rate
 schedule (the network alone: no reference fallback, ridge or level network). The epoch where their mean
 validation curve is lowest (`--rule min`), the fewest epochs within one standard error of it (`--rule 1se`), or
 the median of the folds' own lowest (`--rule median`), then replaces the early-stopped run's choice in the
@@ -21,7 +21,7 @@ the K folds would train as one model of K members, as an ensemble does.
 Each row also gives the default's MASE at the same seed, on the same origins (`forecast_suite.run_case`).
 
 Run: python benchmarks/fold_epochs.py [--cases shampoo lynx ...] [--seeds 0 1 2] [--folds 5] [--max-epochs 150]
-     [--rule min|1se|median]
+     [--rule min|1se|median] [--validation-horizons 1]
 """
 
 import argparse
@@ -43,13 +43,13 @@ CASES = ("shampoo", "lynx", "pbs_scripts", "euro_equipment", "us_consumption", "
          "us_savings", "us_unemployment")
 
 
-def fold_curve(params, data, folds, max_epochs):
+def fold_curve(params, data, folds, max_epochs, validation_horizons=1):
     """The validation curves `(folds, epochs)` of up to `folds` networks, the f-th fit on `data` less its last f
-    horizons (fewer where the data runs out)."""
+    horizons and validated on its last `validation_horizons` horizons (fewer folds where the data runs out)."""
     curves = []
     for fold in range(folds):
         forecaster = lstm_toolkit.Forecaster(**{**params, "epochs": max_epochs, "patience": max_epochs,
-                                               "validation": params["horizon"], "reference_fallback": False,
+                                               "validation": validation_horizons * params["horizon"], "reference_fallback": False,
                                                "linear_share": 0.0, "refit": False, "level_member": False})
         try:
             forecaster.fit(data.iloc[: len(data) - fold * params["horizon"]])
@@ -106,12 +106,12 @@ def epochs_chosen(history):
         fitting.refitted, fitting.origin_evidence = refitted, origin_evidence
 
 
-def run(name, seed, folds, max_epochs, rule):
+def run(name, seed, folds, max_epochs, rule, validation_horizons=1):
     load, target, lookback, horizon, _, _, keywords = forecast_suite.CASES[name]
     params = {"lookback": lookback, "horizon": horizon, "target": target, "seed": seed, "verbose": 0, **keywords}
     with warnings.catch_warnings(), without_lr_schedule():
         warnings.simplefilter("ignore")
-        curves = fold_curve(params, forecast_suite.training_part(name, load()), folds, max_epochs)
+        curves = fold_curve(params, forecast_suite.training_part(name, load()), folds, max_epochs, validation_horizons)
     best, used = chosen_epochs(curves, rule), len(curves)
     marks = [1.0] * (best - 1) + [0.0]  # lowest at the chosen epoch, as `refit.best_epochs` reads a history
     history = {"loss": marks, "val_loss": marks, "learning_rate": [lstm_toolkit.Forecaster().learning_rate] * best}
@@ -132,14 +132,16 @@ def main(argv=None):
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--max-epochs", type=int, default=150)
     parser.add_argument("--rule", choices=("min", "1se", "median"), default="min")
+    parser.add_argument("--validation-horizons", type=int, default=1, help="each fold validated on this many horizons")
     args = parser.parse_args(argv)
     print(f"# fold_epochs ({machine()}): {args.folds} folds, up to {args.max_epochs} epochs, rule {args.rule}, "
+          f"{args.validation_horizons} validation horizon(s) a fold, "
           f"seeds {args.seeds}\n",
           flush=True)
     rows = []
     for name in args.cases:
         for seed in args.seeds:
-            row = run(name, seed, args.folds, args.max_epochs, args.rule)
+            row = run(name, seed, args.folds, args.max_epochs, args.rule, args.validation_horizons)
             rows.append(row)
             print("  " + ", ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()),
                   flush=True)
