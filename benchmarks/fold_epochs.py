@@ -93,7 +93,9 @@ def epochs_chosen(history):
     state = {"history": history}
 
     def folds_refitted(training, own, *args, **kwargs):
-        chosen, state["history"] = state["history"] or own, None  # the first refit is the main network's
+        # Only `fit_window_model`'s call of `refitted` comes here: `level` calls the name it imported, so the
+        # level network's refit is never patched. Once only, in case another training follows.
+        chosen, state["history"] = state["history"] or own, None
         return refitted(training, chosen, *args, **kwargs)
 
     def folds_origins(training, own, *args, **kwargs):

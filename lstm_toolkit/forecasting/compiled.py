@@ -26,7 +26,7 @@ import dataclasses
 import json
 
 from lstm_toolkit.backend import keras
-from lstm_toolkit.training import resolve_jit_compile, resolve_steps_per_execution
+from lstm_toolkit.training import planned_compile
 
 # Left out of a form: the window normalisation's scales (variables) and, once compiled, the compile arguments
 # (`form_key` takes those apart).
@@ -115,9 +115,7 @@ class CompiledModels:
     def take(self, fresh, config, n_samples):
         """`(model, trainable)`: a released compiled model of `fresh`'s form, now in use again, holding `fresh`'s
         variables (its initial weights and scales) and a new optimizer state; None where none is free."""
-        work = None if n_samples is None else n_samples * config.epochs
-        free = self._free.get(form_key(fresh, config, resolve_jit_compile(config.jit_compile, work),
-                                       resolve_steps_per_execution(config.steps_per_execution, work)))
+        free = self._free.get(form_key(fresh, config, *planned_compile(config, n_samples)))
         while free:
             model, trainable = free.pop()
             targets, sources = model.variables, fresh.variables

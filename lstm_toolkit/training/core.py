@@ -116,19 +116,37 @@ def compile_model(model, config=None, n_samples=None, metrics=("mae",), loss=Non
     1.0
     """
     config = config or TrainingConfig()
-    work = None if n_samples is None else n_samples * config.epochs
+    work = _work(config, n_samples)
     advice = onednn_advice()
     if advice is not None and work is not None and work >= XLA_MIN_WORK:  # a training long enough to matter
         warnings.warn(advice, SlowKernelsWarning, stacklevel=2)
     optimizer = keras.optimizers.Adam(learning_rate=config.learning_rate, clipnorm=config.clipnorm)
+    jit_compile, steps_per_execution = planned_compile(config, n_samples)
     model.compile(
         optimizer=optimizer,
         loss=config.loss if loss is None else loss,
         metrics=list(metrics),
-        steps_per_execution=resolve_steps_per_execution(config.steps_per_execution, work),
-        jit_compile=resolve_jit_compile(config.jit_compile, work),
+        steps_per_execution=steps_per_execution,
+        jit_compile=jit_compile,
     )
     return model
+
+
+def planned_compile(config, n_samples=None):
+    """`(jit_compile, steps_per_execution)`: what `compile_model` gives Keras for `config` and `n_samples` training
+    windows per epoch (unknown: None), before any XLA probe of the training.
+
+    >>> [planned_compile(TrainingConfig(), n_samples=n)[1] for n in (10, 10**5)]  # steps per execution
+    [1, 16]
+    """
+    work = _work(config, n_samples)
+    return (resolve_jit_compile(config.jit_compile, work),
+            resolve_steps_per_execution(config.steps_per_execution, work))
+
+
+def _work(config, n_samples):
+    """Training windows x planned epochs; None where the windows are not known."""
+    return None if n_samples is None else n_samples * config.epochs
 
 
 def resolve_jit_compile(jit_compile, work=None):
