@@ -23,9 +23,12 @@ HERE = Path(__file__).resolve().parents[1]
 CODE = """
 import json, sys
 sys.path.insert(0, {benchmarks!r})
-from lstm_toolkit.training import core
-choices, choose = [], core.choose_jit_compile
-core.choose_jit_compile = lambda model, train, *args, **kwargs: choices.append(choose(model, train, *args, **kwargs)) or choices[-1]
+try:  # the XLA probe's module (`training.core` before it had one of its own)
+    from lstm_toolkit.training import xla as probing
+except ImportError:
+    from lstm_toolkit.training import core as probing
+choices, choose = [], probing.choose_jit_compile
+probing.choose_jit_compile = lambda model, train, *args, **kwargs: choices.append(choose(model, train, *args, **kwargs)) or choices[-1]
 import forecast_suite
 seconds, forecast = forecast_suite.fit_and_forecast({case!r}, {{}}, 0)
 print(json.dumps({{"seconds": seconds, "forecast": [float(value) for value in forecast], "xla": choices}}))

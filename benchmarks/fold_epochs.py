@@ -56,6 +56,11 @@ def fold_curve(params, data, folds, max_epochs, validation_horizons=1):
         except lstm_toolkit.errors.DataError:  # too few rows left for this fold's windows
             break
         curves.append(np.asarray(forecaster.history_["val_loss"]))
+    if not curves:
+        raise lstm_toolkit.errors.DataError(
+            f"The data given to `fit` ({len(data)} rows) is too short for even one fold of lookback "
+            f"{params['lookback']} and {validation_horizons} validation horizon(s) of {params['horizon']}: "
+            f"give fewer `--validation-horizons` or a case with more rows.")
     length = min(map(len, curves))
     return np.stack([curve[:length] for curve in curves])
 

@@ -15,7 +15,7 @@ import time
 import forecast_suite as suite
 from _common import compare_ways
 
-from lstm_toolkit.training import core
+from lstm_toolkit.training import xla
 
 # (case, Forecaster keywords on top of the case's): the default fits whose plan passes XLA_MIN_WORK but whose
 # early stopping may end them after patience + 1 epochs, a short series with the many epochs Keras users give
@@ -23,12 +23,12 @@ from lstm_toolkit.training import core
 CASES = (("us_income", {"epochs": 200, "level_member": False}), ("seattle_daily_wind", {}),
          ("seattle_daily_max", {}), ("msft_volume", {}))
 WAYS = {"probe wherever the plan is large (before)": lambda n_samples, config, early_stopping=True: True,
-        "probe where the certain epochs are large (now)": core.xla_pays}
+        "probe where the certain epochs are large (now)": xla.xla_pays}
 
 
 def fit_once(case, keywords, way, seed):
     """`(seconds, first forecast values, probes [(seconds, chose XLA)])` of one fit of `case` on its training part."""
-    probes, choose = [], core.choose_jit_compile
+    probes, choose = [], xla.choose_jit_compile
 
     def timed_probe(model, dataset):
         started = time.perf_counter()
@@ -36,11 +36,11 @@ def fit_once(case, keywords, way, seed):
         probes.append((round(time.perf_counter() - started, 2), bool(chosen)))
         return chosen
 
-    core.choose_jit_compile, core.xla_pays = timed_probe, WAYS[way]
+    xla.choose_jit_compile, xla.xla_pays = timed_probe, WAYS[way]
     try:
         seconds, forecast = suite.fit_and_forecast(case, keywords, seed)
     finally:
-        core.choose_jit_compile, core.xla_pays = choose, WAYS["probe where the certain epochs are large (now)"]
+        xla.choose_jit_compile, xla.xla_pays = choose, WAYS["probe where the certain epochs are large (now)"]
     return seconds, forecast, f", probes (s, chose XLA) {probes}"
 
 

@@ -17,10 +17,10 @@ import time
 import forecast_suite as suite
 from _common import machine
 
-from lstm_toolkit.training import core
+from lstm_toolkit.training import xla
 
 
-def probe_one_way_then_the_other(model, train, steps=core.PROBE_STEPS):
+def probe_one_way_then_the_other(model, train, steps=xla.PROBE_STEPS):
     """The probe before: each way's steps timed in one block, XLA's first; the lower total kept."""
     weights = model.get_weights()
     optimizer_state = [variable.numpy() for variable in model.optimizer.variables]
@@ -42,7 +42,7 @@ def probe_one_way_then_the_other(model, train, steps=core.PROBE_STEPS):
     return model.jit_compile
 
 
-WAYS = {"one way then the other (before)": probe_one_way_then_the_other, "in turn, medians (now)": core.choose_jit_compile}
+WAYS = {"one way then the other (before)": probe_one_way_then_the_other, "in turn, medians (now)": xla.choose_jit_compile}
 
 
 class Measured(Exception):
@@ -51,7 +51,7 @@ class Measured(Exception):
 
 def measure(case, rounds, steps):
     record = {way: [] for way in WAYS}
-    original = core.choose_jit_compile
+    original = xla.choose_jit_compile
 
     def hook(model, train):
         for _ in range(rounds):
@@ -62,20 +62,20 @@ def measure(case, rounds, steps):
         model.set_weights(weights)
         raise Measured
 
-    pays = core.xla_pays
-    core.choose_jit_compile, core.xla_pays = hook, lambda n_samples, config, early_stopping=True: True
+    pays = xla.xla_pays
+    xla.choose_jit_compile, xla.xla_pays = hook, lambda n_samples, config, early_stopping=True: True
     try:
         suite.fit_and_forecast(case, {}, 0)
     except Measured:
         pass
     finally:
-        core.choose_jit_compile, core.xla_pays = original, pays
+        xla.choose_jit_compile, xla.xla_pays = original, pays
     return record
 
 
 def longer(model, train, steps):
     """The median XLA step over the median plain step, `steps` of each in turn (as `choose_jit_compile` times them)."""
-    seconds = core.step_seconds_in_turn(model, train, steps)
+    seconds = xla.step_seconds_in_turn(model, train, steps)
     return statistics.median(seconds[True]) / statistics.median(seconds[False])
 
 

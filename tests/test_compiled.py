@@ -49,7 +49,7 @@ def test_a_short_fit_traces_a_training_step_per_model_in_use_and_forecasts_as_fr
 
 
 def test_the_refit_trains_as_the_selection_run_settled_in_its_model_and_probes_xla_no_more(traced_models, monkeypatch):
-    from lstm_toolkit.training import STEPS_PER_EXECUTION, core
+    from lstm_toolkit.training import STEPS_PER_EXECUTION, xla
 
     probed = []
 
@@ -58,8 +58,8 @@ def test_the_refit_trains_as_the_selection_run_settled_in_its_model_and_probes_x
         model.jit_compile = False
         return False
 
-    monkeypatch.setattr(core, "xla_pays", lambda *args, **kwargs: True)
-    monkeypatch.setattr(core, "choose_jit_compile", probe)
+    monkeypatch.setattr(xla, "xla_pays", lambda *args, **kwargs: True)
+    monkeypatch.setattr(xla, "choose_jit_compile", probe)
     # 594 training windows x 50 planned epochs: the selection run plans XLA and 16 steps per execution. Noise stops
     # it early, so the refit replays a few epochs.
     noise = np.random.default_rng(0).normal(size=864)

@@ -159,3 +159,27 @@ def test_the_level_network_joins_only_clearly_lower_on_validation():
     assert not joined and difference < 0 < -difference < error
     assert not joins(first, np.full_like(first, np.nan), starts, horizon)[0] and not joins(None, first, starts, horizon)[0]
     assert not joins(first[:1], first[:1] - 1.0, [0], horizon)[0]  # one window: no standard error to clear
+
+
+def test_the_level_networks_refit_trains_as_its_selection_run_settled_and_probes_xla_no_more(traced_models, monkeypatch):
+    # Every training here plans XLA (its work threshold lowered); the probe decides without timing: not faster.
+    from lstm_toolkit.training import xla
+
+    probed = []
+
+    def probe(model, train):
+        probed.append(model)
+        model.jit_compile = False
+        return False
+
+    monkeypatch.setattr(xla, "XLA_MIN_WORK", 1)
+    monkeypatch.setattr(xla, "xla_pays", lambda *args, **kwargs: True)
+    monkeypatch.setattr(xla, "choose_jit_compile", probe)
+    calls, refitted = [], level.refitted
+    monkeypatch.setattr(level, "refitted", lambda *args, **kwargs: calls.append(1) or refitted(*args, **kwargs))
+    reverting = fit(mean_reverting(), refit=True)
+    assert reverting.level_member_["joined"] and len(calls) == 1  # the level network was refit
+    # One probe per form, in its selection run: the first network's and the level network's. Each refit takes
+    # the choice its selection run settled on and trains in that run's compiled model (two forms, two traces).
+    assert len(probed) == 2 and len({id(model) for model in probed}) == 2
+    assert len(traced_models) == 2

@@ -139,10 +139,10 @@ def test_auto_xla_only_for_trainings_large_enough_to_repay_compiling():
 def test_auto_xla_is_probed_only_where_the_epochs_certain_to_run_are_work_enough(monkeypatch):
     # 100 windows x 200 epochs is a large plan, but early stopping may end it after patience + 1 = 9 epochs: the probe
     # (compiling the step both ways, seconds) would cost more than such a training. A replayed schedule runs them all.
-    from lstm_toolkit.training import XLA_MIN_WORK, core
+    from lstm_toolkit.training import XLA_MIN_WORK, xla
 
     probed = []
-    monkeypatch.setattr(core, "choose_jit_compile", lambda model, train: probed.append(model))
+    monkeypatch.setattr(xla, "choose_jit_compile", lambda model, train: probed.append(model))
     x, y = tiny_data(n=100)
     train = tf.data.Dataset.from_tensor_slices((x, y)).batch(50)
     config = TrainingConfig(epochs=200, patience=8, verbose=0)

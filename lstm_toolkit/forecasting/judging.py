@@ -100,7 +100,13 @@ def window_losses(trainable, data, loss=None):
 def validation_losses(training, model, problem, series):
     """`(windows, horizon)`: the compiled loss of the point forecaster `model` on each window of `series`' validation
     part (an ensemble: summed over its members, as Keras sums them); None without a validation part, for a
-    probabilistic model, or across workers (each holds a shard of the windows)."""
+    probabilistic model, or across workers (each holds a shard of the windows).
+
+    Args:
+        training: the fit's `fitting.WindowTraining` (`fitting` imports this module, so the type is not imported
+            here): its `likelihood` (`.probabilistic`), `distribution` and `config` (`.batch_size`, `.loss`) are read.
+        model, problem, series: the trained model, its prepared problem and the windowed series.
+    """
     if (not series.n_windows("validation") or training.likelihood.probabilistic
             or distributed.is_multi_worker(training.distribution)):
         return None
