@@ -57,6 +57,30 @@ def cases():
     return found
 
 
+def shampoo_shaped():
+    """Held-out cases of shampoo's shape, for checking a rule chosen on it: 36 months each, fit on the first 29,
+    lookback 12, horizon 3 (5 test origins). They are the euro equipment index cut into its seven disjoint 36-month
+    segments (`euro_seg0`, the newest, to `euro_seg6`) and the last 36 months of every third US employment sector
+    (`emp_...`). Not suite cases: no default was chosen on them.
+
+    >>> found = shampoo_shaped()
+    >>> len(found), [len(found[name][0]()) for name in ("euro_seg0", "euro_seg6", "emp_nonfarm")]
+    (15, [36, 36, 36])
+    """
+    def segment(load, column, start):
+        return lambda: load()[[column]].iloc[start:start + 36]
+
+    euro = lambda: lstm_toolkit.datasets.load("euro_electrical_equipment_monthly")  # noqa: E731
+    employment = lambda: lstm_toolkit.datasets.load("us_employment_monthly").drop(columns="nonfarm_change")  # noqa: E731
+    found, rows = {}, len(euro())
+    for index, start in enumerate(range(rows - 36, -1, -36)):
+        found[f"euro_seg{index}"] = (segment(euro, "index_value", start), "index_value", 12, 3, 29, 1, {})
+    frame = employment()
+    for column in list(frame.columns)[::3]:
+        found[f"emp_{column}"] = (segment(employment, column, len(frame) - 36), column, 12, 3, 29, 1, {})
+    return found
+
+
 def croston_sba(history, horizon, alpha=0.1):
     """Croston's method with the Syntetos-Boylan correction: a flat forecast of demand size / interval.
 
