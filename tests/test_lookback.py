@@ -98,3 +98,14 @@ def test_a_series_too_short_for_the_season_long_auto_lookback_is_told_what_auto_
         Forecaster(horizon=4, target="y").prepare(_weekly(60))
     with pytest.warns(ShortLookbackWarning):  # the fix it names: a shorter window, which then warns
         Forecaster(lookback=40, horizon=4, target="y").prepare(_weekly(60))
+
+
+def test_a_short_monthly_series_too_short_for_the_auto_lookback_is_told_to_try_one_season():
+    # 29 months (shampoo's training part): "auto" takes 48 rows, more than the series holds; one season fits.
+    monthly = pd.DataFrame({"y": np.arange(29.0)}, index=pd.date_range("2020-01-01", periods=29, freq="MS"))
+    with pytest.raises(DataError, match=r"lookback='auto' took 48 rows; on a series this short try lookback=12"):
+        Forecaster(horizon=3, target="y").prepare(monthly)
+    assert Forecaster(lookback=12, horizon=3, target="y").prepare(monthly).n_windows("train") > 0
+    yearly = pd.DataFrame({"y": np.arange(40.0)}, index=pd.date_range("1980-01-01", periods=40, freq="YS"))
+    with pytest.raises(DataError, match=r"lookback='auto' took 48 rows\.$"):  # no season: no window of one to try
+        Forecaster(horizon=3, target="y").prepare(yearly)

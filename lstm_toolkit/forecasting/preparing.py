@@ -88,7 +88,7 @@ def prepare(settings, model_config, data, validation=None, warn=True):
         make = functools.partial(WindowedSeries.from_frame, frame, spec, validation=validation, scaler=scaler,
                                  fill=settings.fill, pad=many)
         if not many:
-            members[key] = one_series(make, settings.lookback if chosen and settings.lookback == season else None)
+            members[key] = one_series(make, settings.lookback if chosen else None, season)
             continue
         member, trains, reason = panel_member(make)
         if member is None:
@@ -146,16 +146,20 @@ def _which(key, found, indexes):
     return "The time index" if key is None else f"{len(found)} of {len(indexes)} series (the first: {key!r})"
 
 
-def one_series(make, season=None):
-    """`make()` (a `WindowedSeries.from_frame`); `season`: the lookback "auto" took, one season, which a series too
-    short for it is told about."""
+def one_series(make, auto=None, season=1):
+    """`make()` (a `WindowedSeries.from_frame`). `auto`: the lookback "auto" took (None: the user gave one), which a
+    series too short for it is told about, with the window of one `season` to try where that is shorter."""
     try:
         return make()
     except DataError as error:
-        if season is None:
+        if auto is None:
             raise
-        raise DataError(f"{error} lookback='auto' took one season ({season} rows); a shorter lookback fits this "
-                        "series, though its window then misses the value one season before the forecast.") from None
+        if auto == season:
+            raise DataError(f"{error} lookback='auto' took one season ({season} rows); a shorter lookback fits this "
+                            "series, though its window then misses the value one season before the forecast.") from None
+        fix = (f"; on a series this short try lookback={season}, one season, which still holds the value one season "
+               "before the forecast" if 1 < season < auto else "")
+        raise DataError(f"{error} lookback='auto' took {auto} rows{fix}.") from None
 
 
 def preparers(params, model_config, data):
