@@ -14,6 +14,10 @@ class DataError(LstmToolkitError, ValueError):
     """The input data cannot be used as given; the message says how to fix it."""
 
 
+class SeriesTooShortError(DataError):
+    """A series, or a part of it, has too few rows for one window of the lookback and horizon."""
+
+
 class ConfigError(LstmToolkitError, ValueError):
     """An argument or config value is out of range or inconsistent."""
 

@@ -80,6 +80,18 @@ def test_unsorted_timestamps_are_named_with_the_fix():
         as_frame(pd.DataFrame({"y": [1.0, 2.0, 3.0]}, index=index))
 
 
+def test_timestamps_in_a_column_are_sorted_and_deduplicated_by_that_column_and_the_named_fixes_work():
+    frame = pd.DataFrame({"date": ["2024-01-01", "2024-01-03", "2024-01-02"], "y": [1.0, 2.0, 3.0]})
+    with pytest.raises(DataError, match=r"not sorted: row 2 .*df\.sort_values\(\['date'\]\)"):
+        as_frame(frame, time_col="date")
+    df = frame
+    assert as_frame(df.sort_values(["date"]), time_col="date")["y"].tolist() == [1.0, 3.0, 2.0]
+    df = pd.concat([frame, frame.iloc[[0]].assign(y=9.0)])
+    with pytest.raises(DataError, match=r"Duplicate timestamp 2024-01-01.*df\.drop_duplicates\(\['date'\], keep='last'\)"):
+        as_frame(df, time_col="date")
+    assert as_frame(df.drop_duplicates(["date"], keep="last").sort_values(["date"]), time_col="date")["y"].tolist() == [9.0, 3.0, 2.0]
+
+
 def test_missing_time_column_lists_the_available_ones():
     with pytest.raises(DataError, match=r"Time column 'date' not found.*\['y'\]"):
         as_frame(pd.DataFrame({"y": [1.0]}), time_col="date")

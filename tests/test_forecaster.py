@@ -207,6 +207,18 @@ def test_auto_window_norm_follows_the_best_reference_forecast(fitted):
         assert fc.fit(pd.DataFrame({"p": values}, index=index)).model_config_.window_norm == expected
 
 
+def test_auto_window_norm_is_none_where_the_features_leave_the_target_out():
+    # Forecasting y from x alone: no reference can read y's past in the window, so "auto" takes "none" (it chose
+    # "drift" here before and the model refused it, naming window_norm, which the user never set).
+    index = pd.date_range("2024-01-01", periods=200, freq="D")
+    frame = pd.DataFrame({"y": 0.5 * np.arange(200.0), "x": np.arange(200.0)}, index=index)
+    fc = Forecaster(lookback=14, horizon=3, target="y", features=["x"], model=TINY, epochs=1, verbose=0, seed=0)
+    assert fc.fit(frame).model_config_.window_norm == "none"
+    assert fc.predict(frame).shape == (3, 1)
+    both = Forecaster(lookback=14, horizon=3, target="y", features=["y", "x"], model=TINY, epochs=1, verbose=0, seed=0)
+    assert both.fit(frame).model_config_.window_norm == "drift"  # with y among the inputs, its best reference
+
+
 def test_validation_can_be_a_following_dataframe(data):
     fc = small(epochs=1).fit(data.iloc[:800], validation=data.iloc[800:1000])
     assert fc.scaler_.estimator_.n_samples_seen_ == 800
@@ -604,3 +616,22 @@ def test_units_auto_round_trips_and_is_refused_where_a_model_is_built_directly()
         lstm_toolkit.models.build_model(config, lookback=4, n_features=1)
     with pytest.raises(ConfigError, match="positive integers or 'auto'"):
         ModelConfig(units="big")
+
+
+def test_a_panel_whose_timestamps_are_out_of_order_or_repeated_is_told_which_series_and_how_to_sort_it():
+    months = pd.date_range("2020-01-01", periods=30, freq="MS")
+    long = pd.concat([pd.DataFrame({"store": key, "month": months, "sales": np.arange(30.0) + shift})
+                      for key, shift in (("a", 0.0), ("b", 5.0))], ignore_index=True)
+    shuffled = long.sample(frac=1.0, random_state=0)
+    panel = dict(lookback=6, horizon=2, target="sales", series_id="store", time_col="month")
+    with pytest.raises(DataError, match=r"Series '[ab]': Timestamps are not sorted.*df\.sort_values\(\['store', 'month'\]\)"):
+        Forecaster(**panel).prepare(shuffled)
+    repeated = pd.concat([long, long.iloc[[3]]])
+    with pytest.raises(DataError, match=r"Series 'a': Duplicate timestamp 2020-04-01.*"
+                                        r"df\.drop_duplicates\(\['store', 'month'\], keep='last'\)"):
+        Forecaster(**panel).prepare(repeated)
+    # the fixes the errors name give the panel back
+    df = shuffled
+    assert Forecaster(**panel).prepare(df.sort_values(["store", "month"])).n_windows("train") > 0
+    df = repeated.drop_duplicates(["store", "month"], keep="last")
+    assert Forecaster(**panel).prepare(df.sort_values(["store", "month"])).n_windows("train") > 0

@@ -106,6 +106,9 @@ def test_a_short_monthly_series_too_short_for_the_auto_lookback_is_told_to_try_o
     with pytest.raises(DataError, match=r"lookback='auto' took 48 rows; on a series this short try lookback=12"):
         Forecaster(horizon=3, target="y").prepare(monthly)
     assert Forecaster(lookback=12, horizon=3, target="y").prepare(monthly).n_windows("train") > 0
+    with pytest.raises(DataError) as other:  # another mistake in the same short series: no word about the lookback
+        Forecaster(horizon=3, target="sales").prepare(monthly)
+    assert "Target column 'sales' not found" in str(other.value) and "lookback" not in str(other.value)
     yearly = pd.DataFrame({"y": np.arange(40.0)}, index=pd.date_range("1980-01-01", periods=40, freq="YS"))
     with pytest.raises(DataError, match=r"lookback='auto' took 48 rows\.$"):  # no season: no window of one to try
         Forecaster(horizon=3, target="y").prepare(yearly)

@@ -1,4 +1,4 @@
-"""Time indexes as pandas users bring them: periods, missing timestamps, flag columns (`data.frame`, `Forecaster.fit`)."""
+"""Time indexes as pandas users bring them: periods, missing timestamps, flag columns (`data`, `Forecaster.fit`)."""
 
 import warnings
 

@@ -1,10 +1,8 @@
 """Data module: checked pandas/numpy series in, time-ordered windowed tf.data out."""
 
-from lstm_toolkit.data.frame import (
-    as_frame,
-    check_columns,
+from lstm_toolkit.data.frame import as_frame, check_columns, fill_missing
+from lstm_toolkit.data.frequency import (
     check_frequency,
-    fill_missing,
     future_index,
     infer_frequency,
     irregular_steps,

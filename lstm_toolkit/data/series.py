@@ -5,12 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from lstm_toolkit.data.frame import as_frame, check_columns, fill_missing, infer_frequency
+from lstm_toolkit.data.frame import as_frame, check_columns, fill_missing
+from lstm_toolkit.data.frequency import infer_frequency
 from lstm_toolkit.data.scaling import Scaler
 from lstm_toolkit.data.split import split_points
 from lstm_toolkit.data.time_features import calendar_features
 from lstm_toolkit.data.windows import input_windows, make_window_dataset, window_starts
-from lstm_toolkit.errors import ConfigError, DataError
+from lstm_toolkit.errors import ConfigError, DataError, SeriesTooShortError
 
 PARTS = ("train", "validation", "test")
 
@@ -138,7 +139,7 @@ class WindowedSeries:
             reach = "" if part == "train" else f" (with {start} rows of context before it)"
             window = (f"horizon {spec.horizon} + one row of input, the rest padded" if padded
                       else f"lookback {spec.lookback} + horizon {spec.horizon}")
-            raise DataError(
+            raise SeriesTooShortError(
                 f"The {part} part has {rows} rows{reach} but needs at least {needed} "
                 f"({window} for one window). "
                 f"The series has {n_rows} rows: give more data, or a shorter lookback or horizon."

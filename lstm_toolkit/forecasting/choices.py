@@ -131,8 +131,9 @@ def resolve_model_config(settings, config, series, season):
     """Fills in the model config's data-dependent choices: units, season length, "auto" architecture, normalisation, segment length, highway.
 
     "auto" is the window normalisation whose reference forecast is best on the
-    training and validation parts (`auto_window_norm`); a stateful model takes "last" (or
-    "none" when a target is not an input).
+    training and validation parts (`auto_window_norm`); a stateful model takes "last". Where a
+    target is not an input (`features` that leave it out) it is "none": every reference reads
+    the target's own past in the window.
     """
     season = config.season_length or season
     config = dataclasses.replace(config, units=resolve_units(config.units, series.n_windows("train")))
@@ -142,10 +143,11 @@ def resolve_model_config(settings, config, series, season):
     window_norm, smoothing = config.window_norm, config.smoothing
     if settings.stateful:
         check_streamable(dataclasses.replace(config, architecture=architecture))
-        if window_norm == "auto":
-            window_norm = "none" if None in series.spec.target_channels else "last"
+    if window_norm == "auto" and None in series.spec.target_channels:
+        window_norm = "none"  # a target that is not an input has no past in the window to forecast relative to
     elif window_norm == "auto":
-        window_norm, smoothing = auto_window_norm(series, settings.lookback, settings.horizon, season)
+        window_norm, smoothing = (("last", None) if settings.stateful
+                                  else auto_window_norm(series, settings.lookback, settings.horizon, season))
     elif window_norm == "damped" and smoothing is None:  # the coefficients the data given to `fit` favours
         check_reference_fits(window_norm, settings.lookback, season)
         _, smoothing = auto_window_norm(series, settings.lookback, settings.horizon, season, modes=("damped",))

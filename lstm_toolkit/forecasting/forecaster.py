@@ -69,9 +69,9 @@ class Forecaster(BaseForecaster):
         scaler: "standard", "minmax", "naive" or "none" (`data.Scaler`), fit on the training part;
             "auto": "naive" for many series of targets alone (`choices.resolve_scaler`), else "standard".
         model: a `ModelConfig` (or its dict); default two LSTM layers of 64 units (one of 32 below 500 training
-            windows, `units="auto"`), window-relative normalisation, `architecture="auto"` (the segment model for
-            lookbacks of 168 rows or more) and `highway="auto"` (a linear map of the window added to the network's
-            forecast; not for stateful models).
+            windows, `units="auto"`), window-relative normalisation (none where `features` leave a target out),
+            `architecture="auto"` (the segment model for lookbacks of 168 rows or more) and `highway="auto"` (a
+            linear map of the window added to the network's forecast; not for stateful models).
         strategy: "direct" (one output per future step) or "recursive" (a one-step model fed its own forecasts;
             inputs must be the targets and calendar features only).
         stateful: True trains one model that carries its LSTM state through

@@ -39,7 +39,8 @@ import pandas as pd
 
 from lstm_toolkit.data import (SeriesCollection, WindowedSeries, as_frame, infer_frequency, irregular_steps, missing_steps,
                                nearest_frequency)
-from lstm_toolkit.errors import ConfigError, DataError, IrregularTimestampsWarning, MissingTimestampsWarning, user_stacklevel
+from lstm_toolkit.errors import (ConfigError, DataError, IrregularTimestampsWarning, MissingTimestampsWarning,
+                                 SeriesTooShortError, user_stacklevel)
 from lstm_toolkit.forecasting.choices import resolve_lookback, resolve_scaler, warn_short_lookback
 from lstm_toolkit.forecasting.fitting import Preparers
 from lstm_toolkit.forecasting.many_series import indexed_by_time, split_series, static_values
@@ -151,7 +152,7 @@ def one_series(make, auto=None, season=1):
     series too short for it is told about, with the window of one `season` to try where that is shorter."""
     try:
         return make()
-    except DataError as error:
+    except SeriesTooShortError as error:
         if auto is None:
             raise
         if auto == season:
@@ -210,10 +211,16 @@ def series_frames(settings, data, many):
     static_names = names(settings.static_features)
     frames, static = {}, {}
     time_col = settings.time_col
+    # What a long frame is to be sorted by, which an error about one series' timestamps names (a dict's own).
+    sorted_by = ([settings.series_id, time_col] if isinstance(data, pd.DataFrame) and time_col in data.columns
+                 else None)
     if isinstance(data, pd.DataFrame) and time_col in data.columns:  # parsed once for all series, not per series
         data, time_col = indexed_by_time(data, time_col), None
     for key, frame in split_series(data, settings.series_id).items():
-        frame = as_frame(frame, time_col=time_col)
+        try:
+            frame = as_frame(frame, time_col=time_col, sorted_by=sorted_by)
+        except DataError as error:
+            raise DataError(f"Series {key!r}: {error}") from None
         if static_names:
             static[key] = static_values(key, frame, static_names)
         frames[key] = frame.drop(columns=static_names) if static_names else frame

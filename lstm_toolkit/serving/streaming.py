@@ -183,7 +183,7 @@ class _Streamer:
             return None
         import pandas as pd
 
-        from lstm_toolkit.data.frame import future_index
+        from lstm_toolkit.data.frequency import future_index
 
         future = future_index(pd.DatetimeIndex([pd.Timestamp(timestamp)]), self.freq, self.horizon)
         return np.repeat(np.asarray(future)[None, :], self._batch, axis=0)
