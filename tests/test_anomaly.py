@@ -119,6 +119,12 @@ def test_detector_bad_input():
         AnomalyDetector(lookback=8, epochs=1, verbose=0).fit(frame.assign(kind="a"))
     with pytest.raises(ConfigError, match="method"):
         AnomalyDetector(method="magic").fit(frame)
+    # Refused before any training (the checks after the lookback's once never ran: a numpy error came after it).
+    for bad, message in (({"contamination": 2.0}, r"`contamination` must lie in \(0, 0.5\)"),
+                         ({"smooth": 0}, "`smooth` must be 'auto' or a positive integer"),
+                         ({"validation": 1.5}, r"`validation` must be a fraction in \[0, 1\)")):
+        with pytest.raises(ConfigError, match=message):
+            AnomalyDetector(lookback=8, epochs=1, verbose=0, **bad).fit(frame)
     detector = AnomalyDetector(lookback=8, model=TINY, epochs=1, verbose=0, seed=0).fit(frame)
     with pytest.raises(DataError, match="fit on 1"):
         detector.score_samples(np.zeros((100, 2)))

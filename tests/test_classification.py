@@ -438,3 +438,12 @@ def test_the_same_seed_gives_the_same_model_whatever_ran_before(estimator):
     second = fit().model_.get_weights()
     for a, b in zip(first, second):
         np.testing.assert_array_equal(a, b)
+
+
+def test_invalid_training_settings_are_refused_even_where_minirocket_would_not_read_them():
+    X = np.random.default_rng(0).normal(size=(12, 20, 1))
+    y = np.array([0, 1] * 6)
+    for bad, message in (({"epochs": 0}, "epochs=0"), ({"batch_size": 0}, "batch_size=0"),
+                         ({"learning_rate": 0}, "learning_rate=0")):
+        with pytest.raises(ConfigError, match=message):  # the default architecture is MiniRocket, fit in closed form
+            SequenceClassifier(verbose=0, **bad).fit(X, y)

@@ -124,6 +124,14 @@ def test_backtest_inside_the_training_data_warns(fitted, data):
 def test_backtest_without_new_data_explains_itself(fitted, data):
     with pytest.raises(DataError, match="no rows after the training data"):
         fitted.backtest(data.iloc[:1000])
+    # The timestamps dropped: the rows cannot be placed after the training data, and the error says why.
+    with pytest.raises(DataError, match="trained on data indexed by timestamps.*this data has a row index"):
+        fitted.backtest(data.reset_index(drop=True))
+    with pytest.raises(DataError, match=r"`start` must be a timestamp.*start='not a date'"):
+        fitted.backtest(data, start="not a date")
+    with pytest.raises(DataError, match=r"start='2024-01-01'` is a timestamp, but this data has a row index"):
+        fitted.backtest(data.reset_index(drop=True), start="2024-01-01")
+    assert len(fitted.backtest(data.reset_index(drop=True), start=1100, stride=100)) > 0  # a row number places it
 
 
 def test_evaluate_matches_hand_computed_metrics(fitted, data):
@@ -635,3 +643,12 @@ def test_a_panel_whose_timestamps_are_out_of_order_or_repeated_is_told_which_ser
     assert Forecaster(**panel).prepare(df.sort_values(["store", "month"])).n_windows("train") > 0
     df = repeated.drop_duplicates(["store", "month"], keep="last")
     assert Forecaster(**panel).prepare(df.sort_values(["store", "month"])).n_windows("train") > 0
+
+
+def test_an_unknown_loss_or_season_length_is_refused_before_any_training():
+    frame = pd.DataFrame({"y": np.arange(60.0)}, index=pd.date_range("2024-01-01", periods=60, freq="D"))
+    with pytest.raises(ConfigError, match=r"`loss` must be one of \('mse', 'quantile', 'gaussian', 'student_t'\)\. Received: loss='mae'"):
+        Forecaster(lookback=7, target="y", loss="mae").fit(frame)  # was a KeyError: 'mae'
+    for season in (0, 2.5, True):
+        with pytest.raises(ConfigError, match="`season_length` must be a positive integer"):
+            Forecaster(lookback=7, target="y", season_length=season).prepare(frame)

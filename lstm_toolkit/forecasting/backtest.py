@@ -70,7 +70,15 @@ def first_forecast_row(index, start, fit_end):
     a row number or a timestamp.
     """
     if start is None:
-        first = int(index.searchsorted(fit_end, side="right")) if comparable(index, fit_end) else len(index)
+        if not comparable(index, fit_end):
+            held, given = (("timestamps", "a row index") if isinstance(fit_end, pd.Timestamp)
+                           else ("a row index", "timestamps"))
+            raise DataError(
+                f"The model was trained on data indexed by {held} (its training data ends at {fit_end}), and this "
+                f"data has {given}, so its rows cannot be placed after the training data. Pass the data as it was "
+                "given to `fit` (the same `time_col` or DatetimeIndex), or an explicit `start=`."
+            )
+        first = int(index.searchsorted(fit_end, side="right"))
         if first >= len(index):
             raise DataError(
                 f"The data has no rows after the training data (which ends at {fit_end}), so "
@@ -85,7 +93,15 @@ def first_forecast_row(index, start, fit_end):
         return int(round(len(index) * start))
     if isinstance(start, numbers.Integral):
         return int(start)
-    return int(index.searchsorted(pd.Timestamp(start), side="left"))
+    try:
+        timestamp = pd.Timestamp(start)
+    except (ValueError, TypeError):
+        raise DataError(f"`start` must be a timestamp, a row number or a fraction of the rows in (0, 1). "
+                        f"Received: start={start!r}") from None
+    if not isinstance(index, pd.DatetimeIndex):
+        raise DataError(f"`start={start!r}` is a timestamp, but this data has a row index: give a row number or a "
+                        "fraction, or pass the data with its timestamps (`time_col` or a DatetimeIndex).")
+    return int(index.searchsorted(timestamp, side="left"))
 
 
 def comparable(index, label):

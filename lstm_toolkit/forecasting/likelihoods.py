@@ -194,7 +194,8 @@ LIKELIHOODS = {cls.name: cls for cls in (PointLikelihood, QuantileLikelihood, Ga
 
 def likelihood_for(loss, quantiles=DEFAULT_QUANTILES):
     """The likelihood object of a `loss` name, with its (checked, sorted) quantile levels."""
-    return LIKELIHOODS[loss](probabilistic.check_loss(loss, quantiles))
+    levels = probabilistic.check_loss(loss, quantiles)  # first: an unknown `loss` is named, with the known ones
+    return LIKELIHOODS[loss](levels)
 
 
 def keras_loss(loss, quantiles):

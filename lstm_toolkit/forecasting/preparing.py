@@ -192,6 +192,10 @@ def check_settings(settings, many):
     """The settings that only make sense for one series, or only for many; `nonnegative`'s value."""
     if not (settings.nonnegative is True or settings.nonnegative is False or settings.nonnegative == "auto"):
         raise ConfigError(f"`nonnegative` must be True, False or 'auto'. Received: nonnegative={settings.nonnegative!r}")
+    season = settings.season_length
+    if season is not None and (isinstance(season, bool) or not isinstance(season, numbers.Integral) or season < 1):
+        raise ConfigError("`season_length` must be a positive integer (1: no season), or None for the data's "
+                          f"frequency's own. Received: season_length={season!r}")
     if not many:
         if settings.series_embedding or names(settings.static_features):
             raise ConfigError("series_embedding and static_features tell many series apart; fit with "

@@ -214,13 +214,13 @@ class AnomalyDetector(SequenceEstimator):
         lookback = self._resolved_lookback()
         if isinstance(lookback, bool) or not isinstance(lookback, int) or lookback < 2:
             raise ConfigError(f"`lookback` must be an integer >= 2. Received: lookback={lookback!r}")
-        return lookback
         if self.smooth != "auto" and (isinstance(self.smooth, bool) or not isinstance(self.smooth, int) or self.smooth < 1):
             raise ConfigError(f"`smooth` must be 'auto' or a positive integer. Received: smooth={self.smooth!r}")
         if not 0 < self.contamination < 0.5:
             raise ConfigError(f"`contamination` must lie in (0, 0.5). Received: contamination={self.contamination!r}")
         if not 0 <= self.validation < 1:
             raise ConfigError(f"`validation` must be a fraction in [0, 1). Received: validation={self.validation!r}")
+        return lookback
 
     def fit(self, data):
         """Trains on `data` (DataFrame of numeric columns, Series or array), assumed mostly normal.

@@ -164,6 +164,9 @@ class SequenceClassifier(SequenceEstimator):
             self.
         """
         train, validation = self.prepare(X, y, case_col, time_col, features)
+        frames = int(np.any(train[0] != PAD_VALUE, axis=-1).sum())  # real (unpadded) training frames
+        # Checked whichever way it trains: an invalid setting is refused even where MiniRocket would not read it.
+        config = self._training_config(loss=self.loss_, **self._schedule(len(train[0]), frames))
         if self.seed is not None:
             keras.utils.set_random_seed(self.seed)  # before the weights are drawn
         model = self.build_network()
@@ -173,8 +176,6 @@ class SequenceClassifier(SequenceEstimator):
             x, y, weights = train
             history = fit_minirocket(model, x, y, sample_weight=None if self.class_weight is None else weights, seed=self.seed)
         else:
-            frames = int(np.any(train[0] != PAD_VALUE, axis=-1).sum())  # real (unpadded) training frames
-            config = self._training_config(loss=self.loss_, **self._schedule(len(train[0]), frames))
             history = self._train(model, config, train, validation, metrics=(self.metric_,))
         self.use_trained_model(model, history)
         if closed_form and validation is not None:  # no epochs to monitor: the validation cases are scored once
@@ -267,7 +268,10 @@ class SequenceClassifier(SequenceEstimator):
 
     def _schedule(self, n_train, n_frames=None):
         """The epochs and patience of a fit on `n_train` cases of `n_frames` frames in all, with "auto" resolved."""
-        epochs = auto_epochs(n_train, self.batch_size, n_frames) if self.epochs == "auto" else self.epochs
+        batch = self.batch_size  # read by "auto" epochs before `TrainingConfig` checks it
+        if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+            raise ConfigError(f"`batch_size` must be a positive integer. Received: batch_size={batch!r}")
+        epochs = auto_epochs(n_train, batch, n_frames) if self.epochs == "auto" else self.epochs
         patience = max(10, epochs // 4) if self.patience == "auto" else self.patience
         if isinstance(patience, bool) or not isinstance(patience, int) or patience < 1:
             raise ConfigError(f"`patience` must be a positive integer or 'auto'. Received: patience={self.patience!r}")

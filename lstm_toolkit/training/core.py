@@ -78,6 +78,13 @@ class TrainingConfig:
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 also = " or 'auto'" if name == "steps_per_execution" else ""
                 raise ConfigError(f"`{name}` must be a positive integer{also}. Received: {name}={value!r}")
+        for name in ("patience", "reduce_lr_patience"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ConfigError(f"`{name}` must be an integer >= 0 (epochs). Received: {name}={value!r}")
+        if not 0 < self.reduce_lr_factor < 1 or not self.min_learning_rate >= 0:
+            raise ConfigError("`reduce_lr_factor` must lie in (0, 1) and `min_learning_rate` be >= 0. Received: "
+                              f"reduce_lr_factor={self.reduce_lr_factor}, min_learning_rate={self.min_learning_rate}")
         if not self.learning_rate > 0:
             raise ConfigError(f"`learning_rate` must be positive. Received: learning_rate={self.learning_rate}")
         if self.jit_compile not in (True, False, "auto"):
