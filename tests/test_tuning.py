@@ -126,6 +126,13 @@ def test_unknown_tuner(data, tmp_path):
         tune(data, tuner="grid", directory=tmp_path, **SETTINGS)
 
 
+def test_an_objective_no_trial_logs_is_refused_before_any_trial(data, tmp_path):
+    # A typo used to fail every trial inside Keras' EarlyStopping and return a search with no best trial.
+    with pytest.raises(ConfigError, match=r"one of \['val_loss', 'loss', 'val_mae', 'mae'\]\. Received: objective='val_los'"):
+        tune(data, objective="val_los", directory=tmp_path, **SETTINGS)
+    assert not (tmp_path / "p").exists()  # no search was started
+
+
 SCRIPT = """
 import sys, lstm_toolkit
 from lstm_toolkit.tuning import SearchSpace, tune
@@ -249,5 +256,9 @@ def test_tune_classifier_searches_lstm_fcn_filters_kernels_and_units(tmp_path, t
     np.testing.assert_array_equal(SequenceClassifier.load(tmp_path / "best").predict(X), best.predict(X))
     with pytest.raises(ConfigError, match="validation"):
         tune_classifier(X, y, max_trials=1, epochs=1, validation=0, directory=tmp_path, project_name="none")
+    # An accuracy is maximised (it used to be minimised: every objective was), as Keras' callbacks monitor it.
+    accuracy = tune_classifier(X, y, tuner="random", max_trials=1, epochs=1, space=space, directory=tmp_path,
+                               project_name="accuracy", seed=0, objective="val_binary_accuracy")
+    assert accuracy.tuner.oracle.objective.direction == "max" and result.tuner.oracle.objective.direction == "min"
     with pytest.raises(ConfigError, match="architecture"):
         ClassifierSearchSpace(architecture=("stacked",))

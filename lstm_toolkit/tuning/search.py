@@ -147,7 +147,7 @@ def tune(
         epochs: maximum epochs per trial.
         space: a `SearchSpace` (default: units 32-256, depth 1-4, dropout 0-0.5,
             learning rate 1e-4 to 1e-2).
-        objective: the logged metric to minimise ("val_loss", "val_mae", ...).
+        objective: the logged metric to optimise ("val_loss", "val_mae", ...; `objective_of`).
         directory, project_name: where the search is kept.
         seed: seeds the oracle and every trial's training.
         patience: early-stopping patience of each trial.
@@ -182,12 +182,25 @@ def _check_search(tuner, max_trials):
         raise ConfigError(f"`max_trials` must be a positive integer. Received: max_trials={max_trials!r}")
 
 
+def objective_of(hypermodel, name):
+    """The `keras_tuner.Objective` of `name`, which must be a metric every trial logs: its loss, or a metric its
+    model is compiled with (`hypermodel` builds one to read them), on the training part or with "val_" on the
+    validation part. Accuracies are maximised (as Keras' callbacks monitor them), everything else minimised.
+    """
+    compiled = hypermodel.build(keras_tuner.HyperParameters()).get_compile_config().get("metrics") or ()
+    logged = ["loss", *(metric for metric in keras.tree.flatten(compiled) if isinstance(metric, str))]
+    base = name.removeprefix("val_") if isinstance(name, str) else None
+    if base not in logged:
+        known = [f"{part}{metric}" for metric in logged for part in ("val_", "")]
+        raise ConfigError(f"`objective` must be a metric the trials log, one of {known}. Received: objective={name!r}")
+    return keras_tuner.Objective(name, direction="max" if "accuracy" in base else "min")
+
+
 def _search(hypermodel, tuner, max_trials, epochs, objective, directory, project_name, seed, patience,
             distribution, verbose):
     """Runs (or resumes) a search; returns `(tuner, trials table or None on a worker, best trial or None)`."""
-    direction = keras_tuner.Objective(objective, direction="min")
     common = dict(
-        objective=direction,
+        objective=objective_of(hypermodel, objective),
         directory=str(directory),
         project_name=project_name,
         # keras-tuner reads a seed of 0 as "no seed": shift it so every seed is honoured.
