@@ -652,3 +652,11 @@ def test_an_unknown_loss_or_season_length_is_refused_before_any_training():
     for season in (0, 2.5, True):
         with pytest.raises(ConfigError, match="`season_length` must be a positive integer"):
             Forecaster(lookback=7, target="y", season_length=season).prepare(frame)
+
+
+def test_predict_windows_of_the_wrong_shape_is_a_data_error_that_names_the_shape(fitted, data):
+    windows = fitted.windows(data.iloc[:1000], ends=[500, 900])
+    assert fitted.predict_windows(windows).shape[0] == 2
+    for wrong in (windows[:, 1:], windows[..., :0], windows[0]):  # a row short, no channel, no batch axis
+        with pytest.raises(DataError, match=rf"shape \(n, {fitted.spec_.lookback}, {windows.shape[2]}\).*Received shape"):
+            fitted.predict_windows(wrong)

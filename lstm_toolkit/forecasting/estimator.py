@@ -231,6 +231,10 @@ class BaseForecaster(Estimator):
         forecast timestamps `future_times (n, horizon)` for its calendar.
         """
         self._check_fitted()
+        windows, (lookback, channels) = np.asarray(windows, dtype="float32"), (self.spec_.lookback, self.spec_.n_features)
+        if windows.ndim != 3 or windows.shape[2] != channels or (not self.stateful and windows.shape[1] != lookback):
+            raise DataError(f"`windows` must be scaled windows of shape (n, {lookback}, {channels}): lookback rows of "
+                            f"the input channels, as `windows()` returns them. Received shape {windows.shape}.")
         return self._strategy().forecast_windows(self._runner(), self.problem_, windows, future_times, future)
 
     def windows(self, data, ends=None):
