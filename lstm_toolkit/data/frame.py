@@ -129,26 +129,28 @@ def _check_time_order(index, sorted_by=None):
         )
 
 
-def check_columns(frame, columns, role="column"):
+def check_columns(frame, columns, role=None):
     """Checks that `columns` exist in `frame` and are numeric.
 
     Args:
         frame: the DataFrame to check.
         columns: the column names needed.
-        role: what the columns are for, used in the error message ("target", ...).
+        role: what the columns are for, used in the error message ("target", ...); None for none.
 
     Example:
     >>> check_columns(pd.DataFrame({"y": [1.0]}), ["y"], role="target")
+    >>> check_columns(pd.DataFrame({"y": [1.0]}), ["w"])
+    Traceback (most recent call last):
+    ...
+    lstm_toolkit.errors.DataError: Column 'w' not found. Available columns: ['y'].
     """
+    named = f"{role.capitalize()} column" if role else "Column"
     for column in columns:
         if column not in frame.columns:
-            raise DataError(
-                f"{role.capitalize()} column {column!r} not found. "
-                f"Available columns: {list(frame.columns)}."
-            )
+            raise DataError(f"{named} {column!r} not found. Available columns: {list(frame.columns)}.")
         if not pd.api.types.is_numeric_dtype(frame[column]):  # bool columns count, as 0 and 1
             raise DataError(
-                f"{role.capitalize()} column {column!r} is not numeric (dtype {frame[column].dtype}). "
+                f"{named} {column!r} is not numeric (dtype {frame[column].dtype}). "
                 "Convert it (pd.to_numeric(df[col], errors='coerce')) or leave it out."
             )
 
