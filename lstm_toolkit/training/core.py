@@ -82,9 +82,10 @@ class TrainingConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ConfigError(f"`{name}` must be an integer >= 0 (epochs). Received: {name}={value!r}")
-        if not 0 < self.reduce_lr_factor < 1 or not self.min_learning_rate >= 0:
-            raise ConfigError("`reduce_lr_factor` must lie in (0, 1) and `min_learning_rate` be >= 0. Received: "
-                              f"reduce_lr_factor={self.reduce_lr_factor}, min_learning_rate={self.min_learning_rate}")
+        if not 0 < self.reduce_lr_factor < 1:
+            raise ConfigError(f"`reduce_lr_factor` must lie in (0, 1). Received: reduce_lr_factor={self.reduce_lr_factor}")
+        if not self.min_learning_rate >= 0:
+            raise ConfigError(f"`min_learning_rate` must be >= 0. Received: min_learning_rate={self.min_learning_rate}")
         if not self.learning_rate > 0:
             raise ConfigError(f"`learning_rate` must be positive. Received: learning_rate={self.learning_rate}")
         if self.jit_compile not in (True, False, "auto"):

@@ -21,7 +21,6 @@ XLA_MIN_WORK = 20_000
 STEPS_PER_EXECUTION = 16
 
 
-
 def planned_compile(config, n_samples=None):
     """`(jit_compile, steps_per_execution)`: what `compile_model` gives Keras for `config` and `n_samples` training
     windows per epoch (unknown: None), before any XLA probe of the training.
@@ -73,7 +72,6 @@ def resolve_steps_per_execution(steps_per_execution, work=None):
     if steps_per_execution != "auto":
         return steps_per_execution
     return STEPS_PER_EXECUTION if work is not None and work >= XLA_MIN_WORK else 1
-
 
 
 PROBE_STEPS = 10

@@ -183,9 +183,9 @@ def _check_search(tuner, max_trials):
 
 
 def objective_of(hypermodel, name):
-    """The `keras_tuner.Objective` of `name`, which must be a metric every trial logs: its loss, or a metric its
-    model is compiled with (`hypermodel` builds one to read them), on the training part or with "val_" on the
-    validation part. Accuracies are maximised (as Keras' callbacks monitor them), everything else minimised.
+    """`name`, checked to be a metric every trial logs: its loss, or a metric its model is compiled with
+    (`hypermodel` builds one to read them), on the training part or with "val_" on the validation part. Keras
+    Tuner infers from the name whether to maximise it (an accuracy) or minimise it, as Keras' callbacks do.
     """
     compiled = hypermodel.build(keras_tuner.HyperParameters()).get_compile_config().get("metrics") or ()
     logged = ["loss", *(metric for metric in keras.tree.flatten(compiled) if isinstance(metric, str))]
@@ -193,7 +193,7 @@ def objective_of(hypermodel, name):
     if base not in logged:
         known = [f"{part}{metric}" for metric in logged for part in ("val_", "")]
         raise ConfigError(f"`objective` must be a metric the trials log, one of {known}. Received: objective={name!r}")
-    return keras_tuner.Objective(name, direction="max" if "accuracy" in base else "min")
+    return name
 
 
 def _search(hypermodel, tuner, max_trials, epochs, objective, directory, project_name, seed, patience,
