@@ -76,6 +76,11 @@ def classic_forecasts(history):
     steps = np.arange(1, HORIZON + 1)
     slope = (history[-1] - history[0]) / (len(history) - 1)
     forecasts = {"naive": np.repeat(history[-1], HORIZON), "drift": history[-1] + slope * steps}
+    # the reference the default network corrects (window_norm="drift": the drift over the last LOOKBACK years), and
+    # the same on log values (growth at the window's mean rate), for `--log`
+    forecasts["window_drift"] = window_drift(history, steps)
+    if np.all(history > 0):
+        forecasts["log_window_drift"] = np.exp(window_drift(np.log(history), steps))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
@@ -85,6 +90,12 @@ def classic_forecasts(history):
             forecasts["ets_damped"] = forecasts["naive"]
         forecasts["theta"] = np.asarray(ThetaModel(history, period=1, deseasonalize=False).fit().forecast(HORIZON))
     return forecasts
+
+
+def window_drift(history, steps):
+    """The last value plus the mean change over the last `LOOKBACK` values, `steps` ahead."""
+    window = history[-LOOKBACK:]
+    return window[-1] + (window[-1] - window[0]) / max(len(window) - 1, 1) * steps
 
 
 def peer_forecasts(train, peer_python):
@@ -119,14 +130,21 @@ def baselines(train, test, peers):
     return {method: float(np.mean(values)) for method, values in scores.items()}
 
 
-def run(train, test, config, seed):
-    """One seed of the default global Forecaster: its mean MASE over the series, share forecast, fallback, fit s."""
+def run(train, test, config, seed, log=False):
+    """One seed of the default global Forecaster: its mean MASE over the series, share forecast, fallback, fit s.
+
+    `log`: the Forecaster is fit on the log of the values (as a user would transform them first) and its forecasts
+    exponentiated; scores are in the original units either way.
+    """
     forecaster = lstm_toolkit.Forecaster(lookback=LOOKBACK, horizon=HORIZON, target="value", series_id="series",
                                          time_col="year", seed=seed, verbose=0, **config)
-    seconds = quiet_fit(forecaster, train)
+    given = train.assign(value=np.log(train["value"])) if log else train
+    seconds = quiet_fit(forecaster, given)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        forecast = forecaster.predict(train)
+        forecast = forecaster.predict(given)
+    if log:
+        forecast["value"] = np.exp(forecast["value"])
     scores = []
     for key, history in train.groupby("series", sort=False)["value"]:
         predicted = forecast.loc[forecast["series"] == key, "value"].to_numpy()
@@ -147,6 +165,8 @@ def main(argv=None):
                         help="all series, or every other one (first / second) for a held-out check")
     parser.add_argument("--drop-last", type=int, default=0,
                         help="leave out each series' last N years first: an earlier period, for a held-out check")
+    parser.add_argument("--log", action="store_true",
+                        help="fit on the log of the values and exponentiate the forecasts (every value is positive)")
     parser.add_argument("--peer-python", default=str(PEER_VENV))
     parser.add_argument("--out", help="write the rows as JSON here")
     args = parser.parse_args(argv)
@@ -154,17 +174,17 @@ def main(argv=None):
     train, test = split(load(half=args.half, drop_last=args.drop_last))
     print(f"# M1 yearly, odd half ({train['series'].nunique()} series, {args.half}, last {args.drop_last} years left out "
           f"first), {machine()}, "
-          f"config {json.dumps(config)}\n", flush=True)
+          f"config {json.dumps(config)}{', fit on log values' if args.log else ''}\n", flush=True)
     classics = baselines(train, test, peer_forecasts(train, args.peer_python))
     print("baselines (mean MASE over the series): " + ", ".join(f"{k} {v:.3f}" for k, v in classics.items()), flush=True)
     rows = []
     for seed in args.seeds:
-        rows.append(run(train, test, config, seed))
+        rows.append(run(train, test, config, seed, log=args.log))
         print("  " + ", ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in rows[-1].items()),
               flush=True)
         if args.out:
             with open(args.out, "w") as handle:
-                json.dump({"config": config, "half": args.half, "machine": machine(), "baselines": classics,
+                json.dump({"config": config, "log": args.log, "half": args.half, "machine": machine(), "baselines": classics,
                            "rows": rows}, handle, indent=1)
     models = [row["model"] for row in rows]
     print(f"\nmodel mean MASE {np.mean(models):.3f} (spread {max(models) - min(models):.3f}), fit s "
