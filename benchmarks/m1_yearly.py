@@ -77,10 +77,11 @@ def classic_forecasts(history):
     slope = (history[-1] - history[0]) / (len(history) - 1)
     forecasts = {"naive": np.repeat(history[-1], HORIZON), "drift": history[-1] + slope * steps}
     # the reference the default network corrects (window_norm="drift": the drift over the last LOOKBACK years), and
-    # the same on log values (growth at the window's mean rate), for `--log`
+    # the same on log values (growth at the window's mean rate), for `--log`; a series with a value <= 0 (none in
+    # M1) keeps the plain window drift there, so that every method is scored on every series
     forecasts["window_drift"] = window_drift(history, steps)
-    if np.all(history > 0):
-        forecasts["log_window_drift"] = np.exp(window_drift(np.log(history), steps))
+    forecasts["log_window_drift"] = (np.exp(window_drift(np.log(history), steps)) if np.all(history > 0)
+                                     else forecasts["window_drift"])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
