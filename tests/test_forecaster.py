@@ -1,3 +1,4 @@
+import re
 import subprocess
 import sys
 import textwrap
@@ -643,6 +644,28 @@ def test_a_panel_whose_timestamps_are_out_of_order_or_repeated_is_told_which_ser
     assert Forecaster(**panel).prepare(df.sort_values(["store", "month"])).n_windows("train") > 0
     df = repeated.drop_duplicates(["store", "month"], keep="last")
     assert Forecaster(**panel).prepare(df.sort_values(["store", "month"])).n_windows("train") > 0
+
+
+def test_a_panel_indexed_by_time_is_told_fixes_that_keep_every_series_rows():
+    """Its rows of one month belong to different stores: `df[~df.index.duplicated()]` would drop store b's."""
+    months = pd.date_range("2020-01-01", periods=30, freq="MS", name="month")
+    long = pd.concat([pd.DataFrame({"store": key, "sales": np.arange(30.0) + shift}, index=months)
+                      for key, shift in (("a", 0.0), ("b", 5.0))])
+    panel = dict(lookback=6, horizon=2, target="sales", series_id="store")
+    repeated = pd.concat([long, long.iloc[[3]].assign(sales=99.0)])
+    with pytest.raises(DataError, match=r"Series 'a': Duplicate timestamp 2020-04-01") as error:
+        Forecaster(**panel).prepare(repeated)
+    aggregate, drop = re.findall(r"\((df\..*?)\)(?: or|\.$)", str(error.value))
+    for fix, april in ((aggregate, (3.0 + 99.0) / 2), (drop, 99.0)):
+        fixed = eval(fix, {"df": repeated})  # the code the error names, as the user would paste it
+        assert len(fixed) == 60 and fixed.groupby("store").size().tolist() == [30, 30]
+        assert fixed.loc[fixed["store"] == "a", "sales"].loc["2020-04-01"] == april
+        assert Forecaster(**panel).prepare(fixed).n_windows("train") > 0
+    shuffled = long.sample(frac=1.0, random_state=0)
+    with pytest.raises(DataError, match=r"Timestamps are not sorted.*\((df\.sort_index\(kind='stable'\))\)") as error:
+        Forecaster(**panel).prepare(shuffled)
+    fixed = eval(re.search(r"\((df\.sort_index\(.*?\))\)", str(error.value)).group(1), {"df": shuffled})
+    assert Forecaster(**panel).prepare(fixed).n_windows("train") == Forecaster(**panel).prepare(long).n_windows("train")
 
 
 def test_an_unknown_loss_or_season_length_is_refused_before_any_training():

@@ -21,6 +21,7 @@ def as_frame(data, time_col=None, sorted_by=None):
             the index, when it holds them already).
         sorted_by: the columns of the user's data that order it, which an error about unsorted or duplicate
             timestamps tells them to sort or aggregate by (default: `time_col` where it is a column, else the index).
+            None among them stands for the index: `[series_id, None]` is a long panel whose time is its index.
 
     Returns:
         A new DataFrame whose index is a sorted, duplicate-free DatetimeIndex, or
@@ -109,6 +110,14 @@ def _check_time_order(index, sorted_by=None):
     if sorted_by is None:
         aggregate, drop, sort = ("df.groupby(level=0).mean()", "df[~df.index.duplicated(keep='last')]",
                                  "df.sort_index()")
+    elif None in sorted_by:  # a long panel indexed by time: its rows of one time belong to different series
+        time = index.name if index.name is not None else "index"  # what reset_index names the column
+        keys = [time if column is None else column for column in sorted_by]
+        ids = [column for column in keys if column != time]
+        aggregate = f"df.reset_index().groupby({keys!r}).mean().reset_index({ids!r})"
+        sort = "sort_index(kind='stable')"  # each series' rows in time order, the series interleaved
+        drop = f"df.reset_index().drop_duplicates({keys!r}, keep='last').set_index({time!r}).{sort}"
+        sort = f"df.{sort}"
     else:
         by = list(sorted_by)
         aggregate, drop, sort = (f"df.groupby({by!r}).mean()", f"df.drop_duplicates({by!r}, keep='last')",

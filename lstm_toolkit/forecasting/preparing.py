@@ -214,11 +214,13 @@ def series_frames(settings, data, many):
         return {None: as_frame(data, time_col=settings.time_col)}, {}
     static_names = names(settings.static_features)
     frames, static = {}, {}
+    # what an error about one series' timestamps tells the user to sort the long frame by (None: its index)
     time_col, sorted_by = settings.time_col, None
     if isinstance(data, pd.DataFrame) and time_col in data.columns:  # parsed once for all series, not per series
-        # what an error about one series' timestamps tells the user to sort the long frame by
         sorted_by = [settings.series_id, time_col]
         data, time_col = indexed_by_time(data, time_col), None
+    elif isinstance(data, pd.DataFrame):
+        sorted_by = [settings.series_id, None]
     for key, frame in split_series(data, settings.series_id).items():
         try:
             frame = as_frame(frame, time_col=time_col, sorted_by=sorted_by)
