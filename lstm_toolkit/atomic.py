@@ -77,10 +77,19 @@ def _fsync(path):
         os.fsync(handle.fileno())
 
 
+def make_parent(path):
+    """Creates the folders above `path`; a file where one of them should be is named in the error."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        blocking = next(folder for folder in [path.parent, *path.parent.parents] if folder.is_file())
+        raise FileExistsError(f"Cannot write {path}: {blocking} is a file, not a folder. Choose another path.") from None
+
+
 def write_bytes(path, data):
     """Writes `data` to the file `path` atomically (staging file, fsync, rename)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_parent(path)
     remove_stale(path)
     handle, staging = tempfile.mkstemp(prefix=_staging_prefix(path), dir=path.parent)
     try:
@@ -109,7 +118,7 @@ def staged_folder(path):
     block raises, the staging folder is removed and `path` is untouched.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_parent(path)
     remove_stale(path)
     staging = Path(tempfile.mkdtemp(prefix=_staging_prefix(path), dir=path.parent))
     try:

@@ -94,6 +94,9 @@ def read_manifest(path):
     """
     path = Path(path)
     manifest_path = path / MANIFEST_FILE
+    if path.is_file():
+        raise BundleError(f"{path} is a file; a bundle is the folder that `save` writes (holding {MANIFEST_FILE}). "
+                          "Pass that folder.")
     if not path.is_dir():
         raise BundleError(f"No bundle at {path}: the folder does not exist. Check the path.")
     if not manifest_path.is_file():

@@ -49,6 +49,15 @@ def test_a_file_is_replaced_atomically(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["record.json"]
 
 
+def test_a_file_where_a_folder_should_be_is_named_and_left_alone(tmp_path):
+    (tmp_path / "models").write_text("notes")
+    for write in (lambda: atomic.write_text(tmp_path / "models" / "deep" / "m.json", "{}"),
+                  lambda: atomic.staged_folder(tmp_path / "models" / "m").__enter__()):
+        with pytest.raises(FileExistsError, match=r"Cannot write .*models/(deep/m\.json|m): .*models is a file, not a folder"):
+            write()
+    assert (tmp_path / "models").read_text() == "notes" and sorted(p.name for p in tmp_path.iterdir()) == ["models"]
+
+
 @pytest.mark.parametrize("repeat", range(3))
 def test_the_next_save_removes_what_a_killed_save_left(tmp_path, repeat):
     target = tmp_path / "bundle"

@@ -65,6 +65,11 @@ def test_missing_file_and_missing_bundle(saved, tmp_path):
         Forecaster.load(saved)
 
 
+def test_a_file_given_for_the_bundle_folder_is_named_as_one(saved):
+    with pytest.raises(BundleError, match=r"model\.keras is a file; a bundle is the folder that `save` writes"):
+        Forecaster.load(saved / "model.keras")
+
+
 def test_newer_format_version_is_refused(saved):
     path = saved / "manifest.json"
     manifest = json.loads(path.read_text())

@@ -111,6 +111,15 @@ def test_missing_and_non_numeric_columns(hourly_frame):
         WindowedSeries.from_frame(frame, WindowSpec(lookback=4, targets="y", features=("y", "label")))
 
 
+def test_a_column_named_twice_is_refused():
+    with pytest.raises(ConfigError, match=r"`targets` names \['y'\] more than once.*targets=\['y', 'y'\]"):
+        WindowSpec(lookback=4, targets=("y", "y"))
+    with pytest.raises(ConfigError, match=r"`features` names \['x'\] more than once"):
+        WindowSpec(lookback=4, targets="y", features=("y", "x", "x"))
+    with pytest.raises(ConfigError, match=r"`calendar` names \['hour'\] more than once"):
+        WindowSpec(lookback=4, targets="y", calendar=("hour", "hour"))
+
+
 def test_nan_is_refused_with_row_and_fix():
     frame = pd.DataFrame({"y": [1.0, 2.0, np.nan, 4.0]}, index=pd.date_range("2024-01-01", periods=4, freq="D"))
     with pytest.raises(DataError, match=r"'y' has 1 missing.*row 2 \(index 2024-01-03.*fill="):

@@ -57,6 +57,12 @@ class WindowSpec:
             raise ConfigError("`targets` must name at least one column. Received: targets=()")
         if self.features is not None and not self.features:
             raise ConfigError("`features` must name at least one column, or be None for the targets.")
+        for name in ("targets", "features", "calendar"):
+            columns = getattr(self, name) or ()
+            repeated = sorted({str(c) for c in columns if columns.count(c) > 1})
+            if repeated:
+                raise ConfigError(f"`{name}` names {repeated} more than once; name each column once. "
+                                  f"Received: {name}={list(columns)!r}")
         unknown = [name for name in self.calendar if name not in CALENDAR_FEATURES]
         if unknown:
             raise ConfigError(
