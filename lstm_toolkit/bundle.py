@@ -49,6 +49,21 @@ def library_versions():
     return versions
 
 
+def check_writable(path):
+    """The `Path` of a bundle folder `save` may write: none there yet, an empty folder, or a bundle to replace.
+
+    Anything else at `path` (a file, a folder of other things) raises a `BundleError`: a bundle never overwrites
+    it. The CLI checks this before training, so a wrong `--out` costs no training.
+    """
+    path = Path(path)
+    if path.exists() and not (path / MANIFEST_FILE).is_file() and (not path.is_dir() or any(path.iterdir())):
+        raise BundleError(
+            f"{path} exists and is not an lstm_toolkit bundle; refusing to overwrite it. "
+            "Choose another path or remove it yourself."
+        )
+    return path
+
+
 def save_bundle(path, model, estimator, params, state, metadata=None):
     """Writes a bundle to the folder `path` atomically and returns its `Path`.
 
@@ -65,12 +80,7 @@ def save_bundle(path, model, estimator, params, state, metadata=None):
         state: fitted state (JSON-safe: plain numbers, strings, lists, dicts).
         metadata: extra JSON-safe information (metrics, notes).
     """
-    path = Path(path)
-    if path.exists() and not (path / MANIFEST_FILE).is_file() and (not path.is_dir() or any(path.iterdir())):
-        raise BundleError(
-            f"{path} exists and is not an lstm_toolkit bundle; refusing to overwrite it. "
-            "Choose another path or remove it yourself."
-        )
+    path = check_writable(path)
     with atomic.staged_folder(path) as staging:
         model.save(staging / MODEL_FILE)
         payload = {"estimator": estimator, "params": params, "state": state, "metadata": metadata or {}}

@@ -130,3 +130,16 @@ def test_detector_bad_input():
         detector.score_samples(np.zeros((100, 2)))
     with pytest.raises(DataError, match="one label per row"):
         detector.evaluate(frame, np.zeros(10))
+
+
+def test_a_frame_is_scored_by_its_column_names():
+    frame, _ = periodic_with_spike(n=300)
+    both = pd.DataFrame({"a": frame["value"], "b": frame["value"].to_numpy()[::-1]})
+    detector = AnomalyDetector(lookback=8, model=TINY, epochs=1, verbose=0, seed=0).fit(both)
+    with pytest.raises(DataError, match=r"Column\(s\) \['b'\] not found: the detector was fit on \['a', 'b'\].*\['a', 'c'\]"):
+        detector.score_samples(both.rename(columns={"b": "c"}))
+    # the same columns in another order are read in the fit's order
+    np.testing.assert_array_equal(detector.score_samples(both[["b", "a"]]), detector.score_samples(both))
+    # a detector fit on an array reads any frame's columns by position, as before
+    unnamed = AnomalyDetector(lookback=8, model=TINY, epochs=1, verbose=0, seed=0).fit(both.to_numpy())
+    np.testing.assert_array_equal(unnamed.score_samples(both.rename(columns={"b": "c"})), unnamed.score_samples(both.to_numpy()))

@@ -251,3 +251,41 @@ def test_many_series_and_recursive_sampling_from_the_shell(tmp_path):
     samples = pd.read_csv(tmp_path / "s.csv")
     assert list(samples.columns) == ["sector", "sample", "month", "target", "value"]
     assert len(samples) == 2 * 2 * 3 and set(samples["sector"]) == set(wide.columns)
+
+
+@pytest.mark.parametrize("sep", [",", ";", "\t"])
+def test_a_csv_is_read_with_the_separator_its_header_uses(tmp_path, sep):
+    from lstm_toolkit.cli.common import read_csv
+
+    path = tmp_path / "data.csv"
+    frame = pd.DataFrame({"date": ["2024-01-01", "2024-01-02"], "y": [1.5, 2.5], "x": [3, 4]})
+    frame.to_csv(path, sep=sep, index=False)
+    read, time_col = read_csv(path)
+    assert list(read.columns) == ["date", "y", "x"] and time_col == "date" and read["y"].tolist() == [1.5, 2.5]
+
+
+def test_a_csv_of_its_header_alone_has_no_rows(tmp_path, capsys):
+    path = tmp_path / "header.csv"
+    path.write_text("date,temp\n")
+    assert main(["fit", "--csv", str(path), "--target", "temp", "--out", str(tmp_path / "m")]) == 2
+    assert "The data has no rows" in capsys.readouterr().err  # not "Target column 'temp' is not numeric"
+
+
+def test_an_out_that_would_not_be_saved_is_refused_before_training(csv_file, tmp_path, capsys, monkeypatch):
+    from lstm_toolkit.sequences.anomaly import AnomalyDetector
+    from lstm_toolkit.sequences.classifier import SequenceClassifier
+
+    def trains(*args, **kwargs):
+        raise AssertionError("trained before the --out check")
+
+    for estimator in (lstm_toolkit.Forecaster, SequenceClassifier, AnomalyDetector):
+        monkeypatch.setattr(estimator, "fit", trains)
+    notes = tmp_path / "notes.txt"
+    notes.write_text("mine")
+    for command in (["fit", "--csv", str(csv_file), "--target", "temp"],
+                    ["classify", "fit", "--csv", str(csv_file), "--case-col", "temp", "--label", "temp"],
+                    ["detect", "fit", "--csv", str(csv_file), "--columns", "temp"],
+                    ["demo"]):
+        assert main([*command, "--out", str(notes)]) == 2
+        assert "exists and is not an lstm_toolkit bundle; refusing to overwrite it" in capsys.readouterr().err
+    assert notes.read_text() == "mine"

@@ -17,12 +17,30 @@ def read_csv(path, time_col=None):
     if not path.is_file():
         raise DataError(f"CSV file not found: {path}. Check the path.")
     try:
-        frame = pd.read_csv(path)
+        frame = pd.read_csv(path, sep=separator(path))
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
         raise DataError(f"Could not read {path} as CSV: {error}") from None
     if time_col is None and len(frame.columns) and not pd.api.types.is_numeric_dtype(frame[frame.columns[0]]):
         time_col = frame.columns[0]
     return frame, time_col
+
+
+def check_out(path):
+    """Refuses a bundle `--out` that `save` would refuse, before any training (`bundle.check_writable`)."""
+    from lstm_toolkit.bundle import check_writable
+
+    if path:
+        check_writable(path)
+
+
+def separator(path):
+    """The field separator of the CSV at `path`: of ",", ";", tab and "|", the one its header line holds most of.
+
+    Files written where the decimal mark is a comma use ";" (Excel's European CSV).
+    """
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        header = handle.readline()
+    return max((",", ";", "\t", "|"), key=header.count)  # a tie (one column: none of them) keeps ","
 
 
 def print_table(table):

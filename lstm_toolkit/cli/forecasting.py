@@ -6,7 +6,7 @@ import sys
 import time
 from pathlib import Path
 
-from lstm_toolkit.cli.common import lookback_arg, parse_start, positive_int, print_table, read_csv
+from lstm_toolkit.cli.common import check_out, lookback_arg, parse_start, positive_int, print_table, read_csv
 
 DEMO_DATASET = "seattle_hourly_temperature"
 
@@ -15,6 +15,7 @@ def cmd_demo(args):
     import lstm_toolkit
     from lstm_toolkit.plotting import plot_errors_by_step, plot_forecast
 
+    check_out(args.out)
     started = time.perf_counter()
     df = lstm_toolkit.datasets.load(DEMO_DATASET)
     cut = int(round(len(df) * 0.8))
@@ -76,6 +77,7 @@ def cmd_fit(args):
         import tensorflow as tf
 
         distribution = tf.distribute.MultiWorkerMirroredStrategy()  # before any other TensorFlow work
+    check_out(args.out)
     frame, time_col = read_csv(args.csv, args.time_col)
     forecaster = lstm_toolkit.Forecaster(
         **problem_args(args, time_col),
@@ -163,6 +165,7 @@ def cmd_tune(args):
     import lstm_toolkit
     from lstm_toolkit.plotting import plot_tuning
 
+    check_out(args.out)
     frame, time_col = read_csv(args.csv, args.time_col)
     space = lstm_toolkit.SearchSpace(units=tuple(args.units), depth=tuple(args.depth), dropout=tuple(args.dropout))
     result = lstm_toolkit.tune(

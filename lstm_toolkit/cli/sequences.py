@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from lstm_toolkit.cli.common import case_ids, positive_int, print_table, read_csv, write_or_print
+from lstm_toolkit.cli.common import case_ids, check_out, positive_int, print_table, read_csv, write_or_print
 
 
 def architecture_config(architecture, per_step=False):
@@ -30,6 +30,7 @@ def cmd_cases(args):
     estimator_class = SequenceClassifier if classify else SequenceLabeller
     frame, _ = read_csv(args.csv, time_col=False)
     if args.action == "fit":
+        check_out(args.out)  # before the training, not after it
         settings = {"epochs": args.epochs} if args.epochs else {}
         if args.architecture:
             settings["model"] = architecture_config(args.architecture, per_step=not classify)
@@ -69,6 +70,7 @@ def cmd_detect(args):
 
     frame, _ = read_csv(args.csv, time_col=False)
     if args.action == "fit":
+        check_out(args.out)  # before the training, not after it
         check_columns(frame, args.columns)
         detector = AnomalyDetector(method=args.method, lookback=args.lookback, contamination=args.contamination,
                                    epochs=args.epochs, seed=args.seed, verbose=2 if args.verbose else 0)

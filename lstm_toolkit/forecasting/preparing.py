@@ -66,6 +66,8 @@ def prepare(settings, model_config, data, validation=None, warn=True):
     many = settings.many(data)
     check_settings(settings, many)
     frames, static = series_frames(settings, data, many)
+    if not any(len(frame) for frame in frames.values()):  # a CSV of its header alone, say: its columns read as text
+        raise DataError("The data has no rows; give the series to train on.")
     validation = settings.validation if validation is None else validation
     if isinstance(validation, (pd.DataFrame, pd.Series, np.ndarray)):
         if many:

@@ -381,6 +381,14 @@ class AnomalyDetector(SequenceEstimator):
 
     def _read(self, data):
         values, columns = as_signal(data)
+        named = list(self.columns_) != [f"x{k}" for k in range(len(self.columns_))]  # fit on a frame, not an array
+        if isinstance(data, pd.DataFrame) and named and columns != list(self.columns_):
+            missing = [c for c in self.columns_ if c not in columns]
+            if missing:
+                raise DataError(f"Column(s) {missing} not found: the detector was fit on {list(self.columns_)} and "
+                                f"the signal has {columns}. Pass the same columns (rename them if they moved).")
+            values = values[:, [columns.index(c) for c in self.columns_]]  # the fit's order
+            columns = list(self.columns_)
         if len(columns) != len(self.columns_):
             raise DataError(f"The signal has {len(columns)} column(s); the detector was fit on {len(self.columns_)} {list(self.columns_)}.")
         if self.method == "forecast" and len(values) <= self.lookback_:
