@@ -258,10 +258,14 @@ def test_a_csv_is_read_with_the_separator_its_header_uses(tmp_path, sep):
     from lstm_toolkit.cli.common import read_csv
 
     path = tmp_path / "data.csv"
-    frame = pd.DataFrame({"date": ["2024-01-01", "2024-01-02"], "y": [1.5, 2.5], "x": [3, 4]})
-    frame.to_csv(path, sep=sep, index=False)
+    frame = pd.DataFrame({"date": ["2024-01-01", "2024-01-02"], "y": [1.5, 2.5], "sales, eur": [3, 4]})
+    frame.to_csv(path, sep=sep, index=False)  # the name with a comma is quoted in the header
     read, time_col = read_csv(path)
-    assert list(read.columns) == ["date", "y", "x"] and time_col == "date" and read["y"].tolist() == [1.5, 2.5]
+    assert list(read.columns) == ["date", "y", "sales, eur"] and time_col == "date" and read["y"].tolist() == [1.5, 2.5]
+    (tmp_path / "quoted.csv").write_text('"sales, eur";"units"\n1;2\n')  # a quoted comma is no separator
+    assert list(read_csv(tmp_path / "quoted.csv")[0].columns) == ["sales, eur", "units"]
+    (tmp_path / "one.csv").write_text("y\n1\n2\n")
+    assert read_csv(tmp_path / "one.csv")[0]["y"].tolist() == [1, 2]
 
 
 def test_a_csv_of_its_header_alone_has_no_rows(tmp_path, capsys):

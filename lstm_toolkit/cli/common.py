@@ -34,13 +34,16 @@ def check_out(path):
 
 
 def separator(path):
-    """The field separator of the CSV at `path`: of ",", ";", tab and "|", the one its header line holds most of.
+    """The field separator of the CSV at `path`: of ",", ";", tab and "|", the one that splits its header line
+    (quotes respected) into the most fields; "," on a tie (one column).
 
     Files written where the decimal mark is a comma use ";" (Excel's European CSV).
     """
+    import csv
+
     with open(path, encoding="utf-8", errors="replace") as handle:
         header = handle.readline()
-    return max((",", ";", "\t", "|"), key=header.count)  # a tie (one column: none of them) keeps ","
+    return max((",", ";", "\t", "|"), key=lambda sep: len(next(csv.reader([header], delimiter=sep), [])))
 
 
 def print_table(table):

@@ -383,10 +383,9 @@ class AnomalyDetector(SequenceEstimator):
         values, columns = as_signal(data)
         named = list(self.columns_) != [f"x{k}" for k in range(len(self.columns_))]  # fit on a frame, not an array
         if isinstance(data, pd.DataFrame) and named and columns != list(self.columns_):
-            missing = [c for c in self.columns_ if c not in columns]
-            if missing:
-                raise DataError(f"Column(s) {missing} not found: the detector was fit on {list(self.columns_)} and "
-                                f"the signal has {columns}. Pass the same columns (rename them if they moved).")
+            if sorted(columns) != sorted(self.columns_):
+                raise DataError(f"The signal's columns {columns} are not those the detector was fit on "
+                                f"{list(self.columns_)}. Pass those columns, e.g. df[{list(self.columns_)!r}].")
             values = values[:, [columns.index(c) for c in self.columns_]]  # the fit's order
             columns = list(self.columns_)
         if len(columns) != len(self.columns_):
