@@ -15,7 +15,7 @@ import pytest
 import lstm_toolkit
 from lstm_toolkit.errors import ConfigError
 from lstm_toolkit.forecasting.choices import DEFAULT_LOOKBACK
-from lstm_toolkit.tuning import RECORD_FILE, ForecastHyperModel, SearchSpace, tune
+from lstm_toolkit.tuning import RECORD_FILE, ClassifierSearchSpace, ForecastHyperModel, SearchSpace, tune
 
 TINY_SPACE = SearchSpace(units=(8, 16), units_step=8, depth=(1, 2), dropout=(0.0, 0.2))
 SETTINGS = dict(target="temp", lookback=24, horizon=3, epochs=2, space=TINY_SPACE, project_name="p")
@@ -52,6 +52,13 @@ def test_default_search_space_matches_the_issue():
 def test_bad_search_spaces(kwargs):
     with pytest.raises(ConfigError):
         SearchSpace(**kwargs)
+
+
+@pytest.mark.parametrize("dropout", [(0.0, 1.5), 1.0, (-0.1, 0.2)])
+def test_a_dropout_rate_outside_0_to_1_is_refused_in_every_space(dropout):
+    for space in (SearchSpace, ClassifierSearchSpace):
+        with pytest.raises(ConfigError, match=r"`dropout` rates must lie in \[0, 1\)"):
+            space(dropout=dropout)
 
 
 def test_tune_resumes_where_it_stopped(data, tmp_path):
@@ -130,6 +137,14 @@ def test_an_objective_no_trial_logs_is_refused_before_any_trial(data, tmp_path):
     # A typo used to fail every trial inside Keras' EarlyStopping and return a search with no best trial.
     with pytest.raises(ConfigError, match=r"one of \['val_loss', 'loss', 'val_mae', 'mae'\]\. Received: objective='val_los'"):
         tune(data, objective="val_los", directory=tmp_path, **SETTINGS)
+
+
+def test_a_search_folder_under_a_file_is_refused_before_any_model(data, tmp_path, monkeypatch):
+    (tmp_path / "runs").write_text("notes")
+    monkeypatch.setattr(ForecastHyperModel, "build", lambda *args: pytest.fail("built a model first"))
+    with pytest.raises(ConfigError, match=r"The search folder .*runs/p cannot be made: .*runs is a file"):
+        tune(data, directory=tmp_path / "runs", **SETTINGS)
+    assert (tmp_path / "runs").read_text() == "notes"
     assert not (tmp_path / "p").exists()  # no search was started
 
 

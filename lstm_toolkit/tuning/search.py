@@ -196,9 +196,19 @@ def objective_of(hypermodel, name):
     return name
 
 
+def _check_directory(directory, project_name):
+    """Refuses a search folder under a file (Keras Tuner would fail on it after building its first model)."""
+    folder = Path(directory) / project_name
+    blocking = next((path for path in [folder, *folder.parents] if path.exists() and not path.is_dir()), None)
+    if blocking is not None:
+        raise ConfigError(f"The search folder {folder} cannot be made: {blocking} is a file. Choose another "
+                          "`directory` or `project_name`.")
+
+
 def _search(hypermodel, tuner, max_trials, epochs, objective, directory, project_name, seed, patience,
             distribution, verbose):
     """Runs (or resumes) a search; returns `(tuner, trials table or None on a worker, best trial or None)`."""
+    _check_directory(directory, project_name)
     common = dict(
         objective=objective_of(hypermodel, objective),
         directory=str(directory),

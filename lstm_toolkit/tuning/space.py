@@ -198,6 +198,8 @@ def _normalise(space, pairs, choices):
         pair = tuple(value) if isinstance(value, (list, tuple)) else (value, value)
         if len(pair) != 2 or pair[0] > pair[1]:
             raise ConfigError(f"`{name}` must be a value or a (low, high) pair. Received: {name}={value!r}")
+        if name == "dropout" and not 0 <= pair[0] <= pair[1] < 1:  # a rate of 1 or more drops every unit
+            raise ConfigError(f"`dropout` rates must lie in [0, 1). Received: dropout={value!r}")
         object.__setattr__(space, name, pair)
     for name in choices:
         value = getattr(space, name)
