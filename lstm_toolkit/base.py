@@ -41,6 +41,23 @@ ESTIMATOR_MODULES = {
 UNSAVED_PARAMS = ("callbacks", "distribution")
 
 
+def check_callbacks(callbacks):
+    """Refuses `callbacks` that are not a list (or tuple) of Keras callbacks, before any training.
+
+    >>> check_callbacks("early")
+    Traceback (most recent call last):
+    ...
+    lstm_toolkit.errors.ConfigError: `callbacks` must be a list of keras.callbacks.Callback objects (or None). Received: 'early'
+    """
+    from lstm_toolkit.backend import keras
+
+    if callbacks is None:
+        return
+    if not isinstance(callbacks, (list, tuple)) or not all(isinstance(c, keras.callbacks.Callback) for c in callbacks):
+        raise ConfigError(f"`callbacks` must be a list of keras.callbacks.Callback objects (or None). "
+                          f"Received: {callbacks!r}")
+
+
 class Estimator:
     """Base of the toolkit's estimators (see the module docstring).
 
@@ -102,6 +119,7 @@ class Estimator:
         )
         settings.update(overrides)
         settings.setdefault("reduce_lr_patience", max(1, settings["patience"] // 2))
+        check_callbacks(getattr(self, "callbacks", None))
         return TrainingConfig(**settings)
 
     @property

@@ -12,7 +12,8 @@ from sklearn.base import clone
 
 import lstm_toolkit
 from lstm_toolkit import AnomalyDetector, Forecaster, FrameForecaster, ModelConfig, SequenceClassifier, SequenceLabeller
-from lstm_toolkit.errors import BundleError, LstmToolkitError, NotFittedError
+from lstm_toolkit.backend import keras
+from lstm_toolkit.errors import BundleError, ConfigError, LstmToolkitError, NotFittedError
 
 TINY = ModelConfig(units=(4,))
 
@@ -173,6 +174,17 @@ def test_bad_input_raises_the_toolkits_error(name, fitted):
     empty = data.iloc[:0] if isinstance(data, pd.DataFrame) else ([] if isinstance(data, list) else data[:0])
     with pytest.raises(LstmToolkitError):
         estimator.predict(empty)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_bad_callbacks_or_seed_are_refused_before_any_training(name, monkeypatch):
+    make, fit_args, _ = CASES[name]
+    monkeypatch.setattr(keras.Model, "fit", lambda *args, **kwargs: pytest.fail("trained"))
+    for bad, message in (({"callbacks": "early"}, r"`callbacks` must be a list of keras\.callbacks\.Callback"),
+                         ({"callbacks": [print]}, r"`callbacks` must be a list"),
+                         ({"seed": "a"}, r"`seed` must be an integer >= 0, or None")):
+        with pytest.raises(ConfigError, match=message):
+            make().set_params(**bad).fit(*fit_args())
 
 
 LOAD_ALL = """

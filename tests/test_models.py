@@ -70,11 +70,17 @@ def test_config_round_trips_through_json():
         ({"cell": "rnn"}, "cell='rnn'"),
         ({"dropout": 1.0}, "dropout=1.0"),
         ({"window_norm": "diff"}, "window_norm='diff'"),
+        ({"bidirectional": "yes"}, "bidirectional='yes'"),
     ],
 )
 def test_bad_configs_are_refused(kwargs, message):
     with pytest.raises(ConfigError, match=message):
         ModelConfig(**kwargs)
+
+
+def test_numpys_bool_is_a_bool_for_bidirectional():
+    config = ModelConfig(bidirectional=np.True_)  # as a tuner's choice or a mask's element may give it
+    assert config.bidirectional is True and ModelConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
 
 
 def test_window_norm_needs_targets_among_the_inputs():

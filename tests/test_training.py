@@ -106,7 +106,8 @@ def test_bad_training_configs():
     with pytest.raises(ConfigError, match="clipnorm=-1"):
         TrainingConfig(clipnorm=-1)
     for bad, message in (({"patience": -1}, "patience=-1"), ({"reduce_lr_patience": 2.5}, "reduce_lr_patience=2.5"),
-                         ({"reduce_lr_factor": 1.5}, "reduce_lr_factor=1.5"), ({"min_learning_rate": -1e-5}, "min_learning_rate=-1e-05")):
+                         ({"reduce_lr_factor": 1.5}, "reduce_lr_factor=1.5"), ({"min_learning_rate": -1e-5}, "min_learning_rate=-1e-05"),
+                         ({"seed": "a"}, "seed='a'"), ({"seed": -1}, "seed=-1"), ({"seed": True}, "seed=True")):
         with pytest.raises(ConfigError, match=message):
             TrainingConfig(**bad)
     assert TrainingConfig(patience=0).patience == 0  # stop at the first epoch that does not improve: Keras' own meaning

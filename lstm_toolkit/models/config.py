@@ -260,6 +260,10 @@ class ModelConfig:
                 raise ConfigError(f"`{name}` must lie in [0, 1). Received: {name}={rate}")
         if self.window_norm != "auto":
             check_window_norm(self.window_norm)
+        if type(self.bidirectional).__module__ == "numpy" and type(self.bidirectional).__name__ in ("bool", "bool_"):
+            object.__setattr__(self, "bidirectional", bool(self.bidirectional))  # numpy's, as a tuner may give it
+        if not isinstance(self.bidirectional, bool):
+            raise ConfigError(f"`bidirectional` must be True or False. Received: bidirectional={self.bidirectional!r}")
         known = ARCHITECTURES + CLASSIFIER_ARCHITECTURES + ROCKET_ARCHITECTURES
         if self.architecture not in ("auto",) + known:
             raise ConfigError(

@@ -123,6 +123,7 @@ class SequenceLabeller(SequenceEstimator):
         self.case_col_, self.time_col_ = case_col, time_col
         codec = LabelCodec.fit(np.concatenate(labels))
         encoded = [codec.encode(step_labels) for step_labels in labels]
+        config = self._training_config(loss="sparse_categorical_crossentropy")  # checked before the seed is used
         rows = np.random.default_rng(self.seed).permutation(len(sequences))
         if not 0 <= (self.validation or 0) < 1:
             raise ConfigError(f"`validation` must be a fraction in [0, 1). Received: validation={self.validation!r}")
@@ -144,7 +145,6 @@ class SequenceLabeller(SequenceEstimator):
             weights = step_mask(lengths, padded.shape[1]) * per_class[targets]  # padding weighs nothing
             return padded, targets, weights.astype("float32")
 
-        config = self._training_config(loss="sparse_categorical_crossentropy")
         history = self._train(
             model, config, arrays(train), arrays(val) if len(val) else None, metrics=("sparse_categorical_accuracy",)
         )

@@ -92,6 +92,8 @@ class TrainingConfig:
             raise ConfigError(f"`jit_compile` must be True, False or 'auto'. Received: jit_compile={self.jit_compile!r}")
         if self.clipnorm is not None and not self.clipnorm > 0:
             raise ConfigError(f"`clipnorm` must be positive or None. Received: clipnorm={self.clipnorm}")
+        if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0):
+            raise ConfigError(f"`seed` must be an integer >= 0, or None for a random run. Received: seed={self.seed!r}")
 
     def to_dict(self):
         return dataclasses.asdict(self)
