@@ -25,6 +25,7 @@ import importlib
 import inspect
 
 from lstm_toolkit import bundle
+from lstm_toolkit.backend import keras
 from lstm_toolkit.errors import BundleError, ConfigError, NotFittedError
 from lstm_toolkit.models import ModelConfig
 from lstm_toolkit.training import TrainingConfig
@@ -49,8 +50,6 @@ def check_callbacks(callbacks):
     ...
     lstm_toolkit.errors.ConfigError: `callbacks` must be a list of keras.callbacks.Callback objects (or None). Received: 'early'
     """
-    from lstm_toolkit.backend import keras
-
     if callbacks is None:
         return
     if not isinstance(callbacks, (list, tuple)) or not all(isinstance(c, keras.callbacks.Callback) for c in callbacks):

@@ -115,9 +115,9 @@ def _check_time_order(index, sorted_by=None):
         keys = [time if column is None else column for column in sorted_by]
         ids = [column for column in keys if column != time]
         aggregate = f"df.reset_index().groupby({keys!r}).mean().reset_index({ids!r})"
-        sort = "sort_index(kind='stable')"  # each series' rows in time order, the series interleaved
-        drop = f"df.reset_index().drop_duplicates({keys!r}, keep='last').set_index({time!r}).{sort}"
-        sort = f"df.{sort}"
+        order = "sort_index(kind='stable')"  # each series' rows in time order, the series interleaved
+        drop = f"df.reset_index().drop_duplicates({keys!r}, keep='last').set_index({time!r}).{order}"
+        sort = f"df.{order}"
     else:
         by = list(sorted_by)
         aggregate, drop, sort = (f"df.groupby({by!r}).mean()", f"df.drop_duplicates({by!r}, keep='last')",
