@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from lstm_toolkit.errors import DataError
+
 
 def _axes(ax, figsize):
     if ax is not None:
@@ -36,6 +38,10 @@ def plot_forecast(history, forecast, actual=None, target=None, last=None, ax=Non
     'Forecast of y'
     """
     target = forecast.columns[0] if target is None else target
+    for name, frame in (("forecast", forecast), ("history", history), ("actual", actual)):
+        if frame is not None and target not in frame.columns:
+            raise DataError(f"Column {target!r} is not in the {name} (columns {list(frame.columns)}). Pass the "
+                            "frames `predict` read and returned, or name the column with `target=`.")
     last = last or max(48, 3 * len(forecast))
     figure, ax = _axes(ax, (10, 4))
     past = history[target].iloc[-last:]
@@ -80,13 +86,16 @@ def plot_history(history, ax=None):
     """Training curves: loss and val_loss, and the learning rate on a second axis.
 
     Args:
-        history: `Forecaster.history_`, a Keras `History`, or its `.history` dict.
+        history: `Forecaster.history_`, a Keras `History`, its `.history` dict, or a fitted estimator.
 
     Example:
     >>> plot_history({"loss": [1.0, 0.5], "val_loss": [1.2, 0.7], "learning_rate": [1e-3, 5e-4]}).axes[0].get_yscale()
     'log'
     """
-    history = getattr(history, "history", history)
+    history = getattr(history, "history_", getattr(history, "history", history))  # an estimator, a Keras History
+    if not isinstance(history, dict) or "loss" not in history:
+        raise DataError(f"No training history to plot in {type(history).__name__}: pass `history_` of a fitted "
+                        "estimator, a Keras History or its `.history` dict (with 'loss').")
     figure, ax = _axes(ax, (8, 4))
     epochs = np.arange(1, len(history["loss"]) + 1)
     for key, style in (("loss", "-"), ("val_loss", "--")):

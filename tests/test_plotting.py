@@ -1,9 +1,12 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 from matplotlib.figure import Figure
 
+import lstm_toolkit
 from lstm_toolkit import plotting
+from lstm_toolkit.errors import DataError
 
 
 def backtest_frame():
@@ -57,6 +60,22 @@ def test_history_plot_accepts_a_keras_history_object():
 
     figure = plotting.plot_history(History())
     assert figure.axes[0].lines[0].get_ydata().tolist() == [3.0, 2.0, 1.0]
+
+
+def test_history_plot_takes_a_fitted_estimator_and_names_what_has_no_history():
+    class Fitted:
+        history_ = {"loss": [2.0, 1.0], "val_loss": [2.5, 1.5]}
+
+    assert [line.get_label() for line in plotting.plot_history(Fitted()).axes[0].lines] == ["loss", "val_loss"]
+    with pytest.raises(DataError, match=r"No training history to plot in Forecaster: pass `history_` of a fitted"):
+        plotting.plot_history(lstm_toolkit.Forecaster())  # not fitted: no history_
+
+
+def test_forecast_plot_names_a_column_a_frame_lacks():
+    index = pd.RangeIndex(20)
+    history, forecast = pd.DataFrame({"z": np.arange(15.0)}, index=index[:15]), pd.DataFrame({"y": np.arange(5.0)}, index=index[15:])
+    with pytest.raises(DataError, match=r"Column 'y' is not in the history \(columns \['z'\]\)"):
+        plotting.plot_forecast(history, forecast)
 
 
 def test_anomaly_plot_shades_flagged_and_labelled_stretches():
