@@ -77,13 +77,19 @@ def _fsync(path):
         os.fsync(handle.fileno())
 
 
+def blocking_file(folder):
+    """The first of `folder` and the folders above it that exists and is not a folder (None: it can be made)."""
+    folder = Path(folder)
+    return next((path for path in [folder, *folder.parents] if path.exists() and not path.is_dir()), None)
+
+
 def make_parent(path):
     """Creates the folders above `path`; a file where one of them should be is named in the error."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
-        blocking = next(folder for folder in [path.parent, *path.parent.parents] if folder.is_file())
-        raise FileExistsError(f"Cannot write {path}: {blocking} is a file, not a folder. Choose another path.") from None
+        raise FileExistsError(f"Cannot write {path}: {blocking_file(path.parent)} is a file, not a folder. "
+                              "Choose another path.") from None
 
 
 def write_bytes(path, data):

@@ -37,6 +37,11 @@ METHODS = ("forecast", "autoencoder")
 DEFAULT_DETECTOR = ModelConfig(units=(32,))
 
 
+def array_columns(n):
+    """The names `as_signal` gives the `n` columns of an array: x0, x1, ..."""
+    return [f"x{k}" for k in range(n)]
+
+
 def as_signal(data):
     """A checked float64 `(time, channels)` array and its column names, from a DataFrame, Series or array."""
     if isinstance(data, pd.DataFrame):
@@ -56,7 +61,7 @@ def as_signal(data):
             values = values[:, None]
         if values.ndim != 2:
             raise DataError(f"The signal must be 1-D (time,) or 2-D (time, channels); got shape {values.shape}.")
-        columns = [f"x{k}" for k in range(values.shape[1])]
+        columns = array_columns(values.shape[1])
     if values.shape[1] == 0:
         raise DataError("The signal has no columns.")
     missing = first_non_finite(values)
@@ -381,7 +386,7 @@ class AnomalyDetector(SequenceEstimator):
 
     def _read(self, data):
         values, columns = as_signal(data)
-        named = list(self.columns_) != [f"x{k}" for k in range(len(self.columns_))]  # fit on a frame, not an array
+        named = list(self.columns_) != array_columns(len(self.columns_))  # fit on a frame, not an array
         if isinstance(data, pd.DataFrame) and named and columns != list(self.columns_):
             if sorted(columns) != sorted(self.columns_):
                 raise DataError(f"The signal's columns {columns} are not those the detector was fit on "

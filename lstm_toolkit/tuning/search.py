@@ -199,7 +199,7 @@ def objective_of(hypermodel, name):
 def _check_directory(directory, project_name):
     """Refuses a search folder under a file (Keras Tuner would fail on it after building its first model)."""
     folder = Path(directory) / project_name
-    blocking = next((path for path in [folder, *folder.parents] if path.exists() and not path.is_dir()), None)
+    blocking = atomic.blocking_file(folder)
     if blocking is not None:
         raise ConfigError(f"The search folder {folder} cannot be made: {blocking} is a file. Choose another "
                           "`directory` or `project_name`.")
