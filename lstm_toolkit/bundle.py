@@ -26,8 +26,15 @@ def _sha256(path):
     return digest.hexdigest()
 
 
+def _plain(value):
+    """numpy's scalars and arrays as JSON writes Python's (a parameter given as `np.int64(48)`, a state array)."""
+    if hasattr(value, "item") and hasattr(value, "dtype"):
+        return value.item() if getattr(value, "ndim", 0) == 0 else value.tolist()
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
 def _json(payload):
-    return json.dumps(payload, indent=2, sort_keys=True, allow_nan=True)
+    return json.dumps(payload, indent=2, sort_keys=True, allow_nan=True, default=_plain)
 
 
 def library_versions():

@@ -1,4 +1,6 @@
-"""The exceptions lstm_toolkit raises for user mistakes."""
+"""The exceptions lstm_toolkit raises for user mistakes, and the one rule for an integer argument."""
+
+import numbers
 
 MISSING_BACKEND = (
     "lstm_toolkit needs TensorFlow as Keras' backend, and it is not installed: "
@@ -77,3 +79,60 @@ def user_stacklevel():
     while level < len(frames) and os.path.abspath(frames[-level - 1].filename).startswith(package):
         level += 1
     return level + 1
+
+
+def check_integer(value, name, minimum=1, *, allowed=(), also=""):
+    """`value` as a Python int when it is an integer of at least `minimum`, else a ConfigError that names `name`.
+
+    One rule for every integer argument: Python's and numpy's integers are
+    taken (numpy's become int, so a config holding one stays JSON-safe);
+    bools, floats and strings are refused. `allowed` holds the other values
+    the argument takes (strings or None, e.g. "auto"), returned as they come;
+    `also` names them in the message.
+
+    >>> import numpy as np
+    >>> check_integer(np.int64(3), "epochs"), check_integer("auto", "lookback", allowed=("auto",))
+    (3, 'auto')
+    >>> check_integer(True, "epochs")
+    Traceback (most recent call last):
+    ...
+    lstm_toolkit.errors.ConfigError: `epochs` must be a positive integer. Received: epochs=True
+    >>> check_integer(-1, "patience", 0, also=" (epochs)")
+    Traceback (most recent call last):
+    ...
+    lstm_toolkit.errors.ConfigError: `patience` must be an integer >= 0 (epochs). Received: patience=-1
+    """
+    if (value is None or isinstance(value, str)) and value in allowed:
+        return value
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= minimum:
+        return int(value)
+    kind = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+    raise ConfigError(f"`{name}` must be {kind}{also}. Received: {name}={value!r}")
+
+
+def check_integers(value, name, also=""):
+    """`value`, one integer or a sequence of them, as a tuple of ints >= 1 (each as `check_integer` takes it).
+
+    >>> check_integers(64, "units"), check_integers([64, 32], "units")
+    ((64,), (64, 32))
+    """
+    try:
+        return tuple(check_integer(v, name) for v in ((value,) if isinstance(value, numbers.Integral) else value))
+    except (ConfigError, TypeError):
+        raise ConfigError(f"`{name}` must be one or more positive integers{also}. Received: {name}={value!r}") from None
+
+
+def check_real(value, name, allowed=()):
+    """`value` as a Python float when it is a real number (Python's or numpy's; not a bool), else a ConfigError.
+
+    The range is the caller's to check; `allowed` as in `check_integer`.
+
+    >>> import numpy as np
+    >>> check_real(np.float32(0.5), "learning_rate"), check_real(None, "clipnorm", allowed=(None,))
+    (0.5, None)
+    """
+    if (value is None or isinstance(value, str)) and value in allowed:
+        return value
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return float(value)
+    raise ConfigError(f"`{name}` must be a number. Received: {name}={value!r}")

@@ -121,7 +121,7 @@ def test_detector_bad_input():
         AnomalyDetector(method="magic").fit(frame)
     # Refused before any training (the checks after the lookback's once never ran: a numpy error came after it).
     for bad, message in (({"contamination": 2.0}, r"`contamination` must lie in \(0, 0.5\)"),
-                         ({"smooth": 0}, "`smooth` must be 'auto' or a positive integer"),
+                         ({"smooth": 0}, "`smooth` must be a positive integer or 'auto'"),
                          ({"validation": 1.5}, r"`validation` must be a fraction in \[0, 1\)")):
         with pytest.raises(ConfigError, match=message):
             AnomalyDetector(lookback=8, epochs=1, verbose=0, **bad).fit(frame)

@@ -187,6 +187,23 @@ def test_bad_callbacks_or_seed_are_refused_before_any_training(name, monkeypatch
             make().set_params(**bad).fit(*fit_args())
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_numpy_numbers_train_as_python_numbers_and_save(name, fitted, tmp_path):
+    make, fit_args, predict_input = CASES[name]
+    plain = make().get_params()
+    numeric = {key: value for key, value in plain.items()
+               if key in ("seed", "epochs", "batch_size", "patience", "lookback", "horizon", "learning_rate")
+               and isinstance(value, (int, float)) and not isinstance(value, bool)}
+    assert {"seed", "epochs", "learning_rate"} <= set(numeric)
+    # What numpy hands out (an int64 from a grid, a float32 from an array): each was refused or crashed a step.
+    as_numpy = {key: np.int64(value) if isinstance(value, int) else np.float32(value) for key, value in numeric.items()}
+    estimator = make().set_params(**as_numpy).fit(*fit_args())
+    np.testing.assert_allclose(_as_array(estimator.predict(predict_input())),
+                               _as_array(fitted[name].predict(predict_input())), rtol=1e-3, atol=1e-4)
+    params = json.loads((estimator.save(tmp_path / "numpy") / "estimator.json").read_text())["params"]
+    assert all(type(params[key]) is type(value) for key, value in numeric.items()), params
+
+
 LOAD_ALL = """
 import json, sys
 import numpy as np, pandas as pd

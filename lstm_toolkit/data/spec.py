@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from lstm_toolkit.data.time_features import CALENDAR_FEATURES, calendar_columns
-from lstm_toolkit.errors import ConfigError
+from lstm_toolkit.errors import ConfigError, check_integer
 
 
 def _as_tuple(value):
@@ -50,9 +50,7 @@ class WindowSpec:
         object.__setattr__(self, "features", _as_tuple(self.features))
         object.__setattr__(self, "calendar", _as_tuple(self.calendar) or ())
         for name in ("lookback", "horizon", "stride"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
+            object.__setattr__(self, name, check_integer(getattr(self, name), name))
         if not self.targets:
             raise ConfigError("`targets` must name at least one column. Received: targets=()")
         if self.features is not None and not self.features:

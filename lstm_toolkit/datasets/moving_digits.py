@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lstm_toolkit.errors import ConfigError
+from lstm_toolkit.errors import check_integer
 
 
 def moving_digits(n_sequences=64, n_frames=20, size=32, n_digits=1, max_speed=2, seed=0):
@@ -37,8 +37,7 @@ def moving_digits(n_sequences=64, n_frames=20, size=32, n_digits=1, max_speed=2,
 
     for name, value, low in (("n_sequences", n_sequences, 1), ("n_frames", n_frames, 1), ("size", size, 9),
                              ("n_digits", n_digits, 1), ("max_speed", max_speed, 1)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-            raise ConfigError(f"`{name}` must be an integer >= {low}. Received: {name}={value!r}")
+        check_integer(value, name, low)
     images = load_digits().images.astype("float32") / 16.0  # (1797, 8, 8) in [0, 1]
     rng = np.random.default_rng(seed)
     span = size - 8

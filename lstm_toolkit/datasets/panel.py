@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from lstm_toolkit.errors import ConfigError
+from lstm_toolkit.errors import ConfigError, check_integer
 
 
 def synthetic_panel(n_series, length, seed=0, freq="h", short_fraction=0.01, end="2026-01-01"):
@@ -33,8 +33,7 @@ def synthetic_panel(n_series, length, seed=0, freq="h", short_fraction=0.01, end
     True
     """
     for name, value in (("n_series", n_series), ("length", length)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ConfigError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
+        check_integer(value, name)
     if not 0 <= short_fraction <= 1:
         raise ConfigError(f"`short_fraction` must be in [0, 1]. Received: short_fraction={short_fraction}")
     rng = np.random.default_rng(seed)

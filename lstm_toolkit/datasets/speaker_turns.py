@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lstm_toolkit.errors import ConfigError
+from lstm_toolkit.errors import ConfigError, check_integer
 
 CHANNELS = tuple(f"lpc{k}" for k in range(1, 13))
 
@@ -48,8 +48,7 @@ def speaker_turns(split="train", turns=(3, 8), repeats=1, seed=0):
     frame = frame[frame["split"] == split].sort_values(["case", "frame"])
     utterances = [(int(rows["speaker"].iloc[0]), rows[list(CHANNELS)].to_numpy("float64")) for _, rows in frame.groupby("case")]
     rng = np.random.default_rng(seed)
-    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
-        raise ConfigError(f"`repeats` must be a positive integer. Received: repeats={repeats!r}")
+    repeats = check_integer(repeats, "repeats")
     remaining = [int(k) for _ in range(repeats) for k in rng.permutation(len(utterances))]
     X, Y = [], []
     while remaining:

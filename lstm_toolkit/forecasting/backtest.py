@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from lstm_toolkit import metrics
-from lstm_toolkit.errors import ConfigError, DataError, LeakageWarning, user_stacklevel
+from lstm_toolkit.errors import DataError, LeakageWarning, check_integer, user_stacklevel
 from lstm_toolkit.forecasting import probabilistic
 from lstm_toolkit.forecasting.baselines import naive_forecast, seasonal_naive_forecast
 from lstm_toolkit.models import reference_forecast
@@ -127,8 +127,7 @@ def backtest_arrays(series, start, stride, *, horizon, lookback, fit_end, season
     Returns:
         A dict of first (row), origins, future_times, forecast, actual, naive, seasonal_naive.
     """
-    if isinstance(stride, bool) or not isinstance(stride, numbers.Integral) or stride < 1:
-        raise ConfigError(f"`stride` must be a positive integer. Received: stride={stride!r}")
+    stride = check_integer(stride, "stride")
     index = series.index
     first = max(first_forecast_row(index, start, fit_end), lookback)
     origins = np.arange(first - 1, len(index) - horizon, stride)

@@ -14,7 +14,7 @@ import warnings
 import numpy as np
 
 from lstm_toolkit.data import SeriesCollection
-from lstm_toolkit.errors import ConfigError, ShortLookbackWarning, user_stacklevel
+from lstm_toolkit.errors import ConfigError, ShortLookbackWarning, check_integer, user_stacklevel
 from lstm_toolkit.forecasting import backtest
 from lstm_toolkit.models import (
     REFERENCE_NORMS,
@@ -86,8 +86,7 @@ def resolve_lookback(lookback, season):
     >>> resolve_lookback("auto", 24), resolve_lookback("auto", 52), resolve_lookback(26, 52)
     (48, 52, 26)
     """
-    if isinstance(lookback, str) and lookback != "auto":
-        raise ConfigError(f"`lookback` must be a positive integer or 'auto'. Received: lookback={lookback!r}")
+    lookback = check_integer(lookback, "lookback", allowed=("auto",), also=" or 'auto'")
     return max(DEFAULT_LOOKBACK, season) if lookback == "auto" else lookback
 
 
@@ -122,9 +121,7 @@ def resolve_batch_size(batch_size, n_train_windows, stateful=False):
     """
     if batch_size == "auto":
         return 64 if stateful or n_train_windows < LARGE_BATCH_FROM else 128
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ConfigError(f"`batch_size` must be a positive integer or 'auto'. Received: batch_size={batch_size!r}")
-    return batch_size
+    return check_integer(batch_size, "batch_size", also=" or 'auto'")
 
 
 def resolve_model_config(settings, config, series, season):
@@ -232,8 +229,7 @@ def resolve_architecture(config, lookback, season, stateful):
 
 def resolve_members(ensemble, members, stateful):
     """The ensemble size: the Forecaster's `ensemble`, or the model config's `members` (they must agree when both are set)."""
-    if isinstance(ensemble, bool) or not isinstance(ensemble, int) or ensemble < 1:
-        raise ConfigError(f"`ensemble` must be a positive integer. Received: ensemble={ensemble!r}")
+    ensemble = check_integer(ensemble, "ensemble")
     if ensemble > 1 and members > 1 and ensemble != members:
         raise ConfigError(f"ensemble={ensemble} and ModelConfig(members={members}) disagree; set one of them.")
     size = max(ensemble, members)

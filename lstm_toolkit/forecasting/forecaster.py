@@ -234,8 +234,8 @@ class Forecaster(BaseForecaster):
         """
         series = self.prepare(data, validation)
         config = self._training_config(batch_size=choices.resolve_batch_size(self.batch_size, self.problem_.n_train_windows, self.stateful))
-        if self.seed is not None:
-            keras.utils.set_random_seed(self.seed)
+        if config.seed is not None:  # the config's: checked, and an int however it was given
+            keras.utils.set_random_seed(config.seed)
         if self.stateful:
             fitting.check_stateful_training(self.refit, self.distribution, self.backup_dir)
             model, history, runner = self._strategy().train(self.problem_, series, config, self.callbacks, self.checkpoint_dir)
@@ -243,7 +243,7 @@ class Forecaster(BaseForecaster):
             return self._adopt(model, history.history)
         training = fitting.WindowTraining(
             strategy=self._strategy(), likelihood=self._likelihood(), config=config, series_embedding=self.series_embedding,
-            seed=self.seed, refit=self.refit, reference_fallback=self.reference_fallback, linear_share=self.linear_share,
+            seed=config.seed, refit=self.refit, reference_fallback=self.reference_fallback, linear_share=self.linear_share,
             distribution=self.distribution, callbacks=tuple(self.callbacks or ()), checkpoint_dir=self.checkpoint_dir,
             backup_dir=self.backup_dir)
         params, given = self.get_params(), self._model_config()

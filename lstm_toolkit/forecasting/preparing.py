@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import numbers
 import warnings
 
 import numpy as np
@@ -40,7 +39,7 @@ import pandas as pd
 from lstm_toolkit.data import (SeriesCollection, WindowedSeries, as_frame, infer_frequency, irregular_steps, missing_steps,
                                nearest_frequency)
 from lstm_toolkit.errors import (ConfigError, DataError, IrregularTimestampsWarning, MissingTimestampsWarning,
-                                 SeriesTooShortError, user_stacklevel)
+                                 SeriesTooShortError, check_integer, user_stacklevel)
 from lstm_toolkit.forecasting.choices import resolve_lookback, resolve_scaler, warn_short_lookback
 from lstm_toolkit.forecasting.fitting import Preparers
 from lstm_toolkit.forecasting.many_series import indexed_by_time, split_series, static_values
@@ -195,9 +194,7 @@ def check_settings(settings, many):
     if not (settings.nonnegative is True or settings.nonnegative is False or settings.nonnegative == "auto"):
         raise ConfigError(f"`nonnegative` must be True, False or 'auto'. Received: nonnegative={settings.nonnegative!r}")
     season = settings.season_length
-    if season is not None and (isinstance(season, bool) or not isinstance(season, numbers.Integral) or season < 1):
-        raise ConfigError("`season_length` must be a positive integer (1: no season), or None for the data's "
-                          f"frequency's own. Received: season_length={season!r}")
+    check_integer(season, "season_length", allowed=(None,), also=" (1: no season), or None for the data's frequency's own")
     if not many:
         if settings.series_embedding or names(settings.static_features):
             raise ConfigError("series_embedding and static_features tell many series apart; fit with "
@@ -206,8 +203,7 @@ def check_settings(settings, many):
     if settings.stateful:
         raise ConfigError("A stateful model carries one series' state; fit many series with stateful=False.")
     dim = settings.series_embedding
-    if isinstance(dim, bool) or not isinstance(dim, numbers.Integral) or dim < 0:
-        raise ConfigError(f"`series_embedding` must be an integer >= 0 (0: none). Received: {dim!r}")
+    check_integer(dim, "series_embedding", 0, also=" (0: none)")
 
 
 def series_frames(settings, data, many):
@@ -244,9 +240,9 @@ def panel_member(make):
     naive forecast, and `reason` says why.
     """
     try:
-        member, trains, error = make(), True, None
-    except DataError as too_short:
-        trains, error = False, too_short
+        member, trains = make(), True
+    except DataError:
+        trains = False
         try:
             member = make(min_parts=())
         except DataError as reason:  # fewer rows than the validation part, a constant column, ...

@@ -16,7 +16,6 @@ nothing here holds a Keras model.
 from __future__ import annotations
 
 import dataclasses
-import numbers
 
 import numpy as np
 import pandas as pd
@@ -28,7 +27,7 @@ from lstm_toolkit.data import (
     calendar_features,
     season_length_for,
 )
-from lstm_toolkit.errors import ConfigError, DataError
+from lstm_toolkit.errors import ConfigError, DataError, check_integer
 from lstm_toolkit.forecasting.choices import norm_scales, resolve_model_config
 from lstm_toolkit.models import ModelConfig
 
@@ -340,8 +339,7 @@ def make_spec(settings, frame):
         target = numeric[0]
     if settings.strategy not in STRATEGIES:
         raise ConfigError(f"`strategy` must be one of {STRATEGIES}. Received: strategy={settings.strategy!r}")
-    if isinstance(settings.horizon, bool) or not isinstance(settings.horizon, numbers.Integral) or settings.horizon < 1:
-        raise ConfigError(f"`horizon` must be a positive integer. Received: horizon={settings.horizon!r}")
+    check_integer(settings.horizon, "horizon")
     features = settings.features
     future_covariates = names(settings.future_covariates)
     if future_covariates:

@@ -23,14 +23,13 @@ them (or their distribution parameters) to original units.
 
 from __future__ import annotations
 
-import numbers
 
 import numpy as np
 import pandas as pd
 
 from lstm_toolkit.backend import compiled, tf
 from lstm_toolkit.data import calendar_features
-from lstm_toolkit.errors import ConfigError
+from lstm_toolkit.errors import ConfigError, check_integer
 from lstm_toolkit.forecasting import batched, probabilistic
 from lstm_toolkit.forecasting.batched import BACKTEST_CHUNK
 from lstm_toolkit.models import build_model, build_sequence_model
@@ -295,7 +294,6 @@ def check_sampling(likelihood, num_samples, temperature):
     """Refuses sample paths from a point model, or a bad `num_samples` / `temperature`."""
     if not likelihood.probabilistic:
         raise ConfigError("Sample paths need a probabilistic model: fit with loss='gaussian', 'student_t' or 'quantile'.")
-    if isinstance(num_samples, bool) or not isinstance(num_samples, numbers.Integral) or num_samples < 1:
-        raise ConfigError(f"`num_samples` must be a positive integer. Received: num_samples={num_samples!r}")
+    check_integer(num_samples, "num_samples")
     if not temperature >= 0:
         raise ConfigError(f"`temperature` must be >= 0. Received: temperature={temperature!r}")

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from lstm_toolkit.data.windows import frame_windows
-from lstm_toolkit.errors import ConfigError, DataError
+from lstm_toolkit.errors import ConfigError, DataError, check_integer
 from lstm_toolkit.models import build_convlstm_model
 from lstm_toolkit.sequences.estimator import SequenceEstimator
 
@@ -78,9 +78,7 @@ class FrameForecaster(SequenceEstimator):
 
     def _check_params(self):
         for name in ("lookback", "horizon", "kernel_size"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
+            check_integer(getattr(self, name), name)
         if not 0 <= self.validation < 1:
             raise ConfigError(f"`validation` must be a fraction in [0, 1). Received: validation={self.validation!r}")
 

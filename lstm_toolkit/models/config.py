@@ -7,7 +7,7 @@ import functools
 import warnings
 
 from lstm_toolkit.backend import keras
-from lstm_toolkit.errors import ConfigError
+from lstm_toolkit.errors import ConfigError, check_integer, check_integers
 from lstm_toolkit.models.cells import PeepholeLSTM
 from lstm_toolkit.models.normalization import check_window_norm
 from lstm_toolkit.models.smoothing import check_smoothing
@@ -43,9 +43,6 @@ def require_units(config):
                           "to build a model directly, give the units, e.g. ModelConfig(units=(64, 64)).")
     return config.units
 
-
-def _as_sequence(value):
-    return (value,) if isinstance(value, int) else tuple(value)
 
 
 # The flat keywords of before the split (issue 33) -> (the architecture's options, their name there).
@@ -93,8 +90,7 @@ class SegmentConfig(ArchitectureOptions):
     def __post_init__(self):
         if self.decoder not in SEGMENT_DECODERS:
             raise ConfigError(f"`segment_decoder` must be one of {SEGMENT_DECODERS}. Received: {self.decoder!r}")
-        if self.length != "auto" and (isinstance(self.length, bool) or not isinstance(self.length, int) or self.length < 1):
-            raise ConfigError(f"`segment_length` must be a positive integer or 'auto'. Received: {self.length!r}")
+        object.__setattr__(self, "length", check_integer(self.length, "segment_length", allowed=("auto",), also=" or 'auto'"))
 
 
 
@@ -119,10 +115,7 @@ class FCNConfig(ArchitectureOptions):
 
     def __post_init__(self):
         for name in ("filters", "kernel_sizes"):
-            values = tuple(int(u) for u in _as_sequence(getattr(self, name)))
-            if any(u < 1 for u in values):
-                raise ConfigError(f"`{name}` must be positive integers. Received: {name}={values}")
-            object.__setattr__(self, name, values)
+            object.__setattr__(self, name, check_integers(getattr(self, name), name))
 
 
 
@@ -240,18 +233,16 @@ class ModelConfig:
         if isinstance(self.units, str) and self.units != AUTO:
             raise ConfigError(f"`units` must be one or more positive integers or 'auto'. Received: units={self.units!r}")
         if self.units != AUTO:
-            object.__setattr__(self, "units", tuple(int(u) for u in _as_sequence(self.units)))
-        object.__setattr__(self, "dense_units", tuple(int(u) for u in _as_sequence(self.dense_units)))
+            object.__setattr__(self, "units", check_integers(self.units, "units", also=" or 'auto'"))
+        object.__setattr__(self, "dense_units", check_integers(self.dense_units, "dense_units"))
         for name, kind in OPTIONS.items():
             value = getattr(self, name)
             if isinstance(value, dict):
                 object.__setattr__(self, name, kind.from_config(value))
             elif not isinstance(value, kind):
                 raise ConfigError(f"`{name}` must be a {kind.__name__} or its dict. Received: {name}={value!r}")
-        if self.units != AUTO and (not self.units or any(u < 1 for u in self.units)):
+        if not self.units:
             raise ConfigError(f"`units` must be one or more positive integers or 'auto'. Received: units={self.units}")
-        if any(u < 1 for u in self.dense_units):
-            raise ConfigError(f"`dense_units` must be positive integers. Received: dense_units={self.dense_units}")
         if self.cell not in CELLS:
             raise ConfigError(f"`cell` must be one of {list(CELLS)}. Received: cell={self.cell!r}")
         for name in ("dropout", "recurrent_dropout"):
@@ -285,8 +276,7 @@ class ModelConfig:
             )
         if not (isinstance(self.highway, bool) or self.highway == "auto"):
             raise ConfigError(f"`highway` must be True, False or 'auto'. Received: highway={self.highway!r}")
-        if isinstance(self.members, bool) or not isinstance(self.members, int) or self.members < 1:
-            raise ConfigError(f"`members` must be a positive integer. Received: members={self.members!r}")
+        object.__setattr__(self, "members", check_integer(self.members, "members"))
         if self.smoothing is not None:
             object.__setattr__(self, "smoothing", check_smoothing(self.smoothing))
             if self.window_norm != "damped":

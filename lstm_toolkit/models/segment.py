@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 
 from lstm_toolkit.backend import keras, ops
-from lstm_toolkit.errors import ConfigError
+from lstm_toolkit.errors import ConfigError, check_integer
 from lstm_toolkit.models.config import CELLS, SEGMENT_DECODERS  # noqa: F401 (SEGMENT_DECODERS: the choices)
 from lstm_toolkit.models.recurrent import LearnedQueries, dense_head, recurrent_stack
 
@@ -40,8 +40,7 @@ def resolve_segment_length(lookback, segment_length="auto", season_length=None):
             return int(season_length)
         divisors = [d for d in range(1, lookback + 1) if lookback % d == 0]
         return min(divisors, key=lambda d: (abs(d - math.sqrt(lookback)), -d))
-    if isinstance(segment_length, bool) or not isinstance(segment_length, int) or segment_length < 1:
-        raise ConfigError(f"`segment_length` must be a positive integer or 'auto'. Received: {segment_length!r}")
+    segment_length = check_integer(segment_length, "segment_length", also=" or 'auto'")
     if lookback % segment_length:
         divisors = [d for d in range(2, lookback) if lookback % d == 0]
         raise ConfigError(

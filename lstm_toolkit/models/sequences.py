@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from lstm_toolkit.backend import keras
-from lstm_toolkit.errors import ConfigError
+from lstm_toolkit.errors import ConfigError, check_integers
 from lstm_toolkit.models.config import ROCKET_ARCHITECTURES
 from lstm_toolkit.models.fcn import FCN_ARCHITECTURES, build_fcn_classifier
 from lstm_toolkit.models.recurrent import dense_head, recurrent_stack, warn_if_not_cudnn
@@ -40,8 +40,8 @@ def build_convlstm_model(
     >>> tuple(model(np.zeros((3, 4, 8, 8, 1), "float32")).shape)
     (3, 2, 8, 8, 1)
     """
-    filters = tuple(int(f) for f in ((filters,) if isinstance(filters, int) else filters))
-    if not filters or any(f < 1 for f in filters):
+    filters = check_integers(filters, "filters")
+    if not filters:
         raise ConfigError(f"`filters` must be one or more positive integers. Received: filters={filters}")
     height, width, channels = (int(d) for d in frame_shape)
     inputs = keras.Input(shape=(lookback, height, width, channels), name="frames")

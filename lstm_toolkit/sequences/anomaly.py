@@ -28,7 +28,7 @@ from sklearn.ensemble import IsolationForest
 from lstm_toolkit.backend import keras, tf
 from lstm_toolkit.data.frame import first_non_finite
 from lstm_toolkit.data.scaling import Scaler
-from lstm_toolkit.errors import ConfigError, DataError, LeakageWarning
+from lstm_toolkit.errors import ConfigError, DataError, LeakageWarning, check_integer
 from lstm_toolkit.metrics import anomaly_metrics
 from lstm_toolkit.models import ModelConfig, build_autoencoder
 from lstm_toolkit.sequences.estimator import SequenceEstimator
@@ -216,11 +216,8 @@ class AnomalyDetector(SequenceEstimator):
     def _check_params(self):
         if self.method not in METHODS:
             raise ConfigError(f"`method` must be one of {METHODS}. Received: method={self.method!r}")
-        lookback = self._resolved_lookback()
-        if isinstance(lookback, bool) or not isinstance(lookback, int) or lookback < 2:
-            raise ConfigError(f"`lookback` must be an integer >= 2. Received: lookback={lookback!r}")
-        if self.smooth != "auto" and (isinstance(self.smooth, bool) or not isinstance(self.smooth, int) or self.smooth < 1):
-            raise ConfigError(f"`smooth` must be 'auto' or a positive integer. Received: smooth={self.smooth!r}")
+        lookback = check_integer(self._resolved_lookback(), "lookback", 2)
+        check_integer(self.smooth, "smooth", allowed=("auto",), also=" or 'auto'")
         if not 0 < self.contamination < 0.5:
             raise ConfigError(f"`contamination` must lie in (0, 0.5). Received: contamination={self.contamination!r}")
         if not 0 <= self.validation < 1:

@@ -12,7 +12,7 @@ from sklearn.model_selection import train_test_split
 
 from lstm_toolkit.backend import keras
 from lstm_toolkit.data.sequences import PAD_VALUE, as_sequences, bucket_length, check_channels, fit_scaler, pad
-from lstm_toolkit.errors import CollapsedClassifierWarning, ConfigError, DataError
+from lstm_toolkit.errors import CollapsedClassifierWarning, ConfigError, DataError, check_integer
 from lstm_toolkit.models import ROCKET_ARCHITECTURES, FCNConfig, ModelConfig, build_sequence_classifier, fit_minirocket
 from lstm_toolkit.sequences.estimator import LabelCodec, SequenceEstimator, per_class_weights
 
@@ -167,14 +167,14 @@ class SequenceClassifier(SequenceEstimator):
         frames = int(np.any(train[0] != PAD_VALUE, axis=-1).sum())  # real (unpadded) training frames
         # Checked whichever way it trains: an invalid setting is refused even where MiniRocket would not read it.
         config = self._training_config(loss=self.loss_, **self._schedule(len(train[0]), frames))
-        if self.seed is not None:
-            keras.utils.set_random_seed(self.seed)  # before the weights are drawn
+        if config.seed is not None:
+            keras.utils.set_random_seed(config.seed)  # before the weights are drawn
         model = self.build_network()
         closed_form = self._model_config().architecture in ROCKET_ARCHITECTURES
         if closed_form:
             self._warn_unused_training_settings()
             x, y, weights = train
-            history = fit_minirocket(model, x, y, sample_weight=None if self.class_weight is None else weights, seed=self.seed)
+            history = fit_minirocket(model, x, y, sample_weight=None if self.class_weight is None else weights, seed=config.seed)
         else:
             history = self._train(model, config, train, validation, metrics=(self.metric_,))
         self.use_trained_model(model, history)
@@ -268,13 +268,10 @@ class SequenceClassifier(SequenceEstimator):
 
     def _schedule(self, n_train, n_frames=None):
         """The epochs and patience of a fit on `n_train` cases of `n_frames` frames in all, with "auto" resolved."""
-        batch = self.batch_size  # read by "auto" epochs before `TrainingConfig` checks it
-        if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
-            raise ConfigError(f"`batch_size` must be a positive integer. Received: batch_size={batch!r}")
+        batch = check_integer(self.batch_size, "batch_size")  # read by "auto" epochs before `TrainingConfig` checks it
         epochs = auto_epochs(n_train, batch, n_frames) if self.epochs == "auto" else self.epochs
         patience = max(10, epochs // 4) if self.patience == "auto" else self.patience
-        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 1:
-            raise ConfigError(f"`patience` must be a positive integer or 'auto'. Received: patience={self.patience!r}")
+        patience = check_integer(patience, "patience", also=" or 'auto'")
         return {"epochs": epochs, "patience": patience}
 
     def _warn_if_collapsed(self, x):

@@ -124,7 +124,7 @@ class SequenceLabeller(SequenceEstimator):
         codec = LabelCodec.fit(np.concatenate(labels))
         encoded = [codec.encode(step_labels) for step_labels in labels]
         config = self._training_config(loss="sparse_categorical_crossentropy")  # checked before the seed is used
-        rows = np.random.default_rng(self.seed).permutation(len(sequences))
+        rows = np.random.default_rng(config.seed).permutation(len(sequences))
         if not 0 <= (self.validation or 0) < 1:
             raise ConfigError(f"`validation` must be a fraction in [0, 1). Received: validation={self.validation!r}")
         n_val = int(round(len(rows) * (self.validation or 0)))
@@ -133,8 +133,8 @@ class SequenceLabeller(SequenceEstimator):
             raise DataError("No training sequences are left after the validation part; lower `validation`.")
         scaler = fit_scaler([sequences[k] for k in train], self.scaler, self.features_)
         per_class = per_class_weights(self.class_weight, np.concatenate(encoded), codec)
-        if self.seed is not None:
-            keras.utils.set_random_seed(self.seed)  # before the weights are drawn
+        if config.seed is not None:
+            keras.utils.set_random_seed(config.seed)  # before the weights are drawn
         model = build_sequence_classifier(self._model_config(), len(self.features_), len(codec.classes_), per_step=True)
 
         def arrays(subset):

@@ -29,7 +29,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from lstm_toolkit.data.frame import first_non_finite
-from lstm_toolkit.errors import ConfigError, DataError
+from lstm_toolkit.errors import ConfigError, DataError, check_integer
 
 SIDECAR_SUFFIX = ".json"
 
@@ -51,8 +51,7 @@ class _Streamer:
         self.lookback = int(spec["lookback"])
         self.horizon = int(spec["horizon"])
         self.freq = freq
-        if n_streams is not None and (isinstance(n_streams, bool) or not isinstance(n_streams, numbers.Integral) or n_streams < 1):
-            raise ConfigError(f"`n_streams` must be a positive integer or None. Received: n_streams={n_streams!r}")
+        n_streams = check_integer(n_streams, "n_streams", allowed=(None,), also=" or None")
         self.n_streams = n_streams
         self._batch = 1 if n_streams is None else int(n_streams)
         self._in_mul = np.asarray(scaling["input_multiplier"], dtype="float64")

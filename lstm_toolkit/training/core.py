@@ -7,7 +7,7 @@ import os
 import warnings
 
 from lstm_toolkit.backend import count_traces_apart, keras, onednn_advice
-from lstm_toolkit.errors import ConfigError, SlowKernelsWarning
+from lstm_toolkit.errors import ConfigError, SlowKernelsWarning, check_integer, check_real
 from lstm_toolkit.training import xla
 
 
@@ -72,16 +72,13 @@ class TrainingConfig:
 
     def __post_init__(self):
         for name in ("epochs", "batch_size", "steps_per_execution"):
-            value = getattr(self, name)
-            if name == "steps_per_execution" and value == "auto":
-                continue
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                also = " or 'auto'" if name == "steps_per_execution" else ""
-                raise ConfigError(f"`{name}` must be a positive integer{also}. Received: {name}={value!r}")
+            auto = ("auto",) if name == "steps_per_execution" else ()
+            object.__setattr__(self, name, check_integer(getattr(self, name), name, allowed=auto, also=" or 'auto'" * bool(auto)))
         for name in ("patience", "reduce_lr_patience"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ConfigError(f"`{name}` must be an integer >= 0 (epochs). Received: {name}={value!r}")
+            object.__setattr__(self, name, check_integer(getattr(self, name), name, 0, also=" (epochs)"))
+        for name in ("learning_rate", "clipnorm", "reduce_lr_factor", "min_learning_rate"):
+            allowed = (None,) if name == "clipnorm" else ()
+            object.__setattr__(self, name, check_real(getattr(self, name), name, allowed))
         if not 0 < self.reduce_lr_factor < 1:
             raise ConfigError(f"`reduce_lr_factor` must lie in (0, 1). Received: reduce_lr_factor={self.reduce_lr_factor}")
         if not self.min_learning_rate >= 0:
@@ -92,8 +89,7 @@ class TrainingConfig:
             raise ConfigError(f"`jit_compile` must be True, False or 'auto'. Received: jit_compile={self.jit_compile!r}")
         if self.clipnorm is not None and not self.clipnorm > 0:
             raise ConfigError(f"`clipnorm` must be positive or None. Received: clipnorm={self.clipnorm}")
-        if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0):
-            raise ConfigError(f"`seed` must be an integer >= 0, or None for a random run. Received: seed={self.seed!r}")
+        object.__setattr__(self, "seed", check_integer(self.seed, "seed", 0, allowed=(None,), also=", or None for a random run"))
 
     def to_dict(self):
         return dataclasses.asdict(self)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import numbers
 import os
 import time
 from pathlib import Path
@@ -14,7 +13,7 @@ import pandas as pd
 
 from lstm_toolkit import atomic
 from lstm_toolkit.backend import keras, keras_tuner
-from lstm_toolkit.errors import ConfigError
+from lstm_toolkit.errors import ConfigError, check_integer
 from lstm_toolkit.forecasting.forecaster import Forecaster
 from lstm_toolkit.training import TrainingConfig, default_callbacks
 from lstm_toolkit.tuning.hypermodels import ClassifierHyperModel, ForecastHyperModel, FrameHyperModel
@@ -162,7 +161,7 @@ def tune(
     Returns:
         A `TuneResult`.
     """
-    _check_search(tuner, max_trials)
+    seed = _check_search(tuner, max_trials, seed)
     space = space or SearchSpace()
     forecaster = Forecaster(lookback=lookback, horizon=horizon, target=target, epochs=epochs, seed=seed,
                             patience=patience, verbose=verbose, distribution=distribution, **forecaster_kwargs)
@@ -175,11 +174,12 @@ def tune(
     return _tune_result(search, table, best, forecaster, space, hypermodel.model_config, lambda config: {"model_config": config})
 
 
-def _check_search(tuner, max_trials):
+def _check_search(tuner, max_trials, seed):
+    """`seed` as an int (or None) once `tuner`, `max_trials` and `seed` are checked."""
     if tuner not in TUNERS:
         raise ConfigError(f"`tuner` must be one of {list(TUNERS)}. Received: tuner={tuner!r}")
-    if isinstance(max_trials, bool) or not isinstance(max_trials, numbers.Integral) or max_trials < 1:
-        raise ConfigError(f"`max_trials` must be a positive integer. Received: max_trials={max_trials!r}")
+    check_integer(max_trials, "max_trials")
+    return check_integer(seed, "seed", 0, allowed=(None,), also=", or None for a random search")
 
 
 def objective_of(hypermodel, name):
@@ -305,7 +305,7 @@ def tune_classifier(X, y, tuner="bayesian", max_trials=10, epochs=200, space=Non
     """
     from lstm_toolkit.sequences.classifier import SequenceClassifier
 
-    _check_search(tuner, max_trials)
+    seed = _check_search(tuner, max_trials, seed)
     space = space or ClassifierSearchSpace()
     classifier_kwargs.setdefault("validation", 0.2)
     classifier = SequenceClassifier(epochs=epochs, patience=patience, seed=seed, verbose=verbose, **classifier_kwargs)
@@ -351,7 +351,7 @@ def tune_frames(
     """
     from lstm_toolkit.frames import FrameForecaster
 
-    _check_search(tuner, max_trials)
+    seed = _check_search(tuner, max_trials, seed)
     space = space or FrameSearchSpace()
     forecaster = FrameForecaster(lookback=lookback, horizon=horizon, epochs=epochs, patience=patience, seed=seed,
                                  verbose=verbose, **forecaster_kwargs)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from lstm_toolkit.errors import ConfigError
+from lstm_toolkit.errors import ConfigError, check_integer
 from lstm_toolkit.models import ARCHITECTURES, ATTENTIONS, CELLS, CLASSIFIER_ARCHITECTURES
 
 
@@ -58,16 +58,15 @@ class SearchSpace:
 
     def __post_init__(self):
         _normalise(self, pairs=("units", "depth", "dropout", "learning_rate"),
-                   choices=("cell", "bidirectional", "architecture", "attention", "segment_length"))
-        if self.segment_length != ("auto",) and not all(isinstance(w, int) and w > 0 for w in self.segment_length):
-            raise ConfigError(f"`segment_length` choices must be positive integers (or ('auto',) alone). "
-                              f"Received: segment_length={self.segment_length}")
+                   choices=("cell", "bidirectional", "architecture", "attention", "segment_length"),
+                   integers=("units", "depth", "units_step"))
+        if self.segment_length != ("auto",):
+            lengths = tuple(check_integer(w, "segment_length", also=" (or ('auto',) alone)") for w in self.segment_length)
+            object.__setattr__(self, "segment_length", lengths)
         for name, known in (("cell", CELLS), ("architecture", ARCHITECTURES), ("attention", ATTENTIONS)):
             unknown = [c for c in getattr(self, name) if c not in known]
             if unknown:
                 raise ConfigError(f"Unknown {name}(s) {unknown}; choose from {list(known)}.")
-        if self.units[0] < 1 or self.depth[0] < 1:
-            raise ConfigError(f"`units` and `depth` must be positive. Received: units={self.units}, depth={self.depth}")
         if not 0 < self.learning_rate[0]:
             raise ConfigError(f"`learning_rate` must be positive. Received: learning_rate={self.learning_rate}")
 
@@ -155,7 +154,8 @@ class ClassifierSearchSpace:
     learning_rate: tuple | float = (1e-4, 1e-2)
 
     def __post_init__(self):
-        _normalise(self, pairs=("filters", "units", "dropout", "learning_rate"), choices=("squeeze_excite", "architecture"))
+        _normalise(self, pairs=("filters", "units", "dropout", "learning_rate"), choices=("squeeze_excite", "architecture"),
+                   integers=("filters", "units", "filters_step", "units_step"))
         kernels = self.kernel_sizes
         kernels = (tuple(kernels),) if kernels and isinstance(kernels[0], int) else tuple(tuple(k) for k in kernels)
         if not kernels or any(len(k) != 3 or min(k) < 1 for k in kernels):
@@ -164,8 +164,8 @@ class ClassifierSearchSpace:
         unknown = [a for a in self.architecture if a not in CLASSIFIER_ARCHITECTURES]
         if unknown:
             raise ConfigError(f"Unknown architecture(s) {unknown}; choose from {list(CLASSIFIER_ARCHITECTURES)}.")
-        if self.filters[0] < 1 or self.units[0] < 1 or not self.learning_rate[0] > 0:
-            raise ConfigError(f"`filters`, `units` and `learning_rate` must be positive. Received: {self}")
+        if not self.learning_rate[0] > 0:
+            raise ConfigError(f"`learning_rate` must be positive. Received: learning_rate={self.learning_rate}")
 
     def declare(self, hp):
         """Declares the hyperparameters on `hp` and returns their values for this trial."""
@@ -191,8 +191,13 @@ class ClassifierSearchSpace:
         return cls(**config)
 
 
-def _normalise(space, pairs, choices):
-    """Turns each of `pairs` into a (low, high) tuple and each of `choices` into a tuple, in place."""
+def _normalise(space, pairs, choices, integers=()):
+    """Turns each of `pairs` into a (low, high) tuple and each of `choices` into a tuple, in place; `integers`
+    (pairs, choices or single values) become Python ints, checked by `errors.check_integer` first."""
+    for name in integers:
+        value = getattr(space, name)
+        many = isinstance(value, (list, tuple))
+        object.__setattr__(space, name, [check_integer(v, name) for v in value] if many else check_integer(value, name))
     for name in pairs:
         value = getattr(space, name)
         pair = tuple(value) if isinstance(value, (list, tuple)) else (value, value)
@@ -253,9 +258,10 @@ class FrameSearchSpace:
     learning_rate: tuple | float = (1e-3, 1e-2)
 
     def __post_init__(self):
-        _normalise(self, pairs=("filters", "depth", "learning_rate"), choices=("kernel_size",))
-        if self.filters[0] < 1 or self.depth[0] < 1 or not self.learning_rate[0] > 0:
-            raise ConfigError(f"`filters`, `depth` and `learning_rate` must be positive. Received: {self}")
+        _normalise(self, pairs=("filters", "depth", "learning_rate"), choices=("kernel_size",),
+                   integers=("filters", "depth", "kernel_size", "filters_step"))
+        if not self.learning_rate[0] > 0:
+            raise ConfigError(f"`learning_rate` must be positive. Received: learning_rate={self.learning_rate}")
 
     def declare(self, hp):
         depth = _int(hp, "depth", self.depth)

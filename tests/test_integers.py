@@ -1,0 +1,86 @@
+"""One rule for every integer argument (`errors.check_integer`): numpy's integers are taken and stored as
+Python's, so a config stays JSON-safe; bools, floats and strings are refused with a ConfigError that names it."""
+
+import json
+
+import numpy as np
+import pytest
+
+from lstm_toolkit.data import WindowSpec
+from lstm_toolkit.errors import ConfigError, check_integer, check_integers, check_real
+from lstm_toolkit.models import FCNConfig, ModelConfig, SegmentConfig
+from lstm_toolkit.training import TrainingConfig
+from lstm_toolkit.tuning import ClassifierSearchSpace, FrameSearchSpace, SearchSpace
+
+
+def _dict(config):
+    return config.to_dict() if hasattr(config, "to_dict") else config.get_config()
+
+
+# name: (a config of the field given as `value`, where the stored value is read, the field's name in messages)
+FIELDS = {
+    "TrainingConfig.epochs": (lambda v: TrainingConfig(epochs=v), lambda c: c.epochs, "epochs"),
+    "TrainingConfig.batch_size": (lambda v: TrainingConfig(batch_size=v), lambda c: c.batch_size, "batch_size"),
+    "TrainingConfig.patience": (lambda v: TrainingConfig(patience=v), lambda c: c.patience, "patience"),
+    "TrainingConfig.steps_per_execution": (lambda v: TrainingConfig(steps_per_execution=v),
+                                           lambda c: c.steps_per_execution, "steps_per_execution"),
+    "TrainingConfig.seed": (lambda v: TrainingConfig(seed=v), lambda c: c.seed, "seed"),
+    "ModelConfig.units": (lambda v: ModelConfig(units=(v, 8)), lambda c: c.units[0], "units"),
+    "ModelConfig.dense_units": (lambda v: ModelConfig(units=(8,), dense_units=v), lambda c: c.dense_units[0],
+                                "dense_units"),
+    "ModelConfig.members": (lambda v: ModelConfig(units=(8,), members=v), lambda c: c.members, "members"),
+    "SegmentConfig.length": (lambda v: SegmentConfig(length=v), lambda c: c.length, "segment_length"),
+    "FCNConfig.filters": (lambda v: FCNConfig(filters=(v, 4, 4)), lambda c: c.filters[0], "filters"),
+    "WindowSpec.lookback": (lambda v: WindowSpec(lookback=v, targets="y"), lambda c: c.lookback, "lookback"),
+    "WindowSpec.horizon": (lambda v: WindowSpec(lookback=4, targets="y", horizon=v), lambda c: c.horizon, "horizon"),
+    "SearchSpace.units": (lambda v: SearchSpace(units=(v, 64)), lambda c: c.units[0], "units"),
+    "SearchSpace.depth": (lambda v: SearchSpace(depth=v), lambda c: c.depth[0], "depth"),
+    "SearchSpace.segment_length": (lambda v: SearchSpace(segment_length=(v,)), lambda c: c.segment_length[0],
+                                   "segment_length"),
+    "ClassifierSearchSpace.filters": (lambda v: ClassifierSearchSpace(filters=v), lambda c: c.filters[0], "filters"),
+    "FrameSearchSpace.kernel_size": (lambda v: FrameSearchSpace(kernel_size=(v,)), lambda c: c.kernel_size[0],
+                                     "kernel_size"),
+}
+
+
+@pytest.mark.parametrize("field", list(FIELDS))
+def test_a_numpy_integer_is_stored_as_a_python_int_and_the_config_round_trips_through_json(field):
+    make, stored, _ = FIELDS[field]
+    config = make(np.int64(4))
+    assert type(stored(config)) is int and stored(config) == 4
+    assert type(config).from_dict(json.loads(json.dumps(_dict(config)))) == config if hasattr(config, "to_dict") else \
+        type(config).from_config(json.loads(json.dumps(_dict(config)))) == config
+
+
+@pytest.mark.parametrize("field", list(FIELDS))
+@pytest.mark.parametrize("bad", [True, 4.0, "4", np.float64(4.0), 0])
+def test_a_bool_float_string_or_out_of_range_integer_is_refused_by_name(field, bad):
+    make, _, name = FIELDS[field]
+    if bad == 0 and name in ("patience", "seed"):  # 0 is in range there
+        bad = -1
+    with pytest.raises(ConfigError, match=f"`{name}` must be"):
+        make(bad)
+
+
+def test_the_rule_itself():
+    assert check_integer(np.uint8(3), "n") == 3 and check_integer(None, "seed", 0, allowed=(None,)) is None
+    with pytest.raises(ConfigError, match=r"`n` must be an integer >= 2 \(a note\)\. Received: n=1"):
+        check_integer(1, "n", 2, also=" (a note)")
+    with pytest.raises(ConfigError, match="`n` must be a positive integer"):
+        check_integer(np.bool_(True), "n")
+    with pytest.raises(ConfigError, match="`n` must be a positive integer"):
+        check_integer("auto", "n")  # "auto" only where the argument takes it
+    assert check_integers(np.int32(2), "units") == (2,) and type(check_integers([np.int64(3)], "units")[0]) is int
+    with pytest.raises(ConfigError, match="`units` must be one or more positive integers"):
+        check_integers([8, 2.5], "units")
+    assert type(check_real(np.float32(0.5), "rate")) is float
+    with pytest.raises(ConfigError, match="`rate` must be a number"):
+        check_real("0.5", "rate")
+
+
+def test_training_config_takes_numpy_floats_as_python_floats():
+    config = TrainingConfig(learning_rate=np.float32(0.5), clipnorm=np.float32(2.0))
+    assert type(config.learning_rate) is float and type(config.clipnorm) is float
+    json.dumps(config.to_dict())
+    with pytest.raises(ConfigError, match="`learning_rate` must be a number"):
+        TrainingConfig(learning_rate="fast")
