@@ -12,7 +12,8 @@ Beside it, on the same series: naive, drift (the line through the first and last
 model's mean MASE, the share of series it forecast, whether it kept its reference (`reference_fallback_`), the mean
 MASE of the network alone when it did not, and fit seconds. `--series even|odd|all` picks the half (the held-out
 check: `--drop-last 6` forecasts the six years before the usual test years, a period the defaults were not
-chosen on).
+chosen on). `--augment N` trains on N copies of each series too, bootstrapped (`--augment-with bootstrap`) or
+simulated from a damped ETS fit (`ets`); only the original series are scored.
 
 Run: python benchmarks/m1_yearly.py [--seeds 0 1 2] [--config '{"ensemble": 3}'] [--peer-python ../peers-venv/bin/python]
 """
@@ -99,6 +100,60 @@ def window_drift(history, steps):
     return window[-1] + (window[-1] - window[0]) / max(len(window) - 1, 1) * steps
 
 
+def bootstrapped(values, copies, rng, block=8):
+    """`copies` bootstrapped versions of one positive series, as Bergmeir, Hyndman & Benitez (2016) bag ETS, with no
+    season: the log values split into a lowess trend and a remainder, the remainder resampled in moving blocks of
+    `block` years (at most half the series) and added back to the trend."""
+    from statsmodels.nonparametric.smoothers_lowess import lowess
+
+    logs = np.log(values)
+    n = len(logs)
+    trend = lowess(logs, np.arange(n), frac=max(0.4, min(1.0, 6 / n)), return_sorted=False)
+    remainder, block = logs - trend, max(2, min(block, n // 2))
+    versions = []
+    for _ in range(copies):
+        starts = rng.integers(0, n - block + 1, size=n // block + 2)
+        drawn = np.concatenate([remainder[start : start + block] for start in starts])
+        offset = int(rng.integers(0, block))
+        versions.append(np.exp(trend + drawn[offset : offset + n]))
+    return versions
+
+
+def simulated(values, copies, rng):
+    """`copies` series simulated from a damped-trend ETS fit of `values` (multiplicative errors, from the first
+    year on): a causal model, where a lowess trend is two-sided. Bergmeir's bootstrap when the fit fails."""
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            fitted = ETSModel(values, error="mul", trend="add", damped_trend=True).fit(disp=False)
+            paths = np.asarray(fitted.simulate(len(values), anchor="start", repetitions=copies,
+                                               random_state=int(rng.integers(2**31))))
+        except Exception:
+            return bootstrapped(values, copies, rng)
+    paths = paths.reshape(len(values), copies)
+    return [paths[:, k] for k in range(copies) if np.all(np.isfinite(paths[:, k])) and np.all(paths[:, k] > 0)]
+
+
+def augmented(train, copies, seed, how="bootstrap"):
+    """`train` plus `copies` bootstrapped versions of each series (ids "<series>~<k>"), for training only.
+
+    A copy is made from the series' years before its last `HORIZON` (the part the Forecaster validates on), so no
+    copy's trend has seen the validation years (lowess is two-sided) and the validation stays the original series'.
+    """
+    rng = np.random.default_rng(seed)
+    parts = [train]
+    for key, rows in train.groupby("series", sort=False):
+        rows = rows.iloc[:-HORIZON]
+        if len(rows) < 4:
+            continue
+        make = simulated if how == "ets" else bootstrapped
+        for k, values in enumerate(make(rows["value"].to_numpy("float64"), copies, rng)):
+            parts.append(rows.assign(series=f"{key}~{k}", value=values))
+    return pd.concat(parts, ignore_index=True)
+
+
 def peer_forecasts(train, peer_python):
     """statsforecast's forecasts `{method: {series: values}}` from the peer venv, or {} with a note when it is missing."""
     if not peer_python or not Path(peer_python).exists():
@@ -131,16 +186,17 @@ def baselines(train, test, peers):
     return {method: float(np.mean(values)) for method, values in scores.items()}
 
 
-def run(train, test, config, seed, log=False):
+def run(train, test, config, seed, log=False, augment=0, how="bootstrap"):
     """One seed of the default global Forecaster: its mean MASE over the series, share forecast, fallback, fit s.
 
     `log`: the Forecaster is fit on the log of the values (as a user would transform them first) and its forecasts
-    exponentiated; scores are in the original units either way.
+    exponentiated; scores are in the original units either way. `augment`: that many bootstrapped copies of each
+    series join the training panel (`augmented`); only the original series are scored.
     """
     forecaster = lstm_toolkit.Forecaster(lookback=LOOKBACK, horizon=HORIZON, target="value", series_id="series",
                                          time_col="year", seed=seed, verbose=0, **config)
     given = train.assign(value=np.log(train["value"])) if log else train
-    seconds = quiet_fit(forecaster, given)
+    seconds = quiet_fit(forecaster, augmented(given, augment, seed, how) if augment else given)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         forecast = forecaster.predict(given)
@@ -168,6 +224,10 @@ def main(argv=None):
                         help="leave out each series' last N years first: an earlier period, for a held-out check")
     parser.add_argument("--log", action="store_true",
                         help="fit on the log of the values and exponentiate the forecasts (every value is positive)")
+    parser.add_argument("--augment", type=int, default=0,
+                        help="train on N bootstrapped copies of each series too (Bergmeir et al. 2016's bagging)")
+    parser.add_argument("--augment-with", default="bootstrap", choices=["bootstrap", "ets"],
+                        help="how copies are made: Bergmeir's bootstrap, or paths simulated from a damped ETS fit")
     parser.add_argument("--peer-python", default=str(PEER_VENV))
     parser.add_argument("--out", help="write the rows as JSON here")
     args = parser.parse_args(argv)
@@ -175,17 +235,18 @@ def main(argv=None):
     train, test = split(load(half=args.half, drop_last=args.drop_last))
     print(f"# M1 yearly, odd half ({train['series'].nunique()} series, {args.half}, last {args.drop_last} years left out "
           f"first), {machine()}, "
-          f"config {json.dumps(config)}{', fit on log values' if args.log else ''}\n", flush=True)
+          f"config {json.dumps(config)}{', fit on log values' if args.log else ''}"
+          f"{f', {args.augment} copies of each series ({args.augment_with})' if args.augment else ''}\n", flush=True)
     classics = baselines(train, test, peer_forecasts(train, args.peer_python))
     print("baselines (mean MASE over the series): " + ", ".join(f"{k} {v:.3f}" for k, v in classics.items()), flush=True)
     rows = []
     for seed in args.seeds:
-        rows.append(run(train, test, config, seed, log=args.log))
+        rows.append(run(train, test, config, seed, log=args.log, augment=args.augment, how=args.augment_with))
         print("  " + ", ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in rows[-1].items()),
               flush=True)
         if args.out:
             with open(args.out, "w") as handle:
-                json.dump({"config": config, "log": args.log, "half": args.half, "machine": machine(), "baselines": classics,
+                json.dump({"config": config, "log": args.log, "augment": args.augment, "augment_with": args.augment_with, "half": args.half, "machine": machine(), "baselines": classics,
                            "rows": rows}, handle, indent=1)
     models = [row["model"] for row in rows]
     print(f"\nmodel mean MASE {np.mean(models):.3f} (spread {max(models) - min(models):.3f}), fit s "
