@@ -1,5 +1,6 @@
 """One rule for every integer argument (`errors.check_integer`): numpy's integers are taken and stored as
-Python's, so a config stays JSON-safe; bools, floats and strings are refused with a ConfigError that names it."""
+Python's, so a config stays JSON-safe; bools, floats and strings are refused with a ConfigError that names it.
+Numbers that are rates take numpy's floats the same way (`errors.check_real`)."""
 
 import json
 
@@ -28,6 +29,8 @@ FIELDS = {
     "ModelConfig.units": (lambda v: ModelConfig(units=(v, 8)), lambda c: c.units[0], "units"),
     "ModelConfig.dense_units": (lambda v: ModelConfig(units=(8,), dense_units=v), lambda c: c.dense_units[0],
                                 "dense_units"),
+    "ModelConfig.season_length": (lambda v: ModelConfig(units=(8,), season_length=v), lambda c: c.season_length,
+                                  "season_length"),
     "ModelConfig.members": (lambda v: ModelConfig(units=(8,), members=v), lambda c: c.members, "members"),
     "SegmentConfig.length": (lambda v: SegmentConfig(length=v), lambda c: c.length, "segment_length"),
     "FCNConfig.filters": (lambda v: FCNConfig(filters=(v, 4, 4)), lambda c: c.filters[0], "filters"),
@@ -84,3 +87,20 @@ def test_training_config_takes_numpy_floats_as_python_floats():
     json.dumps(config.to_dict())
     with pytest.raises(ConfigError, match="`learning_rate` must be a number"):
         TrainingConfig(learning_rate="fast")
+
+
+@pytest.mark.parametrize("make, read, name", [
+    (lambda v: ModelConfig(units=(8,), dropout=v), lambda c: [c.dropout], "dropout"),
+    (lambda v: ModelConfig(units=(8,), recurrent_dropout=v), lambda c: [c.recurrent_dropout], "recurrent_dropout"),
+    (lambda v: SearchSpace(dropout=(v, 0.5)), lambda c: list(c.dropout), "dropout"),
+    (lambda v: SearchSpace(learning_rate=v), lambda c: list(c.learning_rate), "learning_rate"),
+    (lambda v: SearchSpace(dropout_step=v), lambda c: [c.dropout_step], "dropout_step"),
+    (lambda v: ClassifierSearchSpace(dropout=v), lambda c: list(c.dropout), "dropout"),
+    (lambda v: FrameSearchSpace(learning_rate=(v, 0.5)), lambda c: list(c.learning_rate), "learning_rate"),
+])
+def test_a_numpy_float_rate_is_stored_as_a_python_float_and_a_string_is_refused(make, read, name):
+    config = make(np.float32(0.25))
+    assert all(type(value) is float for value in read(config)) and 0.25 in read(config)
+    json.dumps(_dict(config))
+    with pytest.raises(ConfigError, match=f"`{name}` must be a number"):
+        make("0.25")

@@ -7,7 +7,7 @@ import functools
 import warnings
 
 from lstm_toolkit.backend import keras
-from lstm_toolkit.errors import ConfigError, check_integer, check_integers
+from lstm_toolkit.errors import ConfigError, check_integer, check_integers, check_real
 from lstm_toolkit.models.cells import PeepholeLSTM
 from lstm_toolkit.models.normalization import check_window_norm
 from lstm_toolkit.models.smoothing import check_smoothing
@@ -246,7 +246,8 @@ class ModelConfig:
         if self.cell not in CELLS:
             raise ConfigError(f"`cell` must be one of {list(CELLS)}. Received: cell={self.cell!r}")
         for name in ("dropout", "recurrent_dropout"):
-            rate = getattr(self, name)
+            rate = check_real(getattr(self, name), name)
+            object.__setattr__(self, name, rate)
             if not 0.0 <= rate < 1.0:
                 raise ConfigError(f"`{name}` must lie in [0, 1). Received: {name}={rate}")
         if self.window_norm != "auto":
@@ -282,8 +283,8 @@ class ModelConfig:
             if self.window_norm != "damped":
                 raise ConfigError("`smoothing` sets the coefficients of window_norm='damped'; "
                                   f"with window_norm={self.window_norm!r} drop it, or use window_norm='damped'.")
-        if self.season_length is not None and (isinstance(self.season_length, bool) or self.season_length < 1):
-            raise ConfigError(f"`season_length` must be a positive integer or None. Received: season_length={self.season_length!r}")
+        object.__setattr__(self, "season_length", check_integer(self.season_length, "season_length", allowed=(None,),
+                                                                also=" or None"))
 
     def to_dict(self):
         config = {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from lstm_toolkit.errors import ConfigError, check_integer
+from lstm_toolkit.errors import ConfigError, check_integer, check_real
 from lstm_toolkit.models import ARCHITECTURES, ATTENTIONS, CELLS, CLASSIFIER_ARCHITECTURES
 
 
@@ -59,7 +59,7 @@ class SearchSpace:
     def __post_init__(self):
         _normalise(self, pairs=("units", "depth", "dropout", "learning_rate"),
                    choices=("cell", "bidirectional", "architecture", "attention", "segment_length"),
-                   integers=("units", "depth", "units_step"))
+                   integers=("units", "depth", "units_step"), reals=("dropout_step",))
         if self.segment_length != ("auto",):
             lengths = tuple(check_integer(w, "segment_length", also=" (or ('auto',) alone)") for w in self.segment_length)
             object.__setattr__(self, "segment_length", lengths)
@@ -155,7 +155,7 @@ class ClassifierSearchSpace:
 
     def __post_init__(self):
         _normalise(self, pairs=("filters", "units", "dropout", "learning_rate"), choices=("squeeze_excite", "architecture"),
-                   integers=("filters", "units", "filters_step", "units_step"))
+                   integers=("filters", "units", "filters_step", "units_step"), reals=("dropout_step",))
         kernels = self.kernel_sizes
         kernels = (tuple(kernels),) if kernels and isinstance(kernels[0], int) else tuple(tuple(k) for k in kernels)
         if not kernels or any(len(k) != 3 or min(k) < 1 for k in kernels):
@@ -191,16 +191,21 @@ class ClassifierSearchSpace:
         return cls(**config)
 
 
-def _normalise(space, pairs, choices, integers=()):
-    """Turns each of `pairs` into a (low, high) tuple and each of `choices` into a tuple, in place; `integers`
-    (pairs, choices or single values) become Python ints, checked by `errors.check_integer` first."""
+def _normalise(space, pairs, choices, integers=(), reals=()):
+    """Turns each of `pairs` into a (low, high) tuple and each of `choices` into a tuple, in place. `integers`
+    (pairs, choices or single values) become Python ints, checked by `errors.check_integer` first; the other pairs
+    and `reals` become Python floats (`errors.check_real`), so the space stays JSON-safe."""
     for name in integers:
         value = getattr(space, name)
         many = isinstance(value, (list, tuple))
         object.__setattr__(space, name, [check_integer(v, name) for v in value] if many else check_integer(value, name))
+    for name in reals:
+        object.__setattr__(space, name, check_real(getattr(space, name), name))
     for name in pairs:
         value = getattr(space, name)
         pair = tuple(value) if isinstance(value, (list, tuple)) else (value, value)
+        if name not in integers:
+            pair = tuple(check_real(v, name) for v in pair)
         if len(pair) != 2 or pair[0] > pair[1]:
             raise ConfigError(f"`{name}` must be a value or a (low, high) pair. Received: {name}={value!r}")
         if name == "dropout" and not 0 <= pair[0] <= pair[1] < 1:  # a rate of 1 or more drops every unit
