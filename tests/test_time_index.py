@@ -177,9 +177,34 @@ def test_a_time_zone_keeps_days_on_the_wall_clock_and_hours_on_utc():
     forecaster = Forecaster(lookback=14, horizon=3, target="y", model=TINY, epochs=1, verbose=0, seed=0,
                             reference_fallback=False).fit(data)
     assert (forecaster.freq_, forecaster.season_length_) == ("D", 7)  # in UTC the steps were 23, 24 and 25 hours
-    assert list(forecaster.predict(data).index) == list(pd.date_range("2024-05-15", periods=3, freq="D"))
+    # back on the data's own clock: the next three midnights in Berlin
+    assert list(forecaster.predict(data).index) == list(pd.date_range("2024-05-15", periods=3, freq="D", tz="Europe/Berlin"))
     hours = _wave(pd.date_range("2023-03-20", periods=24 * 300, freq="h", tz="Europe/Berlin"))  # an hour repeated in October
     assert _time_warnings(_prepare(hours)) == ([], [])
+
+
+def test_forecasts_and_backtests_come_back_in_the_time_zone_of_the_data_given():
+    # Hourly data across the change of clocks in Paris: inside, the toolkit counts hours on UTC; a forecast labelled
+    # with those naive UTC times read two hours early on the user's clock (and overlapped their history).
+    hours = pd.date_range("2024-03-25", periods=24 * 14, freq="h", tz="Europe/Paris")
+    data = _wave(hours)
+    forecaster = Forecaster(lookback=24, horizon=3, target="y", model=TINY, epochs=1, verbose=0, seed=0,
+                            reference_fallback=False).fit(data.iloc[:-48])
+    forecast = forecaster.predict(data)
+    assert list(forecast.index) == list(pd.date_range(hours[-1], periods=4, freq="h")[1:])
+    assert str(forecast.index.tz) == "Europe/Paris"
+    table = forecaster.backtest(data)
+    assert str(table["timestamp"].dt.tz) == "Europe/Paris" and table["origin"].isin(hours).all()
+    assert np.allclose(table["actual"], data["y"].reindex(table["timestamp"]).to_numpy())  # each actual at its time
+    start = pd.Timestamp("2024-04-06 12:00", tz="Europe/Paris")
+    assert forecaster.backtest(data, start=start)["timestamp"].iloc[0] == start
+    assert forecaster.backtest(data, start=start.tz_convert("Asia/Tokyo"))["timestamp"].iloc[0] == start  # same instant
+    panel = pd.concat([data.assign(sensor=name) for name in "ab"]).rename_axis("time").reset_index()
+    many = Forecaster(lookback=24, horizon=3, target="y", series_id="sensor", time_col="time", model=TINY, epochs=1,
+                      verbose=0, seed=0, reference_fallback=False).fit(panel)
+    assert list(many.predict(panel).index.unique()) == list(forecast.index)
+    naive = _wave(hours.tz_localize(None))  # naive data stays naive
+    assert forecaster.predict(naive).index.tz is None
 
 
 def test_a_panel_names_how_many_series_are_off_the_grid():

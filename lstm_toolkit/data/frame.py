@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from lstm_toolkit.data.zones import wall_clock
 from lstm_toolkit.errors import DataError
 
 FILL_POLICIES = ("ffill", "interpolate", "zero")
-DAY_NS = 86_400 * 10**9
 
 
 def as_frame(data, time_col=None, sorted_by=None):
@@ -68,10 +68,9 @@ def as_frame(data, time_col=None, sorted_by=None):
         frame = frame.drop(columns=[time_col])
         frame.index = times
     if isinstance(frame.index, pd.DatetimeIndex):
-        if frame.index.tz is not None:  # steps under a day on the UTC clock (no hour repeated or skipped); a day or
-            wall = frame.index.tz_localize(None)  # longer on the wall clock: midnight stays midnight when clocks change
-            daily = len(wall) > 1 and np.diff(wall.as_unit("ns").asi8).min() >= DAY_NS
-            frame.index = wall if daily else frame.index.tz_convert("UTC").tz_localize(None)
+        if frame.index.tz is not None:  # a day or more on the wall clock, shorter steps on UTC (see `zones`)
+            wall = wall_clock(frame.index)
+            frame.index = frame.index.tz_localize(None) if wall else frame.index.tz_convert("UTC").tz_localize(None)
         frame.index = frame.index.as_unit("ns")
         _check_time_order(frame.index, sorted_by)
     elif not pd.api.types.is_integer_dtype(frame.index):

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from lstm_toolkit import metrics
+from lstm_toolkit.data import naive_timestamp
 from lstm_toolkit.errors import DataError, LeakageWarning, check_integer, user_stacklevel
 from lstm_toolkit.forecasting import probabilistic
 from lstm_toolkit.forecasting.baselines import naive_forecast, seasonal_naive_forecast
@@ -94,7 +95,7 @@ def first_forecast_row(index, start, fit_end):
     if isinstance(start, numbers.Integral):
         return int(start)
     try:
-        timestamp = pd.Timestamp(start)
+        timestamp = naive_timestamp(start, index)  # a zoned timestamp on the index's clock (see `data.zones`)
     except (ValueError, TypeError):
         raise DataError(f"`start` must be a timestamp, a row number or a fraction of the rows in (0, 1). "
                         f"Received: start={start!r}") from None

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from lstm_toolkit.base import Estimator
-from lstm_toolkit.data import WindowedSeries, as_frame, check_frequency, future_index
+from lstm_toolkit.data import WindowedSeries, as_frame, check_frequency, future_index, localize, time_zone
 from lstm_toolkit.errors import ConfigError, DataError, user_stacklevel
 from lstm_toolkit.forecasting import backtest, batched, many_series
 from lstm_toolkit.forecasting.preparing import warn_time_steps
@@ -135,23 +135,25 @@ class BaseForecaster(Estimator):
         form = self._strategy().output_form() if form is None else form
         return None if form is None else dataclasses.replace(form, floor=tuple(problem.target_floor()))
 
-    def _collect(self, results, kind="frame", by_series=False, by_target=False):
+    def _collect(self, results, kind="frame", by_series=False, by_target=False, times_of=None):
         """The `{key: result}` of `_parts`' series in the form the user gets.
 
         "table": `backtest.evaluate_rows` of each series made into one table
         (`backtest.metrics_table`: by series when `by_series`, else the mean
         over series). Else one series: its result; many, by `kind`: "frame",
         the frames in one long frame with the id column first; "dict", the
-        dict itself (sample paths by series).
+        dict itself (sample paths by series). A frame's timestamps are put back
+        in the time zone of `times_of`, the data the user gave (`data.zones`).
         """
         one = not self.problem_.is_global
         if kind == "table":
             return backtest.metrics_table(results, backtest.metric_columns(self._strategy().output_form()),
                                           by_target=by_target, by_series=by_series,
                                           series_name=None if one else self.series_id or "series")
-        if one:
-            return results[None]
-        return many_series.with_id(results, self.series_id) if kind == "frame" else results
+        if kind != "frame":
+            return results[None] if one else results
+        return localize(results[None] if one else many_series.with_id(results, self.series_id),
+                        time_zone(times_of, self.time_col))
 
     def _split(self, data, forecast=False):
         """`{id: frame}` of many series; with `forecast`, less those the network does not forecast (`skipped_series_`)."""
@@ -367,7 +369,7 @@ class BaseForecaster(Estimator):
             stride: rows between consecutive origins.
 
         Returns:
-            A tidy DataFrame with columns origin, timestamp, step, target,
+            A tidy DataFrame with columns origin, timestamp (both in `data`'s time zone), step, target,
             forecast, actual, naive, seasonal_naive; a probabilistic model adds
             the forecast's quantiles as `forecast_q{level}` (as `predict` names
             a target's `{target}_q{level}`).
@@ -376,7 +378,7 @@ class BaseForecaster(Estimator):
         results = {key: backtest.backtest_frame(series, arrays, horizon=self.horizon, targets=self.spec_.targets,
                                                 output_form=form)
                    for key, (series, arrays, form) in self._backtests(data, start, stride).items()}
-        return self._collect(results).reset_index(drop=True)
+        return self._collect(results, times_of=data).reset_index(drop=True)
 
     def _backtests(self, data, start, stride):
         """`{key: (series, backtest arrays, output form)}` of every series in `data` (`_parts`), all forecast in one
