@@ -16,6 +16,18 @@ def _axes(ax, figsize):
     return figure, figure.add_subplot()
 
 
+def _drawable(frame):
+    """`frame` with periods (as `predict` and `backtest` give back for periods) as their start timestamps: matplotlib
+    draws timestamps, not periods."""
+    if frame is None:
+        return None
+    if isinstance(frame.index, pd.PeriodIndex):
+        frame = frame.to_timestamp()
+    periods = {column: frame[column].dt.to_timestamp() for column in frame.columns
+               if isinstance(frame[column].dtype, pd.PeriodDtype)}
+    return frame.assign(**periods) if periods else frame
+
+
 def plot_forecast(history, forecast, actual=None, target=None, last=None, ax=None):
     """Forecast vs actual, with the history before it.
 
@@ -43,6 +55,7 @@ def plot_forecast(history, forecast, actual=None, target=None, last=None, ax=Non
             raise DataError(f"Column {target!r} is not in the {name} (columns {list(frame.columns)}). Pass the "
                             "frames `predict` read and returned, or name the column with `target=`.")
     last = last or max(48, 3 * len(forecast))
+    history, forecast, actual = (_drawable(frame) for frame in (history, forecast, actual))
     figure, ax = _axes(ax, (10, 4))
     past = history[target].iloc[-last:]
     ax.plot(past.index, past.to_numpy(), color="0.3", label="history")
@@ -72,7 +85,7 @@ def plot_backtest(results, target=None, step=1, ax=None):
     3
     """
     target = results["target"].iloc[0] if target is None else target
-    rows = results[(results["target"] == target) & (results["step"] == step)]
+    rows = _drawable(results[(results["target"] == target) & (results["step"] == step)])
     figure, ax = _axes(ax, (10, 4))
     ax.plot(rows["timestamp"], rows["actual"], color="tab:orange", label="actual")
     ax.plot(rows["timestamp"], rows["forecast"], color="tab:blue", label="model")
@@ -393,6 +406,7 @@ def plot_fan(history, forecast, target=None, samples=None, last=None, ax=None):
     prefix = f"{target}_q"
     levels = sorted(float(c[len(prefix):]) for c in forecast.columns if c.startswith(prefix))
     last = last or max(48, 3 * len(forecast))
+    history, forecast = _drawable(history), _drawable(forecast)
     figure, ax = _axes(ax, (10, 4))
     past = history[target].iloc[-last:]
     ax.plot(past.index, past.to_numpy(), color="0.3", label="history")

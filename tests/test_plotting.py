@@ -47,6 +47,19 @@ def test_forecast_plot_draws_history_forecast_and_actual():
     assert labels[:3] == ["history", "forecast", "actual"]
 
 
+def test_periods_are_drawn_at_their_starts():
+    # `predict` and `backtest` give periods back for periods; matplotlib cannot draw a Period ("float() argument ...")
+    months = pd.period_range("2020-01", periods=20, freq="M")
+    history = pd.DataFrame({"y": np.arange(15.0)}, index=months[:15])
+    forecast = pd.DataFrame({"y": [1.0, 2.0]}, index=months[15:17])
+    line = plotting.plot_forecast(history, forecast, actual=history).axes[0].lines[1]
+    assert pd.Timestamp(line.get_xdata()[0]) == pd.Timestamp("2021-04-01")
+    quantiles = forecast.assign(**{"y_q0.1": [0.5, 1.0], "y_q0.9": [1.5, 3.0]})
+    assert len(plotting.plot_fan(history, quantiles).axes[0].collections) == 1
+    results = backtest_frame().assign(timestamp=lambda frame: months[: len(frame)], origin=lambda frame: months[: len(frame)])
+    assert len(plotting.plot_backtest(results).axes[0].lines) == 3
+
+
 def test_errors_by_step_shows_each_method_per_step():
     figure = plotting.plot_errors_by_step(backtest_frame())
     lines = {line.get_label(): line for line in figure.axes[0].lines}

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from lstm_toolkit import DataError, Forecaster, IrregularTimestampsWarning, MissingTimestampsWarning, ModelConfig
+from lstm_toolkit.errors import LeakageWarning
 from lstm_toolkit.forecasting.preparing import prepare
 from lstm_toolkit.forecasting.settings import ForecastSettings
 
@@ -88,8 +89,12 @@ def test_a_period_index_and_a_flag_column_are_read_as_given():
                             epochs=1, verbose=0, seed=0).fit(data)
     assert (forecaster.freq_, forecaster.season_length_) == ("MS", 12)
     forecast = forecaster.predict(data)
-    assert list(forecast.index.strftime("%Y-%m")) == ["2023-01", "2023-02", "2023-03"]
+    # periods in, periods out: a DatetimeIndex of month starts joined to the user's frame matched no row
+    assert forecast.index.equals(pd.period_range("2023-01", periods=3, freq="M"))
     assert np.isfinite(forecast["sales"]).all()
+    with pytest.warns(LeakageWarning):  # fit on all of it: an in-sample backtest, from a period
+        table = forecaster.backtest(data, start=pd.Period("2022-06", "M"))
+    assert table["timestamp"].iloc[0] == pd.Period("2022-06", "M") and table["origin"].isin(data.index).all()
 
 
 def test_multilevel_columns_are_refused_with_the_fix():
@@ -189,7 +194,11 @@ def test_forecasts_and_backtests_come_back_in_the_time_zone_of_the_data_given():
     hours = pd.date_range("2024-03-25", periods=24 * 14, freq="h", tz="Europe/Paris")
     data = _wave(hours)
     forecaster = Forecaster(lookback=24, horizon=3, target="y", model=TINY, epochs=1, verbose=0, seed=0,
-                            reference_fallback=False).fit(data.iloc[:-48])
+                            reference_fallback=False)
+    validation = pd.Timestamp("2024-04-01 12:00", tz="Europe/Paris")  # read on the same clock as the data
+    series = forecaster.prepare(data.iloc[:-48], validation=validation)
+    assert series.index[series.bounds["validation"][0]] == validation.tz_convert("UTC").tz_localize(None)
+    forecaster.fit(data.iloc[:-48])
     forecast = forecaster.predict(data)
     assert list(forecast.index) == list(pd.date_range(hours[-1], periods=4, freq="h")[1:])
     assert str(forecast.index.tz) == "Europe/Paris"

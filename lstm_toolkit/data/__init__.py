@@ -17,7 +17,7 @@ from lstm_toolkit.data.spec import WindowSpec
 from lstm_toolkit.data.split import split_points
 from lstm_toolkit.data.time_features import CALENDAR_FEATURES, calendar_columns, calendar_features
 from lstm_toolkit.data.windows import frame_windows, input_windows, make_window_dataset, window_starts
-from lstm_toolkit.data.zones import localize, naive_timestamp, time_zone, wall_clock
+from lstm_toolkit.data.clock import TimeForm, naive_timestamp, wall_clock
 
 __all__ = [
     "PanelData",
@@ -44,9 +44,8 @@ __all__ = [
     "make_window_dataset",
     "season_length_for",
     "split_points",
-    "localize",
+    "TimeForm",
     "naive_timestamp",
-    "time_zone",
     "wall_clock",
     "window_starts",
 ]

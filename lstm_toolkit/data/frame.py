@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from lstm_toolkit.data.zones import wall_clock
+from lstm_toolkit.data.clock import wall_clock
 from lstm_toolkit.errors import DataError
 
 FILL_POLICIES = ("ffill", "interpolate", "zero")
@@ -68,7 +68,7 @@ def as_frame(data, time_col=None, sorted_by=None):
         frame = frame.drop(columns=[time_col])
         frame.index = times
     if isinstance(frame.index, pd.DatetimeIndex):
-        if frame.index.tz is not None:  # a day or more on the wall clock, shorter steps on UTC (see `zones`)
+        if frame.index.tz is not None:  # a day or more on the wall clock, shorter steps on UTC (see `clock`)
             wall = wall_clock(frame.index)
             frame.index = frame.index.tz_localize(None) if wall else frame.index.tz_convert("UTC").tz_localize(None)
         frame.index = frame.index.as_unit("ns")

@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from lstm_toolkit.data.zones import DAY_NS
+from lstm_toolkit.data.clock import DAY_NS
 from lstm_toolkit.errors import DataError
 
 # `infer_frequency` and `missing_steps` lay out a grid of timestamps only where it would have at most this many rows.

@@ -6,7 +6,7 @@ import numbers
 
 import pandas as pd
 
-from lstm_toolkit.data.zones import naive_timestamp
+from lstm_toolkit.data.clock import naive_timestamp
 from lstm_toolkit.errors import DataError
 
 
@@ -33,7 +33,7 @@ def _part_start(index, part, name):
             "Use a fraction or a row count."
         )
     try:
-        when = naive_timestamp(part, index)  # a zoned timestamp on the index's clock (see `zones`)
+        when = naive_timestamp(part, index)  # a zoned timestamp on the index's clock (see `clock`)
     except (ValueError, TypeError):
         raise DataError(
             f"`{name}` must be a fraction, a row count or a timestamp. Received: {name}={part!r}"

@@ -95,7 +95,7 @@ def first_forecast_row(index, start, fit_end):
     if isinstance(start, numbers.Integral):
         return int(start)
     try:
-        timestamp = naive_timestamp(start, index)  # a zoned timestamp on the index's clock (see `data.zones`)
+        timestamp = naive_timestamp(start, index)  # a zoned timestamp on the index's clock (see `data.clock`)
     except (ValueError, TypeError):
         raise DataError(f"`start` must be a timestamp, a row number or a fraction of the rows in (0, 1). "
                         f"Received: start={start!r}") from None

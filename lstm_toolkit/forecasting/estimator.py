@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from lstm_toolkit.base import Estimator
-from lstm_toolkit.data import WindowedSeries, as_frame, check_frequency, future_index, localize, time_zone
+from lstm_toolkit.data import TimeForm, WindowedSeries, as_frame, check_frequency, future_index
 from lstm_toolkit.errors import ConfigError, DataError, user_stacklevel
 from lstm_toolkit.forecasting import backtest, batched, many_series
 from lstm_toolkit.forecasting.preparing import warn_time_steps
@@ -142,8 +142,8 @@ class BaseForecaster(Estimator):
         (`backtest.metrics_table`: by series when `by_series`, else the mean
         over series). Else one series: its result; many, by `kind`: "frame",
         the frames in one long frame with the id column first; "dict", the
-        dict itself (sample paths by series). A frame's timestamps are put back
-        in the time zone of `times_of`, the data the user gave (`data.zones`).
+        dict itself (sample paths by series). A frame's timestamps are given back
+        in the form of the labels of `times_of`, the data the user gave (`data.clock`).
         """
         one = not self.problem_.is_global
         if kind == "table":
@@ -152,8 +152,8 @@ class BaseForecaster(Estimator):
                                           series_name=None if one else self.series_id or "series")
         if kind != "frame":
             return results[None] if one else results
-        return localize(results[None] if one else many_series.with_id(results, self.series_id),
-                        time_zone(times_of, self.time_col))
+        frame = results[None] if one else many_series.with_id(results, self.series_id)
+        return TimeForm.of(times_of, self.time_col).restore(frame)
 
     def _split(self, data, forecast=False):
         """`{id: frame}` of many series; with `forecast`, less those the network does not forecast (`skipped_series_`)."""
@@ -369,7 +369,7 @@ class BaseForecaster(Estimator):
             stride: rows between consecutive origins.
 
         Returns:
-            A tidy DataFrame with columns origin, timestamp (both in `data`'s time zone), step, target,
+            A tidy DataFrame with columns origin, timestamp (both labelled as `data`'s times are), step, target,
             forecast, actual, naive, seasonal_naive; a probabilistic model adds
             the forecast's quantiles as `forecast_q{level}` (as `predict` names
             a target's `{target}_q{level}`).

@@ -338,7 +338,7 @@ class Forecaster(BaseForecaster):
             seed: the random seed of the samples.
 
         Returns:
-            A DataFrame indexed by the future timestamps (in `history`'s time zone) or row numbers, one
+            A DataFrame indexed by the future timestamps (labelled as `history`'s are) or row numbers, one
             column per target in original units (the median for a
             probabilistic model, followed by one column per quantile,
             `{target}_q{level}`); for many series, a long frame whose first

@@ -1,0 +1,91 @@
+"""The clock: inside the toolkit timestamps are naive; what a user gets back has the form of the labels they gave.
+
+`as_frame` takes a time zone's timestamps off the clock it counts steps on:
+steps of a day or more on the wall clock (midnight stays midnight when the
+clocks change), shorter steps on UTC (no hour repeated or skipped). Periods
+become the timestamps of their starts. `wall_clock` says which clock;
+`TimeForm.of` reads the form of the labels of the data a user gives (a time
+zone, periods) and `TimeForm.restore` gives the toolkit's naive timestamps
+back in it; `naive_timestamp` takes a user's timestamp (zoned, or a period)
+the other way.
+
+Example:
+>>> hours = pd.date_range("2024-03-31 00:00", periods=4, freq="h", tz="Europe/Paris")  # clocks go forward at 2:00
+>>> inside = hours.tz_convert("UTC").tz_localize(None)  # as `as_frame` keeps them
+>>> list(TimeForm.of(pd.DataFrame(index=hours)).restore(pd.DataFrame(index=inside)).index) == list(hours)
+True
+>>> months = pd.period_range("2024-01", periods=3, freq="M")
+>>> TimeForm.of(pd.DataFrame(index=months)).restore(pd.DataFrame(index=months.to_timestamp())).index.equals(months)
+True
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+DAY_NS = 86_400 * 10**9
+
+
+def wall_clock(index):
+    """True when the steps of the time-zoned `index` are a day or more: `as_frame` keeps it on the wall clock."""
+    wall = index.tz_localize(None) if getattr(index, "tz", None) is not None else index
+    return len(wall) > 1 and np.diff(wall.as_unit("ns").asi8).min() >= DAY_NS
+
+
+@dataclasses.dataclass(frozen=True)
+class TimeForm:
+    """The form of a user's time labels: `tz` (with `wall`: counted on the wall clock, else on UTC) or
+    `period` (the periods' frequency, e.g. "M"); all unset for naive timestamps or row numbers."""
+
+    tz: Any = None
+    wall: bool = False
+    period: str | None = None
+
+    @classmethod
+    def of(cls, data, time_col=None):
+        """The form of the labels of `data` as a user gives it (a frame, a Series, a dict of frames): its index,
+        or its column `time_col`."""
+        if isinstance(data, dict):
+            data = next(iter(data.values()), None)
+        if isinstance(data, pd.DataFrame) and time_col is not None and time_col in data.columns:
+            labels = pd.Index(data[time_col])
+        else:
+            labels = getattr(data, "index", None)
+        if isinstance(labels, pd.PeriodIndex):
+            return cls(period=labels.freqstr)
+        if isinstance(labels, pd.DatetimeIndex) and labels.tz is not None:
+            return cls(tz=labels.tz, wall=wall_clock(labels.unique().sort_values()))
+        return cls()
+
+    def restore(self, frame):
+        """`frame` with its naive DatetimeIndex and datetime columns given back in this form."""
+        if self == TimeForm():
+            return frame
+        frame = frame.copy()
+        if isinstance(frame.index, pd.DatetimeIndex) and frame.index.tz is None:
+            frame.index = self._labels(frame.index)
+        for column in frame.columns:
+            if pd.api.types.is_datetime64_dtype(frame[column]) and not isinstance(frame[column].dtype, pd.DatetimeTZDtype):
+                frame[column] = self._labels(pd.DatetimeIndex(frame[column]))
+        return frame
+
+    def _labels(self, index):
+        if self.period is not None:
+            return index.to_period(self.period)
+        if not self.wall:
+            return index.tz_localize("UTC").tz_convert(self.tz)
+        # a wall-clock time the clocks skip moves on to the first one they show; one they show twice is its first
+        return index.tz_localize(self.tz, ambiguous=np.ones(len(index), dtype=bool), nonexistent="shift_forward")
+
+
+def naive_timestamp(timestamp, index):
+    """A user's `timestamp` on the clock of the toolkit's naive `index`: as is when naive, a period's start, else
+    on the clock `as_frame` chose."""
+    timestamp = timestamp.to_timestamp() if isinstance(timestamp, pd.Period) else pd.Timestamp(timestamp)
+    if timestamp.tz is None:
+        return timestamp
+    return timestamp.tz_localize(None) if wall_clock(index) else timestamp.tz_convert("UTC").tz_localize(None)
