@@ -1,5 +1,6 @@
 """Time indexes as pandas users bring them: periods, missing timestamps, flag columns (`data`, `Forecaster.fit`)."""
 
+import io
 import warnings
 
 import numpy as np
@@ -214,6 +215,19 @@ def test_forecasts_and_backtests_come_back_in_the_time_zone_of_the_data_given():
     assert list(many.predict(panel).index.unique()) == list(forecast.index)
     naive = _wave(hours.tz_localize(None))  # naive data stays naive
     assert forecaster.predict(naive).index.tz is None
+
+
+def test_a_zoned_frame_written_to_csv_reads_back_as_utc_instants():
+    # Its offsets change with the clocks (+01:00, then +02:00): pandas refuses to parse such a column without utc=True,
+    # and the toolkit said only "could not be parsed as timestamps".
+    hours = pd.date_range("2024-03-25", periods=24 * 10, freq="h", tz="Europe/Paris", name="time")
+    text = pd.read_csv(io.StringIO(_wave(hours).to_csv()))
+    assert text["time"].str.endswith("+01:00").any() and text["time"].str.endswith("+02:00").any()
+    forecaster = Forecaster(lookback=24, horizon=3, target="y", time_col="time", model=TINY, epochs=1, verbose=0,
+                            seed=0, reference_fallback=False).fit(text)
+    forecast = forecaster.predict(text)
+    assert str(forecast.index.tz) == "UTC"  # the file names offsets, not the zone
+    assert list(forecast.index) == list(pd.date_range(hours[-1], periods=4, freq="h")[1:])  # the same instants
 
 
 def test_a_panel_names_how_many_series_are_off_the_grid():

@@ -22,6 +22,7 @@ True
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from typing import Any
 
 import numpy as np
@@ -53,6 +54,8 @@ class TimeForm:
             data = next(iter(data.values()), None)
         if isinstance(data, pd.DataFrame) and time_col is not None and time_col in data.columns:
             labels = pd.Index(data[time_col])
+            if labels.dtype == object or pd.api.types.is_string_dtype(labels.dtype):  # text, as `as_frame` reads it
+                labels = pd.DatetimeIndex(parse_timestamps(data[time_col]))
         else:
             labels = getattr(data, "index", None)
         if isinstance(labels, pd.PeriodIndex):
@@ -80,6 +83,20 @@ class TimeForm:
             return index.tz_localize("UTC").tz_convert(self.tz)
         # a wall-clock time the clocks skip moves on to the first one they show; one they show twice is its first
         return index.tz_localize(self.tz, ambiguous=np.ones(len(index), dtype=bool), nonexistent="shift_forward")
+
+
+def parse_timestamps(column):
+    """`pd.to_datetime(column)`; offsets that change with the clocks (a zoned frame written to CSV) as UTC instants:
+    exact, though the file does not name the zone. pandas 3 refuses mixed offsets, pandas 2 keeps them as objects."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # pandas 2's warning about mixed time zones
+        try:
+            times = pd.to_datetime(column)
+        except ValueError:
+            times = None
+    if times is None or times.dtype == object:
+        times = pd.to_datetime(column, utc=True)
+    return times
 
 
 def naive_timestamp(timestamp, index):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from lstm_toolkit.data.clock import wall_clock
+from lstm_toolkit.data.clock import parse_timestamps, wall_clock
 from lstm_toolkit.errors import DataError
 
 FILL_POLICIES = ("ffill", "interpolate", "zero")
@@ -94,7 +94,7 @@ def parse_times(frame, time_col):
     if isinstance(column.dtype, pd.PeriodDtype):  # periods: each period's start
         return pd.DatetimeIndex(column.dt.to_timestamp(), name=time_col)
     try:
-        times = pd.to_datetime(column)
+        times = parse_timestamps(column)
     except (ValueError, TypeError) as error:
         raise DataError(
             f"Time column {time_col!r} could not be parsed as timestamps ({error}). "
