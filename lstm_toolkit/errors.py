@@ -1,4 +1,4 @@
-"""The exceptions lstm_toolkit raises for user mistakes, and the one rule for an integer argument."""
+"""The exceptions lstm_toolkit raises for user mistakes, and the rules for numeric arguments (`check_integer`)."""
 
 import numbers
 

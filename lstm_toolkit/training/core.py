@@ -73,7 +73,8 @@ class TrainingConfig:
     def __post_init__(self):
         for name in ("epochs", "batch_size", "steps_per_execution"):
             auto = ("auto",) if name == "steps_per_execution" else ()
-            object.__setattr__(self, name, check_integer(getattr(self, name), name, allowed=auto, also=" or 'auto'" * bool(auto)))
+            also = " or 'auto'" if auto else ""
+            object.__setattr__(self, name, check_integer(getattr(self, name), name, allowed=auto, also=also))
         for name in ("patience", "reduce_lr_patience"):
             object.__setattr__(self, name, check_integer(getattr(self, name), name, 0, also=" (epochs)"))
         for name in ("learning_rate", "clipnorm", "reduce_lr_factor", "min_learning_rate"):
