@@ -1,6 +1,7 @@
 """Time indexes as pandas users bring them: periods, missing timestamps, flag columns (`data`, `Forecaster.fit`)."""
 
 import io
+import re
 import warnings
 
 import numpy as np
@@ -209,6 +210,8 @@ def test_forecasts_and_backtests_come_back_in_the_time_zone_of_the_data_given():
     start = pd.Timestamp("2024-04-06 12:00", tz="Europe/Paris")
     assert forecaster.backtest(data, start=start)["timestamp"].iloc[0] == start
     assert forecaster.backtest(data, start=start.tz_convert("Asia/Tokyo"))["timestamp"].iloc[0] == start  # same instant
+    with pytest.raises(DataError, match=re.escape(f"(which ends at {hours[-49]})")):  # messages on the user's clock too
+        forecaster.backtest(data.iloc[:-48])
     panel = pd.concat([data.assign(sensor=name) for name in "ab"]).rename_axis("time").reset_index()
     many = Forecaster(lookback=24, horizon=3, target="y", series_id="sensor", time_col="time", model=TINY, epochs=1,
                       verbose=0, seed=0, reference_fallback=False).fit(panel)

@@ -76,6 +76,12 @@ class TimeForm:
                 frame[column] = self._labels(pd.DatetimeIndex(frame[column]))
         return frame
 
+    def label(self, value):
+        """One of the toolkit's naive timestamps as the user's labels show it (for a message); else `value`."""
+        if self == TimeForm() or not isinstance(value, pd.Timestamp) or value.tz is not None:
+            return value
+        return self._labels(pd.DatetimeIndex([value]))[0]
+
     def _labels(self, index):
         if self.period is not None:
             return index.to_period(self.period)

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from lstm_toolkit import metrics
-from lstm_toolkit.data import naive_timestamp
+from lstm_toolkit.data import TimeForm, naive_timestamp
 from lstm_toolkit.errors import DataError, LeakageWarning, check_integer, user_stacklevel
 from lstm_toolkit.forecasting import probabilistic
 from lstm_toolkit.forecasting.baselines import naive_forecast, seasonal_naive_forecast
@@ -64,25 +64,26 @@ class OutputForm:
         return quantiles if self.floor is None else np.maximum(quantiles, np.asarray(self.floor)[:, None])
 
 
-def first_forecast_row(index, start, fit_end):
+def first_forecast_row(index, start, fit_end, labels=TimeForm()):
     """The first row a backtest forecasts: after the training data (`fit_end`), or as `start` says.
 
     `start` is None (the first row after `fit_end`), a fraction of the rows,
-    a row number or a timestamp.
+    a row number or a timestamp. `labels`: how the user's times look
+    (`data.TimeForm`), for the messages.
     """
     if start is None:
         if not comparable(index, fit_end):
             held, given = (("timestamps", "a row index") if isinstance(fit_end, pd.Timestamp)
                            else ("a row index", "timestamps"))
             raise DataError(
-                f"The model was trained on data indexed by {held} (its training data ends at {fit_end}), and this "
+                f"The model was trained on data indexed by {held} (its training data ends at {labels.label(fit_end)}), and this "
                 f"data has {given}, so its rows cannot be placed after the training data. Pass the data as it was "
                 "given to `fit` (the same `time_col` or DatetimeIndex), or an explicit `start=`."
             )
         first = int(index.searchsorted(fit_end, side="right"))
         if first >= len(index):
             raise DataError(
-                f"The data has no rows after the training data (which ends at {fit_end}), so "
+                f"The data has no rows after the training data (which ends at {labels.label(fit_end)}), so "
                 "there is nothing out-of-sample to backtest. Pass data that goes on past the "
                 "training period, or an explicit `start=` (`--start` on the command line; an in-sample backtest "
                 "is optimistic)."
@@ -115,7 +116,8 @@ def actual_targets(series, targets):
     return series.raw[:, [series.spec.data_columns.index(t) for t in targets]]
 
 
-def backtest_arrays(series, start, stride, *, horizon, lookback, fit_end, season_length, targets, forecast):
+def backtest_arrays(series, start, stride, *, horizon, lookback, fit_end, season_length, targets, forecast,
+                    labels=TimeForm()):
     """Backtest forecasts in original units as arrays: origins, forecast (or parameters), actual, baselines.
 
     Args:
@@ -124,13 +126,14 @@ def backtest_arrays(series, start, stride, *, horizon, lookback, fit_end, season
         horizon, lookback, fit_end, season_length, targets: the forecaster's fitted settings.
         forecast: `forecast(series, origins, future_times)`, the forecasts at
             those origin rows in original units (or distribution parameters).
+        labels: how the user's times look (`data.TimeForm`), for the messages.
 
     Returns:
         A dict of first (row), origins, future_times, forecast, actual, naive, seasonal_naive.
     """
     stride = check_integer(stride, "stride")
     index = series.index
-    first = max(first_forecast_row(index, start, fit_end), lookback)
+    first = max(first_forecast_row(index, start, fit_end, labels), lookback)
     origins = np.arange(first - 1, len(index) - horizon, stride)
     if len(origins) == 0:
         raise DataError(
@@ -139,8 +142,8 @@ def backtest_arrays(series, start, stride, *, horizon, lookback, fit_end, season
         )
     if comparable(index, fit_end) and index[first] <= fit_end:
         warnings.warn(
-            f"The backtest starts at {index[first]}, inside the training data (which ends at "
-            f"{fit_end}): its errors are in-sample and optimistic.",
+            f"The backtest starts at {labels.label(index[first])}, inside the training data (which ends at "
+            f"{labels.label(fit_end)}): its errors are in-sample and optimistic.",
             LeakageWarning,
             stacklevel=user_stacklevel(),  # the caller of Forecaster.backtest / evaluate
         )

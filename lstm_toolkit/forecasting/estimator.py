@@ -385,7 +385,7 @@ class BaseForecaster(Estimator):
         pass over the model; the output form (`_output_form`) is None for point forecasts."""
         prepared, requests = {}, []
         self._left_out(data, "no backtest")
-        form = self._strategy().output_form()
+        form, labels = self._strategy().output_form(), TimeForm.of(data, self.time_col)
         for key, frame in self._parts(data, forecast=True).items():
             problem = self.problem_.view(key)
             series = self._series(frame, problem=problem)
@@ -395,7 +395,7 @@ class BaseForecaster(Estimator):
 
             prepared[key] = (series, backtest.backtest_arrays(
                 series, start, stride, horizon=self.horizon, lookback=problem.spec.lookback, fit_end=problem.fit_end,
-                season_length=problem.season_length, targets=problem.spec.targets, forecast=defer),
+                season_length=problem.season_length, targets=problem.spec.targets, forecast=defer, labels=labels),
                 None if form is None else self._output_form(problem, form))
         forecasts = self._strategy().forecast_requests(self._runner(), self._told_steps(requests))
         for key, (_, arrays, _) in prepared.items():
