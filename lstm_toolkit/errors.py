@@ -1,4 +1,4 @@
-"""The exceptions lstm_toolkit raises for user mistakes, and the rules for numeric arguments (`check_integer`)."""
+"""The exceptions lstm_toolkit raises for user mistakes, and the rules for numeric and boolean arguments (`check_integer`)."""
 
 import numbers
 
@@ -136,3 +136,25 @@ def check_real(value, name, allowed=()):
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
         return float(value)
     raise ConfigError(f"`{name}` must be a number. Received: {name}={value!r}")
+
+
+def check_bool(value, name, allowed=()):
+    """`value` as a Python bool when it is Python's or numpy's bool (a tuner's choice may be one), else a ConfigError.
+
+    `allowed` holds the strings the argument also takes (e.g. "auto"), returned as they come.
+
+    >>> import numpy as np
+    >>> check_bool(np.bool_(True), "bidirectional"), check_bool("auto", "highway", allowed=("auto",))
+    (True, 'auto')
+    >>> check_bool(1, "highway", allowed=("auto",))
+    Traceback (most recent call last):
+    ...
+    lstm_toolkit.errors.ConfigError: `highway` must be True, False or 'auto'. Received: highway=1
+    """
+    if isinstance(value, str) and value in allowed:
+        return value
+    if isinstance(value, bool) or (type(value).__module__ == "numpy" and type(value).__name__ in ("bool", "bool_")):
+        return bool(value)
+    names = ["True", "False", *map(repr, allowed)]
+    choices = f"{', '.join(names[:-1])} or {names[-1]}"  # "True or False", "True, False or 'auto'"
+    raise ConfigError(f"`{name}` must be {choices}. Received: {name}={value!r}")

@@ -71,6 +71,7 @@ def test_config_round_trips_through_json():
         ({"dropout": 1.0}, "dropout=1.0"),
         ({"window_norm": "diff"}, "window_norm='diff'"),
         ({"bidirectional": "yes"}, "bidirectional='yes'"),
+        ({"highway": 1}, r"`highway` must be True, False or 'auto'. Received: highway=1"),
     ],
 )
 def test_bad_configs_are_refused(kwargs, message):
@@ -78,9 +79,10 @@ def test_bad_configs_are_refused(kwargs, message):
         ModelConfig(**kwargs)
 
 
-def test_numpys_bool_is_a_bool_for_bidirectional():
-    config = ModelConfig(bidirectional=np.True_)  # as a tuner's choice or a mask's element may give it
-    assert config.bidirectional is True and ModelConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
+def test_numpys_bool_is_a_bool_for_bidirectional_and_highway():
+    config = ModelConfig(bidirectional=np.True_, highway=np.False_)  # as a tuner's choice or a mask's element may give it
+    assert config.bidirectional is True and config.highway is False
+    assert ModelConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
 
 
 def test_window_norm_needs_targets_among_the_inputs():

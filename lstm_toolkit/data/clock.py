@@ -37,6 +37,12 @@ def wall_clock(index):
     return len(wall) > 1 and np.diff(wall.as_unit("ns").asi8).min() >= DAY_NS
 
 
+def unzoned(times, wall):
+    """Zoned `times` (a Timestamp or a DatetimeIndex) on the toolkit's clock: the wall clock's when `wall`, else
+    UTC's (see `wall_clock`). `TimeForm.restore` is the way back."""
+    return times.tz_localize(None) if wall else times.tz_convert("UTC").tz_localize(None)
+
+
 @dataclasses.dataclass(frozen=True)
 class TimeForm:
     """The form of a user's time labels: `tz` (with `wall`: counted on the wall clock, else on UTC) or
@@ -111,4 +117,4 @@ def naive_timestamp(timestamp, index):
     timestamp = timestamp.to_timestamp() if isinstance(timestamp, pd.Period) else pd.Timestamp(timestamp)
     if timestamp.tz is None:
         return timestamp
-    return timestamp.tz_localize(None) if wall_clock(index) else timestamp.tz_convert("UTC").tz_localize(None)
+    return unzoned(timestamp, wall_clock(index))

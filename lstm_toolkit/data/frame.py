@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from lstm_toolkit.data.clock import parse_timestamps, wall_clock
+from lstm_toolkit.data.clock import parse_timestamps, unzoned, wall_clock
 from lstm_toolkit.errors import DataError
 
 FILL_POLICIES = ("ffill", "interpolate", "zero")
@@ -69,8 +69,7 @@ def as_frame(data, time_col=None, sorted_by=None):
         frame.index = times
     if isinstance(frame.index, pd.DatetimeIndex):
         if frame.index.tz is not None:  # a day or more on the wall clock, shorter steps on UTC (see `clock`)
-            wall = wall_clock(frame.index)
-            frame.index = frame.index.tz_localize(None) if wall else frame.index.tz_convert("UTC").tz_localize(None)
+            frame.index = unzoned(frame.index, wall_clock(frame.index))
         frame.index = frame.index.as_unit("ns")
         _check_time_order(frame.index, sorted_by)
     elif not pd.api.types.is_integer_dtype(frame.index):

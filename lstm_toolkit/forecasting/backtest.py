@@ -76,9 +76,10 @@ def first_forecast_row(index, start, fit_end, labels=TimeForm()):
             held, given = (("timestamps", "a row index") if isinstance(fit_end, pd.Timestamp)
                            else ("a row index", "timestamps"))
             raise DataError(
-                f"The model was trained on data indexed by {held} (its training data ends at {labels.label(fit_end)}), and this "
-                f"data has {given}, so its rows cannot be placed after the training data. Pass the data as it was "
-                "given to `fit` (the same `time_col` or DatetimeIndex), or an explicit `start=`."
+                f"The model was trained on data indexed by {held} (its training data ends at "
+                f"{labels.label(fit_end)}), and this data has {given}, so its rows cannot be placed after the "
+                "training data. Pass the data as it was given to `fit` (the same `time_col` or DatetimeIndex), or an "
+                "explicit `start=`."
             )
         first = int(index.searchsorted(fit_end, side="right"))
         if first >= len(index):

@@ -135,7 +135,11 @@ class BaseForecaster(Estimator):
         form = self._strategy().output_form() if form is None else form
         return None if form is None else dataclasses.replace(form, floor=tuple(problem.target_floor()))
 
-    def _collect(self, results, kind="frame", by_series=False, by_target=False, times_of=None):
+    def _labels(self, data):
+        """How the times of `data`, as the user gives it, are labelled (`data.TimeForm`): what results go back in."""
+        return TimeForm.of(data, self.time_col)
+
+    def _collect(self, results, kind="frame", by_series=False, by_target=False, labels=TimeForm()):
         """The `{key: result}` of `_parts`' series in the form the user gets.
 
         "table": `backtest.evaluate_rows` of each series made into one table
@@ -143,7 +147,7 @@ class BaseForecaster(Estimator):
         over series). Else one series: its result; many, by `kind`: "frame",
         the frames in one long frame with the id column first; "dict", the
         dict itself (sample paths by series). A frame's timestamps are given back
-        in the form of the labels of `times_of`, the data the user gave (`data.clock`).
+        as `labels` says (`_labels` of the data the user gave).
         """
         one = not self.problem_.is_global
         if kind == "table":
@@ -153,7 +157,7 @@ class BaseForecaster(Estimator):
         if kind != "frame":
             return results[None] if one else results
         frame = results[None] if one else many_series.with_id(results, self.series_id)
-        return TimeForm.of(times_of, self.time_col).restore(frame)
+        return labels.restore(frame)
 
     def _split(self, data, forecast=False):
         """`{id: frame}` of many series; with `forecast`, less those the network does not forecast (`skipped_series_`)."""
@@ -375,17 +379,19 @@ class BaseForecaster(Estimator):
             a target's `{target}_q{level}`).
         """
         self._check_fitted()
+        labels = self._labels(data)
         results = {key: backtest.backtest_frame(series, arrays, horizon=self.horizon, targets=self.spec_.targets,
                                                 output_form=form)
-                   for key, (series, arrays, form) in self._backtests(data, start, stride).items()}
-        return self._collect(results, times_of=data).reset_index(drop=True)
+                   for key, (series, arrays, form) in self._backtests(data, start, stride, labels).items()}
+        return self._collect(results, labels=labels).reset_index(drop=True)
 
-    def _backtests(self, data, start, stride):
+    def _backtests(self, data, start, stride, labels):
         """`{key: (series, backtest arrays, output form)}` of every series in `data` (`_parts`), all forecast in one
-        pass over the model; the output form (`_output_form`) is None for point forecasts."""
+        pass over the model; the output form (`_output_form`) is None for point forecasts. `labels`: `_labels(data)`,
+        for the messages."""
         prepared, requests = {}, []
         self._left_out(data, "no backtest")
-        form, labels = self._strategy().output_form(), TimeForm.of(data, self.time_col)
+        form = self._strategy().output_form()
         for key, frame in self._parts(data, forecast=True).items():
             problem = self.problem_.view(key)
             series = self._series(frame, problem=problem)
@@ -438,5 +444,5 @@ class BaseForecaster(Estimator):
         self._check_fitted()
         rows = {key: backtest.evaluate_rows(series, arrays, horizon=self.horizon, targets=self.spec_.targets,
                                             season_length=self.season_length_, output_form=form)
-                for key, (series, arrays, form) in self._backtests(data, start, stride).items()}
+                for key, (series, arrays, form) in self._backtests(data, start, stride, self._labels(data)).items()}
         return self._collect(rows, kind="table", by_series=by_series, by_target=by_target)

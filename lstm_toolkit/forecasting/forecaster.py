@@ -358,7 +358,7 @@ class Forecaster(BaseForecaster):
         forecasts = strategy.forecast_requests(self._runner(), requests)  # one pass for every series
         frames = {request.key: self._forecast_frame(forecasts[request.key][0], request) for request in requests}
         columns = [column for frame in list(frames.values())[:1] for column in frame.columns] or None
-        return self._collect({**frames, **self._naive_forecasts(history, columns=columns)}, times_of=history)
+        return self._collect({**frames, **self._naive_forecasts(history, columns=columns)}, labels=self._labels(history))
 
     def _predict_request(self, history, future=None, key=None):
         """What `predict` forecasts for one series (`key` of many): the origin after the last row of `history`."""

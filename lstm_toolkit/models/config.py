@@ -7,7 +7,7 @@ import functools
 import warnings
 
 from lstm_toolkit.backend import keras
-from lstm_toolkit.errors import ConfigError, check_integer, check_integers, check_real
+from lstm_toolkit.errors import ConfigError, check_bool, check_integer, check_integers, check_real
 from lstm_toolkit.models.cells import PeepholeLSTM
 from lstm_toolkit.models.normalization import check_window_norm
 from lstm_toolkit.models.smoothing import check_smoothing
@@ -42,7 +42,6 @@ def require_units(config):
         raise ConfigError("units='auto' is chosen by the Forecaster from the size of its training data when it fits; "
                           "to build a model directly, give the units, e.g. ModelConfig(units=(64, 64)).")
     return config.units
-
 
 
 # The flat keywords of before the split (issue 33) -> (the architecture's options, their name there).
@@ -252,10 +251,7 @@ class ModelConfig:
                 raise ConfigError(f"`{name}` must lie in [0, 1). Received: {name}={rate}")
         if self.window_norm != "auto":
             check_window_norm(self.window_norm)
-        if type(self.bidirectional).__module__ == "numpy" and type(self.bidirectional).__name__ in ("bool", "bool_"):
-            object.__setattr__(self, "bidirectional", bool(self.bidirectional))  # numpy's, as a tuner may give it
-        if not isinstance(self.bidirectional, bool):
-            raise ConfigError(f"`bidirectional` must be True or False. Received: bidirectional={self.bidirectional!r}")
+        object.__setattr__(self, "bidirectional", check_bool(self.bidirectional, "bidirectional"))
         known = ARCHITECTURES + CLASSIFIER_ARCHITECTURES + ROCKET_ARCHITECTURES
         if self.architecture not in ("auto",) + known:
             raise ConfigError(
@@ -275,8 +271,7 @@ class ModelConfig:
                 "architecture='segment' decodes the horizon from the encoder's final state, which a bidirectional "
                 "encoder does not have in one piece; use bidirectional=False with the segment architecture."
             )
-        if not (isinstance(self.highway, bool) or self.highway == "auto"):
-            raise ConfigError(f"`highway` must be True, False or 'auto'. Received: highway={self.highway!r}")
+        object.__setattr__(self, "highway", check_bool(self.highway, "highway", allowed=("auto",)))
         object.__setattr__(self, "members", check_integer(self.members, "members"))
         if self.smoothing is not None:
             object.__setattr__(self, "smoothing", check_smoothing(self.smoothing))
