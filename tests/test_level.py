@@ -116,7 +116,7 @@ def test_level_member_false_trains_one_network_and_auto_skips_long_series_and_sh
 
 
 @pytest.mark.parametrize("settings, match", [
-    ({"level_member": "yes"}, "must be 'auto', True or False"),
+    ({"level_member": "yes"}, "must be True, False or 'auto'"),
     ({"level_member": True, "loss": "quantile"}, "averaged into point forecasts"),
     ({"level_member": True, "model": ModelConfig(units=(8,), window_norm="none")}, "already reads the window's levels"),
 ])

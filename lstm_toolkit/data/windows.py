@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from lstm_toolkit.backend import tf
-from lstm_toolkit.errors import ConfigError, DataError
+from lstm_toolkit.errors import ConfigError, DataError, check_bool
 
 # Windows of at most this many bytes in all are gathered once, when the dataset is made (`in_memory="auto"`).
 # Each new iterator of the lazy pipeline instantiates its gather function, about 10 ms on 2 cores, and Keras
@@ -94,8 +94,7 @@ def make_window_dataset(
     """
     if batch_size < 1:
         raise ConfigError(f"`batch_size` must be positive. Received: batch_size={batch_size}")
-    if in_memory not in (True, False, "auto"):
-        raise ConfigError(f"`in_memory` must be True, False or 'auto'. Received: in_memory={in_memory!r}")
+    in_memory = check_bool(in_memory, "in_memory", allowed=("auto",))
     starts = np.asarray(starts, dtype="int64")
     input_series = tf.constant(np.asarray(inputs, dtype="float32"))
     target_series = None if targets is None else tf.constant(np.asarray(targets, dtype="float32"))

@@ -20,7 +20,7 @@ from collections.abc import Callable
 import numpy as np
 
 from lstm_toolkit.backend import keras
-from lstm_toolkit.errors import ConfigError, DataError, ReferenceFallbackWarning, user_stacklevel
+from lstm_toolkit.errors import ConfigError, DataError, ReferenceFallbackWarning, check_bool, user_stacklevel
 from lstm_toolkit.forecasting import refit
 from lstm_toolkit.forecasting.compiled import CompiledModels
 from lstm_toolkit.forecasting.judging import (
@@ -187,8 +187,7 @@ def fit_window_model(training, problem, series, prepare: Preparers, separate_val
     Returns:
         A `WindowFit`. A fallback is recorded there, not yet told (`warn_fallback`).
     """
-    if not isinstance(training.reference_fallback, bool):
-        raise ConfigError(f"`reference_fallback` must be True or False. Received: reference_fallback={training.reference_fallback!r}")
+    check_bool(training.reference_fallback, "reference_fallback")
     check_linear_share(training.linear_share)
     refits = refit.wanted(training.refit, series.n_windows("train"), series.n_windows("validation"),
                           multi_worker=distributed.is_multi_worker(training.distribution),

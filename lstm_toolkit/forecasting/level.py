@@ -40,7 +40,7 @@ import os
 import numpy as np
 
 from lstm_toolkit.backend import keras
-from lstm_toolkit.errors import ConfigError
+from lstm_toolkit.errors import ConfigError, check_bool
 from lstm_toolkit.forecasting import refit
 from lstm_toolkit.forecasting.choices import NORM_SAMPLE, SMALL_NETWORK_WINDOWS
 from lstm_toolkit.forecasting.fitting import fit_window_model, refitted, settled, warn_fallback
@@ -58,9 +58,8 @@ LEVEL_NETWORK = "level_network"
 
 
 def check_level_member(level_member):
-    """Raises a ConfigError unless `level_member` is "auto", True or False."""
-    if not (level_member is True or level_member is False or (isinstance(level_member, str) and level_member == "auto")):
-        raise ConfigError(f"`level_member` must be 'auto', True or False. Received: level_member={level_member!r}")
+    """`level_member` as "auto" or a Python bool (numpy's bool taken), else a ConfigError naming it."""
+    return check_bool(level_member, "level_member", allowed=("auto",))
 
 
 def wanted(level_member, problem, training, strategy_name, separate_windows, informs=lambda: True):
@@ -85,7 +84,7 @@ def wanted(level_member, problem, training, strategy_name, separate_windows, inf
     ...                                                                       informs=lambda: False)
     (False, False)
     """
-    check_level_member(level_member)
+    level_member = check_level_member(level_member)
     if level_member is False:
         return False
     reasons = [

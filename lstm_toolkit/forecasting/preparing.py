@@ -190,9 +190,7 @@ def origin_preparer(settings, data):
 
 
 def check_settings(settings, many):
-    """The settings that only make sense for one series, or only for many; `nonnegative`'s value."""
-    if not (settings.nonnegative is True or settings.nonnegative is False or settings.nonnegative == "auto"):
-        raise ConfigError(f"`nonnegative` must be True, False or 'auto'. Received: nonnegative={settings.nonnegative!r}")
+    """Raises a ConfigError for a setting that only makes sense for one series, or only for many."""
     season = settings.season_length
     check_integer(season, "season_length", allowed=(None,), also=" (1: no season), or None for the data's frequency's own")
     if not many:

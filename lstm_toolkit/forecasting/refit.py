@@ -16,9 +16,8 @@ model and costs one training.
 
 from __future__ import annotations
 
-from lstm_toolkit.errors import ConfigError
+from lstm_toolkit.errors import ConfigError, check_bool
 
-REFIT_MODES = ("auto", True, False)
 # Trainings with fewer training windows than this refit when refit="auto".
 REFIT_MAX_WINDOWS = 2000
 # The first run's logs are kept in the final history under this prefix.
@@ -26,8 +25,8 @@ SELECTION_PREFIX = "selection_"
 
 
 def check_refit(refit):
-    if refit not in REFIT_MODES or isinstance(refit, int) and not isinstance(refit, bool):
-        raise ConfigError(f"`refit` must be 'auto', True or False. Received: refit={refit!r}")
+    """`refit` as "auto" or a Python bool (numpy's bool taken), else a ConfigError naming it."""
+    return check_bool(refit, "refit", allowed=("auto",))
 
 
 def wanted(refit, n_train_windows, n_validation_windows, stateful=False, multi_worker=False, separate_validation=False):
@@ -39,7 +38,7 @@ def wanted(refit, n_train_windows, n_validation_windows, stateful=False, multi_w
     >>> wanted("auto", n_train_windows=50_000, n_validation_windows=5_000)
     False
     """
-    check_refit(refit)
+    refit = check_refit(refit)
     if refit is False:
         return False
     if refit is True and (stateful or multi_worker):

@@ -11,6 +11,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from lstm_toolkit.errors import check_bool
+
 
 @dataclasses.dataclass(frozen=True)
 class ForecastSettings:
@@ -40,6 +42,11 @@ class ForecastSettings:
     season_length: int | None = None
     fill: Any = None
     nonnegative: Any = "auto"
+
+    def __post_init__(self):
+        # the flags as Python bools (numpy's bool taken), so `is True` reads them; anything else is refused by name
+        object.__setattr__(self, "stateful", check_bool(self.stateful, "stateful"))
+        object.__setattr__(self, "nonnegative", check_bool(self.nonnegative, "nonnegative", allowed=("auto",)))
 
     @classmethod
     def from_params(cls, params):

@@ -115,7 +115,7 @@ class FCNConfig(ArchitectureOptions):
     def __post_init__(self):
         for name in ("filters", "kernel_sizes"):
             object.__setattr__(self, name, check_integers(getattr(self, name), name))
-
+        object.__setattr__(self, "squeeze_excite", check_bool(self.squeeze_excite, "squeeze_excite"))
 
 
 # ModelConfig's fields that hold the options of one architecture, and their classes.

@@ -7,7 +7,7 @@ import os
 import warnings
 
 from lstm_toolkit.backend import count_traces_apart, keras, onednn_advice
-from lstm_toolkit.errors import ConfigError, SlowKernelsWarning, check_integer, check_real
+from lstm_toolkit.errors import ConfigError, SlowKernelsWarning, check_bool, check_integer, check_real
 from lstm_toolkit.training import xla
 
 
@@ -86,8 +86,7 @@ class TrainingConfig:
             raise ConfigError(f"`min_learning_rate` must be >= 0. Received: min_learning_rate={self.min_learning_rate}")
         if not self.learning_rate > 0:
             raise ConfigError(f"`learning_rate` must be positive. Received: learning_rate={self.learning_rate}")
-        if self.jit_compile not in (True, False, "auto"):
-            raise ConfigError(f"`jit_compile` must be True, False or 'auto'. Received: jit_compile={self.jit_compile!r}")
+        object.__setattr__(self, "jit_compile", check_bool(self.jit_compile, "jit_compile", allowed=("auto",)))
         if self.clipnorm is not None and not self.clipnorm > 0:
             raise ConfigError(f"`clipnorm` must be positive or None. Received: clipnorm={self.clipnorm}")
         object.__setattr__(self, "seed", check_integer(self.seed, "seed", 0, allowed=(None,), also=", or None for a random run"))

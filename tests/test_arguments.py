@@ -1,14 +1,19 @@
 """One rule for every integer argument (`errors.check_integer`): numpy's integers are taken and stored as
 Python's, so a config stays JSON-safe; bools, floats and strings are refused with a ConfigError that names it.
-Numbers that are rates take numpy's floats the same way (`errors.check_real`)."""
+Numbers that are rates take numpy's floats the same way (`errors.check_real`), and flags numpy's bools
+(`errors.check_bool`), where 1, 0 and strings other than the "auto" a flag may take are refused."""
 
 import json
+import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from lstm_toolkit.data import WindowSpec
-from lstm_toolkit.errors import ConfigError, check_integer, check_integers, check_real
+from lstm_toolkit import Forecaster
+from lstm_toolkit.data import WindowSpec, make_window_dataset
+from lstm_toolkit.errors import ConfigError, ReferenceFallbackWarning, check_integer, check_integers, check_real
+from lstm_toolkit.forecasting.settings import ForecastSettings
 from lstm_toolkit.models import FCNConfig, ModelConfig, SegmentConfig
 from lstm_toolkit.training import TrainingConfig
 from lstm_toolkit.tuning import ClassifierSearchSpace, FrameSearchSpace, SearchSpace
@@ -104,3 +109,60 @@ def test_a_numpy_float_rate_is_stored_as_a_python_float_and_a_string_is_refused(
     json.dumps(_dict(config))
     with pytest.raises(ConfigError, match=f"`{name}` must be a number"):
         make("0.25")
+
+
+# name: (a config with the flag given as `value`, where it is stored, the flag's name in messages)
+FLAGS = {
+    "TrainingConfig.jit_compile": (lambda v: TrainingConfig(jit_compile=v), lambda c: c.jit_compile, "jit_compile"),
+    "ModelConfig.bidirectional": (lambda v: ModelConfig(units=(8,), bidirectional=v), lambda c: c.bidirectional,
+                                  "bidirectional"),
+    "ModelConfig.highway": (lambda v: ModelConfig(units=(8,), highway=v), lambda c: c.highway, "highway"),
+    "FCNConfig.squeeze_excite": (lambda v: FCNConfig(squeeze_excite=v), lambda c: c.squeeze_excite, "squeeze_excite"),
+    "ForecastSettings.stateful": (lambda v: ForecastSettings(stateful=v), lambda c: c.stateful, "stateful"),
+    "ForecastSettings.nonnegative": (lambda v: ForecastSettings(nonnegative=v), lambda c: c.nonnegative, "nonnegative"),
+}
+
+
+@pytest.mark.parametrize("field", list(FLAGS))
+@pytest.mark.parametrize("flag", [np.True_, np.False_])
+def test_a_numpy_bool_flag_is_stored_as_a_python_bool(field, flag):
+    make, stored, _ = FLAGS[field]
+    config = make(flag)
+    assert stored(config) is bool(flag)  # `is True` reads it as it reads a Python bool
+    if hasattr(config, "to_dict") or hasattr(config, "get_config"):
+        json.dumps(_dict(config))
+
+
+@pytest.mark.parametrize("field", list(FLAGS))
+@pytest.mark.parametrize("bad", [1, 0, np.int64(1), "yes", None])
+def test_a_flag_given_as_a_number_string_or_none_is_refused_by_name(field, bad):
+    make, _, name = FLAGS[field]
+    with pytest.raises(ConfigError, match=f"`{name}` must be True"):
+        make(bad)
+
+
+def test_make_window_dataset_refuses_in_memory_1():
+    with pytest.raises(ConfigError, match="`in_memory` must be True, False or 'auto'. Received: in_memory=1"):
+        make_window_dataset(np.zeros((5, 1)), None, [0], 2, 1, in_memory=1)
+
+
+def _sine(n=120):
+    return pd.Series(np.sin(np.arange(n) / 5.0) + 2.0, index=pd.date_range("2020-01-01", periods=n, freq="D"), name="y")
+
+
+@pytest.mark.parametrize("flag", ["stateful", "nonnegative", "reference_fallback", "refit", "level_member"])
+def test_forecaster_refuses_a_flag_given_as_1_before_training(flag):
+    with pytest.raises(ConfigError, match=f"`{flag}` must be True"):
+        Forecaster(lookback=10, horizon=2, epochs=1, verbose=0, **{flag: 1}).fit(_sine())
+
+
+def test_forecaster_reads_numpy_bools_as_the_bools_they_are():
+    """A tuner's choice or a mask's element may be numpy's bool: refit=np.False_ must not refit."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ReferenceFallbackWarning)
+        forecaster = Forecaster(lookback=10, horizon=2, epochs=2, verbose=0, seed=0, model=ModelConfig(units=(8,)),
+                                refit=np.False_, nonnegative=np.True_, reference_fallback=np.True_,
+                                level_member=np.False_, stateful=np.False_).fit(_sine())
+    assert not any(name.startswith("selection_") for name in forecaster.history_)  # no refit
+    assert forecaster.problem_.nonnegative is True and forecaster.level_member_ is None
+    assert (forecaster.predict(_sine()).to_numpy() >= 0).all()
