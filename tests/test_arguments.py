@@ -46,6 +46,8 @@ FIELDS = {
     "SearchSpace.segment_length": (lambda v: SearchSpace(segment_length=(v,)), lambda c: c.segment_length[0],
                                    "segment_length"),
     "ClassifierSearchSpace.filters": (lambda v: ClassifierSearchSpace(filters=v), lambda c: c.filters[0], "filters"),
+    "ClassifierSearchSpace.kernel_sizes": (lambda v: ClassifierSearchSpace(kernel_sizes=(v, 3, 3)),
+                                           lambda c: c.kernel_sizes[0][0], "kernel_sizes"),
     "FrameSearchSpace.kernel_size": (lambda v: FrameSearchSpace(kernel_size=(v,)), lambda c: c.kernel_size[0],
                                      "kernel_size"),
 }
@@ -166,3 +168,11 @@ def test_forecaster_reads_numpy_bools_as_the_bools_they_are():
     assert not any(name.startswith("selection_") for name in forecaster.history_)  # no refit
     assert forecaster.problem_.nonnegative is True and forecaster.level_member_ is None
     assert (forecaster.predict(_sine()).to_numpy() >= 0).all()
+
+
+def test_classifier_kernel_sizes_take_one_triple_or_several_and_refuse_other_shapes():
+    assert ClassifierSearchSpace(kernel_sizes=[np.int64(5), 3, 3]).kernel_sizes == ((5, 3, 3),)
+    assert ClassifierSearchSpace(kernel_sizes=[(8, 5, 3), np.array([3, 3, 3])]).kernel_sizes == ((8, 5, 3), (3, 3, 3))
+    for bad in [(8, 5), ((8, 5, 3), 4), (8.5, 5, 3), "853", {}, ()]:
+        with pytest.raises(ConfigError, match="`kernel_sizes` must be triples of positive integer kernel sizes"):
+            ClassifierSearchSpace(kernel_sizes=bad)

@@ -7,8 +7,9 @@ sequence classifiers) and `FrameSearchSpace` (ConvLSTM).
 from __future__ import annotations
 
 import dataclasses
+import numbers
 
-from lstm_toolkit.errors import ConfigError, check_integer, check_real
+from lstm_toolkit.errors import ConfigError, check_integer, check_integers, check_real
 from lstm_toolkit.models import ARCHITECTURES, ATTENTIONS, CELLS, CLASSIFIER_ARCHITECTURES
 
 
@@ -116,6 +117,23 @@ class SearchSpace:
         return cls(**config)
 
 
+def _kernel_triples(kernels):
+    """One triple of kernel sizes, or several, as a tuple of int triples (numpy's integers taken), else a ConfigError.
+
+    >>> _kernel_triples((8, 5, 3)), _kernel_triples([[5, 3, 3], (3, 3, 3)])
+    (((8, 5, 3),), ((5, 3, 3), (3, 3, 3)))
+    """
+    try:
+        one = isinstance(kernels[0], numbers.Integral)
+        triples = tuple(check_integers(k, "kernel_sizes") for k in ((kernels,) if one else kernels))
+    except (ConfigError, TypeError, IndexError, KeyError):
+        triples = ()
+    if not triples or any(len(k) != 3 for k in triples):
+        raise ConfigError(f"`kernel_sizes` must be triples of positive integer kernel sizes, one kernel per block "
+                          f"(e.g. (8, 5, 3), or several). Received: kernel_sizes={kernels!r}")
+    return triples
+
+
 @dataclasses.dataclass(frozen=True)
 class ClassifierSearchSpace:
     """What a search over LSTM-FCN / FCN sequence classifiers may vary (a pair is searched, one value fixed).
@@ -156,11 +174,7 @@ class ClassifierSearchSpace:
     def __post_init__(self):
         _normalise(self, pairs=("filters", "units", "dropout", "learning_rate"), choices=("squeeze_excite", "architecture"),
                    integers=("filters", "units", "filters_step", "units_step"), reals=("dropout_step",))
-        kernels = self.kernel_sizes
-        kernels = (tuple(kernels),) if kernels and isinstance(kernels[0], int) else tuple(tuple(k) for k in kernels)
-        if not kernels or any(len(k) != 3 or min(k) < 1 for k in kernels):
-            raise ConfigError(f"`kernel_sizes` must be triples of positive kernel sizes. Received: {self.kernel_sizes!r}")
-        object.__setattr__(self, "kernel_sizes", kernels)
+        object.__setattr__(self, "kernel_sizes", _kernel_triples(self.kernel_sizes))
         unknown = [a for a in self.architecture if a not in CLASSIFIER_ARCHITECTURES]
         if unknown:
             raise ConfigError(f"Unknown architecture(s) {unknown}; choose from {list(CLASSIFIER_ARCHITECTURES)}.")
