@@ -126,7 +126,7 @@ def test_refit_auto_refits_small_trainings_only():
         refit.wanted(True, 100, 0)
     with pytest.raises(ConfigError, match="stateful model or a multi-worker"):
         refit.wanted(True, 100, 10, multi_worker=True)
-    with pytest.raises(ConfigError, match="'auto', True or False"):
+    with pytest.raises(ConfigError, match="`refit` must be True, False or 'auto'"):
         refit.wanted("always", 100, 10)
 
 
