@@ -268,3 +268,27 @@ def test_a_panels_frequency_is_read_from_its_longest_series():
     (problem, _), messages = _gap_warnings(lambda: prepare(settings, TINY, panel))
     assert len(messages) == 1 and "1 of 3 series (the first: 'b')" in messages[0]
     assert (problem.freq, problem.season_length) == ("MS", 12)
+
+
+def test_fit_end_is_labelled_as_the_data_given_and_a_saved_model_keeps_it(tmp_path):
+    # Inside, the toolkit counts these hours on UTC; `fit_end_` read 2024-04-03 22:00, naive, for the last row,
+    # labelled 2024-04-04 00:00+02:00 in Paris, and compared with the user's index it matched nothing.
+    hours = pd.date_range("2024-03-25", periods=24 * 10, freq="h", tz="Europe/Paris")
+    data = _wave(hours)
+    settings = dict(lookback=24, horizon=3, target="y", model=TINY, epochs=1, verbose=0, seed=0,
+                    reference_fallback=False)
+    forecaster = Forecaster(**settings).fit(data)
+    assert forecaster.fit_end_ == hours[-1] and str(forecaster.fit_end_.tz) == "Europe/Paris"
+    forecaster.save(tmp_path / "paris")
+    loaded = Forecaster.load(tmp_path / "paris")
+    assert loaded.fit_end_ == hours[-1] and str(loaded.fit_end_.tz) == "Europe/Paris"
+    assert list(loaded.predict(data).index) == list(forecaster.predict(data).index)
+    panel = pd.concat([data.assign(sensor=name) for name in "ab"]).rename_axis("time").reset_index()
+    many = Forecaster(**settings, series_id="sensor", time_col="time").fit(panel)
+    assert many.fit_ends_ == {"a": hours[-1], "b": hours[-1]} and str(many.fit_ends_["a"].tz) == "Europe/Paris"
+    months = _monthly()
+    months.index = months.index.to_period("M")
+    periods = Forecaster(**{**settings, "target": "sales"}).fit(months)
+    assert periods.fit_end_ == pd.Period("2022-12", "M")
+    naive_hours = pd.date_range("2024-01-01", periods=24 * 10, freq="h")
+    assert Forecaster(**settings).fit(_wave(naive_hours)).fit_end_ == naive_hours[-1]  # naive data stays naive

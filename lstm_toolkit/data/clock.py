@@ -34,7 +34,7 @@ DAY_NS = 86_400 * 10**9
 def wall_clock(index):
     """True when the steps of the time-zoned `index` are a day or more: `as_frame` keeps it on the wall clock."""
     wall = index.tz_localize(None) if getattr(index, "tz", None) is not None else index
-    return len(wall) > 1 and np.diff(wall.as_unit("ns").asi8).min() >= DAY_NS
+    return bool(len(wall) > 1 and np.diff(wall.as_unit("ns").asi8).min() >= DAY_NS)
 
 
 def unzoned(times, wall):
@@ -82,6 +82,25 @@ class TimeForm:
                 frame[column] = self._labels(pd.DatetimeIndex(frame[column]))
         return frame
 
+    def to_dict(self):
+        """The form as JSON values (a bundle keeps it); {} for naive labels, and for a zone pandas cannot find
+        again by a name (a `tzinfo` written by hand), whose times then come back naive, as before forms were kept."""
+        if self.period is not None:
+            return {"period": self.period}
+        name = zone_name(self.tz)
+        return {} if name is None else {"tz": name, "wall": self.wall}
+
+    @classmethod
+    def from_dict(cls, config):
+        """The form `to_dict` wrote.
+
+        >>> form = TimeForm.of(pd.DataFrame(index=pd.date_range("2024-01-01", periods=3, freq="D", tz="Europe/Paris")))
+        >>> TimeForm.from_dict(form.to_dict()) == form, form.to_dict()
+        (True, {'tz': 'Europe/Paris', 'wall': True})
+        """
+        form = cls(**config)
+        return form if form.tz is None else dataclasses.replace(form, tz=pd.Timestamp(0, tz=form.tz).tz)
+
     def label(self, value):
         """One of the toolkit's naive timestamps as the user's labels show it (for a message); else `value`."""
         if self == TimeForm() or not isinstance(value, pd.Timestamp) or value.tz is not None:
@@ -95,6 +114,19 @@ class TimeForm:
             return index.tz_localize("UTC").tz_convert(self.tz)
         # a wall-clock time the clocks skip moves on to the first one they show; one they show twice is its first
         return index.tz_localize(self.tz, ambiguous=np.ones(len(index), dtype=bool), nonexistent="shift_forward")
+
+
+def zone_name(tz):
+    """The name pandas finds the time zone `tz` by again ("Europe/Paris", "UTC+02:00"), or None where it has none."""
+    if tz is None:
+        return None
+    name = getattr(tz, "key", None) or getattr(tz, "zone", None) or str(tz)  # zoneinfo's, pytz's, a fixed offset's
+    try:
+        same = pd.Timestamp(0, tz=name).tz
+    except (ValueError, KeyError, TypeError):
+        return None
+    instants = pd.date_range("2000-01-01", periods=2, freq="182D", tz="UTC")  # winter and summer
+    return name if all(t.tz_convert(same).utcoffset() == t.tz_convert(tz).utcoffset() for t in instants) else None
 
 
 def parse_timestamps(column):

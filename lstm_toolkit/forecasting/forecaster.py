@@ -147,7 +147,7 @@ class Forecaster(BaseForecaster):
             compared with, both validation losses and the standard error (`model_config_` names the one forecast with).
         linear_: `{"share", "alpha"}` of the ridge regression combined with the forecast (`linear_share`), or None.
         level_member_: None (not trained), or whether the level network `joined`, both validation losses, epochs.
-        fit_end_: the last timestamp (or row) of the training data.
+        fit_end_: the last timestamp (or row) of the training data, labelled as it was (time zone, period).
         model_config_: the `ModelConfig` actually built ("auto" resolved, season filled in).
         norm_scales_: the input and delta scales of the window normalisation.
         n_train_windows_: how many training windows there were.

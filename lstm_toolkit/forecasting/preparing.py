@@ -36,8 +36,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from lstm_toolkit.data import (SeriesCollection, WindowedSeries, as_frame, infer_frequency, irregular_steps, missing_steps,
-                               nearest_frequency)
+from lstm_toolkit.data import (SeriesCollection, TimeForm, WindowedSeries, as_frame, infer_frequency, irregular_steps,
+                               missing_steps, nearest_frequency)
 from lstm_toolkit.errors import (ConfigError, DataError, IrregularTimestampsWarning, MissingTimestampsWarning,
                                  SeriesTooShortError, check_integer, user_stacklevel)
 from lstm_toolkit.forecasting.choices import resolve_lookback, resolve_scaler, warn_short_lookback
@@ -99,10 +99,12 @@ def prepare(settings, model_config, data, validation=None, warn=True):
             members[key] = member
             if not trains:
                 untrained.append(key)
-    if not many:
+    if many:
+        problem, series = many_problem(settings, model_config, frames, members, skipped, untrained, static, freq, warn)
+    else:
         series = members[None]
-        return problem_of(settings, model_config, series, frames[None].index, series.scaler, freq), series
-    return many_problem(settings, model_config, frames, members, skipped, untrained, static, freq, warn)
+        problem = problem_of(settings, model_config, series, frames[None].index, series.scaler, freq)
+    return dataclasses.replace(problem, labels=TimeForm.of(data, settings.time_col)), series
 
 
 def warn_time_steps(indexes, freq):

@@ -22,6 +22,7 @@ import pandas as pd
 
 from lstm_toolkit.data import (
     Scaler,
+    TimeForm,
     WindowSpec,
     as_frame,
     calendar_features,
@@ -63,6 +64,8 @@ class ForecastProblem:
             series (bundles saved before it have False and forecast as then).
         nonnegative: the Forecaster's `nonnegative`: whether forecasts are floored at 0 (`target_floor`).
             Bundles saved before it have False and forecast as then.
+        labels: how the data given to `fit` labelled its times (`data.TimeForm`: a time zone, periods); the
+            fields above hold the toolkit's naive timestamps, `labelled_fit_end` gives them back in this form.
     """
 
     spec: WindowSpec
@@ -82,6 +85,17 @@ class ForecastProblem:
     series_key: object = None
     pad_short: bool = False
     nonnegative: object = False
+    labels: TimeForm = TimeForm()
+
+    @property
+    def labelled_fit_end(self):
+        """`fit_end` as the data given to `fit` labelled it: in its time zone, or a period."""
+        return self.labels.label(self.fit_end)
+
+    @property
+    def labelled_fit_ends(self):
+        """`fit_ends` (many series) as the data given to `fit` labelled them; None for one series."""
+        return None if self.fit_ends is None else {key: self.labels.label(end) for key, end in self.fit_ends.items()}
 
     @property
     def is_global(self):
@@ -269,6 +283,8 @@ class ForecastProblem:
         if self.pad_short:
             state["pad_short"] = True
         state["nonnegative"] = self.nonnegative
+        if self.labels != TimeForm():
+            state["labels"] = self.labels.to_dict()
         return state
 
     @classmethod
@@ -295,6 +311,7 @@ class ForecastProblem:
             future_covariates=tuple(names(future_covariates)),
             pad_short=state.get("pad_short", False),
             nonnegative=state.get("nonnegative", False),
+            labels=TimeForm.from_dict(state.get("labels", {})),  # bundles saved before it: naive, as then
             **many,
         )
 
