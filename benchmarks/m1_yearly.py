@@ -4,13 +4,14 @@
 forecasting archive's (Godahewa et al. 2021): the last 6 years of each series are held out, every method forecasts
 them from the years before, and MASE is scaled by the in-sample naive error of those years (season 1); the case's
 score is the mean over series. The Forecaster is built as a user would: `Forecaster(lookback=8, horizon=6,
-target="value", series_id="series", time_col="year", seed=s)` plus the configuration under test.
+target="value", series_id="series", time_col="year", seed=s)` plus the configuration under test (`--config`, which
+may replace the lookback too).
 
 Beside it, on the same series: naive, drift (the line through the first and last training value), damped-trend ETS
 (statsmodels `ETSModel`, additive) and Theta (statsmodels `ThetaModel`), and, when the peer venv has statsforecast
 (`peers/statsforecast_panel.py`, `--peer-python`), AutoETS, AutoTheta and AutoARIMA. Reported per seed: the
 model's mean MASE, the share of series it forecast, whether it kept its reference (`reference_fallback_`), the mean
-MASE of the network alone when it did not, and fit seconds. `--series even|odd|all` picks the half (the held-out
+MASE of the network alone when it did not, and fit seconds. `--half first|second|all` picks the half (the held-out
 check: `--drop-last 6` forecasts the six years before the usual test years, a period the defaults were not
 chosen on). `--augment N` trains on N copies of each series too, bootstrapped (`--augment-with bootstrap`) or
 simulated from a damped ETS fit (`ets`); only the original series are scored.
@@ -193,8 +194,9 @@ def run(train, test, config, seed, log=False, augment=0, how="bootstrap"):
     exponentiated; scores are in the original units either way. `augment`: that many bootstrapped copies of each
     series join the training panel (`augmented`); only the original series are scored.
     """
-    forecaster = lstm_toolkit.Forecaster(lookback=LOOKBACK, horizon=HORIZON, target="value", series_id="series",
-                                         time_col="year", seed=seed, verbose=0, **config)
+    settings = dict(lookback=LOOKBACK, horizon=HORIZON, target="value", series_id="series", time_col="year",
+                    seed=seed, verbose=0)
+    forecaster = lstm_toolkit.Forecaster(**{**settings, **config})  # `config` may set another lookback
     given = train.assign(value=np.log(train["value"])) if log else train
     seconds = quiet_fit(forecaster, augmented(given, augment, seed, how) if augment else given)
     with warnings.catch_warnings():
