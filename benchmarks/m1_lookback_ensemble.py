@@ -11,26 +11,18 @@ Run: python benchmarks/m1_lookback_ensemble.py [--seeds 0 1 2] [--lookbacks 6 8 
 
 import argparse
 import sys
-import warnings
 
 import m1_yearly as m1
 import numpy as np
-from _common import machine, quiet_fit
-
-import lstm_toolkit
+from _common import machine
 
 
-def forecasts_by_lookback(train, keys, lookbacks, seed, fallback):
-    """`{lookback: (n_series, horizon) forecasts}` of one seed's global Forecasters, one per lookback."""
+def forecasts_by_lookback(train, lookbacks, seed, fallback):
+    """`{lookback: forecast frame}` of one seed's global Forecasters, one per lookback (`m1_yearly.fit_forecast`)."""
     forecasts = {}
     for lookback in lookbacks:
-        forecaster = lstm_toolkit.Forecaster(lookback=lookback, horizon=m1.HORIZON, target="value", series_id="series",
-                                             time_col="year", seed=seed, verbose=0, reference_fallback=fallback)
-        seconds = quiet_fit(forecaster, train)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            frame = forecaster.predict(train)
-        forecasts[lookback] = np.stack([frame.loc[frame["series"] == key, "value"].to_numpy() for key in keys])
+        config = {"lookback": lookback, "reference_fallback": fallback}
+        forecaster, forecasts[lookback], seconds = m1.fit_forecast(train, config, seed)
         print(f"  seed {seed}, lookback {lookback}: fit {seconds:.1f} s, reference kept "
               f"{bool(getattr(forecaster, 'reference_fallback_', None))}", flush=True)
     return forecasts
@@ -47,19 +39,18 @@ def main(argv=None):
           f"reference_fallback={args.reference_fallback}, seeds {args.seeds}", flush=True)
     for drop in (0, 6):
         train, test = m1.split(m1.load(drop_last=drop))
-        keys = list(dict.fromkeys(train["series"]))
         print(f"\n## {'the test years' if drop == 0 else 'the six years before (--drop-last 6)'}", flush=True)
         scores = {}
         for seed in args.seeds:
-            forecasts = forecasts_by_lookback(train, keys, args.lookbacks, seed, args.reference_fallback)
-            stack = np.stack(list(forecasts.values()))
-            combined = {**{f"lookback {lb}": f for lb, f in forecasts.items()},
-                        "mean over lookbacks": stack.mean(axis=0), "median over lookbacks": np.median(stack, axis=0)}
-            for name, values in combined.items():
-                scores.setdefault(name, []).append(float(np.mean([
-                    m1.mase(test.loc[test["series"] == key, "value"].to_numpy(), values[i],
-                            train.loc[train["series"] == key, "value"].to_numpy(dtype="float64"))
-                    for i, key in enumerate(keys)])))
+            forecasts = forecasts_by_lookback(train, args.lookbacks, seed, args.reference_fallback)
+            first = next(iter(forecasts.values()))
+            assert all(frame["series"].equals(first["series"]) for frame in forecasts.values())  # the same rows
+            stack = np.stack([frame["value"].to_numpy() for frame in forecasts.values()])
+            combined = {**{f"lookback {lb}": frame for lb, frame in forecasts.items()},
+                        "mean over lookbacks": first.assign(value=stack.mean(axis=0)),
+                        "median over lookbacks": first.assign(value=np.median(stack, axis=0))}
+            for name, frame in combined.items():
+                scores.setdefault(name, []).append(float(np.mean(m1.series_scores(train, test, frame))))
         for name, values in scores.items():
             print(f"{name}: mean MASE {np.mean(values):.3f} (seeds {', '.join(f'{v:.3f}' for v in values)}; "
                   f"spread {max(values) - min(values):.3f})", flush=True)

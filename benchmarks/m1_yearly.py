@@ -187,16 +187,12 @@ def baselines(train, test, peers):
     return {method: float(np.mean(values)) for method, values in scores.items()}
 
 
-def run(train, test, config, seed, log=False, augment=0, how="bootstrap"):
-    """One seed of the default global Forecaster: its mean MASE over the series, share forecast, fallback, fit s.
-
-    `log`: the Forecaster is fit on the log of the values (as a user would transform them first) and its forecasts
-    exponentiated; scores are in the original units either way. `augment`: that many bootstrapped copies of each
-    series join the training panel (`augmented`); only the original series are scored.
-    """
+def fit_forecast(train, config, seed, log=False, augment=0, how="bootstrap"):
+    """`(forecaster, forecast frame, fit seconds)` of one seed of the global Forecaster the case builds, plus `config`
+    (which may set another lookback). `log`, `augment`, `how`: as for `run`."""
     settings = dict(lookback=LOOKBACK, horizon=HORIZON, target="value", series_id="series", time_col="year",
                     seed=seed, verbose=0)
-    forecaster = lstm_toolkit.Forecaster(**{**settings, **config})  # `config` may set another lookback
+    forecaster = lstm_toolkit.Forecaster(**{**settings, **config})
     given = train.assign(value=np.log(train["value"])) if log else train
     seconds = quiet_fit(forecaster, augmented(given, augment, seed, how) if augment else given)
     with warnings.catch_warnings():
@@ -204,12 +200,29 @@ def run(train, test, config, seed, log=False, augment=0, how="bootstrap"):
         forecast = forecaster.predict(given)
     if log:
         forecast["value"] = np.exp(forecast["value"])
+    return forecaster, forecast, seconds
+
+
+def series_scores(train, test, forecast):
+    """The MASE of each series `forecast` (a long frame of series and value) forecasts the whole horizon of."""
     scores = []
     for key, history in train.groupby("series", sort=False)["value"]:
         predicted = forecast.loc[forecast["series"] == key, "value"].to_numpy()
         if len(predicted) == HORIZON:
             scores.append(mase(test.loc[test["series"] == key, "value"].to_numpy(), predicted,
                                history.to_numpy(dtype="float64")))
+    return scores
+
+
+def run(train, test, config, seed, log=False, augment=0, how="bootstrap"):
+    """One seed of the default global Forecaster: its mean MASE over the series, share forecast, fallback, fit s.
+
+    `log`: the Forecaster is fit on the log of the values (as a user would transform them first) and its forecasts
+    exponentiated; scores are in the original units either way. `augment`: that many bootstrapped copies of each
+    series join the training panel (`augmented`); only the original series are scored.
+    """
+    forecaster, forecast, seconds = fit_forecast(train, config, seed, log, augment, how)
+    scores = series_scores(train, test, forecast)
     n_series = train["series"].nunique()
     return {"seed": seed, "model": float(np.mean(scores)), "forecast_share": len(scores) / n_series,
             "fallback": bool(getattr(forecaster, "reference_fallback_", False)), "fit_s": seconds,

@@ -2,6 +2,8 @@
 
 import numbers
 
+import numpy as np
+
 MISSING_BACKEND = (
     "lstm_toolkit needs TensorFlow as Keras' backend, and it is not installed: "
     "run `pip install 'lstm-toolkit[cpu]'` (CPU) or `pip install 'lstm-toolkit[gpu]'` (NVIDIA GPU)."
@@ -153,7 +155,7 @@ def check_bool(value, name, allowed=()):
     """
     if isinstance(value, str) and value in allowed:
         return value
-    if isinstance(value, bool) or (type(value).__module__ == "numpy" and type(value).__name__ in ("bool", "bool_")):
+    if isinstance(value, (bool, np.bool_)):
         return bool(value)
     names = ["True", "False", *map(repr, allowed)]
     choices = f"{', '.join(names[:-1])} or {names[-1]}"  # "True or False", "True, False or 'auto'"

@@ -57,11 +57,6 @@ LEVEL_MEMBER_WINDOWS = SMALL_NETWORK_WINDOWS
 LEVEL_NETWORK = "level_network"
 
 
-def check_level_member(level_member):
-    """`level_member` as "auto" or a Python bool (numpy's bool taken), else a ConfigError naming it."""
-    return check_bool(level_member, "level_member", allowed=("auto",))
-
-
 def wanted(level_member, problem, training, strategy_name, separate_windows, informs=lambda: True):
     """Whether to train the level network beside the first: see the module docstring.
 
@@ -84,7 +79,7 @@ def wanted(level_member, problem, training, strategy_name, separate_windows, inf
     ...                                                                       informs=lambda: False)
     (False, False)
     """
-    level_member = check_level_member(level_member)
+    level_member = check_bool(level_member, "level_member", allowed=("auto",))  # a Python bool, for `is`
     if level_member is False:
         return False
     reasons = [

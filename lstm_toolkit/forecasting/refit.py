@@ -24,11 +24,6 @@ REFIT_MAX_WINDOWS = 2000
 SELECTION_PREFIX = "selection_"
 
 
-def check_refit(refit):
-    """`refit` as "auto" or a Python bool (numpy's bool taken), else a ConfigError naming it."""
-    return check_bool(refit, "refit", allowed=("auto",))
-
-
 def wanted(refit, n_train_windows, n_validation_windows, stateful=False, multi_worker=False, separate_validation=False):
     """Whether a Forecaster with `refit` retrains on all its data after choosing the epochs on validation.
 
@@ -38,7 +33,7 @@ def wanted(refit, n_train_windows, n_validation_windows, stateful=False, multi_w
     >>> wanted("auto", n_train_windows=50_000, n_validation_windows=5_000)
     False
     """
-    refit = check_refit(refit)
+    refit = check_bool(refit, "refit", allowed=("auto",))  # numpy's bool as a Python bool, for `is`
     if refit is False:
         return False
     if refit is True and (stateful or multi_worker):
