@@ -28,7 +28,8 @@ The cases:
   here "seasonal_naive" is the naive forecast, the season being 1).
 
 Configurations: `--config defaults` (the constructor's defaults), `--config v7` (the defaults before issue 21:
-stacked LSTM, no ensemble, no refit) or `--config '{"ensemble": 3}'` (any Forecaster keywords as JSON).
+stacked LSTM, no ensemble, no refit) or `--config '{"ensemble": 3}'` (any Forecaster keywords as JSON; a
+`lookback` there replaces the case's, and the backtest origins stay the case's).
 `--out results.json` keeps the rows; `--compare a.json b.json ...` prints their summaries side by side.
 
 Run: python benchmarks/forecast_suite.py [--config defaults] [--seeds 0 1 2] [--cases seattle_L72_H24 ...] [--out F]
@@ -167,8 +168,8 @@ def fit_case(name, config, seed):
     settings, fit as a user would on the case's `training_part` (`quiet_fit`); `data` is the whole series."""
     load, target, lookback, horizon, _, _, keywords = CASES[name]
     data = load()
-    forecaster = lstm_toolkit.Forecaster(lookback=lookback, horizon=horizon, target=target, seed=seed, verbose=0,
-                                         **{**keywords, **config})
+    forecaster = lstm_toolkit.Forecaster(horizon=horizon, target=target, seed=seed, verbose=0,
+                                         **{"lookback": lookback, **keywords, **config})
     return forecaster, data, quiet_fit(forecaster, training_part(name, data))
 
 
@@ -268,8 +269,8 @@ def run_employment_each(config, seed):
     for column in wide.columns:
         frame = wide[[column]].rename(columns={column: "jobs"})
         fit_rows = len(frame) - HORIZON_EMP
-        forecaster = lstm_toolkit.Forecaster(lookback=LOOKBACK_EMP, horizon=HORIZON_EMP, target="jobs", seed=seed,
-                                             verbose=0, **config)
+        forecaster = lstm_toolkit.Forecaster(horizon=HORIZON_EMP, target="jobs", seed=seed, verbose=0,
+                                             **{"lookback": LOOKBACK_EMP, **config})
         start = time.perf_counter()
         forecaster.fit(frame.iloc[:fit_rows])
         seconds += time.perf_counter() - start
@@ -289,8 +290,8 @@ def run_employment_global(config, seed):
     wide = _employment()
     long = wide.reset_index().melt(id_vars="month", var_name="sector", value_name="jobs")
     cut = wide.index[-HORIZON_EMP]
-    forecaster = lstm_toolkit.Forecaster(lookback=LOOKBACK_EMP, horizon=HORIZON_EMP, target="jobs", series_id="sector",
-                                         time_col="month", seed=seed, verbose=0, **config)
+    forecaster = lstm_toolkit.Forecaster(horizon=HORIZON_EMP, target="jobs", series_id="sector", time_col="month",
+                                         seed=seed, verbose=0, **{"lookback": LOOKBACK_EMP, **config})
     start = time.perf_counter()
     forecaster.fit(long[long["month"] < cut])
     seconds = time.perf_counter() - start

@@ -9,12 +9,13 @@ windows. Both read the prepared training data, never the part after it.
 from __future__ import annotations
 
 import dataclasses
+import numbers
 import warnings
 
 import numpy as np
 
 from lstm_toolkit.data import SeriesCollection
-from lstm_toolkit.errors import ConfigError, ShortLookbackWarning, check_integer, user_stacklevel
+from lstm_toolkit.errors import ConfigError, ShortLookbackWarning, check_integer, check_integers, user_stacklevel
 from lstm_toolkit.forecasting import backtest
 from lstm_toolkit.models import (
     REFERENCE_NORMS,
@@ -133,6 +134,9 @@ def resolve_model_config(settings, config, series, season):
     the target's own past in the window.
     """
     season = config.season_length or season
+    ensemble = resolve_members(settings.ensemble, config, settings.stateful, settings.lookback)
+    # a reference every member can make: from the shortest window any member reads
+    reference_lookback = min(ensemble["member_lookbacks"] or (settings.lookback,))
     config = dataclasses.replace(config, units=resolve_units(config.units, series.n_windows("train")))
     architecture = resolve_architecture(config, settings.lookback, season, settings.stateful)
     if config.highway == "auto":  # a window model gets the linear highway; a stateful one sees one row at a time
@@ -144,16 +148,15 @@ def resolve_model_config(settings, config, series, season):
         window_norm = "none"  # a target that is not an input has no past in the window to forecast relative to
     elif window_norm == "auto":
         window_norm, smoothing = (("last", None) if settings.stateful
-                                  else auto_window_norm(series, settings.lookback, settings.horizon, season))
+                                  else auto_window_norm(series, reference_lookback, settings.horizon, season))
     elif window_norm == "damped" and smoothing is None:  # the coefficients the data given to `fit` favours
-        check_reference_fits(window_norm, settings.lookback, season)
-        _, smoothing = auto_window_norm(series, settings.lookback, settings.horizon, season, modes=("damped",))
+        check_reference_fits(window_norm, reference_lookback, season)
+        _, smoothing = auto_window_norm(series, reference_lookback, settings.horizon, season, modes=("damped",))
     segment = config.segment
     if architecture == "segment":  # "auto" becomes the segment length the model is built with
         segment = dataclasses.replace(segment, length=resolve_segment_length(settings.lookback, segment.length, season))
-    members = resolve_members(settings.ensemble, config.members, settings.stateful)
     return dataclasses.replace(config, window_norm=window_norm, smoothing=smoothing, season_length=season, segment=segment,
-                               members=members, architecture=architecture)
+                               architecture=architecture, **ensemble)
 
 
 def resolve_units(units, n_train_windows):
@@ -227,18 +230,47 @@ def resolve_architecture(config, lookback, season, stateful):
     return "segment" if resolve_segment_length(lookback, config.segment.length, season) > 1 else "stacked"
 
 
-def resolve_members(ensemble, members, stateful):
-    """The ensemble size: the Forecaster's `ensemble`, or the model config's `members` (they must agree when both are set)."""
-    ensemble = check_integer(ensemble, "ensemble")
-    if ensemble > 1 and members > 1 and ensemble != members:
-        raise ConfigError(f"ensemble={ensemble} and ModelConfig(members={members}) disagree; set one of them.")
-    size = max(ensemble, members)
+def resolve_members(ensemble, config, stateful, lookback):
+    """The ensemble, as `{"members", "member_lookbacks"}` for the model config.
+
+    The Forecaster's `ensemble` is a count of members (a seed ensemble) or a
+    tuple of lookbacks (an ensemble across lookbacks, one member each, none
+    longer than `lookback`); the model config's `members` and
+    `member_lookbacks` say the same, and must agree with it when both are set.
+
+    >>> from lstm_toolkit.models import ModelConfig
+    >>> resolve_members((6, 8, 12), ModelConfig(), False, 12)
+    {'members': 3, 'member_lookbacks': (6, 8, 12)}
+    >>> resolve_members(3, ModelConfig(), False, 12)
+    {'members': 3, 'member_lookbacks': ()}
+    """
+    if isinstance(ensemble, numbers.Integral) and not isinstance(ensemble, bool):
+        size, lookbacks = check_integer(ensemble, "ensemble"), ()
+    else:
+        lookbacks = check_integers(ensemble, "ensemble", also=" (a count of members, or a tuple of lookbacks)")
+        if len(lookbacks) < 2:
+            raise ConfigError(f"ensemble={ensemble!r} is one lookback; an ensemble across lookbacks needs two or more "
+                              "(for one window length, set `lookback`; for a seed ensemble, give a count).")
+        size = len(lookbacks)
+    if config.member_lookbacks and lookbacks and config.member_lookbacks != lookbacks:
+        raise ConfigError(f"ensemble={ensemble!r} and ModelConfig(member_lookbacks={config.member_lookbacks}) "
+                          "disagree; set one of them.")
+    lookbacks = lookbacks or config.member_lookbacks
+    if size > 1 and config.members > 1 and size != config.members:
+        raise ConfigError(f"ensemble={ensemble!r} and ModelConfig(members={config.members}) disagree; set one of them.")
+    size = max(size, config.members)
     if size > 1 and stateful:
         raise ConfigError(
             "An ensemble is not built for stateful=True (each member would carry its own state through the "
             "stream); use a window model (stateful=False) or ensemble=1."
         )
-    return size
+    if lookbacks and max(lookbacks) > lookback:
+        raise ConfigError(
+            f"An ensemble across lookbacks reads each member's window from the end of the Forecaster's, so none may "
+            f"be longer than lookback={lookback}. Received: ensemble lookbacks {lookbacks}; set lookback="
+            f"{max(lookbacks)} or drop the longer members."
+        )
+    return {"members": size, "member_lookbacks": lookbacks}
 
 
 def norm_scales(series, config, stateful, max_windows=NORM_SAMPLE):

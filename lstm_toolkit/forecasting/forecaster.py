@@ -84,11 +84,12 @@ class Forecaster(BaseForecaster):
             see `forecasting.likelihoods`). A probabilistic model's `predict`
             adds a column per quantile (`Close_q0.1`) and draws sample paths
             (`num_samples=`); `evaluate` adds CRPS and interval scores.
-        quantiles: the levels of a "quantile" model, and the quantile columns
-            of every probabilistic model's forecasts.
+        quantiles: the levels of a "quantile" model, and the quantile columns of every probabilistic model's forecasts.
         ensemble: train this many members (different initialisations, one Keras model, one training loop) and
             forecast their median (a probabilistic model: the mean of their distribution parameters, i.e. averaged
-            quantiles); see `models.ensemble`. Sets the model config's `members`.
+            quantiles); see `models.ensemble`. Sets the model config's `members`. A tuple of lookbacks, e.g.
+            `(6, 8, 12)` with `lookback=12`, is an ensemble across lookbacks (N-BEATS's): one member per lookback,
+            each reading the last that many rows of the window (`ModelConfig.member_lookbacks`).
         epochs, batch_size, learning_rate, clipnorm, patience: training settings (see
             `TrainingConfig`); batch_size "auto" is 64, or 128 from 4,096 training windows
             (`choices.resolve_batch_size`). Stateful: the most parallel segments per batch.

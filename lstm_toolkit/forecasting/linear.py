@@ -28,7 +28,7 @@ import numpy as np
 from lstm_toolkit.backend import in_inference_mode
 from lstm_toolkit.errors import ConfigError
 from lstm_toolkit.forecasting.judging import validation_losses, validation_margin
-from lstm_toolkit.models import blend_correction, correction_inputs
+from lstm_toolkit.models import blend_correction, correction_inputs, correction_parts
 from lstm_toolkit.training import distributed
 
 # The linear model's share of the forecast (the Forecaster's `linear_share` default).
@@ -95,18 +95,26 @@ def fit_ridge(features_model, dataset):
 def combine_with_ridge(model, dataset, share):
     """Blends `model`'s forecast with a ridge regression fit on `dataset` (`linear_share` of it), in place.
 
+    An ensemble across lookbacks gets one ridge regression per member, on the window it reads (`correction_parts`).
+
     Returns:
-        `{"share", "alpha"}`, or None when nothing was combined: a share of 0, or a model with no highway or with
-        an output activation that is not linear.
+        `{"share", "alpha"}` (the ridge's penalty; a list of them, one per member, for an ensemble across
+        lookbacks), or None when nothing was combined: a share of 0, or a model with no highway or with an
+        output activation that is not linear.
     """
     check_linear_share(share)
-    features_model = correction_inputs(model) if share else None
-    if features_model is None:
+    parts = correction_parts(model) if share else []
+    features_models = [correction_inputs(part) for part in parts]
+    if not parts or any(features is None for features in features_models):
         return None
-    coefficients, alpha = fit_ridge(features_model, dataset)
-    if not blend_correction(model, coefficients, float(share)):
-        return None
-    return {"share": float(share), "alpha": alpha}
+    weights, alphas = model.get_weights(), []
+    for part, features_model in zip(parts, features_models):
+        coefficients, alpha = fit_ridge(features_model, dataset)
+        if not blend_correction(part, coefficients, float(share)):
+            model.set_weights(weights)  # every part is blended, or none
+            return None
+        alphas.append(alpha)
+    return {"share": float(share), "alpha": alphas[0] if len(alphas) == 1 else alphas}
 
 
 def with_ridge(training, model, problem, series, combine=True):

@@ -25,7 +25,7 @@ from lstm_toolkit.models.config import (
     ModelConfig,
     SegmentConfig,
 )
-from lstm_toolkit.models.corrections import blend_correction, correction_inputs, forecast_reference_only
+from lstm_toolkit.models.corrections import blend_correction, correction_inputs, correction_parts, forecast_reference_only
 from lstm_toolkit.models.ensemble import MemberMedian, ensemble_model, members_model
 from lstm_toolkit.models.fcn import build_fcn_classifier
 from lstm_toolkit.models.forecast_networks import (
@@ -102,6 +102,7 @@ __all__ = [
     "forecast_reference_only",
     "blend_correction",
     "correction_inputs",
+    "correction_parts",
     "recurrent_stack",
     "reference_fits",
     "reference_forecast",

@@ -185,6 +185,12 @@ class ModelConfig:
             probabilities; a forecaster takes the median of their point
             forecasts, or the mean of their distribution parameters
             (`Forecaster(ensemble=k)` sets it).
+        member_lookbacks: an ensemble across lookbacks (N-BEATS's, Oreshkin
+            et al. 2020): one member per lookback, each reading the last that
+            many steps of the window (so none may exceed the model's lookback)
+            with its own reference and highway. Sets `members` to their count;
+            empty (the default): every member reads the whole window
+            (`Forecaster(ensemble=(6, 8, 12))` sets it).
         segment: the options of architecture="segment" (`SegmentConfig`, or its dict).
         highway: add a linear map of the (normalised) window to the network's
             forecast: LSTNet's autoregressive "highway" (Lai et al. 2018). The
@@ -225,6 +231,7 @@ class ModelConfig:
     attention: str = "dot"
     fcn: FCNConfig = FCNConfig()
     members: int = 1
+    member_lookbacks: tuple = ()
     segment: SegmentConfig = SegmentConfig()
     highway: bool | str = False
 
@@ -273,6 +280,18 @@ class ModelConfig:
             )
         object.__setattr__(self, "highway", check_bool(self.highway, "highway", allowed=("auto",)))
         object.__setattr__(self, "members", check_integer(self.members, "members"))
+        if not self.member_lookbacks:
+            object.__setattr__(self, "member_lookbacks", ())  # [] from JSON
+        else:
+            lookbacks = check_integers(self.member_lookbacks, "member_lookbacks", also=" (one per member)")
+            if len(lookbacks) < 2:
+                raise ConfigError(f"member_lookbacks={lookbacks} is one member; an ensemble across lookbacks needs two "
+                                  "or more (for one window length, set the lookback itself).")
+            if self.members not in (1, len(lookbacks)):
+                raise ConfigError(f"members={self.members} and member_lookbacks={lookbacks} disagree: an ensemble "
+                                  "across lookbacks has one member per lookback; drop `members`.")
+            object.__setattr__(self, "member_lookbacks", lookbacks)
+            object.__setattr__(self, "members", len(lookbacks))
         if self.smoothing is not None:
             object.__setattr__(self, "smoothing", check_smoothing(self.smoothing))
             if self.window_norm != "damped":
@@ -285,6 +304,7 @@ class ModelConfig:
         config = {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
         config.update(units=self.units if self.units == AUTO else list(self.units), dense_units=list(self.dense_units),
                       smoothing=None if self.smoothing is None else list(self.smoothing),
+                      member_lookbacks=list(self.member_lookbacks),
                       **{name: getattr(self, name).get_config() for name in OPTIONS})
         return config
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from lstm_toolkit.backend import keras, ops
-from lstm_toolkit.models.forecast_networks import DENORMALIZATION_LAYER, HIGHWAY_LAYER
+from lstm_toolkit.models.forecast_networks import DENORMALIZATION_LAYER, HIGHWAY_LAYER, MEMBER_WINDOW
 from lstm_toolkit.models.recurrent import OUTPUT_LAYER
 
 
@@ -49,6 +49,33 @@ def forecast_reference_only(model):
     return len(layers)
 
 
+def correction_parts(model):
+    """The parts of `model` that each get their own linear model (`correction_inputs`, `blend_correction`).
+
+    `[model]` when every member reads the same normalised window (one network,
+    or a seed ensemble, whose members share their normalisation); the members
+    of an ensemble across lookbacks (`ModelConfig.member_lookbacks`), which
+    read windows of different lengths, one part each.
+
+    Example:
+    >>> from lstm_toolkit.models import ModelConfig, build_model
+    >>> model = build_model(ModelConfig(units=(4,), highway=True, member_lookbacks=(2, 3)), lookback=3, n_features=1)
+    >>> [part.name for part in correction_parts(model)]
+    ['member_1', 'member_2']
+    """
+    members = [layer for layer in model.layers if isinstance(layer, keras.Model)]
+    windows = {tuple(_window_steps(member)) for member in members}
+    return members if len(windows) > 1 else [model]
+
+
+def _window_steps(member):
+    try:
+        crop = member.get_layer(MEMBER_WINDOW)
+    except ValueError:
+        return ()
+    return crop.cropping
+
+
 def correction_inputs(model):
     """A Keras model from `model`'s inputs to `(features, reference, scale)`; None when `model` has no highway.
 
@@ -56,8 +83,10 @@ def correction_inputs(model):
     normalised window); `reference` (batch, horizon or 1, n_targets) and
     `scale` (batch, 1, n_targets) are what the model's output is denormalised
     with, so that a target `y` is `reference + scale * t` for the linear
-    model's target `t` (0 and 1 without a window normalisation). An ensemble's
-    members share their normalisation: the first member's is used.
+    model's target `t` (0 and 1 without a window normalisation). A seed
+    ensemble's members share their normalisation: the first member's is used.
+    The members of an ensemble across lookbacks do not: take each of
+    `correction_parts(model)`.
 
     Example:
     >>> import numpy as np

@@ -43,6 +43,7 @@ def build_model(
     loss="mse",
     quantiles=DEFAULT_QUANTILES,
     name="forecaster",
+    crop=None,
 ):
     """Builds an uncompiled functional `keras.Model` mapping windows to forecasts.
 
@@ -78,10 +79,14 @@ def build_model(
             output (see `models.distribution`).
         quantiles: the levels of a "quantile" model.
         name: the model's name.
+        crop: read only the last `crop` steps of the window (a member of an
+            ensemble across lookbacks); None: all `lookback` of them.
 
     With `config.members` k > 1 the model holds k such networks, initialised
     differently, and outputs the median of their point forecasts (the mean of
-    their distribution parameters); see `models.ensemble`.
+    their distribution parameters); see `models.ensemble`. With
+    `config.member_lookbacks` each member reads the last that many steps of
+    the window, through its own normalisation, reference and highway.
 
     Returns:
         A `keras.Model` from `(batch, lookback, n_features)` to
@@ -99,10 +104,11 @@ def build_model(
             f"architecture is one of {ARCHITECTURES}."
         )
     require_units(config)
-    if config.members > 1:  # a seed ensemble: k networks side by side in one model (see `models.ensemble`)
-        arguments = {k: v for k, v in locals().items() if k not in ("config", "name")}
-        single = dataclasses.replace(config, members=1)
-        members = [build_model(single, **arguments, name=f"member_{m + 1}") for m in range(config.members)]
+    if config.members > 1:  # an ensemble: k networks side by side in one model (see `models.ensemble`)
+        arguments = {k: v for k, v in locals().items() if k not in ("config", "name", "crop")}
+        single = dataclasses.replace(config, members=1, member_lookbacks=())
+        crops = _member_crops(config.member_lookbacks, config.members, lookback)
+        members = [build_model(single, **arguments, name=f"member_{m + 1}", crop=c) for m, c in enumerate(crops)]
         return ensemble_model(members, combine="median" if loss == "mse" else "mean", name=name)
     warn_if_not_cudnn(config)
     window_norm = "last" if config.window_norm == "auto" else config.window_norm
@@ -113,6 +119,9 @@ def build_model(
     if n_future:
         future = keras.Input(shape=(horizon, n_future), name="future")
     x = inputs
+    if crop is not None and crop < lookback:  # the window's last `crop` steps; what follows sees a window of `crop`
+        x = keras.layers.Cropping1D((lookback - crop, 0), name=MEMBER_WINDOW)(x)
+        lookback = crop
     if window_norm != "none":
         target_channels = _target_channels(window_norm, target_channels, n_targets)
         x, shift, scale = WindowNormalization(
@@ -160,7 +169,21 @@ def build_model(
     return keras.Model(all_inputs if len(all_inputs) > 1 else inputs, outputs, name=name)
 
 
+def _member_crops(member_lookbacks, members, lookback):
+    """The steps each member reads: `member_lookbacks`, or the whole window for every member of a seed ensemble."""
+    if not member_lookbacks:
+        return [None] * members
+    if max(member_lookbacks) > lookback:
+        raise ConfigError(
+            f"An ensemble across lookbacks reads each member's lookback from the end of one window of {lookback} "
+            f"steps, so none may exceed it. Received: member lookbacks {tuple(member_lookbacks)} with lookback="
+            f"{lookback}; set the lookback to {max(member_lookbacks)} or drop the longer member."
+        )
+    return list(member_lookbacks)
+
+
 HIGHWAY_LAYER = "highway"
+MEMBER_WINDOW = "member_window"  # the crop to a member's lookback in an ensemble across lookbacks
 DENORMALIZATION_LAYER = "window_denorm"  # (forecast, reference, scale) -> the forecast in levels
 
 
