@@ -230,6 +230,12 @@ def test_fit_with_quantiles_and_predict_samples(csv_file, tmp_path):
                  "--epochs", "1", "--seed", "0", "--loss", "quantile", "--quantiles", "0.1", "0.5", "0.9",
                  "--ensemble", "2", "--out", str(out)]) == 0
     assert lstm_toolkit.load(out).model_config_.members == 2
+    across = tmp_path / "across_lookbacks"
+    assert main(["fit", "--csv", str(csv_file), "--target", "temp", "--lookback", "24", "--horizon", "3", "--epochs",
+                 "1", "--seed", "0", "--ensemble", "12,24", "--out", str(across)]) == 0
+    assert lstm_toolkit.load(across).model_config_.member_lookbacks == (12, 24)
+    with pytest.raises(SystemExit):
+        main(["fit", "--csv", str(csv_file), "--target", "temp", "--ensemble", "12,x", "--out", str(across)])
     assert main(["predict", "--model", str(out), "--csv", str(csv_file), "--out", str(tmp_path / "f.csv")]) == 0
     assert list(pd.read_csv(tmp_path / "f.csv").columns)[1:] == ["temp", "temp_q0.1", "temp_q0.5", "temp_q0.9"]
     assert main(["predict", "--model", str(out), "--csv", str(csv_file), "--samples", "4", "--seed", "0",

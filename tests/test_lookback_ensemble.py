@@ -134,3 +134,27 @@ def test_the_reference_is_one_the_shortest_member_can_make():
     across.prepare(seasonal)
     across = across.model_config_
     assert across.member_lookbacks == (6, 24) and not across.window_norm.startswith("seasonal")  # six rows hold no season
+
+
+def test_an_ensemble_across_lookbacks_exports_to_litert_and_matches_keras(tmp_path, litert_forecast):
+    data = panel()
+    one = data[data["series"] == "s0"].drop(columns="series")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ReferenceFallbackWarning)
+        fc = forecaster(series_id=None, epochs=1).fit(one)
+    window = fc.windows(one, ends=[len(one) - 1])
+    exported = litert_forecast(fc.export(tmp_path / "across.tflite", format="litert"), window)
+    np.testing.assert_allclose(exported, fc.predict_windows(window), rtol=1e-4, atol=1e-4)
+
+
+def test_a_tuner_trial_is_one_network_reading_the_whole_window():
+    import keras_tuner
+
+    from lstm_toolkit.tuning import ForecastHyperModel, SearchSpace
+
+    fc = forecaster()
+    series = fc.prepare(panel())
+    assert fc.model_config_.member_lookbacks == (4, 8)
+    values = SearchSpace(depth=1, units=8).declare(keras_tuner.HyperParameters())
+    trial = ForecastHyperModel(fc, series, SearchSpace(), epochs=1).model_config(values)
+    assert trial.members == 1 and trial.member_lookbacks == ()

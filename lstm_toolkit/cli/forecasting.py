@@ -63,6 +63,17 @@ def forecaster_name(forecaster):
             f"the LSTM did not beat it on validation{level},")
 
 
+def ensemble_arg(text):
+    """`--ensemble`: a count of members ("3"), or lookbacks joined by commas ("6,8,12"), one member each.
+
+    >>> ensemble_arg("3"), ensemble_arg("6,8,12")
+    (3, (6, 8, 12))
+    """
+    if "," not in text:
+        return positive_int(text)
+    return tuple(positive_int(part) for part in text.split(","))
+
+
 def problem_args(args, time_col):
     """The arguments `fit` and `tune` share: the columns, window, epochs and seed."""
     return dict(target=args.target, lookback=args.lookback, horizon=args.horizon, time_col=time_col,
@@ -224,8 +235,9 @@ def add_commands(commands):
                           "only the chief writes --out")
     fit.add_argument("--backup-dir", help="back up each epoch there; a killed run started again resumes from it")
     fit.add_argument("--checkpoint-dir", help="keep the best model of the run there (best.keras)")
-    fit.add_argument("--ensemble", type=positive_int, default=1,
-                     help="members trained side by side in one model, their median forecast (default: 1)")
+    fit.add_argument("--ensemble", type=ensemble_arg, default=1,
+                     help="members trained side by side in one model, their median forecast (default: 1); lookbacks "
+                          "joined by commas (6,8,12; none above --lookback) train one member per lookback")
     fit.set_defaults(handler=cmd_fit)
 
     predict = commands.add_parser("predict", help="forecast the steps after the end of a CSV file")

@@ -41,6 +41,7 @@ class ForecastHyperModel(keras_tuner.HyperModel):
             segment=SegmentConfig(length=values.get("segment_length", "auto")),
             attention=values["attention"],
             members=1,  # a trial is one network; fit the best configuration with `ensemble=k` afterwards
+            member_lookbacks=(),  # reading the whole window
         )
 
     def build(self, hp):
