@@ -61,7 +61,8 @@ class TimeForm:
         if isinstance(data, pd.DataFrame) and time_col is not None and time_col in data.columns:
             labels = pd.Index(data[time_col])
             if labels.dtype == object or pd.api.types.is_string_dtype(labels.dtype):  # text, as `as_frame` reads it
-                labels = pd.DatetimeIndex(parse_timestamps(data[time_col]))
+                # each distinct label once: a panel repeats its dates once per series
+                labels = pd.DatetimeIndex(parse_timestamps(pd.Series(pd.unique(data[time_col]))))
         else:
             labels = getattr(data, "index", None)
         if isinstance(labels, pd.PeriodIndex):
