@@ -18,7 +18,7 @@ from lstm_toolkit.errors import ConfigError, ReferenceFallbackWarning
 from lstm_toolkit.forecasting import fitting, judging, refit
 from lstm_toolkit.forecasting.likelihoods import likelihood_for
 from lstm_toolkit.forecasting.strategies import strategy_for
-from lstm_toolkit.models import build_model
+from lstm_toolkit.models import build_model, forecast_reference_only
 from lstm_toolkit.models.ensemble import MemberMedian, members_model, n_members
 from lstm_toolkit.models.denormalization import WindowDenormalization
 from lstm_toolkit.models.normalization import ES_INITIAL, WindowNormalization, window_norm_scales
@@ -341,6 +341,42 @@ def test_window_losses_average_to_the_keras_validation_loss(members, eager_max_r
         assert compiled_passes[0].experimental_get_tracing_count() == 1
 
 
+@pytest.mark.parametrize("config", [ModelConfig(units=(4,), window_norm="drift", highway=True, members=3),
+                                    ModelConfig(units=(4,), window_norm="drift", highway=True, member_lookbacks=(3, 6))],
+                         ids=["seeds", "lookbacks"])
+def test_an_ensemble_is_judged_on_the_forecast_it_makes_not_on_its_members_summed_losses(config):
+    rng = np.random.default_rng(0)
+    model = build_model(config, lookback=6, n_features=1, horizon=2)
+    for weight in model.trainable_weights:  # corrections that differ from member to member
+        weight.assign(rng.normal(scale=0.3, size=weight.shape).astype("float32"))
+    trainable = compile_model(members_model(model), metrics=())
+    x = rng.normal(size=(10, 6, 1)).cumsum(axis=1).astype("float32")
+    y = rng.normal(size=(10, 2, 1)).astype("float32")
+    data = tf.data.Dataset.from_tensor_slices((x, tuple([y] * config.members))).batch(4)
+    before = [w.copy() for w in model.get_weights()]
+    network, reference = judging.paired_losses(model, trainable, data)
+    np.testing.assert_allclose(network, ((np.asarray(model(x)) - y) ** 2)[..., 0], rtol=1e-4, atol=1e-6)
+    members = [np.asarray(o) for o in trainable(x)]
+    assert not np.allclose(network, sum(((m - y) ** 2)[..., 0] for m in members))  # what the members' form sums
+    zeroed = build_model(config, lookback=6, n_features=1, horizon=2)
+    zeroed.set_weights(model.get_weights())
+    forecast_reference_only(zeroed)  # every member's correction at zero: the ensemble's forecast of the references
+    np.testing.assert_allclose(reference, ((np.asarray(zeroed(x)) - y) ** 2)[..., 0], rtol=1e-4, atol=1e-6)
+    assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
+
+
+def test_the_validation_losses_the_ridge_and_level_network_compare_are_an_ensembles_forecasts():
+    data = _walk(rows=120)
+    fc = small(target="y", lookback=12, horizon=4, epochs=1, ensemble=(6, 12), refit=False, linear_share=0)
+    model = fc.fit(data).model_
+    series = fc.prepare(data)  # the same windows again (a new problem: `model_` is let go)
+    training = fitting.WindowTraining(strategy=None, likelihood=likelihood_for("mse"),
+                                      config=TrainingConfig(epochs=1, verbose=0))
+    losses = judging.validation_losses(training, model, fc.problem_, series)
+    x, y = next(iter(series.dataset("validation", batch_size=1000)))
+    np.testing.assert_allclose(losses, ((np.asarray(model(x)) - np.asarray(y)) ** 2)[..., 0], rtol=1e-4, atol=1e-6)
+
+
 def test_validation_margin_of_windows_that_do_not_overlap_is_the_usual_standard_error():
     network = np.array([[1.0, 3.0], [2.0, 2.0], [3.0, 1.0]])
     starts = [0, 2, 4]  # horizon 2: three windows with disjoint forecast rows
@@ -443,7 +479,7 @@ def test_the_network_is_kept_only_when_it_wins_by_more_than_one_standard_error(m
     reference = np.array([[1.0], [3.0], [1.0], [3.0]])
     network = reference - advantage + np.array([[1.0], [-1.0], [1.0], [-1.0]])
     losses = iter([network, reference])
-    monkeypatch.setattr(judging, "window_losses", lambda trainable, data: next(losses))
+    monkeypatch.setattr(judging, "window_losses", lambda trainable, data, loss=None: next(losses))
     model = build_model(ModelConfig(units=(4,), window_norm="last"), lookback=6, n_features=1, horizon=1)
     before = [w.copy() for w in model.get_weights()]
     record = judging.judge(model, *judging.paired_losses(model, model, data=None), starts=[0, 1, 2, 3], horizon=1)
@@ -479,7 +515,7 @@ def test_the_fallback_warning_names_a_reference_chosen_again_on_all_the_data():
 
 def test_a_diverged_network_gives_way_to_its_reference(monkeypatch):
     losses = iter([np.full((4, 1), np.nan), np.ones((4, 1))])  # NaN weights forecast NaN
-    monkeypatch.setattr(judging, "window_losses", lambda trainable, data: next(losses))
+    monkeypatch.setattr(judging, "window_losses", lambda trainable, data, loss=None: next(losses))
     model = build_model(ModelConfig(units=(4,), window_norm="last"), lookback=6, n_features=1, horizon=1)
     record = judging.judge(model, *judging.paired_losses(model, model, data=None), starts=[0, 1, 2, 3], horizon=1)
     assert record["reference_val_loss"] == 1.0 and np.isnan(record["network_val_loss"])

@@ -6,6 +6,11 @@ the network only when its validation loss beats that reference's by more than
 one standard error of the difference (`validation_margin`, which counts the
 overlap of neighbouring windows); `paired_losses` gives it both losses per
 window, and `fallback_message` tells the user when the reference won.
+
+An ensemble is judged on the forecast it makes (its members' median, or
+mean), against the forecast it would make with every member's correction
+zeroed: the fallback puts the one in the other's place. Its members' summed
+losses, which Keras trains on and early stopping reads, are not that forecast's.
 """
 
 from __future__ import annotations
@@ -16,7 +21,6 @@ import numpy as np
 
 from lstm_toolkit.backend import in_inference_mode, keras
 from lstm_toolkit.models import REFERENCE_FORECASTS, forecast_reference_only
-from lstm_toolkit.models.ensemble import member_targets, members_model
 from lstm_toolkit.training import distributed
 
 
@@ -59,24 +63,39 @@ def paired_losses(model, trainable, data, reference=None):
     The model's weights are left as trained. None when the model has no
     reference to forecast alone (`forecast_reference_only` is False).
     `reference`: the reference's losses, where `reference_losses` measured them already.
+    An ensemble (`trainable`, its members' form, is not `model`): the losses of its forecast and of its
+    reference's, on `data`'s first target (`data` repeats it once per member); `reference` is then its members'
+    (early stopping's baseline), not its forecast's, and is measured again.
     """
+    if trainable is not model:
+        loss = keras.tree.flatten(trainable.loss)[0]
+        data = data.map(_first_target)
+        return _pair(window_losses(model, data, loss), reference_losses(model, model, data, loss))
     network = window_losses(trainable, data)
-    reference = reference_losses(model, trainable, data) if reference is None else reference
+    return _pair(network, reference_losses(model, trainable, data) if reference is None else reference)
+
+
+def _pair(network, reference):
     return None if reference is None else (network, reference)
 
 
-def reference_losses(model, trainable, data):
+def _first_target(x, y, *weights):
+    """A members' form's `(x, y, ...)` batch as the ensemble's own: `x` and the first of the repeated targets."""
+    return x, y[0]
+
+
+def reference_losses(model, trainable, data, loss=None):
     """The window losses (`window_losses`) of `model`'s reference alone on `data`; None when it has none.
 
     The reference is made from the window by the normalisation layer (output
     layer and highway zeroed), so training does not change them: measured
     before training, they serve as early stopping's baseline and the judge's
-    evidence. The model's weights are left as they were.
+    evidence. The model's weights are left as they were. `loss`: as for `window_losses`.
     """
     weights = model.get_weights()
     if not forecast_reference_only(model):
         return None
-    reference = window_losses(trainable, data)
+    reference = window_losses(trainable, data, loss)
     model.set_weights(weights)
     return reference
 
@@ -99,8 +118,8 @@ def window_losses(trainable, data, loss=None):
 
 def validation_losses(training, model, problem, series):
     """`(windows, horizon)`: the compiled loss of the point forecaster `model` on each window of `series`' validation
-    part (an ensemble: summed over its members, as Keras sums them); None without a validation part, for a
-    probabilistic model, or across workers (each holds a shard of the windows).
+    part (an ensemble: of its forecast, the members' median, as `paired_losses` judges it); None without a
+    validation part, for a probabilistic model, or across workers (each holds a shard of the windows).
 
     Args:
         training: the fit's `fitting.WindowTraining` (`fitting` imports this module, so the type is not imported
@@ -110,10 +129,8 @@ def validation_losses(training, model, problem, series):
     if (not series.n_windows("validation") or training.likelihood.probabilistic
             or distributed.is_multi_worker(training.distribution)):
         return None
-    trainable = members_model(model)
-    data = member_targets(series.dataset("validation", batch_size=training.config.batch_size,
-                                         future_channels=problem.future_channels()), len(trainable.outputs))
-    return window_losses(trainable, data, training.config.loss)
+    data = series.dataset("validation", batch_size=training.config.batch_size, future_channels=problem.future_channels())
+    return window_losses(model, data, training.config.loss)
 
 
 def validation_margin(network, reference, starts, horizon):
