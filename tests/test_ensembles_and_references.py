@@ -1,9 +1,6 @@
 """Seed ensembles in one model, refitting on all the data after choosing the epochs, the ES window normalisation, the linear
 highway and the fallback to the reference forecast."""
 
-import dataclasses
-import warnings
-
 import numpy as np
 import pandas as pd
 import keras
