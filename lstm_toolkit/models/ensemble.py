@@ -14,6 +14,10 @@ layer is named `ENSEMBLE`:
   Gaussian members, averaging the mean and the scale is exactly averaging
   every quantile.
 
+With `ModelConfig.member_lookbacks` each member reads only the window's last
+rows, as many as its own lookback (an ensemble across lookbacks, built by
+`forecast_networks.build_model`); the members are combined the same way.
+
 `members_model(model)` is the training form: the same layers with the members'
 own outputs, so that each member trains on its own loss, independently of the
 others (the sum of their losses has no cross terms); `member_targets` repeats
