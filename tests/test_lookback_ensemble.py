@@ -67,7 +67,7 @@ def test_each_member_reads_the_last_steps_of_the_window_with_its_own_reference_a
 
 
 def test_a_member_longer_than_the_window_is_refused():
-    with pytest.raises(ConfigError, match="none may exceed it.*set the lookback to 5"):
+    with pytest.raises(ConfigError, match="no member may be longer than lookback=4.*set lookback=5"):
         build_model(ACROSS, lookback=4, n_features=1)
 
 
@@ -111,7 +111,7 @@ def test_a_global_forecaster_across_lookbacks_trains_predicts_every_series_and_l
 
 def test_an_ensemble_across_lookbacks_is_refused_by_name_before_training():
     data = panel()
-    with pytest.raises(ConfigError, match="none may be longer than lookback=8.*set lookback=12"):
+    with pytest.raises(ConfigError, match="no member may be longer than lookback=8.*set lookback=12"):
         forecaster(ensemble=(4, 12)).prepare(data)
     with pytest.raises(ConfigError, match="one lookback; an ensemble across lookbacks needs two or more"):
         forecaster(ensemble=(8,)).prepare(data)

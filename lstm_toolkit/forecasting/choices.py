@@ -22,6 +22,7 @@ from lstm_toolkit.models import (
     SEASONAL_NORMS,
     SEGMENT_FROM_LOOKBACK,
     SMOOTHING_GRID,
+    check_member_lookbacks,
     check_reference_fits,
     check_streamable,
     reference_fits,
@@ -264,12 +265,7 @@ def resolve_members(ensemble, config, stateful, lookback):
             "An ensemble is not built for stateful=True (each member would carry its own state through the "
             "stream); use a window model (stateful=False) or ensemble=1."
         )
-    if lookbacks and max(lookbacks) > lookback:
-        raise ConfigError(
-            f"An ensemble across lookbacks reads each member's window from the end of the Forecaster's, so none may "
-            f"be longer than lookback={lookback}. Received: ensemble lookbacks {lookbacks}; set lookback="
-            f"{max(lookbacks)} or drop the longer members."
-        )
+    check_member_lookbacks(lookbacks, lookback)  # before any training, as the model checks it again when built
     return {"members": size, "member_lookbacks": lookbacks}
 
 

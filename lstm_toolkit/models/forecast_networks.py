@@ -173,13 +173,25 @@ def _member_crops(member_lookbacks, members, lookback):
     """The steps each member reads: `member_lookbacks`, or the whole window for every member of a seed ensemble."""
     if not member_lookbacks:
         return [None] * members
-    if max(member_lookbacks) > lookback:
-        raise ConfigError(
-            f"An ensemble across lookbacks reads each member's lookback from the end of one window of {lookback} "
-            f"steps, so none may exceed it. Received: member lookbacks {tuple(member_lookbacks)} with lookback="
-            f"{lookback}; set the lookback to {max(member_lookbacks)} or drop the longer member."
-        )
+    check_member_lookbacks(member_lookbacks, lookback)
     return list(member_lookbacks)
+
+
+def check_member_lookbacks(member_lookbacks, lookback):
+    """Raises a ConfigError when a member of an ensemble across lookbacks would read more rows than the window holds.
+
+    >>> check_member_lookbacks((6, 8, 12), 12)
+    >>> check_member_lookbacks((6, 12), 8)
+    Traceback (most recent call last):
+    ...
+    lstm_toolkit.errors.ConfigError: An ensemble across lookbacks reads each member's rows from the end of one window of 8 rows, so no member may be longer than lookback=8. Received: member lookbacks (6, 12); set lookback=12 or drop the longer members.
+    """
+    if member_lookbacks and max(member_lookbacks) > lookback:
+        raise ConfigError(
+            f"An ensemble across lookbacks reads each member's rows from the end of one window of {lookback} rows, so "
+            f"no member may be longer than lookback={lookback}. Received: member lookbacks {tuple(member_lookbacks)}; "
+            f"set lookback={max(member_lookbacks)} or drop the longer members."
+        )
 
 
 HIGHWAY_LAYER = "highway"
