@@ -299,6 +299,28 @@ def test_early_stopping_takes_the_references_validation_loss_as_its_baseline(mon
     assert passed == [None]
 
 
+def test_a_loss_mae_network_is_trained_early_stopped_and_judged_by_the_absolute_error(monkeypatch):
+    # loss="mae" is a point forecast like "mse": the network trains on it, and early stopping's baseline and the
+    # judge compare absolute errors, the error MASE scores.
+    compiled, baselines = [], []
+    compile_of, fit_of = fitting.compile_model, fitting.fit
+    monkeypatch.setattr(fitting, "compile_model",
+                        lambda model, config, **kwargs: compiled.append(kwargs.get("loss", config.loss))
+                        or compile_of(model, config, **kwargs))
+    monkeypatch.setattr(fitting, "fit", lambda *args, **kwargs: baselines.append(kwargs["baseline"]) or fit_of(*args, **kwargs))
+    data = _walk()
+    with pytest.warns(ReferenceFallbackWarning):
+        fc = small(target="y", epochs=2, learning_rate=5.0, refit=False, reference_fallback=True, loss="mae").fit(data)
+    assert compiled and set(compiled) == {"mae"} and not fc.probabilistic
+    model = fc.model_  # the reference alone, after the fallback
+    x, y = next(iter(fc.prepare(data).dataset("validation", batch_size=1000)))
+    error = np.asarray(model(x)) - np.asarray(y)
+    record = fc.reference_fallback_
+    assert record["reference_val_loss"] == pytest.approx(np.abs(error).mean(), rel=1e-4)
+    assert record["reference_val_loss"] != pytest.approx((error ** 2).mean(), rel=1e-2)
+    assert baselines[0] == pytest.approx(record["reference_val_loss"], rel=1e-5)
+
+
 def test_reference_fallback_false_or_a_distribution_keeps_the_network():
     data = _walk()
     fc = small(target="y", epochs=2, learning_rate=5.0, refit=False).fit(data)

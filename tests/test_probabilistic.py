@@ -43,15 +43,17 @@ def test_losses_match_their_formulas():
     assert pinball == pytest.approx(0.25)
 
 
-@pytest.mark.parametrize("loss", ["mse", "quantile", "gaussian", "student_t"])
+@pytest.mark.parametrize("loss", ["mse", "mae", "quantile", "gaussian", "student_t"])
 def test_likelihood_objects_agree_with_the_loss_functions(loss):
     likelihood = likelihoods.likelihood_for(loss, (0.9, 0.1, 0.5))
     assert likelihood.name == loss and likelihood.levels == (0.1, 0.5, 0.9)
     assert likelihood.n_params == probabilistic.n_params(loss, likelihood.levels)
-    assert likelihood.probabilistic == (loss != "mse")
-    if loss == "mse":
-        assert likelihood.compile_args() == {} and likelihood.output_form() is None
+    assert likelihood.probabilistic == (loss not in ("mse", "mae"))
+    if loss in ("mse", "mae"):  # a point model trains on the training config's loss, which is its own
+        assert likelihood.compile_args() == {"loss": loss} and likelihood.output_form() is None
+        assert likelihood.point_loss == likelihood.keras_loss() == loss
         return
+    assert likelihood.point_loss == "mse"  # the training config's default; `compile_args` gives the loss itself
     assert isinstance(likelihood.compile_args()["loss"], keras_loss_types[loss])
     params = {"quantile": np.array([[[-1.0, 0.0, 2.0]]]), "gaussian": np.array([[[0.0, 1.0]]]),
               "student_t": np.array([[[0.0, 1.0, 5.0]]])}[loss]

@@ -226,8 +226,9 @@ def add_commands(commands):
     fit.add_argument("--series-id", help="id column of a long CSV holding many series: one global model for all")
     fit.add_argument("--series-embedding", type=int, default=0,
                      help="with --series-id: size of a learned embedding of each series (default: 0, none)")
-    fit.add_argument("--loss", choices=["mse", "quantile", "gaussian", "student_t"], default="mse",
-                     help="mse: point forecasts (default); the others forecast distributions")
+    fit.add_argument("--loss", choices=["auto", "mse", "mae", "quantile", "gaussian", "student_t"],
+                     default="auto", help="mse or mae: point forecasts trained by that error (auto, the default: mae for "
+                                          "many series, else mse); the others forecast distributions")
     fit.add_argument("--quantiles", type=float, nargs="+",
                      help="quantile levels of the forecasts (default: 0.025 0.1 0.5 0.9 0.975)")
     fit.add_argument("--multi-worker", action="store_true",

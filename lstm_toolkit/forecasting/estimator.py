@@ -29,6 +29,7 @@ from lstm_toolkit.data import TimeForm, WindowedSeries, as_frame, check_frequenc
 from lstm_toolkit.errors import ConfigError, DataError, user_stacklevel
 from lstm_toolkit.forecasting import backtest, batched, many_series
 from lstm_toolkit.forecasting.preparing import warn_time_steps
+from lstm_toolkit.forecasting.probabilistic import POINT_LOSSES
 from lstm_toolkit.models import check_streamable, state_sizes
 from lstm_toolkit.serving import streaming
 from lstm_toolkit.serving.kernels import NumpyStepper
@@ -73,8 +74,8 @@ class BaseForecaster(Estimator):
 
     @property
     def probabilistic(self):
-        """True when the model forecasts distributions (a `loss` other than "mse")."""
-        return self.loss != "mse"
+        """True when the model forecasts distributions (a `loss` other than "mse", "mae" or "auto")."""
+        return self.loss not in (*POINT_LOSSES, "auto")
 
     # --- the fitted state: the prepared problem (`problem_`) and the trained network (`model_`) -----
 
@@ -305,7 +306,7 @@ class BaseForecaster(Estimator):
         if self.probabilistic:
             raise ConfigError(
                 f"A loss={self.loss!r} model forecasts distributions; the streamers carry point forecasts. "
-                "Call predict(history) for its median and quantiles, or fit with loss='mse' to stream."
+                "Call predict(history) for its median and quantiles, or fit with loss='mse' (or 'mae') to stream."
             )
         if self.stateful:
             check_streamable(self.model_config_)

@@ -18,7 +18,7 @@ from lstm_toolkit.backend import keras
 from lstm_toolkit.base import load as load_any
 from lstm_toolkit.data import future_index
 from lstm_toolkit.errors import DataError
-from lstm_toolkit.forecasting import backtest, batched, choices, fitting, level, linear, preparing
+from lstm_toolkit.forecasting import backtest, batched, choices, fitting, level, preparing
 from lstm_toolkit.forecasting.estimator import BaseForecaster
 from lstm_toolkit.forecasting.likelihoods import likelihood_for
 from lstm_toolkit.forecasting.problem import ForecastProblem
@@ -46,16 +46,13 @@ class Forecaster(BaseForecaster):
     Args:
         lookback: past rows the model sees per forecast; "auto": 48, or one season when longer (weekly: 52).
         horizon: future rows forecast at once.
-        target: the column (or list of columns) to forecast; None takes the
-            only numeric column.
-        features: input columns (default: the targets). Extra columns are past
-            covariates: seen over the lookback window only.
+        target: the column (or list of columns) to forecast; None takes the only numeric column.
+        features: input columns (default: the targets). Extra columns are past covariates, seen over the window only.
         future_covariates: columns known in advance (planned promotions, holidays, a weather forecast). They are
             inputs over the window and also over the forecast horizon: the seq2seq decoder reads them step by step,
             a stacked model joins them to its last state. The calendar features then count as known ahead too.
             `predict` needs their future values (`future=`); backtests read them from the data.
-        calendar: calendar fields derived from the timestamps and used as
-            inputs, e.g. ("hour", "dayofweek").
+        calendar: calendar fields derived from the timestamps and used as inputs, e.g. ("hour", "dayofweek").
         time_col: column holding the timestamps, when they are not the index.
         series_id: the id column of a long DataFrame holding many series (a
             dict of DataFrames works without it): one global model of all, each
@@ -78,7 +75,9 @@ class Forecaster(BaseForecaster):
             the whole series (truncated back-propagation through time over
             chunks of `lookback` rows): its `streamer()` costs O(1) per row and
             `predict` uses all the history given (see `forecasting.strategies`).
-        loss: "mse" (point forecasts, the default), "quantile" (pinball loss,
+        loss: "mse" or "mae" (point forecasts trained, and judged against their reference, by the squared or the
+            absolute error); "auto" (the default): "mae" for many series each scaled by its naive error, where
+            the absolute error is MASE, else "mse" (`choices.resolve_loss`; `loss_`). "quantile" (pinball loss,
             one output per level of `quantiles`), "gaussian" or "student_t"
             (the distribution's parameters, trained by negative log-likelihood;
             see `forecasting.likelihoods`). A probabilistic model's `predict`
@@ -110,7 +109,8 @@ class Forecaster(BaseForecaster):
             and warn (`ReferenceFallbackWarning`, `reference_fallback_`). False keeps the network.
         linear_share: a point forecast's share given to a ridge regression on the same windows, fit in closed
             form after training (`forecasting.linear`; `linear_`): 0.5 averages the two unless the validation part
-            shows the mean clearly worse; 0 keeps the network alone. Needs the model's highway (the default).
+            shows the mean clearly worse; 0 keeps the network alone; "auto" (the default): 0.5 with loss "mse", 0
+            with "mae" (a least-squares fit; `choices.resolve_linear_share`). Needs the model's highway (the default).
         level_member: train a second network on the windows as they are (it sees where the series stands against its
             training mean) and average the two forecasts where its validation loss is lower by more than one standard
             error (`forecasting.level`; `level_member_`). "auto": one series under 500 training windows, a validation
@@ -123,17 +123,13 @@ class Forecaster(BaseForecaster):
         verbose: Keras' verbosity during training ("auto" shows progress, 0 is quiet).
         callbacks: extra Keras callbacks for training (not saved in bundles).
         checkpoint_dir: folder for the best-model checkpoint during training.
-        distribution: a `tf.distribute.Strategy` to build and train the model
-            under; not saved in bundles. With a
-            `tf.distribute.MultiWorkerMirroredStrategy` (configured by
-            `TF_CONFIG`) the same script trains one model on several machines:
-            each worker reads its own shard of the windows, the weights stay
-            identical on every worker, and only the chief writes checkpoints,
-            backups and (`save`) the bundle (see `lstm_toolkit.training.distributed`).
-        backup_dir: back up the training state there after each epoch (Keras'
-            `BackupAndRestore`; across workers `distributed.WorkerBackup`): a
-            training killed midway and started again with the same arguments
-            resumes from the last backed-up epoch. Removed when training ends.
+        distribution: a `tf.distribute.Strategy` to build and train the model under (not saved in bundles). With a
+            `tf.distribute.MultiWorkerMirroredStrategy` (configured by `TF_CONFIG`) one script trains one model on
+            several machines: each worker reads its own shard of the windows, the weights stay identical on every
+            worker, and only the chief writes checkpoints, backups and the bundle (`lstm_toolkit.training.distributed`).
+        backup_dir: back up the training state there after each epoch (Keras' `BackupAndRestore`; across workers
+            `distributed.WorkerBackup`): a training killed midway and started again with the same arguments resumes
+            from the last backed-up epoch. Removed when training ends.
 
     Attributes (after `fit`):
         model_: the trained `keras.Model`.
@@ -149,13 +145,12 @@ class Forecaster(BaseForecaster):
         linear_: `{"share", "alpha"}` of the ridge regression combined with the forecast (`linear_share`), or None.
         level_member_: None (not trained), or whether the level network `joined`, both validation losses, epochs.
         fit_end_: the last timestamp (or row) of the training data, labelled as it was (time zone, period).
-        model_config_: the `ModelConfig` actually built ("auto" resolved, season filled in).
+        model_config_: the `ModelConfig` actually built ("auto" resolved, season filled in); `loss_` the loss trained on.
         norm_scales_: the input and delta scales of the window normalisation.
         n_train_windows_: how many training windows there were.
         scalers_, fit_ends_, skipped_series_: with many series, each series' scaler and last training timestamp,
             and the series left out (None for one series).
-        series_codes_, static_: with many series, each series' code for the
-            embedding and the static features with their standardisation.
+        series_codes_, static_: with many series, each series' embedding code, and the static features' standardisation.
 
     Example:
     >>> import lstm_toolkit
@@ -188,7 +183,7 @@ class Forecaster(BaseForecaster):
         model=None,
         strategy="direct",
         stateful=False,
-        loss="mse",
+        loss="auto",
         quantiles=DEFAULT_QUANTILES,
         ensemble=1,
         epochs=50,
@@ -199,7 +194,7 @@ class Forecaster(BaseForecaster):
         validation=0.1,
         refit="auto",
         reference_fallback=True,
-        linear_share=linear.DEFAULT_LINEAR_SHARE,
+        linear_share="auto",
         level_member="auto",
         nonnegative="auto",
         season_length=None,
@@ -214,7 +209,8 @@ class Forecaster(BaseForecaster):
         self._store_params(locals())
 
     def _likelihood(self):
-        return likelihood_for(self.loss, self.quantiles)
+        """The likelihood of the loss trained on: `loss_` once prepared (`choices.resolve_loss`)."""
+        return likelihood_for(getattr(self, "loss_", None) or choices.resolve_loss(self.loss, None), self.quantiles)
 
     def _strategy(self):
         return strategy_for(self.strategy, self.stateful, self.horizon, self._likelihood(), self.seed)
@@ -234,7 +230,9 @@ class Forecaster(BaseForecaster):
             self.
         """
         series = self.prepare(data, validation)
-        config = self._training_config(batch_size=choices.resolve_batch_size(self.batch_size, self.problem_.n_train_windows, self.stateful))
+        config = self._training_config(batch_size=choices.resolve_batch_size(self.batch_size, self.problem_.n_train_windows, self.stateful),
+                                       loss=self._likelihood().point_loss)
+        share = choices.resolve_linear_share(self.linear_share, config.loss)
         if config.seed is not None:  # the config's: checked, and an int however it was given
             keras.utils.set_random_seed(config.seed)
         if self.stateful:
@@ -244,7 +242,7 @@ class Forecaster(BaseForecaster):
             return self._adopt(model, history.history)
         training = fitting.WindowTraining(
             strategy=self._strategy(), likelihood=self._likelihood(), config=config, series_embedding=self.series_embedding,
-            seed=config.seed, refit=self.refit, reference_fallback=self.reference_fallback, linear_share=self.linear_share,
+            seed=config.seed, refit=self.refit, reference_fallback=self.reference_fallback, linear_share=share,
             distribution=self.distribution, callbacks=tuple(self.callbacks or ()), checkpoint_dir=self.checkpoint_dir,
             backup_dir=self.backup_dir)
         params, given = self.get_params(), self._model_config()
@@ -276,6 +274,7 @@ class Forecaster(BaseForecaster):
         """
         self._strategy()  # checks `loss`, `quantiles` and a probabilistic stateful model
         self.problem_, series = self._prepared(data, validation)
+        self.loss_ = choices.resolve_loss(self.loss, self.problem_)
         self.model_ = self.level_member_ = None  # a new problem: an earlier model no longer fits it
         return series
 
@@ -385,7 +384,7 @@ class Forecaster(BaseForecaster):
 
     def _state(self):
         return {**self.problem_.to_state(), "history": self.history_, "reference_fallback": self.reference_fallback_,
-                "linear": self.linear_, "level_member": self.level_member_}
+                "linear": self.linear_, "level_member": self.level_member_, "loss": self.loss_}
 
     def _set_state(self, state):
         self.problem_ = ForecastProblem.from_state(state, self.future_covariates)
@@ -393,6 +392,7 @@ class Forecaster(BaseForecaster):
         self.reference_fallback_ = state.get("reference_fallback")  # bundles before it: the network forecasts
         self.linear_ = state.get("linear")  # bundles before it: no linear model
         self.level_member_ = state.get("level_member")  # bundles before it: no level network
+        self.loss_ = state.get("loss", self.loss)  # bundles before "auto": their loss was given
 
 
 def load(path):

@@ -2,7 +2,8 @@
 
 One object per kind of forecast, as Darts and NeuralForecast hold them:
 
-- `PointLikelihood` ("mse"): one value per forecast step;
+- `PointLikelihood` ("mse") and `AbsoluteLikelihood` ("mae"): one value per
+  forecast step, trained by the squared or the absolute error;
 - `QuantileLikelihood` ("quantile"): one output per quantile level, trained by
   the pinball loss;
 - `GaussianLikelihood` ("gaussian") and `StudentTLikelihood` ("student_t"):
@@ -16,7 +17,7 @@ and 95% intervals, next to baselines with intervals from their own in-sample
 residuals. A recursive model samples its paths ancestrally (each drawn value
 fed back as the next input, as in DeepAR); its quantiles are those of
 `strategies.SAMPLE_PATHS` seeded paths. Stateful models, streamers and
-exports take point ("mse") models.
+exports take point ("mse", "mae") models.
 
 Example:
 >>> import numpy as np
@@ -38,7 +39,7 @@ import numpy as np
 from lstm_toolkit.backend import keras, ops, tf
 from lstm_toolkit.forecasting import probabilistic
 from lstm_toolkit.forecasting.backtest import OutputForm
-from lstm_toolkit.models.distribution import DEFAULT_QUANTILES
+from lstm_toolkit.models.distribution import DEFAULT_QUANTILES, POINT_LOSSES
 
 
 @keras.saving.register_keras_serializable(package="lstm_toolkit")
@@ -113,7 +114,13 @@ class PointLikelihood:
     @property
     def probabilistic(self):
         """True when the model forecasts distributions."""
-        return self.name != "mse"
+        return self.name not in POINT_LOSSES
+
+    @property
+    def point_loss(self):
+        """The `TrainingConfig.loss` of a point model (its error, judged by the same); "mse" for a probabilistic
+        one, whose own loss `compile_args` gives."""
+        return "mse" if self.probabilistic else self.name
 
     @property
     def n_params(self):
@@ -122,11 +129,11 @@ class PointLikelihood:
 
     def keras_loss(self):
         """The Keras loss (object or name) that trains a model with this likelihood."""
-        return "mse"
+        return self.name
 
     def compile_args(self):
-        """The `loss` (and `metrics`) `training.compile_model` gets; {} keeps its point defaults."""
-        return {} if not self.probabilistic else {"loss": self.keras_loss(), "metrics": ()}
+        """The `loss` (and `metrics`) `training.compile_model` gets: a point model keeps its MAE metric."""
+        return {"loss": self.keras_loss()} if not self.probabilistic else {"loss": self.keras_loss(), "metrics": ()}
 
     def output_form(self, sampled=False):
         """How to read forecast arrays (`backtest.OutputForm`); None for point forecasts.
@@ -160,6 +167,13 @@ class PointLikelihood:
 
 
 @dataclasses.dataclass(frozen=True)
+class AbsoluteLikelihood(PointLikelihood):
+    """Point forecasts trained, and judged, by mean absolute error (`loss="mae"`): the error MASE scores."""
+
+    name: ClassVar[str] = "mae"
+
+
+@dataclasses.dataclass(frozen=True)
 class QuantileLikelihood(PointLikelihood):
     """One output per level of `levels`, kept in order, trained by the pinball loss (`loss="quantile"`)."""
 
@@ -189,7 +203,8 @@ class StudentTLikelihood(PointLikelihood):
         return StudentTNLL()
 
 
-LIKELIHOODS = {cls.name: cls for cls in (PointLikelihood, QuantileLikelihood, GaussianLikelihood, StudentTLikelihood)}
+LIKELIHOODS = {cls.name: cls for cls in (PointLikelihood, AbsoluteLikelihood, QuantileLikelihood, GaussianLikelihood,
+                                         StudentTLikelihood)}
 
 
 def likelihood_for(loss, quantiles=DEFAULT_QUANTILES):

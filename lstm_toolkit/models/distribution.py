@@ -20,13 +20,14 @@ import numpy as np
 from lstm_toolkit.backend import keras, ops
 from lstm_toolkit.errors import ConfigError
 
-LOSSES = ("mse", "quantile", "gaussian", "student_t")
+POINT_LOSSES = ("mse", "mae")
+LOSSES = (*POINT_LOSSES, "quantile", "gaussian", "student_t")
 DEFAULT_QUANTILES = (0.025, 0.1, 0.5, 0.9, 0.975)
 
 
 def n_params(loss, quantiles=DEFAULT_QUANTILES):
-    """Parameters per forecast value: 0 for a point forecast ("mse")."""
-    return {"mse": 0, "quantile": len(quantiles), "gaussian": 2, "student_t": 3}[loss]
+    """Parameters per forecast value: 0 for a point forecast ("mse", "mae")."""
+    return {"mse": 0, "mae": 0, "quantile": len(quantiles), "gaussian": 2, "student_t": 3}[loss]
 
 
 def parameter_kinds(loss, n):
@@ -56,7 +57,7 @@ class DistributionParameters(keras.layers.Layer):
 
     def __init__(self, loss, **kwargs):
         super().__init__(**kwargs)
-        if loss not in LOSSES[1:]:
+        if loss not in LOSSES or loss in POINT_LOSSES:
             raise ConfigError(f"DistributionParameters needs a probabilistic loss, not {loss!r}.")
         self.loss = loss
 

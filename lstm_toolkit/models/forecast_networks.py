@@ -74,7 +74,7 @@ def build_model(
         n_static: static features per series (a float input "static"
             `(n_static,)`). The embedding and the static features are joined
             to every step of the (normalised) window.
-        loss: "mse" for point forecasts; "quantile", "gaussian" or
+        loss: "mse" or "mae" for point forecasts; "quantile", "gaussian" or
             "student_t" add a last axis of distribution parameters to the
             output (see `models.distribution`).
         quantiles: the levels of a "quantile" model.

@@ -37,7 +37,7 @@ def export(forecaster, path, format="litert"):
     if forecaster.probabilistic:
         raise ConfigError(
             f"A loss={forecaster.loss!r} model outputs distribution parameters in scaled units, which the "
-            "exported signatures (point forecasts in original units) do not map yet. Export a loss='mse' model."
+            "exported signatures (point forecasts in original units) do not map yet. Export a loss='mse' (or 'mae') model."
         )
     if forecaster.future_channels():
         raise ConfigError(
