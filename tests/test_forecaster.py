@@ -670,8 +670,9 @@ def test_a_panel_indexed_by_time_is_told_fixes_that_keep_every_series_rows():
 
 def test_an_unknown_loss_or_season_length_is_refused_before_any_training():
     frame = pd.DataFrame({"y": np.arange(60.0)}, index=pd.date_range("2024-01-01", periods=60, freq="D"))
-    with pytest.raises(ConfigError, match=r"`loss` must be one of \('mse', 'quantile', 'gaussian', 'student_t'\)\. Received: loss='mae'"):
-        Forecaster(lookback=7, target="y", loss="mae").fit(frame)  # was a KeyError: 'mae'
+    with pytest.raises(ConfigError, match=r"`loss` must be one of \('auto', 'mse', 'mae', 'quantile', 'gaussian', "
+                                          r"'student_t'\)\. Received: loss='mape'"):
+        Forecaster(lookback=7, target="y", loss="mape").fit(frame)  # 'mae' was a KeyError before it was a loss
     for season in (0, 2.5, True):
         with pytest.raises(ConfigError, match="`season_length` must be a positive integer"):
             Forecaster(lookback=7, target="y", season_length=season).prepare(frame)

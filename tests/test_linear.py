@@ -122,7 +122,7 @@ def test_the_default_forecast_is_the_mean_of_the_network_and_the_ridge_regressio
     network, half, ridge = (fit(frame, linear_share=share) for share in (0.0, 0.5, 1.0))
     assert network.linear_ is None and ridge.linear_["share"] == 1.0
     assert half.linear_ == {"share": 0.5, "alpha": ridge.linear_["alpha"]} and half.linear_["alpha"] in linear.RIDGE_ALPHAS
-    assert Forecaster(lookback=14, horizon=3).linear_share == 0.5  # the default
+    assert Forecaster(lookback=14, horizon=3).linear_share == "auto"  # the default: 0.5 with loss "mse" (one series)
     forecasts = [model.predict(frame)["y"].to_numpy() for model in (network, half, ridge)]
     assert np.abs(forecasts[0] - forecasts[2]).max() > 1e-3
     np.testing.assert_allclose(forecasts[1], (forecasts[0] + forecasts[2]) / 2, rtol=1e-4, atol=1e-4)
