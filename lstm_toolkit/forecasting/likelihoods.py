@@ -133,7 +133,7 @@ class PointLikelihood:
 
     def compile_args(self):
         """The `loss` (and `metrics`) `training.compile_model` gets: a point model keeps its MAE metric."""
-        return {"loss": self.keras_loss()} if not self.probabilistic else {"loss": self.keras_loss(), "metrics": ()}
+        return {"loss": self.keras_loss(), **({"metrics": ()} if self.probabilistic else {})}
 
     def output_form(self, sampled=False):
         """How to read forecast arrays (`backtest.OutputForm`); None for point forecasts.

@@ -39,7 +39,8 @@ INTERVALS = (0.8, 0.95)
 def check_loss(loss, quantiles):
     """Validates a `loss` and its `quantiles`; returns the quantiles as a sorted tuple of floats."""
     if loss not in LOSSES:
-        raise ConfigError(f"`loss` must be one of {('auto', *LOSSES)}. Received: loss={loss!r}")  # the Forecaster's
+        # The Forecaster's choices: it resolves "auto" (`choices.resolve_loss`) before a likelihood is made.
+        raise ConfigError(f"`loss` must be one of {('auto', *LOSSES)}. Received: loss={loss!r}")
     levels = tuple(sorted(float(q) for q in quantiles))
     if not levels or any(not 0 < q < 1 for q in levels) or len(set(levels)) != len(levels):
         raise ConfigError(f"`quantiles` must be distinct levels in (0, 1). Received: quantiles={quantiles!r}")
