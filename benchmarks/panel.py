@@ -9,7 +9,8 @@ naive forecast, with the reason). Every series' last
 - prepare: `Forecaster.prepare` of the panel (split by time, a scaler per series, the windows index), and the
   peak RSS of the process after it, next to what the windows would take if materialised (rows x lookback);
 - training throughput: 200 batches of the panel's training windows vs 200 batches of one long series'
-  (the single-series path), windows per second, same model;
+  (the single-series path), windows per second, same model and loss (the panel's: `loss="auto"` trains a panel on
+  the absolute error, one series on the squared error);
 - predict: one `predict` call for every series vs `for_series(id).predict` in a loop;
 - evaluate: `evaluate(by_series=True)` of every series (the model runs once over all windows) vs a loop.
 The loops run over the first `--loop` series (default 1,000) and are scaled to all series.
@@ -76,7 +77,7 @@ def main(n_series, loop=1000, seed=0):
           f"{windows:,} training windows; peak RSS {before:.0f} -> {before + grown:.0f} MB "
           f"(the windows materialised would be {as_windows:,.0f} MB)")
     panel_rate, model = throughput(fc, series)
-    one = Forecaster(**{**settings, "time_col": None})
+    one = Forecaster(**{**settings, "time_col": None, "loss": fc.loss_})  # the panel's loss ("auto": "mae"): one model
     long_series = one.prepare(lstm_toolkit.datasets.load("seattle_hourly_temperature").rename(columns={"temp": "value"}))
     single_rate, _ = throughput(one, long_series)
     fc.use_trained_model(model, {"loss": [0.0]})
