@@ -232,8 +232,9 @@ def test_fit_with_quantiles_and_predict_samples(csv_file, tmp_path):
     assert lstm_toolkit.load(out).model_config_.members == 2
     across = tmp_path / "across_lookbacks"
     assert main(["fit", "--csv", str(csv_file), "--target", "temp", "--lookback", "24", "--horizon", "3", "--epochs",
-                 "1", "--seed", "0", "--ensemble", "12,24", "--out", str(across)]) == 0
-    assert lstm_toolkit.load(across).model_config_.member_lookbacks == (12, 24)
+                 "1", "--seed", "0", "--ensemble", "12,24", "--loss", "mae", "--out", str(across)]) == 0
+    loaded = lstm_toolkit.load(across)
+    assert loaded.model_config_.member_lookbacks == (12, 24) and loaded.loss_ == "mae"
     with pytest.raises(SystemExit):
         main(["fit", "--csv", str(csv_file), "--target", "temp", "--ensemble", "12,x", "--out", str(across)])
     assert main(["predict", "--model", str(out), "--csv", str(csv_file), "--out", str(tmp_path / "f.csv")]) == 0

@@ -1,6 +1,8 @@
 """The loss a point Forecaster trains on: "mse", "mae", and "auto" (the absolute error for a panel scaled by naive
 errors), with the ridge regression going with the squared error (`linear_share="auto"`)."""
 
+import types
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -75,13 +77,9 @@ def test_a_tuner_trial_trains_on_the_forecasters_loss(panel):
     assert model.loss == "mae"
 
 
-def test_resolve_loss_reads_the_problem():
-    class Problem:
-        is_global = True
-        scaler = lstm_toolkit.data.Scaler("naive")
-    assert choices.resolve_loss("auto", Problem()) == "mae"
-    Problem.scaler = lstm_toolkit.data.Scaler("standard")
-    assert choices.resolve_loss("auto", Problem()) == "mse"
-    Problem.is_global, Problem.scaler = False, lstm_toolkit.data.Scaler("naive")  # one series scaled by its naive error
-    assert choices.resolve_loss("auto", Problem()) == "mse"
-    assert choices.resolve_loss("quantile", Problem()) == "quantile"
+@pytest.mark.parametrize("is_global, kind, loss", [(True, "naive", "mae"), (True, "standard", "mse"),
+                                                    (False, "naive", "mse")])  # one series scaled by its naive error
+def test_resolve_loss_reads_the_problem(is_global, kind, loss):
+    problem = types.SimpleNamespace(is_global=is_global, scaler=lstm_toolkit.data.Scaler(kind))
+    assert choices.resolve_loss("auto", problem) == loss
+    assert choices.resolve_loss("quantile", problem) == "quantile"

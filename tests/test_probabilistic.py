@@ -49,7 +49,7 @@ def test_likelihood_objects_agree_with_the_loss_functions(loss):
     assert likelihood.name == loss and likelihood.levels == (0.1, 0.5, 0.9)
     assert likelihood.n_params == probabilistic.n_params(loss, likelihood.levels)
     assert likelihood.probabilistic == (loss not in ("mse", "mae"))
-    if loss in ("mse", "mae"):  # a point model trains on the training config's loss, which is its own
+    if loss in ("mse", "mae"):  # a point model compiles its own loss, and the Forecaster's training config names it
         assert likelihood.compile_args() == {"loss": loss} and likelihood.output_form() is None
         assert likelihood.point_loss == likelihood.keras_loss() == loss
         return

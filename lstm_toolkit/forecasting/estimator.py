@@ -29,7 +29,6 @@ from lstm_toolkit.data import TimeForm, WindowedSeries, as_frame, check_frequenc
 from lstm_toolkit.errors import ConfigError, DataError, user_stacklevel
 from lstm_toolkit.forecasting import backtest, batched, many_series
 from lstm_toolkit.forecasting.preparing import warn_time_steps
-from lstm_toolkit.forecasting.probabilistic import POINT_LOSSES
 from lstm_toolkit.models import check_streamable, state_sizes
 from lstm_toolkit.serving import streaming
 from lstm_toolkit.serving.kernels import NumpyStepper
@@ -74,8 +73,8 @@ class BaseForecaster(Estimator):
 
     @property
     def probabilistic(self):
-        """True when the model forecasts distributions (a `loss` other than "mse", "mae" or "auto")."""
-        return self.loss not in (*POINT_LOSSES, "auto")
+        """True when the model forecasts distributions (its likelihood's: a `loss` other than "mse", "mae" or "auto")."""
+        return self._strategy().likelihood.probabilistic
 
     # --- the fitted state: the prepared problem (`problem_`) and the trained network (`model_`) -----
 

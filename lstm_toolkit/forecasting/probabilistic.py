@@ -19,8 +19,7 @@ import numpy as np
 from scipy import stats
 
 from lstm_toolkit.errors import ConfigError
-from lstm_toolkit.models.distribution import (  # noqa: F401 (public here too)
-    DEFAULT_QUANTILES, LOSSES, POINT_LOSSES, n_params, parameter_kinds)
+from lstm_toolkit.models.distribution import DEFAULT_QUANTILES, LOSSES, n_params, parameter_kinds  # noqa: F401 (public here too)
 
 # Names that moved in 0.x, still importable from here (with a DeprecationWarning) for one release.
 MOVED = {

@@ -21,7 +21,8 @@ from lstm_toolkit.backend import keras, ops
 from lstm_toolkit.errors import ConfigError
 
 POINT_LOSSES = ("mse", "mae")
-LOSSES = (*POINT_LOSSES, "quantile", "gaussian", "student_t")
+PROBABILISTIC_LOSSES = ("quantile", "gaussian", "student_t")
+LOSSES = (*POINT_LOSSES, *PROBABILISTIC_LOSSES)
 DEFAULT_QUANTILES = (0.025, 0.1, 0.5, 0.9, 0.975)
 
 
@@ -57,7 +58,7 @@ class DistributionParameters(keras.layers.Layer):
 
     def __init__(self, loss, **kwargs):
         super().__init__(**kwargs)
-        if loss not in LOSSES or loss in POINT_LOSSES:
+        if loss not in PROBABILISTIC_LOSSES:
             raise ConfigError(f"DistributionParameters needs a probabilistic loss, not {loss!r}.")
         self.loss = loss
 
