@@ -518,6 +518,31 @@ def test_a_panel_of_short_series_forecasts_every_series(tmp_path):
         pd.testing.assert_frame_equal(loaded.predict(short), forecast)
 
 
+def test_a_global_model_forecasts_a_series_it_was_not_trained_on_from_its_own_rows(tmp_path):
+    """As NeuralForecast and Darts do: a new series is scaled on the rows given, so a series that is another one
+    scaled and shifted gets that one's forecast, scaled and shifted; too short to scale, the naive forecast."""
+    rng = np.random.default_rng(3)
+    index = pd.date_range("1970-01-01", periods=30, freq="YS")
+    frames = {f"s{k}": pd.DataFrame({"value": 50 + np.cumsum(rng.normal(k, 2.0, 30))}, index=index) for k in range(4)}
+    settings = dict(lookback=8, horizon=3, target="value", validation=0, model=ModelConfig(units=(8,)), epochs=2,
+                    verbose=0, seed=0)
+    fc = Forecaster(**settings).fit(frames)
+    new = {"s1": frames["s1"], "new": 3 * frames["s1"] + 500, "three": frames["s2"].iloc[-3:]}
+    forecast = fc.predict(new).groupby("series")["value"]
+    np.testing.assert_allclose(forecast.get_group("new"), 3 * forecast.get_group("s1") + 500, rtol=1e-5)
+    assert len(forecast.get_group("three")) == 3 and np.isfinite(forecast.get_group("three")).all()  # padded
+    pd.testing.assert_frame_equal(lstm_toolkit.load(fc.save(tmp_path / "panel")).predict(new), fc.predict(new))
+    flat = pd.DataFrame({"value": np.full(10, 7.0)}, index=index[:10])
+    with pytest.warns(UserWarning, match=r"1 series were left out of training.*\(\['flat'\]\): It was not trained on, and"):
+        naive = fc.predict({"s1": frames["s1"], "flat": flat})
+    assert (naive.loc[naive["series"] == "flat", "value"] == 7.0).all()
+    with pytest.raises(DataError, match="'new' was not trained on.*`predict` forecasts a new series"):
+        fc.evaluate({**frames, "new": new["new"]})
+    embedded = Forecaster(**{**settings, "epochs": 1, "series_embedding": 2}).fit(frames)
+    with pytest.raises(DataError, match="reads which series it forecasts \\(a series embedding\\)"):
+        embedded.predict(new)
+
+
 def test_auto_window_norm_counts_every_series_alike_and_reads_the_validation_part():
     from lstm_toolkit.data import SeriesCollection, WindowedSeries, WindowSpec
     from lstm_toolkit.forecasting.choices import auto_window_norm

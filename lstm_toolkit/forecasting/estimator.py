@@ -25,10 +25,10 @@ import numpy as np
 import pandas as pd
 
 from lstm_toolkit.base import Estimator
-from lstm_toolkit.data import TimeForm, WindowedSeries, as_frame, check_frequency, future_index
+from lstm_toolkit.data import TimeForm, WindowedSeries, as_frame, check_frequency
 from lstm_toolkit.errors import ConfigError, DataError, user_stacklevel
 from lstm_toolkit.forecasting import backtest, batched, many_series
-from lstm_toolkit.forecasting.preparing import warn_time_steps
+from lstm_toolkit.forecasting.preparing import new_series_view, warn_time_steps
 from lstm_toolkit.models import check_streamable, state_sizes
 from lstm_toolkit.serving import streaming
 from lstm_toolkit.serving.kernels import NumpyStepper
@@ -121,12 +121,12 @@ class BaseForecaster(Estimator):
         warn_time_steps({request.key: request.series.index for request in requests}, self.freq_)
         return requests
 
-    def _parts(self, data, forecast=False):
-        """`{key: frame}` of the series in `data`: `{None: data}` for a model of one series, else `_split(data, forecast)`.
+    def _parts(self, data):
+        """`{key: frame}` of the series in `data`: `{None: data}` for a model of one series, else `_split(data)`.
 
         Everything after this treats one series as a collection of one; `_collect` gives back the user's form.
         """
-        return self.problem_.parts(data, lambda many: self._split(many, forecast))
+        return self.problem_.parts(data, self._split)
 
     def _output_form(self, problem, form=None):
         """How to read a probabilistic model's forecasts of `problem`'s series (`backtest.OutputForm`, with its
@@ -160,47 +160,49 @@ class BaseForecaster(Estimator):
         return labels.restore(frame)
 
     def _split(self, data, forecast=False):
-        """`{id: frame}` of many series; with `forecast`, less those the network does not forecast (`skipped_series_`)."""
-        if not forecast:
-            return many_series.split_series(data, self.series_id, self.static_features)
-        if isinstance(data, pd.DataFrame) and self.time_col in data.columns:  # parsed once for all series
+        """`{id: frame}` of many series; with `forecast`, each indexed by its time (parsed once for all series)."""
+        if forecast and isinstance(data, pd.DataFrame) and self.time_col in data.columns:
             data = many_series.indexed_by_time(data, self.time_col)
-        parts = many_series.split_series(data, self.series_id, self.static_features)
-        return {key: frame for key, frame in parts.items() if key not in self.skipped_series_}
+        return many_series.split_series(data, self.series_id, self.static_features)
 
-    def _left_out(self, data, what):
-        """`{id: frame}` of the series in `data` that the network does not forecast, with a warning: they get `what`."""
-        if not self.skipped_series_:  # None for one series
-            return {}
-        left_out = {key: frame for key, frame in self._split(data).items() if key in self.skipped_series_}
+    def _views(self, data, what, new_series=False):
+        """`({key: (frame, problem)}, {key: frame})`: the series of `data` that the network forecasts, each with the
+        problem it is forecast with (`ForecastProblem.for_series`, or the model's own for one series), and those that get `what` instead, named in one
+        warning: the series left out of training (`skipped_series_`).
+
+        `new_series`: a series that a model of many was not trained on is forecast from its own rows
+        (`preparing.new_series_view`), or gets `what` where they are too few or constant to scale; without it, such a
+        series is refused (`ForecastProblem.for_series`: a backtest scores forecasts after each series' training data).
+        """
+        problem = self.problem_
+        if not problem.is_global:
+            return {None: (data, problem)}, {}
+        views, left_out, reasons = {}, {}, {}
+        for key, frame in self._split(data, forecast=True).items():
+            if key in problem.skipped_series:
+                left_out[key], reasons[key] = frame, problem.skipped_series[key]
+            elif key in problem.scalers or not new_series:
+                views[key] = (frame, problem.for_series(key))
+            else:
+                view, reason = new_series_view(problem, key, as_frame(frame, time_col=self.time_col), self.fill)
+                if view is None:
+                    left_out[key], reasons[key] = frame, f"It was not trained on, and {reason[0].lower()}{reason[1:]}"
+                else:
+                    views[key] = (frame, view)
         if left_out:
             first = next(iter(left_out))
             warnings.warn(
                 f"{len(left_out)} series were left out of training and get {what} ({list(left_out)[:10]}): "
-                f"{self.skipped_series_[first]} See `skipped_series_` for each reason.",
+                f"{reasons[first]} See `skipped_series_` for the reason of each series left out when fitting.",
                 UserWarning,
                 stacklevel=user_stacklevel(),
             )
-        return left_out
+        return views, left_out
 
-    def _naive_forecasts(self, history, num_samples=None, columns=None):
-        """The naive forecast (the last value over the horizon) of each series of `history` in `skipped_series_`.
-
-        Frames with `columns` (a quantile column `{target}_q{level}` takes its target's value), or sample paths.
-        """
-        forecasts = {}
-        for key, frame in self._left_out(history, "the naive forecast, their last value").items():
-            frame = as_frame(frame, time_col=self.time_col)
-            last = frame[list(self.spec_.targets)].iloc[-1].to_numpy(dtype="float64")
-            paths = np.broadcast_to(last, (self.horizon, len(last)))
-            if num_samples is not None:
-                forecasts[key] = np.broadcast_to(paths, (num_samples, *paths.shape)).copy()
-                continue
-            index = future_index(frame.index, self.freq_, self.horizon)
-            naive = pd.DataFrame(paths, index=index, columns=list(self.spec_.targets))
-            forecasts[key] = naive if columns is None else naive[[column.rsplit("_q", 1)[0] if column not in naive
-                                                                  else column for column in columns]].set_axis(columns, axis=1)
-        return forecasts
+    def _naive_forecasts(self, left_out, num_samples=None, columns=None):
+        """The naive forecasts of the series of `left_out` (`_views`' second part): `many_series.naive_forecasts`."""
+        return many_series.naive_forecasts(left_out, self.spec_.targets, self.freq_, self.horizon, self.time_col,
+                                           num_samples, columns)
 
     def for_series(self, key):
         """A one-series view of a global Forecaster: the shared model with that series' scaler.
@@ -390,10 +392,8 @@ class BaseForecaster(Estimator):
         pass over the model; the output form (`_output_form`) is None for point forecasts. `labels`: `_labels(data)`,
         for the messages."""
         prepared, requests = {}, []
-        self._left_out(data, "no backtest")
         form = self._strategy().output_form()
-        for key, frame in self._parts(data, forecast=True).items():
-            problem = self.problem_.view(key)
+        for key, (frame, problem) in self._views(data, "no backtest")[0].items():
             series = self._series(frame, problem=problem)
 
             def defer(series, origins, future_times, key=key, problem=problem):  # forecast later, with the others

@@ -324,10 +324,10 @@ class Forecaster(BaseForecaster):
         """Forecasts the `horizon` steps after the last row of `history`.
 
         Args:
-            history: data like the training data, at least `lookback` rows. A
-                window model uses its last `lookback` rows; a stateful model
-                builds its state over all of it (give as much as you have).
-                For a model of many series, a long frame (or dict) of them.
+            history: data like the training data, at least `lookback` rows. A window model uses its last
+                `lookback` rows; a stateful model builds its state over all of it (give as much as you have).
+                For a model of many series, a long frame (or dict) of them; a series it was not trained on is
+                scaled on its own rows here (`preparing.new_series_view`), unless the model reads which series it forecasts.
             future: the future covariates' values over the forecast steps
                 (rows indexed by the forecast timestamps), when the Forecaster
                 has `future_covariates`.
@@ -347,22 +347,22 @@ class Forecaster(BaseForecaster):
         self._check_fitted()
         strategy = self._strategy()
         futures = {} if future is None else self._parts(future)
-        requests = self._told_steps([self._predict_request(frame, futures.get(key), key)
-                                     for key, frame in self._parts(history, forecast=True).items()])
+        views, left_out = self._views(history, "the naive forecast, their last value", new_series=True)
+        requests = self._told_steps([self._predict_request(frame, problem, futures.get(key), key)
+                                     for key, (frame, problem) in views.items()])
         if num_samples is not None:
             check_sampling(strategy.likelihood, num_samples, temperature)
             return self._collect({**{request.key: strategy.sample(self._runner(), request.problem, request.series,
                                                                   request.origins, request.future_times, request.covariates,
                                                                   num_samples, temperature, seed)
-                                     for request in requests}, **self._naive_forecasts(history, num_samples)}, kind="dict")
+                                     for request in requests}, **self._naive_forecasts(left_out, num_samples)}, kind="dict")
         forecasts = strategy.forecast_requests(self._runner(), requests)  # one pass for every series
         frames = {request.key: self._forecast_frame(forecasts[request.key][0], request) for request in requests}
         columns = [column for frame in list(frames.values())[:1] for column in frame.columns] or None
-        return self._collect({**frames, **self._naive_forecasts(history, columns=columns)}, labels=self._labels(history))
+        return self._collect({**frames, **self._naive_forecasts(left_out, columns=columns)}, labels=self._labels(history))
 
-    def _predict_request(self, history, future=None, key=None):
-        """What `predict` forecasts for one series (`key` of many): the origin after the last row of `history`."""
-        problem = self.problem_.view(key)
+    def _predict_request(self, history, problem, future=None, key=None):
+        """One series' `predict` (`key` of many, with its view `problem`): the origin after the last row of `history`."""
         lookback = self.spec_.lookback
         series = self._series(history, last_rows=None if self.stateful else lookback, problem=problem)
         if len(series.index) < lookback:

@@ -15,7 +15,8 @@ window comes from, as DeepAR and Darts do:
 Both reach the model as extra inputs ("series", "static") that are joined to
 every step of the window. This module is the bookkeeping of series ids:
 splitting the data by id (`split_series`), each series' static features
-(`static_values`), and the long frames with the id that
+(`static_values`), the naive forecasts of series the network does not forecast
+(`naive_forecasts`), and the long frames with the id that
 `predict`/`backtest`/`evaluate` return (`with_id`). `forecasting.preparing`
 prepares one series and many on one path. Those forecast every
 series in one pass over the model (`forecasting.batched`).
@@ -26,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from lstm_toolkit.data import as_frame, future_index
 from lstm_toolkit.data.frame import parse_times
 from lstm_toolkit.errors import DataError
 from lstm_toolkit.forecasting.problem import names
@@ -86,3 +88,31 @@ def static_values(key, frame, static_features):
 def with_id(results, series_id):
     """Per-series frames joined into one long frame whose first column is the series id (`series_id` or "series")."""
     return pd.concat(results, names=[series_id or "series"]).reset_index(level=0)
+
+
+def naive_forecasts(frames, targets, freq, horizon, time_col=None, num_samples=None, columns=None):
+    """`{id: forecast}`: the naive forecast (the last value over the `horizon`) of each series of `frames`.
+
+    Frames indexed by the steps after each series' last row (of frequency `freq`), one column per target, or with
+    `columns` (a quantile column `{target}_q{level}` takes its target's value); with `num_samples`, sample paths
+    `(num_samples, horizon, n_targets)`, all alike.
+
+    Example:
+    >>> frame = pd.DataFrame({"y": [1.0, 2.0, 4.0]}, index=pd.date_range("2024-01-01", periods=3, freq="D"))
+    >>> naive_forecasts({"a": frame}, ["y"], "D", 2, columns=["y", "y_q0.9"])["a"]
+                  y  y_q0.9
+    2024-01-04  4.0     4.0
+    2024-01-05  4.0     4.0
+    """
+    forecasts = {}
+    for key, frame in frames.items():
+        frame = as_frame(frame, time_col=time_col)
+        last = frame[list(targets)].iloc[-1].to_numpy(dtype="float64")
+        paths = np.broadcast_to(last, (horizon, len(last)))
+        if num_samples is not None:
+            forecasts[key] = np.broadcast_to(paths, (num_samples, *paths.shape)).copy()
+            continue
+        naive = pd.DataFrame(paths, index=future_index(frame.index, freq, horizon), columns=list(targets))
+        forecasts[key] = naive if columns is None else naive[[column.rsplit("_q", 1)[0] if column not in naive
+                                                              else column for column in columns]].set_axis(columns, axis=1)
+    return forecasts

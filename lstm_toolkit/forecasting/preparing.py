@@ -255,6 +255,29 @@ def panel_member(make):
     return member, trains, None
 
 
+def new_series_view(problem, key, history, fill=None):
+    """`(view, reason)` of series `key`, which the model of many series `problem` was not trained on, forecast from
+    `history` (its rows up to the forecast origin): its one-series view, or None and why it gets the naive forecast.
+
+    As NeuralForecast and Darts forecast a series new to a global model, the view's scaler is fit on the rows given
+    (of the kind training fit each series' with, on that series' training rows) and its end is their last row; a
+    history shorter than the lookback is left-padded, as in training. Under two rows, or constant ones, are the
+    reason (`panel_member`'s). A model that reads which series it forecasts (a series embedding, static features)
+    knows no other series: DataError.
+    """
+    if not problem.takes_new_series:
+        reads = "a series embedding" if problem.series_codes else "static features"
+        raise DataError(f"Series {key!r} was not trained on, and this model reads which series it forecasts ({reads}), "
+                        f"so it forecasts only the series it was trained on ({list(problem.scalers)[:10]}...). Fit "
+                        "again with the series in the data, or without series_embedding and static_features to "
+                        "forecast new series from their own history.")
+    member, _, reason = panel_member(functools.partial(WindowedSeries.from_frame, history, problem.spec, validation=0,
+                                                       scaler=problem.scaler.kind, fill=fill, pad=True))
+    if member is None:
+        return None, reason
+    return problem.for_series(key, scaler=member.scaler, fit_end=history.index[-1]), None
+
+
 def many_problem(settings, model_config, frames, members, skipped, untrained, static, freq, warn=True):
     """The problem of many series (of frequency `freq`): each one's scaler and end, codes, standardised static features."""
     if warn and (skipped or untrained):

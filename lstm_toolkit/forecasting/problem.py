@@ -190,18 +190,29 @@ class ForecastProblem:
             raise ConfigError("This model reads which series it forecasts: forecast through fc.for_series(id).")
         return [np.repeat(row[None], n, axis=0) for row in self.context_of(self.series_key)]
 
-    def for_series(self, key):
-        """The one-series view of a problem of many series: that series' scaler, end and context."""
+    def for_series(self, key, scaler=None, fit_end=None):
+        """The one-series view of a problem of many series: that series' scaler, end and context.
+
+        `scaler`, `fit_end`: those of a series the model was not trained on, fit on its own rows
+        (`preparing.new_series_view`); None for a trained series, whose own are kept here.
+        """
         if not self.is_global:
             raise ConfigError("for_series needs a Forecaster fit on many series (series_id= or a dict of frames).")
-        if key not in self.scalers:
-            raise DataError(f"Series {key!r} was not trained on (no scaler for it). Known series: {list(self.scalers)[:20]}.")
-        return dataclasses.replace(self, scaler=self.scalers[key], fit_end=self.fit_ends[key], scalers=None,
-                                   fit_ends=None, skipped_series=None, series_key=key)
+        if scaler is None:
+            if key not in self.scalers:
+                new = (" `predict` forecasts a new series from its own history, scaled on it; a backtest or a view needs "
+                       "a series trained on." if self.takes_new_series else "")
+                raise DataError(f"Series {key!r} was not trained on (no scaler for it). Known series: "
+                                f"{list(self.scalers)[:20]}.{new}")
+            scaler, fit_end = self.scalers[key], self.fit_ends[key]
+        return dataclasses.replace(self, scaler=scaler, fit_end=fit_end, scalers=None, fit_ends=None,
+                                   skipped_series=None, series_key=key)
 
-    def view(self, key):
-        """The problem one series is forecast with: this one for a one-series problem (`key` None), else `for_series(key)`."""
-        return self if key is None and not self.is_global else self.for_series(key)
+    @property
+    def takes_new_series(self):
+        """True for a model of many series that can forecast a series it was not trained on: one that reads nothing
+        naming the series (no series embedding, no static features), so that a scaler is all a new series needs."""
+        return self.is_global and not self.series_codes and not self.static
 
     def parts(self, data, split):
         """`{key: frame}` of the series in `data`: `{None: data}` for a one-series problem, else `split(data)` (by id)."""
