@@ -11,7 +11,8 @@ naive forecast, with the reason). Every series' last
 - training throughput: 200 batches of the panel's training windows vs 200 batches of one long series'
   (the single-series path), windows per second, same model and loss (the panel's: `loss="auto"` trains a panel on
   the absolute error, one series on the squared error);
-- predict: one `predict` call for every series vs `for_series(id).predict` in a loop;
+- predict: one `predict` call for every series vs `for_series(id).predict` in a loop; and again with every series
+  renamed, so that the model forecasts each as one it was not trained on (its scaler fit on its rows at `predict`);
 - evaluate: `evaluate(by_series=True)` of every series (the model runs once over all windows) vs a loop.
 The loops run over the first `--loop` series (default 1,000) and are scaled to all series.
 """
@@ -85,6 +86,10 @@ def main(n_series, loop=1000, seed=0):
     by_key = dict(iter(train.drop(columns="series").groupby(train["series"])))
     _, loop_predict = timed(lambda: [fc.for_series(k).predict(by_key[k]) for k in keys])
     rows.append(("predict every series", predict_s, loop_predict * scale))
+    renamed = train.assign(series="new-" + train["series"].astype(str))  # none trained on: each scaled on its own rows
+    _, new_s = timed(lambda: fc.predict(renamed))
+    _, loop_new = timed(lambda: [fc.predict({f"new-{k}": by_key[k]}) for k in keys])
+    rows.append(("predict every series as a series the model was not trained on", new_s, loop_new * scale))
     table, evaluate_s = timed(lambda: fc.evaluate(panel, by_series=True))
     whole = dict(iter(panel.drop(columns="series").groupby(panel["series"])))
     _, loop_evaluate = timed(lambda: [fc.for_series(k).evaluate(whole[k]) for k in keys])

@@ -167,8 +167,8 @@ class BaseForecaster(Estimator):
 
     def _views(self, data, what, new_series=False):
         """`({key: (frame, problem)}, {key: frame})`: the series of `data` that the network forecasts, each with the
-        problem it is forecast with (`ForecastProblem.for_series`, or the model's own for one series), and those that get `what` instead, named in one
-        warning: the series left out of training (`skipped_series_`).
+        problem it is forecast with (`ForecastProblem.for_series`; the model's own for one series), and those that get
+        `what` instead, named in one warning: the series left out of training (`skipped_series_`).
 
         `new_series`: a series that a model of many was not trained on is forecast from its own rows
         (`preparing.new_series_view`), or gets `what` where they are too few or constant to scale; without it, such a

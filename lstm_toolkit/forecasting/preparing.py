@@ -261,8 +261,8 @@ def new_series_view(problem, key, history, fill=None):
 
     As NeuralForecast and Darts forecast a series new to a global model, the view's scaler is fit on the rows given
     (of the kind training fit each series' with, on that series' training rows) and its end is their last row; a
-    history shorter than the lookback is left-padded, as in training. Under two rows, or constant ones, are the
-    reason (`panel_member`'s). A model that reads which series it forecasts (a series embedding, static features)
+    history shorter than the lookback is left-padded where it is forecast, as in training. Under two rows, or
+    constant ones, are the reason (`panel_member`'s). A model that reads which series it forecasts (a series embedding, static features)
     knows no other series: DataError.
     """
     if not problem.takes_new_series:
@@ -272,7 +272,7 @@ def new_series_view(problem, key, history, fill=None):
                         "again with the series in the data, or without series_embedding and static_features to "
                         "forecast new series from their own history.")
     member, _, reason = panel_member(functools.partial(WindowedSeries.from_frame, history, problem.spec, validation=0,
-                                                       scaler=problem.scaler.kind, fill=fill, pad=True))
+                                                       scaler=problem.scaler.kind, fill=fill, min_parts=()))
     if member is None:
         return None, reason
     return problem.for_series(key, scaler=member.scaler, fit_end=history.index[-1]), None
