@@ -101,7 +101,7 @@ class CompiledModels:
             yield
             return
         variables = [*model.variables, *kept[1].optimizer.variables]
-        values = [keras.ops.convert_to_numpy(variable) for variable in variables]
+        values = [variable.numpy() for variable in variables]  # not np.array(variable), whose __array__ NumPy 2 deprecates
         form = self._form(kept)
         self.release(model)
         try:

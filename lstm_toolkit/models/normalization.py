@@ -374,7 +374,7 @@ class WindowNormalization(keras.layers.Layer):
 
     def _scale_values(self, index):
         if self._scale_variables:
-            return [float(v) for v in keras.ops.convert_to_numpy(self._scale_variables[index])]
+            return [float(v) for v in self._scale_variables[index].numpy()]  # not np.array(variable): NumPy 2 deprecates its __array__
         return self._scales[index]
 
     def _scale_tensors(self):
