@@ -518,9 +518,10 @@ def test_a_panel_of_short_series_forecasts_every_series(tmp_path):
         pd.testing.assert_frame_equal(loaded.predict(short), forecast)
 
 
-def test_a_global_model_forecasts_a_series_it_was_not_trained_on_from_its_own_rows(tmp_path):
-    """As NeuralForecast and Darts do: a new series is scaled on the rows given, so a series that is another one
-    scaled and shifted gets that one's forecast, scaled and shifted; too short to scale, the naive forecast."""
+def test_a_global_model_forecasts_and_backtests_a_series_it_was_not_trained_on_from_its_own_rows(tmp_path):
+    """As NeuralForecast and Darts do: a new series is scaled on the rows given (a backtest: those before its first
+    forecast), so a series that is another one scaled and shifted gets that one's forecast, scaled and shifted; too
+    short to scale, the naive forecast."""
     rng = np.random.default_rng(3)
     index = pd.date_range("1970-01-01", periods=30, freq="YS")
     frames = {f"s{k}": pd.DataFrame({"value": 50 + np.cumsum(rng.normal(k, 2.0, 30))}, index=index) for k in range(4)}
@@ -536,8 +537,15 @@ def test_a_global_model_forecasts_a_series_it_was_not_trained_on_from_its_own_ro
     with pytest.warns(UserWarning, match=r"1 series were left out of training.*\(\['flat'\]\): It was not trained on, and"):
         naive = fc.predict({"s1": frames["s1"], "flat": flat})
     assert (naive.loc[naive["series"] == "flat", "value"] == 7.0).all()
-    with pytest.raises(DataError, match="'new' was not trained on.*`predict` forecasts a new series"):
+    # A backtest scales a new series on its rows before the first forecast: there, as `predict` on those rows would.
+    with pytest.raises(DataError, match="'new' was not trained on.*give `start=`"):
         fc.evaluate({**frames, "new": new["new"]})
+    backtest = fc.backtest({"new": new["new"]}, start=index[20])
+    first = backtest[backtest["origin"] == index[19]]["forecast"]
+    np.testing.assert_allclose(first, fc.predict({"new": new["new"].iloc[:20]})["value"], rtol=1e-6)
+    assert backtest["origin"].nunique() == 30 - 20 - 3 + 1 and np.isfinite(fc.evaluate({"new": new["new"]}, start=0.7).loc["model"]).all()
+    with pytest.raises(DataError, match="'new' was not trained on.*`predict` and `backtest` forecast a new series"):
+        fc.for_series("new")
     embedded = Forecaster(**{**settings, "epochs": 1, "series_embedding": 2}).fit(frames)
     with pytest.raises(DataError, match="reads which series it forecasts \\(a series embedding\\)"):
         embedded.predict(new)

@@ -28,7 +28,7 @@ from lstm_toolkit.base import Estimator
 from lstm_toolkit.data import TimeForm, WindowedSeries, as_frame, check_frequency
 from lstm_toolkit.errors import ConfigError, DataError, user_stacklevel
 from lstm_toolkit.forecasting import backtest, batched, many_series
-from lstm_toolkit.forecasting.preparing import new_series_view, warn_time_steps
+from lstm_toolkit.forecasting.preparing import series_views, warn_time_steps
 from lstm_toolkit.models import check_streamable, state_sizes
 from lstm_toolkit.serving import streaming
 from lstm_toolkit.serving.kernels import NumpyStepper
@@ -165,39 +165,24 @@ class BaseForecaster(Estimator):
             data = many_series.indexed_by_time(data, self.time_col)
         return many_series.split_series(data, self.series_id, self.static_features)
 
-    def _views(self, data, what, new_series=False):
+    def _views(self, data, what, new_rows):
         """`({key: (frame, problem)}, {key: frame})`: the series of `data` that the network forecasts, each with the
-        problem it is forecast with (`ForecastProblem.for_series`; the model's own for one series), and those that get
-        `what` instead, named in one warning: the series left out of training (`skipped_series_`).
-
-        `new_series`: a series that a model of many was not trained on is forecast from its own rows
-        (`preparing.new_series_view`), or gets `what` where they are too few or constant to scale; without it, such a
-        series is refused (`ForecastProblem.for_series`: a backtest scores forecasts after each series' training data).
+        problem it is forecast with, and those that get `what` instead, named in one warning (`preparing.series_views`;
+        `new_rows(key, frame)`: the rows that scale a series the model was not trained on). One series: its own.
         """
-        problem = self.problem_
-        if not problem.is_global:
-            return {None: (data, problem)}, {}
-        views, left_out, reasons = {}, {}, {}
-        for key, frame in self._split(data, forecast=True).items():
-            if key in problem.skipped_series:
-                left_out[key], reasons[key] = frame, problem.skipped_series[key]
-            elif key in problem.scalers or not new_series:
-                views[key] = (frame, problem.for_series(key))
-            else:
-                view, reason = new_series_view(problem, key, as_frame(frame, time_col=self.time_col), self.fill)
-                if view is None:
-                    left_out[key], reasons[key] = frame, f"It was not trained on, and {reason[0].lower()}{reason[1:]}"
-                else:
-                    views[key] = (frame, view)
+        if not self.problem_.is_global:
+            return {None: (data, self.problem_)}, {}
+        views, left_out = series_views(self.problem_, self._split(data, forecast=True), new_rows, self.fill,
+                                       self.time_col)
         if left_out:
-            first = next(iter(left_out))
+            first, reason = next(iter(left_out.items()))
             warnings.warn(
                 f"{len(left_out)} series were left out of training and get {what} ({list(left_out)[:10]}): "
-                f"{reasons[first]} See `skipped_series_` for the reason of each series left out when fitting.",
+                f"{reason[1]} See `skipped_series_` for the reason of each series left out when fitting.",
                 UserWarning,
                 stacklevel=user_stacklevel(),
             )
-        return views, left_out
+        return views, {key: frame for key, (frame, _) in left_out.items()}
 
     def _naive_forecasts(self, left_out, num_samples=None, columns=None):
         """The naive forecasts of the series of `left_out` (`_views`' second part): `many_series.naive_forecasts`."""
@@ -372,6 +357,7 @@ class BaseForecaster(Estimator):
             data: the series, including the history before `start`.
             start: first forecast row: None for the first row after the
                 training data, a fraction of the rows, a row number or a timestamp.
+                A series a model of many was not trained on needs one: its rows before it scale it.
             stride: rows between consecutive origins.
 
         Returns:
@@ -393,7 +379,14 @@ class BaseForecaster(Estimator):
         for the messages."""
         prepared, requests = {}, []
         form = self._strategy().output_form()
-        for key, (frame, problem) in self._views(data, "no backtest")[0].items():
+
+        def before_start(key, frame):  # a new series' scaler: its rows before the first forecast
+            if start is None:
+                raise DataError(f"Series {key!r} was not trained on, so no training data ends where its backtest "
+                                "would start: give `start=` (a timestamp, row or fraction); its rows before it scale it.")
+            return frame.iloc[: backtest.first_forecast_row(frame.index, start, None, labels)]
+
+        for key, (frame, problem) in self._views(data, "no backtest", before_start)[0].items():
             series = self._series(frame, problem=problem)
 
             def defer(series, origins, future_times, key=key, problem=problem):  # forecast later, with the others

@@ -347,7 +347,7 @@ class Forecaster(BaseForecaster):
         self._check_fitted()
         strategy = self._strategy()
         futures = {} if future is None else self._parts(future)
-        views, left_out = self._views(history, "the naive forecast, their last value", new_series=True)
+        views, left_out = self._views(history, "the naive forecast, their last value", lambda key, frame: frame)
         requests = self._told_steps([self._predict_request(frame, problem, futures.get(key), key)
                                      for key, (frame, problem) in views.items()])
         if num_samples is not None:

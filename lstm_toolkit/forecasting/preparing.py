@@ -255,6 +255,31 @@ def panel_member(make):
     return member, trains, None
 
 
+def series_views(problem, frames, new_rows, fill=None, time_col=None):
+    """`({key: (frame, view)}, {key: (frame, reason)})`: how the model of many series `problem` forecasts each series
+    of `frames` (`{id: frame}`): the network with the series' one-series view, or the naive forecast and why.
+
+    A series left out of training gets its `skipped_series` reason. A trained series gets its own view
+    (`ForecastProblem.for_series`); one it was not trained on, a view scaled on `new_rows(key, frame)` of its rows
+    (`new_series_view`: all for `predict`, those before the first forecast for a backtest, as a trained series'
+    scaler saw none of what is scored), or the reason they cannot scale it.
+    """
+    views, left_out = {}, {}
+    for key, frame in frames.items():
+        if key in problem.skipped_series:
+            left_out[key] = (frame, problem.skipped_series[key])
+        elif key in problem.scalers:
+            views[key] = (frame, problem.for_series(key))
+        else:
+            frame = as_frame(frame, time_col=time_col)
+            view, reason = new_series_view(problem, key, new_rows(key, frame), fill)
+            if view is None:
+                left_out[key] = (frame, f"It was not trained on, and {reason[0].lower()}{reason[1:]}")
+            else:
+                views[key] = (frame, view)
+    return views, left_out
+
+
 def new_series_view(problem, key, history, fill=None):
     """`(view, reason)` of series `key`, which the model of many series `problem` was not trained on, forecast from
     `history` (its rows up to the forecast origin): its one-series view, or None and why it gets the naive forecast.

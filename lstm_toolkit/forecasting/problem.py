@@ -200,8 +200,8 @@ class ForecastProblem:
             raise ConfigError("for_series needs a Forecaster fit on many series (series_id= or a dict of frames).")
         if scaler is None:
             if key not in self.scalers:
-                new = (" `predict` forecasts a new series from its own history, scaled on it; a backtest or a view needs "
-                       "a series trained on." if self.takes_new_series else "")
+                new = (" `predict` and `backtest` forecast a new series from its own rows, scaled on them; a view (to "
+                       "stream or export) needs a series trained on." if self.takes_new_series else "")
                 raise DataError(f"Series {key!r} was not trained on (no scaler for it). Known series: "
                                 f"{list(self.scalers)[:20]}.{new}")
             scaler, fit_end = self.scalers[key], self.fit_ends[key]
