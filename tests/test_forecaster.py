@@ -549,6 +549,8 @@ def test_a_global_model_forecasts_and_backtests_a_series_it_was_not_trained_on_f
     embedded = Forecaster(**{**settings, "epochs": 1, "series_embedding": 2}).fit(frames)
     with pytest.raises(DataError, match="reads which series it forecasts \\(a series embedding\\)"):
         embedded.predict(new)
+    with pytest.raises(DataError, match="reads which series"):  # said before asking a backtest for `start=`
+        embedded.evaluate({"new": new["new"]})
 
 
 def test_auto_window_norm_counts_every_series_alike_and_reads_the_validation_part():

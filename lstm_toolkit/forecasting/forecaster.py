@@ -326,8 +326,8 @@ class Forecaster(BaseForecaster):
         Args:
             history: data like the training data, at least `lookback` rows. A window model uses its last
                 `lookback` rows; a stateful model builds its state over all of it (give as much as you have).
-                For a model of many series, a long frame (or dict) of them; a series it was not trained on is
-                scaled on its own rows here (`preparing.new_series_view`), unless the model reads which series it forecasts.
+                For a model of many series, a long frame (or dict) of them; one it was not trained on is scaled on
+                its own rows here (`preparing.new_series_view`), unless the model reads which series it forecasts.
             future: the future covariates' values over the forecast steps
                 (rows indexed by the forecast timestamps), when the Forecaster
                 has `future_covariates`.

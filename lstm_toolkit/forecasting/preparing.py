@@ -271,6 +271,7 @@ def series_views(problem, frames, new_rows, fill=None, time_col=None):
         elif key in problem.scalers:
             views[key] = (frame, problem.for_series(key))
         else:
+            check_new_series(problem, key)  # before `new_rows`, which may ask for more (a backtest's `start`)
             frame = as_frame(frame, time_col=time_col)
             view, reason = new_series_view(problem, key, new_rows(key, frame), fill)
             if view is None:
@@ -280,6 +281,18 @@ def series_views(problem, frames, new_rows, fill=None, time_col=None):
     return views, left_out
 
 
+def check_new_series(problem, key):
+    """Raises DataError, naming why and the fix, when the model of many series `problem` cannot forecast series `key`,
+    which it was not trained on: it reads which series it forecasts (a series embedding, static features)."""
+    if not problem.takes_new_series:
+        reads = "a series embedding" if problem.series_codes else "static features"
+        known = list(problem.scalers)
+        raise DataError(f"Series {key!r} was not trained on, and this model reads which series it forecasts ({reads}), "
+                        f"so it forecasts only the {len(known)} series it was trained on ({known[:10]}"
+                        f"{'...' if len(known) > 10 else ''}). Fit again with the series in the data, or without "
+                        "series_embedding and static_features to forecast new series from their own history.")
+
+
 def new_series_view(problem, key, history, fill=None):
     """`(view, reason)` of series `key`, which the model of many series `problem` was not trained on, forecast from
     `history` (its rows up to the forecast origin): its one-series view, or None and why it gets the naive forecast.
@@ -287,15 +300,9 @@ def new_series_view(problem, key, history, fill=None):
     As NeuralForecast and Darts forecast a series new to a global model, the view's scaler is fit on the rows given
     (of the kind training fit each series' with, on that series' training rows) and its end is their last row; a
     history shorter than the lookback is left-padded where it is forecast, as in training. Under two rows, or
-    constant ones, are the reason (`panel_member`'s). A model that reads which series it forecasts (a series embedding, static features)
-    knows no other series: DataError.
+    constant ones, are the reason (`panel_member`'s). A model that cannot take a new series: `check_new_series`.
     """
-    if not problem.takes_new_series:
-        reads = "a series embedding" if problem.series_codes else "static features"
-        raise DataError(f"Series {key!r} was not trained on, and this model reads which series it forecasts ({reads}), "
-                        f"so it forecasts only the series it was trained on ({list(problem.scalers)[:10]}...). Fit "
-                        "again with the series in the data, or without series_embedding and static_features to "
-                        "forecast new series from their own history.")
+    check_new_series(problem, key)
     member, _, reason = panel_member(functools.partial(WindowedSeries.from_frame, history, problem.spec, validation=0,
                                                        scaler=problem.scaler.kind, fill=fill, min_parts=()))
     if member is None:
