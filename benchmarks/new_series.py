@@ -39,17 +39,6 @@ def scored(train, test, forecast, keys):
     return float(np.mean(scores))
 
 
-def classics(train, test, keys):
-    """`{method: mean MASE over keys}` of the classic forecasts."""
-    scores = {}
-    for key in keys:
-        history = train.loc[train["series"] == key, "value"].to_numpy(dtype="float64")
-        actual = test.loc[test["series"] == key, "value"].to_numpy()
-        for method, forecast in m1_yearly.classic_forecasts(history).items():
-            scores.setdefault(method, []).append(m1_yearly.mase(actual, forecast, history))
-    return {method: float(np.mean(values)) for method, values in scores.items()}
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -59,7 +48,6 @@ def main(argv=None):
     train, test = m1_yearly.split(m1_yearly.load())
     first, second = halves(train)
     print(f"# A global model on series it was not trained on: M1 yearly, odd half ({machine()}), config {config}\n")
-    classic = {name: classics(train, test, keys) for name, keys in (("first", first), ("second", second))}
     rows = []
     print("| seed | half | trained on | new | new: kept the reference | fit s (all / other half) |\n|---|---|---|---|---|---|")
     for seed in args.seeds:
@@ -79,8 +67,7 @@ def main(argv=None):
     by_seed = frame.groupby("seed").apply(lambda g: pd.Series({column: np.average(g[column], weights=g["n"])
                                                                 for column in ("trained on", "new")}),
                                           include_groups=False)
-    means = {method: np.average([classic[name][method] for name in weights], weights=list(weights.values()))
-             for method in classic["first"]}
+    means = m1_yearly.baselines(train, test, {})  # the classics over all 91 series
     print(f"\nall 91 series, mean MASE over seeds (seed spread): trained on {by_seed['trained on'].mean():.3f} "
           f"({np.ptp(by_seed['trained on']):.3f}), new {by_seed['new'].mean():.3f} ({np.ptp(by_seed['new']):.3f}); "
           + ", ".join(f"{method} {value:.3f}" for method, value in means.items()))
