@@ -120,10 +120,12 @@ def test_a_column_named_twice_is_refused():
         WindowSpec(lookback=4, targets="y", calendar=("hour", "hour"))
 
 
-def test_nan_is_refused_with_row_and_fix():
+def test_nan_is_refused_with_its_index_label_and_fix():
     frame = pd.DataFrame({"y": [1.0, 2.0, np.nan, 4.0]}, index=pd.date_range("2024-01-01", periods=4, freq="D"))
-    with pytest.raises(DataError, match=r"'y' has 1 missing.*row 2 \(index 2024-01-03.*fill="):
+    with pytest.raises(DataError, match=r"'y' has 1 missing.*the first at index 2024-01-03 00:00:00; pass fill="):
         fill_missing(frame, ["y"])
+    with pytest.raises(DataError, match=r"the first at index 12; "):  # the label, which `df.loc` finds, not the position
+        fill_missing(pd.DataFrame({"y": [1.0, np.nan]}, index=[11, 12]), ["y"])
 
 
 def test_inf_is_refused():

@@ -79,8 +79,9 @@ def test_predict_needs_lookback_rows(fitted, data):
 def test_predict_refuses_nan_and_wrong_columns(fitted, data):
     broken = data.iloc[:100].copy()
     broken.iloc[90, 0] = np.nan
-    with pytest.raises(DataError, match="'temp' has 1 missing"):
+    with pytest.raises(DataError, match="'temp' has 1 missing") as error:
         fitted.predict(broken)
+    assert f"at index {broken.index[90]};" in str(error.value)  # where it is in the frame given, not in the rows read
     early_gap = data.iloc[:100].copy()
     early_gap.iloc[10, 0] = np.nan  # before the last lookback rows: not used, not an error
     pd.testing.assert_frame_equal(fitted.predict(early_gap), fitted.predict(data.iloc[:100]))

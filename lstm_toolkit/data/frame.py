@@ -215,7 +215,7 @@ def _refuse_non_finite(frame, columns, values, fill):
     bad = ~np.isfinite(values)
     if bad.any():
         row, col = np.argwhere(bad)[0]
-        where = frame.index[row]
+        where = frame.index[row]  # its label, not its position: `predict` checks only the last rows of the frame given
         hint = (
             "pass fill='ffill', 'interpolate' or 'zero' to fill them, or clean the data first"
             if fill is None
@@ -223,5 +223,5 @@ def _refuse_non_finite(frame, columns, values, fill):
         )
         raise DataError(
             f"Column {columns[col]!r} has {int(bad[:, col].sum())} missing or infinite values, "
-            f"the first at row {row} (index {where}); {hint}."
+            f"the first at index {where}; {hint}."
         )
