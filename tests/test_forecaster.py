@@ -134,6 +134,10 @@ def test_backtest_without_new_data_explains_itself(fitted, data):
     with pytest.raises(DataError, match=r"start='2024-01-01'` is a timestamp, but this data has a row index"):
         fitted.backtest(data.reset_index(drop=True), start="2024-01-01")
     assert len(fitted.backtest(data.reset_index(drop=True), start=1100, stride=100)) > 0  # a row number places it
+    # A negative row number counts from the end, as `iloc` does (it used to start at the first window, in-sample).
+    pd.testing.assert_frame_equal(fitted.backtest(data, start=-300, stride=50), fitted.backtest(data, start=1100, stride=50))
+    with pytest.raises(DataError, match=r"start=-1401 counts back past the first row: the data has 1400 rows"):
+        fitted.backtest(data, start=-1401)
 
 
 def test_evaluate_matches_hand_computed_metrics(fitted, data):

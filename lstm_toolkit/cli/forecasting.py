@@ -254,8 +254,8 @@ def add_commands(commands):
     evaluate = commands.add_parser("evaluate", help="backtest a saved model against naive baselines")
     evaluate.add_argument("--model", required=True, help="bundle folder")
     evaluate.add_argument("--csv", required=True, help="CSV file with history and the period to evaluate")
-    evaluate.add_argument("--start", help="first forecast row: fraction, row number or timestamp "
-                          "(default: the first row after the training data)")
+    evaluate.add_argument("--start", help="first forecast row: fraction, row number (negative: counted from "
+                          "the end) or timestamp (default: the first row after the training data)")
     evaluate.add_argument("--stride", type=positive_int, default=1, help="rows between origins (default: 1)")
     evaluate.set_defaults(handler=cmd_evaluate)
 

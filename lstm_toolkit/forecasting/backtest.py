@@ -68,8 +68,13 @@ def first_forecast_row(index, start, fit_end, labels=TimeForm()):
     """The first row a backtest forecasts: after the training data (`fit_end`), or as `start` says.
 
     `start` is None (the first row after `fit_end`), a fraction of the rows,
-    a row number or a timestamp. `labels`: how the user's times look
-    (`data.TimeForm`), for the messages.
+    a row number (a negative one counts from the end, as `iloc` does) or a
+    timestamp. `labels`: how the user's times look (`data.TimeForm`), for the
+    messages.
+
+    >>> index = pd.RangeIndex(100)
+    >>> first_forecast_row(index, 90, None), first_forecast_row(index, -10, None), first_forecast_row(index, 0.9, None)
+    (90, 90, 90)
     """
     if start is None:
         if not comparable(index, fit_end):
@@ -95,7 +100,13 @@ def first_forecast_row(index, start, fit_end, labels=TimeForm()):
             raise DataError(f"`start` as a fraction must lie in (0, 1). Received: start={start}")
         return int(round(len(index) * start))
     if isinstance(start, numbers.Integral):
-        return int(start)
+        row = int(start) + (len(index) if start < 0 else 0)
+        if row < 0:  # before, a negative row number started the backtest at the first window, in-sample
+            raise DataError(
+                f"start={start} counts back past the first row: the data has {len(index)} rows. Give a row number from "
+                f"-{len(index)} (a negative one counts from the end, as `iloc` does), a fraction or a timestamp."
+            )
+        return row
     try:
         timestamp = naive_timestamp(start, index)  # a zoned timestamp on the index's clock (see `data.clock`)
     except (ValueError, TypeError):

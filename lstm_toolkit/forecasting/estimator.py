@@ -356,7 +356,8 @@ class BaseForecaster(Estimator):
         Args:
             data: the series, including the history before `start`.
             start: first forecast row: None for the first row after the
-                training data, a fraction of the rows, a row number or a timestamp.
+                training data, a fraction of the rows, a row number (a negative
+                one counts from the end, as `iloc` does) or a timestamp.
                 A series a model of many was not trained on needs one: its rows before it scale it.
             stride: rows between consecutive origins.
 
