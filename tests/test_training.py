@@ -341,9 +341,9 @@ for seed in range(8):  # a model per series, origin or trial (eight: three more 
 
 @pytest.mark.parametrize("keys", ["ours", "keras-keys"])
 def test_models_trained_one_after_another_are_not_called_retracing(keys):
-    # Keras compiles each model's step from the same code, and TensorFlow counts traces per code object: five traces
-    # within ten calls (five small fits in a row) logged "triggered tf.function retracing". `fit` keys each model's
-    # functions to themselves.
+    # Keras compiles each model's step from the same code, and TensorFlow counts traces per code object (it warns at
+    # five traces within its last ten calls): six small fits in a row logged "triggered tf.function retracing". `fit`
+    # keys each model's functions to themselves.
     import subprocess
     import sys
     import textwrap
