@@ -54,6 +54,12 @@ def test_bad_search_spaces(kwargs):
         SearchSpace(**kwargs)
 
 
+def test_a_reversed_range_says_low_must_not_exceed_high():
+    # It used to say "must be a value or a (low, high) pair" of a pair, shown as the list it had been made into.
+    with pytest.raises(ConfigError, match=r"`units` must be .* pair with low <= high\. Received: units=\(64, 16\)"):
+        SearchSpace(units=(64, 16))
+
+
 @pytest.mark.parametrize("dropout", [(0.0, 1.5), 1.0, (-0.1, 0.2)])
 def test_a_dropout_rate_outside_0_to_1_is_refused_in_every_space(dropout):
     for space in (SearchSpace, ClassifierSearchSpace):

@@ -221,7 +221,8 @@ def _normalise(space, pairs, choices, integers=(), reals=()):
         if name not in integers:
             pair = tuple(check_real(v, name) for v in pair)
         if len(pair) != 2 or pair[0] > pair[1]:
-            raise ConfigError(f"`{name}` must be a value or a (low, high) pair. Received: {name}={value!r}")
+            raise ConfigError(f"`{name}` must be a value or a (low, high) pair with low <= high. "
+                              f"Received: {name}={tuple(value) if isinstance(value, list) else value!r}")
         if name == "dropout" and not 0 <= pair[0] <= pair[1] < 1:  # a rate of 1 or more drops every unit
             raise ConfigError(f"`dropout` rates must lie in [0, 1). Received: dropout={value!r}")
         object.__setattr__(space, name, pair)
