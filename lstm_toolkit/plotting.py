@@ -16,6 +16,19 @@ def _axes(ax, figsize):
     return figure, figure.add_subplot()
 
 
+BACKTEST_COLUMNS = ("timestamp", "step", "target", "forecast", "actual", "naive", "seasonal_naive")
+
+
+def _frame(value, name, what, columns=()):
+    """`value` if it is a DataFrame holding `columns`; else a DataError saying it must be `what`."""
+    if isinstance(value, pd.DataFrame) and set(columns) <= set(value.columns):
+        return value
+    got = (f"a DataFrame with columns {list(value.columns)}" if isinstance(value, pd.DataFrame)
+           else f"a {type(value).__name__}")
+    needs = f" (columns {list(columns)})" if columns else ""
+    raise DataError(f"`{name}` must be {what}{needs}; received {got}.")
+
+
 def _drawable(frame):
     """`frame` with periods (as `predict` and `backtest` give back for periods) as their start timestamps: matplotlib
     draws timestamps, not periods."""
@@ -49,6 +62,9 @@ def plot_forecast(history, forecast, actual=None, target=None, last=None, ax=Non
     >>> plot_forecast(history, forecast).axes[0].get_title()
     'Forecast of y'
     """
+    history = _frame(history, "history", "the DataFrame `predict` read")
+    forecast = _frame(forecast, "forecast", "the DataFrame `predict` returned")
+    actual = None if actual is None else _frame(actual, "actual", "a DataFrame of the true future values")
     target = forecast.columns[0] if target is None else target
     for name, frame in (("forecast", forecast), ("history", history), ("actual", actual)):
         if frame is not None and target not in frame.columns:
@@ -84,6 +100,7 @@ def plot_backtest(results, target=None, step=1, ax=None):
     >>> len(plot_backtest(results).axes[0].lines)
     3
     """
+    results = _frame(results, "results", "the DataFrame `backtest` returns", BACKTEST_COLUMNS)
     target = results["target"].iloc[0] if target is None else target
     rows = _drawable(results[(results["target"] == target) & (results["step"] == step)])
     figure, ax = _axes(ax, (10, 4))
@@ -136,6 +153,7 @@ def plot_errors_by_step(results, target=None, ax=None):
     >>> plot_errors_by_step(results).axes[0].get_xlabel()
     'forecast step'
     """
+    results = _frame(results, "results", "the DataFrame `backtest` returns", BACKTEST_COLUMNS[1:])
     target = results["target"].iloc[0] if target is None else target
     rows = results[results["target"] == target]
     errors = pd.DataFrame(

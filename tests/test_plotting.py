@@ -91,6 +91,21 @@ def test_forecast_plot_names_a_column_a_frame_lacks():
         plotting.plot_forecast(history, forecast)
 
 
+def test_plots_name_the_frame_they_read_when_given_something_else():
+    # A fitted estimator, or a frame other than a backtest's, used to end in AttributeError or KeyError.
+    index = pd.RangeIndex(20)
+    history, forecast = pd.DataFrame({"y": np.arange(15.0)}, index=index[:15]), pd.DataFrame({"y": np.arange(5.0)}, index=index[15:])
+    with pytest.raises(DataError, match=r"`history` must be the DataFrame `predict` read; received a Forecaster"):
+        plotting.plot_forecast(lstm_toolkit.Forecaster(), forecast)
+    with pytest.raises(DataError, match=r"`forecast` must be the DataFrame `predict` returned; received a ndarray"):
+        plotting.plot_forecast(history, forecast.to_numpy())
+    for plot in (plotting.plot_backtest, plotting.plot_errors_by_step):
+        with pytest.raises(DataError, match=r"`results` must be the DataFrame `backtest` returns \(columns \[.*'step', "
+                                            r"'target', 'forecast'.*\]\); received a DataFrame with columns \['y'\]"):
+            plot(history)
+    assert isinstance(plotting.plot_backtest(backtest_frame().drop(columns="origin")), Figure)  # origin is not read
+
+
 def test_anomaly_plot_shades_flagged_and_labelled_stretches():
     from lstm_toolkit.plotting import plot_anomalies
 
