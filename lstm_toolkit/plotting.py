@@ -16,9 +16,6 @@ def _axes(ax, figsize):
     return figure, figure.add_subplot()
 
 
-BACKTEST_COLUMNS = ("timestamp", "step", "target", "forecast", "actual", "naive", "seasonal_naive")
-
-
 def _frame(value, name, what, columns=()):
     """`value` if it is a DataFrame holding `columns`; else a DataError saying it must be `what`."""
     if isinstance(value, pd.DataFrame) and set(columns) <= set(value.columns):
@@ -27,6 +24,20 @@ def _frame(value, name, what, columns=()):
            else f"a {type(value).__name__}")
     needs = f" (columns {list(columns)})" if columns else ""
     raise DataError(f"`{name}` must be {what}{needs}; received {got}.")
+
+
+def _forecast_frames(history, forecast, actual, target):
+    """`(history, forecast, actual, target)` for a forecast plot: each a DataFrame holding `target` (default: the
+    forecast's first column), or a DataError naming what to pass."""
+    history = _frame(history, "history", "the DataFrame `predict` read")
+    forecast = _frame(forecast, "forecast", "the DataFrame `predict` returned")
+    actual = None if actual is None else _frame(actual, "actual", "a DataFrame of the true future values")
+    target = forecast.columns[0] if target is None else target
+    for name, frame in (("forecast", forecast), ("history", history), ("actual", actual)):
+        if frame is not None and target not in frame.columns:
+            raise DataError(f"Column {target!r} is not in the {name} (columns {list(frame.columns)}). Pass the "
+                            "frames `predict` read and returned, or name the column with `target=`.")
+    return history, forecast, actual, target
 
 
 def _drawable(frame):
@@ -62,14 +73,7 @@ def plot_forecast(history, forecast, actual=None, target=None, last=None, ax=Non
     >>> plot_forecast(history, forecast).axes[0].get_title()
     'Forecast of y'
     """
-    history = _frame(history, "history", "the DataFrame `predict` read")
-    forecast = _frame(forecast, "forecast", "the DataFrame `predict` returned")
-    actual = None if actual is None else _frame(actual, "actual", "a DataFrame of the true future values")
-    target = forecast.columns[0] if target is None else target
-    for name, frame in (("forecast", forecast), ("history", history), ("actual", actual)):
-        if frame is not None and target not in frame.columns:
-            raise DataError(f"Column {target!r} is not in the {name} (columns {list(frame.columns)}). Pass the "
-                            "frames `predict` read and returned, or name the column with `target=`.")
+    history, forecast, actual, target = _forecast_frames(history, forecast, actual, target)
     last = last or max(48, 3 * len(forecast))
     history, forecast, actual = (_drawable(frame) for frame in (history, forecast, actual))
     figure, ax = _axes(ax, (10, 4))
@@ -100,7 +104,8 @@ def plot_backtest(results, target=None, step=1, ax=None):
     >>> len(plot_backtest(results).axes[0].lines)
     3
     """
-    results = _frame(results, "results", "the DataFrame `backtest` returns", BACKTEST_COLUMNS)
+    results = _frame(results, "results", "the DataFrame `backtest` returns",
+                     ("timestamp", "step", "target", "forecast", "actual", "seasonal_naive"))  # the columns drawn
     target = results["target"].iloc[0] if target is None else target
     rows = _drawable(results[(results["target"] == target) & (results["step"] == step)])
     figure, ax = _axes(ax, (10, 4))
@@ -153,7 +158,8 @@ def plot_errors_by_step(results, target=None, ax=None):
     >>> plot_errors_by_step(results).axes[0].get_xlabel()
     'forecast step'
     """
-    results = _frame(results, "results", "the DataFrame `backtest` returns", BACKTEST_COLUMNS[1:])
+    results = _frame(results, "results", "the DataFrame `backtest` returns",
+                     ("step", "target", "forecast", "actual", "naive", "seasonal_naive"))
     target = results["target"].iloc[0] if target is None else target
     rows = results[results["target"] == target]
     errors = pd.DataFrame(
@@ -420,7 +426,7 @@ def plot_fan(history, forecast, target=None, samples=None, last=None, ax=None):
     >>> len(plot_fan(pd.DataFrame({"y": range(4)}, index=index[:4]), forecast).axes[0].collections)
     1
     """
-    target = forecast.columns[0] if target is None else target
+    history, forecast, _, target = _forecast_frames(history, forecast, None, target)
     prefix = f"{target}_q"
     levels = sorted(float(c[len(prefix):]) for c in forecast.columns if c.startswith(prefix))
     last = last or max(48, 3 * len(forecast))

@@ -95,15 +95,20 @@ def test_plots_name_the_frame_they_read_when_given_something_else():
     # A fitted estimator, or a frame other than a backtest's, used to end in AttributeError or KeyError.
     index = pd.RangeIndex(20)
     history, forecast = pd.DataFrame({"y": np.arange(15.0)}, index=index[:15]), pd.DataFrame({"y": np.arange(5.0)}, index=index[15:])
-    with pytest.raises(DataError, match=r"`history` must be the DataFrame `predict` read; received a Forecaster"):
-        plotting.plot_forecast(lstm_toolkit.Forecaster(), forecast)
+    for plot in (plotting.plot_forecast, plotting.plot_fan):
+        with pytest.raises(DataError, match=r"`history` must be the DataFrame `predict` read; received a Forecaster"):
+            plot(lstm_toolkit.Forecaster(), forecast)
+        with pytest.raises(DataError, match=r"Column 'y' is not in the history \(columns \['z'\]\)"):
+            plot(history.rename(columns={"y": "z"}), forecast)
     with pytest.raises(DataError, match=r"`forecast` must be the DataFrame `predict` returned; received a ndarray"):
         plotting.plot_forecast(history, forecast.to_numpy())
     for plot in (plotting.plot_backtest, plotting.plot_errors_by_step):
         with pytest.raises(DataError, match=r"`results` must be the DataFrame `backtest` returns \(columns \[.*'step', "
                                             r"'target', 'forecast'.*\]\); received a DataFrame with columns \['y'\]"):
             plot(history)
-    assert isinstance(plotting.plot_backtest(backtest_frame().drop(columns="origin")), Figure)  # origin is not read
+    # Each reads only the columns it draws: origin by neither, naive by the errors alone.
+    assert isinstance(plotting.plot_backtest(backtest_frame().drop(columns=["origin", "naive"])), Figure)
+    assert isinstance(plotting.plot_errors_by_step(backtest_frame().drop(columns=["origin", "timestamp"])), Figure)
 
 
 def test_anomaly_plot_shades_flagged_and_labelled_stretches():
