@@ -227,7 +227,7 @@ def load(path):
     Raises:
         BundleError: no bundle at `path`, a corrupt one, or one of an unknown kind.
     """
-    kind = bundle.read_manifest(path).get("estimator")
+    kind = bundle.read_manifest(path)["estimator"]
     if kind not in ESTIMATOR_MODULES:
         raise BundleError(f"{path} holds an estimator of unknown kind {kind!r}; this lstm_toolkit loads {list(ESTIMATOR_MODULES)}.")
     estimator_class = getattr(importlib.import_module(ESTIMATOR_MODULES[kind]), kind)

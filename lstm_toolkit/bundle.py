@@ -124,14 +124,29 @@ def read_manifest(path):
         raise BundleError(f"The manifest of {path} is corrupt ({error}). Save the model again.") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise BundleError(f"{path} is not an lstm_toolkit bundle (unknown manifest). Check the path.")
+    versions = manifest.get("versions")
     version = manifest.get("format_version")
     if version != FORMAT_VERSION:
+        writer = versions.get("lstm_toolkit", "unknown") if isinstance(versions, dict) else "unknown"
         raise BundleError(
             f"{path} has bundle format version {version!r}; this lstm_toolkit reads version "
-            f"{FORMAT_VERSION}. Load it with the lstm_toolkit that wrote it "
-            f"({manifest.get('versions', {}).get('lstm_toolkit', 'unknown')}) and save it again."
+            f"{FORMAT_VERSION}. Load it with the lstm_toolkit that wrote it ({writer}) and save it again."
         )
+    malformed = _malformed_fields(manifest)
+    if malformed:
+        raise BundleError(f"The manifest of {path} is corrupt ({malformed}). Save the model again.")
     return manifest
+
+
+def _malformed_fields(manifest):
+    """What is wrong with the fields `load` reads from a manifest of this format and version, or "" (a hand-edited
+    one may hold valid JSON of the wrong shape). Its `versions` only inform, and are not checked."""
+    files = manifest.get("files")
+    if not isinstance(manifest.get("estimator"), str):
+        return f"'estimator' must name the estimator's class; it holds {manifest.get('estimator')!r}"
+    if not isinstance(files, dict) or not all(isinstance(value, str) for value in files.values()):
+        return f"'files' must map each file to its SHA-256; it holds {files!r}"
+    return ""
 
 
 def load_bundle(path, estimator=None):
@@ -144,12 +159,12 @@ def load_bundle(path, estimator=None):
     """
     path = Path(path)
     manifest = read_manifest(path)
-    if estimator is not None and manifest.get("estimator") != estimator:
+    if estimator is not None and manifest["estimator"] != estimator:
         raise BundleError(
-            f"{path} holds a {manifest.get('estimator')}, not a {estimator}. "
-            f"Load it with {manifest.get('estimator')}.load(path), or lstm_toolkit.load(path) for any kind."
+            f"{path} holds a {manifest['estimator']}, not a {estimator}. "
+            f"Load it with {manifest['estimator']}.load(path), or lstm_toolkit.load(path) for any kind."
         )
-    for name, expected in manifest.get("files", {}).items():
+    for name, expected in manifest["files"].items():
         file = path / name
         if not file.is_file():
             raise BundleError(f"The bundle {path} is incomplete: {name} is missing. Save the model again.")
@@ -158,7 +173,7 @@ def load_bundle(path, estimator=None):
                 f"{name} in {path} does not match its checksum: the file was truncated or modified "
                 "after saving. Restore it from a backup or save the model again."
             )
-    if set(manifest.get("files", {})) != {MODEL_FILE, ESTIMATOR_FILE}:
+    if set(manifest["files"]) != {MODEL_FILE, ESTIMATOR_FILE}:
         raise BundleError(f"The manifest of {path} does not list the bundle's files. Save the model again.")
     payload = json.loads((path / ESTIMATOR_FILE).read_text(encoding="utf-8"))
     try:

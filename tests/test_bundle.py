@@ -85,6 +85,28 @@ def test_corrupt_manifest(saved):
         Forecaster.load(saved)
 
 
+@pytest.mark.parametrize("field, value, named", [
+    ("estimator", None, "'estimator' must name the estimator's class; it holds None"),
+    ("files", ["model.keras"], "'files' must map each file to its SHA-256"),
+    ("files", {"model.keras": 1}, "'files' must map each file to its SHA-256"),
+])
+def test_a_manifest_of_valid_json_but_the_wrong_shape_is_named_corrupt(saved, field, value, named):
+    path = saved / "manifest.json"
+    manifest = json.loads(path.read_text())
+    if value is None:
+        del manifest[field]
+    else:
+        manifest[field] = value
+    path.write_text(json.dumps(manifest))
+    for load in (Forecaster.load, lstm_toolkit.load):
+        with pytest.raises(BundleError, match=f"manifest of .* is corrupt \\({named}.*Save the model again"):
+            load(saved)
+    manifest["format_version"], manifest["versions"] = 99, "3.15"  # a newer bundle still names the format it needs
+    path.write_text(json.dumps(manifest))
+    with pytest.raises(BundleError, match=r"format version 99.*wrote it \(unknown\)"):
+        Forecaster.load(saved)
+
+
 def test_unsafe_keras_content_is_refused(tmp_path):
     inputs = keras.Input((3,))
     model = keras.Model(inputs, keras.layers.Lambda(lambda x: x * 2)(inputs))
