@@ -224,7 +224,7 @@ def test_detect_fit_and_score_with_labels(tmp_path, capsys):
     assert main(["detect", "score", "--model", str(out), "--csv", str(path), "--labels", "nope"]) == 2
 
 
-def test_fit_with_quantiles_and_predict_samples(csv_file, tmp_path):
+def test_fit_with_quantiles_and_predict_samples(csv_file, tmp_path, capsys):
     out = tmp_path / "quantile_model"
     assert main(["fit", "--csv", str(csv_file), "--target", "temp", "--lookback", "24", "--horizon", "3",
                  "--epochs", "1", "--seed", "0", "--loss", "quantile", "--quantiles", "0.1", "0.5", "0.9",
@@ -243,6 +243,11 @@ def test_fit_with_quantiles_and_predict_samples(csv_file, tmp_path):
                  "--out", str(tmp_path / "s.csv")]) == 0
     samples = pd.read_csv(tmp_path / "s.csv")
     assert len(samples) == 4 * 3 and list(samples.columns) == ["sample", "date", "target", "value"]
+    capsys.readouterr()
+    assert main(["predict", "--model", str(out), "--csv", str(csv_file), "--temperature", "0.5",
+                 "--out", str(tmp_path / "t.csv")]) == 2
+    assert "--temperature 0.5 spreads sample paths, and none are asked for: add --samples N" in capsys.readouterr().err
+    assert not (tmp_path / "t.csv").exists()
 
 
 def test_many_series_and_recursive_sampling_from_the_shell(tmp_path):

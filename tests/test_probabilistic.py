@@ -141,6 +141,8 @@ def test_forecaster_predicts_quantile_columns_samples_and_scores(probabilistic_f
     inside = (paths[:, :, 0] >= forecast["temp_q0.025"].to_numpy()) & (paths[:, :, 0] <= forecast["temp_q0.975"].to_numpy())
     assert 0.85 < inside.mean() <= 1.0
     np.testing.assert_allclose(fc.predict(df.iloc[:800], num_samples=3, temperature=0.0)[0, :, 0], forecast["temp"])
+    with pytest.raises(ConfigError, match=r"`temperature` spreads sample paths.*temperature=0.0.*Pass num_samples="):
+        fc.predict(df.iloc[:800], temperature=0.0)  # not silently the quantile forecast
     table = fc.evaluate(df)
     assert {"CRPS", "coverage_80", "width_80", "coverage_95", "width_95"} <= set(table.columns)
     pinball = table[[f"pinball_q{q:g}" for q in levels]]

@@ -119,7 +119,11 @@ def cmd_fit(args):
 
 def cmd_predict(args):
     import lstm_toolkit
+    from lstm_toolkit.errors import ConfigError
 
+    if args.temperature != 1.0 and not args.samples:
+        raise ConfigError(f"--temperature {args.temperature:g} spreads sample paths, and none are asked for: "
+                          "add --samples N, or leave --temperature out.")
     forecaster = lstm_toolkit.load(args.model)
     frame, _ = read_csv(args.csv, forecaster.time_col)
     forecast = forecaster.predict(frame)

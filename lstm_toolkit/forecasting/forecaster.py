@@ -334,7 +334,7 @@ class Forecaster(BaseForecaster):
             num_samples: draw this many sample paths from a probabilistic
                 model instead (an array `(num_samples, horizon, n_targets)`;
                 a dict of them by series for a model of many series).
-            temperature: the spread of the samples around the median (0: the median path).
+            temperature: the spread of the samples around the median (0: the median path); with `num_samples` only.
             seed: the random seed of the samples.
 
         Returns:
@@ -346,12 +346,12 @@ class Forecaster(BaseForecaster):
         """
         self._check_fitted()
         strategy = self._strategy()
+        check_sampling(strategy.likelihood, num_samples, temperature)
         futures = {} if future is None else self._parts(future)
         views, left_out = self._views(history, "the naive forecast, their last value", lambda key, frame: frame)
         requests = self._told_steps([self._predict_request(frame, problem, futures.get(key), key)
                                      for key, (frame, problem) in views.items()])
         if num_samples is not None:
-            check_sampling(strategy.likelihood, num_samples, temperature)
             return self._collect({**{request.key: strategy.sample(self._runner(), request.problem, request.series,
                                                                   request.origins, request.future_times, request.covariates,
                                                                   num_samples, temperature, seed)

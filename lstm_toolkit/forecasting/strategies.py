@@ -291,7 +291,12 @@ def strategy_for(strategy, stateful, horizon, likelihood, seed=None):
 
 
 def check_sampling(likelihood, num_samples, temperature):
-    """Refuses sample paths from a point model, or a bad `num_samples` / `temperature`."""
+    """Refuses sample paths from a point model, a bad `num_samples` / `temperature`, or a `temperature` without them."""
+    if num_samples is None:
+        if temperature != 1.0:
+            raise ConfigError(f"`temperature` spreads sample paths, and this call draws none (temperature={temperature!r}). "
+                              "Pass num_samples= too, or leave temperature out for the forecast itself.")
+        return
     if not likelihood.probabilistic:
         raise ConfigError("Sample paths need a probabilistic model: fit with loss='gaussian', 'student_t' or 'quantile'.")
     check_integer(num_samples, "num_samples")
