@@ -130,6 +130,9 @@ def test_detector_bad_input():
         detector.score_samples(np.zeros((100, 2)))
     with pytest.raises(DataError, match="one label per row"):
         detector.evaluate(frame, np.zeros(10))
+    for window in (0, -3, 2.5):  # 0 was taken as the detector's window; -3 ended in pandas' ValueError
+        with pytest.raises(ConfigError, match=rf"`window` must be a positive integer or None \(the detector's\)\. Received: window={window}"):
+            detector.evaluate(frame, np.zeros(len(frame)), window=window)
 
 
 def test_a_frame_is_scored_by_its_column_names():

@@ -370,7 +370,7 @@ class AnomalyDetector(SequenceEstimator):
         if len(labels) != len(values):
             raise DataError(f"{len(labels)} labels for {len(values)} rows; give one label per row.")
         scores = self._scores(self._errors(values))
-        window = window or self.lookback_
+        window = self.lookback_ if window is None else check_integer(window, "window", also=" or None (the detector's)")
         unscored = ~np.isfinite(scores)
         table = {}
         for name, method_scores in (
