@@ -7,7 +7,9 @@ estimates. This fits `linear_alone.py`'s ridge (windows minus their last value, 
 part's changes; penalty by leave-one-out, no intercept, as `forecasting.linear`) on the cases and origins of
 `forecast_suite.py`, with one more feature: the last value's z-score on the training part. "chosen" picks one of
 the two by its error on the last 20% of the training windows (a horizon apart from the windows it is fit on),
-refit on all. numpy, pandas and scikit-learn only; MASE on the training part's seasonal-naive MAE.
+refit on all. "kpss" picks the level where a KPSS test on the training part (statsmodels, level stationarity,
+automatic lags, 5%; the test AutoARIMA uses to choose whether to difference) does not reject a stationary series.
+numpy, pandas, scikit-learn and statsmodels; MASE on the training part's seasonal-naive MAE.
 
 Run: python benchmarks/level_feature.py
 """
@@ -15,9 +17,13 @@ Run: python benchmarks/level_feature.py
 import sys
 from pathlib import Path
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from sklearn.linear_model import RidgeCV
+from statsmodels.tools.sm_exceptions import InterpolationWarning
+from statsmodels.tsa.stattools import kpss
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 PACKAGED = Path(__file__).resolve().parents[1] / "lstm_toolkit" / "datasets"
@@ -74,7 +80,12 @@ def score(values, lookback, horizon, fit_rows, season, stride):
               for name, features in ways.items()}
     chosen = min(errors, key=errors.get)
     out["naive"] = np.mean(np.abs(actual - values[origins][:, None])) / scale
-    return {**out, "chosen": out[chosen], "choice": chosen}
+    with warnings.catch_warnings():  # a p-value beyond the table's 0.01-0.1 is reported at its edge; the result's
+        warnings.simplefilter("ignore", InterpolationWarning)  # form changes in statsmodels 0.16 (a FutureWarning)
+        warnings.simplefilter("ignore", FutureWarning)
+        stationary = kpss(values[:first], regression="c", nlags="auto")[1] > 0.05
+    return {**out, "chosen": out[chosen], "choice": chosen, "kpss": out["window+level" if stationary else "window"],
+            "kpss_says": "stationary" if stationary else "difference"}
 
 
 def main():
