@@ -708,6 +708,28 @@ def test_a_panel_indexed_by_time_is_told_fixes_that_keep_every_series_rows():
     assert Forecaster(**panel).prepare(fixed).n_windows("train") == Forecaster(**panel).prepare(long).n_windows("train")
 
 
+def test_predict_and_backtest_tell_a_panel_which_series_is_out_of_order_and_how_to_sort_the_long_frame():
+    """As `fit` does: they named no series and told a long frame to `sort_index()` or `groupby(level=0)`."""
+    months = pd.date_range("2020-01-01", periods=30, freq="MS", name="month")
+    long = pd.concat([pd.DataFrame({"store": key, "month": months, "sales": np.arange(30.0) + shift})
+                      for key, shift in (("a", 0.0), ("b", 5.0))], ignore_index=True)
+    fitted = Forecaster(lookback=6, horizon=2, target="sales", series_id="store", time_col="month",
+                        model=ModelConfig(units=(2,)), epochs=1, verbose=0, seed=0, reference_fallback=False).fit(long)
+    shuffled, repeated = long.sample(frac=1.0, random_state=0), pd.concat([long, long.iloc[[3]]])
+    for forecast in (fitted.predict, lambda df: fitted.backtest(df, start=24)):
+        with pytest.raises(DataError, match=r"^Series '[ab]': Timestamps are not sorted.*\(df\.sort_values\(\['store', 'month'\]\)\)"):
+            forecast(shuffled)
+        with pytest.raises(DataError, match=r"^Series 'a': Duplicate timestamp 2020-04-01.*"
+                                            r"\(df\.drop_duplicates\(\['store', 'month'\], keep='last'\)\)"):
+            forecast(repeated)
+        indexed = repeated.set_index("month")  # a long frame indexed by its months: fixes that keep each store's rows
+        with pytest.raises(DataError, match=r"^Series 'a': Duplicate timestamp.*df\.reset_index\(\)\.groupby\(\['store', 'month'\]\)"):
+            forecast(indexed)
+        with pytest.raises(DataError, match=r"^Series 'a': Duplicate timestamp.*df\.groupby\(level=0\)"):
+            forecast({"a": repeated[repeated["store"] == "a"].drop(columns="store").set_index("month")})  # one frame each
+    assert fitted.predict(shuffled.sort_values(["store", "month"])).shape == (4, 2)
+
+
 def test_an_unknown_loss_or_season_length_is_refused_before_any_training():
     frame = pd.DataFrame({"y": np.arange(60.0)}, index=pd.date_range("2024-01-01", periods=60, freq="D"))
     with pytest.raises(ConfigError, match=r"`loss` must be one of \('auto', 'mse', 'mae', 'quantile', 'gaussian', "

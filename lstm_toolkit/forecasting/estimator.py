@@ -103,10 +103,16 @@ class BaseForecaster(Estimator):
             self._compiled = (self.model_, self._strategy().compile(self.model_, self.problem_))
         return self._compiled[1]
 
-    def _series(self, data, last_rows=None, problem=None):
-        """`data` scaled for the model: one series, with `problem`'s scaler (default the fitted problem's)."""
+    def _series(self, data, last_rows=None, problem=None, key=None, sorted_by=None):
+        """`data` scaled for the model: one series, with `problem`'s scaler (default the fitted problem's). Series
+        `key` of many is named in an error about its rows; `sorted_by`: `many_series.long_frame_order` of its data."""
         problem = self.problem_ if problem is None else problem
-        frame = as_frame(data, time_col=self.time_col)
+        try:
+            frame = as_frame(data, time_col=self.time_col, sorted_by=sorted_by)
+        except DataError as error:
+            if key is None:
+                raise
+            raise DataError(f"Series {key!r}: {error}") from None
         if len(frame) == 0:
             raise DataError(f"The data has no rows; give the history to forecast from (at least lookback={problem.spec.lookback} rows).")
         check_frequency(frame.index, problem.freq)
@@ -387,8 +393,9 @@ class BaseForecaster(Estimator):
                                 "would start: give `start=` (a timestamp, row or fraction); its rows before it scale it.")
             return frame.iloc[: backtest.first_forecast_row(frame.index, start, None, labels)]
 
+        order = many_series.long_frame_order(self.series_id, self.time_col, data)
         for key, (frame, problem) in self._views(data, "no backtest", before_start)[0].items():
-            series = self._series(frame, problem=problem)
+            series = self._series(frame, problem=problem, key=key, sorted_by=order)
 
             def defer(series, origins, future_times, key=key, problem=problem):  # forecast later, with the others
                 requests.append(batched.ForecastRequest(key, problem, series, origins, future_times))

@@ -18,7 +18,7 @@ from lstm_toolkit.backend import keras
 from lstm_toolkit.base import load as load_any
 from lstm_toolkit.data import future_index
 from lstm_toolkit.errors import DataError
-from lstm_toolkit.forecasting import backtest, batched, choices, fitting, level, preparing
+from lstm_toolkit.forecasting import backtest, batched, choices, fitting, level, many_series, preparing
 from lstm_toolkit.forecasting.estimator import BaseForecaster
 from lstm_toolkit.forecasting.likelihoods import likelihood_for
 from lstm_toolkit.forecasting.problem import ForecastProblem
@@ -298,10 +298,8 @@ class Forecaster(BaseForecaster):
         return fitting.compile_network(model, self._likelihood(), training_config, self.n_train_windows_)
 
     def future_channels(self, model_config=None):
-        """Input channels a model with `model_config` (default `model_config_`) also reads over the forecast steps.
-
-        The `future_channels` to give the prepared series' `dataset`.
-        """
+        """Input channels a model with `model_config` (default `model_config_`) also reads over the forecast steps:
+        the `future_channels` to give the prepared series' `dataset`."""
         return self.problem_.future_channels(model_config)
 
     def use_trained_model(self, model, history, model_config=None):
@@ -349,7 +347,8 @@ class Forecaster(BaseForecaster):
         check_sampling(strategy.likelihood, num_samples, temperature)
         futures = {} if future is None else self._parts(future)
         views, left_out = self._views(history, "the naive forecast, their last value", lambda key, frame: frame)
-        requests = self._told_steps([self._predict_request(frame, problem, futures.get(key), key)
+        order = many_series.long_frame_order(self.series_id, self.time_col, history)
+        requests = self._told_steps([self._predict_request(frame, problem, futures.get(key), key, order)
                                      for key, (frame, problem) in views.items()])
         if num_samples is not None:
             return self._collect({**{request.key: strategy.sample(self._runner(), request.problem, request.series,
@@ -361,10 +360,10 @@ class Forecaster(BaseForecaster):
         columns = [column for frame in list(frames.values())[:1] for column in frame.columns] or None
         return self._collect({**frames, **self._naive_forecasts(left_out, columns=columns)}, labels=self._labels(history))
 
-    def _predict_request(self, history, problem, future=None, key=None):
-        """One series' `predict` (`key` of many, with its view `problem`): the origin after the last row of `history`."""
+    def _predict_request(self, history, problem, future=None, key=None, order=None):
+        """One series' `predict` (`key` of many, its view `problem`, its data's order): the origin after `history`."""
         lookback = self.spec_.lookback
-        series = self._series(history, last_rows=None if self.stateful else lookback, problem=problem)
+        series = self._series(history, None if self.stateful else lookback, problem, key, order)
         if len(series.index) < lookback:
             named = "" if key is None else f" (series {key!r})"
             raise DataError(f"predict needs at least lookback={lookback} rows of history{named}; received {len(series.index)}.")

@@ -55,6 +55,21 @@ def split_series(data, series_id, static_features=None):
     return dict(iter(data.drop(columns=[series_id]).groupby(data[series_id], sort=False)))
 
 
+def long_frame_order(series_id, time_col, data):
+    """The columns that order `data`, a long frame of many series, as `as_frame`'s `sorted_by` takes them (None for
+    its index): what an error about one series' timestamps tells the user to sort or aggregate by. None for a dict,
+    or one series (`series_id` None).
+
+    >>> long_frame_order("shop", "day", pd.DataFrame(columns=["shop", "day", "sales"]))
+    ['shop', 'day']
+    >>> long_frame_order("shop", "day", pd.DataFrame(columns=["shop", "sales"]))  # indexed by its days
+    ['shop', None]
+    """
+    if series_id is None or not isinstance(data, pd.DataFrame):
+        return None
+    return [series_id, time_col if time_col is not None and time_col in data.columns else None]
+
+
 def indexed_by_time(data, time_col):
     """A long DataFrame with its column `time_col` parsed once and made the index (as `as_frame` would per series)."""
     indexed = data.drop(columns=[time_col])

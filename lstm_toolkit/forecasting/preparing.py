@@ -42,7 +42,7 @@ from lstm_toolkit.errors import (ConfigError, DataError, IrregularTimestampsWarn
                                  SeriesTooShortError, check_integer, user_stacklevel)
 from lstm_toolkit.forecasting.choices import resolve_lookback, resolve_scaler, warn_short_lookback
 from lstm_toolkit.forecasting.fitting import Preparers
-from lstm_toolkit.forecasting.many_series import indexed_by_time, split_series, static_values
+from lstm_toolkit.forecasting.many_series import indexed_by_time, long_frame_order, split_series, static_values
 from lstm_toolkit.forecasting.problem import context_rows, make_spec, names, problem_of, season_of
 from lstm_toolkit.forecasting.settings import ForecastSettings
 
@@ -212,13 +212,9 @@ def series_frames(settings, data, many):
         return {None: as_frame(data, time_col=settings.time_col)}, {}
     static_names = names(settings.static_features)
     frames, static = {}, {}
-    # what an error about one series' timestamps tells the user to sort the long frame by (None: its index)
-    time_col, sorted_by = settings.time_col, None
-    if isinstance(data, pd.DataFrame) and time_col in data.columns:  # parsed once for all series, not per series
-        sorted_by = [settings.series_id, time_col]
+    time_col, sorted_by = settings.time_col, long_frame_order(settings.series_id, settings.time_col, data)
+    if sorted_by is not None and sorted_by[1] is not None:  # parsed once for all series, not per series
         data, time_col = indexed_by_time(data, time_col), None
-    elif isinstance(data, pd.DataFrame):
-        sorted_by = [settings.series_id, None]
     for key, frame in split_series(data, settings.series_id).items():
         try:
             frame = as_frame(frame, time_col=time_col, sorted_by=sorted_by)
