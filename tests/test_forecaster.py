@@ -422,8 +422,18 @@ def test_a_global_model_reads_each_series_future_covariates(promo_frame):
     assert list(forecast.columns) == ["store", "sales"] and len(forecast) == 6
     north, south = (forecast.loc[forecast["store"] == key, "sales"].to_numpy() for key in ("north", "south"))
     assert not np.allclose(north, south)  # same history, different plans
-    with pytest.raises(DataError, match="future"):
+    with pytest.raises(DataError, match=r"pass their values of series 'south' for the forecast steps 2023-02-05 00:00:00 "
+                                        r"to 2023-02-07 00:00:00 as predict\(history, future=frame\)"):
         fc.predict(history, future=plans[plans["store"] == "north"])
+    with pytest.raises(DataError, match=r"`future` of series 'north' has no row for 1 forecast step\(s\): \['2023-02-07"):
+        fc.predict(history, future=plans.iloc[[0, 1, 3, 4, 5]])  # north's third step left out
+    # the series id is no input or output: naming it as one is refused before the data is read
+    for role in ({"target": "store"}, {"features": ["sales", "store"]}, {"future_covariates": ["store"]},
+                 {"static_features": ["store"]}, {"time_col": "store"}):
+        keywords = {"lookback": 14, "horizon": 3, "target": "sales", "series_id": "store", **role}
+        with pytest.raises(ConfigError, match=rf"`{next(iter(role))}` names series_id='store', the column that says "
+                                              r"which series a row belongs to: give .* (another column|other columns)"):
+            Forecaster(**keywords).prepare(history)
 
 
 def test_series_embedding_and_static_features(employment, tmp_path):
@@ -706,6 +716,23 @@ def test_a_panel_indexed_by_time_is_told_fixes_that_keep_every_series_rows():
         Forecaster(**panel).prepare(shuffled)
     fixed = eval(re.search(r"\((df\.sort_index\(.*?\))\)", str(error.value)).group(1), {"df": shuffled})
     assert Forecaster(**panel).prepare(fixed).n_windows("train") == Forecaster(**panel).prepare(long).n_windows("train")
+
+
+def test_a_panel_without_its_columns_is_told_so_not_that_its_series_are_too_short():
+    """A column missing, or read as text, was each series' reason to be left out: "No series is long enough"."""
+    months = pd.date_range("2020-01-01", periods=40, freq="MS")
+    long = pd.concat([pd.DataFrame({"store": key, "month": months, "sales": np.arange(40.0)}) for key in "ab"])
+    panel = dict(lookback=12, horizon=3, series_id="store", time_col="month")
+    for keywords, data, message in (
+            ({"target": "revenue"}, long, r"Target column 'revenue' not found\. Available columns: \['sales'\]\.$"),
+            ({"target": "sales", "features": ["sales", "price"]}, long, r"Feature column 'price' not found"),
+            ({"target": "sales"}, long.astype({"sales": str}), r"Target column 'sales' is not numeric")):
+        with pytest.raises(DataError, match=rf"^Series 'a': {message}") as error:
+            Forecaster(**panel, **keywords).prepare(data)
+        assert "long enough" not in str(error.value)
+    frames = {"a": long[long["store"] == "a"], "b": long[long["store"] == "b"].rename(columns={"sales": "revenue"})}
+    with pytest.raises(DataError, match=r"^Series 'b': Target column 'sales' not found"):  # a dict: the series named
+        Forecaster(lookback=12, horizon=3, target="sales", time_col="month").prepare(frames)
 
 
 def test_predict_and_backtest_tell_a_panel_which_series_is_out_of_order_and_how_to_sort_the_long_frame():

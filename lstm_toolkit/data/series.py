@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from lstm_toolkit.data.frame import as_frame, check_columns, fill_missing
+from lstm_toolkit.data.frame import as_frame, fill_missing
 from lstm_toolkit.data.frequency import infer_frequency
 from lstm_toolkit.data.scaling import Scaler
 from lstm_toolkit.data.split import split_points
@@ -97,8 +97,7 @@ class WindowedSeries:
             A `WindowedSeries`.
         """
         frame = as_frame(data, time_col=time_col)
-        check_columns(frame, spec.targets, role="target")
-        check_columns(frame, spec.input_columns, role="feature")
+        spec.check_columns(frame)
         raw = fill_missing(frame, list(spec.data_columns), fill=fill)
         train_end, validation_end = split_points(frame.index, validation, test)
         if _is_fraction(validation) and validation_end - train_end < spec.horizon:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from lstm_toolkit.data.frame import check_columns
 from lstm_toolkit.data.time_features import CALENDAR_FEATURES, calendar_columns
 from lstm_toolkit.errors import ConfigError, check_integer
 
@@ -81,6 +82,11 @@ class WindowSpec:
     def input_channels(self):
         """Names of the model's input channels: data columns, then calendar sin/cos pairs."""
         return tuple(str(c) for c in self.input_columns) + tuple(calendar_columns(self.calendar))
+
+    def check_columns(self, frame):
+        """Raises a DataError unless `frame` holds the target and input columns, numeric (`data.check_columns`)."""
+        check_columns(frame, self.targets, role="target")
+        check_columns(frame, self.input_columns, role="feature")
 
     @property
     def n_features(self):

@@ -368,7 +368,7 @@ class Forecaster(BaseForecaster):
             named = "" if key is None else f" (series {key!r})"
             raise DataError(f"predict needs at least lookback={lookback} rows of history{named}; received {len(series.index)}.")
         index = future_index(series.index, self.freq_, self.horizon)
-        covariates = problem.scaled_future_covariates(future, index, self.time_col)
+        covariates = problem.scaled_future_covariates(future, index, self.time_col, key)
         return batched.ForecastRequest(key, problem, series, np.array([len(series.index) - 1]), np.asarray(index)[None, :],
                                        covariates, index)
 

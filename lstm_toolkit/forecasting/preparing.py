@@ -87,6 +87,11 @@ def prepare(settings, model_config, data, validation=None, warn=True):
     scaler = resolve_scaler(settings.scaler, many, spec)
     members, skipped, untrained = {}, {}, []
     for key, frame in frames.items():
+        if many:  # a missing or text column is the data's, not one short series' to leave out
+            try:
+                spec.check_columns(frame)
+            except DataError as error:
+                raise DataError(f"Series {key!r}: {error}") from None
         make = functools.partial(WindowedSeries.from_frame, frame, spec, validation=validation, scaler=scaler,
                                  fill=settings.fill, pad=many)
         if not many:
@@ -202,6 +207,14 @@ def check_settings(settings, many):
         return
     if settings.stateful:
         raise ConfigError("A stateful model carries one series' state; fit many series with stateful=False.")
+    for role in ("target", "time_col", "features", "future_covariates", "static_features"):
+        value = getattr(settings, role)
+        columns = list(value) if isinstance(value, (list, tuple, pd.Index, np.ndarray)) else [value]
+        if settings.series_id is not None and settings.series_id in columns:
+            fix = "another column" if role in ("target", "time_col") else \
+                "other columns (`series_embedding=` lets the network tell the series apart)"
+            raise ConfigError(f"`{role}` names series_id={settings.series_id!r}, the column that says which series a row "
+                              f"belongs to: give `{role}` {fix}.")
     dim = settings.series_embedding
     check_integer(dim, "series_embedding", 0, also=" (0: none)")
 

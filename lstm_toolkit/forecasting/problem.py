@@ -141,31 +141,34 @@ class ForecastProblem:
         times = pd.DatetimeIndex(np.asarray(future_times).ravel())
         return calendar_features(times, self.spec.calendar).reshape(n, horizon, -1)
 
-    def scaled_future_covariates(self, future, index, time_col=None):
-        """The future covariates' values over the forecast rows `index`, scaled: `(1, horizon, k)`, or None."""
+    def scaled_future_covariates(self, future, index, time_col=None, key=None):
+        """The future covariates' values over the forecast rows `index`, scaled: `(1, horizon, k)`, or None. `key`: the
+        series of many they are for, named in an error."""
         columns = list(self.future_covariates)
         if not columns:
             if future is not None:
                 raise ConfigError("`future=` gives values of future covariates, but this Forecaster has none.")
             return None
+        of = "" if key is None else f" of series {key!r}"
         if future is None:
+            steps = str(index[0]) if len(index) == 1 else f"{index[0]} to {index[-1]}"
             raise DataError(
                 f"This Forecaster reads the future covariates {columns} over the forecast horizon: pass their "
-                f"values for {list(index)} as predict(history, future=frame)."
+                f"values{of} for the forecast steps {steps} as predict(history, future=frame)."
             )
         frame = as_frame(future, time_col=time_col)
         missing = [c for c in columns if c not in frame.columns]
         if missing:
-            raise DataError(f"`future` lacks the future covariate column(s) {missing}. Columns: {list(frame.columns)}.")
+            raise DataError(f"`future`{of} lacks the future covariate column(s) {missing}. Columns: {list(frame.columns)}.")
         absent = [label for label in index if label not in frame.index]
         if absent:
             raise DataError(
-                f"`future` has no row for {len(absent)} forecast step(s): {[str(a) for a in absent[:5]]}. "
+                f"`future`{of} has no row for {len(absent)} forecast step(s): {[str(a) for a in absent[:5]]}. "
                 "Give the covariates' values for every forecast step."
             )
         values = frame.loc[list(index), columns].to_numpy(dtype="float64")
         if not np.isfinite(values).all():
-            raise DataError(f"`future` has NaN or inf in the future covariates {columns}; fill them first.")
+            raise DataError(f"`future`{of} has NaN or inf in the future covariates {columns}; fill them first.")
         multiplier, offset = self.scaler.coefficients(columns)
         return (values * multiplier + offset)[None].astype("float32")
 
