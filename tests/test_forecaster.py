@@ -736,7 +736,8 @@ def test_a_panel_without_its_columns_is_told_so_not_that_its_series_are_too_shor
 
 
 def test_predict_and_backtest_tell_a_panel_which_series_is_out_of_order_and_how_to_sort_the_long_frame():
-    """As `fit` does: they named no series and told a long frame to `sort_index()` or `groupby(level=0)`."""
+    """As `fit` does: they named no series (nor the one with a missing value), and told a long frame to `sort_index()`
+    or `groupby(level=0)`."""
     months = pd.date_range("2020-01-01", periods=30, freq="MS", name="month")
     long = pd.concat([pd.DataFrame({"store": key, "month": months, "sales": np.arange(30.0) + shift})
                       for key, shift in (("a", 0.0), ("b", 5.0))], ignore_index=True)
@@ -754,6 +755,9 @@ def test_predict_and_backtest_tell_a_panel_which_series_is_out_of_order_and_how_
             forecast(indexed)
         with pytest.raises(DataError, match=r"^Series 'a': Duplicate timestamp.*df\.groupby\(level=0\)"):
             forecast({"a": repeated[repeated["store"] == "a"].drop(columns="store").set_index("month")})  # one frame each
+        with pytest.raises(DataError, match=r"^Series 'b': Column 'sales' has 1 missing or infinite values, the first at "
+                                            r"index 2022-03-01"):
+            forecast(long.assign(sales=long["sales"].where(long.index != 56)))  # store b's 27th month
     assert fitted.predict(shuffled.sort_values(["store", "month"])).shape == (4, 2)
 
 
