@@ -166,6 +166,9 @@ def test_classifier_bad_labels():
     unlabelled = pd.DataFrame({"case": [0, 0, 1, 1, 2], "x": [1.0, 2.0, 3.0, 4.0, 5.0], "y": ["a", "a", None, None, "b"]})
     with pytest.raises(DataError, match=r"missing in 'y' for case\(s\) \[1\]"):
         SequenceClassifier(epochs=1, verbose=0).fit(unlabelled, "y", case_col="case")
+    partly = unlabelled.assign(y=["a", None, "b", "b", "b"])  # case 0 labelled on one row of two: missing, not changing
+    with pytest.raises(DataError, match=r"missing in 'y' for case\(s\) \[0\]\. Label every case, on each of its rows"):
+        SequenceClassifier(epochs=1, verbose=0).fit(partly, "y", case_col="case")
 
 
 def test_wrong_channel_count_at_predict(fitted_classifier):

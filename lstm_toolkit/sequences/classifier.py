@@ -391,18 +391,18 @@ def _case_labels(frame, case_col, label_col, case_ids):
     """One label per case from a long DataFrame's label column; it must not change within a case."""
     if label_col not in frame.columns:
         raise DataError(f"Label column {label_col!r} not found. Columns: {list(frame.columns)}.")
+    missing = frame[label_col].isna().groupby(frame[case_col], sort=False).any()
+    if missing.any():  # before the check below, which would call a case labelled on some rows "changing"
+        raise DataError(
+            f"Labels are missing in {label_col!r} for case(s) {missing[missing].index.tolist()[:10]}. "
+            "Label every case, on each of its rows."
+        )
     per_case = frame.groupby(case_col, sort=False)[label_col]
-    varying = per_case.nunique(dropna=False)
+    varying = per_case.nunique()
     varying = varying[varying > 1]
     if len(varying):
         raise DataError(
             f"Label column {label_col!r} changes within case(s) {varying.index.tolist()[:5]}: a sequence "
             "classifier needs one label per case. For a label per frame use SequenceLabeller."
         )
-    labels = per_case.first()
-    if labels.isna().any():
-        raise DataError(
-            f"Labels are missing in {label_col!r} for case(s) {labels[labels.isna()].index.tolist()[:10]}. "
-            "Label every case."
-        )
-    return labels.loc[case_ids].to_numpy()
+    return per_case.first().loc[case_ids].to_numpy()
