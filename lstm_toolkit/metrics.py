@@ -10,6 +10,30 @@ from lstm_toolkit.errors import DataError
 METRICS = ("MAE", "RMSE", "MAPE", "sMAPE", "MASE")
 
 
+def paired(actual, forecast):
+    """`actual` and `forecast` as float arrays of one shape, never broadcast against each other.
+
+    A trailing axis of length 1 on either (a one-column frame beside a Series) is dropped, as scikit-learn's
+    metrics take a column and a vector alike; any other difference of shape raises a DataError.
+
+    Example:
+    >>> [a.shape for a in paired([1.0, 2.0], [[1.5], [2.5]])]
+    [(2,), (2,)]
+    >>> paired([1.0, 2.0, 3.0], [[1.0, 2.0, 3.0]])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    lstm_toolkit.errors.DataError: `actual` has shape (3,) and `forecast` (1, 3): give one forecast per actual value...
+    """
+    actual, forecast = np.asarray(actual, dtype="float64"), np.asarray(forecast, dtype="float64")
+    if actual.shape != forecast.shape:
+        one, other = (a[..., 0] if a.ndim > 1 and a.shape[-1] == 1 else a for a in (actual, forecast))
+        if one.shape != other.shape:
+            raise DataError(f"`actual` has shape {actual.shape} and `forecast` {forecast.shape}: give one forecast per "
+                            "actual value, in the same layout (they are not broadcast against each other).")
+        actual, forecast = one, other
+    return actual, forecast
+
+
 def mae(actual, forecast):
     """Mean absolute error.
 
@@ -17,7 +41,8 @@ def mae(actual, forecast):
     >>> mae([1.0, 2.0], [2.0, 4.0])
     1.5
     """
-    return float(np.mean(np.abs(np.asarray(actual) - np.asarray(forecast))))
+    actual, forecast = paired(actual, forecast)
+    return float(np.mean(np.abs(actual - forecast)))
 
 
 def rmse(actual, forecast):
@@ -27,7 +52,8 @@ def rmse(actual, forecast):
     >>> rmse([0.0, 0.0], [3.0, 4.0]) == (12.5) ** 0.5
     True
     """
-    return float(np.sqrt(np.mean((np.asarray(actual) - np.asarray(forecast)) ** 2)))
+    actual, forecast = paired(actual, forecast)
+    return float(np.sqrt(np.mean((actual - forecast) ** 2)))
 
 
 def mape(actual, forecast):
@@ -37,7 +63,7 @@ def mape(actual, forecast):
     >>> mape([100.0, 200.0, 0.0], [110.0, 180.0, 5.0])
     10.0
     """
-    actual, forecast = np.asarray(actual, dtype="float64"), np.asarray(forecast, dtype="float64")
+    actual, forecast = paired(actual, forecast)
     nonzero = actual != 0
     if not nonzero.any():
         return float("nan")
@@ -51,7 +77,7 @@ def smape(actual, forecast):
     >>> smape([100.0, 0.0], [300.0, 0.0])
     50.0
     """
-    actual, forecast = np.asarray(actual, dtype="float64"), np.asarray(forecast, dtype="float64")
+    actual, forecast = paired(actual, forecast)
     denominator = np.abs(actual) + np.abs(forecast)
     ratio = np.divide(2.0 * np.abs(actual - forecast), denominator, out=np.zeros_like(denominator), where=denominator > 0)
     return float(100.0 * np.mean(ratio))

@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pytest
 
@@ -15,6 +17,16 @@ def test_metrics_against_hand_computed_values():
     expected_smape = 100 * np.mean([20 / 210, 20 / 390, 60 / 630, 0.0])
     assert metrics.smape(actual, forecast) == pytest.approx(expected_smape)
     assert metrics.mase(actual, forecast, scale=25.0) == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("metric", [metrics.mae, metrics.rmse, metrics.mape, metrics.smape])
+def test_a_column_and_a_vector_are_scored_pair_by_pair_and_other_shapes_are_refused(metric):
+    """A Series of actual values beside a one-column frame of forecasts was broadcast to an (n, n) table of errors."""
+    actual, forecast = np.array([100.0, 200.0, 300.0]), np.array([110.0, 190.0, 330.0])
+    assert metric(actual, forecast[:, None]) == metric(actual[:, None], forecast) == metric(actual, forecast)
+    for wrong in (forecast[None, :], forecast[:2], np.tile(forecast[:, None], 2)):
+        with pytest.raises(DataError, match=re.escape(f"`actual` has shape (3,) and `forecast` {wrong.shape}: give one")):
+            metric(actual, wrong)
 
 
 def test_mape_skips_zero_actuals_and_smape_handles_zeros():
