@@ -251,7 +251,7 @@ def add_commands(commands):
     predict.add_argument("--out", help="write the forecast to this CSV file (default: stdout)")
     predict.add_argument("--samples", type=positive_int,
                          help="write this many sample paths instead (a model fit with a probabilistic --loss)")
-    predict.add_argument("--temperature", type=float, default=1.0, help="spread of the sample paths (default: 1)")
+    predict.add_argument("--temperature", type=float, default=1.0, help="spread of the sample paths of --samples (default: 1)")
     predict.add_argument("--seed", type=int, default=None, help="random seed of the samples")
     predict.set_defaults(handler=cmd_predict)
 
