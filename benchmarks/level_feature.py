@@ -15,9 +15,8 @@ Run: python benchmarks/level_feature.py
 """
 
 import sys
-from pathlib import Path
-
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
