@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import itertools
 import warnings
 
 import numpy as np
@@ -86,12 +87,14 @@ def prepare(settings, model_config, data, validation=None, warn=True):
     spec = make_spec(settings, first)
     scaler = resolve_scaler(settings.scaler, many, spec)
     members, skipped, untrained = {}, {}, []
-    for key, frame in frames.items():
-        if many:  # a missing or text column is the data's, not one short series' to leave out
+    if many:  # a missing or text column is the data's, not one short series' to leave out
+        # A long frame's series share its columns and their types: its first stands for all. A dict's are each their own.
+        for key, frame in itertools.islice(frames.items(), 1 if isinstance(data, pd.DataFrame) else None):
             try:
                 spec.check_columns(frame)
             except DataError as error:
                 raise DataError(f"Series {key!r}: {error}") from None
+    for key, frame in frames.items():
         make = functools.partial(WindowedSeries.from_frame, frame, spec, validation=validation, scaler=scaler,
                                  fill=settings.fill, pad=many)
         if not many:
