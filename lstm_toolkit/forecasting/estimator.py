@@ -107,17 +107,13 @@ class BaseForecaster(Estimator):
         """`data` scaled for the model: one series, with `problem`'s scaler (default the fitted problem's). Series
         `key` of many is named in an error about its rows; `sorted_by`: `many_series.long_frame_order` of its data."""
         problem = self.problem_ if problem is None else problem
-        try:
+        with many_series.about_series(key):
             frame = as_frame(data, time_col=self.time_col, sorted_by=sorted_by)
             if len(frame) == 0:
                 raise DataError(f"The data has no rows; give the history to forecast from (at least lookback={problem.spec.lookback} rows).")
             check_frequency(frame.index, problem.freq)
             return WindowedSeries.from_frame(frame if last_rows is None else frame.iloc[-last_rows:], problem.spec,
                                              scaler=problem.scaler, fill=self.fill, min_parts=(), pad=problem.pad_short)
-        except DataError as error:
-            if key is None:
-                raise
-            raise DataError(f"Series {key!r}: {error}") from None
 
     def _told_steps(self, requests):
         """`requests` (`batched.ForecastRequest`s), after a warning when the rows they read skip steps of the model's

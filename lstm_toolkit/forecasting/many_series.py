@@ -24,6 +24,8 @@ series in one pass over the model (`forecasting.batched`).
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pandas as pd
 
@@ -53,6 +55,25 @@ def split_series(data, series_id, static_features=None):
     if data[series_id].isna().any():
         raise DataError(f"{int(data[series_id].isna().sum())} row(s) have no {series_id!r}. Fill or drop them.")
     return dict(iter(data.drop(columns=[series_id]).groupby(data[series_id], sort=False)))
+
+
+@contextlib.contextmanager
+def about_series(key):
+    """Names series `key` of many in a DataError raised inside ("Series 'a': ..."); for key None (one series) lets
+    it pass as it is.
+
+    >>> with about_series("a"):
+    ...     raise DataError("Column 'y' has 1 missing value.")
+    Traceback (most recent call last):
+    ...
+    lstm_toolkit.errors.DataError: Series 'a': Column 'y' has 1 missing value.
+    """
+    try:
+        yield
+    except DataError as error:
+        if key is None:
+            raise
+        raise DataError(f"Series {key!r}: {error}") from None
 
 
 def long_frame_order(series_id, time_col, data):

@@ -43,7 +43,8 @@ from lstm_toolkit.errors import (ConfigError, DataError, IrregularTimestampsWarn
                                  SeriesTooShortError, check_integer, user_stacklevel)
 from lstm_toolkit.forecasting.choices import resolve_lookback, resolve_scaler, warn_short_lookback
 from lstm_toolkit.forecasting.fitting import Preparers
-from lstm_toolkit.forecasting.many_series import indexed_by_time, long_frame_order, split_series, static_values
+from lstm_toolkit.forecasting.many_series import (about_series, indexed_by_time, long_frame_order, split_series,
+                                                 static_values)
 from lstm_toolkit.forecasting.problem import context_rows, make_spec, names, problem_of, season_of
 from lstm_toolkit.forecasting.settings import ForecastSettings
 
@@ -90,10 +91,8 @@ def prepare(settings, model_config, data, validation=None, warn=True):
     if many:  # a missing or text column is the data's, not one short series' to leave out
         # A long frame's series share its columns and their types: its first stands for all. A dict's are each their own.
         for key, frame in itertools.islice(frames.items(), 1 if isinstance(data, pd.DataFrame) else None):
-            try:
+            with about_series(key):
                 spec.check_columns(frame)
-            except DataError as error:
-                raise DataError(f"Series {key!r}: {error}") from None
     for key, frame in frames.items():
         make = functools.partial(WindowedSeries.from_frame, frame, spec, validation=validation, scaler=scaler,
                                  fill=settings.fill, pad=many)
@@ -232,10 +231,8 @@ def series_frames(settings, data, many):
     if sorted_by is not None and sorted_by[1] is not None:  # parsed once for all series, not per series
         data, time_col = indexed_by_time(data, time_col), None
     for key, frame in split_series(data, settings.series_id).items():
-        try:
+        with about_series(key):
             frame = as_frame(frame, time_col=time_col, sorted_by=sorted_by)
-        except DataError as error:
-            raise DataError(f"Series {key!r}: {error}") from None
         if static_names:
             static[key] = static_values(key, frame, static_names)
         frames[key] = frame.drop(columns=static_names) if static_names else frame
