@@ -149,6 +149,11 @@ def _malformed_fields(manifest):
     return ""
 
 
+def _a(kind):
+    """"an AnomalyDetector", "a Forecaster": an estimator's name with its article."""
+    return f"{'an' if kind[:1] in 'AEIOU' else 'a'} {kind}"
+
+
 def load_bundle(path, estimator=None):
     """Reads a bundle, checking format, version and file hashes; returns `(model, payload)`.
 
@@ -161,7 +166,7 @@ def load_bundle(path, estimator=None):
     manifest = read_manifest(path)
     if estimator is not None and manifest["estimator"] != estimator:
         raise BundleError(
-            f"{path} holds a {manifest['estimator']}, not a {estimator}. "
+            f"{path} holds {_a(manifest['estimator'])}, not {_a(estimator)}. "
             f"Load it with {manifest['estimator']}.load(path), or lstm_toolkit.load(path) for any kind."
         )
     for name, expected in manifest["files"].items():

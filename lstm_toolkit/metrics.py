@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score
 
 from lstm_toolkit.errors import DataError
@@ -126,6 +127,38 @@ def point_metrics(actual, forecast, scale):
     }
 
 
+def binary_labels(labels):
+    """`labels` as a flat int array of 0 (normal) and 1 (anomaly); a DataError names missing or other labels.
+
+    Numbers, booleans and the text "0"/"1" of a CSV are read; a label of 0.5 is refused, not truncated to 0.
+
+    Example:
+    >>> binary_labels([0, 1.0, True, "1"]).tolist()
+    [0, 1, 1, 1]
+    >>> binary_labels([0, float("nan"), 1])
+    Traceback (most recent call last):
+    ...
+    lstm_toolkit.errors.DataError: 1 label(s) are missing (NaN), the first at step 1: label every step 0 (normal) or 1 (anomaly), or score only the labelled steps.
+    """
+    values = np.asarray(labels, dtype=object).ravel()
+    missing = np.flatnonzero(pd.isna(values))
+    if len(missing):
+        raise DataError(f"{len(missing)} label(s) are missing (NaN), the first at step {missing[0]}: label every step "
+                        "0 (normal) or 1 (anomaly), or score only the labelled steps.")
+    others = sorted({str(value) for value in values.tolist() if not _binary(value)})
+    if others:
+        raise DataError(f"Labels must be 0 (normal) or 1 (anomaly); got {', '.join(others[:5])}"
+                        f"{' ...' if len(others) > 5 else ''}.")
+    return values.astype("float64").astype(int)
+
+
+def _binary(value):
+    try:
+        return float(value) in (0.0, 1.0)
+    except (TypeError, ValueError):
+        return False
+
+
 def anomaly_metrics(labels, scores):
     """ROC-AUC, PR-AUC (average precision) and the best F1 over all thresholds, on points with a score.
 
@@ -134,12 +167,10 @@ def anomaly_metrics(labels, scores):
     >>> m["roc_auc"], m["best_f1"]
     (1.0, 1.0)
     """
-    labels = np.asarray(labels).astype(int).ravel()
+    labels = binary_labels(labels)
     scores = np.asarray(scores, dtype="float64").ravel()
     if len(labels) != len(scores):
         raise DataError(f"{len(labels)} labels for {len(scores)} scores; give one label per step.")
-    if not set(np.unique(labels)) <= {0, 1}:
-        raise DataError(f"Labels must be 0 (normal) or 1 (anomaly); got {sorted(set(np.unique(labels).tolist()))[:5]}.")
     scored = np.isfinite(scores)
     labels, scores = labels[scored], scores[scored]
     if labels.min() == labels.max():

@@ -44,6 +44,14 @@ def test_metrics_and_period_helpers():
     assert perfect == {"roc_auc": 1.0, "pr_auc": 1.0, "best_f1": 1.0, "n_scored": 3}
     with pytest.raises(DataError, match="one class"):
         anomaly_metrics([0, 0], [1.0, 2.0])
+    # Labels as a CSV or a frame gives them are read; others are named, not cast to int (NaN became -2**63, 0.5 a 0).
+    assert anomaly_metrics(["0", "1", "0", "0"], [0.0, 5.0, 1.0, 2.0]) == anomaly_metrics([False, True, 0.0, 0], [0.0, 5.0, 1.0, 2.0])
+    for labels, message in (([0, 1, np.nan, 0], r"1 label\(s\) are missing \(NaN\), the first at step 2"),
+                            ([0, 1, None, 0], "missing"),
+                            ([0, 1, 0.5, 0], r"0 \(normal\) or 1 \(anomaly\); got 0.5\."),
+                            (["normal", "spike", "normal", "normal"], "got normal, spike")):
+        with pytest.raises(DataError, match=message):
+            anomaly_metrics(labels, [0.0, 5.0, 1.0, 2.0])
     np.testing.assert_allclose(smooth_scores([0.0, 3.0, 0.0], 3), [1.5, 1.0, 1.5])
 
 
@@ -133,6 +141,12 @@ def test_detector_bad_input():
     for window in (0, -3, 2.5):  # 0 was taken as the detector's window; -3 ended in pandas' ValueError
         with pytest.raises(ConfigError, match=rf"`window` must be a positive integer or None \(the detector's\)\. Received: window={window}"):
             detector.evaluate(frame, np.zeros(len(frame)), window=window)
+    # Labels of pandas are paired with the data's rows by index: a shuffled Series was paired by position.
+    labels = pd.Series(np.r_[np.zeros(len(frame) - 1), 1.0], index=frame.index)
+    np.testing.assert_array_equal(detector.evaluate(frame, labels), detector.evaluate(frame, labels.to_numpy()))
+    for method in (detector.evaluate, detector.score):
+        with pytest.raises(DataError, match=r"labels' index is not the data's.*labels.reindex\(data.index\)"):
+            method(frame, labels.iloc[::-1])
 
 
 def test_a_frame_is_scored_by_its_column_names():

@@ -166,6 +166,8 @@ def test_a_folder_that_is_not_a_bundle_is_never_overwritten(fitted, tmp_path):
 def test_the_wrong_estimator_is_refused(saved):
     with pytest.raises(BundleError, match="holds a Forecaster, not a SequenceClassifier"):
         bundle.load_bundle(saved, estimator="SequenceClassifier")
+    with pytest.raises(BundleError, match="holds a Forecaster, not an AnomalyDetector"):
+        bundle.load_bundle(saved, estimator="AnomalyDetector")
 
 
 OLD_BUNDLES = Path(__file__).parent / "data" / "bundles_73823d3"

@@ -96,6 +96,8 @@ def test_label_codec_keeps_labels_and_names_unseen_ones():
         codec.encode(["a", "z"])
     with pytest.raises(DataError, match="one class"):
         LabelCodec.fit(["a", "a"])
+    with pytest.raises(DataError, match=r"Only one class \(3\) in"):  # as the user wrote it, not np.int64(3)
+        LabelCodec.fit(np.array([3, 3]))
     with pytest.raises(DataError, match="missing"):
         LabelCodec.fit(["a", None, "b"])
     assert LabelCodec.fit([1.0, 2.0, 1.0]).classes_.tolist() == [1, 2]

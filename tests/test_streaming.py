@@ -139,6 +139,8 @@ def test_stateful_streams_are_independent(stateful_fc, data):
         multi.update(np.ones(2))
     with pytest.raises(ConfigError, match="stream"):
         multi.reset(stream=3)
+    with pytest.raises(DataError, match=r"The row of stream 1 lacks the input column\(s\) \['temp'\]"):
+        multi.update([{"temp": 50.0}, {"temperature": 51.0}, {"temp": 52.0}])
 
 
 def test_window_multi_stream_marks_streams_still_warming_up(window_fc, data):

@@ -145,6 +145,21 @@ def test_an_objective_no_trial_logs_is_refused_before_any_trial(data, tmp_path):
         tune(data, objective="val_los", directory=tmp_path, **SETTINGS)
 
 
+def test_a_space_of_the_wrong_kind_is_refused_before_the_data_is_read(data, tmp_path, monkeypatch):
+    # A dict, or another search's space, ended in AttributeError ('dict' object has no attribute 'declare').
+    from lstm_toolkit.tuning import FrameSearchSpace, tune_classifier, tune_frames
+
+    monkeypatch.setattr(lstm_toolkit.Forecaster, "prepare", lambda *args: pytest.fail("read the data first"))
+    with pytest.raises(ConfigError, match=r"`space` must be a SearchSpace \(from lstm_toolkit.tuning\), e.g. "
+                                          r"SearchSpace\(\*\*space\)\. Received: space=\{'units': \(8, 16\)\}"):
+        tune(data, directory=tmp_path, **{**SETTINGS, "space": {"units": (8, 16)}})
+    with pytest.raises(ConfigError, match=r"`space` must be a ClassifierSearchSpace .*Received: space=SearchSpace\("):
+        tune_classifier([np.zeros((5, 1))] * 4, ["a", "b"] * 2, space=TINY_SPACE, directory=tmp_path)
+    with pytest.raises(ConfigError, match=r"`space` must be a FrameSearchSpace .*Received: space=ClassifierSearchSpace\(filters"):
+        tune_frames(np.zeros((4, 8, 8, 8, 1)), space=ClassifierSearchSpace(), directory=tmp_path)
+    assert isinstance(FrameSearchSpace(), FrameSearchSpace) and not list(tmp_path.iterdir())  # no search was started
+
+
 def test_a_search_folder_under_a_file_is_refused_before_any_model(data, tmp_path, monkeypatch):
     (tmp_path / "runs").write_text("notes")
     monkeypatch.setattr(ForecastHyperModel, "build", lambda *args: pytest.fail("built a model first"))

@@ -74,6 +74,17 @@ def as_signal(data):
     return values, columns
 
 
+def _aligned_labels(data, labels):
+    """`labels` as a flat array in the rows' order. Labels of pandas beside a frame of as many rows must share
+    its index: one sorted or cut otherwise would be paired with the wrong steps."""
+    if isinstance(labels, (pd.Series, pd.DataFrame)):
+        if isinstance(data, (pd.Series, pd.DataFrame)) and len(labels) == len(data) and not labels.index.equals(data.index):
+            raise DataError("The labels' index is not the data's, so labels and steps would be paired by position, "
+                            "not by time. Align them (labels.reindex(data.index)), or pass labels.to_numpy().")
+        labels = labels.to_numpy()
+    return np.asarray(labels).ravel()
+
+
 def dominant_period(values, max_lag=1000, min_correlation=0.2):
     """The lag (>= 2) of the highest peak of the signal's autocorrelation: its main cycle, or 1.
 
@@ -345,8 +356,7 @@ class AnomalyDetector(SequenceEstimator):
             )
             return self.score_samples(data)
         scores = self.score_samples(data)
-        labels = np.asarray(labels.to_numpy() if isinstance(labels, (pd.Series, pd.DataFrame)) else labels).ravel()
-        return anomaly_metrics(labels, scores)["roc_auc"]
+        return anomaly_metrics(_aligned_labels(data, labels), scores)["roc_auc"]
 
     def predict(self, data):
         """0/1 flags: 1 where the score exceeds `threshold_` (unscored steps are 0)."""
@@ -366,7 +376,7 @@ class AnomalyDetector(SequenceEstimator):
             isolation_forest) and columns roc_auc, pr_auc, best_f1, n_scored.
         """
         values = self._read(data)
-        labels = np.asarray(labels.to_numpy() if isinstance(labels, (pd.Series, pd.DataFrame)) else labels).ravel()
+        labels = _aligned_labels(data, labels)
         if len(labels) != len(values):
             raise DataError(f"{len(labels)} labels for {len(values)} rows; give one label per row.")
         scores = self._scores(self._errors(values))

@@ -43,7 +43,7 @@ class LabelCodec:
             raise DataError("Labels mix types that cannot be ordered (e.g. numbers and strings). Use one type.") from None
         if len(classes) < 2:
             raise DataError(
-                f"Only one class ({classes[0]!r}) in the labels: a classifier needs at least two. "
+                f"Only one class ({classes.tolist()[0]!r}) in the labels: a classifier needs at least two. "
                 "Check the label column or add cases of the other classes."
             )
         return cls(classes)

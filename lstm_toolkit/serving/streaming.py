@@ -121,7 +121,7 @@ class _Streamer:
                 raise DataError(f"The rows lack the input column(s) {missing}; they need {list(self.input_columns)}.")
             values = row[list(self.input_columns)].to_numpy(dtype="float64")
         elif isinstance(row, (list, tuple)) and row and isinstance(row[0], Mapping):
-            values = np.stack([self._parse_one(r) for r in row])
+            values = np.stack([self._parse_one(r, stream) for stream, r in enumerate(row)])
         else:
             values = _as_floats(row, self.input_columns)
             if values.ndim == 1 and n_inputs == 1:
@@ -142,12 +142,13 @@ class _Streamer:
             )
         return values
 
-    def _parse_one(self, row):
+    def _parse_one(self, row, stream=None):
         n_inputs = len(self.input_columns)
         if isinstance(row, Mapping):
             missing = [c for c in self.input_columns if c not in row]
             if missing:
-                raise DataError(f"The row lacks the input column(s) {missing}; it needs {list(self.input_columns)}.")
+                of = "" if stream is None else f" of stream {stream}"
+                raise DataError(f"The row{of} lacks the input column(s) {missing}; it needs {list(self.input_columns)}.")
             return _as_floats([row[c] for c in self.input_columns], self.input_columns)
         if isinstance(row, numbers.Real):
             if n_inputs != 1:

@@ -161,8 +161,7 @@ def tune(
     Returns:
         A `TuneResult`.
     """
-    seed = _check_search(tuner, max_trials, seed)
-    space = space or SearchSpace()
+    seed, space = _check_search(tuner, max_trials, seed, space, SearchSpace)
     forecaster = Forecaster(lookback=lookback, horizon=horizon, target=target, epochs=epochs, seed=seed,
                             patience=patience, verbose=verbose, distribution=distribution, **forecaster_kwargs)
     series = forecaster.prepare(data)
@@ -174,12 +173,17 @@ def tune(
     return _tune_result(search, table, best, forecaster, space, hypermodel.model_config, lambda config: {"model_config": config})
 
 
-def _check_search(tuner, max_trials, seed):
-    """`seed` as an int (or None) once `tuner`, `max_trials` and `seed` are checked."""
+def _check_search(tuner, max_trials, seed, space, kind):
+    """`(seed, space)` once the arguments are checked, before any data is read: `seed` an int (or None), `space`
+    the one given or, for None, the default `kind()` (`SearchSpace`, `ClassifierSearchSpace`, `FrameSearchSpace`)."""
     if tuner not in TUNERS:
         raise ConfigError(f"`tuner` must be one of {list(TUNERS)}. Received: tuner={tuner!r}")
     check_integer(max_trials, "max_trials")
-    return check_integer(seed, "seed", 0, allowed=(None,), also=", or None for a random search")
+    if space is not None and not isinstance(space, kind):
+        example = f"{kind.__name__}(**space)" if isinstance(space, dict) else f"{kind.__name__}()"
+        raise ConfigError(f"`space` must be a {kind.__name__} (from lstm_toolkit.tuning), e.g. {example}. "
+                          f"Received: space={space!r}")
+    return check_integer(seed, "seed", 0, allowed=(None,), also=", or None for a random search"), space or kind()
 
 
 def objective_of(hypermodel, name):
@@ -305,8 +309,7 @@ def tune_classifier(X, y, tuner="bayesian", max_trials=10, epochs=200, space=Non
     """
     from lstm_toolkit.sequences.classifier import SequenceClassifier
 
-    seed = _check_search(tuner, max_trials, seed)
-    space = space or ClassifierSearchSpace()
+    seed, space = _check_search(tuner, max_trials, seed, space, ClassifierSearchSpace)
     classifier_kwargs.setdefault("validation", 0.2)
     classifier = SequenceClassifier(epochs=epochs, patience=patience, seed=seed, verbose=verbose, **classifier_kwargs)
     train, val = classifier.prepare(X, y, case_col, time_col, features)
@@ -351,8 +354,7 @@ def tune_frames(
     """
     from lstm_toolkit.frames import FrameForecaster
 
-    seed = _check_search(tuner, max_trials, seed)
-    space = space or FrameSearchSpace()
+    seed, space = _check_search(tuner, max_trials, seed, space, FrameSearchSpace)
     forecaster = FrameForecaster(lookback=lookback, horizon=horizon, epochs=epochs, patience=patience, seed=seed,
                                  verbose=verbose, **forecaster_kwargs)
     train, val = forecaster.prepare(frames)
