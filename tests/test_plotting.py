@@ -1,4 +1,7 @@
 
+from types import SimpleNamespace
+
+import keras_tuner
 import numpy as np
 import pandas as pd
 import pytest
@@ -6,7 +9,7 @@ from matplotlib.figure import Figure
 
 import lstm_toolkit
 from lstm_toolkit import plotting
-from lstm_toolkit.errors import DataError
+from lstm_toolkit.errors import ConfigError, DataError
 
 
 def backtest_frame():
@@ -131,3 +134,70 @@ def test_segment_plot_shows_both_label_rows():
     figure = plot_segments([1, 1, 2, 3], [1, 2, 2, 3])
     image = figure.axes[0].images[0].get_array()
     assert image.shape == (2, 4) and image[0].tolist() == [0, 0, 1, 2]
+
+
+def test_backtest_and_forecast_plots_name_a_target_step_or_history_length_they_cannot_draw():
+    # An unknown target or step drew empty axes; `last=0` showed the default, `last="a"` ended in TypeError.
+    with pytest.raises(DataError, match=r"no forecasts of target 'z'; its targets are \['y'\]"):
+        plotting.plot_backtest(backtest_frame(), target="z")
+    with pytest.raises(DataError, match=r"no forecasts 3 step\(s\) ahead; its steps are \[1, 2\]"):
+        plotting.plot_backtest(backtest_frame(), step=3)
+    with pytest.raises(DataError, match=r"no forecasts of target 'z'"):
+        plotting.plot_errors_by_step(backtest_frame(), target="z")
+    index = pd.RangeIndex(20)
+    history = pd.DataFrame({"y": np.arange(15.0)}, index=index[:15])
+    forecast = pd.DataFrame({"y": [1.0, 2.0, 3.0], "y_q0.1": [0.0] * 3, "y_q0.9": [4.0] * 3}, index=index[15:18])
+    for plot in (plotting.plot_forecast, plotting.plot_fan):
+        for last in (0, -5, "a", 2.5):
+            with pytest.raises(ConfigError, match=rf"`last` must be a positive integer or None .*Received: last={last!r}"):
+                plot(history, forecast, last=last)
+        assert len(plot(history, forecast, last=5).axes[0].lines[0].get_xdata()) == 5
+    with pytest.raises(DataError, match=r"`samples` has shape \(5, 4, 1\); the forecast's paths are \(n, 3, 1\)"):
+        plotting.plot_fan(history, forecast, samples=np.zeros((5, 4, 1)))
+    assert len(plotting.plot_fan(history, forecast, samples=np.zeros((5, 3, 1))).axes[0].lines) == 1 + 5 + 2  # history, paths, median, now
+
+
+def test_tuning_plot_follows_the_objectives_direction_and_names_what_it_cannot_draw():
+    # "best so far" was the running minimum of every search, an accuracy's too.
+    trials = pd.DataFrame({"trial_id": ["0", "1", "2"], "status": ["COMPLETED"] * 3, "score": [0.5, 0.9, 0.7],
+                           "units_1": [8, 16, 8]})
+
+    def best_so_far(figure):
+        return figure.axes[0].lines[1].get_ydata().tolist()
+
+    assert best_so_far(plotting.plot_tuning(trials)) == [0.5, 0.5, 0.5]
+    assert best_so_far(plotting.plot_tuning(trials, direction="max")) == [0.5, 0.9, 0.9]
+    maximised = SimpleNamespace(trials=trials, tuner=SimpleNamespace(oracle=SimpleNamespace(
+        objective=keras_tuner.Objective("val_accuracy", "max"))))  # a TuneResult's parts
+    figure = plotting.plot_tuning(maximised)
+    assert best_so_far(figure) == [0.5, 0.9, 0.9] and figure.axes[0].get_ylabel() == "objective (higher is better)"
+    with pytest.raises(DataError, match=r"No trial of the search has completed \(statuses \['FAILED'\]\)"):
+        plotting.plot_tuning(trials.assign(status="FAILED"))
+    with pytest.raises(DataError, match=r"`trials` must be a TuneResult or its `trials` \(columns \['status', 'score'\]\); "
+                                        r"received a NoneType"):
+        plotting.plot_tuning(None)
+    with pytest.raises(DataError, match=r"no column\(s\) \['depth'\]"):
+        plotting.plot_tuning(trials, hyperparameters=["depth"])
+    with pytest.raises(ConfigError, match="`direction` must be 'min' or 'max'"):
+        plotting.plot_tuning(trials, direction="up")
+
+
+def test_sequence_and_network_plots_name_a_shape_or_length_they_cannot_draw():
+    # Scores or labels of another length were drawn anyway; the others ended in numpy's or matplotlib's errors.
+    with pytest.raises(DataError, match=r"`scores` has 9 value\(s\) for 10 step\(s\)"):
+        plotting.plot_anomalies(np.zeros(10), np.zeros(9))
+    with pytest.raises(DataError, match=r"`labels` has 8 value\(s\) for 10"):
+        plotting.plot_anomalies(np.zeros(10), np.zeros(10), labels=np.zeros(8))
+    with pytest.raises(DataError, match=r"`predicted` has 2 value\(s\) for 3"):
+        plotting.plot_segments([0, 1, 1], [0, 1])
+    with pytest.raises(DataError, match=r"`inputs` must be \(frames, height, width, channels\).*received shape \(3, 8, 8\)"):
+        plotting.plot_frames(np.zeros((3, 8, 8)), np.zeros((1, 8, 8, 1)))
+    with pytest.raises(DataError, match=r"differ in \(height, width, channels\)"):
+        plotting.plot_frames(np.zeros((3, 8, 8, 1)), np.zeros((1, 16, 16, 1)))
+    with pytest.raises(DataError, match=r"`weights` must be \(batch, horizon, lookback\)"):
+        plotting.plot_attention(np.zeros(3))
+    with pytest.raises(DataError, match=r"`sample=2` asks for a window the batch does not hold: it has 1"):
+        plotting.plot_attention(np.zeros((1, 2, 4)), sample=2)
+    for plot in (plotting.plot_gates, plotting.plot_cell_state, plotting.plot_forget_per_unit):
+        with pytest.raises(DataError, match=r"`gates` must be the dict `lstm_toolkit.gates.lstm_gates\(model, x\)` returns"):
+            plot({"hidden": np.zeros((1, 2, 3))})

@@ -195,7 +195,7 @@ def cmd_tune(args):
         print("No trial completed.")
         return 1
     project = Path(args.directory) / args.project_name
-    plot_tuning(result.trials).savefig(project / "trials.png", dpi=100)
+    plot_tuning(result).savefig(project / "trials.png", dpi=100)
     print(f"Best: {result.best_hyperparameters}; plot in {project / 'trials.png'}")
     if args.out:
         result.forecaster.save(args.out)
