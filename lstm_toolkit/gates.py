@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from lstm_toolkit.backend import keras
-from lstm_toolkit.errors import ConfigError
+from lstm_toolkit.errors import ConfigError, DataError
 from lstm_toolkit.models import PeepholeLSTM
 from lstm_toolkit.serving.kernels import lstm_gates as _lstm_step_gates
 
@@ -41,6 +41,31 @@ def lstm_layers(model):
         for layer in model.layers
         if isinstance(layer, (keras.layers.LSTM, PeepholeLSTM)) and not layer.name.startswith("decoder_")
     ]
+
+
+def model_and_batch(model, x):
+    """`(model, x)`: the Keras model (a fitted estimator's `model_`), and `x` checked against the window input of a
+    model of one input: the shape it takes, numbers and no NaN. A model of several inputs checks `x` itself."""
+    model = getattr(model, "model_", model)
+    if not isinstance(model, keras.Model):
+        unfitted = " that is not fitted: call fit first" if hasattr(model, "get_params") else ""
+        raise ConfigError(f"`model` must be a Keras model or a fitted estimator (its `model_`); received a "
+                          f"{type(model).__name__}{unfitted}.")
+    if len(model.inputs) > 1:
+        return model, x
+    expected = tuple(model.inputs[0].shape[1:])
+    try:
+        x = np.asarray(x, dtype="float32")
+    except (TypeError, ValueError):
+        x = None
+    if x is None or x.ndim != len(expected) + 1 or any(e not in (None, g) for e, g in zip(expected, x.shape[1:])):
+        takes = ", ".join("any" if e is None else str(e) for e in expected)
+        got = "not a numeric array" if x is None else f"shape {x.shape}"
+        raise DataError(f"`x` must be a batch of the windows the model takes, (batch, {takes}); received {got}. "
+                        "A Forecaster's are `fc.windows(data)`.")
+    if not np.isfinite(x).all():
+        raise DataError("`x` holds NaN or inf values: the gates of such a window are NaN. Fill the data first.")
+    return model, x
 
 
 def _find_layer(model, layer):
@@ -89,6 +114,7 @@ def lstm_gates(model, x, layer=None):
     >>> gates["layer"], gates["forget"].shape
     ('lstm_2', (2, 10, 4))
     """
+    model, x = model_and_batch(model, x)
     target = _find_layer(model, layer)
     feeder = keras.Model(model.inputs[0] if len(model.inputs) == 1 else model.inputs, target.input)
     inputs = np.asarray(feeder(x, training=False), dtype="float64")
@@ -149,6 +175,9 @@ def gate_summary(gates):
     >>> list(per_gate.index), len(per_unit)
     (['forget', 'input', 'candidate', 'output'], 3)
     """
+    missing = [g for g in GATES if not isinstance(gates, dict) or g not in gates]
+    if missing:
+        raise DataError(f"`gates` must be the dict `lstm_gates(model, x)` returns; it lacks {missing}.")
     per_gate = pd.DataFrame(
         {
             "mean": [float(np.mean(gates[g])) for g in ("forget", "input", "candidate", "output")],
@@ -190,6 +219,7 @@ def attention_weights(model, x):
     >>> weights.shape, bool(np.allclose(weights.sum(axis=-1), 1.0))
     ((2, 3, 12), True)
     """
+    model, x = model_and_batch(model, x)
     try:
         layer = model.get_layer("attention")
     except ValueError:

@@ -8,7 +8,7 @@ import tensorflow as tf
 import lstm_toolkit
 from lstm_toolkit import Forecaster, ModelConfig
 from lstm_toolkit.errors import ConfigError, CuDNNWarning
-from lstm_toolkit.gates import GateSaturationWarning, gate_summary, lstm_gates
+from lstm_toolkit.gates import GateSaturationWarning, attention_weights, gate_summary, lstm_gates
 from lstm_toolkit.models import PeepholeLSTM, PeepholeLSTMCell, build_model
 from lstm_toolkit.plotting import plot_cell_state, plot_forget_per_unit, plot_gates
 
@@ -123,7 +123,6 @@ def test_gate_plots_show_the_chosen_units():
 
 
 def test_seq2seq_forecaster_trains_saves_and_shows_its_attention(tmp_path):
-    from lstm_toolkit.gates import attention_weights
     from lstm_toolkit.plotting import plot_attention
 
     df = lstm_toolkit.datasets.load("seattle_hourly_temperature").iloc[:900]
@@ -151,7 +150,7 @@ def test_seq2seq_variants_build_and_forecast_every_step(cell, attention):
 
 
 def test_seq2seq_refuses_what_cannot_work():
-    from lstm_toolkit.gates import attention_weights
+
 
     with pytest.raises(ConfigError, match="bidirectional"):
         ModelConfig(architecture="seq2seq", bidirectional=True)
@@ -222,3 +221,17 @@ def test_forecaster_windows_are_what_the_model_sees():
     assert len(fc.windows(df)) == 400 // 24
     with pytest.raises(lstm_toolkit.DataError, match="Window ends"):
         fc.windows(df, ends=[5])
+    # The inspector takes the fitted Forecaster itself, and names windows it cannot read (a wrong shape ran a
+    # matmul error, NaN gave NaN gates, a Forecaster ended in AttributeError).
+    for name, value in lstm_gates(fc, windows).items():
+        np.testing.assert_array_equal(value, lstm_gates(fc.model_, windows)[name])
+    with pytest.raises(ConfigError, match="received a Forecaster that is not fitted: call fit first"):
+        lstm_gates(Forecaster(), windows)
+    for bad, message in ((np.zeros((2, 24, 3)), r"\(batch, 24, 1\); received shape \(2, 24, 3\)"),
+                         (np.zeros((24, 1)), r"received shape \(24, 1\)\. A Forecaster's are `fc.windows\(data\)`"),
+                         (np.full((1, 24, 1), np.nan), "NaN or inf")):
+        for inspect in (lstm_gates, attention_weights):
+            with pytest.raises(lstm_toolkit.DataError, match=message):
+                inspect(fc, bad)
+    with pytest.raises(lstm_toolkit.DataError, match=r"lacks \['forget', 'input'"):
+        gate_summary({"hidden": windows})
