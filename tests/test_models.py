@@ -79,6 +79,19 @@ def test_bad_configs_are_refused(kwargs, message):
         ModelConfig(**kwargs)
 
 
+@pytest.mark.parametrize("kwargs, message", [
+    ({"lookback": 0}, "`lookback` must be a positive integer. Received: lookback=0"),  # built a window of no steps
+    ({"n_features": 0}, "`n_features` must be a positive integer"),
+    ({"horizon": 2.5}, r"`horizon` must be a positive integer. Received: horizon=2.5"),  # Keras named `units`
+    ({"n_targets": -1}, "`n_targets` must be a positive integer"),
+    ({"n_future": -1}, r"`n_future` must be an integer >= 0"),
+])
+def test_build_model_refuses_sizes_that_are_not_counts(kwargs, message):
+    with pytest.raises(ConfigError, match=message):
+        build_model(ModelConfig(units=(4,)), **{"lookback": 4, "n_features": 1, **kwargs})
+    assert build_model(ModelConfig(units=(4,)), lookback=np.int64(4), n_features=1).input_shape == (None, 4, 1)
+
+
 def test_numpys_bool_is_a_bool_for_bidirectional_and_highway():
     config = ModelConfig(bidirectional=np.True_, highway=np.False_)  # as a tuner's choice or a mask's element may give it
     assert config.bidirectional is True and config.highway is False

@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 
 from lstm_toolkit.backend import keras
-from lstm_toolkit.errors import ConfigError
+from lstm_toolkit.errors import ConfigError, check_integer
 from lstm_toolkit.models import distribution
 from lstm_toolkit.models.config import (  # noqa: F401 (the examples use ModelConfig)
     ARCHITECTURES,
@@ -25,6 +25,14 @@ from lstm_toolkit.models.denormalization import LastValueResidual, WindowDenorma
 from lstm_toolkit.models.normalization import SEASONAL_NORMS, WindowNormalization
 from lstm_toolkit.models.recurrent import LearnedQueries, dense_head, recurrent_stack, warn_if_not_cudnn
 from lstm_toolkit.models.segment import segment_forecaster
+
+
+def _sizes(lookback, n_features, horizon, n_targets, n_future, n_series, n_static):
+    """`(lookback, n_features, horizon, n_targets)` as ints once they and the other counts are checked."""
+    for value, argument in ((n_future, "n_future"), (n_series, "n_series"), (n_static, "n_static")):
+        check_integer(value, argument, 0)
+    return tuple(check_integer(value, argument) for value, argument in (
+        (lookback, "lookback"), (n_features, "n_features"), (horizon, "horizon"), (n_targets, "n_targets")))
 
 
 def build_model(
@@ -104,6 +112,8 @@ def build_model(
             f"architecture is one of {ARCHITECTURES}."
         )
     require_units(config)
+    lookback, n_features, horizon, n_targets = _sizes(lookback, n_features, horizon, n_targets, n_future, n_series,
+                                                      n_static)
     if config.members > 1:  # an ensemble: k networks side by side in one model (see `models.ensemble`)
         arguments = {k: v for k, v in locals().items() if k not in ("config", "name", "crop")}
         single = dataclasses.replace(config, members=1, member_lookbacks=())
