@@ -58,7 +58,7 @@ def test_three_input_forms_give_the_same_sequences(vowels):
 @pytest.mark.parametrize(
     "sequences, message",
     [
-        ([np.zeros((3, 2)), np.zeros((0, 2))], "length 0"),
+        ([np.zeros((3, 2)), np.zeros((0, 2))], "length 0. Drop the empty sequences: each needs at least one step"),
         ([np.zeros((3, 2)), np.zeros((4, 3))], "channels"),
         ([np.array([[1.0, np.nan]])], "NaN"),
         (np.zeros((3, 4)), "3-D"),

@@ -136,7 +136,7 @@ def _check_values(sequences, case_ids):
     channels = sequences[0].shape[1]
     for position, array in enumerate(sequences):
         if len(array) == 0:
-            raise DataError(f"{name(position).capitalize()} has length 0. Drop empty sequences before fitting.")
+            raise DataError(f"{name(position).capitalize()} has length 0. Drop the empty sequences: each needs at least one step.")
         if array.shape[1] != channels:
             raise DataError(
                 f"{name(position).capitalize()} has {array.shape[1]} channels but the first has {channels}; "
