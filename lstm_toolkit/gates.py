@@ -43,7 +43,7 @@ def lstm_layers(model):
     ]
 
 
-def model_and_batch(model, x):
+def _model_and_batch(model, x):
     """`(model, x)`: the Keras model (a fitted estimator's `model_`), and `x` checked against the window input of a
     model of one input: the shape it takes, numbers and no NaN. A model of several inputs checks `x` itself."""
     model = getattr(model, "model_", model)
@@ -114,7 +114,7 @@ def lstm_gates(model, x, layer=None):
     >>> gates["layer"], gates["forget"].shape
     ('lstm_2', (2, 10, 4))
     """
-    model, x = model_and_batch(model, x)
+    model, x = _model_and_batch(model, x)
     target = _find_layer(model, layer)
     feeder = keras.Model(model.inputs[0] if len(model.inputs) == 1 else model.inputs, target.input)
     inputs = np.asarray(feeder(x, training=False), dtype="float64")
@@ -219,7 +219,7 @@ def attention_weights(model, x):
     >>> weights.shape, bool(np.allclose(weights.sum(axis=-1), 1.0))
     ((2, 3, 12), True)
     """
-    model, x = model_and_batch(model, x)
+    model, x = _model_and_batch(model, x)
     try:
         layer = model.get_layer("attention")
     except ValueError:

@@ -145,7 +145,11 @@ def binary_labels(labels):
     if len(missing):
         raise DataError(f"{len(missing)} label(s) are missing (NaN), the first at step {missing[0]}: label every step "
                         "0 (normal) or 1 (anomaly), or score only the labelled steps.")
-    others = sorted({str(value) for value in values.tolist() if not _binary(value)})
+    try:
+        distinct = pd.unique(values)  # each label value once: a long signal holds two
+    except TypeError:  # an unhashable label (a list)
+        distinct = values
+    others = sorted({str(value) for value in distinct if not _binary(value)})
     if others:
         raise DataError(f"Labels must be 0 (normal) or 1 (anomaly); got {', '.join(others[:5])}"
                         f"{' ...' if len(others) > 5 else ''}.")
