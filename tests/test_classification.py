@@ -231,6 +231,12 @@ def test_segments_and_ner_style_scores():
     assert shifted["precision"] == 0.0 and shifted["recall"] == 0.0  # ... and segment 0's end too
     half = segment_scores([[0, 0, 1, 1, 2]], [[0, 0, 1, 1, 1]])
     assert half["precision"] == 0.5 and half["recall"] == pytest.approx(1 / 3)  # only (0, 2, 0) matches
+    # One sequence's labels where a list of them is taken, and the reverse, ended in TypeError and ValueError.
+    assert segments(np.array([[1], [1], [2]])) == [(0, 2, 1), (2, 3, 2)]  # a column of labels
+    with pytest.raises(DataError, match=r"one sequence, one per step; received shape \(2, 2\).*segment_scores"):
+        segments([["a", "b"], ["a", "b"]])
+    with pytest.raises(DataError, match=r"Item 0 of `true` is the single label 'a'.*For one sequence pass \[labels\]"):
+        segment_scores(["a", "a", "b"], ["a", "b", "b"])
 
 
 def test_speaker_turns_are_seeded_and_alternate():

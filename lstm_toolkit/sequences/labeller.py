@@ -23,6 +23,11 @@ def segments(labels):
     [(0, 2, 'a'), (2, 5, 'b'), (5, 6, 'a')]
     """
     labels = np.asarray(labels)
+    if labels.ndim == 2 and labels.shape[1] == 1:  # a column of labels
+        labels = labels[:, 0]
+    if labels.ndim != 1:
+        raise DataError(f"`segments` takes the labels of one sequence, one per step; received shape {labels.shape}. "
+                        "For many sequences call it on each, or score them with `segment_scores`.")
     if len(labels) == 0:
         return []
     change = np.flatnonzero(labels[1:] != labels[:-1]) + 1
@@ -49,6 +54,10 @@ def segment_scores(true, predicted):
         raise DataError(f"{len(true)} true sequences but {len(predicted)} predicted ones.")
     n_true = n_predicted = n_correct = 0
     for position, (expected, got) in enumerate(zip(true, predicted)):
+        for name, labels in (("true", expected), ("predicted", got)):
+            if np.ndim(labels) == 0:
+                raise DataError(f"Item {position} of `{name}` is the single label {labels!r}: `true` and `predicted` "
+                                "hold one array of per-step labels per sequence. For one sequence pass [labels].")
         if len(expected) != len(got):
             raise DataError(f"Sequence {position}: {len(expected)} true labels but {len(got)} predicted ones.")
         wanted, found = set(segments(expected)), set(segments(got))
