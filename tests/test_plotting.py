@@ -196,7 +196,7 @@ def test_sequence_and_network_plots_name_a_shape_or_length_they_cannot_draw():
         plotting.plot_frames(np.zeros((3, 8, 8, 1)), np.zeros((1, 16, 16, 1)))
     with pytest.raises(DataError, match=r"`weights` must be \(batch, horizon, lookback\)"):
         plotting.plot_attention(np.zeros(3))
-    with pytest.raises(DataError, match=r"`sample=2` asks for a window the batch does not hold: it has 1"):
+    with pytest.raises(DataError, match=r"`sample=2` asks for a window the batch does not hold: it has 1\. Pass a sample from 0 to 0\."):
         plotting.plot_attention(np.zeros((1, 2, 4)), sample=2)
     for plot in (plotting.plot_gates, plotting.plot_cell_state, plotting.plot_forget_per_unit):
         with pytest.raises(DataError, match=r"`gates` must be the dict `lstm_toolkit.gates.lstm_gates\(model, x\)` returns"):

@@ -56,7 +56,8 @@ def sample_of(sample, n_samples):
     """`sample`, checked to index one of `n_samples` windows."""
     check_integer(sample, "sample", 0)
     if sample >= n_samples:
-        raise DataError(f"`sample={sample}` asks for a window the batch does not hold: it has {n_samples}.")
+        raise DataError(f"`sample={sample}` asks for a window the batch does not hold: it has {n_samples}. "
+                        f"Pass a sample from 0 to {n_samples - 1}.")
     return sample
 
 

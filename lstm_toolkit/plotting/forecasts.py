@@ -7,8 +7,6 @@ import pandas as pd
 from lstm_toolkit.errors import DataError
 from lstm_toolkit.plotting.common import array_of, axes_of, drawable, frame_of, rows_shown
 
-BACKTEST = "the DataFrame `backtest` returns"
-
 
 def forecast_frames(history, forecast, actual, target):
     """`(history, forecast, actual, target)` for a forecast plot: each a DataFrame holding `target` (default: the
@@ -27,7 +25,7 @@ def forecast_frames(history, forecast, actual, target):
 def backtest_rows(results, target, columns, step=None):
     """`(rows, target)`: the rows of a backtest's `results` for `target` (default: the first), and for `step` where
     given; a DataError names the targets or steps the results hold where none match."""
-    results = frame_of(results, "results", BACKTEST, columns)
+    results = frame_of(results, "results", "the DataFrame `backtest` returns", columns)
     targets = list(pd.unique(results["target"]))
     target = targets[0] if target is None and targets else target
     if target not in targets:
