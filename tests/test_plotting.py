@@ -128,6 +128,25 @@ def test_anomaly_plot_shades_flagged_and_labelled_stretches():
     assert [t.get_text() for t in top.get_legend().get_texts()] == ["flagged", "labelled"]
 
 
+def test_anomaly_plot_reads_labels_as_a_csv_gives_them_and_names_what_is_not_a_number():
+    from lstm_toolkit.plotting import plot_anomalies
+
+    # A CSV's text labels: "0" was read as True, so every step was shaded as labelled.
+    figure = plot_anomalies(np.zeros(6), np.zeros(6), labels=["0", "1", "1", "0", "0", "0"])
+    assert [(patch.get_x(), patch.get_width()) for patch in figure.axes[0].patches] == [(0.5, 2.0)]
+    # Text in the signal or the scores ended in numpy's "could not convert string to float".
+    with pytest.raises(DataError, match=r"`values` must be numbers, the signal, one row per step; received a list holding 'a'"):
+        plot_anomalies(["a", "b"], [1.0, 2.0])
+    with pytest.raises(DataError, match=r"`scores` must be numbers, one value per step; received a list holding 'x'"):
+        plot_anomalies(np.zeros(3), ["x", 1, 2])
+    with pytest.raises(DataError, match=r"`flags`: Labels must be 0 \(normal\) or 1 \(anomaly\); got 0.5"):
+        plot_anomalies(np.zeros(3), np.zeros(3), flags=[0, 0.5, 1])
+    with pytest.raises(DataError, match=r"`labels`: 1 label\(s\) are missing \(NaN\), the first at step 1"):
+        plot_anomalies(np.zeros(3), np.zeros(3), labels=[0, np.nan, 1])
+    with pytest.raises(DataError, match=r"`values` must be the signal, one row per step; received shape \(3, 2, 2\)"):
+        plot_anomalies(np.zeros((3, 2, 2)), np.zeros(3))
+
+
 def test_segment_plot_shows_both_label_rows():
     from lstm_toolkit.plotting import plot_segments
 

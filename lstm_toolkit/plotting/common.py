@@ -29,24 +29,47 @@ def frame_of(value, name, what, columns=()):
 
 
 def array_of(value, name, ndim, what):
-    """`value` as a float array of `ndim` axes; else a DataError saying it must be `what`.
+    """`value` as a float array of `ndim` axes (an int, or a tuple of those allowed); else a DataError saying it must
+    be `what`.
 
     >>> array_of([[1, 2]], "weights", 2, "(horizon, lookback)").shape
     (1, 2)
+    >>> array_of(["a", "b"], "values", (1, 2), "a signal")
+    Traceback (most recent call last):
+    ...
+    lstm_toolkit.errors.DataError: `values` must be numbers, a signal; received a list holding 'a'.
     """
-    try:
-        array = np.asarray(value, dtype="float64")
-    except (TypeError, ValueError):
-        raise DataError(f"`{name}` must be a numeric array {what}; received a {type(value).__name__}.") from None
-    if array.ndim != ndim:
+    array = numbers_of(value, name, what)
+    if array.ndim not in np.atleast_1d(ndim):
         raise DataError(f"`{name}` must be {what}; received shape {array.shape}.")
     return array
+
+
+def numbers_of(value, name, what="one value per step"):
+    """`value` as a float array; else a DataError naming the first value that is not a number."""
+    try:
+        return np.asarray(value, dtype="float64")
+    except (TypeError, ValueError):
+        pass
+    try:
+        first = next(item for item in np.asarray(value, dtype=object).ravel() if not _is_number(item))
+    except (StopIteration, ValueError):  # ragged, or every item a number yet no array of them
+        raise DataError(f"`{name}` must be a numeric array, {what}; received a {type(value).__name__}.") from None
+    raise DataError(f"`{name}` must be numbers, {what}; received a {type(value).__name__} holding {first!r}.")
+
+
+def _is_number(item):
+    try:
+        float(item)
+    except (TypeError, ValueError):
+        return False
+    return not isinstance(item, str)
 
 
 def one_per_step(value, name, n_steps, dtype="float64"):
     """`value` as a flat array (of `dtype`; None: as it comes) of one value per step of the `n_steps` drawn; else a
     DataError naming both lengths."""
-    array = np.asarray(value, dtype=dtype).ravel()
+    array = (numbers_of(value, name) if dtype == "float64" else np.asarray(value, dtype=dtype)).ravel()
     if len(array) != n_steps:
         raise DataError(f"`{name}` has {len(array)} value(s) for {n_steps} step(s): give one per step of the signal.")
     return array

@@ -6,6 +6,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from lstm_toolkit.errors import DataError
+from lstm_toolkit.metrics import binary_labels
 from lstm_toolkit.plotting.common import array_of, axes_of, one_per_step
 
 FRAMES = "(frames, height, width, channels)"
@@ -67,9 +68,9 @@ def plot_anomalies(values, scores, flags=None, labels=None, threshold=None, titl
     >>> [ax.get_ylabel() for ax in figure.axes]
     ['value', 'score']
     """
-    values = np.asarray(values, dtype="float64")
+    values = array_of(values, "values", (1, 2), "the signal, one row per step")
     scores = one_per_step(scores, "scores", len(values))
-    stretches = [(one_per_step(mask, name, len(values), dtype=bool), color, label)
+    stretches = [(one_per_step(_flags(mask, name), name, len(values), dtype=bool), color, label)
                  for mask, name, color, label in ((flags, "flags", "tab:red", "flagged"),
                                                   (labels, "labels", "tab:green", "labelled")) if mask is not None]
     figure = Figure(figsize=(12, 5), layout="constrained")
@@ -87,6 +88,14 @@ def plot_anomalies(values, scores, flags=None, labels=None, threshold=None, titl
     top.set_title(title)
     top.legend(loc="upper left")
     return figure
+
+
+def _flags(mask, name):
+    """0/1 `flags` or `labels` (numbers, booleans or a CSV's "0"/"1": a text "0" is not True) as booleans."""
+    try:
+        return binary_labels(mask).astype(bool)
+    except DataError as error:
+        raise DataError(f"`{name}`: {error}") from None
 
 
 def plot_segments(true, predicted, title="Labels per step"):
