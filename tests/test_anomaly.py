@@ -127,6 +127,12 @@ def test_detector_bad_input():
         AnomalyDetector(lookback=8, epochs=1, verbose=0).fit(frame.assign(kind="a"))
     with pytest.raises(ConfigError, match="method"):
         AnomalyDetector(method="magic").fit(frame)
+    # Rows out of time order, or a step twice, were scored as they came: the Forecaster refused them, the detector not.
+    hourly = frame.set_index(pd.date_range("2024-01-01", periods=len(frame), freq="h"))
+    with pytest.raises(DataError, match=r"Timestamps are not sorted: row 1 .* Sort the data by time first \(df.sort_index\(\)\)"):
+        AnomalyDetector(lookback=8, epochs=1, verbose=0).fit(hourly.iloc[::-1])
+    with pytest.raises(DataError, match=r"Duplicate timestamp 2024-01-01 00:00:00 at row 300 \(1 duplicates in all\)"):
+        AnomalyDetector(lookback=8, epochs=1, verbose=0).fit(pd.concat([hourly, hourly.iloc[:1]]))
     # Refused before any training (the checks after the lookback's once never ran: a numpy error came after it).
     for bad, message in (({"contamination": 2.0}, r"`contamination` must lie in \(0, 0.5\)"),
                          ({"smooth": 0}, "`smooth` must be a positive integer or 'auto'"),
@@ -136,6 +142,8 @@ def test_detector_bad_input():
     detector = AnomalyDetector(lookback=8, model=TINY, epochs=1, verbose=0, seed=0).fit(frame)
     with pytest.raises(DataError, match="fit on 1"):
         detector.score_samples(np.zeros((100, 2)))
+    with pytest.raises(DataError, match="not sorted"):
+        detector.predict(frame.iloc[::-1])
     with pytest.raises(DataError, match="one label per row"):
         detector.evaluate(frame, np.zeros(10))
     for window in (0, -3, 2.5):  # 0 was taken as the detector's window; -3 ended in pandas' ValueError

@@ -210,6 +210,12 @@ def test_periods_bools_and_multilevel_columns():
     check_columns(pd.DataFrame({"holiday": [True, False]}), ["holiday"], role="feature")  # bools are 0 and 1
     with pytest.raises(DataError, match="MultiIndex.*Flatten"):
         as_frame(pd.DataFrame({("a", "y"): [1.0, 2.0]}))
+    # Two columns of one name (a concat of frames) ended in "'DataFrame' object has no attribute 'dtype'".
+    twice = pd.DataFrame([[1.0, 2.0, 3.0]], columns=["y", "x", "y"])
+    with pytest.raises(DataError, match=r"The column name\(s\) \['y'\] appear more than once.*~df.columns.duplicated"):
+        as_frame(twice)
+    with pytest.raises(DataError, match=r"\['y'\] appear more than once"):
+        lstm_toolkit.Forecaster(lookback=2, horizon=1, target="y").fit(pd.concat([twice] * 6))
 
 
 def test_trading_days_with_holidays_are_business_days():

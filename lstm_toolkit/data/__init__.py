@@ -1,6 +1,6 @@
 """Data module: checked pandas/numpy series in, time-ordered windowed tf.data out."""
 
-from lstm_toolkit.data.frame import as_frame, check_columns, fill_missing
+from lstm_toolkit.data.frame import as_frame, check_columns, check_time_order, fill_missing
 from lstm_toolkit.data.frequency import (
     check_frequency,
     future_index,
@@ -32,6 +32,7 @@ __all__ = [
     "calendar_columns",
     "calendar_features",
     "check_columns",
+    "check_time_order",
     "check_frequency",
     "fill_missing",
     "frame_windows",

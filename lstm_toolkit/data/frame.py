@@ -52,6 +52,12 @@ def as_frame(data, time_col=None, sorted_by=None):
             f"The columns have {frame.columns.nlevels} levels (a MultiIndex), and lstm_toolkit names each column "
             "by one label. Flatten them first, e.g. df.columns = ['_'.join(map(str, c)) for c in df.columns]."
         )
+    repeated = frame.columns[frame.columns.duplicated()].unique().tolist()
+    if repeated:
+        raise DataError(
+            f"The column name(s) {repeated} appear more than once, so a column cannot be told by its name. Rename "
+            "or drop the copies first, e.g. df = df.loc[:, ~df.columns.duplicated()]."
+        )
     if isinstance(frame.index, pd.PeriodIndex):  # monthly or quarterly periods: each period's start
         frame.index = frame.index.to_timestamp()
     if time_col is not None and time_col not in frame.columns and frame.index.name == time_col:
@@ -71,14 +77,14 @@ def as_frame(data, time_col=None, sorted_by=None):
         if frame.index.tz is not None:  # a day or more on the wall clock, shorter steps on UTC (see `clock`)
             frame.index = unzoned(frame.index, wall_clock(frame.index))
         frame.index = frame.index.as_unit("ns")
-        _check_time_order(frame.index, sorted_by)
+        check_time_order(frame.index, sorted_by)
     elif not pd.api.types.is_integer_dtype(frame.index):
         raise DataError(
             f"The index has dtype {frame.index.dtype}, not timestamps. Give the time column "
             "with `time_col=...`, set a DatetimeIndex, or reset the index to row numbers."
         )
     else:
-        _check_time_order(frame.index, sorted_by)
+        check_time_order(frame.index, sorted_by)
     return frame
 
 
@@ -102,9 +108,15 @@ def parse_times(frame, time_col):
     return pd.DatetimeIndex(times, name=time_col)
 
 
-def _check_time_order(index, sorted_by=None):
+def check_time_order(index, sorted_by=None):
     """Raises a DataError for a duplicate or out-of-order timestamp, whose fixes name the columns `sorted_by`
-    (None: the index)."""
+    (None: the index).
+
+    >>> check_time_order(pd.DatetimeIndex(["2024-01-02", "2024-01-01"]))
+    Traceback (most recent call last):
+    ...
+    lstm_toolkit.errors.DataError: Timestamps are not sorted: row 1 (2024-01-01 00:00:00) comes before row 0 (2024-01-02 00:00:00). Sort the data by time first (df.sort_index()).
+    """
     if sorted_by is None:
         aggregate, drop, sort = ("df.groupby(level=0).mean()", "df[~df.index.duplicated(keep='last')]",
                                  "df.sort_index()")

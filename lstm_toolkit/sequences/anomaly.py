@@ -26,7 +26,7 @@ import pandas as pd
 from sklearn.ensemble import IsolationForest
 
 from lstm_toolkit.backend import keras, tf
-from lstm_toolkit.data.frame import first_non_finite
+from lstm_toolkit.data.frame import check_time_order, first_non_finite
 from lstm_toolkit.data.scaling import Scaler
 from lstm_toolkit.errors import ConfigError, DataError, LeakageWarning, check_integer
 from lstm_toolkit.metrics import anomaly_metrics
@@ -43,7 +43,11 @@ def array_columns(n):
 
 
 def as_signal(data):
-    """A checked float64 `(time, channels)` array and its column names, from a DataFrame, Series or array."""
+    """A checked float64 `(time, channels)` array and its column names, from a DataFrame, Series or array. The
+    steps of pandas data indexed by time (timestamps or integers) must be in order, each once."""
+    if isinstance(data, (pd.DataFrame, pd.Series)) and (isinstance(data.index, pd.DatetimeIndex)
+                                                         or pd.api.types.is_integer_dtype(data.index)):
+        check_time_order(data.index)
     if isinstance(data, pd.DataFrame):
         numeric = [c for c in data.columns if pd.api.types.is_numeric_dtype(data[c])]
         dropped = [c for c in data.columns if c not in numeric]
