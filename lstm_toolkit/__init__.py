@@ -132,7 +132,9 @@ def __getattr__(name):
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_LAZY) | set(_SUBMODULES))  # the moved paths are left out: deprecated
+    # The public names and the rooms, as tab completion should offer them: not the modules this file imports for
+    # itself (importlib, sys, warnings) nor the moved paths, which are deprecated.
+    return sorted(set(__all__) | set(_LAZY) | set(_SUBMODULES))
 
 
 __all__ = [

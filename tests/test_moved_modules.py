@@ -37,6 +37,14 @@ def test_the_public_names_and_rooms_import_without_a_warning():
             importlib.import_module(f"lstm_toolkit.{room}")
 
 
+def test_tab_completion_offers_the_public_names_and_rooms_only():
+    # dir() listed the modules the package imports for itself: lstm_toolkit.sys, .importlib, .warnings.
+    offered = dir(lstm_toolkit)
+    assert set(lstm_toolkit.__all__) <= set(offered) and {"forecasting", "plotting", "data"} <= set(offered)
+    assert not {"sys", "importlib", "warnings"} & set(offered) and not set(MOVED_MODULES) & set(offered)
+    assert all(hasattr(lstm_toolkit, name) for name in offered)
+
+
 def test_an_unknown_module_is_still_an_import_error():
     with pytest.raises(ModuleNotFoundError):
         importlib.import_module("lstm_toolkit.no_such_module")
