@@ -468,6 +468,12 @@ def test_series_embedding_and_static_features(employment, tmp_path):
         Forecaster(lookback=12, target="jobs", series_embedding=2).fit(wide[["nonfarm"]].rename(columns={"nonfarm": "jobs"}))
     with pytest.raises(ConfigError, match="series_embedding"):
         Forecaster(lookback=12, target="jobs", time_col="month", series_id="sector", series_embedding=-1).fit(train)
+    # A misspelt series_id was named with no fix.
+    with pytest.raises(DataError, match=r"series_id='sectors' is not a column of the data \(its columns are \[.*'sector'.*\]\)\. "
+                                        r"Pass a DataFrame with the column naming each row's series, or a dict"):
+        Forecaster(lookback=12, target="jobs", time_col="month", series_id="sectors").fit(train)
+    with pytest.raises(DataError, match=r"\(it is of type ndarray\)"):
+        fc.predict(train[["jobs"]].to_numpy())
 
 
 def test_a_dict_of_frames_trains_a_global_model(employment):

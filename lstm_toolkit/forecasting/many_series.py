@@ -50,8 +50,10 @@ def split_series(data, series_id, static_features=None):
     if series_id is None:
         raise DataError("This Forecaster was fit on many series: pass a dict of frames, or set `series_id`.")
     if not isinstance(data, pd.DataFrame) or series_id not in data.columns:
-        columns = list(data.columns) if isinstance(data, pd.DataFrame) else type(data).__name__
-        raise DataError(f"series_id={series_id!r} is not a column of the data ({columns}).")
+        held = (f"its columns are {list(data.columns)}" if isinstance(data, pd.DataFrame)
+                else f"it is of type {type(data).__name__}")
+        raise DataError(f"series_id={series_id!r} is not a column of the data ({held}). Pass a DataFrame with the "
+                        "column naming each row's series, or a dict {name: frame} of the series.")
     if data[series_id].isna().any():
         raise DataError(f"{int(data[series_id].isna().sum())} row(s) have no {series_id!r}. Fill or drop them.")
     return dict(iter(data.drop(columns=[series_id]).groupby(data[series_id], sort=False)))
