@@ -144,6 +144,9 @@ def test_detector_bad_input():
         detector.score_samples(np.zeros((100, 2)))
     with pytest.raises(DataError, match="not sorted"):
         detector.predict(frame.iloc[::-1])
+    # Two signals joined without ignore_index number their rows twice: the fix for rows in order is named too.
+    with pytest.raises(DataError, match=r"Duplicate timestamp 0 at row 300.*renumber them \(df.reset_index\(drop=True\)\)"):
+        detector.predict(pd.concat([frame, frame]))
     with pytest.raises(DataError, match="one label per row"):
         detector.evaluate(frame, np.zeros(10))
     for window in (0, -3, 2.5):  # 0 was taken as the detector's window; -3 ended in pandas' ValueError

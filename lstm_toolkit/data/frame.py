@@ -132,19 +132,23 @@ def check_time_order(index, sorted_by=None):
         by = list(sorted_by)
         aggregate, drop, sort = (f"df.groupby({by!r}).mean()", f"df.drop_duplicates({by!r}, keep='last')",
                                  f"df.sort_values({by!r})")
+    # An index of integers counts steps; one made by joining frames (pd.concat without ignore_index) repeats them.
+    counted = ("" if sorted_by is not None or not pd.api.types.is_integer_dtype(index) else
+               " If the index only numbers rows that are already in time order, renumber them "
+               "(df.reset_index(drop=True)).")
     duplicated = index.duplicated()
     if duplicated.any():
         row = int(np.argmax(duplicated))
         raise DataError(
             f"Duplicate timestamp {index[row]} at row {row} ({int(duplicated.sum())} duplicates in all). "
-            f"Each time step must appear once: aggregate them ({aggregate}) or drop them ({drop})."
+            f"Each time step must appear once: aggregate them ({aggregate}) or drop them ({drop}).{counted}"
         )
     if not index.is_monotonic_increasing:
         values = np.asarray(index)
         row = int(np.argmax(values[1:] < values[:-1])) + 1
         raise DataError(
             f"Timestamps are not sorted: row {row} ({index[row]}) comes before row {row - 1} "
-            f"({index[row - 1]}). Sort the data by time first ({sort})."
+            f"({index[row - 1]}). Sort the data by time first ({sort}).{counted}"
         )
 
 
