@@ -107,8 +107,13 @@ def test_missing_and_non_numeric_columns(hourly_frame):
     with pytest.raises(DataError, match=r"Target column 'nope' not found.*\['y', 'x'\]"):
         WindowedSeries.from_frame(hourly_frame, spec)
     frame = hourly_frame.assign(label="a")
-    with pytest.raises(DataError, match=r"Feature column 'label' is not numeric.*to_numeric"):
+    with pytest.raises(DataError, match=r"Feature column 'label' is not numeric \(dtype \w+\)\. Convert it.*to_numeric"):
         WindowedSeries.from_frame(frame, WindowSpec(lookback=4, targets="y", features=("y", "label")))
+    # A column of numbers read from a CSV with one stray text ("n/a", "2,5") named neither the value nor its row.
+    stray = hourly_frame.assign(y=hourly_frame["y"].astype(str).where(np.arange(len(hourly_frame)) != 3, "n/a"))
+    with pytest.raises(DataError, match=rf"Target column 'y' is not numeric \(dtype \w+\), the first value that is "
+                                        rf"not a number is 'n/a' at {hourly_frame.index[3]}\. Convert it"):
+        WindowedSeries.from_frame(stray, WindowSpec(lookback=4, targets="y"))
 
 
 def test_a_column_named_twice_is_refused():

@@ -173,9 +173,20 @@ def check_columns(frame, columns, role=None):
             raise DataError(f"{named} {column!r} not found. Available columns: {list(frame.columns)}.")
         if not pd.api.types.is_numeric_dtype(frame[column]):  # bool columns count, as 0 and 1
             raise DataError(
-                f"{named} {column!r} is not numeric (dtype {frame[column].dtype}). "
+                f"{named} {column!r} is not numeric (dtype {frame[column].dtype}){_first_text(frame[column])}. "
                 "Convert it (pd.to_numeric(df[col], errors='coerce')) or leave it out."
             )
+
+
+def _first_text(column):
+    """", the first value that is not a number is 'abc' at 2020-01-02" for a column of numbers with a stray text (a
+    CSV's "n/a", a thousands separator); "" when no value reads as a number (a column of names)."""
+    numbers = pd.to_numeric(column, errors="coerce")
+    stray = numbers.isna() & column.notna()
+    if not stray.any() or numbers.notna().sum() == 0:
+        return ""
+    at = int(np.argmax(stray.to_numpy()))
+    return f", the first value that is not a number is {column.iloc[at]!r} at {column.index[at]}"
 
 
 def first_non_finite(values):
