@@ -2,6 +2,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 from test_packaging import NOISE
@@ -222,6 +223,18 @@ def test_detect_fit_and_score_with_labels(tmp_path, capsys):
     scores = pd.read_csv(tmp_path / "scores.csv")
     assert len(scores) == 2000 and set(scores["flag"]) <= {0, 1}
     assert main(["detect", "score", "--model", str(out), "--csv", str(path), "--labels", "nope"]) == 2
+    # With --time-col the rows are checked to be in time order (they were scored as they came) and the scores
+    # carry their timestamps.
+    timed = pd.read_csv(path).assign(time=pd.date_range("2024-01-01", periods=2000, freq="min").astype(str))
+    timed.to_csv(path, index=False)
+    capsys.readouterr()
+    assert main(["detect", "score", "--model", str(out), "--csv", str(path), "--time-col", "time"]) == 0
+    stamped = pd.read_csv(__import__("io").StringIO(capsys.readouterr().out))
+    assert list(stamped.columns) == ["time", "score", "flag"] and stamped["time"].iloc[-1] == "2024-01-02 09:19:00"
+    np.testing.assert_allclose(stamped["score"], scores["score"])
+    timed.iloc[::-1].to_csv(path, index=False)
+    assert main(["detect", "score", "--model", str(out), "--csv", str(path), "--time-col", "time"]) == 2
+    assert "Timestamps are not sorted: row 1" in capsys.readouterr().err
 
 
 def test_fit_with_quantiles_and_predict_samples(csv_file, tmp_path, capsys):

@@ -65,10 +65,12 @@ def cmd_cases(args):
 def cmd_detect(args):
     import pandas as pd
 
+    from lstm_toolkit.data.frame import as_frame, check_columns
     from lstm_toolkit.sequences.anomaly import AnomalyDetector
-    from lstm_toolkit.data.frame import check_columns
 
     frame, _ = read_csv(args.csv, time_col=False)
+    if args.time_col:  # the steps' timestamps: parsed, and checked to be in order, each once
+        frame = as_frame(frame, time_col=args.time_col)
     if args.action == "fit":
         check_out(args.out)  # before the training, not after it
         check_columns(frame, args.columns)
@@ -87,9 +89,14 @@ def cmd_detect(args):
         print_table(detector.evaluate(signal, frame[args.labels]))
     scores = detector.score_samples(signal)
     table = pd.DataFrame({"score": scores, "flag": (scores > detector.threshold_).astype(int)})
+    if args.time_col:
+        table.insert(0, args.time_col, frame.index)
     if args.out or not args.labels:
         write_or_print(table, args.out, "scored rows")
     return 0
+
+
+TIME_COL_HELP = "timestamp column, checked to be in order with no step twice (default: the rows' order)"
 
 
 def add_commands(commands):
@@ -130,6 +137,7 @@ def add_commands(commands):
     train = actions.add_parser("fit", help="train on mostly normal data and save a bundle")
     train.add_argument("--csv", required=True, help="CSV with the signal's columns")
     train.add_argument("--columns", required=True, nargs="+", help="the signal's column(s)")
+    train.add_argument("--time-col", help=TIME_COL_HELP)
     train.add_argument("--method", choices=["forecast", "autoencoder"], default="forecast")
     train.add_argument("--lookback", "--window", type=positive_int, default=64,
                        help="steps per forecast window / autoencoder window (default: 64; --window is its old name)")
@@ -141,6 +149,7 @@ def add_commands(commands):
     score = actions.add_parser("score", help="write each row's score and 0/1 flag; with --labels, print ROC-AUC etc.")
     score.add_argument("--model", required=True, help="bundle folder")
     score.add_argument("--csv", required=True, help="CSV with the signal's columns")
+    score.add_argument("--time-col", help=TIME_COL_HELP + "; the scores carry it")
     score.add_argument("--labels", help="0/1 label column: print metrics next to the baselines")
     score.add_argument("--out", help="write the scores here (default: stdout unless --labels)")
     detect.set_defaults(handler=cmd_detect)
