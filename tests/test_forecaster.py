@@ -783,3 +783,14 @@ def test_predict_windows_of_the_wrong_shape_is_a_data_error_that_names_the_shape
     for wrong in (windows[:, 1:], windows[..., :0], windows[0]):  # a row short, no channel, no batch axis
         with pytest.raises(DataError, match=rf"shape \(n, {fitted.spec_.lookback}, {windows.shape[2]}\).*Received shape"):
             fitted.predict_windows(wrong)
+    # A window holding NaN was forecast as NaN, with no word.
+    with pytest.raises(DataError, match=r"`windows` hold NaN or inf; fill the data"):
+        fitted.predict_windows(np.where(np.arange(windows.shape[1])[None, :, None] == 3, np.nan, windows))
+    # Ends that are not row positions ended in numpy's UFuncTypeError; too few rows read "lie in [23, 4]".
+    lookback = fitted.spec_.lookback
+    for ends in (["x"], [0.5 + lookback], [lookback - 2], [1000]):
+        with pytest.raises(DataError, match=rf"`ends` must be row positions from {lookback - 1} \(the end of the first "
+                                            rf"full window\) to 999 for these 1000 rows"):
+            fitted.windows(data.iloc[:1000], ends=ends)
+    with pytest.raises(DataError, match=rf"The data has 5 rows; a window needs lookback={lookback} of them"):
+        fitted.windows(data.iloc[:5])

@@ -219,7 +219,7 @@ def test_forecaster_windows_are_what_the_model_sees():
     np.testing.assert_allclose(fc.model_(windows[1:]).numpy()[0], fc.scaler_.transform(fc.predict(df).to_numpy()),
                                atol=1e-4)
     assert len(fc.windows(df)) == 400 // 24
-    with pytest.raises(lstm_toolkit.DataError, match="Window ends"):
+    with pytest.raises(lstm_toolkit.DataError, match=r"`ends` must be row positions from 23 .* to 399 for these 400 rows\. Received: \[5\]"):
         fc.windows(df, ends=[5])
     # The inspector takes the fitted Forecaster itself, and names windows it cannot read (a wrong shape ran a
     # matmul error, NaN gave NaN gates, a Forecaster ended in AttributeError).

@@ -228,6 +228,8 @@ class BaseForecaster(Estimator):
         if windows.ndim != 3 or windows.shape[2] != channels or (not self.stateful and windows.shape[1] != lookback):
             raise DataError(f"`windows` must be scaled windows of shape (n, {lookback}, {channels}): lookback rows of "
                             f"the input channels, as `windows()` returns them. Received shape {windows.shape}.")
+        if not np.isfinite(windows).all():  # the forecasts were NaN, with no word
+            raise DataError("`windows` hold NaN or inf; fill the data the windows come from first.")
         return self._strategy().forecast_windows(self._runner(), self.problem_, windows, future_times, future)
 
     def windows(self, data, ends=None):
@@ -240,11 +242,14 @@ class BaseForecaster(Estimator):
             data: data like the training data.
             ends: rows (positions) where windows end; default every `lookback`-th row.
         """
-        series = self.windowed(data)
-        lookback = self.spec_.lookback
-        ends = np.arange(lookback - 1, len(series.index), lookback) if ends is None else np.asarray(ends)
-        if len(ends) == 0 or ends.min() < lookback - 1 or ends.max() >= len(series.index):
-            raise DataError(f"Window ends must lie in [{lookback - 1}, {len(series.index) - 1}] for these {len(series.index)} rows.")
+        series, lookback = self.windowed(data), self.spec_.lookback
+        rows = len(series.index)
+        if rows < lookback:
+            raise DataError(f"The data has {rows} rows; a window needs lookback={lookback} of them. Give more history.")
+        ends = np.arange(lookback - 1, rows, lookback) if ends is None else np.atleast_1d(np.asarray(ends))
+        if ends.dtype.kind not in "iu" or len(ends) == 0 or ends.min() < lookback - 1 or ends.max() >= rows:
+            raise DataError(f"`ends` must be row positions from {lookback - 1} (the end of the first full window) to "
+                            f"{rows - 1} for these {rows} rows. Received: {ends.tolist()[:5]}")
         return series.windows_ending_at(ends)
 
     def streamer(self, n_streams=None, engine="auto"):
