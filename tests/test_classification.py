@@ -131,6 +131,18 @@ def test_multiclass_uses_softmax_and_the_long_frame_form(vowels):
     unseen = test.assign(speaker=test["speaker"].where(test["case"] != test["case"].iloc[0], 42))
     with pytest.raises(DataError, match="42"):
         clf.score(unseen, "speaker")
+    # Fit on a long frame, the same sequences as arrays were refused: "`case_col` and `time_col` apply to a long
+    # DataFrame", about columns predict does not take.
+    arrays, _, _ = as_sequences(test, "case", "frame", list(clf.features_), exclude=("speaker",))
+    np.testing.assert_allclose(clf.predict_proba(arrays), proba, atol=1e-6)
+
+
+def test_an_estimator_fit_on_arrays_names_a_long_frame_it_cannot_read():
+    X, Y = speaker_turns("train", seed=0)
+    labeller = SequenceLabeller(model=TINY, epochs=1, verbose=0, seed=0).fit(X[:4], Y[:4])
+    long = pd.DataFrame(np.concatenate(X[:2]), columns=[f"x{k}" for k in range(X[0].shape[1])])
+    with pytest.raises(DataError, match=r"fit on sequences given as arrays, with no case column.*pass a 3-D array"):
+        labeller.predict(long.assign(case=np.repeat([0, 1], [len(X[0]), len(X[1])])))
 
 
 def test_balanced_class_weights_change_the_training(fitted_classifier):

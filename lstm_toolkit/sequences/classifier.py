@@ -288,8 +288,6 @@ class SequenceClassifier(SequenceEstimator):
 
     def _read(self, X, y, case_col, time_col, features, fitting):
         exclude = (y,) if isinstance(X, pd.DataFrame) and isinstance(y, str) else ()
-        if not fitting:
-            features = list(self.features_) if isinstance(X, pd.DataFrame) else None
         sequences, case_ids, names = as_sequences(X, case_col, time_col, features, exclude)
         if fitting:
             self.features_ = names
@@ -326,7 +324,7 @@ class SequenceClassifier(SequenceEstimator):
     def predict_proba(self, X):
         """Class probabilities, `(n_sequences, n_classes)` in the order of `classes_`; rows sum to 1."""
         self._check_fitted()
-        sequences, _ = self._read(X, None, self.case_col_, self.time_col_, None, fitting=False)
+        sequences, _ = self._read(X, None, *self._reading(X), fitting=False)
         return self._proba(sequences)
 
     def _proba(self, sequences):
@@ -383,7 +381,7 @@ class SequenceClassifier(SequenceEstimator):
     def _scored(self, X, y):
         """`(encoded labels, class probabilities)` of `(X, y)`."""
         self._check_fitted()
-        sequences, labels = self._read(X, y, self.case_col_, self.time_col_, None, fitting=False)
+        sequences, labels = self._read(X, y, *self._reading(X), fitting=False)
         return self.codec_.encode(labels), self._proba(sequences)
 
 

@@ -116,6 +116,17 @@ class SequenceEstimator(Estimator):
     features, history, case and time columns).
     """
 
+    def _reading(self, X):
+        """`(case_col, time_col, features)` to read `X` after fit: a long DataFrame by the columns fit read; a 3-D
+        array or a list of sequences by position, whatever fit was given (its channels are checked)."""
+        if isinstance(X, pd.DataFrame) and self.case_col_ is None:
+            raise DataError("This estimator was fit on sequences given as arrays, with no case column to read a long "
+                            "DataFrame by: pass a 3-D array (cases, time, channels) or a list of (time, channels) "
+                            "arrays, or fit on a long DataFrame with `case_col`.")
+        if isinstance(X, pd.DataFrame):
+            return self.case_col_, self.time_col_, list(self.features_)
+        return None, None, None
+
     def _predict(self, x, batch_size=None):
         """The trained model on `x` in inference mode, through one cached `tf.function`.
 

@@ -165,8 +165,6 @@ class SequenceLabeller(SequenceEstimator):
 
     def _read(self, X, Y, case_col, time_col, features, fitting):
         frame_labels = isinstance(X, pd.DataFrame) and isinstance(Y, str)
-        if not fitting:
-            features = list(self.features_) if isinstance(X, pd.DataFrame) else None
         sequences, case_ids, names = as_sequences(X, case_col, time_col, features, (Y,) if frame_labels else ())
         if fitting:
             self.features_ = names
@@ -192,7 +190,7 @@ class SequenceLabeller(SequenceEstimator):
     def predict_proba(self, X):
         """Per-step class probabilities: a list of `(length, n_classes)` arrays, rows summing to 1."""
         self._check_fitted()
-        sequences, _ = self._read(X, None, self.case_col_, self.time_col_, None, fitting=False)
+        sequences, _ = self._read(X, None, *self._reading(X), fitting=False)
         return self._proba(sequences)
 
     def _proba(self, sequences):
@@ -230,7 +228,7 @@ class SequenceLabeller(SequenceEstimator):
             DataFrame, as every estimator's `evaluate`).
         """
         self._check_fitted()
-        sequences, labels = self._read(X, Y, self.case_col_, self.time_col_, None, fitting=False)
+        sequences, labels = self._read(X, Y, *self._reading(X), fitting=False)
         for step_labels in labels:
             self.codec_.encode(step_labels)  # unseen labels raise here, naming them
         rows = {"model": [self.codec_.decode(p.argmax(axis=1)) for p in self._proba(sequences)]}
