@@ -140,6 +140,27 @@ def check_real(value, name, allowed=()):
     raise ConfigError(f"`{name}` must be a number. Received: {name}={value!r}")
 
 
+def check_fraction(value, name, high=1.0, *, open_low=False, allowed=(None,)):
+    """`value` as a Python float in [0, high) ((0, high) with `open_low`), else a ConfigError naming the range.
+
+    `allowed` values (by default None, "no validation part") are returned as 0.0.
+
+    >>> check_fraction(0.1, "validation"), check_fraction(None, "validation")
+    (0.1, 0.0)
+    >>> check_fraction("1%", "contamination", 0.5, open_low=True)
+    Traceback (most recent call last):
+    ...
+    lstm_toolkit.errors.ConfigError: `contamination` must be a fraction in (0, 0.5). Received: contamination='1%'
+    """
+    if value is None and value in allowed:
+        return 0.0
+    number = value if isinstance(value, numbers.Real) and not isinstance(value, bool) else float("nan")
+    if not (0 < number if open_low else 0 <= number) or not number < high:  # NaN fails both
+        interval = f"{'(' if open_low else '['}0, {high:g})"
+        raise ConfigError(f"`{name}` must be a fraction in {interval}. Received: {name}={value!r}")
+    return float(number)
+
+
 def check_bool(value, name, allowed=()):
     """`value` as a Python bool when it is Python's or numpy's bool (a tuner's choice may be one), else a ConfigError.
 

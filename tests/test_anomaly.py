@@ -134,7 +134,10 @@ def test_detector_bad_input():
     with pytest.raises(DataError, match=r"Duplicate timestamp 2024-01-01 00:00:00 at row 300 \(1 duplicates in all\)"):
         AnomalyDetector(lookback=8, epochs=1, verbose=0).fit(pd.concat([hourly, hourly.iloc[:1]]))
     # Refused before any training (the checks after the lookback's once never ran: a numpy error came after it).
-    for bad, message in (({"contamination": 2.0}, r"`contamination` must lie in \(0, 0.5\)"),
+    for bad, message in (({"contamination": 2.0}, r"`contamination` must be a fraction in \(0, 0.5\)"),
+                         # Text ended in TypeError: '<' not supported between instances of 'int' and 'str'.
+                         ({"contamination": "1%"}, r"`contamination` must be a fraction in \(0, 0.5\)\. Received: contamination='1%'"),
+                         ({"validation": "0.1"}, r"`validation` must be a fraction in \[0, 1\)\. Received: validation='0.1'"),
                          ({"smooth": 0}, "`smooth` must be a positive integer or 'auto'"),
                          ({"validation": 1.5}, r"`validation` must be a fraction in \[0, 1\)")):
         with pytest.raises(ConfigError, match=message):

@@ -137,6 +137,15 @@ def test_multiclass_uses_softmax_and_the_long_frame_form(vowels):
     np.testing.assert_allclose(clf.predict_proba(arrays), proba, atol=1e-6)
 
 
+def test_a_validation_that_is_not_a_fraction_is_named_before_training():
+    X, Y = speaker_turns("train", seed=0)
+    # Text ended in TypeError: '<=' not supported between instances of 'int' and 'str'.
+    for estimator, labels in ((SequenceClassifier(validation="0.2", verbose=0), [y[0] for y in Y[:6]]),
+                              (SequenceLabeller(validation="0.2", verbose=0), Y[:6])):
+        with pytest.raises(ConfigError, match=r"`validation` must be a fraction in \[0, 1\)\. Received: validation='0.2'"):
+            estimator.fit(X[:6], labels)
+
+
 def test_an_estimator_fit_on_arrays_names_a_long_frame_it_cannot_read():
     X, Y = speaker_turns("train", seed=0)
     labeller = SequenceLabeller(model=TINY, epochs=1, verbose=0, seed=0).fit(X[:4], Y[:4])

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from lstm_toolkit.data.windows import frame_windows
-from lstm_toolkit.errors import ConfigError, DataError, check_integer
+from lstm_toolkit.errors import DataError, check_fraction, check_integer
 from lstm_toolkit.models import build_convlstm_model
 from lstm_toolkit.sequences.estimator import SequenceEstimator
 
@@ -79,8 +79,7 @@ class FrameForecaster(SequenceEstimator):
     def _check_params(self):
         for name in ("lookback", "horizon", "kernel_size"):
             check_integer(getattr(self, name), name)
-        if not 0 <= self.validation < 1:
-            raise ConfigError(f"`validation` must be a fraction in [0, 1). Received: validation={self.validation!r}")
+        check_fraction(self.validation, "validation")
 
     def fit(self, frames):
         """Trains on `(sequences, time, height, width, channels)` frames (or one sequence without the first axis).

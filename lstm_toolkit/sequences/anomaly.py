@@ -28,7 +28,7 @@ from sklearn.ensemble import IsolationForest
 from lstm_toolkit.backend import keras, tf
 from lstm_toolkit.data.frame import check_time_order, first_non_finite
 from lstm_toolkit.data.scaling import Scaler
-from lstm_toolkit.errors import ConfigError, DataError, LeakageWarning, check_integer
+from lstm_toolkit.errors import ConfigError, DataError, LeakageWarning, check_fraction, check_integer
 from lstm_toolkit.metrics import anomaly_metrics
 from lstm_toolkit.models import ModelConfig, build_autoencoder
 from lstm_toolkit.sequences.estimator import SequenceEstimator
@@ -233,10 +233,8 @@ class AnomalyDetector(SequenceEstimator):
             raise ConfigError(f"`method` must be one of {METHODS}. Received: method={self.method!r}")
         lookback = check_integer(self._resolved_lookback(), "lookback", 2)
         check_integer(self.smooth, "smooth", allowed=("auto",), also=" or 'auto'")
-        if not 0 < self.contamination < 0.5:
-            raise ConfigError(f"`contamination` must lie in (0, 0.5). Received: contamination={self.contamination!r}")
-        if not 0 <= self.validation < 1:
-            raise ConfigError(f"`validation` must be a fraction in [0, 1). Received: validation={self.validation!r}")
+        check_fraction(self.contamination, "contamination", 0.5, open_low=True, allowed=())
+        check_fraction(self.validation, "validation")
         return lookback
 
     def fit(self, data):

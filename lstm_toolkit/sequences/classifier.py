@@ -12,7 +12,7 @@ from sklearn.model_selection import train_test_split
 
 from lstm_toolkit.backend import keras
 from lstm_toolkit.data.sequences import PAD_VALUE, as_sequences, bucket_length, check_channels, fit_scaler, pad
-from lstm_toolkit.errors import CollapsedClassifierWarning, ConfigError, DataError, check_integer
+from lstm_toolkit.errors import CollapsedClassifierWarning, DataError, check_fraction, check_integer
 from lstm_toolkit.models import ROCKET_ARCHITECTURES, FCNConfig, ModelConfig, build_sequence_classifier, fit_minirocket
 from lstm_toolkit.sequences.estimator import LabelCodec, SequenceEstimator, per_class_weights
 
@@ -307,9 +307,7 @@ class SequenceClassifier(SequenceEstimator):
 
     def _split(self, encoded):
         rows = np.arange(len(encoded))
-        fraction = self.validation or 0
-        if not 0 <= fraction < 1:
-            raise ConfigError(f"`validation` must be a fraction in [0, 1). Received: validation={self.validation!r}")
+        fraction = check_fraction(self.validation, "validation")
         n_val = int(round(len(rows) * fraction))
         if n_val == 0:
             return rows, rows[:0]

@@ -7,7 +7,7 @@ import pandas as pd
 
 from lstm_toolkit.backend import keras
 from lstm_toolkit.data.sequences import as_sequences, bucket_length, check_channels, fit_scaler, pad, step_mask
-from lstm_toolkit.errors import ConfigError, DataError
+from lstm_toolkit.errors import DataError, check_fraction
 from lstm_toolkit.models import ModelConfig, build_sequence_classifier
 from lstm_toolkit.sequences.estimator import LabelCodec, SequenceEstimator, per_class_weights
 
@@ -134,9 +134,7 @@ class SequenceLabeller(SequenceEstimator):
         encoded = [codec.encode(step_labels) for step_labels in labels]
         config = self._training_config(loss="sparse_categorical_crossentropy")  # checked before the seed is used
         rows = np.random.default_rng(config.seed).permutation(len(sequences))
-        if not 0 <= (self.validation or 0) < 1:
-            raise ConfigError(f"`validation` must be a fraction in [0, 1). Received: validation={self.validation!r}")
-        n_val = int(round(len(rows) * (self.validation or 0)))
+        n_val = int(round(len(rows) * check_fraction(self.validation, "validation")))
         train, val = np.sort(rows[n_val:]), np.sort(rows[:n_val])
         if len(train) == 0:
             raise DataError("No training sequences are left after the validation part; lower `validation`.")
