@@ -2,6 +2,7 @@ import time
 
 import keras
 import numpy as np
+import pandas as pd
 import pytest
 import tensorflow as tf
 
@@ -111,6 +112,23 @@ def test_bad_training_configs():
         with pytest.raises(ConfigError, match=message):
             TrainingConfig(**bad)
     assert TrainingConfig(patience=0).patience == 0  # stop at the first epoch that does not improve: Keras' own meaning
+    # verbose="loud" reached Keras, which printed bare "Epoch 1/50" lines; True is the progress bar, as in Keras.
+    for bad in ("loud", 3, 1.0, "1"):
+        with pytest.raises(ConfigError, match=rf"`verbose` must be 0 \(quiet\), 1 \(a progress bar\), 2 \(a line per epoch\) "
+                                              rf"or 'auto'\. Received: verbose={bad!r}"):
+            TrainingConfig(verbose=bad)
+    assert [TrainingConfig(verbose=v).verbose for v in (True, np.int64(2), "auto")] == [1, 2, "auto"]
+
+
+def test_the_forecaster_names_patience_and_distribution_of_the_wrong_kind_before_training():
+    from lstm_toolkit import Forecaster
+
+    data = pd.DataFrame({"y": np.sin(np.arange(60) / 3)})
+    # patience="5" ended in TypeError (`//` on a str); distribution="mirrored" in AttributeError ('scope').
+    with pytest.raises(ConfigError, match=r"`patience` must be an integer >= 0 \(epochs\)\. Received: patience='5'"):
+        Forecaster(lookback=6, horizon=2, patience="5").fit(data)
+    with pytest.raises(ConfigError, match=r"`distribution` must be a tf.distribute.Strategy.*Received: distribution='mirrored'"):
+        Forecaster(lookback=6, horizon=2, distribution="mirrored").fit(data)
     assert TrainingConfig.from_dict(TrainingConfig(seed=3).to_dict()) == TrainingConfig(seed=3)
 
 

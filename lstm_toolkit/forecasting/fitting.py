@@ -85,6 +85,9 @@ class WindowTraining:
     backup_dir: str | None = None
     compiled: CompiledModels = dataclasses.field(default_factory=CompiledModels, compare=False, repr=False)
 
+    def __post_init__(self):
+        distributed.check_strategy(self.distribution)
+
     def build(self, problem):
         """A new, uncompiled network of `problem` (under the distribution strategy's scope when there is one)."""
         with _scope(self.distribution):

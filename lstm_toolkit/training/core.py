@@ -6,6 +6,8 @@ import dataclasses
 import os
 import warnings
 
+import numpy as np
+
 from lstm_toolkit.backend import count_traces_apart, keras, onednn_advice
 from lstm_toolkit.errors import ConfigError, SlowKernelsWarning, check_bool, check_integer, check_real
 from lstm_toolkit.training import xla
@@ -90,6 +92,11 @@ class TrainingConfig:
         if self.clipnorm is not None and not self.clipnorm > 0:
             raise ConfigError(f"`clipnorm` must be positive or None. Received: clipnorm={self.clipnorm}")
         object.__setattr__(self, "seed", check_integer(self.seed, "seed", 0, allowed=(None,), also=", or None for a random run"))
+        verbose = int(self.verbose) if isinstance(self.verbose, (bool, np.bool_)) else self.verbose  # True: the bar
+        if verbose not in ("auto", 0, 1, 2) or isinstance(verbose, float):
+            raise ConfigError("`verbose` must be 0 (quiet), 1 (a progress bar), 2 (a line per epoch) or 'auto'. "
+                              f"Received: verbose={self.verbose!r}")
+        object.__setattr__(self, "verbose", verbose if verbose == "auto" else int(verbose))
 
     def to_dict(self):
         return dataclasses.asdict(self)

@@ -45,6 +45,22 @@ BACKUP_WEIGHTS = "backup.weights.h5"
 BACKUP_STATE = "backup.json"
 
 
+def check_strategy(strategy):
+    """`strategy` when it is None or a `tf.distribute.Strategy`; else a ConfigError, before anything is built.
+
+    >>> check_strategy("mirrored")
+    Traceback (most recent call last):
+    ...
+    lstm_toolkit.errors.ConfigError: `distribution` must be a tf.distribute.Strategy, e.g. tf.distribute.MultiWorkerMirroredStrategy(), or None. Received: distribution='mirrored'
+    """
+    import tensorflow as tf
+
+    if strategy is not None and not isinstance(strategy, tf.distribute.Strategy):
+        raise ConfigError("`distribution` must be a tf.distribute.Strategy, e.g. "
+                          f"tf.distribute.MultiWorkerMirroredStrategy(), or None. Received: distribution={strategy!r}")
+    return strategy
+
+
 def is_multi_worker(strategy):
     """True when `strategy` is a `tf.distribute.MultiWorkerMirroredStrategy` (trained by `fit_across_workers`)."""
     if strategy is None:
