@@ -109,6 +109,9 @@ def test_frame_forecaster_standardises_other_values_and_round_trips(tmp_path):
 
     rng = np.random.default_rng(0)
     grids = 20.0 + 5.0 * rng.normal(size=(6, 7, 5, 5, 2)).cumsum(axis=1)  # e.g. temperatures on a grid
+    # validation=None is "no validation part", as for the other estimators (it ended in a TypeError here).
+    fc = FrameForecaster(lookback=3, horizon=2, filters=(3,), epochs=1, verbose=0, seed=0, validation=None).fit(grids)
+    assert "val_loss" not in fc.history_
     fc = FrameForecaster(lookback=3, horizon=2, filters=(3,), epochs=1, verbose=0, seed=0).fit(grids)
     assert fc.loss_ == "mse" and fc.model_.get_layer("head").activation.__name__ == "linear"
     forecast = fc.predict(grids[0])
@@ -129,6 +132,8 @@ def test_frame_forecaster_bad_input(frame_forecaster, digits):
         FrameForecaster(epochs=1, verbose=0).fit(np.where(digits > 0.5, np.nan, digits))
     with pytest.raises(DataError, match="fit on"):
         frame_forecaster.predict(np.zeros((4, 8, 8, 1)))
+    with pytest.raises(ConfigError, match=r"`validation` must be a fraction in \[0, 1\)\. Received: validation='0.2'"):
+        FrameForecaster(epochs=1, verbose=0, validation="0.2").fit(digits)
 
 
 def test_tune_frames_searches_filters_and_returns_a_fitted_forecaster(digits, tmp_path, traced_models):

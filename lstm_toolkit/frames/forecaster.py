@@ -114,7 +114,7 @@ class FrameForecaster(SequenceEstimator):
                 f"Each sequence has {frames.shape[1]} frames; a window needs lookback {self.lookback} + "
                 f"horizon {self.horizon}. Use longer sequences or a shorter lookback."
             )
-        n_val = int(round(len(frames) * self.validation))
+        n_val = int(round(len(frames) * check_fraction(self.validation, "validation")))  # None: no validation part
         train, val = frames[: len(frames) - n_val], frames[len(frames) - n_val :]
         if len(train) == 0:
             raise DataError("No training sequences are left after the validation part; lower `validation`.")
