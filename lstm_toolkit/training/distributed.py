@@ -38,7 +38,7 @@ import tempfile
 from pathlib import Path
 
 from lstm_toolkit import atomic
-from lstm_toolkit.backend import keras
+from lstm_toolkit.backend import keras, tf
 from lstm_toolkit.errors import ConfigError
 
 BACKUP_WEIGHTS = "backup.weights.h5"
@@ -53,8 +53,6 @@ def check_strategy(strategy):
     ...
     lstm_toolkit.errors.ConfigError: `distribution` must be a tf.distribute.Strategy, e.g. tf.distribute.MultiWorkerMirroredStrategy(), or None. Received: distribution='mirrored'
     """
-    import tensorflow as tf
-
     if strategy is not None and not isinstance(strategy, tf.distribute.Strategy):
         raise ConfigError("`distribution` must be a tf.distribute.Strategy, e.g. "
                           f"tf.distribute.MultiWorkerMirroredStrategy(), or None. Received: distribution={strategy!r}")
@@ -65,8 +63,6 @@ def is_multi_worker(strategy):
     """True when `strategy` is a `tf.distribute.MultiWorkerMirroredStrategy` (trained by `fit_across_workers`)."""
     if strategy is None:
         return False
-    import tensorflow as tf
-
     return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
 
 
@@ -168,8 +164,6 @@ def fit_across_workers(model, strategy, make_dataset, config, callbacks=None, ch
         The `keras.callbacks.History` of the run (of the resumed epochs only,
         after a restart from a backup).
     """
-    import tensorflow as tf
-
     from lstm_toolkit.training import default_callbacks
 
     chief = is_chief(strategy)
