@@ -26,15 +26,9 @@ import pandas as pd
 
 from lstm_toolkit.base import Estimator
 from lstm_toolkit.data import TimeForm, WindowedSeries, as_frame, check_frequency
-from lstm_toolkit.errors import ConfigError, DataError, user_stacklevel
-from lstm_toolkit.forecasting import backtest, batched, many_series
+from lstm_toolkit.errors import DataError, user_stacklevel
+from lstm_toolkit.forecasting import backtest, batched, many_series, streams
 from lstm_toolkit.forecasting.preparing import series_views, warn_time_steps
-from lstm_toolkit.models import check_streamable, state_sizes
-from lstm_toolkit.serving import streaming
-from lstm_toolkit.serving.kernels import NumpyStepper
-
-ENGINES = ("auto", "numpy", "tf")
-
 
 def _fitted(name):
     """A read-only fitted attribute that reads the prepared problem's field `name`."""
@@ -286,34 +280,9 @@ class BaseForecaster(Estimator):
         (True, (3, 1))
         """
         self._check_fitted()
-        if engine not in ENGINES:
-            raise ConfigError(f"`engine` must be one of {ENGINES}. Received: engine={engine!r}")
-        self.problem_.require_one_series("A model of many series streams one series at a time: fc.for_series(id).streamer().")
-        if self.future_covariates:
-            raise ConfigError(
-                "This Forecaster reads future covariates over the horizon, which a stream of past rows does "
-                "not carry; call predict(history, future=...) for each forecast instead."
-            )
-        if self.probabilistic:
-            raise ConfigError(
-                f"A loss={self.loss!r} model forecasts distributions; the streamers carry point forecasts. "
-                "Call predict(history) for its median and quantiles, or fit with loss='mse' (or 'mae') to stream."
-            )
-        if self.stateful:
-            check_streamable(self.model_config_)
-            step = self._runner().step if engine == "tf" else NumpyStepper(self.model_, self.model_config_).step
-            return streaming.StateStreamer(step, state_sizes(self.model_config_), self.stream_spec(), self.scaling(),
-                                           n_streams=n_streams, freq=self.freq_, dtype="float32", warmup=self.spec_.lookback)
-        if engine == "numpy":
-            raise ConfigError("engine='numpy' steps a stateful model; a window model streams with engine='tf' ('auto').")
-        return streaming.WindowStreamer(
-            functools.partial(self._strategy().forecast_windows, self._runner(), self.problem_),
-            self.stream_spec(),
-            self.scaling(),
-            n_streams=n_streams,
-            freq=self.freq_,
-            future_times=bool(self.spec_.calendar) and (self.strategy == "recursive" or bool(self.future_channels())),
-        )
+        compiled = self._runner()
+        return streams.streamer(self, compiled, functools.partial(self._strategy().forecast_windows, compiled, self.problem_),
+                                n_streams=n_streams, engine=engine)
 
     def export(self, path, format="litert"):
         """Exports the trained model for serving or for devices.
