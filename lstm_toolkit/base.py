@@ -26,7 +26,7 @@ import inspect
 
 from lstm_toolkit import bundle
 from lstm_toolkit.backend import keras
-from lstm_toolkit.errors import BundleError, ConfigError, NotFittedError, check_integer
+from lstm_toolkit.errors import BundleError, ConfigError, NotFittedError
 from lstm_toolkit.models import ModelConfig
 from lstm_toolkit.training import TrainingConfig
 
@@ -117,8 +117,6 @@ class Estimator:
             verbose=self.verbose,
         )
         settings.update(overrides)
-        settings["patience"] = check_integer(settings["patience"], "patience", 0, also=" (epochs)")
-        settings.setdefault("reduce_lr_patience", max(1, settings["patience"] // 2))
         check_callbacks(getattr(self, "callbacks", None))
         return TrainingConfig(**settings)
 

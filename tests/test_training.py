@@ -112,6 +112,11 @@ def test_bad_training_configs():
         with pytest.raises(ConfigError, match=message):
             TrainingConfig(**bad)
     assert TrainingConfig(patience=0).patience == 0  # stop at the first epoch that does not improve: Keras' own meaning
+    # The learning rate falls after half the patience unless told otherwise (the estimators and the tuner relied on it).
+    assert [TrainingConfig(patience=p).reduce_lr_patience for p in (0, 1, 8, 20)] == [1, 1, 4, 10]
+    assert TrainingConfig(patience=20, reduce_lr_patience=3).reduce_lr_patience == 3
+    with pytest.raises(ConfigError, match="patience='8'"):
+        TrainingConfig(patience="8")
     # verbose="loud" reached Keras, which printed bare "Epoch 1/50" lines; True is the progress bar, as in Keras.
     for bad in ("loud", 3, 1.0, "1"):
         with pytest.raises(ConfigError, match=rf"`verbose` must be 0 \(quiet\), 1 \(a progress bar\), 2 \(a line per epoch\) "

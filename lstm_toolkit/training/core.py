@@ -26,7 +26,8 @@ class TrainingConfig:
         loss: Keras loss name.
         patience: epochs without improvement before early stopping.
         reduce_lr_patience: epochs without improvement before the learning
-            rate is multiplied by `reduce_lr_factor`.
+            rate is multiplied by `reduce_lr_factor`; None (the default): half
+            of `patience`, at least 1, so the rate falls before training stops.
         reduce_lr_factor: that factor.
         min_learning_rate: floor of the learning rate.
         seed: seed for weights, dropout and shuffling; None for a random run.
@@ -64,7 +65,7 @@ class TrainingConfig:
     clipnorm: float | None = 1.0
     loss: str = "mse"
     patience: int = 8
-    reduce_lr_patience: int = 4
+    reduce_lr_patience: int | None = None
     reduce_lr_factor: float = 0.5
     min_learning_rate: float = 1e-5
     seed: int | None = None
@@ -77,8 +78,10 @@ class TrainingConfig:
             auto = ("auto",) if name == "steps_per_execution" else ()
             also = " or 'auto'" if auto else ""
             object.__setattr__(self, name, check_integer(getattr(self, name), name, allowed=auto, also=also))
-        for name in ("patience", "reduce_lr_patience"):
-            object.__setattr__(self, name, check_integer(getattr(self, name), name, 0, also=" (epochs)"))
+        object.__setattr__(self, "patience", check_integer(self.patience, "patience", 0, also=" (epochs)"))
+        reduce_lr_patience = max(1, self.patience // 2) if self.reduce_lr_patience is None else self.reduce_lr_patience
+        object.__setattr__(self, "reduce_lr_patience", check_integer(reduce_lr_patience, "reduce_lr_patience", 0,
+                                                                     also=" (epochs), or None for half the patience"))
         for name in ("learning_rate", "clipnorm", "reduce_lr_factor", "min_learning_rate"):
             allowed = (None,) if name == "clipnorm" else ()
             object.__setattr__(self, name, check_real(getattr(self, name), name, allowed))

@@ -228,8 +228,7 @@ def _search(hypermodel, tuner, max_trials, epochs, objective, directory, project
         search = tuner_class(hypermodel, max_epochs=epochs, **common)
     else:
         search = tuner_class(hypermodel, max_trials=max_trials, **common)
-    callbacks = default_callbacks(TrainingConfig(patience=patience, reduce_lr_patience=max(1, patience // 2)),
-                                  monitor=objective)
+    callbacks = default_callbacks(TrainingConfig(patience=patience), monitor=objective)
     search.search(epochs=epochs, callbacks=callbacks, verbose=verbose)
     if is_search_worker():
         return search, None, None  # a worker: the chief holds the results
