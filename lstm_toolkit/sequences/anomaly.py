@@ -234,8 +234,7 @@ class AnomalyDetector(SequenceEstimator):
         lookback = check_integer(self._resolved_lookback(), "lookback", 2)
         check_integer(self.smooth, "smooth", allowed=("auto",), also=" or 'auto'")
         check_fraction(self.contamination, "contamination", 0.5, open_low=True, allowed=())
-        check_fraction(self.validation, "validation")
-        return lookback
+        return lookback, check_fraction(self.validation, "validation")
 
     def fit(self, data):
         """Trains on `data` (DataFrame of numeric columns, Series or array), assumed mostly normal.
@@ -243,7 +242,7 @@ class AnomalyDetector(SequenceEstimator):
         Returns:
             self.
         """
-        self.lookback_ = self._check_params()
+        self.lookback_, validation = self._check_params()
         values, columns = as_signal(data)
         minimum = 4 * self.lookback_
         if len(values) < minimum:
@@ -254,9 +253,9 @@ class AnomalyDetector(SequenceEstimator):
         self.columns_ = tuple(columns)
         self.smooth_ = dominant_period(values) if self.smooth == "auto" else int(self.smooth)
         if self.method == "forecast":
-            self._fit_forecaster(values)
+            self._fit_forecaster(values, validation)
         else:
-            self._fit_autoencoder(values)
+            self._fit_autoencoder(values, validation)
         errors = self._errors(values)
         scale = np.nanmedian(errors, axis=0)
         self.channel_scale_ = np.where(scale > 0, scale, 1.0)
@@ -267,7 +266,7 @@ class AnomalyDetector(SequenceEstimator):
         """Per-step errors / their typical size on the fit data, averaged over channels, then smoothed."""
         return smooth_scores(np.mean(errors / self.channel_scale_, axis=1), self.smooth_)
 
-    def _fit_forecaster(self, values):
+    def _fit_forecaster(self, values, validation):
         from lstm_toolkit.forecasting.forecaster import Forecaster
 
         self.forecaster_ = Forecaster(
@@ -281,7 +280,7 @@ class AnomalyDetector(SequenceEstimator):
             learning_rate=self.learning_rate,
             clipnorm=self.clipnorm,
             patience=self.patience,
-            validation=self.validation or 0,
+            validation=validation,
             season_length=1,
             seed=self.seed,
             verbose=self.verbose,
@@ -290,9 +289,9 @@ class AnomalyDetector(SequenceEstimator):
         self.model_, self.history_ = self.forecaster_.model_, self.forecaster_.history_
         self.scaler_ = self.forecaster_.scaler_
 
-    def _fit_autoencoder(self, values):
+    def _fit_autoencoder(self, values, validation):
         config = self._training_config(loss="mse")
-        n_train = len(values) - int(round(len(values) * (self.validation or 0)))
+        n_train = len(values) - int(round(len(values) * validation))
         self.scaler_ = Scaler(self.scaler, columns=self.columns_).fit(values[:n_train])
         scaled = self.scaler_.transform(values).astype("float32")
         model = build_autoencoder(self._model_config(), self.lookback_, len(self.columns_))
