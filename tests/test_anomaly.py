@@ -6,14 +6,9 @@ import pytest
 
 from lstm_toolkit import ModelConfig
 from lstm_toolkit.errors import BundleError, ConfigError, DataError
-from lstm_toolkit.sequences.anomaly import (
-    AnomalyDetector,
-    anomaly_metrics,
-    dominant_period,
-    isolation_forest_scores,
-    rolling_zscore_scores,
-    smooth_scores,
-)
+from lstm_toolkit.metrics import anomaly_metrics
+from lstm_toolkit.sequences.anomaly import AnomalyDetector
+from lstm_toolkit.sequences.signals import dominant_period, isolation_forest_scores, rolling_zscore_scores, smooth_scores
 
 TINY = ModelConfig(units=(8,))
 
@@ -174,3 +169,10 @@ def test_a_frame_is_scored_by_its_column_names():
     # a detector fit on an array reads any frame's columns by position, as before
     unnamed = AnomalyDetector(lookback=8, model=TINY, epochs=1, verbose=0, seed=0).fit(both.to_numpy())
     np.testing.assert_array_equal(unnamed.score_samples(both.rename(columns={"b": "c"})), unnamed.score_samples(both.to_numpy()))
+
+
+def test_the_signal_helpers_are_still_importable_from_the_anomaly_module():
+    from lstm_toolkit.sequences import anomaly, signals
+
+    for name in ("as_signal", "dominant_period", "smooth_scores", "rolling_zscore_scores", "isolation_forest_scores"):
+        assert getattr(anomaly, name) is getattr(signals, name), name

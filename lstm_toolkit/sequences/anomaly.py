@@ -13,8 +13,9 @@ one cycle of the series, found from its autocorrelation), so an abnormal
 stretch (a malformed heartbeat) stands out, not only abnormal points. Flags come
 from a threshold at the `1 - contamination` quantile of the fit data's scores.
 
-The baselines `rolling_zscore_scores` and `isolation_forest_scores` and the
-metrics of `anomaly_metrics` let every detector be compared on the same points.
+The baselines `rolling_zscore_scores` and `isolation_forest_scores` (in
+`sequences.signals`, importable from here too) and the metrics of
+`anomaly_metrics` let every detector be compared on the same points.
 """
 
 from __future__ import annotations
@@ -23,140 +24,26 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from sklearn.ensemble import IsolationForest
 
 from lstm_toolkit.backend import keras, tf
-from lstm_toolkit.data.frame import check_time_order, first_non_finite
 from lstm_toolkit.data.scaling import Scaler
 from lstm_toolkit.errors import ConfigError, DataError, LeakageWarning, check_fraction, check_integer
 from lstm_toolkit.metrics import anomaly_metrics
 from lstm_toolkit.models import ModelConfig, build_autoencoder
 from lstm_toolkit.sequences.estimator import SequenceEstimator
+from lstm_toolkit.sequences.signals import (  # noqa: F401 (the baselines and helpers are public here too)
+    aligned_labels,
+    array_columns,
+    as_signal,
+    dominant_period,
+    isolation_forest_scores,
+    rolling_zscore_scores,
+    smooth_scores,
+    windows_to_points,
+)
 
 METHODS = ("forecast", "autoencoder")
 DEFAULT_DETECTOR = ModelConfig(units=(32,))
-
-
-def array_columns(n):
-    """The names `as_signal` gives the `n` columns of an array: x0, x1, ..."""
-    return [f"x{k}" for k in range(n)]
-
-
-def as_signal(data):
-    """A checked float64 `(time, channels)` array and its column names, from a DataFrame, Series or array. The
-    steps of pandas data indexed by time (timestamps or integers) must be in order, each once."""
-    if isinstance(data, (pd.DataFrame, pd.Series)) and (isinstance(data.index, pd.DatetimeIndex)
-                                                         or pd.api.types.is_integer_dtype(data.index)):
-        check_time_order(data.index)
-    if isinstance(data, pd.DataFrame):
-        numeric = [c for c in data.columns if pd.api.types.is_numeric_dtype(data[c])]
-        dropped = [c for c in data.columns if c not in numeric]
-        if dropped:
-            raise DataError(f"Column(s) {dropped} are not numeric. Pass only the signal's columns, e.g. df[['data']].")
-        values, columns = data.to_numpy(dtype="float64"), [str(c) for c in data.columns]
-    elif isinstance(data, pd.Series):
-        values, columns = data.to_numpy(dtype="float64")[:, None], [str(data.name or "value")]
-    else:
-        try:
-            values = np.asarray(data, dtype="float64")
-        except (TypeError, ValueError):
-            raise DataError("The signal must be numeric.") from None
-        if values.ndim == 1:
-            values = values[:, None]
-        if values.ndim != 2:
-            raise DataError(f"The signal must be 1-D (time,) or 2-D (time, channels); got shape {values.shape}.")
-        columns = array_columns(values.shape[1])
-    if values.shape[1] == 0:
-        raise DataError("The signal has no columns.")
-    missing = first_non_finite(values)
-    if missing:
-        count, (row, column) = missing
-        raise DataError(
-            f"The signal has {count} NaN/inf value(s), the first at row {row} of {columns[column]!r}. "
-            "Fill them first (e.g. DataFrame.interpolate)."
-        )
-    return values, columns
-
-
-def _aligned_labels(data, labels):
-    """`labels` as a flat array in the rows' order. Labels of pandas beside a frame of as many rows must share
-    its index: one sorted or cut otherwise would be paired with the wrong steps."""
-    if isinstance(labels, (pd.Series, pd.DataFrame)):
-        if isinstance(data, (pd.Series, pd.DataFrame)) and len(labels) == len(data) and not labels.index.equals(data.index):
-            raise DataError("The labels' index is not the data's, so labels and steps would be paired by position, "
-                            "not by time. Align them (labels.reindex(data.index)), or pass labels.to_numpy().")
-        labels = labels.to_numpy()
-    return np.asarray(labels).ravel()
-
-
-def dominant_period(values, max_lag=1000, min_correlation=0.2):
-    """The lag (>= 2) of the highest peak of the signal's autocorrelation: its main cycle, or 1.
-
-    Averaged over channels. Returns 1 when no peak correlates above `min_correlation`.
-
-    Example:
-    >>> t = np.arange(600)
-    >>> dominant_period(np.sin(2 * np.pi * t / 24)[:, None])
-    24
-    """
-    values = np.asarray(values, dtype="float64")
-    values = values - values.mean(axis=0)
-    n = len(values)
-    max_lag = min(max_lag, n // 3)
-    if max_lag < 2:
-        return 1
-    size = 1 << (2 * n - 1).bit_length()
-    spectrum = np.fft.rfft(values, size, axis=0)
-    acf = np.fft.irfft(spectrum * np.conj(spectrum), size, axis=0)[: max_lag + 1].mean(axis=1)
-    if acf[0] <= 0:
-        return 1
-    acf = acf / acf[0]
-    peaks = [lag for lag in range(2, max_lag) if acf[lag] >= acf[lag - 1] and acf[lag] >= acf[lag + 1]]
-    if not peaks:
-        return 1
-    best = max(peaks, key=lambda lag: acf[lag])
-    return int(best) if acf[best] >= min_correlation else 1
-
-
-def smooth_scores(scores, width):
-    """Centered rolling mean of `scores` over `width` steps (NaN-aware); width 1 returns them unchanged."""
-    if width <= 1:
-        return np.asarray(scores, dtype="float64")
-    return pd.Series(scores).rolling(int(width), center=True, min_periods=1).mean().to_numpy()
-
-
-def _windows_to_points(window_values, n, window):
-    """Spreads `(n_windows, window)` values back to `n` points: each point's mean over the windows covering it."""
-    totals, counts = np.zeros(n), np.zeros(n)
-    for offset in range(window):
-        totals[offset : offset + len(window_values)] += window_values[:, offset]
-        counts[offset : offset + len(window_values)] += 1
-    with np.errstate(invalid="ignore"):
-        return totals / counts
-
-
-def rolling_zscore_scores(values, window=64):
-    """Baseline: |z-score| of the first differences against their trailing `window`-step mean and spread.
-
-    The maximum over channels; the first `window` points score 0.
-    """
-    values, _ = as_signal(values)
-    diffs = pd.DataFrame(np.diff(values, axis=0, prepend=values[:1]))
-    rolling = diffs.rolling(window, min_periods=window)
-    mean, spread = rolling.mean().shift(1), rolling.std().shift(1)
-    z = ((diffs - mean) / spread.replace(0.0, np.nan)).abs()
-    return z.max(axis=1).fillna(0.0).to_numpy()
-
-
-def isolation_forest_scores(values, window=64, seed=0):
-    """Baseline: scikit-learn's IsolationForest on sliding windows (standardised), mapped back to points."""
-    values, _ = as_signal(values)
-    values = (values - values.mean(axis=0)) / np.where(values.std(axis=0) > 0, values.std(axis=0), 1.0)
-    window = min(window, len(values))
-    windows = np.lib.stride_tricks.sliding_window_view(values, window, axis=0).reshape(len(values) - window + 1, -1)
-    forest = IsolationForest(random_state=seed).fit(windows)
-    per_window = -forest.score_samples(windows)
-    return _windows_to_points(np.repeat(per_window[:, None], window, axis=1), len(values), window)
 
 
 class AnomalyDetector(SequenceEstimator):
@@ -331,7 +218,7 @@ class AnomalyDetector(SequenceEstimator):
             ((self._predict(windows[i : i + 1024]) - windows[i : i + 1024]) ** 2).mean(axis=2)
             for i in range(0, len(windows), 1024)
         ])
-        return _windows_to_points(per_window, len(values), self.lookback_)[:, None]
+        return windows_to_points(per_window, len(values), self.lookback_)[:, None]
 
     def score_samples(self, data):
         """Per-step anomaly scores (1 is a typical step of the fit data; NaN where a step has no forecast).
@@ -357,7 +244,7 @@ class AnomalyDetector(SequenceEstimator):
             )
             return self.score_samples(data)
         scores = self.score_samples(data)
-        return anomaly_metrics(_aligned_labels(data, labels), scores)["roc_auc"]
+        return anomaly_metrics(aligned_labels(data, labels), scores)["roc_auc"]
 
     def predict(self, data):
         """0/1 flags: 1 where the score exceeds `threshold_` (unscored steps are 0)."""
@@ -377,7 +264,7 @@ class AnomalyDetector(SequenceEstimator):
             isolation_forest) and columns roc_auc, pr_auc, best_f1, n_scored.
         """
         values = self._read(data)
-        labels = _aligned_labels(data, labels)
+        labels = aligned_labels(data, labels)
         if len(labels) != len(values):
             raise DataError(f"{len(labels)} labels for {len(values)} rows; give one label per row.")
         scores = self._scores(self._errors(values))
