@@ -176,3 +176,30 @@ def test_classifier_kernel_sizes_take_one_triple_or_several_and_refuse_other_sha
     for bad in [(8, 5), ((8, 5, 3), 4), (8.5, 5, 3), "853", {}, ()]:
         with pytest.raises(ConfigError, match="`kernel_sizes` must be triples of positive integer kernel sizes"):
             ClassifierSearchSpace(kernel_sizes=bad)
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"series_id": ["store"]}, r"`series_id` names one column. Received: series_id=\['store'\]. Series told apart by "
+                               r"several columns: join them into one first"),
+    ({"time_col": ("day",)}, r"`time_col` names one column. Received: time_col=\('day',\)\.$"),
+    ({"target": pd.Series([1.5, 2.5], name="y")}, r"`target` takes column names; received a pandas Series, whose values "
+                                                   r"would be read as names. Pass the name\(s\), e.g. target='y'"),
+    ({"static_features": pd.DataFrame({"size": [1.0]}, index=["north"])},
+     r"`static_features` names columns of the data that hold one value per series; received a DataFrame. Join .*merge"),
+    ({"target": "day", "time_col": "day"}, r"`target` names time_col='day', the column of timestamps: give `target` another"),
+    ({"features": ["y", "day"], "time_col": "day"}, r"`features` names time_col='day'.*give `features` other columns\.$"),
+])
+def test_column_settings_that_cannot_name_columns_are_refused_by_name(settings, message):
+    # They reached pandas as "unhashable type: 'list'" or "The truth value of a DataFrame is ambiguous", or, for the
+    # timestamps' column named as the target, an error about duplicate timestamps of 1970.
+    with pytest.raises(ConfigError, match=message):
+        ForecastSettings(**settings)
+
+
+def test_column_names_may_come_as_an_index_or_an_array():
+    frame = pd.DataFrame({"store": ["a"] * 40 + ["b"] * 40, "y": np.tile(np.sin(np.arange(40) / 3.0) + 2, 2),
+                          "size": [1.0] * 40 + [2.0] * 40})
+    fc = Forecaster(lookback=6, horizon=2, target=pd.Index(["y"]), series_id="store", static_features=pd.Index(["size"]),
+                    model=ModelConfig(units=(4,)), epochs=1, verbose=0, seed=0)
+    fc.prepare(frame)  # static_features=pd.Index was "The truth value of an Index is ambiguous"
+    assert fc.problem_.spec.targets == ("y",) and len(fc.problem_.static["mean"]) == 1

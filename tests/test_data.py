@@ -106,6 +106,10 @@ def test_missing_and_non_numeric_columns(hourly_frame):
     spec = WindowSpec(lookback=4, targets="nope")
     with pytest.raises(DataError, match=r"Target column 'nope' not found.*\['y', 'x'\]"):
         WindowedSeries.from_frame(hourly_frame, spec)
+    # An array's columns are numbered: the error says so, and how to name them.
+    with pytest.raises(DataError, match=r"Target column 'nope' not found. Available columns: \[0, 1\]\. The data's columns are "
+                                        r"numbered.*pd.DataFrame\(array, columns="):
+        WindowedSeries.from_frame(as_frame(hourly_frame.to_numpy()), spec)
     frame = hourly_frame.assign(label="a")
     with pytest.raises(DataError, match=r"Feature column 'label' is not numeric \(dtype \w+\)\. Convert it.*to_numeric"):
         WindowedSeries.from_frame(frame, WindowSpec(lookback=4, targets="y", features=("y", "label")))

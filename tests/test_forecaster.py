@@ -138,6 +138,11 @@ def test_backtest_without_new_data_explains_itself(fitted, data):
     pd.testing.assert_frame_equal(fitted.backtest(data, start=-300, stride=50), fitted.backtest(data, start=1100, stride=50))
     with pytest.raises(DataError, match=r"start=-1401 counts back past the first row: the data has 1400 rows"):
         fitted.backtest(data, start=-1401)
+    # True is the integer 1 to Python: it started an in-sample backtest at the second row. by_target="temp" read as True.
+    with pytest.raises(DataError, match=r"`start` must be a timestamp.*start=True"):
+        fitted.backtest(data, start=True)
+    with pytest.raises(ConfigError, match=r"`by_target` must be True or False. Received: by_target='temp'"):
+        fitted.evaluate(data, by_target="temp")
 
 
 def test_evaluate_matches_hand_computed_metrics(fitted, data):

@@ -170,7 +170,10 @@ def check_columns(frame, columns, role=None):
     named = f"{role.capitalize()} column" if role else "Column"
     for column in columns:
         if column not in frame.columns:
-            raise DataError(f"{named} {column!r} not found. Available columns: {list(frame.columns)}.")
+            numbered = isinstance(frame.columns, pd.RangeIndex) and isinstance(column, str)  # a NumPy array's columns
+            hint = (" The data's columns are numbered, as a NumPy array's are: pass a DataFrame whose columns carry "
+                    "the names, e.g. pd.DataFrame(array, columns=[...]).") if numbered else ""
+            raise DataError(f"{named} {column!r} not found. Available columns: {list(frame.columns)}.{hint}")
         if not pd.api.types.is_numeric_dtype(frame[column]):  # bool columns count, as 0 and 1
             raise DataError(
                 f"{named} {column!r} is not numeric (dtype {frame[column].dtype}){_first_text(frame[column])}. "

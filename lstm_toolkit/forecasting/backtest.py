@@ -95,6 +95,8 @@ def first_forecast_row(index, start, fit_end, labels=TimeForm()):
                 "is optimistic)."
             )
         return first
+    if isinstance(start, (bool, np.bool_)):  # True is the integer 1: a backtest from the second row, in-sample
+        raise DataError(f"`start` must be a timestamp, a row number or a fraction of the rows in (0, 1). Received: start={start}")
     if isinstance(start, numbers.Real) and not isinstance(start, numbers.Integral):
         if not 0.0 < start < 1.0:
             raise DataError(f"`start` as a fraction must lie in (0, 1). Received: start={start}")

@@ -26,7 +26,7 @@ import pandas as pd
 
 from lstm_toolkit.base import Estimator
 from lstm_toolkit.data import TimeForm, WindowedSeries, as_frame, check_frequency
-from lstm_toolkit.errors import DataError, user_stacklevel
+from lstm_toolkit.errors import DataError, check_bool, user_stacklevel
 from lstm_toolkit.forecasting import backtest, batched, many_series, streams
 from lstm_toolkit.forecasting.preparing import series_views, warn_time_steps
 
@@ -411,6 +411,7 @@ class BaseForecaster(Estimator):
             (target, method) MultiIndex when `by_target`).
         """
         self._check_fitted()
+        by_target, by_series = check_bool(by_target, "by_target"), check_bool(by_series, "by_series")
         rows = {key: backtest.evaluate_rows(series, arrays, horizon=self.horizon, targets=self.spec_.targets,
                                             season_length=self.season_length_, output_form=form)
                 for key, (series, arrays, form) in self._backtests(data, start, stride, self._labels(data)).items()}

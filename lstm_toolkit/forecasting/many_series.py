@@ -32,7 +32,7 @@ import pandas as pd
 from lstm_toolkit.data import as_frame, future_index
 from lstm_toolkit.data.frame import parse_times
 from lstm_toolkit.errors import DataError
-from lstm_toolkit.forecasting.problem import names
+from lstm_toolkit.forecasting.settings import names
 
 
 def split_series(data, series_id, static_features=None):

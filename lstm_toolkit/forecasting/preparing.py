@@ -45,8 +45,8 @@ from lstm_toolkit.forecasting.choices import resolve_lookback, resolve_scaler, w
 from lstm_toolkit.forecasting.fitting import Preparers
 from lstm_toolkit.forecasting.many_series import (about_series, indexed_by_time, long_frame_order, split_series,
                                                  static_values)
-from lstm_toolkit.forecasting.problem import context_rows, make_spec, names, problem_of, season_of
-from lstm_toolkit.forecasting.settings import ForecastSettings
+from lstm_toolkit.forecasting.problem import context_rows, make_spec, problem_of, season_of
+from lstm_toolkit.forecasting.settings import ForecastSettings, names
 
 
 def prepare(settings, model_config, data, validation=None, warn=True):
@@ -209,14 +209,6 @@ def check_settings(settings, many):
         return
     if settings.stateful:
         raise ConfigError("A stateful model carries one series' state; fit many series with stateful=False.")
-    for role in ("target", "time_col", "features", "future_covariates", "static_features"):
-        value = getattr(settings, role)
-        columns = list(value) if isinstance(value, (list, tuple, pd.Index, np.ndarray)) else [value]
-        if settings.series_id is not None and settings.series_id in columns:
-            fix = "another column" if role in ("target", "time_col") else \
-                "other columns (`series_embedding=` lets the network tell the series apart)"
-            raise ConfigError(f"`{role}` names series_id={settings.series_id!r}, the column that says which series a row "
-                              f"belongs to: give `{role}` {fix}.")
     dim = settings.series_embedding
     check_integer(dim, "series_embedding", 0, also=" (0: none)")
 

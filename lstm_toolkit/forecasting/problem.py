@@ -30,14 +30,10 @@ from lstm_toolkit.data import (
 )
 from lstm_toolkit.errors import ConfigError, DataError, check_integer
 from lstm_toolkit.forecasting.choices import norm_scales, resolve_model_config
+from lstm_toolkit.forecasting.settings import names
 from lstm_toolkit.models import ModelConfig
 
 STRATEGIES = ("direct", "recursive")
-
-
-def names(value):
-    """A column name or a list of them (or None) as a list."""
-    return [] if not value else ([value] if isinstance(value, str) else list(value))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -9,9 +9,12 @@ once, by name, rather than as a `KeyError` deep in the preparation.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Hashable, Iterable
 from typing import Any
 
-from lstm_toolkit.errors import check_bool
+import pandas as pd
+
+from lstm_toolkit.errors import ConfigError, check_bool
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,6 +47,31 @@ class ForecastSettings:
     nonnegative: Any = "auto"
 
     def __post_init__(self):
+        for name in ("time_col", "series_id"):  # one column each
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, (pd.Series, pd.DataFrame)) or not isinstance(value, Hashable)
+                                      or isinstance(value, tuple)):
+                joined = (" Series told apart by several columns: join them into one first, e.g. "
+                          "df['id'] = df['a'].astype(str) + '/' + df['b'].astype(str).") if name == "series_id" else ""
+                raise ConfigError(f"`{name}` names one column. Received: {name}={_shown(value)}.{joined}")
+        for name in ("target", "features", "future_covariates", "static_features"):  # column names
+            value = getattr(self, name)
+            if isinstance(value, pd.DataFrame) and name == "static_features":
+                raise ConfigError("`static_features` names columns of the data that hold one value per series; received "
+                                  "a DataFrame. Join a table of them by series id to the data first (data.merge(table, "
+                                  "left_on=series_id, right_index=True)), then pass static_features=list(table.columns).")
+            if isinstance(value, (pd.Series, pd.DataFrame)):
+                raise ConfigError(f"`{name}` takes column names; received a pandas {type(value).__name__}, whose "
+                                  f"{'values' if isinstance(value, pd.Series) else 'columns'} would be read as names. "
+                                  f"Pass the name(s), e.g. {name}={'df.columns' if isinstance(value, pd.DataFrame) else repr(value.name)}.")
+        for key, what in (("series_id", "the column that says which series a row belongs to"),
+                          ("time_col", "the column of timestamps")):
+            column = getattr(self, key)
+            for role in ("target", "time_col", "features", "future_covariates", "static_features"):
+                if column is not None and role != key and column in names(getattr(self, role)):
+                    fix = "another column" if role in ("target", "time_col") else "other columns" + (
+                        " (`series_embedding=` lets the network tell the series apart)" if key == "series_id" else "")
+                    raise ConfigError(f"`{role}` names {key}={column!r}, {what}: give `{role}` {fix}.")
         # the flags as Python bools (numpy's bool taken), so `is True` reads them; anything else is refused by name
         object.__setattr__(self, "stateful", check_bool(self.stateful, "stateful"))
         object.__setattr__(self, "nonnegative", check_bool(self.nonnegative, "nonnegative", allowed=("auto",)))
@@ -57,3 +85,20 @@ class ForecastSettings:
     def many(self, data):
         """True when `data` is taken as many series: a `series_id` is set, or `data` is a dict of frames."""
         return self.series_id is not None or isinstance(data, dict)
+
+
+def _shown(value):
+    """`value` for a message: a short repr, or its type where that would be long (a frame, a long list)."""
+    text = repr(value)
+    return text if len(text) <= 60 else f"a {type(value).__name__}"
+
+
+def names(value):
+    """A column name or a list of them (a tuple, `pd.Index`, array: `df.columns`), or None, as a list.
+
+    >>> names("y"), names(None), names(pd.Index(["a", "b"])), names(0)
+    (['y'], [], ['a', 'b'], [0])
+    """
+    if value is None or (isinstance(value, str) and not value):
+        return []
+    return [value] if isinstance(value, str) or not isinstance(value, Iterable) else list(value)

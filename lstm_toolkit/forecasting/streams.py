@@ -9,6 +9,7 @@ from the model's weights or in the compiled model.
 from __future__ import annotations
 
 from lstm_toolkit.errors import ConfigError
+from lstm_toolkit.forecasting.settings import names
 from lstm_toolkit.models import check_streamable, state_sizes
 from lstm_toolkit.serving import streaming
 from lstm_toolkit.serving.kernels import NumpyStepper
@@ -21,7 +22,7 @@ def check_streams(forecaster, engine):
     if engine not in ENGINES:
         raise ConfigError(f"`engine` must be one of {ENGINES}. Received: engine={engine!r}")
     forecaster.problem_.require_one_series("A model of many series streams one series at a time: fc.for_series(id).streamer().")
-    if forecaster.future_covariates:
+    if names(forecaster.future_covariates):
         raise ConfigError(
             "This Forecaster reads future covariates over the horizon, which a stream of past rows does "
             "not carry; call predict(history, future=...) for each forecast instead."
