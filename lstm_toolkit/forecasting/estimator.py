@@ -30,6 +30,7 @@ from lstm_toolkit.errors import DataError, check_bool, user_stacklevel
 from lstm_toolkit.forecasting import backtest, batched, many_series, streams
 from lstm_toolkit.forecasting.preparing import series_views, warn_time_steps
 
+
 def _fitted(name):
     """A read-only fitted attribute that reads the prepared problem's field `name`."""
     return property(lambda self: getattr(self.problem_, name), doc=f"The prepared problem's `{name}` (see `ForecastProblem`).")

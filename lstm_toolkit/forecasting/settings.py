@@ -47,31 +47,7 @@ class ForecastSettings:
     nonnegative: Any = "auto"
 
     def __post_init__(self):
-        for name in ("time_col", "series_id"):  # one column each
-            value = getattr(self, name)
-            if value is not None and (isinstance(value, (pd.Series, pd.DataFrame)) or not isinstance(value, Hashable)
-                                      or isinstance(value, tuple)):
-                joined = (" Series told apart by several columns: join them into one first, e.g. "
-                          "df['id'] = df['a'].astype(str) + '/' + df['b'].astype(str).") if name == "series_id" else ""
-                raise ConfigError(f"`{name}` names one column. Received: {name}={_shown(value)}.{joined}")
-        for name in ("target", "features", "future_covariates", "static_features"):  # column names
-            value = getattr(self, name)
-            if isinstance(value, pd.DataFrame) and name == "static_features":
-                raise ConfigError("`static_features` names columns of the data that hold one value per series; received "
-                                  "a DataFrame. Join a table of them by series id to the data first (data.merge(table, "
-                                  "left_on=series_id, right_index=True)), then pass static_features=list(table.columns).")
-            if isinstance(value, (pd.Series, pd.DataFrame)):
-                raise ConfigError(f"`{name}` takes column names; received a pandas {type(value).__name__}, whose "
-                                  f"{'values' if isinstance(value, pd.Series) else 'columns'} would be read as names. "
-                                  f"Pass the name(s), e.g. {name}={'df.columns' if isinstance(value, pd.DataFrame) else repr(value.name)}.")
-        for key, what in (("series_id", "the column that says which series a row belongs to"),
-                          ("time_col", "the column of timestamps")):
-            column = getattr(self, key)
-            for role in ("target", "time_col", "features", "future_covariates", "static_features"):
-                if column is not None and role != key and column in names(getattr(self, role)):
-                    fix = "another column" if role in ("target", "time_col") else "other columns" + (
-                        " (`series_embedding=` lets the network tell the series apart)" if key == "series_id" else "")
-                    raise ConfigError(f"`{role}` names {key}={column!r}, {what}: give `{role}` {fix}.")
+        check_columns(self)
         # the flags as Python bools (numpy's bool taken), so `is True` reads them; anything else is refused by name
         object.__setattr__(self, "stateful", check_bool(self.stateful, "stateful"))
         object.__setattr__(self, "nonnegative", check_bool(self.nonnegative, "nonnegative", allowed=("auto",)))
@@ -85,6 +61,38 @@ class ForecastSettings:
     def many(self, data):
         """True when `data` is taken as many series: a `series_id` is set, or `data` is a dict of frames."""
         return self.series_id is not None or isinstance(data, dict)
+
+
+def check_columns(settings):
+    """Refuses, by name, a column setting of `settings` that cannot name columns, or that names the series id's or
+    the timestamps' column as an input or output: they reached pandas as an unhashable list or an ambiguous truth
+    value, or, for the timestamps named as the target, as duplicate timestamps of 1970."""
+    for name in ("time_col", "series_id"):  # one column each
+        value = getattr(settings, name)
+        if value is not None and (isinstance(value, (pd.Series, pd.DataFrame)) or not isinstance(value, Hashable)
+                                  or isinstance(value, tuple)):
+            joined = (" Series told apart by several columns: join them into one first, e.g. "
+                      "df['id'] = df['a'].astype(str) + '/' + df['b'].astype(str).") if name == "series_id" else ""
+            raise ConfigError(f"`{name}` names one column. Received: {name}={_shown(value)}.{joined}")
+    for name in ("target", "features", "future_covariates", "static_features"):  # column names
+        value = getattr(settings, name)
+        if isinstance(value, pd.DataFrame) and name == "static_features":
+            raise ConfigError("`static_features` names columns of the data that hold one value per series; received "
+                              "a DataFrame. Join a table of them by series id to the data first (data.merge(table, "
+                              "left_on=series_id, right_index=True)), then pass static_features=list(table.columns).")
+        if isinstance(value, (pd.Series, pd.DataFrame)):
+            read, example = (("values", repr(value.name) if value.name is not None else "'y'")
+                             if isinstance(value, pd.Series) else ("columns", "list(df.columns)"))
+            raise ConfigError(f"`{name}` takes column names; received a pandas {type(value).__name__}, whose {read} would "
+                              f"be read as names. Pass the name(s), e.g. {name}={example}.")
+    for key, what in (("series_id", "the column that says which series a row belongs to"),
+                      ("time_col", "the column of timestamps")):
+        column = getattr(settings, key)
+        for role in ("target", "time_col", "features", "future_covariates", "static_features"):
+            if column is not None and role != key and column in names(getattr(settings, role)):
+                fix = "another column" if role in ("target", "time_col") else "other columns" + (
+                    " (`series_embedding=` lets the network tell the series apart)" if key == "series_id" else "")
+                raise ConfigError(f"`{role}` names {key}={column!r}, {what}: give `{role}` {fix}.")
 
 
 def _shown(value):
