@@ -47,7 +47,7 @@ class ForecastSettings:
     nonnegative: Any = "auto"
 
     def __post_init__(self):
-        check_columns(self)
+        check_column_settings(self)
         # the flags as Python bools (numpy's bool taken), so `is True` reads them; anything else is refused by name
         object.__setattr__(self, "stateful", check_bool(self.stateful, "stateful"))
         object.__setattr__(self, "nonnegative", check_bool(self.nonnegative, "nonnegative", allowed=("auto",)))
@@ -63,7 +63,7 @@ class ForecastSettings:
         return self.series_id is not None or isinstance(data, dict)
 
 
-def check_columns(settings):
+def check_column_settings(settings):
     """Refuses, by name, a column setting of `settings` that cannot name columns, or that names the series id's or
     the timestamps' column as an input or output: they reached pandas as an unhashable list or an ambiguous truth
     value, or, for the timestamps named as the target, as duplicate timestamps of 1970."""
