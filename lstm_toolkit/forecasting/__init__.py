@@ -11,7 +11,9 @@ splitting, static features, long frames), `fitting` and
 with a ridge regression on the same windows), `level` (a second network on
 the window's levels, averaged in where it clearly helps),
 `likelihoods` (what a `loss` means: point, quantile, Gaussian, Student-t),
-`strategies` (direct, recursive and stateful forecasting), `backtest`
+`strategies` (direct, recursive and stateful forecasting), `streams`
+(which fitted forecasters stream, and the streamer each gets), `settings`
+(the data settings `prepare` reads, their column names checked), `backtest`
 (rolling-origin backtests and their scores, written once), `baselines`
 (naive forecasts from many origins), `probabilistic` (distributions in NumPy)
 and `choices` (what "auto" resolves to).
