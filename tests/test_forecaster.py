@@ -365,6 +365,15 @@ def test_a_past_only_covariate_cannot_leak(promo_frame):
         Forecaster(lookback=14, target="sales", future_covariates=["sales"]).fit(promo_frame)
 
 
+def test_future_covariates_named_by_an_array_are_read_as_names(promo_frame):
+    # `df.columns`-style arrays name columns too; the streamer's check read an array of two as "ambiguous truth value".
+    fc = Forecaster(lookback=14, horizon=2, target="sales", future_covariates=np.array(["promo", "temperature"]),
+                    model=ModelConfig(units=(4,)), epochs=1, verbose=0, seed=0).fit(promo_frame.iloc[:200])
+    assert fc.spec_.input_columns == ("sales", "promo", "temperature")
+    with pytest.raises(ConfigError, match="future covariates"):
+        fc.streamer()
+
+
 # --- many series, one model ---------------------------------------------------------------------
 
 
