@@ -203,3 +203,16 @@ def test_column_names_may_come_as_an_index_or_an_array():
                     model=ModelConfig(units=(4,)), epochs=1, verbose=0, seed=0)
     fc.prepare(frame)  # static_features=pd.Index was "The truth value of an Index is ambiguous"
     assert fc.problem_.spec.targets == ("y",) and len(fc.problem_.static["mean"]) == 1
+
+
+def test_column_settings_given_as_arrays_are_kept_as_tuples_of_names():
+    settings = ForecastSettings(target=pd.Index(["y"]), calendar=np.array(["hour", "dayofweek"]))
+    assert settings.target == ("y",) and settings.calendar == ("hour", "dayofweek")
+    assert all(type(name) is str for name in settings.calendar)  # Python strings, as a saved spec writes them
+    # the seasonal reference's choice read `settings.calendar` as a truth value: "ambiguous" for an array of two
+    hourly = pd.DataFrame({"y": np.sin(np.arange(200) * 2 * np.pi / 24) + 2},
+                          index=pd.date_range("2024-01-01", periods=200, freq="h"))
+    fc = Forecaster(lookback=12, horizon=2, calendar=np.array(["hour", "dayofweek"]), model=ModelConfig(units=(4,)),
+                    epochs=1, verbose=0, seed=0)
+    fc.prepare(hourly)
+    assert fc.problem_.spec.calendar == ("hour", "dayofweek")

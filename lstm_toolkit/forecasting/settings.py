@@ -12,6 +12,7 @@ import dataclasses
 from collections.abc import Hashable, Iterable
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from lstm_toolkit.errors import ConfigError, check_bool
@@ -48,6 +49,10 @@ class ForecastSettings:
 
     def __post_init__(self):
         check_column_settings(self)
+        for name in ("target", "features", "future_covariates", "static_features", "calendar"):
+            value = getattr(self, name)  # `df.columns` or an array of names: a tuple of Python values, read as a list is
+            if isinstance(value, (np.ndarray, pd.Index)):
+                object.__setattr__(self, name, tuple(value.tolist()))
         # the flags as Python bools (numpy's bool taken), so `is True` reads them; anything else is refused by name
         object.__setattr__(self, "stateful", check_bool(self.stateful, "stateful"))
         object.__setattr__(self, "nonnegative", check_bool(self.nonnegative, "nonnegative", allowed=("auto",)))
