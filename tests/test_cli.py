@@ -1,3 +1,4 @@
+import io
 import os
 import subprocess
 import sys
@@ -204,7 +205,7 @@ def test_label_fit_predict_segments(tmp_path, capsys):
     assert lstm_toolkit.load(out).model.architecture == "lstm_fcn"
     capsys.readouterr()
     assert main(["label", "predict", "--model", str(out), "--csv", str(tmp_path / "turns.csv")]) == 0
-    segments = pd.read_csv(__import__("io").StringIO(capsys.readouterr().out))
+    segments = pd.read_csv(io.StringIO(capsys.readouterr().out))
     assert list(segments.columns) == ["stream", "start", "end", "label"]
     assert segments.groupby("stream")["end"].max().tolist() == [len(y) for y in Y[:12]]
 
@@ -229,7 +230,7 @@ def test_detect_fit_and_score_with_labels(tmp_path, capsys):
     timed.to_csv(path, index=False)
     capsys.readouterr()
     assert main(["detect", "score", "--model", str(out), "--csv", str(path), "--time-col", "time"]) == 0
-    stamped = pd.read_csv(__import__("io").StringIO(capsys.readouterr().out))
+    stamped = pd.read_csv(io.StringIO(capsys.readouterr().out))
     assert list(stamped.columns) == ["time", "score", "flag"] and stamped["time"].iloc[-1] == "2024-01-02 09:19:00"
     np.testing.assert_allclose(stamped["score"], scores["score"])
     timed.iloc[::-1].to_csv(path, index=False)

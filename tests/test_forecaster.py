@@ -1,3 +1,4 @@
+import io
 import re
 import subprocess
 import sys
@@ -267,7 +268,7 @@ def test_save_and_load_in_a_fresh_process_give_identical_predictions(fitted, dat
         """
     )
     output = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
-    restored = pd.read_json(__import__("io").StringIO(output.stdout.strip().splitlines()[-1]), orient="split")
+    restored = pd.read_json(io.StringIO(output.stdout.strip().splitlines()[-1]), orient="split")
     np.testing.assert_array_equal(restored["temp"].to_numpy(), expected["temp"].to_numpy())
     loaded = Forecaster.load(path)
     assert loaded.get_params()["lookback"] == 48 and loaded.fit_end_ == fitted.fit_end_

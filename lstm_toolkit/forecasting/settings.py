@@ -50,7 +50,7 @@ class ForecastSettings:
     def __post_init__(self):
         check_column_settings(self)
         for name in ("target", "features", "future_covariates", "static_features", "calendar"):
-            value = getattr(self, name)  # `df.columns` or an array of names: a tuple of Python values, read as a list is
+            value = getattr(self, name)  # `df.columns` or an array of names: kept as a tuple of Python names
             if isinstance(value, (np.ndarray, pd.Index)):
                 object.__setattr__(self, name, tuple(value.tolist()))
         # the flags as Python bools (numpy's bool taken), so `is True` reads them; anything else is refused by name

@@ -77,9 +77,10 @@ class FrameForecaster(SequenceEstimator):
         self._store_params(locals())
 
     def _check_params(self):
+        """The parameters checked; returns the validation fraction (0.0 for None: no validation part)."""
         for name in ("lookback", "horizon", "kernel_size"):
             check_integer(getattr(self, name), name)
-        check_fraction(self.validation, "validation")
+        return check_fraction(self.validation, "validation")
 
     def fit(self, frames):
         """Trains on `(sequences, time, height, width, channels)` frames (or one sequence without the first axis).
@@ -107,14 +108,14 @@ class FrameForecaster(SequenceEstimator):
         """Everything `fit` learns but the weights: checks the frames, splits off the validation
         sequences and fixes the scaling (`frame_shape_`, `loss_`, `shift_`, `spread_`); returns
         `(train, val)` sequences. The tuner's entry point (`tuning.tune_frames`)."""
-        self._check_params()
+        validation = self._check_params()
         frames = _as_frames(frames)
         if frames.shape[1] < self.lookback + self.horizon:
             raise DataError(
                 f"Each sequence has {frames.shape[1]} frames; a window needs lookback {self.lookback} + "
                 f"horizon {self.horizon}. Use longer sequences or a shorter lookback."
             )
-        n_val = int(round(len(frames) * check_fraction(self.validation, "validation")))  # None: no validation part
+        n_val = int(round(len(frames) * validation))
         train, val = frames[: len(frames) - n_val], frames[len(frames) - n_val :]
         if len(train) == 0:
             raise DataError("No training sequences are left after the validation part; lower `validation`.")
