@@ -64,6 +64,33 @@ def test_the_fix_it_names_silences_it():
     assert messages == [] and series.n_windows("train") > 0
 
 
+def test_an_index_of_integers_keeps_its_step_in_forecasts_and_names_a_skipped_label():
+    years = pd.Index(np.arange(1900, 2100, 5), name="year")  # a reading every five years, the years as integers
+    forecaster = Forecaster(lookback=6, horizon=3, target="y", model=TINY, epochs=1, verbose=0, seed=0)
+    _, messages = _gap_warnings(lambda: forecaster.fit(_wave(years)))
+    assert messages == []
+    assert forecaster.predict(_wave(years)).index.tolist() == [2100, 2105, 2110]  # not 2096, 2097, 2098
+    assert forecaster.predict(_wave(pd.RangeIndex(0, 200, 5))).index.tolist() == [200, 205, 210]
+    _, messages = _gap_warnings(lambda: forecaster.predict(_wave(years).drop(2080)))  # a year of the window it reads
+    assert len(messages) == 1 and "integer index (a step of 5): 1 missing (2080)" in messages[0]
+    assert "df.reindex(range(df.index[0], df.index[-1] + 5, 5))" in messages[0]
+    _, messages = _gap_warnings(lambda: forecaster.predict(_wave(years).drop(2080).reindex(years).interpolate()))
+    assert messages == []  # the fix it names silences it
+    filtered = _wave(pd.RangeIndex(60)).drop([10, 11])  # rows dropped from a frame numbered 0, 1, 2, ...
+    _, messages = _gap_warnings(_prepare(filtered, lookback=6))
+    assert "2 missing (10, 11)" in messages[0] and "df.reset_index(drop=True)" in messages[0]
+
+
+def test_a_short_series_of_a_panel_on_integer_years_is_padded_at_their_step():
+    panel = pd.concat([_wave(pd.Index(np.arange(1900, 2100, 5), name="year")).assign(shop="a"),
+                       _wave(pd.Index(np.arange(2075, 2100, 5), name="year")).assign(shop="b")])  # b: under lookback
+    forecaster = Forecaster(lookback=6, horizon=3, target="y", series_id="shop", model=TINY, epochs=1, verbose=0, seed=0)
+    forecaster.fit(panel)
+    forecast, messages = _gap_warnings(lambda: forecaster.predict(panel))
+    assert messages == []  # b's padding rows come before 2075 at its step, not a step of 1 that skips labels
+    assert forecast.loc[forecast["shop"] == "b"].index.tolist() == [2100, 2105, 2110]
+
+
 def test_a_regular_index_and_trading_days_do_not_warn():
     _, messages = _gap_warnings(lambda: prepare(ForecastSettings(lookback=24, horizon=3, target="sales"), TINY, _monthly()))
     assert messages == []

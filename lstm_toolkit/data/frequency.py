@@ -67,17 +67,40 @@ def _grid_frequency(index):
     return pd.tseries.frequencies.to_offset(freq).freqstr
 
 
+def integer_step(index):
+    """The step of an index of integers (years, step counts): a RangeIndex's own, else the greatest common divisor of
+    its steps (1 with fewer than two rows). `as_frame` has checked it sorted and free of duplicates.
+
+    Example:
+    >>> integer_step(pd.RangeIndex(0, 30, 5)), integer_step(pd.Index([1990, 1995, 2000, 2010])), integer_step(pd.Index([7]))
+    (5, 5, 1)
+    """
+    if isinstance(index, pd.RangeIndex):
+        return abs(index.step)
+    steps = np.diff(np.asarray(index, dtype="int64"))
+    return int(np.gcd.reduce(steps)) if len(steps) and steps.any() else 1
+
+
 def missing_steps(index, freq):
     """The timestamps a regular index of frequency `freq` would hold between the first and last of `index`, and lacks.
 
-    Empty for a row index, no frequency, business days (holidays are meant
-    to be missing), or an index whose steps are not steps of `freq`.
+    For an index of integers, the labels of its step (`integer_step`) that it
+    lacks: a year missing from a yearly index. Empty for a RangeIndex, no
+    frequency, business days (holidays are meant to be missing), or an index
+    whose steps are not steps of `freq`.
 
     Example:
     >>> index = pd.date_range("2024-01-01", periods=8, freq="MS").delete([2, 3])
     >>> missing_steps(index, infer_frequency(index)).strftime("%Y-%m").tolist()
     ['2024-03', '2024-04']
+    >>> missing_steps(pd.Index([1990, 1995, 2005]), None).tolist()
+    [2000]
     """
+    if not isinstance(index, (pd.DatetimeIndex, pd.RangeIndex)) and pd.api.types.is_integer_dtype(index) and len(index) > 1:
+        step, first, last = integer_step(index), int(index[0]), int(index[-1])
+        if (last - first) // step > MAX_GRID_ROWS:
+            return pd.Index([], dtype="int64")
+        return pd.RangeIndex(first, last + 1, step).difference(index)
     found = _steps_of(index, freq)
     if found is None:
         return _NO_TIMES
@@ -235,11 +258,14 @@ def season_length_for(freq):
 
 
 def future_index(index, freq, periods):
-    """Returns the `periods` index labels that follow `index`.
+    """Returns the `periods` index labels that follow `index`: timestamps of frequency `freq`, or integers at the
+    index's own step (`integer_step`).
 
     Example:
     >>> future_index(pd.RangeIndex(3), None, 2).tolist()
     [3, 4]
+    >>> future_index(pd.Index([1990, 1995, 2000]), None, 2).tolist()
+    [2005, 2010]
     """
     if isinstance(index, pd.DatetimeIndex):
         if freq is None:
@@ -249,4 +275,6 @@ def future_index(index, freq, periods):
             )
         offset = pd.tseries.frequencies.to_offset(freq)
         return pd.date_range(index[-1] + offset, periods=periods, freq=offset, name=index.name)
-    return pd.RangeIndex(int(index[-1]) + 1, int(index[-1]) + 1 + periods, name=index.name)
+    step = integer_step(index)
+    first = int(index[-1]) + step
+    return pd.RangeIndex(first, first + step * periods, step, name=index.name)

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from lstm_toolkit.data.frame import as_frame, fill_missing
-from lstm_toolkit.data.frequency import infer_frequency
+from lstm_toolkit.data.frequency import infer_frequency, integer_step
 from lstm_toolkit.data.scaling import Scaler
 from lstm_toolkit.data.split import split_points
 from lstm_toolkit.data.time_features import calendar_features
@@ -268,10 +268,12 @@ def padding_rows(spec, n_rows, train_end, min_parts):
 
 
 def padded_index(index, lead):
-    """`index` extended `lead` steps back: by its frequency, else its first step (a row index: by rows).
+    """`index` extended `lead` steps back: by its frequency, else its first step (an index of integers: by its step).
 
     >>> padded_index(pd.date_range("2024-01-01", periods=3, freq="MS"), 2).strftime("%Y-%m").tolist()
     ['2023-11', '2023-12', '2024-01', '2024-02', '2024-03']
+    >>> padded_index(pd.Index([1990, 1995]), 2).tolist()
+    [1980, 1985, 1990, 1995]
     """
     if isinstance(index, pd.DatetimeIndex):
         freq = infer_frequency(index)
@@ -283,7 +285,7 @@ def padded_index(index, lead):
         return before.append(index)
     if isinstance(index, pd.RangeIndex):
         return pd.RangeIndex(index.start - lead * index.step, index.stop, index.step)
-    return pd.Index(np.arange(-lead, 0) + index[0]).append(index)
+    return pd.Index(np.arange(-lead, 0) * integer_step(index) + index[0]).append(index)
 
 
 def shard_of(starts, shard):

@@ -37,8 +37,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from lstm_toolkit.data import (SeriesCollection, TimeForm, WindowedSeries, as_frame, infer_frequency, irregular_steps,
-                               missing_steps, nearest_frequency)
+from lstm_toolkit.data import (SeriesCollection, TimeForm, WindowedSeries, as_frame, infer_frequency, integer_step,
+                               irregular_steps, missing_steps, nearest_frequency)
 from lstm_toolkit.errors import (ConfigError, DataError, IrregularTimestampsWarning, MissingTimestampsWarning,
                                  SeriesTooShortError, check_integer, user_stacklevel)
 from lstm_toolkit.forecasting.choices import resolve_lookback, resolve_scaler, warn_short_lookback
@@ -132,11 +132,20 @@ def warn_time_steps(indexes, freq):
     if gaps:
         key, steps = next(iter(gaps.items()))
         shown = ", ".join(str(step) for step in steps[:3]) + (", ..." if len(steps) > 3 else "")
+        index, per_series = indexes[key], "" if key is None else " per series"
+        if isinstance(index, pd.DatetimeIndex):
+            unit, fix = f"its frequency {freq!r}", f"df.asfreq({freq!r}){per_series}"
+            meant = "If the gaps are meant (market hours, say), this warning can be ignored."
+        else:  # integers that count steps (years, say): a label the step skips is a missing row
+            step = integer_step(index)
+            unit = f"its integer index (a step of {step})"
+            fix = f"df.reindex(range(df.index[0], df.index[-1] + {step}, {step})){per_series}"
+            meant = "If the index only numbers rows that are consecutive steps, give df.reset_index(drop=True)."
         warnings.warn(
-            f"{_which(key, gaps, indexes)} skips steps of its frequency {freq!r}: {len(steps)} missing ({shown}). Windows "
+            f"{_which(key, gaps, indexes)} skips steps of {unit}: {len(steps)} missing ({shown}). Windows "
             "read the rows on either side of a gap as consecutive steps, and a season as that many rows. Reindex to "
-            f"every step and fill the new rows: df.asfreq({freq!r}){'' if key is None else ' per series'} with "
-            "fill='interpolate' or 'ffill'. If the gaps are meant (market hours, say), this warning can be ignored.",
+            f"every step and fill the new rows: {fix} with "
+            f"fill='interpolate' or 'ffill'. {meant}",
             MissingTimestampsWarning, stacklevel=user_stacklevel())
     if off:
         key, steps = next(iter(off.items()))
