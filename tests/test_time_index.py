@@ -81,6 +81,26 @@ def test_an_index_of_integers_keeps_its_step_in_forecasts_and_names_a_skipped_la
     assert "2 missing (10, 11)" in messages[0] and "df.reset_index(drop=True)" in messages[0]
 
 
+def test_a_year_column_of_integers_as_read_csv_gives_it_stays_years():
+    years = np.arange(1900, 1960)
+    text = pd.DataFrame({"year": years, "y": np.sin(years / 3.0) + 2.0}).to_csv(index=False)
+    data = pd.read_csv(io.StringIO(text))  # "year" is int64: pd.to_datetime read 1900 as 1900 ns after 1970
+    forecaster = Forecaster(lookback=6, horizon=3, target="y", time_col="year", model=TINY, epochs=1, verbose=0, seed=0)
+    forecaster.fit(data.iloc[:50])
+    assert (forecaster.freq_, forecaster.season_length_, forecaster.fit_end_) == (None, 1, 1949)
+    assert forecaster.predict(data.iloc[:50]).index.tolist() == [1950, 1951, 1952]
+    table = forecaster.backtest(data)
+    assert table["origin"].min() == 1949 and table["timestamp"].max() == 1959
+    panel = pd.concat([data.assign(shop="a"), data.iloc[20:].assign(shop="b")])
+    forecast = Forecaster(lookback=6, horizon=3, target="y", time_col="year", series_id="shop", model=TINY, epochs=1,
+                          verbose=0, seed=0).fit(panel).predict(panel)
+    assert forecast.index.tolist() == [1960, 1961, 1962] * 2
+    with pytest.raises(DataError, match=r"Time column 'year' holds numbers with fractions.*astype\(int\).*unit='s'"):
+        Forecaster(lookback=6, horizon=3, target="y", time_col="year").fit(data.assign(year=data["year"] + 0.5))
+    with pytest.raises(DataError, match=r"Time column 'year' is missing in 1 row\(s\).*dropna\(subset=\['year'\]\)"):
+        Forecaster(lookback=6, horizon=3, target="y", time_col="year").fit(data.astype({"year": float}).replace(1930, np.nan))
+
+
 def test_a_short_series_of_a_panel_on_integer_years_is_padded_at_their_step():
     panel = pd.concat([_wave(pd.Index(np.arange(1900, 2100, 5), name="year")).assign(shop="a"),
                        _wave(pd.Index(np.arange(2075, 2100, 5), name="year")).assign(shop="b")])  # b: under lookback

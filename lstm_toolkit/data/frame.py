@@ -91,13 +91,22 @@ def as_frame(data, time_col=None, sorted_by=None):
 def parse_times(frame, time_col):
     """The column `time_col` of `frame` as a DatetimeIndex named `time_col` (a clear error when it does not parse).
 
+    A column of integers (years, step numbers, as `pd.read_csv` reads a
+    `year` column) stays an index of integers, a grid at its own step
+    (`frequency.integer_step`): `pd.to_datetime` would read 1821 as 1821
+    nanoseconds after 1970. Numbers with a fraction are refused.
+
     >>> times = parse_times(pd.DataFrame({"t": ["2024-01-01"]}), "t")
     >>> times[0], times.name
     (Timestamp('2024-01-01 00:00:00'), 't')
+    >>> parse_times(pd.DataFrame({"year": [1821, 1822]}), "year").tolist()
+    [1821, 1822]
     """
     column = frame[time_col]
     if isinstance(column.dtype, pd.PeriodDtype):  # periods: each period's start
         return pd.DatetimeIndex(column.dt.to_timestamp(), name=time_col)
+    if pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_bool_dtype(column.dtype):
+        return integer_times(column, time_col)
     try:
         times = parse_timestamps(column)
     except (ValueError, TypeError) as error:
@@ -107,6 +116,20 @@ def parse_times(frame, time_col):
         ) from None
     return pd.DatetimeIndex(times, name=time_col)
 
+
+def integer_times(column, time_col):
+    """A numeric time column as an index of integers: refused with the fix where it is missing or has fractions."""
+    values = column.to_numpy(dtype="float64", na_value=np.nan)
+    if np.isnan(values).any():
+        raise DataError(f"Time column {time_col!r} is missing in {int(np.isnan(values).sum())} row(s). Drop or fill "
+                        f"those rows first: df.dropna(subset=[{time_col!r}]).")
+    if not np.array_equal(values, np.round(values)):
+        raise DataError(
+            f"Time column {time_col!r} holds numbers with fractions ({column.dtype}), neither timestamps nor integer "
+            f"steps. Give years or step numbers as integers (df[{time_col!r}].astype(int)), or convert timestamps in "
+            f"seconds since 1970 with pd.to_datetime(df[{time_col!r}], unit='s')."
+        )
+    return pd.Index(values.astype("int64"), name=time_col)
 
 def check_time_order(index, sorted_by=None):
     """Raises a DataError for a duplicate or out-of-order timestamp, whose fixes name the columns `sorted_by`
