@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import lstm_toolkit
 from lstm_toolkit import DataError, Forecaster, IrregularTimestampsWarning, MissingTimestampsWarning, ModelConfig
 from lstm_toolkit.errors import LeakageWarning
 from lstm_toolkit.forecasting.preparing import prepare
@@ -99,6 +100,23 @@ def test_a_year_column_of_integers_as_read_csv_gives_it_stays_years():
         Forecaster(lookback=6, horizon=3, target="y", time_col="year").fit(data.assign(year=data["year"] + 0.5))
     with pytest.raises(DataError, match=r"Time column 'year' is missing in 1 row\(s\).*dropna\(subset=\['year'\]\)"):
         Forecaster(lookback=6, horizon=3, target="y", time_col="year").fit(data.astype({"year": float}).replace(1930, np.nan))
+
+
+def test_quarter_labels_as_r_and_spreadsheets_write_them_are_quarterly_periods(tmp_path):
+    quarters = pd.period_range("1970Q1", periods=40, freq="Q")
+    labels = {"1970 Q1": [f"{q.year} Q{q.quarter}" for q in quarters], "1970-Q1": [f"{q.year}-Q{q.quarter}" for q in quarters]}
+    for form, text in labels.items():  # "1970 Q1" is how fpp3's us_change (in the suite) writes them
+        data = pd.read_csv(io.StringIO(pd.DataFrame({"quarter": text, "y": np.sin(np.arange(40) / 2.0)}).to_csv(index=False)))
+        forecaster = Forecaster(lookback=8, horizon=2, target="y", time_col="quarter", model=TINY, epochs=1, verbose=0,
+                                seed=0).fit(data.iloc[:36])
+        assert forecaster.season_length_ == 4 and forecaster.fit_end_ == pd.Period("1978Q4", "Q"), form
+        assert forecaster.predict(data.iloc[:36]).index.equals(pd.period_range("1979Q1", periods=2, freq="Q", name="quarter"))
+        table = forecaster.backtest(data)
+        assert table["timestamp"].iloc[-1] == pd.Period("1979Q4", "Q")
+    forecaster.save(tmp_path / "bundle")
+    assert lstm_toolkit.load(tmp_path / "bundle").predict(data).index[0] == pd.Period("1980Q1", "Q")
+    with pytest.raises(DataError, match="Time column 'quarter' could not be parsed"):  # a quarter 5 is no quarter
+        Forecaster(lookback=8, horizon=2, target="y", time_col="quarter").fit(data.assign(quarter="1970 Q5"))
 
 
 def test_a_short_series_of_a_panel_on_integer_years_is_padded_at_their_step():

@@ -29,6 +29,8 @@ import numpy as np
 import pandas as pd
 
 DAY_NS = 86_400 * 10**9
+# A quarter's label as text: year, an optional space, dash or slash, and Q1-Q4.
+QUARTER_LABEL = r"^\s*(\d{4})\s*[-/]?\s*[Qq]([1-4])\s*$"
 
 
 def wall_clock(index):
@@ -61,8 +63,9 @@ class TimeForm:
         if isinstance(data, pd.DataFrame) and time_col is not None and time_col in data.columns:
             labels = pd.Index(data[time_col])
             if labels.dtype == object or pd.api.types.is_string_dtype(labels.dtype):  # text, as `as_frame` reads it
-                # each distinct label once: a panel repeats its dates once per series
-                labels = pd.DatetimeIndex(parse_timestamps(pd.Series(pd.unique(data[time_col]))))
+                # each distinct label once: a panel repeats its dates once per series; quarters' labels are periods
+                parsed = parse_timestamps(pd.Series(pd.unique(data[time_col])))
+                labels = parsed if isinstance(parsed, pd.PeriodIndex) else pd.DatetimeIndex(parsed)
         else:
             labels = getattr(data, "index", None)
         if isinstance(labels, pd.PeriodIndex):
@@ -130,9 +133,28 @@ def zone_name(tz):
     return name if all(t.tz_convert(same).utcoffset() == t.tz_convert(tz).utcoffset() for t in instants) else None
 
 
+def quarter_periods(column):
+    """Text labels of quarters ("1970 Q1", as R's tsibble and fpp3 write them, "1970-Q1", "1970Q1") as quarterly
+    periods, which `pd.to_datetime` cannot read with any format; None unless every label is one.
+
+    >>> quarter_periods(pd.Series(["1970 Q1", "1970 Q2"])).tolist()
+    [Period('1970Q1', 'Q-DEC'), Period('1970Q2', 'Q-DEC')]
+    """
+    if not (column.dtype == object or pd.api.types.is_string_dtype(column.dtype)) or not len(column):
+        return None
+    found = column.astype(str).str.extract(QUARTER_LABEL)
+    if found.isna().any().any():
+        return None
+    return pd.PeriodIndex((found[0] + "Q" + found[1]).tolist(), freq="Q")
+
+
 def parse_timestamps(column):
     """`pd.to_datetime(column)`; offsets that change with the clocks (a zoned frame written to CSV) as UTC instants:
-    exact, though the file does not name the zone. pandas 3 refuses mixed offsets, pandas 2 keeps them as objects."""
+    exact, though the file does not name the zone. pandas 3 refuses mixed offsets, pandas 2 keeps them as objects.
+    Labels of quarters come back as quarterly periods (`quarter_periods`)."""
+    quarters = quarter_periods(column)
+    if quarters is not None:
+        return quarters
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)  # pandas 2's warning about mixed time zones
         try:

@@ -114,6 +114,8 @@ def parse_times(frame, time_col):
             f"Time column {time_col!r} could not be parsed as timestamps ({error}). "
             "Convert it with pd.to_datetime(..., format=...) first."
         ) from None
+    if isinstance(times, pd.PeriodIndex):  # labels of quarters: each quarter's start
+        return pd.DatetimeIndex(times.to_timestamp(), name=time_col)
     return pd.DatetimeIndex(times, name=time_col)
 
 
