@@ -89,9 +89,10 @@ class FrameForecaster(SequenceEstimator):
             self.
         """
         train, val = self.prepare(frames)
+        config = self._training_config(loss=self.loss_)
+        self._seed_weights(config)
         model = self.build_network(self.filters, self.kernel_size)
         validation = self.windows(val) if len(val) else None
-        config = self._training_config(loss=self.loss_)
         self.history_ = self._train(model, config, self.windows(train, shuffle=True), validation, metrics=("mse",))
         self.model_ = model
         return self

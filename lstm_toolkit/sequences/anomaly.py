@@ -178,6 +178,7 @@ class AnomalyDetector(SequenceEstimator):
 
     def _fit_autoencoder(self, values, validation):
         config = self._training_config(loss="mse")
+        self._seed_weights(config)
         n_train = len(values) - int(round(len(values) * validation))
         self.scaler_ = Scaler(self.scaler, columns=self.columns_).fit(values[:n_train])
         scaled = self.scaler_.transform(values).astype("float32")

@@ -10,7 +10,6 @@ import pandas as pd
 from sklearn import metrics
 from sklearn.model_selection import train_test_split
 
-from lstm_toolkit.backend import keras
 from lstm_toolkit.data.sequences import PAD_VALUE, as_sequences, bucket_length, check_channels, fit_scaler, pad
 from lstm_toolkit.errors import CollapsedClassifierWarning, DataError, check_fraction, check_integer
 from lstm_toolkit.models import ROCKET_ARCHITECTURES, FCNConfig, ModelConfig, build_sequence_classifier, fit_minirocket
@@ -167,8 +166,7 @@ class SequenceClassifier(SequenceEstimator):
         frames = int(np.any(train[0] != PAD_VALUE, axis=-1).sum())  # real (unpadded) training frames
         # Checked whichever way it trains: an invalid setting is refused even where MiniRocket would not read it.
         config = self._training_config(loss=self.loss_, **self._schedule(len(train[0]), frames))
-        if config.seed is not None:
-            keras.utils.set_random_seed(config.seed)  # before the weights are drawn
+        self._seed_weights(config)
         model = self.build_network()
         closed_form = self._model_config().architecture in ROCKET_ARCHITECTURES
         if closed_form:

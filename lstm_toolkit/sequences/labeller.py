@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from lstm_toolkit.backend import keras
 from lstm_toolkit.data.sequences import as_sequences, bucket_length, check_channels, fit_scaler, pad, step_mask
 from lstm_toolkit.errors import DataError, check_fraction
 from lstm_toolkit.models import ModelConfig, build_sequence_classifier
@@ -140,8 +139,7 @@ class SequenceLabeller(SequenceEstimator):
             raise DataError("No training sequences are left after the validation part; lower `validation`.")
         scaler = fit_scaler([sequences[k] for k in train], self.scaler, self.features_)
         per_class = per_class_weights(self.class_weight, np.concatenate(encoded), codec)
-        if config.seed is not None:
-            keras.utils.set_random_seed(config.seed)  # before the weights are drawn
+        self._seed_weights(config)
         model = build_sequence_classifier(self._model_config(), len(self.features_), len(codec.classes_), per_step=True)
 
         def arrays(subset):
