@@ -92,6 +92,8 @@ def test_a_year_column_of_integers_as_read_csv_gives_it_stays_years():
     assert forecaster.predict(data.iloc[:50]).index.tolist() == [1950, 1951, 1952]
     table = forecaster.backtest(data)
     assert table["origin"].min() == 1949 and table["timestamp"].max() == 1959
+    with pytest.raises(DataError, match=r"start=1955 counts rows, as `iloc` does.*at row 55: give start=55"):
+        forecaster.backtest(data, start=1955)  # a year where a row number is meant
     panel = pd.concat([data.assign(shop="a"), data.iloc[20:].assign(shop="b")])
     forecast = Forecaster(lookback=6, horizon=3, target="y", time_col="year", series_id="shop", model=TINY, epochs=1,
                           verbose=0, seed=0).fit(panel).predict(panel)

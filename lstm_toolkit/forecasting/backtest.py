@@ -108,6 +108,11 @@ def first_forecast_row(index, start, fit_end, labels=TimeForm()):
                 f"start={start} counts back past the first row: the data has {len(index)} rows. Give a row number from "
                 f"-{len(index)} (a negative one counts from the end, as `iloc` does), a fraction or a timestamp."
             )
+        if row >= len(index) and not isinstance(index, pd.DatetimeIndex) and start in index:  # a year, say
+            raise DataError(
+                f"start={start} counts rows, as `iloc` does, and the data has {len(index)}. {start} is a label of its "
+                f"index, at row {index.get_loc(start)}: give start={index.get_loc(start)}."
+            )
         return row
     try:
         timestamp = naive_timestamp(start, index)  # a zoned timestamp on the index's clock (see `data.clock`)
