@@ -10,6 +10,7 @@ import pytest
 
 import lstm_toolkit
 from lstm_toolkit import DataError, Forecaster, IrregularTimestampsWarning, MissingTimestampsWarning, ModelConfig
+from lstm_toolkit.data.frame import parse_times
 from lstm_toolkit.errors import LeakageWarning
 from lstm_toolkit.forecasting.preparing import prepare
 from lstm_toolkit.forecasting.settings import ForecastSettings
@@ -98,6 +99,8 @@ def test_a_year_column_of_integers_as_read_csv_gives_it_stays_years():
     forecast = Forecaster(lookback=6, horizon=3, target="y", time_col="year", series_id="shop", model=TINY, epochs=1,
                           verbose=0, seed=0).fit(panel).predict(panel)
     assert forecast.index.tolist() == [1960, 1961, 1962] * 2
+    big = [1_700_000_000_000_000_001, 1_700_000_000_000_000_002]  # past float64's 53 bits: kept exactly
+    assert parse_times(pd.DataFrame({"t": big}), "t").tolist() == big
     with pytest.raises(DataError, match=r"Time column 'year' holds numbers with fractions.*astype\(int\).*unit='s'"):
         Forecaster(lookback=6, horizon=3, target="y", time_col="year").fit(data.assign(year=data["year"] + 0.5))
     with pytest.raises(DataError, match=r"Time column 'year' is missing in 1 row\(s\).*dropna\(subset=\['year'\]\)"):

@@ -94,7 +94,10 @@ def parse_times(frame, time_col):
     A column of integers (years, step numbers, as `pd.read_csv` reads a
     `year` column) stays an index of integers, a grid at its own step
     (`frequency.integer_step`): `pd.to_datetime` would read 1821 as 1821
-    nanoseconds after 1970. Numbers with a fraction are refused.
+    nanoseconds after 1970. Numbers with a fraction are refused. Epoch
+    times (seconds since 1970) are steps too, then; for timestamps, with a
+    frequency and calendar features, convert them first:
+    `pd.to_datetime(df[col], unit="s")`.
 
     >>> times = parse_times(pd.DataFrame({"t": ["2024-01-01"]}), "t")
     >>> times[0], times.name
@@ -121,6 +124,8 @@ def parse_times(frame, time_col):
 
 def integer_times(column, time_col):
     """A numeric time column as an index of integers: refused with the fix where it is missing or has fractions."""
+    if pd.api.types.is_integer_dtype(column.dtype) and not column.isna().any():
+        return pd.Index(column.to_numpy(dtype="int64"), name=time_col)  # exactly: not through float64's 53 bits
     values = column.to_numpy(dtype="float64", na_value=np.nan)
     if np.isnan(values).any():
         raise DataError(f"Time column {time_col!r} is missing in {int(np.isnan(values).sum())} row(s). Drop or fill "
