@@ -99,6 +99,8 @@ def test_a_year_column_of_integers_as_read_csv_gives_it_stays_years():
     forecast = Forecaster(lookback=6, horizon=3, target="y", time_col="year", series_id="shop", model=TINY, epochs=1,
                           verbose=0, seed=0).fit(panel).predict(panel)
     assert forecast.index.tolist() == [1960, 1961, 1962] * 2
+    with pytest.raises(DataError, match=r"indexed by int64 labels, not dates.*pd.to_datetime\(df\['year'\].astype\(str\), format='%Y'\)"):
+        Forecaster(lookback=6, horizon=3, target="y", time_col="year", calendar=["month"], model=TINY).fit(data)
     big = [1_700_000_000_000_000_001, 1_700_000_000_000_000_002]  # past float64's 53 bits: kept exactly
     assert parse_times(pd.DataFrame({"t": big}), "t").tolist() == big
     with pytest.raises(DataError, match=r"Time column 'year' holds numbers with fractions.*astype\(int\).*unit='s'"):

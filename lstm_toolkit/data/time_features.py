@@ -54,9 +54,11 @@ def calendar_features(index, names):
             f"Unknown calendar feature(s) {unknown}. Choose from {sorted(CALENDAR_FEATURES)}."
         )
     if not isinstance(index, pd.DatetimeIndex):
+        years = (f" (years as integers: pd.to_datetime(df[{index.name!r}].astype(str), format='%Y'))"
+                 if index.name is not None else "")
         raise DataError(
-            f"Calendar features {names} need timestamps, but the series has a "
-            f"{type(index).__name__}. Give a DatetimeIndex or `time_col`, or drop `calendar`."
+            f"Calendar features {names} need timestamps, but the series is indexed by {index.dtype} labels, not "
+            f"dates. Give a DatetimeIndex or a `time_col` of dates{years}, or drop `calendar`."
         )
     channels = []
     for name in names:
