@@ -25,7 +25,7 @@ SLOW_DATA = settings(max_examples=50, deadline=None, suppress_health_check=[Heal
 @st.composite
 def series_cases(draw):
     """A series of 2-60 values with a lookback, horizon, validation and test part and start padding, as users give them."""
-    n_rows = draw(st.integers(2, 60))
+    n_rows = draw(st.one_of(st.integers(2, 16), st.integers(2, 60)))  # short ones often: padding and refusals
     spec = WindowSpec(lookback=draw(st.integers(1, 10)), targets="y", horizon=draw(st.integers(1, 5)))
     validation = draw(st.one_of(st.none(), st.integers(0, n_rows), st.floats(0.05, 0.5)))
     test = draw(st.one_of(st.none(), st.integers(0, n_rows // 3)))
@@ -160,7 +160,7 @@ def test_the_generators_reach_the_cases_that_matter():
     vacuous."""
     seen = {"too short": 0, "padded": 0, "all parts": 0}
 
-    @settings(max_examples=150, deadline=None, database=None)
+    @settings(max_examples=150, deadline=None, database=None, derandomize=True)  # the same cases every run
     @given(series_cases())
     def tally(case):
         values, spec, validation, test, pad = case

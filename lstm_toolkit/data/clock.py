@@ -22,6 +22,7 @@ True
 from __future__ import annotations
 
 import dataclasses
+import re
 import warnings
 from typing import Any
 
@@ -142,10 +143,13 @@ def quarter_periods(column):
     """
     if not (column.dtype == object or pd.api.types.is_string_dtype(column.dtype)) or not len(column):
         return None
-    found = column.astype(str).str.extract(QUARTER_LABEL)
+    if re.match(QUARTER_LABEL, str(column.iloc[0])) is None:  # dates, as most are: no pass over a long column
+        return None
+    codes, labels = pd.factorize(column.astype(str))  # each label read once: a panel repeats them per series
+    found = pd.Series(labels).str.extract(QUARTER_LABEL)
     if found.isna().any().any():
         return None
-    return pd.PeriodIndex((found[0] + "Q" + found[1]).tolist(), freq="Q")
+    return pd.PeriodIndex((found[0] + "Q" + found[1]).tolist(), freq="Q")[codes]
 
 
 def parse_timestamps(column):
