@@ -105,7 +105,7 @@ def test_a_year_column_of_integers_as_read_csv_gives_it_stays_years():
     assert parse_times(pd.DataFrame({"t": big}), "t").tolist() == big
     with pytest.raises(DataError, match=r"Time column 'year' holds numbers with fractions.*astype\(int\).*unit='s'"):
         Forecaster(lookback=6, horizon=3, target="y", time_col="year").fit(data.assign(year=data["year"] + 0.5))
-    with pytest.raises(DataError, match=r"Time column 'year' is missing in 1 row\(s\).*dropna\(subset=\['year'\]\)"):
+    with pytest.raises(DataError, match=r"Time column 'year' is missing \(or infinite\) in 1 row\(s\).*dropna\(subset=\['year'\]\)"):
         Forecaster(lookback=6, horizon=3, target="y", time_col="year").fit(data.astype({"year": float}).replace(1930, np.nan))
 
 

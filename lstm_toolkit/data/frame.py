@@ -89,7 +89,8 @@ def as_frame(data, time_col=None, sorted_by=None):
 
 
 def parse_times(frame, time_col):
-    """The column `time_col` of `frame` as a DatetimeIndex named `time_col` (a clear error when it does not parse).
+    """The column `time_col` of `frame` as an index named `time_col`: a DatetimeIndex, or integers for a column of
+    integers (a clear error when it does not parse).
 
     A column of integers (years, step numbers, as `pd.read_csv` reads a
     `year` column) stays an index of integers, a grid at its own step
@@ -127,9 +128,9 @@ def integer_times(column, time_col):
     if pd.api.types.is_integer_dtype(column.dtype) and not column.isna().any():
         return pd.Index(column.to_numpy(dtype="int64"), name=time_col)  # exactly: not through float64's 53 bits
     values = column.to_numpy(dtype="float64", na_value=np.nan)
-    if np.isnan(values).any():
-        raise DataError(f"Time column {time_col!r} is missing in {int(np.isnan(values).sum())} row(s). Drop or fill "
-                        f"those rows first: df.dropna(subset=[{time_col!r}]).")
+    if not np.isfinite(values).all():
+        raise DataError(f"Time column {time_col!r} is missing (or infinite) in {int((~np.isfinite(values)).sum())} "
+                        f"row(s). Drop those rows first: df.dropna(subset=[{time_col!r}]).")
     if not np.array_equal(values, np.round(values)):
         raise DataError(
             f"Time column {time_col!r} holds numbers with fractions ({column.dtype}), neither timestamps nor integer "
@@ -137,6 +138,7 @@ def integer_times(column, time_col):
             f"seconds since 1970 with pd.to_datetime(df[{time_col!r}], unit='s')."
         )
     return pd.Index(values.astype("int64"), name=time_col)
+
 
 def check_time_order(index, sorted_by=None):
     """Raises a DataError for a duplicate or out-of-order timestamp, whose fixes name the columns `sorted_by`
