@@ -107,6 +107,8 @@ def test_a_year_column_of_integers_as_read_csv_gives_it_stays_years():
         Forecaster(lookback=6, horizon=3, target="y", time_col="year").fit(data.assign(year=data["year"] + 0.5))
     with pytest.raises(DataError, match=r"Time column 'year' is missing \(or infinite\) in 1 row\(s\).*dropna\(subset=\['year'\]\)"):
         Forecaster(lookback=6, horizon=3, target="y", time_col="year").fit(data.astype({"year": float}).replace(1930, np.nan))
+    with pytest.raises(DataError, match=r"Time column 'year' is missing \(or infinite\) in 1 row"):
+        Forecaster(lookback=6, horizon=3, target="y", time_col="year").fit(data.astype({"year": float}).replace(1930, np.inf))
 
 
 def test_quarter_labels_as_r_and_spreadsheets_write_them_are_quarterly_periods(tmp_path):

@@ -19,7 +19,6 @@ from collections.abc import Callable
 
 import numpy as np
 
-from lstm_toolkit.backend import keras
 from lstm_toolkit.errors import ConfigError, DataError, ReferenceFallbackWarning, check_bool, user_stacklevel
 from lstm_toolkit.forecasting import refit
 from lstm_toolkit.forecasting.compiled import CompiledModels
@@ -40,7 +39,7 @@ from lstm_toolkit.forecasting.linear import (
 )
 from lstm_toolkit.models import REFERENCE_NORMS, forecast_reference_only
 from lstm_toolkit.models.ensemble import member_targets, members_model
-from lstm_toolkit.training import TrainingConfig, compile_model, distributed, fit, replay_callbacks
+from lstm_toolkit.training import TrainingConfig, compile_model, distributed, fit, replay_callbacks, seed_weights
 
 # A validation part with fewer than two windows of separate forecast rows (too few to estimate a standard error)
 # is joined by the windows of earlier forecast origins (`origin_evidence`), up to this many such windows in all
@@ -253,8 +252,7 @@ def refitted(training, history, units, prepare, combine=True, validation_losses=
     epochs = refit.best_epochs(history)  # the epochs are chosen; now train on everything given to `fit`
     rates = refit.learning_rates(history, epochs) or [training.config.learning_rate]
     problem, series = prepare.all(units)
-    if training.seed is not None:
-        keras.utils.set_random_seed(training.seed)
+    seed_weights(training.seed)
     model, final, _ = train(training, problem, series, dataclasses.replace(training.config, epochs=epochs),
                             replay=replay_callbacks(rates, training.checkpoint_dir), backup_dir=training.backup_dir)
     return WindowFit(model, refit.combined(history, final), None, with_ridge(training, model, problem, series, combine),
@@ -297,8 +295,7 @@ def origin_evidence(training, history, prepare_origin, horizon, origins=None):
             break
         if series.n_windows("validation") != 1 or series.n_windows("train") < MIN_ORIGIN_WINDOWS:
             break
-        if training.seed is not None:
-            keras.utils.set_random_seed(training.seed)
+        seed_weights(training.seed)
         model, trainable, _, validation_data, _ = _trained(training, problem, series, config,
                                                         replay=replay_callbacks(rates, None))
         losses = paired_losses(model, trainable, validation_data)

@@ -14,7 +14,6 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-from lstm_toolkit.backend import keras
 from lstm_toolkit.base import load as load_any
 from lstm_toolkit.data import future_index
 from lstm_toolkit.errors import DataError
@@ -26,6 +25,7 @@ from lstm_toolkit.forecasting.settings import ForecastSettings
 from lstm_toolkit.forecasting.strategies import check_sampling, strategy_for
 from lstm_toolkit.models import ModelConfig
 from lstm_toolkit.models.distribution import DEFAULT_QUANTILES
+from lstm_toolkit.training import seed_weights
 
 DEFAULT_FORECASTER = ModelConfig(units="auto", architecture="auto", highway="auto")
 
@@ -233,8 +233,7 @@ class Forecaster(BaseForecaster):
         config = self._training_config(batch_size=choices.resolve_batch_size(self.batch_size, self.problem_.n_train_windows, self.stateful),
                                        loss=self._likelihood().point_loss)
         share = choices.resolve_linear_share(self.linear_share, config.loss)
-        if config.seed is not None:  # the config's: checked, and an int however it was given
-            keras.utils.set_random_seed(config.seed)
+        seed_weights(config.seed)  # the config's: checked, and an int however it was given
         if self.stateful:
             fitting.check_stateful_training(self.refit, self.distribution, self.backup_dir)
             model, history, runner = self._strategy().train(self.problem_, series, config, self.callbacks, self.checkpoint_dir)

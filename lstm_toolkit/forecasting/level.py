@@ -39,7 +39,6 @@ import os
 
 import numpy as np
 
-from lstm_toolkit.backend import keras
 from lstm_toolkit.errors import ConfigError, check_bool
 from lstm_toolkit.forecasting import refit
 from lstm_toolkit.forecasting.choices import NORM_SAMPLE, SMALL_NETWORK_WINDOWS
@@ -47,6 +46,7 @@ from lstm_toolkit.forecasting.fitting import fit_window_model, refitted, settled
 from lstm_toolkit.forecasting.judging import disjoint_windows, validation_margin
 from lstm_toolkit.models import REFERENCE_NORMS, reference_forecast
 from lstm_toolkit.models.ensemble import ensemble_model
+from lstm_toolkit.training import seed_weights
 
 # The window normalisation of the level network: none, the scaled window as it is.
 LEVEL_NORM = "none"
@@ -197,8 +197,7 @@ def fit(training, problem, series, prepare, level_member, prepare_level, strateg
     first = fit_window_model(training, problem, series, prepare, separate_validation)
     record = None
     if trains:
-        if training.seed is not None:
-            keras.utils.set_random_seed(training.seed)
+        seed_weights(training.seed)
         # Its own backup and checkpoint folders; refit only once it has joined. It is to beat the first fit's
         # validation loss, so that is early stopping's baseline: one that stays above it stops after `patience` epochs.
         level_training = dataclasses.replace(training, refit=False, backup_dir=_inside(training.backup_dir),

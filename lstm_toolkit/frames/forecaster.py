@@ -9,6 +9,7 @@ from lstm_toolkit.data.windows import frame_windows
 from lstm_toolkit.errors import DataError, check_fraction, check_integer
 from lstm_toolkit.models import build_convlstm_model
 from lstm_toolkit.sequences.estimator import SequenceEstimator
+from lstm_toolkit.training import seed_weights
 
 
 def _as_frames(frames, name="frames"):
@@ -90,7 +91,7 @@ class FrameForecaster(SequenceEstimator):
         """
         train, val = self.prepare(frames)
         config = self._training_config(loss=self.loss_)
-        self._seed_weights(config)
+        seed_weights(config.seed)  # before the weights are drawn
         model = self.build_network(self.filters, self.kernel_size)
         validation = self.windows(val) if len(val) else None
         self.history_ = self._train(model, config, self.windows(train, shuffle=True), validation, metrics=("mse",))

@@ -41,6 +41,7 @@ from lstm_toolkit.sequences.signals import (  # noqa: F401 (the baselines and he
     smooth_scores,
     windows_to_points,
 )
+from lstm_toolkit.training import seed_weights
 
 METHODS = ("forecast", "autoencoder")
 DEFAULT_DETECTOR = ModelConfig(units=(32,))
@@ -178,7 +179,7 @@ class AnomalyDetector(SequenceEstimator):
 
     def _fit_autoencoder(self, values, validation):
         config = self._training_config(loss="mse")
-        self._seed_weights(config)
+        seed_weights(config.seed)  # before the weights are drawn
         n_train = len(values) - int(round(len(values) * validation))
         self.scaler_ = Scaler(self.scaler, columns=self.columns_).fit(values[:n_train])
         scaled = self.scaler_.transform(values).astype("float32")

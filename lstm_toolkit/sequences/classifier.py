@@ -14,6 +14,7 @@ from lstm_toolkit.data.sequences import PAD_VALUE, as_sequences, bucket_length, 
 from lstm_toolkit.errors import CollapsedClassifierWarning, DataError, check_fraction, check_integer
 from lstm_toolkit.models import ROCKET_ARCHITECTURES, FCNConfig, ModelConfig, build_sequence_classifier, fit_minirocket
 from lstm_toolkit.sequences.estimator import LabelCodec, SequenceEstimator, per_class_weights
+from lstm_toolkit.training import seed_weights
 
 # MiniRocket (Dempster et al. 2021; see `models.rocket`): about 10,000 fixed random-convolution features and a
 # ridge classifier, fitted in closed form. Chosen on the classification suite (benchmarks/classification_suite.py:
@@ -166,7 +167,7 @@ class SequenceClassifier(SequenceEstimator):
         frames = int(np.any(train[0] != PAD_VALUE, axis=-1).sum())  # real (unpadded) training frames
         # Checked whichever way it trains: an invalid setting is refused even where MiniRocket would not read it.
         config = self._training_config(loss=self.loss_, **self._schedule(len(train[0]), frames))
-        self._seed_weights(config)
+        seed_weights(config.seed)  # before the weights are drawn
         model = self.build_network()
         closed_form = self._model_config().architecture in ROCKET_ARCHITECTURES
         if closed_form:

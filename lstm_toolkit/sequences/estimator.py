@@ -12,13 +12,13 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.class_weight import compute_class_weight
 
-from lstm_toolkit.backend import compiled, keras, tf
+from lstm_toolkit.backend import compiled, tf
 from lstm_toolkit.base import Estimator
 from lstm_toolkit.data.scaling import Scaler
 from lstm_toolkit.data.sequences import frames_batch_size
 from lstm_toolkit.errors import ConfigError, DataError
 from lstm_toolkit.models.ensemble import member_targets, members_model
-from lstm_toolkit.training import compile_model, default_callbacks, fit
+from lstm_toolkit.training import compile_model, default_callbacks, fit, seed_weights
 
 
 class LabelCodec:
@@ -146,20 +146,13 @@ class SequenceEstimator(Estimator):
             [function(np.ascontiguousarray(x[i : i + batch_size], dtype="float32")).numpy() for i in range(0, len(x), batch_size)]
         )
 
-    @staticmethod
-    def _seed_weights(config):
-        """Seeds Keras' random state from `config.seed` (when set); call it before a network's weights are drawn, so
-        that the seed alone decides the model, whatever the process drew before."""
-        if config.seed is not None:
-            keras.utils.set_random_seed(config.seed)
-
     def _train(self, model, config, train, validation, metrics=("mae",)):
         """Compiles and fits `model`; `train`/`validation` are `(x, y, sample_weight)` arrays or datasets.
 
         Returns:
             The per-epoch logs as a dict of lists.
         """
-        self._seed_weights(config)  # the shuffles and dropout from the seed too
+        seed_weights(config.seed)  # the shuffles and dropout from the seed too
         if isinstance(train, tuple):
             n_samples = len(train[0])
             train = _batches(train, config.batch_size, shuffle=True, seed=config.seed)

@@ -9,6 +9,7 @@ from lstm_toolkit.data.sequences import as_sequences, bucket_length, check_chann
 from lstm_toolkit.errors import DataError, check_fraction
 from lstm_toolkit.models import ModelConfig, build_sequence_classifier
 from lstm_toolkit.sequences.estimator import LabelCodec, SequenceEstimator, per_class_weights
+from lstm_toolkit.training import seed_weights
 
 # The whole sequence is known when it is labelled, so each step may look both ways.
 DEFAULT_LABELLER = ModelConfig(units=(64, 64), bidirectional=True, dropout=0.2, window_norm="none")
@@ -139,7 +140,7 @@ class SequenceLabeller(SequenceEstimator):
             raise DataError("No training sequences are left after the validation part; lower `validation`.")
         scaler = fit_scaler([sequences[k] for k in train], self.scaler, self.features_)
         per_class = per_class_weights(self.class_weight, np.concatenate(encoded), codec)
-        self._seed_weights(config)
+        seed_weights(config.seed)  # before the weights are drawn
         model = build_sequence_classifier(self._model_config(), len(self.features_), len(codec.classes_), per_step=True)
 
         def arrays(subset):

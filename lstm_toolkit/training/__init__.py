@@ -15,6 +15,7 @@ from lstm_toolkit.training.core import (
     default_callbacks,
     fit,
     replay_callbacks,
+    seed_weights,
 )
 from lstm_toolkit.training.xla import (
     PROBE_STEPS,
@@ -42,6 +43,7 @@ __all__ = [
     "planned_compile",
     "planned_work",
     "replay_callbacks",
+    "seed_weights",
     "resolve_jit_compile",
     "resolve_steps_per_execution",
     "step_seconds_in_turn",

@@ -201,6 +201,21 @@ def replay_callbacks(learning_rates, checkpoint_dir=None):
     return callbacks
 
 
+def seed_weights(seed):
+    """Seeds Keras' random state (Python's, NumPy's and the backend's) from `seed`, unless it is None.
+
+    Call it before a network's weights are drawn, not only before training:
+    then the seed alone decides the model, whatever the process drew before.
+
+    Example:
+    >>> seed_weights(0); a = keras.random.normal((2,)); seed_weights(0)
+    >>> bool((a == keras.random.normal((2,))).numpy().all())
+    True
+    """
+    if seed is not None:
+        keras.utils.set_random_seed(seed)
+
+
 def fit(
     model,
     train,
@@ -241,8 +256,7 @@ def fit(
     2
     """
     config = config or TrainingConfig()
-    if config.seed is not None:
-        keras.utils.set_random_seed(config.seed)
+    seed_weights(config.seed)
     n_samples = _n_samples(train, config.batch_size)
     if not model.compiled:
         compile_model(model, config, n_samples=n_samples)

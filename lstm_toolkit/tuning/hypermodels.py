@@ -6,11 +6,11 @@ import dataclasses
 
 import numpy as np
 
-from lstm_toolkit.backend import count_traces_apart, keras, keras_tuner
+from lstm_toolkit.backend import count_traces_apart, keras_tuner
 from lstm_toolkit.forecasting.choices import resolve_batch_size
 from lstm_toolkit.models import FCNConfig, SegmentConfig
 from lstm_toolkit.sequences.classifier import LSTM_FCN_CLASSIFIER
-from lstm_toolkit.training import TrainingConfig, build_training_state, compile_model
+from lstm_toolkit.training import TrainingConfig, build_training_state, compile_model, seed_weights
 
 
 class ForecastHyperModel(keras_tuner.HyperModel):
@@ -46,8 +46,7 @@ class ForecastHyperModel(keras_tuner.HyperModel):
 
     def build(self, hp):
         values = self.space.declare(hp)
-        if self.seed is not None:
-            keras.utils.set_random_seed(self.seed)
+        seed_weights(self.seed)
         model = self.forecaster.build_network(self.model_config(values))
         config = TrainingConfig(
             learning_rate=values["learning_rate"], clipnorm=self.forecaster.clipnorm, epochs=self.forecaster.epochs
@@ -100,8 +99,7 @@ class PreparedHyperModel(keras_tuner.HyperModel):
     def declare(self, hp):
         """The trial's values of the space (and the seed set for its weights)."""
         values = self.space.declare(hp)
-        if self.seed is not None:
-            keras.utils.set_random_seed(self.seed)
+        seed_weights(self.seed)
         return values
 
 
