@@ -146,10 +146,30 @@ def _wait_for_backup(path, epoch, workers, timeout=180):
 
 @pytest.mark.slow
 def test_two_workers_train_one_model_and_survive_a_lost_worker(tmp_path):
-    # 1. A whole run: identical weights on both workers, falling loss, and the chief's bundle is the best checkpoint.
-    full = tmp_path / "full"
+    # Two clusters at once: a whole run, and a run that loses a worker (its chief waits on TensorFlow's health check
+    # meanwhile, and its batches are slowed down: the whole run trains in that time).
+    full, lost = tmp_path / "full", tmp_path / "lost"
     full.mkdir()
-    _finish(_start_workers(full))
+    lost.mkdir()
+    whole_run = _start_workers(full)
+    workers = _start_workers(lost, seconds_per_batch=0.05)
+
+    # 1. SIGKILL one worker mid-epoch: the chief fails (TensorFlow's health check).
+    try:
+        backed_up = _wait_for_backup(lost / "backup" / distributed.BACKUP_STATE, 1, workers)
+        workers[1].send_signal(signal.SIGKILL)
+        chief_output = workers[0].communicate(timeout=120)[0]
+    except BaseException:
+        for worker in whole_run:
+            worker.kill()
+        raise
+    finally:
+        for worker in workers:
+            worker.kill()
+    assert workers[0].returncode != 0 and "Collective" in chief_output, chief_output[-2000:]
+
+    # 2. The whole run: identical weights on both workers, falling loss, and the chief's bundle is the best checkpoint.
+    _finish(whole_run)
     weights = [np.load(full / f"worker-{index}.npz") for index in range(2)]
     assert all(np.array_equal(weights[0][name], weights[1][name]) for name in weights[0].files)
     histories = [json.loads((full / f"worker-{index}.json").read_text()) for index in range(2)]
@@ -163,18 +183,8 @@ def test_two_workers_train_one_model_and_survive_a_lost_worker(tmp_path):
     pd.testing.assert_frame_equal(forecast, checkpoint.predict(panel))
     assert not (full / "backup").exists()
 
-    # 2. SIGKILL one worker mid-epoch: the chief fails (TensorFlow's health check); the job started again
-    #    resumes from the last backed-up epoch, not from epoch 0, and ends where the whole run ended.
-    lost = tmp_path / "lost"
-    lost.mkdir()
-    workers = _start_workers(lost, seconds_per_batch=0.05)
-    backed_up = _wait_for_backup(lost / "backup" / distributed.BACKUP_STATE, 1, workers)
-    workers[1].send_signal(signal.SIGKILL)
-    try:
-        chief_output = workers[0].communicate(timeout=120)[0]
-    finally:
-        workers[0].kill()
-    assert workers[0].returncode != 0 and "Collective" in chief_output, chief_output[-2000:]
+    # 3. The job that lost a worker, started again, resumes from the last backed-up epoch, not from epoch 0, and
+    #    ends where the whole run ended.
     _finish(_start_workers(lost))
     resumed = json.loads((lost / "worker-0.json").read_text())
     assert EPOCHS - len(resumed["loss"]) >= backed_up >= 1  # resumed at the backup (or the one after it)

@@ -172,7 +172,7 @@ def test_a_search_folder_under_a_file_is_refused_before_any_model(data, tmp_path
 SCRIPT = """
 import sys, lstm_toolkit
 from lstm_toolkit.tuning import SearchSpace, tune
-data = lstm_toolkit.datasets.load("seattle_hourly_temperature").iloc[:700]
+data = lstm_toolkit.datasets.load("seattle_hourly_temperature").iloc[:700]  # the `data` fixture, SETTINGS below
 space = SearchSpace(units=(8, 16), units_step=8, depth=(1, 2), dropout=(0.0, 0.2))
 result = tune(data, target="temp", lookback=24, horizon=3, epochs=2, space=space, tuner="random",
               max_trials=4, directory=sys.argv[1], project_name="p")
@@ -200,7 +200,7 @@ def _wait_for_port(port, chief, timeout=120):
 
 
 @pytest.mark.slow
-def test_chief_and_two_workers_run_every_trial_once(tmp_path):
+def test_chief_and_two_workers_run_every_trial_once(data, tmp_path):
     script = tmp_path / "search.py"
     script.write_text(textwrap.dedent(SCRIPT))
     port = str(_free_port())
@@ -222,10 +222,8 @@ def test_chief_and_two_workers_run_every_trial_once(tmp_path):
     runners = {json.loads((tmp_path / "dist" / "p" / f"trial_{t}" / RECORD_FILE).read_text())["tuner_id"]
                for t in distributed["trial_id"]}
     assert runners <= {"tuner0", "tuner1"} and len(runners) == 2  # both workers worked, the chief only served
-    single = subprocess.run([sys.executable, str(script), str(tmp_path / "single"), str(tmp_path / "single.json")],
-                            env=base_env, capture_output=True, text=True, timeout=600)
-    assert single.returncode == 0, single.stdout + single.stderr
-    alone = pd.read_json(tmp_path / "single.json", dtype={"trial_id": str})
+    # The same search in this process (the script's settings are SETTINGS): the same trials, the same scores.
+    alone = tune(data, tuner="random", max_trials=4, directory=tmp_path / "single", **SETTINGS).trials
     columns = ["trial_id", "status", "depth", "units_1", "units_2", "dropout", "learning_rate"]
     pd.testing.assert_frame_equal(distributed[columns], alone[columns], check_dtype=False)
     np.testing.assert_allclose(distributed["score"], alone["score"], rtol=1e-3)
