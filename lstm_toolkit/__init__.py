@@ -36,7 +36,7 @@ except _metadata.PackageNotFoundError:  # running from a source tree that is not
 # --help) stays fast and TensorFlow loads only when something needs it.
 _LAZY = {
     "Forecaster": "lstm_toolkit.forecasting.forecaster",
-    "load": "lstm_toolkit.base",
+    "load": "lstm_toolkit.bundle",
     "ModelConfig": "lstm_toolkit.models",
     "SegmentConfig": "lstm_toolkit.models",
     "FCNConfig": "lstm_toolkit.models",

@@ -6,7 +6,7 @@ from `BaseEstimator`: `__init__` stores its arguments under their own names
 (`_store_params(locals())`) and does nothing else; `get_params` /
 `set_params` read and write them, so `sklearn.base.clone` gives an unfitted
 copy; learned state lives in attributes ending in `_`. Each estimator saves to a bundle of its kind (`save`), and
-`load(path)` restores any bundle as the estimator that wrote it.
+`lstm_toolkit.load(path)` (`bundle.load`) restores any bundle as the estimator that wrote it.
 
 Example:
 
@@ -21,7 +21,6 @@ SequenceClassifier(epochs=5, seed=0)
 
 from __future__ import annotations
 
-import importlib
 import inspect
 
 from lstm_toolkit import bundle
@@ -30,14 +29,6 @@ from lstm_toolkit.errors import BundleError, ConfigError, NotFittedError
 from lstm_toolkit.models import ModelConfig
 from lstm_toolkit.training import TrainingConfig
 
-# The bundle kinds `load` reads, and the module of each estimator (imported only when needed).
-ESTIMATOR_MODULES = {
-    "Forecaster": "lstm_toolkit.forecasting.forecaster",
-    "FrameForecaster": "lstm_toolkit.frames",
-    "SequenceClassifier": "lstm_toolkit.sequences.classifier",
-    "SequenceLabeller": "lstm_toolkit.sequences.labeller",
-    "AnomalyDetector": "lstm_toolkit.sequences.anomaly",
-}
 # Parameters that hold live objects: never saved, None in a loaded estimator.
 UNSAVED_PARAMS = ("callbacks", "distribution")
 
@@ -212,25 +203,6 @@ class Estimator:
         model, payload = bundle.load_bundle(path, estimator=cls.__name__)
         return cls.from_bundle(model, payload["params"], payload["state"], source=str(path))
 
-
-def load(path):
-    """Loads any estimator's bundle, as the class that saved it (read from the bundle's manifest).
-
-    Args:
-        path: the bundle folder written by an estimator's `save`.
-
-    Returns:
-        The fitted estimator: a `Forecaster`, `FrameForecaster`,
-        `SequenceClassifier`, `SequenceLabeller` or `AnomalyDetector`.
-
-    Raises:
-        BundleError: no bundle at `path`, a corrupt one, or one of an unknown kind.
-    """
-    kind = bundle.read_manifest(path)["estimator"]
-    if kind not in ESTIMATOR_MODULES:
-        raise BundleError(f"{path} holds an estimator of unknown kind {kind!r}; this lstm_toolkit loads {list(ESTIMATOR_MODULES)}.")
-    estimator_class = getattr(importlib.import_module(ESTIMATOR_MODULES[kind]), kind)
-    return estimator_class.load(path)
 
 
 def _same(value, default):

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import zipfile
 from pathlib import Path
 
 from lstm_toolkit import atomic
-from lstm_toolkit.backend import keras
 from lstm_toolkit.errors import BundleError
 
 FORMAT = "lstm_toolkit.bundle"
@@ -16,6 +16,14 @@ FORMAT_VERSION = 1
 MODEL_FILE = "model.keras"
 ESTIMATOR_FILE = "estimator.json"
 MANIFEST_FILE = "manifest.json"
+# The module of each estimator a bundle may hold (its manifest's "estimator"), imported only to load one.
+ESTIMATOR_MODULES = {
+    "Forecaster": "lstm_toolkit.forecasting.forecaster",
+    "FrameForecaster": "lstm_toolkit.frames",
+    "SequenceClassifier": "lstm_toolkit.sequences.classifier",
+    "SequenceLabeller": "lstm_toolkit.sequences.labeller",
+    "AnomalyDetector": "lstm_toolkit.sequences.anomaly",
+}
 
 
 def _sha256(path):
@@ -44,6 +52,7 @@ def library_versions():
     import sklearn
 
     from lstm_toolkit import __version__
+    from lstm_toolkit.backend import keras
 
     versions = {"lstm_toolkit": __version__, "keras": keras.__version__, "numpy": numpy.__version__,
                 "pandas": pandas.__version__, "scikit-learn": sklearn.__version__}
@@ -181,8 +190,32 @@ def load_bundle(path, estimator=None):
     if set(manifest["files"]) != {MODEL_FILE, ESTIMATOR_FILE}:
         raise BundleError(f"The manifest of {path} does not list the bundle's files. Save the model again.")
     payload = json.loads((path / ESTIMATOR_FILE).read_text(encoding="utf-8"))
+    from lstm_toolkit.backend import keras  # TensorFlow loads once the bundle's files are checked
+
     try:
         model = keras.models.load_model(path / MODEL_FILE, safe_mode=True)
     except (ValueError, OSError, zipfile.BadZipFile, KeyError, TypeError) as error:
         raise BundleError(f"The Keras model in {path} could not be loaded: {error}") from None
     return model, payload
+
+
+def load(path):
+    """Loads any estimator's bundle, as the class that saved it (read from the bundle's manifest).
+
+    The manifest is read before TensorFlow loads: a wrong path or a corrupt bundle is refused at once.
+
+    Args:
+        path: the bundle folder written by an estimator's `save`.
+
+    Returns:
+        The fitted estimator: a `Forecaster`, `FrameForecaster`,
+        `SequenceClassifier`, `SequenceLabeller` or `AnomalyDetector`.
+
+    Raises:
+        BundleError: no bundle at `path`, a corrupt one, or one of an unknown kind.
+    """
+    kind = read_manifest(path)["estimator"]
+    if kind not in ESTIMATOR_MODULES:
+        raise BundleError(f"{path} holds an estimator of unknown kind {kind!r}; this lstm_toolkit loads {list(ESTIMATOR_MODULES)}.")
+    estimator_class = getattr(importlib.import_module(ESTIMATOR_MODULES[kind]), kind)
+    return estimator_class.load(path)

@@ -65,6 +65,34 @@ def test_missing_file_and_missing_bundle(saved, tmp_path):
         Forecaster.load(saved)
 
 
+LOAD_WITHOUT_TENSORFLOW = """
+import sys
+import lstm_toolkit
+for path in sys.argv[1:]:
+    try:
+        lstm_toolkit.load(path)
+    except lstm_toolkit.BundleError as error:
+        print(str(error))
+print("tensorflow" in sys.modules)
+"""
+
+
+def test_a_wrong_path_or_a_corrupt_manifest_is_refused_before_tensorflow_loads(tmp_path):
+    # `lstm-toolkit predict --model <typo>` took 6 s to say the folder does not exist: TensorFlow loaded first.
+    import subprocess
+    import sys
+
+    (tmp_path / "corrupt").mkdir()
+    (tmp_path / "corrupt" / "manifest.json").write_text("{not json")
+    result = subprocess.run([sys.executable, "-c", LOAD_WITHOUT_TENSORFLOW, str(tmp_path / "nowhere"),
+                             str(tmp_path / "corrupt")], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    missing, corrupt, loaded = result.stdout.splitlines()
+    assert missing.startswith(f"No bundle at {tmp_path / 'nowhere'}: the folder does not exist")
+    assert corrupt.startswith(f"The manifest of {tmp_path / 'corrupt'} is corrupt")
+    assert loaded == "False"  # and TensorFlow is not loaded
+
+
 def test_a_file_given_for_the_bundle_folder_is_named_as_one(saved):
     with pytest.raises(BundleError, match=r"model\.keras is a file; a bundle is the folder that `save` writes"):
         Forecaster.load(saved / "model.keras")

@@ -14,7 +14,7 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-from lstm_toolkit.base import load as load_any
+from lstm_toolkit.bundle import load as load_any
 from lstm_toolkit.data import future_index
 from lstm_toolkit.errors import DataError
 from lstm_toolkit.forecasting import backtest, batched, choices, fitting, level, many_series, preparing
@@ -394,5 +394,5 @@ class Forecaster(BaseForecaster):
 
 
 def load(path):
-    """Loads any estimator's bundle (kept here for old imports; see `lstm_toolkit.base.load`)."""
+    """Loads any estimator's bundle (kept here for old imports; see `lstm_toolkit.bundle.load`)."""
     return load_any(path)
