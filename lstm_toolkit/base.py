@@ -204,7 +204,6 @@ class Estimator:
         return cls.from_bundle(model, payload["params"], payload["state"], source=str(path))
 
 
-
 def _same(value, default):
     try:
         return bool(value == default)

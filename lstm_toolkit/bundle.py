@@ -1,4 +1,5 @@
-"""The saved-model bundle: a folder with model.keras, the estimator's JSON, and a manifest."""
+"""The saved-model bundle: a folder with model.keras, the estimator's JSON, and a manifest; `load` restores any
+bundle as the estimator that wrote it."""
 
 from __future__ import annotations
 

@@ -172,7 +172,7 @@ def test_a_search_folder_under_a_file_is_refused_before_any_model(data, tmp_path
 SCRIPT = """
 import sys, lstm_toolkit
 from lstm_toolkit.tuning import SearchSpace, tune
-data = lstm_toolkit.datasets.load("seattle_hourly_temperature").iloc[:700]  # the `data` fixture, SETTINGS below
+data = lstm_toolkit.datasets.load("seattle_hourly_temperature").iloc[:700]  # the `data` fixture; the search is SETTINGS'
 space = SearchSpace(units=(8, 16), units_step=8, depth=(1, 2), dropout=(0.0, 0.2))
 result = tune(data, target="temp", lookback=24, horizon=3, epochs=2, space=space, tuner="random",
               max_trials=4, directory=sys.argv[1], project_name="p")
