@@ -11,6 +11,7 @@ import pytest
 import lstm_toolkit
 from lstm_toolkit import DataError, Forecaster, IrregularTimestampsWarning, MissingTimestampsWarning, ModelConfig
 from lstm_toolkit.data.frame import parse_times
+from lstm_toolkit.data.time_features import calendar_features
 from lstm_toolkit.errors import LeakageWarning
 from lstm_toolkit.forecasting.preparing import prepare
 from lstm_toolkit.forecasting.settings import ForecastSettings
@@ -101,6 +102,9 @@ def test_a_year_column_of_integers_as_read_csv_gives_it_stays_years():
     assert forecast.index.tolist() == [1960, 1961, 1962] * 2
     with pytest.raises(DataError, match=r"indexed by int64 labels, not dates.*pd.to_datetime\(df\['year'\].astype\(str\), format='%Y'\)"):
         Forecaster(lookback=6, horizon=3, target="y", time_col="year", calendar=["month"], model=TINY).fit(data)
+    with pytest.raises(DataError, match=r"indexed by str labels, not dates\. Give a DatetimeIndex") as refused:
+        calendar_features(pd.Index(["a", "b"], name="code"), ["month"])  # no years to read: no hint about them
+    assert "format='%Y'" not in str(refused.value)
     big = [1_700_000_000_000_000_001, 1_700_000_000_000_000_002]  # past float64's 53 bits: kept exactly
     assert parse_times(pd.DataFrame({"t": big}), "t").tolist() == big
     with pytest.raises(DataError, match=r"Time column 'year' holds numbers with fractions.*astype\(int\).*unit='s'"):

@@ -55,7 +55,7 @@ def calendar_features(index, names):
         )
     if not isinstance(index, pd.DatetimeIndex):
         years = (f" (years as integers: pd.to_datetime(df[{index.name!r}].astype(str), format='%Y'))"
-                 if index.name is not None else "")
+                 if index.name is not None and pd.api.types.is_integer_dtype(index.dtype) else "")
         raise DataError(
             f"Calendar features {names} need timestamps, but the series is indexed by {index.dtype} labels, not "
             f"dates. Give a DatetimeIndex or a `time_col` of dates{years}, or drop `calendar`."
